@@ -1,0 +1,163 @@
+"""A bleak backend client whose peripheral is a :class:`SimulatedBms`."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from bleak.backends.characteristic import BleakGATTCharacteristic
+from bleak.backends.client import BaseBleakClient, NotifyCallback
+from bleak.backends.descriptor import BleakGATTDescriptor
+from bleak.backends.device import BLEDevice
+from bleak.backends.service import BleakGATTService, BleakGATTServiceCollection
+from bleak.exc import BleakError
+
+from .device import SimulatedBms, uuid16
+
+
+class SlotCounter:
+    """Connection slots of one (virtual) proxy."""
+
+    def __init__(self, slots: int) -> None:
+        """Start with every slot free."""
+        self.slots = slots
+        self.used = 0
+
+    @property
+    def free(self) -> int:
+        """Free slots."""
+        return self.slots - self.used
+
+
+class SimulatedBleakClient(BaseBleakClient):
+    """Routes GATT operations to a simulated device looked up by address."""
+
+    def __init__(
+        self,
+        address_or_ble_device: BLEDevice | str,
+        *,
+        devices: Mapping[str, SimulatedBms],
+        slots: SlotCounter | None = None,
+        **kwargs: Any,
+    ) -> None:
+        """Bind to the device registry of a virtual proxy."""
+        kwargs.setdefault("timeout", 10.0)
+        super().__init__(address_or_ble_device, **kwargs)
+        self._devices = devices
+        self._slots = slots
+        self._device: SimulatedBms | None = None
+        self._callbacks: dict[int, Callable[[bytearray], None]] = {}
+
+    @property
+    def mtu_size(self) -> int:
+        """ATT MTU (default)."""
+        return 23
+
+    @property
+    def is_connected(self) -> bool:
+        """Whether the simulated link is up."""
+        return self._device is not None
+
+    async def connect(self, pair: bool = False, **kwargs: Any) -> None:
+        """Connect to the simulated device and expose its GATT table."""
+        device = self._devices.get(self.address.upper())
+        if device is None or device.gone:
+            raise BleakError(f"Device {self.address} not found")
+        if device.connected:
+            raise BleakError(f"Device {self.address} already has a central")
+        if self._slots is not None:
+            if self._slots.free <= 0:
+                raise BleakError("No free connection slot on the proxy")
+            self._slots.used += 1
+        collection = BleakGATTServiceCollection()
+        for spec in device.services:
+            service = BleakGATTService(None, spec.handle, uuid16(spec.uuid))
+            collection.add_service(service)
+            for char in spec.characteristics:
+                collection.add_characteristic(
+                    BleakGATTCharacteristic(
+                        None,
+                        char.handle,
+                        uuid16(char.uuid),
+                        list(char.properties),  # type: ignore[arg-type]
+                        lambda: 20,
+                        service,
+                    )
+                )
+        self.services = collection
+        self._device = device
+        device.attach(self._on_notify, self._on_dropped)
+
+    def _on_notify(self, handle: int, data: bytes) -> None:
+        callback = self._callbacks.get(handle)
+        if callback is not None:
+            callback(bytearray(data))
+
+    def _on_dropped(self) -> None:
+        """The simulated device vanished."""
+        self._release()
+        if self._disconnected_callback is not None:
+            self._disconnected_callback()
+
+    def _release(self) -> None:
+        device, self._device = self._device, None
+        if device is not None:
+            device.detach()
+            if self._slots is not None:
+                self._slots.used -= 1
+        self._callbacks.clear()
+
+    async def disconnect(self) -> None:
+        """Disconnect."""
+        self._release()
+
+    async def pair(self, *args: Any, **kwargs: Any) -> None:
+        """Pairing is not simulated."""
+        raise NotImplementedError
+
+    async def unpair(self) -> None:
+        """Pairing is not simulated."""
+        raise NotImplementedError
+
+    async def read_gatt_char(
+        self, characteristic: BleakGATTCharacteristic, **kwargs: Any
+    ) -> bytearray:
+        """Reads return nothing."""
+        return bytearray()
+
+    async def read_gatt_descriptor(
+        self, descriptor: BleakGATTDescriptor, **kwargs: Any
+    ) -> bytearray:
+        """Reads return nothing."""
+        return bytearray()
+
+    async def write_gatt_char(
+        self, characteristic: BleakGATTCharacteristic, data: Any, response: bool
+    ) -> None:
+        """Hand the bytes to the simulated device."""
+        if self._device is None:
+            raise BleakError("Not connected")
+        self._device.receive(characteristic.handle, bytes(data))
+
+    async def write_gatt_descriptor(
+        self, descriptor: BleakGATTDescriptor, data: Any
+    ) -> None:
+        """Descriptor writes are accepted and ignored."""
+
+    async def start_notify(
+        self,
+        characteristic: BleakGATTCharacteristic,
+        callback: NotifyCallback,
+        **kwargs: Any,
+    ) -> None:
+        """Register the notification callback of a characteristic."""
+        if self._device is None:
+            raise BleakError("Not connected")
+        refused = getattr(self._device, "refused_notify", ())
+        if characteristic.handle in refused:
+            raise BleakError("[org.bluez.Error.NotPermitted] Notify acquired")
+        self._callbacks[characteristic.handle] = callback
+
+    async def stop_notify(self, characteristic: BleakGATTCharacteristic) -> None:
+        """Stop notifications."""
+        self._callbacks.pop(characteristic.handle, None)

@@ -1,0 +1,177 @@
+"""A simulated BMS: GATT layout, request handling, notifications and faults."""
+
+from __future__ import annotations
+
+import asyncio
+from abc import ABC, abstractmethod
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+from .pack import PackModel
+
+BASE_UUID = "0000{:04x}-0000-1000-8000-00805f9b34fb"
+
+
+def uuid16(value: int) -> str:
+    """Expand a 16-bit UUID."""
+    return BASE_UUID.format(value)
+
+
+class Fault(StrEnum):
+    """Misbehaviour a test can inject into the next answers."""
+
+    NO_ANSWER = "no_answer"
+    BAD_CHECKSUM = "bad_checksum"
+    TRUNCATED = "truncated"
+    DISCONNECT_MID_FRAME = "disconnect_mid_frame"
+    IGNORE_COMMAND = "ignore_command"
+
+
+@dataclass(frozen=True)
+class SimCharacteristic:
+    """One characteristic: handle, 16-bit UUID, bleak property names."""
+
+    handle: int
+    uuid: int
+    properties: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class SimService:
+    """One GATT service."""
+
+    handle: int
+    uuid: int
+    characteristics: tuple[SimCharacteristic, ...]
+
+
+@dataclass
+class Advertising:
+    """What the simulated device advertises."""
+
+    name: str
+    service_uuids: list[str] = field(default_factory=list)
+    manufacturer_data: dict[int, bytes] = field(default_factory=dict)
+    rssi: int = -60
+
+
+type NotifyCallback = Callable[[int, bytes], None]
+
+
+class SimulatedBms(ABC):
+    """Base of every family simulator.
+
+    ``pack`` is the ground truth; subclasses encode it in their protocol.
+    Notifications are delivered asynchronously, in ``mtu``-sized chunks.
+    """
+
+    family: str
+    services: tuple[SimService, ...]
+    notify_handle: int
+
+    def __init__(self, address: str, name: str, pack: PackModel | None = None) -> None:
+        """Create a device with a pack model."""
+        self.address = address
+        self.pack = pack or PackModel()
+        self.advertising = self.default_advertising(name)
+        self.mtu = 20
+        self.notify_delay = 0.0
+        self.gone = False
+        self.faults: deque[Fault] = deque()
+        self.writes: list[bytes] = []
+        self.connections = 0
+        self._notify: NotifyCallback | None = None
+        self._drop: Callable[[], None] | None = None
+
+    @abstractmethod
+    def default_advertising(self, name: str) -> Advertising:
+        """The family's advertisement."""
+
+    @abstractmethod
+    def handle_write(self, handle: int, data: bytes) -> None:
+        """Process bytes written by the host; answer through :meth:`send`."""
+
+    @property
+    def connected(self) -> bool:
+        """Whether a host is connected."""
+        return self._notify is not None
+
+    def inject(self, fault: Fault, count: int = 1) -> None:
+        """Misbehave on the next ``count`` answers."""
+        self.faults.extend([fault] * count)
+
+    def attach(self, notify: NotifyCallback, drop: Callable[[], None]) -> None:
+        """A host connected."""
+        self._notify = notify
+        self._drop = drop
+        self.connections += 1
+        self.on_connect()
+
+    def detach(self) -> None:
+        """The host disconnected."""
+        self._notify = None
+        self._drop = None
+        self.on_disconnect()
+
+    def on_connect(self) -> None:
+        """Hook: a host connected."""
+
+    def on_disconnect(self) -> None:
+        """Hook: the host went away."""
+
+    def receive(self, handle: int, data: bytes) -> None:
+        """Entry point for a GATT write."""
+        self.writes.append(data)
+        self.handle_write(handle, data)
+
+    def take_fault(self, *kinds: Fault) -> Fault | None:
+        """Pop the next fault if it is one of ``kinds``."""
+        if self.faults and self.faults[0] in kinds:
+            return self.faults.popleft()
+        return None
+
+    def corrupt(self, frame: bytes) -> bytes:
+        """A copy of ``frame`` with its checksum byte flipped."""
+        return frame[:-2] + bytes(((frame[-2] ^ 0x5A),)) + frame[-1:]
+
+    def send(self, frame: bytes) -> None:
+        """Send a reply, applying any pending answer fault."""
+        fault = self.take_fault(
+            Fault.NO_ANSWER,
+            Fault.BAD_CHECKSUM,
+            Fault.TRUNCATED,
+            Fault.DISCONNECT_MID_FRAME,
+        )
+        if fault is Fault.NO_ANSWER:
+            return
+        if fault is Fault.BAD_CHECKSUM:
+            frame = self.corrupt(frame)
+        elif fault is Fault.TRUNCATED:
+            frame = frame[: max(1, len(frame) // 2)]
+        elif fault is Fault.DISCONNECT_MID_FRAME:
+            self._deliver(frame[: max(1, len(frame) // 2)], then_drop=True)
+            return
+        self._deliver(frame)
+
+    def _deliver(self, frame: bytes, then_drop: bool = False) -> None:
+        notify = self._notify
+        if notify is None:
+            return
+        loop = asyncio.get_running_loop()
+        chunks = [frame[i : i + self.mtu] for i in range(0, len(frame), self.mtu)]
+        for index, chunk in enumerate(chunks):
+            delay = self.notify_delay * (index + 1)
+            loop.call_later(delay, self._notify_if_attached, notify, chunk)
+        if then_drop:
+            loop.call_later(self.notify_delay * (len(chunks) + 1), self._drop_link)
+
+    def _notify_if_attached(self, notify: NotifyCallback, chunk: bytes) -> None:
+        if self._notify is notify:
+            notify(self.notify_handle, chunk)
+
+    def _drop_link(self) -> None:
+        drop = self._drop
+        if drop is not None:
+            drop()

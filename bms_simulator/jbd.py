@@ -1,0 +1,181 @@
+"""A simulated JBD BMS (service FF00, notify FF01, write FF02)."""
+
+from __future__ import annotations
+
+import random
+
+from .device import (
+    Advertising,
+    Fault,
+    SimCharacteristic,
+    SimService,
+    SimulatedBms,
+    uuid16,
+)
+from .pack import PackModel
+
+ALARM_BITS = {
+    "cell_overvoltage": 0,
+    "cell_undervoltage": 1,
+    "pack_overvoltage": 2,
+    "pack_undervoltage": 3,
+    "charge_overtemperature": 4,
+    "charge_undertemperature": 5,
+    "discharge_overtemperature": 6,
+    "discharge_undertemperature": 7,
+    "charge_overcurrent": 8,
+    "discharge_overcurrent": 9,
+    "short_circuit": 10,
+    "frontend_error": 11,
+}
+LOCK_BIT = 12
+
+
+def _chk(body: bytes) -> bytes:
+    return ((0x10000 - sum(body)) & 0xFFFF).to_bytes(2, "big")
+
+
+def reply(register: int, payload: bytes, status: int = 0) -> bytes:
+    """A JBD reply frame."""
+    body = bytes((status, len(payload))) + payload
+    return bytes((0xDD, register)) + body + _chk(body) + b"\x77"
+
+
+class JbdSimulator(SimulatedBms):
+    """Answers 0x03, 0x04, 0x05 and applies 0xE1 MOSFET writes."""
+
+    family = "jbd"
+    services = (
+        SimService(
+            0x10,
+            0xFF00,
+            (
+                SimCharacteristic(0x11, 0xFF01, ("read", "notify")),
+                SimCharacteristic(0x15, 0xFF02, ("write-without-response", "write")),
+            ),
+        ),
+    )
+    notify_handle = 0x11
+
+    def __init__(self, address: str, name: str, pack: PackModel | None = None) -> None:
+        """Add the JBD-specific state."""
+        super().__init__(address, name, pack)
+        self.model = "JBD-SP04S034-L4S-200A-B-U"
+        self.software_version = 0x80
+        self.production_date = (22 << 9) | (3 << 5) | 28
+        self.password: str | None = None
+        self.refuse_commands = False
+        self._auth_state = "none"
+        self._random = 0
+
+    def default_advertising(self, name: str) -> Advertising:
+        """Advertise service FF00 and the MAC-derived manufacturer data."""
+        return Advertising(name=name, service_uuids=[uuid16(0xFF00)])
+
+    def on_connect(self) -> None:
+        """A new connection must authenticate again."""
+        self._auth_state = "none"
+
+    @property
+    def _authenticated(self) -> bool:
+        return self.password is None or self._auth_state == "done"
+
+    def handle_write(self, handle: int, data: bytes) -> None:
+        """Parse one request and answer it."""
+        if data[:2] == b"\xff\xaa":
+            self._handle_auth(data)
+            return
+        if len(data) < 7 or data[0] != 0xDD or data[-1] != 0x77:
+            return
+        if data[4 + data[3] : 6 + data[3]] != _chk(data[2 : 4 + data[3]]):
+            return
+        if not self._authenticated:
+            return
+        command, register = data[1], data[2]
+        if command == 0xA5:
+            payload = self._read(register)
+            if payload is not None:
+                self.send(reply(register, payload))
+        elif command == 0x5A:
+            self._write(register, data[4 : 4 + data[3]])
+
+    def _read(self, register: int) -> bytes | None:
+        if register == 0x03:
+            return self.basic_payload()
+        if register == 0x04:
+            return b"".join(
+                round(v * 1000).to_bytes(2, "big") for v in self.pack.cell_voltages
+            )
+        if register == 0x05:
+            return self.model.encode()
+        return None
+
+    def _write(self, register: int, value: bytes) -> None:
+        if register != 0xE1 or len(value) != 2:
+            self.send(reply(register, b"", status=0x80))
+            return
+        if self.refuse_commands:
+            self.send(reply(register, b"", status=0x80))
+            return
+        if self.take_fault(Fault.IGNORE_COMMAND) is None:
+            self.pack.charge_enabled = not value[1] & 1
+            self.pack.discharge_enabled = not value[1] & 2
+        self.send(reply(register, b""))
+
+    def protection_bits(self) -> int:
+        """Protection word from the pack's alarms and the software lock."""
+        bits = 0
+        for alarm in self.pack.alarms:
+            if alarm in ALARM_BITS:
+                bits |= 1 << ALARM_BITS[alarm]
+        if not (self.pack.charge_enabled and self.pack.discharge_enabled):
+            bits |= 1 << LOCK_BIT
+        return bits
+
+    def basic_payload(self) -> bytes:
+        """Register 0x03 from the pack model."""
+        pack = self.pack
+        balancing = sum(1 << (c - 1) for c in pack.balancing_cells)
+        fet = (1 if pack.charge_fet else 0) | (2 if pack.discharge_fet else 0)
+        out = bytearray()
+        out += round(pack.voltage * 100).to_bytes(2, "big")
+        out += round(pack.current * 100).to_bytes(2, "big", signed=True)
+        out += round(pack.remaining_capacity * 100).to_bytes(2, "big")
+        out += round(pack.full_capacity * 100).to_bytes(2, "big")
+        out += pack.cycles.to_bytes(2, "big")
+        out += self.production_date.to_bytes(2, "big")
+        out += (balancing & 0xFFFF).to_bytes(2, "big")
+        out += (balancing >> 16).to_bytes(2, "big")
+        out += self.protection_bits().to_bytes(2, "big")
+        out += bytes((self.software_version, round(pack.soc), fet))
+        out += bytes((len(pack.cell_voltages), len(pack.temperatures)))
+        for temp in pack.temperatures:
+            out += (round(temp * 10) + 2731).to_bytes(2, "big")
+        return bytes(out)
+
+    def _handle_auth(self, data: bytes) -> None:
+        if len(data) < 5 or self.password is None:
+            return
+        command = data[2]
+        body = data[4 : 4 + data[3]]
+        if command == 0x15:
+            self._auth_state = "key" if body == b"000000" else "none"
+            self.send(self._auth_reply(0x15, 0x00 if body == b"000000" else 0x01))
+        elif command == 0x17 and self._auth_state == "key":
+            self._random = random.randrange(256)
+            self._auth_state = "random"
+            self.send(self._auth_reply(0x17, self._random))
+        elif command == 0x18 and self._auth_state == "random":
+            mac = bytes.fromhex(self.address.replace(":", ""))
+            expected = bytes(
+                ((m ^ p) + self._random) & 0xFF
+                for m, p in zip(mac, self.password.encode(), strict=True)
+            )
+            ok = body == expected
+            self._auth_state = "done" if ok else "none"
+            self.send(self._auth_reply(0x18, 0x00 if ok else 0x01))
+
+    @staticmethod
+    def _auth_reply(command: int, value: int) -> bytes:
+        body = bytes((command, 1, value))
+        return b"\xff\xaa" + body + bytes((sum(body) & 0xFF,))

@@ -1,0 +1,138 @@
+"""One BMS session: connection lifecycle, serialised operations, statistics."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections import deque
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+
+from .driver import BmsDriver
+from .errors import BmsConnectionError, BmsError, BmsTimeoutError
+from .snapshot import BatterySnapshot, DeviceInfo, SwitchKind
+
+_LOGGER = logging.getLogger(__name__)
+
+FRAME_LOG_SIZE = 24
+
+
+@dataclass(slots=True)
+class ConnectionStats:
+    """Counters shown in diagnostics."""
+
+    connects: int = 0
+    connect_failures: int = 0
+    lost_connections: int = 0
+    reads: int = 0
+    read_failures: int = 0
+    commands: int = 0
+    command_failures: int = 0
+    last_error: str | None = None
+    last_read_duration: float | None = None
+    errors_by_type: dict[str, int] = field(default_factory=dict)
+
+
+class BmsClient:
+    """Runs a driver over its transport, one operation at a time.
+
+    It connects on demand, keeps the link open between operations when asked
+    to, and closes it otherwise; every failure surfaces as a :class:`BmsError`.
+    """
+
+    def __init__(self, driver: BmsDriver, *, keep_connected: bool = True) -> None:
+        """Wrap a driver."""
+        self.driver = driver
+        self.keep_connected = keep_connected
+        self.stats = ConnectionStats()
+        self.frame_log: deque[tuple[str, str]] = deque(maxlen=FRAME_LOG_SIZE)
+        self._lock = asyncio.Lock()
+        self._connected = False
+        driver.on_send = self._on_send
+
+    @property
+    def is_connected(self) -> bool:
+        """Whether the link is up."""
+        return self._connected and self.driver.transport.is_connected
+
+    async def read_snapshot(self) -> BatterySnapshot:
+        """Read one snapshot."""
+        started = time.monotonic()
+        result = await self._run(self.driver.read_snapshot, "read")
+        self.stats.last_read_duration = round(time.monotonic() - started, 4)
+        return result
+
+    async def read_device_info(self) -> DeviceInfo:
+        """Read the device information."""
+        return await self._run(self.driver.read_device_info, "read")
+
+    async def set_switch(self, kind: SwitchKind, on: bool) -> BatterySnapshot:
+        """Switch and return the confirming snapshot."""
+        return await self._run(lambda: self.driver.set_switch(kind, on), "command")
+
+    async def close(self) -> None:
+        """Disconnect (waits for a running operation to end)."""
+        async with self._lock:
+            await self._disconnect()
+
+    async def _run[T](self, operation: Callable[[], Awaitable[T]], kind: str) -> T:
+        async with self._lock:
+            if kind == "read":
+                self.stats.reads += 1
+            else:
+                self.stats.commands += 1
+            try:
+                await self._ensure_connected()
+                return await operation()
+            except BmsError as err:
+                self._count_error(err, kind)
+                if isinstance(err, (BmsTimeoutError, BmsConnectionError)):
+                    await self._disconnect()
+                raise
+            finally:
+                if not self.keep_connected:
+                    await self._disconnect()
+
+    def _count_error(self, err: BmsError, kind: str) -> None:
+        if kind == "read":
+            self.stats.read_failures += 1
+        else:
+            self.stats.command_failures += 1
+        name = type(err).__name__
+        self.stats.errors_by_type[name] = self.stats.errors_by_type.get(name, 0) + 1
+        self.stats.last_error = f"{name}: {err}"
+
+    async def _ensure_connected(self) -> None:
+        if self.is_connected:
+            return
+        await self._disconnect()
+        self.driver.reset()
+        try:
+            await self.driver.transport.connect(self._on_data, self._on_disconnect)
+        except BmsError:
+            self.stats.connect_failures += 1
+            raise
+        self._connected = True
+        self.stats.connects += 1
+        if self.driver.connect_delay:
+            await asyncio.sleep(self.driver.connect_delay)
+        await self.driver.initialize()
+
+    async def _disconnect(self) -> None:
+        self._connected = False
+        await self.driver.transport.disconnect()
+
+    def _on_send(self, data: bytes) -> None:
+        self.frame_log.append(("tx", data.hex()))
+
+    def _on_data(self, data: bytes) -> None:
+        self.frame_log.append(("rx", data.hex()))
+        self.driver.feed(data)
+
+    def _on_disconnect(self) -> None:
+        if self._connected:
+            self.stats.lost_connections += 1
+            _LOGGER.debug("Connection to the BMS lost")
+        self._connected = False
+        self.driver.inbox.fail(BmsConnectionError("the BMS disconnected"))

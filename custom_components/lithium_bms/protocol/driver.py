@@ -1,0 +1,102 @@
+"""The interface every BMS family driver implements."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import ClassVar
+
+from .inbox import FrameInbox
+from .matching import Advertisement, AdvertisementMatcher
+from .snapshot import BatterySnapshot, DeviceInfo, SwitchKind
+from .transport import GattProfile, Transport
+
+type FrameMatcher = Callable[[bytes], bool]
+
+
+@dataclass(frozen=True, slots=True)
+class DriverOptions:
+    """Per-device settings a driver may need."""
+
+    address: str = ""
+    password: str | None = None
+    invert_current: bool = False
+    variant: str | None = None
+
+
+class BmsDriver(ABC):
+    """Speaks one BMS family's protocol over a :class:`Transport`.
+
+    Subclasses declare their GATT layout, advertisement matchers and switches,
+    feed received bytes through their reassembler into ``self.inbox``, and
+    implement the reads and the confirmed switch command.
+    """
+
+    family: ClassVar[str]
+    manufacturer: ClassVar[str]
+    gatt: ClassVar[tuple[GattProfile, ...]]
+    matchers: ClassVar[tuple[AdvertisementMatcher, ...]]
+    switches: ClassVar[frozenset[SwitchKind]] = frozenset()
+    connect_delay: ClassVar[float] = 0.0
+    request_timeout: ClassVar[float] = 5.0
+
+    def __init__(self, transport: Transport, options: DriverOptions) -> None:
+        """Bind the driver to its transport."""
+        self.transport = transport
+        self.options = options
+        self.inbox = FrameInbox()
+        self.on_send: Callable[[bytes], None] | None = None
+
+    @classmethod
+    def claims(cls, adv: Advertisement) -> bool:
+        """Whether an advertisement belongs to this family."""
+        return any(m.matches(adv) for m in cls.matchers)
+
+    @property
+    def variant(self) -> str | None:
+        """The protocol variant in use, once known (persisted by the caller)."""
+        return None
+
+    @abstractmethod
+    def feed(self, data: bytes) -> None:
+        """Take bytes received from the transport."""
+
+    def reset(self) -> None:
+        """Forget partial frames and per-connection state (on every connect)."""
+        self.inbox.clear()
+
+    async def initialize(self) -> None:
+        """Run the family's start-up sequence after each connect."""
+
+    @abstractmethod
+    async def read_device_info(self) -> DeviceInfo:
+        """Read model, versions and serial number."""
+
+    @abstractmethod
+    async def read_snapshot(self) -> BatterySnapshot:
+        """Read one complete snapshot of the battery."""
+
+    @abstractmethod
+    async def set_switch(self, kind: SwitchKind, on: bool) -> BatterySnapshot:
+        """Switch, then return a fresh snapshot that confirms the new state.
+
+        Raises :class:`CommandNotConfirmedError` if the read-back disagrees.
+        """
+
+    async def send(self, payload: bytes) -> None:
+        """Write bytes to the BMS (the client taps them for diagnostics)."""
+        if self.on_send is not None:
+            self.on_send(payload)
+        await self.transport.write(payload)
+
+    async def exchange(
+        self,
+        payload: bytes,
+        expect: FrameMatcher,
+        timeout: float | None = None,
+    ) -> bytes:
+        """Send one request and wait for the frame it expects."""
+        self.inbox.clear()
+        await self.send(payload)
+        return await self.inbox.wait_for(expect, timeout or self.request_timeout)

@@ -1,0 +1,47 @@
+"""Errors raised by the protocol package.
+
+Every failure a driver can meet is a :class:`BmsError`; callers never need to
+catch anything else.
+"""
+
+from __future__ import annotations
+
+
+class BmsError(Exception):
+    """Base class of every error of this package."""
+
+
+class ProtocolError(BmsError):
+    """Bytes that do not form a valid frame of the family's protocol."""
+
+
+class ChecksumError(ProtocolError):
+    """A frame whose checksum or CRC does not match its content."""
+
+
+class FrameError(ProtocolError):
+    """A frame with a wrong length, header, terminator or field."""
+
+
+class BmsTimeoutError(BmsError):
+    """The BMS did not answer in time."""
+
+
+class BmsConnectionError(BmsError):
+    """The link to the BMS could not be made or was lost."""
+
+
+class AuthenticationError(BmsError):
+    """The BMS refused the password, or needs one that was not given."""
+
+
+class PairingRequiredError(BmsError):
+    """The BMS needs Bluetooth pairing (bonding), which must be done on the host."""
+
+
+class CommandNotConfirmedError(BmsError):
+    """A control command was sent but the read-back does not show its effect."""
+
+
+class UnsupportedError(BmsError):
+    """The BMS or its protocol variant does not support the request."""

@@ -1,0 +1,47 @@
+"""The byte transport a driver talks through.
+
+A driver only writes requests and receives bytes; it never knows whether they
+travel over Bluetooth LE or a serial line.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Callable
+from dataclasses import dataclass
+
+type DataCallback = Callable[[bytes], None]
+type DisconnectCallback = Callable[[], None]
+
+
+@dataclass(frozen=True, slots=True)
+class GattProfile:
+    """A GATT service with its notify and write characteristics (16-bit UUIDs)."""
+
+    service: int
+    notify: int
+    write: int
+    write_with_response: bool = False
+
+
+class Transport(ABC):
+    """A bidirectional byte link to one BMS."""
+
+    @property
+    @abstractmethod
+    def is_connected(self) -> bool:
+        """Whether the link is up."""
+
+    @abstractmethod
+    async def connect(
+        self, on_data: DataCallback, on_disconnect: DisconnectCallback
+    ) -> None:
+        """Open the link; ``on_data`` then receives every chunk of bytes."""
+
+    @abstractmethod
+    async def write(self, data: bytes) -> None:
+        """Send bytes to the BMS."""
+
+    @abstractmethod
+    async def disconnect(self) -> None:
+        """Close the link; safe to call when already closed."""
