@@ -26,12 +26,13 @@ class BleTransport(Transport):
     """Connects through Home Assistant's Bluetooth stack (adapter or proxy).
 
     ``device_provider`` is asked for the newest :class:`BLEDevice` on every
-    (re)connect, so the best path is always used.
+    (re)connect attempt, so the best path is always used; it returns None when
+    no adapter or proxy sees the device.
     """
 
     def __init__(
         self,
-        device_provider: Callable[[], BLEDevice],
+        device_provider: Callable[[], BLEDevice | None],
         profiles: tuple[GattProfile, ...],
     ) -> None:
         """Remember how to find the device and its characteristics."""
@@ -51,6 +52,14 @@ class BleTransport(Transport):
     ) -> None:
         """Connect, pick the characteristics by properties, start notifications."""
         device = self._device_provider()
+        if device is None:
+            raise BmsConnectionError("the BMS is not in range of any adapter or proxy")
+        latest = device
+
+        def _newest_device() -> BLEDevice:
+            nonlocal latest
+            latest = self._device_provider() or latest
+            return latest
 
         def _disconnected(_: object) -> None:
             on_disconnect()
@@ -66,7 +75,7 @@ class BleTransport(Transport):
                 device.name or device.address,
                 disconnected_callback=_disconnected,
                 max_attempts=CONNECT_ATTEMPTS,
-                ble_device_callback=self._device_provider,
+                ble_device_callback=_newest_device,
             )
         except (BleakError, TimeoutError, OSError) as err:
             raise _connection_error(err) from err

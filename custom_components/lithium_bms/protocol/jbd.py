@@ -322,7 +322,10 @@ class JbdDriver(BmsDriver):
             await self._authenticate()
 
     async def _authenticate(self) -> None:
-        reply = await self._auth_exchange(AUTH_APP_KEY, APP_KEY)
+        try:
+            reply = await self._auth_exchange(AUTH_APP_KEY, APP_KEY)
+        except BmsTimeoutError:
+            return  # an older module without authentication: nothing to do
         if reply == 0x02:
             self._authenticated = True
             return

@@ -1,0 +1,171 @@
+"""A bank of packs wired in parallel or in series, read as one battery.
+
+Parallel: voltage is the mean of the members, current the sum, SOC the mean
+weighted by each member's full capacity (a plain mean when any member does not
+report one), remaining and full capacity the sums.
+
+Series: voltage is the sum, current the mean (the same current flows through
+every pack; the mean evens out sensor differences). The limiting member is the
+one holding the least charge (lowest remaining Ah; lowest SOC when any member
+does not report remaining Ah): the bank's SOC, remaining and full capacity are
+that member's, as it is the first to run empty.
+
+Power is the sum of the members' V * I in both wirings.
+
+While any member is unavailable (None), the bank's voltage, current, power,
+SOC, capacities and cell extremes are unknown (None): a partial sum or mean is a
+wrong value, and an extreme over part of the bank may hide the very cell that
+matters. The flags are still reported where the available members settle them:
+``any_alarm`` is True as soon as one available member has a problem,
+``charge_on`` / ``discharge_on`` are False as soon as one member reports off.
+They are True / False only when every member reports, and None otherwise.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+
+from custom_components.lithium_bms.protocol.snapshot import BatterySnapshot
+
+
+class Wiring(StrEnum):
+    """How the packs of a bank are connected."""
+
+    PARALLEL = "parallel"
+    SERIES = "series"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class BankReading:
+    """The bank as one battery; member numbers are indexes into the member list."""
+
+    members: int
+    available: int
+    voltage: float | None = None
+    current: float | None = None
+    power: float | None = None
+    state_of_charge: float | None = None
+    remaining_capacity: float | None = None
+    full_capacity: float | None = None
+    cell_voltage_min: float | None = None
+    cell_voltage_min_member: int | None = None
+    cell_voltage_max: float | None = None
+    cell_voltage_max_member: int | None = None
+    any_alarm: bool | None = None
+    charge_on: bool | None = None
+    discharge_on: bool | None = None
+
+
+def aggregate(members: Sequence[BatterySnapshot | None], wiring: Wiring) -> BankReading:
+    """Combine the members' snapshots; None stands for an unavailable member."""
+    if not members:
+        raise ValueError("a bank needs at least one member")
+    available = [m for m in members if m is not None]
+    flags = BankReading(
+        members=len(members),
+        available=len(available),
+        any_alarm=_any_alarm(members),
+        charge_on=_all_on(members, lambda m: m.charge_mosfet),
+        discharge_on=_all_on(members, lambda m: m.discharge_mosfet),
+    )
+    if len(available) < len(members):
+        return flags
+    packs = available
+    cell_min, cell_min_member = _extreme(packs, lambda m: m.cell_voltage_min, min)
+    cell_max, cell_max_member = _extreme(packs, lambda m: m.cell_voltage_max, max)
+    voltages = [m.voltage for m in packs]
+    currents = [m.current for m in packs]
+    if wiring is Wiring.PARALLEL:
+        voltage, current = sum(voltages) / len(packs), sum(currents)
+        soc, remaining, full = _parallel_charge(packs)
+    else:
+        voltage, current = sum(voltages), sum(currents) / len(packs)
+        soc, remaining, full = _series_charge(packs)
+    return BankReading(
+        members=flags.members,
+        available=flags.available,
+        voltage=voltage,
+        current=current,
+        power=sum(m.power for m in packs),
+        state_of_charge=soc,
+        remaining_capacity=remaining,
+        full_capacity=full,
+        cell_voltage_min=cell_min,
+        cell_voltage_min_member=cell_min_member,
+        cell_voltage_max=cell_max,
+        cell_voltage_max_member=cell_max_member,
+        any_alarm=flags.any_alarm,
+        charge_on=flags.charge_on,
+        discharge_on=flags.discharge_on,
+    )
+
+
+def _any_alarm(members: Sequence[BatterySnapshot | None]) -> bool | None:
+    if any(m is not None and m.problem for m in members):
+        return True
+    return None if None in members else False
+
+
+def _all_on(
+    members: Sequence[BatterySnapshot | None],
+    state: Callable[[BatterySnapshot], bool | None],
+) -> bool | None:
+    states = [None if m is None else state(m) for m in members]
+    if False in states:
+        return False
+    return None if None in states else True
+
+
+def _known(values: Sequence[float | None]) -> list[float] | None:
+    """The values when every one is known, else None."""
+    known = [v for v in values if v is not None]
+    return known if len(known) == len(values) else None
+
+
+def _extreme(
+    packs: Sequence[BatterySnapshot],
+    value: Callable[[BatterySnapshot], float | None],
+    pick: Callable[[Sequence[float]], float],
+) -> tuple[float | None, int | None]:
+    """The extreme value over all packs and the first member holding it."""
+    values = _known([value(m) for m in packs])
+    if not values:
+        return None, None
+    best = pick(values)
+    return best, values.index(best)
+
+
+def _parallel_charge(
+    packs: Sequence[BatterySnapshot],
+) -> tuple[float | None, float | None, float | None]:
+    """SOC weighted by full capacity, summed remaining and full capacity."""
+    remaining = _known([m.remaining_capacity for m in packs])
+    fulls = _known([m.full_capacity for m in packs])
+    socs = _known([m.state_of_charge for m in packs])
+    total_remaining = None if remaining is None else sum(remaining)
+    total_full = None if fulls is None else sum(fulls)
+    soc: float | None = None
+    if socs is not None and fulls is not None and total_full:
+        soc = sum(s * f for s, f in zip(socs, fulls, strict=True)) / total_full
+    elif socs is not None:
+        soc = sum(socs) / len(socs)
+    return soc, total_remaining, total_full
+
+
+def _series_charge(
+    packs: Sequence[BatterySnapshot],
+) -> tuple[float | None, float | None, float | None]:
+    """SOC, remaining and full capacity of the member holding the least charge."""
+    remaining = _known([m.remaining_capacity for m in packs])
+    socs = _known([m.state_of_charge for m in packs])
+    held = remaining if remaining is not None else socs
+    if held is None:
+        return None, None, None
+    limiting = packs[held.index(min(held))]
+    return (
+        limiting.state_of_charge,
+        limiting.remaining_capacity,
+        limiting.full_capacity,
+    )

@@ -1,0 +1,115 @@
+"""Binary sensors: current direction, balancing, MOSFETs and protection alarms."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from homeassistant.components.binary_sensor import (
+    BinarySensorDeviceClass,
+    BinarySensorEntity,
+    BinarySensorEntityDescription,
+)
+from homeassistant.const import EntityCategory
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
+
+from .const import CURRENT_DEADBAND
+from .coordinator import LithiumBmsConfigEntry
+from .entity import LithiumBmsEntity
+from .protocol.snapshot import Alarm, BatterySnapshot
+
+PARALLEL_UPDATES = 0
+
+
+@dataclass(frozen=True, kw_only=True)
+class BmsBinarySensorDescription(BinarySensorEntityDescription):
+    """A binary sensor computed from the snapshot."""
+
+    value_fn: Callable[[BatterySnapshot], bool | None]
+
+
+STATE_SENSORS: tuple[BmsBinarySensorDescription, ...] = (
+    BmsBinarySensorDescription(
+        key="charging",
+        device_class=BinarySensorDeviceClass.BATTERY_CHARGING,
+        value_fn=lambda s: s.current > CURRENT_DEADBAND,
+    ),
+    BmsBinarySensorDescription(
+        key="discharging",
+        translation_key="discharging",
+        value_fn=lambda s: s.current < -CURRENT_DEADBAND,
+    ),
+    BmsBinarySensorDescription(
+        key="balancing",
+        translation_key="balancing",
+        device_class=BinarySensorDeviceClass.RUNNING,
+        value_fn=lambda s: s.balancing,
+    ),
+    BmsBinarySensorDescription(
+        key="problem",
+        device_class=BinarySensorDeviceClass.PROBLEM,
+        value_fn=lambda s: s.problem,
+    ),
+    BmsBinarySensorDescription(
+        key="charge_mosfet_active",
+        translation_key="charge_mosfet_active",
+        device_class=BinarySensorDeviceClass.POWER,
+        value_fn=lambda s: s.charge_mosfet,
+    ),
+    BmsBinarySensorDescription(
+        key="discharge_mosfet_active",
+        translation_key="discharge_mosfet_active",
+        device_class=BinarySensorDeviceClass.POWER,
+        value_fn=lambda s: s.discharge_mosfet,
+    ),
+    BmsBinarySensorDescription(
+        key="heater",
+        translation_key="heater",
+        device_class=BinarySensorDeviceClass.HEAT,
+        value_fn=lambda s: s.heater,
+    ),
+)
+
+
+def _alarm(alarm: Alarm) -> BmsBinarySensorDescription:
+    return BmsBinarySensorDescription(
+        key=alarm.value,
+        translation_key=alarm.value,
+        device_class=BinarySensorDeviceClass.PROBLEM,
+        entity_category=EntityCategory.DIAGNOSTIC,
+        value_fn=lambda s: alarm in s.alarms,
+    )
+
+
+def binary_sensor_descriptions(
+    snapshot: BatterySnapshot,
+) -> list[BmsBinarySensorDescription]:
+    """Every binary sensor the first snapshot shows the BMS supports."""
+    found = [d for d in STATE_SENSORS if d.value_fn(snapshot) is not None]
+    found += [_alarm(a) for a in Alarm if a in snapshot.supported_alarms]
+    return found
+
+
+async def async_setup_entry(
+    hass: HomeAssistant,
+    entry: LithiumBmsConfigEntry,
+    async_add_entities: AddConfigEntryEntitiesCallback,
+) -> None:
+    """Create the binary sensors the BMS reports."""
+    coordinator = entry.runtime_data.coordinator
+    async_add_entities(
+        BmsBinarySensor(coordinator, d)
+        for d in binary_sensor_descriptions(coordinator.data)
+    )
+
+
+class BmsBinarySensor(LithiumBmsEntity, BinarySensorEntity):
+    """A state read from the snapshot."""
+
+    entity_description: BmsBinarySensorDescription
+
+    @property
+    def is_on(self) -> bool | None:
+        """The state in the newest snapshot."""
+        return self.entity_description.value_fn(self.coordinator.data)

@@ -1,0 +1,255 @@
+"""Config flow: Bluetooth discovery, manual pick, re-authentication, options."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import voluptuous as vol
+from homeassistant.components.bluetooth import (
+    BluetoothServiceInfoBleak,
+    async_discovered_service_info,
+)
+from homeassistant.config_entries import (
+    ConfigFlow,
+    ConfigFlowResult,
+    OptionsFlowWithReload,
+)
+from homeassistant.const import CONF_ADDRESS, CONF_PASSWORD
+from homeassistant.core import callback
+from homeassistant.helpers.selector import (
+    BooleanSelector,
+    NumberSelector,
+    NumberSelectorConfig,
+    NumberSelectorMode,
+    TextSelector,
+    TextSelectorConfig,
+    TextSelectorType,
+)
+
+from .connection import advertisement, async_probe
+from .const import (
+    CONF_FAMILY,
+    CONF_INVERT_CURRENT,
+    CONF_KEEP_CONNECTED,
+    CONF_UPDATE_INTERVAL,
+    CONF_VARIANT,
+    DEFAULT_KEEP_CONNECTED,
+    DEFAULT_UPDATE_INTERVAL,
+    DOMAIN,
+    MAX_UPDATE_INTERVAL,
+    MIN_UPDATE_INTERVAL,
+)
+from .coordinator import LithiumBmsConfigEntry
+from .protocol.errors import AuthenticationError, BmsError, PairingRequiredError
+from .protocol.registry import driver_for_advertisement
+
+PASSWORD_SCHEMA = vol.Schema(
+    {
+        vol.Optional(CONF_PASSWORD): TextSelector(
+            TextSelectorConfig(type=TextSelectorType.PASSWORD)
+        )
+    }
+)
+
+
+class LithiumBmsConfigFlow(ConfigFlow, domain=DOMAIN):
+    """Add a BMS discovered over Bluetooth."""
+
+    VERSION = 1
+
+    def __init__(self) -> None:
+        """Start with nothing chosen."""
+        self._address = ""
+        self._name = ""
+        self._family = ""
+        self._candidates: dict[str, BluetoothServiceInfoBleak] = {}
+
+    @staticmethod
+    @callback
+    def async_get_options_flow(entry: LithiumBmsConfigEntry) -> LithiumBmsOptionsFlow:
+        """The options of an entry."""
+        return LithiumBmsOptionsFlow()
+
+    async def async_step_bluetooth(
+        self, discovery_info: BluetoothServiceInfoBleak
+    ) -> ConfigFlowResult:
+        """A supported BMS was discovered; ask before connecting to it."""
+        await self.async_set_unique_id(discovery_info.address)
+        self._abort_if_unique_id_configured()
+        driver = driver_for_advertisement(advertisement(discovery_info))
+        if driver is None:
+            return self.async_abort(reason="not_supported")
+        self._address = discovery_info.address
+        self._name = discovery_info.name or discovery_info.address
+        self._family = driver.family
+        self.context["title_placeholders"] = {"name": self._name}
+        return await self.async_step_bluetooth_confirm()
+
+    async def async_step_bluetooth_confirm(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Connect only once the user confirms."""
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            result = await self._async_create(user_input, errors)
+            if result is not None:
+                return result
+        if errors.get("base") == "invalid_auth":
+            schema = PASSWORD_SCHEMA
+        else:
+            self._set_confirm_only()
+            schema = vol.Schema({})
+        return self.async_show_form(
+            step_id="bluetooth_confirm",
+            data_schema=schema,
+            errors=errors,
+            description_placeholders={"name": self._name},
+        )
+
+    async def async_step_user(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Pick one of the discovered, supported, not yet configured BMS."""
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            info = self._candidates[user_input[CONF_ADDRESS]]
+            await self.async_set_unique_id(info.address, raise_on_progress=False)
+            self._abort_if_unique_id_configured()
+            driver = driver_for_advertisement(advertisement(info))
+            if driver is not None:
+                self._address = info.address
+                self._name = info.name or info.address
+                self._family = driver.family
+                result = await self._async_create(user_input, errors)
+                if result is not None:
+                    return result
+        configured = self._async_current_ids(include_ignore=False)
+        self._candidates = {
+            info.address: info
+            for info in async_discovered_service_info(self.hass, connectable=True)
+            if info.address not in configured
+            and driver_for_advertisement(advertisement(info)) is not None
+        }
+        if not self._candidates:
+            return self.async_abort(reason="no_devices_found")
+        schema: dict[Any, Any] = {
+            vol.Required(CONF_ADDRESS): vol.In(
+                {
+                    address: f"{info.name or address} ({address})"
+                    for address, info in self._candidates.items()
+                }
+            )
+        }
+        if errors.get("base") == "invalid_auth":
+            schema.update(PASSWORD_SCHEMA.schema)
+        return self.async_show_form(
+            step_id="user", data_schema=vol.Schema(schema), errors=errors
+        )
+
+    async def _async_create(
+        self, user_input: Mapping[str, Any], errors: dict[str, str]
+    ) -> ConfigFlowResult | None:
+        """Test the connection; create the entry, or fill ``errors``."""
+        options: dict[str, Any] = {}
+        if user_input.get(CONF_PASSWORD):
+            options[CONF_PASSWORD] = user_input[CONF_PASSWORD]
+        try:
+            _, variant = await async_probe(
+                self.hass, self._address, self._family, options
+            )
+        except AuthenticationError:
+            errors["base"] = "invalid_auth"
+            return None
+        except PairingRequiredError:
+            errors["base"] = "pairing_required"
+            return None
+        except BmsError:
+            errors["base"] = "cannot_connect"
+            return None
+        data = {CONF_ADDRESS: self._address, CONF_FAMILY: self._family}
+        if variant:
+            data[CONF_VARIANT] = variant
+        return self.async_create_entry(title=self._name, data=data, options=options)
+
+    async def async_step_reauth(
+        self, entry_data: Mapping[str, Any]
+    ) -> ConfigFlowResult:
+        """The BMS refused the password (or needs one)."""
+        return await self.async_step_reauth_confirm()
+
+    async def async_step_reauth_confirm(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Ask for the BMS password and test it."""
+        entry = self._get_reauth_entry()
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            options = {**entry.options, CONF_PASSWORD: user_input[CONF_PASSWORD]}
+            try:
+                await async_probe(
+                    self.hass,
+                    entry.data[CONF_ADDRESS],
+                    entry.data[CONF_FAMILY],
+                    options,
+                )
+            except AuthenticationError:
+                errors["base"] = "invalid_auth"
+            except BmsError:
+                errors["base"] = "cannot_connect"
+            else:
+                return self.async_update_reload_and_abort(entry, options=options)
+        return self.async_show_form(
+            step_id="reauth_confirm",
+            data_schema=vol.Schema(
+                {
+                    vol.Required(CONF_PASSWORD): TextSelector(
+                        TextSelectorConfig(type=TextSelectorType.PASSWORD)
+                    )
+                }
+            ),
+            errors=errors,
+            description_placeholders={"name": entry.title},
+        )
+
+
+class LithiumBmsOptionsFlow(OptionsFlowWithReload):
+    """Update interval, connection policy, password, current sign."""
+
+    async def async_step_init(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Show and save the options; the entry reloads afterwards."""
+        if user_input is not None:
+            user_input[CONF_UPDATE_INTERVAL] = int(user_input[CONF_UPDATE_INTERVAL])
+            return self.async_create_entry(data=user_input)
+        options = self.config_entry.options
+        schema = vol.Schema(
+            {
+                vol.Required(
+                    CONF_UPDATE_INTERVAL,
+                    default=options.get(CONF_UPDATE_INTERVAL, DEFAULT_UPDATE_INTERVAL),
+                ): NumberSelector(
+                    NumberSelectorConfig(
+                        min=MIN_UPDATE_INTERVAL,
+                        max=MAX_UPDATE_INTERVAL,
+                        step=1,
+                        unit_of_measurement="s",
+                        mode=NumberSelectorMode.BOX,
+                    )
+                ),
+                vol.Required(
+                    CONF_KEEP_CONNECTED,
+                    default=options.get(CONF_KEEP_CONNECTED, DEFAULT_KEEP_CONNECTED),
+                ): BooleanSelector(),
+                vol.Required(
+                    CONF_INVERT_CURRENT,
+                    default=options.get(CONF_INVERT_CURRENT, False),
+                ): BooleanSelector(),
+                vol.Optional(
+                    CONF_PASSWORD,
+                    description={"suggested_value": options.get(CONF_PASSWORD)},
+                ): TextSelector(TextSelectorConfig(type=TextSelectorType.PASSWORD)),
+            }
+        )
+        return self.async_show_form(step_id="init", data_schema=schema)

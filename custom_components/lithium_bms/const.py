@@ -1,0 +1,27 @@
+"""Constants of the Lithium BMS integration."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Final
+
+DOMAIN: Final = "lithium_bms"
+
+CONF_FAMILY: Final = "family"
+CONF_VARIANT: Final = "variant"
+CONF_UPDATE_INTERVAL: Final = "update_interval"
+CONF_KEEP_CONNECTED: Final = "keep_connected"
+CONF_INVERT_CURRENT: Final = "invert_current"
+
+DEFAULT_UPDATE_INTERVAL: Final = 10
+MIN_UPDATE_INTERVAL: Final = 2
+MAX_UPDATE_INTERVAL: Final = 3600
+DEFAULT_KEEP_CONNECTED: Final = True
+
+# Currents smaller than this (A) count as idle for charging/discharging.
+CURRENT_DEADBAND: Final = 0.05
+
+
+def update_interval(seconds: int) -> timedelta:
+    """The coordinator interval for an option value."""
+    return timedelta(seconds=max(MIN_UPDATE_INTERVAL, seconds))

@@ -1,0 +1,167 @@
+"""The update coordinator: one BMS session per config entry."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from homeassistant.config_entries import ConfigEntry
+from homeassistant.core import HomeAssistant
+from homeassistant.exceptions import ConfigEntryAuthFailed, HomeAssistantError
+from homeassistant.helpers import issue_registry as ir
+from homeassistant.helpers.update_coordinator import DataUpdateCoordinator, UpdateFailed
+
+from .const import (
+    CONF_UPDATE_INTERVAL,
+    CONF_VARIANT,
+    DEFAULT_UPDATE_INTERVAL,
+    DOMAIN,
+    update_interval,
+)
+from .protocol.client import BmsClient
+from .protocol.errors import (
+    AuthenticationError,
+    BmsConnectionError,
+    BmsError,
+    BmsTimeoutError,
+    CommandNotConfirmedError,
+    PairingRequiredError,
+    ProtocolError,
+    UnsupportedError,
+)
+from .protocol.snapshot import BatterySnapshot, DeviceInfo, SwitchKind
+
+_LOGGER = logging.getLogger(__name__)
+
+
+@dataclass
+class LithiumBmsData:
+    """What a config entry holds at runtime."""
+
+    coordinator: LithiumBmsCoordinator
+
+
+type LithiumBmsConfigEntry = ConfigEntry[LithiumBmsData]
+
+
+def error_key(err: BmsError) -> str:
+    """The translation key that explains a BMS error."""
+    if isinstance(err, BmsTimeoutError):
+        return "timeout"
+    if isinstance(err, BmsConnectionError):
+        return "connection_lost"
+    if isinstance(err, ProtocolError):
+        return "bad_data"
+    if isinstance(err, PairingRequiredError):
+        return "pairing_required"
+    if isinstance(err, AuthenticationError):
+        return "auth_failed"
+    if isinstance(err, UnsupportedError):
+        return "unsupported"
+    return "communication_error"
+
+
+class LithiumBmsCoordinator(DataUpdateCoordinator[BatterySnapshot]):
+    """Reads a snapshot at the configured interval and runs switch commands."""
+
+    config_entry: LithiumBmsConfigEntry
+
+    def __init__(
+        self,
+        hass: HomeAssistant,
+        entry: LithiumBmsConfigEntry,
+        client: BmsClient,
+    ) -> None:
+        """Set up the coordinator for one BMS."""
+        super().__init__(
+            hass,
+            _LOGGER,
+            config_entry=entry,
+            name=entry.title,
+            update_interval=update_interval(
+                entry.options.get(CONF_UPDATE_INTERVAL, DEFAULT_UPDATE_INTERVAL)
+            ),
+            always_update=False,
+        )
+        self.client = client
+        self.address: str = entry.unique_id or ""
+        self.device_info: DeviceInfo | None = None
+
+    async def _async_setup(self) -> None:
+        """Read the device information once."""
+        try:
+            self.device_info = await self.client.read_device_info()
+        except BmsError as err:
+            raise self._failure(err) from err
+
+    async def _async_update_data(self) -> BatterySnapshot:
+        """Read one snapshot."""
+        try:
+            snapshot = await self.client.read_snapshot()
+        except BmsError as err:
+            raise self._failure(err) from err
+        ir.async_delete_issue(self.hass, DOMAIN, self._pairing_issue_id)
+        self._remember_variant()
+        return snapshot
+
+    def _failure(self, err: BmsError) -> Exception:
+        """Translate a BMS error into what Home Assistant expects."""
+        if isinstance(err, AuthenticationError):
+            return ConfigEntryAuthFailed(
+                translation_domain=DOMAIN, translation_key="auth_failed"
+            )
+        if isinstance(err, PairingRequiredError):
+            ir.async_create_issue(
+                self.hass,
+                DOMAIN,
+                self._pairing_issue_id,
+                is_fixable=False,
+                severity=ir.IssueSeverity.ERROR,
+                translation_key="pairing_required",
+                translation_placeholders={
+                    "name": self.config_entry.title,
+                    "address": self.address,
+                },
+            )
+        return UpdateFailed(
+            translation_domain=DOMAIN,
+            translation_key=error_key(err),
+            translation_placeholders={"error": str(err)},
+        )
+
+    @property
+    def _pairing_issue_id(self) -> str:
+        return f"pairing_required_{self.config_entry.entry_id}"
+
+    def _remember_variant(self) -> None:
+        """Persist the protocol variant the driver detected."""
+        variant = self.client.driver.variant
+        if variant and self.config_entry.data.get(CONF_VARIANT) != variant:
+            self.hass.config_entries.async_update_entry(
+                self.config_entry,
+                data={**self.config_entry.data, CONF_VARIANT: variant},
+            )
+
+    async def async_set_switch(self, kind: SwitchKind, on: bool) -> None:
+        """Switch, confirm by read-back, publish the state read."""
+        try:
+            snapshot = await self.client.set_switch(kind, on)
+        except CommandNotConfirmedError as err:
+            await self.async_request_refresh()
+            raise HomeAssistantError(
+                translation_domain=DOMAIN,
+                translation_key="command_not_confirmed",
+                translation_placeholders={"switch": kind.value, "error": str(err)},
+            ) from err
+        except BmsError as err:
+            raise HomeAssistantError(
+                translation_domain=DOMAIN,
+                translation_key="command_failed",
+                translation_placeholders={"switch": kind.value, "error": str(err)},
+            ) from err
+        self.async_set_updated_data(snapshot)
+
+    async def async_shutdown(self) -> None:
+        """Stop polling and disconnect."""
+        await super().async_shutdown()
+        await self.client.close()

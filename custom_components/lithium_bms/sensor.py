@@ -1,0 +1,278 @@
+"""Sensors: pack, cells, temperatures, capacity and link quality."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from homeassistant.components import bluetooth
+from homeassistant.components.sensor import (
+    SensorDeviceClass,
+    SensorEntity,
+    SensorEntityDescription,
+    SensorStateClass,
+)
+from homeassistant.const import (
+    PERCENTAGE,
+    SIGNAL_STRENGTH_DECIBELS_MILLIWATT,
+    EntityCategory,
+    UnitOfElectricCurrent,
+    UnitOfElectricPotential,
+    UnitOfPower,
+    UnitOfTemperature,
+    UnitOfTime,
+)
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
+from homeassistant.helpers.typing import StateType
+
+from .coordinator import LithiumBmsConfigEntry
+from .entity import LithiumBmsEntity
+from .protocol.snapshot import BatterySnapshot
+
+PARALLEL_UPDATES = 0
+
+UNIT_AMPERE_HOURS = "Ah"
+UNIT_OHM = "Ω"
+
+
+@dataclass(frozen=True, kw_only=True)
+class BmsSensorDescription(SensorEntityDescription):
+    """A sensor computed from the snapshot."""
+
+    value_fn: Callable[[BatterySnapshot], StateType]
+
+
+def _voltage(
+    key: str,
+    fn: Callable[[BatterySnapshot], StateType],
+    category: EntityCategory | None = None,
+) -> BmsSensorDescription:
+    return BmsSensorDescription(
+        key=key,
+        translation_key=key,
+        device_class=SensorDeviceClass.VOLTAGE,
+        native_unit_of_measurement=UnitOfElectricPotential.VOLT,
+        state_class=SensorStateClass.MEASUREMENT,
+        suggested_display_precision=3,
+        entity_category=category,
+        value_fn=fn,
+    )
+
+
+def _capacity(
+    key: str,
+    fn: Callable[[BatterySnapshot], StateType],
+    category: EntityCategory | None = None,
+) -> BmsSensorDescription:
+    return BmsSensorDescription(
+        key=key,
+        translation_key=key,
+        native_unit_of_measurement=UNIT_AMPERE_HOURS,
+        state_class=SensorStateClass.MEASUREMENT,
+        suggested_display_precision=2,
+        entity_category=category,
+        value_fn=fn,
+    )
+
+
+PACK_SENSORS: tuple[BmsSensorDescription, ...] = (
+    BmsSensorDescription(
+        key="voltage",
+        device_class=SensorDeviceClass.VOLTAGE,
+        native_unit_of_measurement=UnitOfElectricPotential.VOLT,
+        state_class=SensorStateClass.MEASUREMENT,
+        suggested_display_precision=2,
+        value_fn=lambda s: s.voltage,
+    ),
+    BmsSensorDescription(
+        key="current",
+        device_class=SensorDeviceClass.CURRENT,
+        native_unit_of_measurement=UnitOfElectricCurrent.AMPERE,
+        state_class=SensorStateClass.MEASUREMENT,
+        suggested_display_precision=2,
+        value_fn=lambda s: s.current,
+    ),
+    BmsSensorDescription(
+        key="power",
+        device_class=SensorDeviceClass.POWER,
+        native_unit_of_measurement=UnitOfPower.WATT,
+        state_class=SensorStateClass.MEASUREMENT,
+        suggested_display_precision=0,
+        value_fn=lambda s: round(s.power, 2),
+    ),
+    BmsSensorDescription(
+        key="state_of_charge",
+        device_class=SensorDeviceClass.BATTERY,
+        native_unit_of_measurement=PERCENTAGE,
+        state_class=SensorStateClass.MEASUREMENT,
+        suggested_display_precision=0,
+        value_fn=lambda s: s.state_of_charge,
+    ),
+    BmsSensorDescription(
+        key="state_of_health",
+        translation_key="state_of_health",
+        native_unit_of_measurement=PERCENTAGE,
+        state_class=SensorStateClass.MEASUREMENT,
+        suggested_display_precision=0,
+        entity_category=EntityCategory.DIAGNOSTIC,
+        value_fn=lambda s: s.state_of_health,
+    ),
+    _capacity("remaining_capacity", lambda s: s.remaining_capacity),
+    _capacity("full_capacity", lambda s: s.full_capacity),
+    _capacity(
+        "design_capacity",
+        lambda s: s.design_capacity,
+        EntityCategory.DIAGNOSTIC,
+    ),
+    BmsSensorDescription(
+        key="cycles",
+        translation_key="cycles",
+        state_class=SensorStateClass.TOTAL_INCREASING,
+        value_fn=lambda s: s.cycles,
+    ),
+    BmsSensorDescription(
+        key="mosfet_temperature",
+        translation_key="mosfet_temperature",
+        device_class=SensorDeviceClass.TEMPERATURE,
+        native_unit_of_measurement=UnitOfTemperature.CELSIUS,
+        state_class=SensorStateClass.MEASUREMENT,
+        suggested_display_precision=1,
+        value_fn=lambda s: s.mosfet_temperature,
+    ),
+    _voltage("cell_voltage_min", lambda s: s.cell_voltage_min),
+    _voltage("cell_voltage_max", lambda s: s.cell_voltage_max),
+    _voltage("cell_voltage_delta", lambda s: s.cell_voltage_delta),
+    _voltage("cell_voltage_average", lambda s: s.cell_voltage_average),
+    BmsSensorDescription(
+        key="balance_current",
+        translation_key="balance_current",
+        device_class=SensorDeviceClass.CURRENT,
+        native_unit_of_measurement=UnitOfElectricCurrent.AMPERE,
+        state_class=SensorStateClass.MEASUREMENT,
+        suggested_display_precision=3,
+        entity_category=EntityCategory.DIAGNOSTIC,
+        value_fn=lambda s: s.balance_current,
+    ),
+    BmsSensorDescription(
+        key="runtime",
+        translation_key="runtime",
+        device_class=SensorDeviceClass.DURATION,
+        native_unit_of_measurement=UnitOfTime.SECONDS,
+        suggested_unit_of_measurement=UnitOfTime.HOURS,
+        suggested_display_precision=1,
+        state_class=SensorStateClass.MEASUREMENT,
+        value_fn=lambda s: None if s.runtime is None else round(s.runtime),
+    ),
+)
+
+# A pack sensor is created when the first snapshot reports it; runtime is
+# created with the current and remaining capacity it is computed from.
+ALWAYS_CREATED = frozenset({"runtime"})
+
+
+def _cell_voltage(index: int) -> BmsSensorDescription:
+    return BmsSensorDescription(
+        key=f"cell_voltage_{index + 1}",
+        translation_key="cell_voltage_n",
+        translation_placeholders={"index": str(index + 1)},
+        device_class=SensorDeviceClass.VOLTAGE,
+        native_unit_of_measurement=UnitOfElectricPotential.VOLT,
+        state_class=SensorStateClass.MEASUREMENT,
+        suggested_display_precision=3,
+        value_fn=lambda s: s.cell_voltages[index] if index < len(s.cell_voltages) else None,
+    )
+
+
+def _cell_resistance(index: int) -> BmsSensorDescription:
+    return BmsSensorDescription(
+        key=f"cell_resistance_{index + 1}",
+        translation_key="cell_resistance_n",
+        translation_placeholders={"index": str(index + 1)},
+        native_unit_of_measurement=UNIT_OHM,
+        state_class=SensorStateClass.MEASUREMENT,
+        suggested_display_precision=3,
+        entity_category=EntityCategory.DIAGNOSTIC,
+        entity_registry_enabled_default=False,
+        value_fn=lambda s: (
+            s.cell_resistances[index] if index < len(s.cell_resistances) else None
+        ),
+    )
+
+
+def _temperature(index: int) -> BmsSensorDescription:
+    def value(s: BatterySnapshot) -> StateType:
+        probes = s.probe_temperatures
+        return probes[index].value if index < len(probes) else None
+
+    return BmsSensorDescription(
+        key=f"temperature_{index + 1}",
+        translation_key="temperature_n",
+        translation_placeholders={"index": str(index + 1)},
+        device_class=SensorDeviceClass.TEMPERATURE,
+        native_unit_of_measurement=UnitOfTemperature.CELSIUS,
+        state_class=SensorStateClass.MEASUREMENT,
+        suggested_display_precision=1,
+        value_fn=value,
+    )
+
+
+RSSI_SENSOR = SensorEntityDescription(
+    key="rssi",
+    translation_key="rssi",
+    device_class=SensorDeviceClass.SIGNAL_STRENGTH,
+    native_unit_of_measurement=SIGNAL_STRENGTH_DECIBELS_MILLIWATT,
+    state_class=SensorStateClass.MEASUREMENT,
+    entity_category=EntityCategory.DIAGNOSTIC,
+    entity_registry_enabled_default=False,
+)
+
+
+def sensor_descriptions(snapshot: BatterySnapshot) -> list[BmsSensorDescription]:
+    """Every sensor the first snapshot shows the BMS supports."""
+    found = [
+        d
+        for d in PACK_SENSORS
+        if d.key in ALWAYS_CREATED or d.value_fn(snapshot) is not None
+    ]
+    found += [_cell_voltage(i) for i in range(len(snapshot.cell_voltages))]
+    found += [_temperature(i) for i in range(len(snapshot.probe_temperatures))]
+    found += [_cell_resistance(i) for i in range(len(snapshot.cell_resistances))]
+    return found
+
+
+async def async_setup_entry(
+    hass: HomeAssistant,
+    entry: LithiumBmsConfigEntry,
+    async_add_entities: AddConfigEntryEntitiesCallback,
+) -> None:
+    """Create the sensors the BMS reports."""
+    coordinator = entry.runtime_data.coordinator
+    entities: list[SensorEntity] = [
+        BmsSensor(coordinator, d) for d in sensor_descriptions(coordinator.data)
+    ]
+    entities.append(RssiSensor(coordinator, RSSI_SENSOR))
+    async_add_entities(entities)
+
+
+class BmsSensor(LithiumBmsEntity, SensorEntity):
+    """A value read from the snapshot."""
+
+    entity_description: BmsSensorDescription
+
+    @property
+    def native_value(self) -> StateType:
+        """The value of the newest snapshot."""
+        return self.entity_description.value_fn(self.coordinator.data)
+
+
+class RssiSensor(LithiumBmsEntity, SensorEntity):
+    """Signal strength of the newest advertisement."""
+
+    @property
+    def native_value(self) -> StateType:
+        """RSSI of the last advertisement seen by any adapter or proxy."""
+        info = bluetooth.async_last_service_info(
+            self.hass, self.coordinator.address, connectable=True
+        )
+        return info.rssi if info else None

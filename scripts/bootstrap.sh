@@ -1,0 +1,55 @@
+# shellcheck shell=bash
+# Shared by scripts/test and scripts/develop: find Python 3.13 and keep .venv
+# in sync with the requirements files. Source it from the repository root.
+
+set -euo pipefail
+
+REQUIREMENTS=(requirements_test.txt requirements_bluetooth.txt requirements_dev.txt)
+VENV="${VENV:-.venv}"
+
+find_python() {
+  local candidate
+  local candidates=(/usr/bin/python3.13 /usr/local/bin/python3.13)
+  local root
+  if root="$(pyenv root 2>/dev/null)"; then
+    while IFS= read -r candidate; do candidates+=("$candidate"); done < <(
+      ls -d "$root"/versions/3.13.*/bin/python3.13 2>/dev/null | sort -V -r
+    )
+  fi
+  for candidate in "${candidates[@]}"; do
+    if [[ -x "$candidate" ]] && "$candidate" -c 'import sys; assert sys.version_info[:2] == (3, 13)' 2>/dev/null; then
+      echo "$candidate"
+      return 0
+    fi
+  done
+  echo "error: Python 3.13 not found (tried /usr/bin/python3.13 and pyenv's 3.13.x)." >&2
+  echo "Install it (e.g. 'pyenv install 3.13') and run this again." >&2
+  return 1
+}
+
+requirements_hash() {
+  cat "${REQUIREMENTS[@]}" | sha256sum | cut -d' ' -f1
+}
+
+ensure_venv() {
+  local stamp="$VENV/.requirements-hash"
+  local wanted
+  wanted="$(requirements_hash)"
+  if [[ -f "$stamp" && "$(cat "$stamp")" == "$wanted" ]]; then
+    return 0
+  fi
+  local python
+  python="$(find_python)"
+  echo "==> Setting up $VENV with $("$python" --version) (first run takes about 5 minutes)"
+  [[ -d "$VENV" ]] || "$python" -m venv "$VENV"
+  local pip=("$VENV/bin/python" -m pip install --quiet --disable-pip-version-check)
+  # Home Assistant 2026.2 declares Python >= 3.13.2; it runs on 3.13.0 too.
+  if ! "$VENV/bin/python" -c 'import sys; assert sys.version_info >= (3, 13, 2)' 2>/dev/null; then
+    pip+=(--ignore-requires-python)
+  fi
+  "${pip[@]}" -r requirements_test.txt
+  local constraints
+  constraints="$("$VENV/bin/python" -c 'import homeassistant, os; print(os.path.join(os.path.dirname(homeassistant.__file__), "package_constraints.txt"))')"
+  "${pip[@]}" -c "$constraints" -r requirements_bluetooth.txt -r requirements_dev.txt
+  echo "$wanted" > "$stamp"
+}

@@ -1,0 +1,1 @@
+"""Tests of the analytics package (no Home Assistant)."""

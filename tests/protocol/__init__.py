@@ -1,0 +1,1 @@
+"""Protocol-level tests: no Home Assistant."""
