@@ -22,10 +22,8 @@ from custom_components.lithium_bms.const import (
 from .conftest import JBD_ADDRESS, setup_entry
 
 
-def _service_info(hass: HomeAssistant, address: str):  # noqa: ANN202
-    return next(
-        i for i in async_discovered_service_info(hass) if i.address == address
-    )
+def _service_info(hass: HomeAssistant, address: str):
+    return next(i for i in async_discovered_service_info(hass) if i.address == address)
 
 
 async def test_discovery_starts_a_flow(hass: HomeAssistant, jbd: JbdSimulator) -> None:

@@ -22,7 +22,9 @@ def test_manifest_matchers_cover_every_driver() -> None:
     for driver in DRIVERS:
         for matcher in driver.matchers:
             assert matcher.as_manifest() in manifest, (driver.family, matcher)
-    expected = {json.dumps(m.as_manifest(), sort_keys=True) for d in DRIVERS for m in d.matchers}
+    expected = {
+        json.dumps(m.as_manifest(), sort_keys=True) for d in DRIVERS for m in d.matchers
+    }
     assert {json.dumps(m, sort_keys=True) for m in manifest} == expected, (
         "stale matcher in manifest.json: run scripts/sync_manifest.py"
     )

@@ -180,7 +180,9 @@ def _cell_voltage(index: int) -> BmsSensorDescription:
         native_unit_of_measurement=UnitOfElectricPotential.VOLT,
         state_class=SensorStateClass.MEASUREMENT,
         suggested_display_precision=3,
-        value_fn=lambda s: s.cell_voltages[index] if index < len(s.cell_voltages) else None,
+        value_fn=lambda s: (
+            s.cell_voltages[index] if index < len(s.cell_voltages) else None
+        ),
     )
 
 

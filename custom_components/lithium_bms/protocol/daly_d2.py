@@ -156,7 +156,10 @@ def _temps(regs: Sequence[int], count: int) -> tuple[float, ...]:
 
 def _bitmask_cells(*words: int) -> frozenset[int]:
     return frozenset(
-        16 * w + bit + 1 for w, word in enumerate(words) for bit in range(16) if word >> bit & 1
+        16 * w + bit + 1
+        for w, word in enumerate(words)
+        for bit in range(16)
+        if word >> bit & 1
     )
 
 

@@ -52,7 +52,9 @@ class DalyReassembler:
         errors: list[ProtocolError] = []
         while buf:
             if buf[0] not in STARTS:
-                cut = min((i for s in STARTS if (i := buf.find(s)) > 0), default=len(buf))
+                cut = min(
+                    (i for s in STARTS if (i := buf.find(s)) > 0), default=len(buf)
+                )
                 del buf[:cut]
                 continue
             length = _candidate_length(buf)

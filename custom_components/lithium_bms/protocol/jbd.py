@@ -19,6 +19,7 @@ from .errors import (
     CommandNotConfirmedError,
     FrameError,
     ProtocolError,
+    UnsupportedError,
 )
 from .matching import AdvertisementMatcher, uuid16
 from .snapshot import (
@@ -124,8 +125,10 @@ def parse_frame(frame: bytes) -> JbdFrame:
 class JbdReassembler:
     """Rebuilds reply frames from notifications, by length and checksum.
 
-    Valid frames go to ``on_frame``; invalid candidates to ``on_error``, after
-    which the search resumes one byte later, so garbage never hides a frame.
+    Invalid candidates are reported and the search resumes one byte later, so
+    garbage never hides a frame. A candidate still short of bytes is dropped as
+    soon as a complete valid ``DD`` frame follows it, so a truncated reply or a
+    fake header cannot hide the next reply.
     """
 
     def __init__(self) -> None:
@@ -143,46 +146,81 @@ class JbdReassembler:
         errors: list[ProtocolError] = []
         buf = self._buf
         while buf:
-            if buf[0] == AUTH_HEADER[0]:
-                if len(buf) < 2:
-                    break
-                if buf[1] == AUTH_HEADER[1]:
-                    if len(buf) < 4:
-                        break
-                    total = 5 + buf[3]
-                    if len(buf) < total:
-                        break
-                    frame = bytes(buf[:total])
-                    if sum(frame[2:-1]) & 0xFF == frame[-1]:
-                        frames.append(frame)
-                        del buf[:total]
-                        continue
-                    errors.append(ChecksumError("JBD auth checksum mismatch"))
-                del buf[:1]
-                continue
-            if buf[0] != START:
+            if buf[0] not in (START, AUTH_HEADER[0]):
                 start = buf.find(START)
                 auth = buf.find(AUTH_HEADER[0])
                 cut = min(i for i in (start, auth, len(buf)) if i >= 0)
                 del buf[:cut]
                 continue
-            if len(buf) < 4:
-                break
-            if buf[2] not in (STATUS_OK, STATUS_ERROR) or buf[3] > MAX_PAYLOAD:
+            total = _candidate_length(buf)
+            if total == 0:
                 del buf[:1]
                 continue
-            total = 7 + buf[3]
-            if len(buf) < total:
-                break
+            if total < 0 or len(buf) < total:
+                later = _next_complete_frame(buf)
+                if later is None:
+                    break
+                errors.append(FrameError("incomplete JBD frame"))
+                del buf[:later]
+                continue
+            frame = bytes(buf[:total])
             try:
-                parse_frame(bytes(buf[:total]))
+                _validate(frame)
             except ProtocolError as err:
                 errors.append(err)
                 del buf[:1]
                 continue
-            frames.append(bytes(buf[:total]))
+            frames.append(frame)
             del buf[:total]
         return frames, errors
+
+
+def _candidate_length(buf: bytearray) -> int:
+    """Length of the frame that may start at ``buf[0]``.
+
+    0 when it cannot be a frame start, -1 when more bytes are needed to tell.
+    """
+    if buf[0] == AUTH_HEADER[0]:
+        if len(buf) < 2:
+            return -1
+        if buf[1] != AUTH_HEADER[1]:
+            return 0
+        return 5 + buf[3] if len(buf) >= 4 else -1
+    if len(buf) < 4:
+        return -1
+    if buf[2] not in (STATUS_OK, STATUS_ERROR) or buf[3] > MAX_PAYLOAD:
+        return 0
+    return 7 + buf[3]
+
+
+def _validate(frame: bytes) -> None:
+    """Raise unless ``frame`` is a valid ``DD`` reply or ``FF AA`` frame."""
+    if frame[:2] == AUTH_HEADER:
+        if sum(frame[2:-1]) & 0xFF != frame[-1]:
+            raise ChecksumError("JBD auth checksum mismatch")
+        return
+    parse_frame(frame)
+
+
+def _next_complete_frame(buf: bytearray) -> int | None:
+    """Offset of the first complete valid ``DD`` frame after ``buf[0]``."""
+    offset = buf.find(START, 1)
+    while offset >= 0 and not _is_reply_at(buf, offset):
+        offset = buf.find(START, offset + 1)
+    return offset if offset >= 0 else None
+
+
+def _is_reply_at(buf: bytearray, offset: int) -> bool:
+    """Whether a complete valid ``DD`` reply starts at ``offset``."""
+    rest = buf[offset:]
+    total = _candidate_length(rest)
+    if total <= 0 or len(rest) < total:
+        return False
+    try:
+        parse_frame(bytes(rest[:total]))
+    except ProtocolError:
+        return False
+    return True
 
 
 @dataclass(frozen=True, slots=True)
@@ -334,10 +372,8 @@ class JbdDriver(BmsDriver):
         password = (self.options.password or "").encode("ascii", errors="replace")
         if len(password) != 6:
             raise AuthenticationError("the BMS needs its 6-character password")
+        mac = _mac_bytes(self.options.address)
         random = await self._auth_exchange(AUTH_RANDOM, b"")
-        mac = bytes.fromhex(self.options.address.replace(":", ""))
-        if len(mac) != 6:
-            raise AuthenticationError("the BMS address is not a MAC address")
         secret = bytes(
             ((m ^ p) + random) & 0xFF for m, p in zip(mac, password, strict=True)
         )
@@ -426,7 +462,7 @@ class JbdDriver(BmsDriver):
     async def set_switch(self, kind: SwitchKind, on: bool) -> BatterySnapshot:
         """Write 0xE1 keeping the other MOSFET as it is, then read back."""
         if kind not in self.switches:
-            raise CommandNotConfirmedError(f"JBD has no {kind} switch")
+            raise UnsupportedError(f"JBD has no {kind} switch")
         basic = await self.read_basic()
         charge_on = _kept_enabled(basic.charge_fet, basic.protection)
         discharge_on = _kept_enabled(basic.discharge_fet, basic.protection)
@@ -446,6 +482,17 @@ class JbdDriver(BmsDriver):
             raise CommandNotConfirmedError("the MOSFET did not change state")
         cells = decode_cells((await self._read(REG_CELLS)).payload)
         return self._snapshot(after, cells)
+
+
+def _mac_bytes(address: str) -> bytes:
+    """The six bytes of a printed MAC address, in printed order."""
+    try:
+        mac = bytes.fromhex(address.replace(":", ""))
+    except ValueError:
+        mac = b""
+    if len(mac) != 6:
+        raise AuthenticationError("the BMS address is not a MAC address")
+    return mac
 
 
 def _kept_enabled(fet_on: bool, protection: int) -> bool:

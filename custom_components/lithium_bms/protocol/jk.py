@@ -168,34 +168,41 @@ class JkDriver(BmsDriver):
         while (frame := self.inbox.take(IS_ANY)) is not None:
             self._absorb(frame)
 
+    async def _require_layout(self) -> Layout:
+        """The frame layout, asking for the device info if it is unknown."""
+        if self._layout is not None:
+            return self._layout
+        return layout_for_version((await self._read_info()).sw_version)
+
     async def _fresh_cells(self) -> bytes:
-        """The newest cell frame since the last read, restarting a dead stream."""
+        """The newest cell frame since the previous read."""
         self._collect()
         if self._settings is None:
             # Lost or late settings: ask again; the next cells follow them.
             self._cells = None
             await self.send(SETTINGS_REQUEST)
-        if self._cells is None:
-            try:
-                self._cells = await self.inbox.wait_for(IS_CELLS, self.request_timeout)
-            except (BmsTimeoutError, ProtocolError):
-                _LOGGER.debug("The JK cell stream stopped; restarting it")
-                await self._restart_stream()
+        frame = self._cells
+        if frame is None:
+            frame = await self._await_cells()
+            self._cells = None
             self._collect()
-        frame, self._cells = self._cells, None
-        if frame is None:  # pragma: no cover - _restart_stream sets it or raises
-            raise BmsTimeoutError("no JK cell frame")
+            frame = self._cells or frame
+        self._cells = None
         return frame
 
-    async def _restart_stream(self) -> None:
-        if self._layout is None:
-            await self._read_info()
+    async def _await_cells(self) -> bytes:
+        """Wait for a cell frame; restart a stopped stream once."""
+        try:
+            return await self.inbox.wait_for(IS_CELLS, self.request_timeout)
+        except (BmsTimeoutError, ProtocolError):
+            _LOGGER.debug("The JK cell stream stopped; restarting it")
         await self._start_stream()
-        if self._cells is None:
-            try:
-                self._cells = await self.inbox.wait_for(IS_CELLS, self.request_timeout)
-            except (BmsTimeoutError, ProtocolError) as err:
-                self._silent(err)
+        if self._cells is not None:
+            return self._cells
+        try:
+            return await self.inbox.wait_for(IS_CELLS, self.request_timeout)
+        except (BmsTimeoutError, ProtocolError) as err:
+            self._silent(err)
 
     async def read_device_info(self) -> DeviceInfo:
         """Model, versions, serial number and the user-given name (0x97)."""
@@ -211,10 +218,10 @@ class JkDriver(BmsDriver):
 
     async def read_snapshot(self) -> BatterySnapshot:
         """Decode the newest streamed cell frame with the known settings."""
-        return self._snapshot(await self._fresh_cells())
+        layout = await self._require_layout()
+        return self._snapshot(await self._fresh_cells(), layout)
 
-    def _snapshot(self, frame: bytes) -> BatterySnapshot:
-        layout = self._layout or Layout.JK02_32S
+    def _snapshot(self, frame: bytes, layout: Layout) -> BatterySnapshot:
         extras = self._info is not None and has_extra_probes(self._info.sw_version)
         cells = decode_cell_info(frame, layout, extra_probes=extras)
         settings = self._settings
@@ -251,9 +258,7 @@ class JkDriver(BmsDriver):
 
     async def set_switch(self, kind: SwitchKind, on: bool) -> BatterySnapshot:
         """Write one switch register, then confirm it in a fresh settings frame."""
-        if self._layout is None:
-            await self._read_info()
-        layout = self._layout or Layout.JK02_32S
+        layout = await self._require_layout()
         await self.send(build_switch(layout, kind, on))
         await asyncio.sleep(self.confirm_delay)
         try:
@@ -266,4 +271,4 @@ class JkDriver(BmsDriver):
         if self._settings.switch(kind) is not on:
             raise CommandNotConfirmedError(f"the JK {kind} switch did not change")
         self._cells = None
-        return self._snapshot(await self._fresh_cells())
+        return self._snapshot(await self._fresh_cells(), layout)

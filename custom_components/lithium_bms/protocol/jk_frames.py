@@ -138,7 +138,7 @@ def _expect(frame: bytes, kind: FrameType) -> None:
 
 
 def _strip_noise(data: bytes) -> bytes:
-    """Drop ``AT\\r\\n`` and whole command-header frames (ack, echo) in front."""
+    """Drop ``AT CR LF`` and whole command-header frames (ack, echo) in front."""
     while True:
         if data.startswith(NOISE):
             data = data[len(NOISE) :]
@@ -163,7 +163,7 @@ def _header_prefix(buf: bytearray) -> int:
 class JkReassembler:
     """Rebuilds 300-byte frames from notifications, by header, length and CRC.
 
-    A notification that starts with ``AT\\r\\n`` noise or a command-header frame
+    A notification that starts with ``AT CR LF`` noise or a command-header frame
     (the C8 ack) loses that prefix, even in the middle of a frame. Bytes before
     a header are dropped. A candidate that fails validation is reported and the
     search resumes at the next header, so a false header never hides a frame.

@@ -1,0 +1,158 @@
+import pytest
+
+from custom_components.lithium_bms.analytics.bank import (
+    BankReading,
+    Wiring,
+    aggregate,
+)
+from custom_components.lithium_bms.protocol.snapshot import Alarm, BatterySnapshot
+
+
+def pack(
+    voltage: float = 13.2,
+    current: float = 5.0,
+    cells: tuple[float, ...] = (3.30, 3.30, 3.30, 3.30),
+    *,
+    soc: float | None = 50.0,
+    remaining: float | None = 50.0,
+    full: float | None = 100.0,
+    charge: bool | None = True,
+    discharge: bool | None = True,
+    alarms: frozenset[Alarm] = frozenset(),
+) -> BatterySnapshot:
+    return BatterySnapshot(
+        voltage=voltage,
+        current=current,
+        cell_voltages=cells,
+        state_of_charge=soc,
+        remaining_capacity=remaining,
+        full_capacity=full,
+        charge_mosfet=charge,
+        discharge_mosfet=discharge,
+        alarms=alarms,
+    )
+
+
+A = pack(13.2, 5.0, (3.30, 3.28, 3.31, 3.31), soc=50.0, remaining=50.0, full=100.0)
+B = pack(13.4, 7.0, (3.35, 3.36, 3.34, 3.35), soc=80.0, remaining=160.0, full=200.0)
+
+
+def test_parallel() -> None:
+    bank = aggregate([A, B], Wiring.PARALLEL)
+    assert bank.members == 2
+    assert bank.available == 2
+    assert bank.voltage == pytest.approx(13.3)
+    assert bank.current == pytest.approx(12.0)
+    assert bank.power == pytest.approx(13.2 * 5 + 13.4 * 7)
+    # (50 % * 100 Ah + 80 % * 200 Ah) / 300 Ah
+    assert bank.state_of_charge == pytest.approx(70.0)
+    assert bank.remaining_capacity == pytest.approx(210.0)
+    assert bank.full_capacity == pytest.approx(300.0)
+    assert (bank.cell_voltage_min, bank.cell_voltage_min_member) == (3.28, 0)
+    assert (bank.cell_voltage_max, bank.cell_voltage_max_member) == (3.36, 1)
+    assert bank.any_alarm is False
+    assert bank.charge_on is True
+    assert bank.discharge_on is True
+
+
+def test_parallel_soc_without_capacities_is_a_plain_mean() -> None:
+    bank = aggregate(
+        [pack(soc=40.0, full=None, remaining=None), pack(soc=60.0)],
+        Wiring.PARALLEL,
+    )
+    assert bank.state_of_charge == pytest.approx(50.0)
+    assert bank.full_capacity is None
+    assert bank.remaining_capacity is None
+
+
+def test_series() -> None:
+    bank = aggregate([A, B], Wiring.SERIES)
+    assert bank.voltage == pytest.approx(26.6)
+    assert bank.current == pytest.approx(6.0)
+    assert bank.power == pytest.approx(13.2 * 5 + 13.4 * 7)
+    assert bank.state_of_charge == 50.0
+    assert bank.remaining_capacity == 50.0
+    assert bank.full_capacity == 100.0
+    assert bank.cell_voltage_min_member == 0
+    assert bank.cell_voltage_max_member == 1
+
+
+def test_series_is_limited_by_the_least_charge_held() -> None:
+    small = pack(soc=50.0, remaining=50.0, full=100.0)
+    big_low = pack(soc=30.0, remaining=60.0, full=200.0)
+    bank = aggregate([big_low, small], Wiring.SERIES)
+    assert (bank.state_of_charge, bank.remaining_capacity) == (50.0, 50.0)
+    assert bank.full_capacity == 100.0
+    # Without remaining charge the lowest SOC decides.
+    bank = aggregate(
+        [pack(soc=30.0, remaining=None), pack(soc=20.0, remaining=None, full=90.0)],
+        Wiring.SERIES,
+    )
+    assert (bank.state_of_charge, bank.full_capacity) == (20.0, 90.0)
+    assert bank.remaining_capacity is None
+
+
+def test_series_without_soc_or_remaining() -> None:
+    bank = aggregate([pack(soc=None, remaining=None), A], Wiring.SERIES)
+    assert bank.state_of_charge is None
+    assert bank.full_capacity is None
+    assert bank.voltage == pytest.approx(26.4)
+
+
+@pytest.mark.parametrize("wiring", list(Wiring))
+def test_unavailable_member_hides_the_values(wiring: Wiring) -> None:
+    bank = aggregate([A, None, B], wiring)
+    assert bank == BankReading(
+        members=3,
+        available=2,
+        any_alarm=None,
+        charge_on=None,
+        discharge_on=None,
+    )
+
+
+@pytest.mark.parametrize("wiring", list(Wiring))
+def test_unavailable_member_still_lets_alarms_and_off_switches_through(
+    wiring: Wiring,
+) -> None:
+    faulty = pack(alarms=frozenset({Alarm.CELL_UNDERVOLTAGE}), discharge=False)
+    bank = aggregate([None, faulty], wiring)
+    assert bank.voltage is None
+    assert bank.state_of_charge is None
+    assert bank.any_alarm is True
+    assert bank.discharge_on is False
+    assert bank.charge_on is None
+
+
+def test_flags_with_every_member_available() -> None:
+    locked = pack(alarms=frozenset({Alarm.MOSFET_LOCK}))  # a state, not a problem
+    assert aggregate([A, locked], Wiring.PARALLEL).any_alarm is False
+    faulty = pack(alarms=frozenset({Alarm.SHORT_CIRCUIT}))
+    assert aggregate([A, faulty], Wiring.PARALLEL).any_alarm is True
+    unknown = pack(charge=None)
+    bank = aggregate([A, unknown], Wiring.PARALLEL)
+    assert bank.charge_on is None
+    assert bank.discharge_on is True
+    off = pack(charge=False)
+    assert aggregate([unknown, off], Wiring.SERIES).charge_on is False
+
+
+def test_cell_extremes_need_every_member_cells() -> None:
+    bank = aggregate([A, pack(cells=())], Wiring.PARALLEL)
+    assert bank.cell_voltage_min is None
+    assert bank.cell_voltage_min_member is None
+    assert bank.voltage is not None
+
+
+def test_single_member_bank_is_the_member() -> None:
+    for wiring in Wiring:
+        bank = aggregate([B], wiring)
+        assert bank.voltage == B.voltage
+        assert bank.current == B.current
+        assert bank.state_of_charge == B.state_of_charge
+        assert bank.full_capacity == B.full_capacity
+
+
+def test_empty_bank_is_rejected() -> None:
+    with pytest.raises(ValueError):
+        aggregate([], Wiring.PARALLEL)
