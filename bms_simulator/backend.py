@@ -16,21 +16,40 @@ from .device import SimulatedBms, uuid16
 
 
 class SlotCounter:
-    """Connection slots of one (virtual) proxy."""
+    """Connection slots of one (virtual) proxy and the addresses holding them."""
 
     def __init__(self, slots: int) -> None:
         """Start with every slot free."""
         self.slots = slots
-        self.used = 0
+        self.holders: list[str] = []
+        self.peak = 0
+
+    @property
+    def used(self) -> int:
+        """Slots in use."""
+        return len(self.holders)
 
     @property
     def free(self) -> int:
         """Free slots."""
         return self.slots - self.used
 
+    def take(self, address: str) -> None:
+        """Give a slot to ``address``."""
+        self.holders.append(address)
+        self.peak = max(self.peak, self.used)
+
+    def give_back(self, address: str) -> None:
+        """Free the slot of ``address``."""
+        self.holders.remove(address)
+
 
 class SimulatedBleakClient(BaseBleakClient):
-    """Routes GATT operations to a simulated device looked up by address."""
+    """Routes GATT operations to a simulated device looked up by address.
+
+    Works with bleak 2.x and 3.x: both accept the callback and the timeout as
+    keywords (3.x requires them).
+    """
 
     def __init__(
         self,
@@ -38,11 +57,17 @@ class SimulatedBleakClient(BaseBleakClient):
         *,
         devices: Mapping[str, SimulatedBms],
         slots: SlotCounter | None = None,
+        disconnected_callback: Callable[[], None] | None = None,
+        timeout: float = 10.0,
         **kwargs: Any,
     ) -> None:
         """Bind to the device registry of a virtual proxy."""
-        kwargs.setdefault("timeout", 10.0)
-        super().__init__(address_or_ble_device, **kwargs)
+        super().__init__(
+            address_or_ble_device,
+            disconnected_callback=disconnected_callback,
+            timeout=timeout,
+            **kwargs,
+        )
         self._devices = devices
         self._slots = slots
         self._device: SimulatedBms | None = None
@@ -68,7 +93,7 @@ class SimulatedBleakClient(BaseBleakClient):
         if self._slots is not None:
             if self._slots.free <= 0:
                 raise BleakError("No free connection slot on the proxy")
-            self._slots.used += 1
+            self._slots.take(device.address.upper())
         collection = BleakGATTServiceCollection()
         for spec in device.services:
             service = BleakGATTService(None, spec.handle, uuid16(spec.uuid))
@@ -104,7 +129,7 @@ class SimulatedBleakClient(BaseBleakClient):
         if device is not None:
             device.detach()
             if self._slots is not None:
-                self._slots.used -= 1
+                self._slots.give_back(device.address.upper())
         self._callbacks.clear()
 
     async def disconnect(self) -> None:

@@ -154,7 +154,9 @@ class JbdSimulator(SimulatedBms):
         return bytes(out)
 
     def _handle_auth(self, data: bytes) -> None:
-        if len(data) < 5 or self.password is None:
+        if self.password is None or len(data) < 5 or len(data) != 5 + data[3]:
+            return
+        if sum(data[2:-1]) & 0xFF != data[-1]:
             return
         command = data[2]
         body = data[4 : 4 + data[3]]

@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import timedelta
 from functools import partial
 
+from bleak_retry_connector.bluez import Allocations
 from homeassistant.components.bluetooth import (
     MONOTONIC_TIME,
     BaseHaRemoteScanner,
@@ -40,6 +41,11 @@ class VirtualProxy(BaseHaRemoteScanner):
             can_connect=lambda: self.slot_counter.free > 0,
         )
         super().__init__(source, source, connector, True)
+
+    def get_allocations(self) -> Allocations:
+        """Connection slot usage, as an ESPHome proxy reports it."""
+        counter = self.slot_counter
+        return Allocations(self.source, counter.slots, counter.free, counter.holders[:])
 
     def add(self, device: SimulatedBms) -> SimulatedBms:
         """Host a simulated device (advertised from the next round)."""

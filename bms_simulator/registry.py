@@ -5,7 +5,10 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from .device import SimulatedBms
+from .daly import DalySimulator
 from .jbd import JbdSimulator
+from .jk import JkSimulator
+from .pack import PackModel
 
 type DemoFactory = Callable[[str], SimulatedBms]
 
@@ -17,9 +20,28 @@ def _jbd_demo(address: str) -> SimulatedBms:
     return device
 
 
+def _sixteen_cells() -> PackModel:
+    pack = PackModel()
+    pack.cell_voltages = [round(3.30 + 0.001 * (i % 5), 3) for i in range(16)]
+    pack.temperatures = [19.5, 20.1]
+    pack.full_capacity = 280.0
+    pack.design_capacity = 280.0
+    return pack
+
+
+def _jk_demo(address: str) -> SimulatedBms:
+    return JkSimulator(address, "JK-PB2A16S20P-DEMO", _sixteen_cells())
+
+
+def _daly_demo(address: str) -> SimulatedBms:
+    return DalySimulator(address, pack=_sixteen_cells(), newer_gatt=True)
+
+
 # family -> factory of a demo device at a given address. A new family's
 # simulator joins the development setup, the end-to-end test and the
 # benchmark by adding one line here.
 DEMOS: dict[str, DemoFactory] = {
     "jbd": _jbd_demo,
+    "jk": _jk_demo,
+    "daly": _daly_demo,
 }

@@ -4,7 +4,7 @@
 
 set -euo pipefail
 
-REQUIREMENTS=(requirements_test.txt requirements_bluetooth.txt requirements_dev.txt)
+REQUIREMENTS=(requirements_test.txt requirements_bluetooth.txt requirements_dev.txt requirements_e2e.txt)
 VENV="${VENV:-.venv}"
 
 find_python() {
@@ -50,6 +50,20 @@ ensure_venv() {
   "${pip[@]}" -r requirements_test.txt
   local constraints
   constraints="$("$VENV/bin/python" -c 'import homeassistant, os; print(os.path.join(os.path.dirname(homeassistant.__file__), "package_constraints.txt"))')"
-  "${pip[@]}" -c "$constraints" -r requirements_bluetooth.txt -r requirements_dev.txt
+  "${pip[@]}" -c "$constraints" -r requirements_bluetooth.txt -r requirements_dev.txt -r requirements_e2e.txt
   echo "$wanted" > "$stamp"
+}
+
+# The browser test drives Debian's chromium through playwright (a browser that
+# playwright downloads for itself cannot be fetched here). Install it when it
+# is missing and we are root; otherwise the browser test says what is missing.
+ensure_chromium() {
+  [[ -x /usr/bin/chromium ]] && return 0
+  if [[ "$(id -u)" == 0 ]] && command -v apt-get >/dev/null; then
+    echo "==> Installing chromium for the browser test"
+    { apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium; } >/dev/null ||
+      echo "warning: installing chromium failed; the browser test will fail" >&2
+  else
+    echo "warning: /usr/bin/chromium is missing (apt-get install chromium); the browser test needs it" >&2
+  fi
 }

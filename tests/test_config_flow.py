@@ -12,7 +12,11 @@ from bms_simulator.device import Advertising, Fault
 from bms_simulator.jbd import JbdSimulator
 from bms_simulator.proxy import VirtualProxy
 from custom_components.lithium_bms.const import (
+    CONF_CHEMISTRY,
+    CONF_EMPTY_CELL_VOLTAGE,
     CONF_FAMILY,
+    CONF_FULL_CELL_VOLTAGE,
+    CONF_IMBALANCE_THRESHOLD,
     CONF_INVERT_CURRENT,
     CONF_KEEP_CONNECTED,
     CONF_UPDATE_INTERVAL,
@@ -222,6 +226,7 @@ async def test_options_flow_reloads(hass: HomeAssistant, jbd: JbdSimulator) -> N
         CONF_UPDATE_INTERVAL: 2,
         CONF_KEEP_CONNECTED: False,
         CONF_INVERT_CURRENT: True,
+        CONF_CHEMISTRY: "lifepo4",
     }
     coordinator = entry.runtime_data.coordinator
     assert coordinator.update_interval.total_seconds() == 2
@@ -229,3 +234,29 @@ async def test_options_flow_reloads(hass: HomeAssistant, jbd: JbdSimulator) -> N
     # Inverted: the simulator discharges at 2.5 A, the entity shows +2.5 A.
     assert float(hass.states.get("sensor.jbd_sp04s034_current").state) == 2.5
     assert not jbd.connected, "connection released between updates"
+
+
+async def test_options_thresholds(hass: HomeAssistant, jbd: JbdSimulator) -> None:
+    entry = await setup_entry(hass, jbd, "jbd")
+    base = {
+        CONF_UPDATE_INTERVAL: 10,
+        CONF_KEEP_CONNECTED: True,
+        CONF_INVERT_CURRENT: False,
+        CONF_CHEMISTRY: "nmc",
+    }
+    result = await hass.config_entries.options.async_init(entry.entry_id)
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], {**base, CONF_EMPTY_CELL_VOLTAGE: 3.9}
+    )
+    assert result["type"] is FlowResultType.FORM
+    assert result["errors"] == {"base": "invalid_thresholds"}
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"],
+        {**base, CONF_FULL_CELL_VOLTAGE: 4.1, CONF_IMBALANCE_THRESHOLD: 80},
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    await hass.async_block_till_done()
+    thresholds = entry.runtime_data.coordinator.tracker.thresholds
+    assert thresholds.full_cell_voltage == 4.1
+    assert thresholds.empty_cell_voltage == 3.0  # NMC default kept
+    assert thresholds.imbalance_voltage == 0.08

@@ -50,7 +50,8 @@ EXPECTED_UNIQUE_KEYS = {
     "charge_undertemperature", "discharge_overtemperature",
     "discharge_undertemperature", "charge_overcurrent", "discharge_overcurrent",
     "short_circuit", "frontend_error", "mosfet_lock",
-    "charge_mosfet", "discharge_mosfet",
+    "charge_mosfet", "discharge_mosfet", "charge_energy", "discharge_energy",
+    "estimated_state_of_charge", "state_of_charge_drift", "cell_imbalance",
 }  # fmt: skip
 
 

@@ -9,8 +9,15 @@ from homeassistant.core import Event, HomeAssistant
 from homeassistant.exceptions import ConfigEntryNotReady
 
 from .connection import build_client
-from .const import CONF_FAMILY, CONF_VARIANT, DOMAIN
+from .const import (
+    CONF_FAMILY,
+    CONF_UPDATE_INTERVAL,
+    CONF_VARIANT,
+    DEFAULT_UPDATE_INTERVAL,
+    DOMAIN,
+)
 from .coordinator import LithiumBmsConfigEntry, LithiumBmsCoordinator, LithiumBmsData
+from .tracker import PackTracker, thresholds_from_options
 
 PLATFORMS: list[Platform] = [Platform.BINARY_SENSOR, Platform.SENSOR, Platform.SWITCH]
 
@@ -33,7 +40,13 @@ async def async_setup_entry(hass: HomeAssistant, entry: LithiumBmsConfigEntry) -
         entry.options,
         entry.data.get(CONF_VARIANT),
     )
-    coordinator = LithiumBmsCoordinator(hass, entry, client)
+    tracker = PackTracker(
+        hass,
+        entry.entry_id,
+        thresholds_from_options(entry.options),
+        entry.options.get(CONF_UPDATE_INTERVAL, DEFAULT_UPDATE_INTERVAL),
+    )
+    coordinator = LithiumBmsCoordinator(hass, entry, client, tracker)
     entry.async_on_unload(coordinator.async_shutdown)
 
     async def _on_stop(_: Event) -> None:
@@ -51,3 +64,9 @@ async def async_setup_entry(hass: HomeAssistant, entry: LithiumBmsConfigEntry) -
 async def async_unload_entry(hass: HomeAssistant, entry: LithiumBmsConfigEntry) -> bool:
     """Unload the entities and disconnect."""
     return await hass.config_entries.async_unload_platforms(entry, PLATFORMS)
+
+
+async def async_remove_entry(hass: HomeAssistant, entry: LithiumBmsConfigEntry) -> None:
+    """Delete the saved energy totals and SOC estimate of a removed BMS."""
+    tracker = PackTracker(hass, entry.entry_id, thresholds_from_options({}), 1)
+    await tracker.async_remove()

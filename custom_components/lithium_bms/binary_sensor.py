@@ -72,6 +72,13 @@ STATE_SENSORS: tuple[BmsBinarySensorDescription, ...] = (
 )
 
 
+CELL_IMBALANCE = BinarySensorEntityDescription(
+    key="cell_imbalance",
+    translation_key="cell_imbalance",
+    device_class=BinarySensorDeviceClass.PROBLEM,
+)
+
+
 def _alarm(alarm: Alarm) -> BmsBinarySensorDescription:
     return BmsBinarySensorDescription(
         key=alarm.value,
@@ -98,10 +105,13 @@ async def async_setup_entry(
 ) -> None:
     """Create the binary sensors the BMS reports."""
     coordinator = entry.runtime_data.coordinator
-    async_add_entities(
+    entities: list[BinarySensorEntity] = [
         BmsBinarySensor(coordinator, d)
         for d in binary_sensor_descriptions(coordinator.data)
-    )
+    ]
+    if coordinator.data.cell_voltages:
+        entities.append(CellImbalanceSensor(coordinator, CELL_IMBALANCE))
+    async_add_entities(entities)
 
 
 class BmsBinarySensor(LithiumBmsEntity, BinarySensorEntity):
@@ -113,3 +123,12 @@ class BmsBinarySensor(LithiumBmsEntity, BinarySensorEntity):
     def is_on(self) -> bool | None:
         """The state in the newest snapshot."""
         return self.entity_description.value_fn(self.coordinator.data)
+
+
+class CellImbalanceSensor(LithiumBmsEntity, BinarySensorEntity):
+    """Cells spread wider than the chemistry allows, away from empty and full."""
+
+    @property
+    def is_on(self) -> bool | None:
+        """The tracker's verdict on the newest reading."""
+        return self.coordinator.tracker.imbalance

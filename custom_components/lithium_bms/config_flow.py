@@ -22,14 +22,21 @@ from homeassistant.helpers.selector import (
     NumberSelector,
     NumberSelectorConfig,
     NumberSelectorMode,
+    SelectSelector,
+    SelectSelectorConfig,
     TextSelector,
     TextSelectorConfig,
     TextSelectorType,
 )
 
 from .connection import advertisement, async_probe
+from .analytics.chemistry import Chemistry
 from .const import (
+    CONF_CHEMISTRY,
+    CONF_EMPTY_CELL_VOLTAGE,
     CONF_FAMILY,
+    CONF_FULL_CELL_VOLTAGE,
+    CONF_IMBALANCE_THRESHOLD,
     CONF_INVERT_CURRENT,
     CONF_KEEP_CONNECTED,
     CONF_UPDATE_INTERVAL,
@@ -43,6 +50,7 @@ from .const import (
 from .coordinator import LithiumBmsConfigEntry
 from .protocol.errors import AuthenticationError, BmsError, PairingRequiredError
 from .protocol.registry import driver_for_advertisement
+from .tracker import thresholds_from_options
 
 PASSWORD_SCHEMA = vol.Schema(
     {
@@ -213,6 +221,13 @@ class LithiumBmsConfigFlow(ConfigFlow, domain=DOMAIN):
         )
 
 
+THRESHOLD_FIELDS = (
+    (CONF_FULL_CELL_VOLTAGE, 1.5, 4.5, 0.01, "V"),
+    (CONF_EMPTY_CELL_VOLTAGE, 1.0, 4.0, 0.01, "V"),
+    (CONF_IMBALANCE_THRESHOLD, 5, 500, 1, "mV"),
+)
+
+
 class LithiumBmsOptionsFlow(OptionsFlowWithReload):
     """Update interval, connection policy, password, current sign."""
 
@@ -220,10 +235,16 @@ class LithiumBmsOptionsFlow(OptionsFlowWithReload):
         self, user_input: dict[str, Any] | None = None
     ) -> ConfigFlowResult:
         """Show and save the options; the entry reloads afterwards."""
+        errors: dict[str, str] = {}
         if user_input is not None:
             user_input[CONF_UPDATE_INTERVAL] = int(user_input[CONF_UPDATE_INTERVAL])
-            return self.async_create_entry(data=user_input)
-        options = self.config_entry.options
+            try:
+                thresholds_from_options(user_input)
+            except ValueError:
+                errors["base"] = "invalid_thresholds"
+            else:
+                return self.async_create_entry(data=user_input)
+        options = user_input or self.config_entry.options
         schema = vol.Schema(
             {
                 vol.Required(
@@ -250,6 +271,29 @@ class LithiumBmsOptionsFlow(OptionsFlowWithReload):
                     CONF_PASSWORD,
                     description={"suggested_value": options.get(CONF_PASSWORD)},
                 ): TextSelector(TextSelectorConfig(type=TextSelectorType.PASSWORD)),
+                vol.Required(
+                    CONF_CHEMISTRY,
+                    default=options.get(CONF_CHEMISTRY, Chemistry.LIFEPO4.value),
+                ): SelectSelector(
+                    SelectSelectorConfig(
+                        options=[c.value for c in Chemistry],
+                        translation_key=CONF_CHEMISTRY,
+                    )
+                ),
+                **{
+                    vol.Optional(
+                        key, description={"suggested_value": options.get(key)}
+                    ): NumberSelector(
+                        NumberSelectorConfig(
+                            min=low,
+                            max=high,
+                            step=step,
+                            unit_of_measurement=unit,
+                            mode=NumberSelectorMode.BOX,
+                        )
+                    )
+                    for key, low, high, step, unit in THRESHOLD_FIELDS
+                },
             }
         )
-        return self.async_show_form(step_id="init", data_schema=schema)
+        return self.async_show_form(step_id="init", data_schema=schema, errors=errors)

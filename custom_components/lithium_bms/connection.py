@@ -17,6 +17,7 @@ from .protocol.driver import DriverOptions
 from .protocol.matching import Advertisement
 from .protocol.registry import driver_by_family
 from .protocol.snapshot import DeviceInfo
+from .slots import slot_policy
 
 
 def advertisement(info: bluetooth.BluetoothServiceInfoBleak) -> Advertisement:
@@ -54,6 +55,7 @@ def build_client(
     return BmsClient(
         driver,
         keep_connected=options.get(CONF_KEEP_CONNECTED, DEFAULT_KEEP_CONNECTED),
+        policy=slot_policy(hass, address),
     )
 
 

@@ -12,6 +12,10 @@ CONF_VARIANT: Final = "variant"
 CONF_UPDATE_INTERVAL: Final = "update_interval"
 CONF_KEEP_CONNECTED: Final = "keep_connected"
 CONF_INVERT_CURRENT: Final = "invert_current"
+CONF_CHEMISTRY: Final = "chemistry"
+CONF_FULL_CELL_VOLTAGE: Final = "full_cell_voltage"
+CONF_EMPTY_CELL_VOLTAGE: Final = "empty_cell_voltage"
+CONF_IMBALANCE_THRESHOLD: Final = "imbalance_threshold"
 
 DEFAULT_UPDATE_INTERVAL: Final = 10
 MIN_UPDATE_INTERVAL: Final = 2

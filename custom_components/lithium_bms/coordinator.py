@@ -30,6 +30,7 @@ from .protocol.errors import (
     UnsupportedError,
 )
 from .protocol.snapshot import BatterySnapshot, DeviceInfo, SwitchKind
+from .tracker import PackTracker
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -71,6 +72,7 @@ class LithiumBmsCoordinator(DataUpdateCoordinator[BatterySnapshot]):
         hass: HomeAssistant,
         entry: LithiumBmsConfigEntry,
         client: BmsClient,
+        tracker: PackTracker,
     ) -> None:
         """Set up the coordinator for one BMS."""
         super().__init__(
@@ -81,14 +83,17 @@ class LithiumBmsCoordinator(DataUpdateCoordinator[BatterySnapshot]):
             update_interval=update_interval(
                 entry.options.get(CONF_UPDATE_INTERVAL, DEFAULT_UPDATE_INTERVAL)
             ),
-            always_update=False,
+            # Energy and the SOC estimate move even when the reading repeats.
+            always_update=True,
         )
         self.client = client
+        self.tracker = tracker
         self.address: str = entry.unique_id or ""
         self.device_info: DeviceInfo | None = None
 
     async def _async_setup(self) -> None:
-        """Read the device information once."""
+        """Restore the trackers, read the device information once."""
+        await self.tracker.async_load()
         try:
             self.device_info = await self.client.read_device_info()
         except BmsError as err:
@@ -102,7 +107,25 @@ class LithiumBmsCoordinator(DataUpdateCoordinator[BatterySnapshot]):
             raise self._failure(err) from err
         ir.async_delete_issue(self.hass, DOMAIN, self._pairing_issue_id)
         self._remember_variant()
+        self.tracker.update(snapshot)
+        self._report_calibration()
         return snapshot
+
+    def _report_calibration(self) -> None:
+        """Raise or clear the repair issue for a BMS SOC that drifted for a day."""
+        issue_id = f"calibration_needed_{self.config_entry.entry_id}"
+        if self.tracker.soc.calibration_needed:
+            ir.async_create_issue(
+                self.hass,
+                DOMAIN,
+                issue_id,
+                is_fixable=False,
+                severity=ir.IssueSeverity.WARNING,
+                translation_key="calibration_needed",
+                translation_placeholders={"name": self.config_entry.title},
+            )
+        else:
+            ir.async_delete_issue(self.hass, DOMAIN, issue_id)
 
     def _failure(self, err: BmsError) -> Exception:
         """Translate a BMS error into what Home Assistant expects."""
@@ -165,3 +188,4 @@ class LithiumBmsCoordinator(DataUpdateCoordinator[BatterySnapshot]):
         """Stop polling and disconnect."""
         await super().async_shutdown()
         await self.client.close()
+        await self.tracker.async_save()

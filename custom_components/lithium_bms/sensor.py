@@ -18,6 +18,7 @@ from homeassistant.const import (
     EntityCategory,
     UnitOfElectricCurrent,
     UnitOfElectricPotential,
+    UnitOfEnergy,
     UnitOfPower,
     UnitOfTemperature,
     UnitOfTime,
@@ -29,6 +30,7 @@ from homeassistant.helpers.typing import StateType
 from .coordinator import LithiumBmsConfigEntry
 from .entity import LithiumBmsEntity
 from .protocol.snapshot import BatterySnapshot
+from .tracker import PackTracker
 
 PARALLEL_UPDATES = 0
 
@@ -219,6 +221,56 @@ def _temperature(index: int) -> BmsSensorDescription:
     )
 
 
+@dataclass(frozen=True, kw_only=True)
+class TrackerSensorDescription(SensorEntityDescription):
+    """A sensor computed by the pack tracker (energy, SOC estimate)."""
+
+    value_fn: Callable[[PackTracker], StateType]
+
+
+def _rounded(value: float | None, digits: int) -> float | None:
+    return None if value is None else round(value, digits)
+
+
+TRACKER_SENSORS: tuple[TrackerSensorDescription, ...] = (
+    TrackerSensorDescription(
+        key="charge_energy",
+        translation_key="charge_energy",
+        device_class=SensorDeviceClass.ENERGY,
+        native_unit_of_measurement=UnitOfEnergy.KILO_WATT_HOUR,
+        state_class=SensorStateClass.TOTAL_INCREASING,
+        suggested_display_precision=3,
+        value_fn=lambda t: round(t.energy.charge_energy, 6),
+    ),
+    TrackerSensorDescription(
+        key="discharge_energy",
+        translation_key="discharge_energy",
+        device_class=SensorDeviceClass.ENERGY,
+        native_unit_of_measurement=UnitOfEnergy.KILO_WATT_HOUR,
+        state_class=SensorStateClass.TOTAL_INCREASING,
+        suggested_display_precision=3,
+        value_fn=lambda t: round(t.energy.discharge_energy, 6),
+    ),
+    TrackerSensorDescription(
+        key="estimated_state_of_charge",
+        translation_key="estimated_state_of_charge",
+        device_class=SensorDeviceClass.BATTERY,
+        native_unit_of_measurement=PERCENTAGE,
+        state_class=SensorStateClass.MEASUREMENT,
+        suggested_display_precision=1,
+        value_fn=lambda t: _rounded(t.soc.state_of_charge, 2),
+    ),
+    TrackerSensorDescription(
+        key="state_of_charge_drift",
+        translation_key="state_of_charge_drift",
+        native_unit_of_measurement=PERCENTAGE,
+        state_class=SensorStateClass.MEASUREMENT,
+        suggested_display_precision=1,
+        entity_category=EntityCategory.DIAGNOSTIC,
+        value_fn=lambda t: _rounded(t.soc.drift, 2),
+    ),
+)
+
 RSSI_SENSOR = SensorEntityDescription(
     key="rssi",
     translation_key="rssi",
@@ -253,6 +305,7 @@ async def async_setup_entry(
     entities: list[SensorEntity] = [
         BmsSensor(coordinator, d) for d in sensor_descriptions(coordinator.data)
     ]
+    entities += [TrackerSensor(coordinator, d) for d in TRACKER_SENSORS]
     entities.append(RssiSensor(coordinator, RSSI_SENSOR))
     async_add_entities(entities)
 
@@ -266,6 +319,17 @@ class BmsSensor(LithiumBmsEntity, SensorEntity):
     def native_value(self) -> StateType:
         """The value of the newest snapshot."""
         return self.entity_description.value_fn(self.coordinator.data)
+
+
+class TrackerSensor(LithiumBmsEntity, SensorEntity):
+    """A value integrated from the readings by the pack tracker."""
+
+    entity_description: TrackerSensorDescription
+
+    @property
+    def native_value(self) -> StateType:
+        """The tracker's current value."""
+        return self.entity_description.value_fn(self.coordinator.tracker)
 
 
 class RssiSensor(LithiumBmsEntity, SensorEntity):

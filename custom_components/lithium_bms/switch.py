@@ -33,9 +33,9 @@ async def async_setup_entry(
     entry: LithiumBmsConfigEntry,
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
-    """Create a switch for each control the BMS family supports."""
+    """Create a switch for each control this BMS reports (per device, not family)."""
     coordinator = entry.runtime_data.coordinator
-    supported = coordinator.client.driver.switches
+    supported = coordinator.data.switches.keys() & coordinator.client.driver.switches
     async_add_entities(
         BmsSwitch(coordinator, d) for d in SWITCHES if SwitchKind(d.key) in supported
     )

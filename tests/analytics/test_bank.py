@@ -156,3 +156,10 @@ def test_single_member_bank_is_the_member() -> None:
 def test_empty_bank_is_rejected() -> None:
     with pytest.raises(ValueError):
         aggregate([], Wiring.PARALLEL)
+
+
+def test_parallel_without_every_soc() -> None:
+    bank = aggregate([pack(soc=None), pack()], Wiring.PARALLEL)
+    assert bank.state_of_charge is None
+    assert bank.full_capacity == pytest.approx(200.0)
+    assert bank.remaining_capacity == pytest.approx(100.0)

@@ -1,8 +1,17 @@
-"""Protocol tests run without a Home Assistant instance."""
+"""Protocol tests run without a Home Assistant instance.
+
+They also run where Home Assistant is not installed (the bleak 3.x pass of
+``scripts/test``, with ``--confcutdir`` so that the top-level conftest, which
+imports Home Assistant, is not loaded).
+"""
 
 from __future__ import annotations
 
 import pytest
+
+from bms_simulator.standalone import without_home_assistant
+
+without_home_assistant()
 
 
 @pytest.fixture(autouse=True)

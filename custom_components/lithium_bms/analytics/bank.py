@@ -24,7 +24,7 @@ They are True / False only when every member reports, and None otherwise.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import StrEnum
 
 from custom_components.lithium_bms.protocol.snapshot import BatterySnapshot
@@ -72,23 +72,21 @@ def aggregate(members: Sequence[BatterySnapshot | None], wiring: Wiring) -> Bank
     )
     if len(available) < len(members):
         return flags
-    packs = available
-    cell_min, cell_min_member = _extreme(packs, lambda m: m.cell_voltage_min, min)
-    cell_max, cell_max_member = _extreme(packs, lambda m: m.cell_voltage_max, max)
-    voltages = [m.voltage for m in packs]
-    currents = [m.current for m in packs]
+    cell_min, cell_min_member = _extreme(available, lambda m: m.cell_voltage_min, min)
+    cell_max, cell_max_member = _extreme(available, lambda m: m.cell_voltage_max, max)
+    voltages = [m.voltage for m in available]
+    currents = [m.current for m in available]
     if wiring is Wiring.PARALLEL:
-        voltage, current = sum(voltages) / len(packs), sum(currents)
-        soc, remaining, full = _parallel_charge(packs)
+        voltage, current = sum(voltages) / len(available), sum(currents)
+        soc, remaining, full = _parallel_charge(available)
     else:
-        voltage, current = sum(voltages), sum(currents) / len(packs)
-        soc, remaining, full = _series_charge(packs)
-    return BankReading(
-        members=flags.members,
-        available=flags.available,
+        voltage, current = sum(voltages), sum(currents) / len(available)
+        soc, remaining, full = _series_charge(available)
+    return replace(
+        flags,
         voltage=voltage,
         current=current,
-        power=sum(m.power for m in packs),
+        power=sum(m.power for m in available),
         state_of_charge=soc,
         remaining_capacity=remaining,
         full_capacity=full,
@@ -96,9 +94,6 @@ def aggregate(members: Sequence[BatterySnapshot | None], wiring: Wiring) -> Bank
         cell_voltage_min_member=cell_min_member,
         cell_voltage_max=cell_max,
         cell_voltage_max_member=cell_max_member,
-        any_alarm=flags.any_alarm,
-        charge_on=flags.charge_on,
-        discharge_on=flags.discharge_on,
     )
 
 

@@ -2,7 +2,9 @@
 
 The measured current is integrated (trapezoidal rule, positive while charging)
 into the charge held, in Ah; no efficiency loss is applied, lithium cells return
-nearly every coulomb. The estimate is re-anchored:
+nearly every coulomb. The charge held is kept within 0..capacity, so charge
+pushed into a pack the count already sees as full is not banked. The estimate is
+re-anchored:
 
 - to 100 % when the pack is full: every cell at or above the chemistry's full
   voltage while a charge current flows that has tapered below
@@ -12,7 +14,8 @@ nearly every coulomb. The estimate is re-anchored:
 
 Before the first anchor, and again after an interval that is not bridged (longer
 than max(600 s, 2 * update interval), e.g. a long downtime), the count restarts
-from the BMS's SOC: the charge that moved while nobody watched is unknown.
+from the BMS's SOC (when it reports one): the charge that moved while nobody
+watched is unknown.
 
 Capacity is the BMS's full capacity until one is learned. After an uninterrupted
 traverse from one anchor to the other (empty to full, or full to empty, with

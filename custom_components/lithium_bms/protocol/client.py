@@ -7,7 +7,9 @@ import logging
 import time
 from collections import deque
 from collections.abc import Awaitable, Callable
+from contextlib import AbstractAsyncContextManager, nullcontext
 from dataclasses import dataclass, field
+from typing import Protocol
 
 from .driver import BmsDriver
 from .errors import BmsConnectionError, BmsError, BmsTimeoutError
@@ -34,17 +36,38 @@ class ConnectionStats:
     errors_by_type: dict[str, int] = field(default_factory=dict)
 
 
+class LinkPolicy(Protocol):
+    """Shares scarce connection slots among sessions (e.g. of one proxy)."""
+
+    def connecting(self) -> AbstractAsyncContextManager[object]:
+        """Entered around each connection attempt (may wait for a slot)."""
+
+    def keep(self) -> bool:
+        """Whether the link may stay open after an operation."""
+
+    def released(self) -> None:
+        """The link closed, so its slot is free again."""
+
+
 class BmsClient:
     """Runs a driver over its transport, one operation at a time.
 
     It connects on demand, keeps the link open between operations when asked
-    to, and closes it otherwise; every failure surfaces as a :class:`BmsError`.
+    to (and while the optional :class:`LinkPolicy` allows it), and closes it
+    otherwise; every failure surfaces as a :class:`BmsError`.
     """
 
-    def __init__(self, driver: BmsDriver, *, keep_connected: bool = True) -> None:
+    def __init__(
+        self,
+        driver: BmsDriver,
+        *,
+        keep_connected: bool = True,
+        policy: LinkPolicy | None = None,
+    ) -> None:
         """Wrap a driver."""
         self.driver = driver
         self.keep_connected = keep_connected
+        self.policy = policy
         self.stats = ConnectionStats()
         self.frame_log: deque[tuple[str, str]] = deque(maxlen=FRAME_LOG_SIZE)
         self._lock = asyncio.Lock()
@@ -91,7 +114,9 @@ class BmsClient:
                     await self._disconnect()
                 raise
             finally:
-                if not self.keep_connected:
+                if not self.keep_connected or (
+                    self.policy is not None and not self.policy.keep()
+                ):
                     await self._disconnect()
 
     def _count_error(self, err: BmsError, kind: str) -> None:
@@ -108,20 +133,32 @@ class BmsClient:
             return
         await self._disconnect()
         self.driver.reset()
+        gate = self.policy.connecting() if self.policy is not None else nullcontext()
         try:
-            await self.driver.transport.connect(self._on_data, self._on_disconnect)
+            async with gate:
+                await self.driver.transport.connect(
+                    self._on_data, self._on_disconnect
+                )
         except BmsError:
             self.stats.connect_failures += 1
             raise
         self._connected = True
         self.stats.connects += 1
-        if self.driver.connect_delay:
-            await asyncio.sleep(self.driver.connect_delay)
-        await self.driver.initialize()
+        try:
+            if self.driver.connect_delay:
+                await asyncio.sleep(self.driver.connect_delay)
+            await self.driver.initialize()
+        except BaseException:
+            # A session whose start-up failed must not be reused as it is.
+            await self._disconnect()
+            raise
 
     async def _disconnect(self) -> None:
+        was_up = self.driver.transport.is_connected
         self._connected = False
         await self.driver.transport.disconnect()
+        if was_up and self.policy is not None:
+            self.policy.released()
 
     def _on_send(self, data: bytes) -> None:
         self.frame_log.append(("tx", data.hex()))
@@ -135,4 +172,6 @@ class BmsClient:
             self.stats.lost_connections += 1
             _LOGGER.debug("Connection to the BMS lost")
         self._connected = False
+        if self.policy is not None:
+            self.policy.released()
         self.driver.inbox.fail(BmsConnectionError("the BMS disconnected"))

@@ -154,14 +154,12 @@ class JkDriver(BmsDriver):
         raise BmsTimeoutError("the JK BMS does not stream cell data") from err
 
     def _absorb(self, frame: bytes) -> None:
-        """Keep what a received frame says (newest cells, settings, info)."""
+        """Keep the newest cell frame and the newest settings."""
         kind = frame[4]
         if kind == FrameType.CELL_INFO:
             self._cells = frame
         elif kind == FrameType.SETTINGS and self._layout is not None:
             self._settings = decode_settings(frame, self._layout)
-        elif kind == FrameType.DEVICE_INFO:
-            self._info = decode_device_info(frame)
 
     def _collect(self) -> None:
         """Take every pending frame out of the inbox."""

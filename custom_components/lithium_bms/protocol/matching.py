@@ -39,7 +39,7 @@ class AdvertisementMatcher:
             adv.name and fnmatchcase(adv.name, self.local_name)
         ):
             return False
-        if self.service_uuid is not None and self.service_uuid not in {
+        if self.service_uuid is not None and self.service_uuid.lower() not in {
             u.lower() for u in adv.service_uuids
         }:
             return False

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from .daly import DalyDriver
 from .driver import BmsDriver
 from .jbd import JbdDriver
 from .jk import JkDriver
 from .matching import Advertisement
 
 # Most specific first: the first family that claims an advertisement wins.
-DRIVERS: tuple[type[BmsDriver], ...] = (JkDriver, JbdDriver)
+DRIVERS: tuple[type[BmsDriver], ...] = (JkDriver, DalyDriver, JbdDriver)
 
 
 def driver_for_advertisement(adv: Advertisement) -> type[BmsDriver] | None:

@@ -1,0 +1,119 @@
+"""Protocol-level figures per family: traffic, latency and CPU per update.
+
+A driver talks to its simulator through :class:`LinkTransport` on a
+virtual-time loop, so the modelled latencies are exact and cost no waiting.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from bms_simulator.link import BleLink, Exchange, LinkCounters, LinkTransport
+from bms_simulator.transport import SimulatorTransport
+from custom_components.lithium_bms.protocol.client import BmsClient
+from custom_components.lithium_bms.protocol.driver import BmsDriver, DriverOptions
+from custom_components.lithium_bms.protocol.registry import driver_by_family
+
+from .devices import bench_device, vary
+from .replay import ReplayTransport
+from .stats import median, p95
+from .vclock import run_virtual
+
+ADDRESS = "C0:FF:EE:00:00:01"
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    """How long to measure."""
+
+    updates: int
+    replays: int
+    interval: float
+    link: BleLink
+
+
+def _traffic(counters: LinkCounters, updates: int = 1) -> dict[str, float]:
+    return {
+        "requests": round(counters.writes / updates, 2),
+        "bytes_sent": round(counters.bytes_written / updates, 1),
+        "notifications": round(counters.notifications / updates, 2),
+        "bytes_received": round(counters.bytes_received / updates, 1),
+        "bytes": round(counters.bytes_total / updates, 1),
+    }
+
+
+async def _measure(family: str, settings: Settings) -> dict[str, Any]:
+    loop = asyncio.get_running_loop()
+    device = settings.link.apply(bench_device(family, ADDRESS))
+    transport = LinkTransport(SimulatorTransport(device))
+    driver = driver_by_family(family)(transport, DriverOptions(address=ADDRESS))
+    client = BmsClient(driver)
+
+    started = loop.time()
+    await client.read_device_info()
+    await client.read_snapshot()
+    first = transport.counters.copy()
+    first_latency = loop.time() - started
+
+    latencies: list[float] = []
+    mark = transport.counters.copy()
+    recording = transport.start_recording()
+    last: list[Exchange] = recording
+    snapshot: object = None
+    for step in range(settings.updates):
+        await asyncio.sleep(settings.interval)
+        vary(device, step)
+        asked = loop.time()
+        snapshot = await client.read_snapshot()
+        latencies.append(loop.time() - asked)
+        last, recording = recording, transport.start_recording()
+    steady = transport.counters.since(mark)
+    transport.recording = None
+
+    cpu = await _replay_cpu(driver, last, settings.replays, snapshot)
+    await client.close()
+    return {
+        "first_connect": _traffic(first) | {"latency_ms": round(first_latency * 1e3)},
+        "steady": _traffic(steady, settings.updates),
+        "latency_ms": {
+            "median": round(median(latencies) * 1e3, 1),
+            "p95": round(p95(latencies) * 1e3, 1),
+        },
+        "protocol_cpu_us": cpu,
+    }
+
+
+async def _replay_cpu(
+    driver: BmsDriver, recording: list[Exchange], replays: int, expected: object
+) -> float:
+    """CPU microseconds per update, replaying the last update's traffic.
+
+    Each replayed snapshot must equal the live one: the replay cannot drift
+    from what the driver really does.
+    """
+    live_transport = driver.transport
+    replay = ReplayTransport(recording, driver.feed)
+    driver.transport = replay
+    try:
+        started = time.process_time()
+        for _ in range(replays):
+            replay.rewind()
+            snapshot = await driver.read_snapshot()
+            if snapshot != expected:
+                raise AssertionError(f"{driver.family}: the replay decoded otherwise")
+        spent = time.process_time() - started
+    finally:
+        driver.transport = live_transport
+    return round(spent / replays * 1e6, 1)
+
+
+def measure_families(families: list[str], settings: Settings) -> dict[str, Any]:
+    """Figures of every family, each on its own virtual-time loop."""
+    return {
+        family: run_virtual(_measure(family, settings))
+        | {"link": asdict(settings.link)}
+        for family in families
+    }

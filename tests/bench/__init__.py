@@ -1,0 +1,1 @@
+"""Benchmark and long-run scenarios in Home Assistant (see docs/performance.md)."""

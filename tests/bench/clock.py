@@ -1,0 +1,76 @@
+"""Accelerated time for Home Assistant tests: the loop jumps to its next timer.
+
+With the ``freezer`` fixture, Home Assistant's test loop reads frozen time, so
+timers run only when the test moves the clock. :class:`VirtualClock` lets the
+loop run until nothing is ready, then moves the clock to the next timer: an
+update interval, a request timeout or a modelled link latency costs no waiting.
+Do not call ``hass.async_block_till_done`` meanwhile: a task that sleeps would
+keep it waiting forever; :meth:`VirtualClock.run` replaces it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable
+from typing import Any
+
+from freezegun.api import FrozenDateTimeFactory
+from homeassistant.core import HomeAssistant
+
+# Timers due now run only once the clock has moved past them.
+MIN_STEP = 1e-6
+MAX_SPINS = 100_000
+
+
+class VirtualClock:
+    """Drives ``hass.loop`` on frozen time."""
+
+    def __init__(self, hass: HomeAssistant, freezer: FrozenDateTimeFactory) -> None:
+        """Bind to the test's loop and freezer."""
+        self._loop = hass.loop
+        self._freezer = freezer
+
+    @property
+    def now(self) -> float:
+        """The loop's time in seconds."""
+        return self._loop.time()
+
+    async def run[T](self, awaitable: Awaitable[T]) -> T:
+        """Await ``awaitable`` while moving the clock as far as it needs."""
+        task = asyncio.ensure_future(awaitable)
+        while True:
+            await self._settle()
+            if task.done():
+                return task.result()
+            if not self._step(None):
+                task.cancel()
+                raise RuntimeError("the awaited task waits for nothing scheduled")
+
+    async def advance(self, seconds: float) -> None:
+        """Let ``seconds`` of loop time pass, running every timer due."""
+        until = self.now + seconds
+        while True:
+            await self._settle()
+            if not self._step(until):
+                return
+
+    async def _settle(self) -> None:
+        """Run every ready callback, until only timers are left."""
+        loop: Any = self._loop
+        for _ in range(MAX_SPINS):
+            await asyncio.sleep(0)
+            if not loop._ready:  # noqa: SLF001
+                return
+        raise RuntimeError("the loop never went idle")
+
+    def _step(self, until: float | None) -> bool:
+        """Move to the next timer (not past ``until``); False if none is left."""
+        loop: Any = self._loop
+        timers = [t.when() for t in loop._scheduled if not t.cancelled()]  # noqa: SLF001
+        due = min(timers, default=None)
+        if due is None or (until is not None and due > until):
+            if until is not None and until > self.now:
+                self._freezer.tick(until - self.now)
+            return False
+        self._freezer.tick(max(MIN_STEP, due - self.now))
+        return True

@@ -1,0 +1,428 @@
+"""A fault soak: one pack per family, thousands of updates, random faults.
+
+Before each update the pack changes (on a grid every protocol encodes
+exactly) and, at random, the simulator is told to misbehave: no answer, a bad
+checksum, a truncated frame, a disconnect in the middle of a frame, the device
+gone for minutes, or a switch command that it ignores. Every time the
+coordinator publishes, the published snapshot and the entity states are
+checked against the states the simulator sent (see :class:`Truth`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import gc
+import json
+import logging
+import random
+import re
+import tracemalloc
+from collections import deque
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from homeassistant.components.switch import DOMAIN as SWITCH_DOMAIN
+from homeassistant.const import (
+    ATTR_ENTITY_ID,
+    SERVICE_TURN_OFF,
+    SERVICE_TURN_ON,
+    STATE_OFF,
+    STATE_ON,
+    STATE_UNAVAILABLE,
+)
+from homeassistant.core import HomeAssistant
+from homeassistant.exceptions import HomeAssistantError
+from homeassistant.helpers import entity_registry as er
+
+from bench.devices import bench_device
+from bms_simulator.device import Fault, SimulatedBms
+from bms_simulator.link import BleLink
+from bms_simulator.pack import PackModel
+from bms_simulator.proxy import VirtualProxy
+from custom_components.lithium_bms.const import DEFAULT_UPDATE_INTERVAL, DOMAIN
+from custom_components.lithium_bms.coordinator import LithiumBmsCoordinator
+from custom_components.lithium_bms.protocol.snapshot import BatterySnapshot, SwitchKind
+from tests.conftest import make_entry
+
+from .clock import VirtualClock
+
+STRINGS = Path(__file__).parents[2] / "custom_components" / DOMAIN / "strings.json"
+ANSWER_FAULTS = (
+    Fault.NO_ANSWER,
+    Fault.BAD_CHECKSUM,
+    Fault.TRUNCATED,
+    Fault.DISCONNECT_MID_FRAME,
+)
+# Per update: chance of an answer fault, of a switch command, of going away.
+P_FAULT = 0.12
+P_COMMAND = 0.04
+P_IGNORED = 0.5
+P_GONE = 0.01
+GONE_UPDATES = (6, 30)  # 1 to 5 minutes at the default interval
+# A frame may be delivered up to this long after it was built and sent.
+IN_FLIGHT = 2.0
+# Allowed growth of traced memory over the second half of a run.
+MEMORY_SLACK = 256 * 1024
+EPSILON = 1e-6
+
+
+@dataclass(frozen=True)
+class Truth:
+    """What the simulator held when it sent a frame."""
+
+    cells: tuple[float, ...]
+    current: float
+    soc: float
+    remaining: float
+    temperatures: tuple[float, ...]
+    mosfet_temperature: float
+    switches: tuple[tuple[SwitchKind, bool], ...]
+
+    @classmethod
+    def of(cls, pack: PackModel) -> Truth:
+        """The comparable state of a pack."""
+        return cls(
+            cells=tuple(pack.cell_voltages),
+            current=pack.current,
+            soc=pack.soc,
+            remaining=round(pack.remaining_capacity, 3),
+            temperatures=tuple(pack.temperatures),
+            mosfet_temperature=pack.mosfet_temperature,
+            switches=(
+                (SwitchKind.CHARGE, pack.charge_enabled),
+                (SwitchKind.DISCHARGE, pack.discharge_enabled),
+                (SwitchKind.BALANCER, pack.balancer_enabled),
+            ),
+        )
+
+    def matches(self, snap: BatterySnapshot) -> list[str]:
+        """The fields of ``snap`` that differ from this state."""
+        wrong = []
+        pairs: list[tuple[str, float | None, float]] = [
+            ("voltage", snap.voltage, round(sum(self.cells), 3)),
+            ("current", snap.current, self.current),
+            ("state_of_charge", snap.state_of_charge, self.soc),
+            ("remaining_capacity", snap.remaining_capacity, self.remaining),
+            ("mosfet_temperature", snap.mosfet_temperature, self.mosfet_temperature),
+        ]
+        pairs += list(zip(_names("cell", snap.cell_voltages), snap.cell_voltages, self.cells, strict=False))
+        probes = [t.value for t in snap.probe_temperatures if t.value is not None]
+        pairs += list(zip(_names("probe", probes), probes, self.temperatures, strict=False))
+        for name, got, want in pairs:
+            if got is not None and abs(got - want) > EPSILON:
+                wrong.append(f"{name}={got} (held {want})")
+        if len(snap.cell_voltages) != len(self.cells):
+            wrong.append(f"{len(snap.cell_voltages)} cells (held {len(self.cells)})")
+        held = dict(self.switches)
+        for kind, state in snap.switches.items():
+            if state is not None and state != held[kind]:
+                wrong.append(f"{kind}={state} (held {held[kind]})")
+        return wrong
+
+
+def _names(prefix: str, values: Any) -> list[str]:
+    return [f"{prefix}_{i + 1}" for i in range(len(values))]
+
+
+def randomize(pack: PackModel, rng: random.Random) -> None:
+    """New values every family encodes exactly (mV cells summing to 0.1 V)."""
+    base = rng.randrange(3000, 3450)
+    millivolts = [base + rng.randrange(100) for _ in range(len(pack.cell_voltages))]
+    millivolts[-1] += -sum(millivolts) % 100
+    pack.cell_voltages = [mv / 1000 for mv in millivolts]
+    pack.current = rng.randrange(-800, 800) / 10
+    pack.soc = rng.randrange(5, 100)
+    pack.temperatures = [float(rng.randrange(-10, 45)) for _ in pack.temperatures]
+    pack.mosfet_temperature = float(rng.randrange(10, 60))
+
+
+@dataclass
+class SoakFigures:
+    """What a soak run counted."""
+
+    family: str
+    steps: int
+    seed: int
+    publishes: int = 0
+    reads: int = 0
+    read_failures: int = 0
+    outages: int = 0
+    errors_logged: int = 0
+    recoveries_logged: int = 0
+    gone_periods: int = 0
+    commands: int = 0
+    commands_confirmed: int = 0
+    commands_rejected: int = 0
+    memory_growth: int = 0
+    task_growth: int = 0
+    problems: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON-ready figures."""
+        return asdict(self)
+
+
+def unavailability_patterns() -> list[re.Pattern[str]]:
+    """The translated messages an update failure may log (trailing dot optional)."""
+    exceptions = json.loads(STRINGS.read_text())["exceptions"]
+    keys = ("timeout", "connection_lost", "bad_data", "communication_error")
+    patterns = []
+    for key in keys:
+        parts = re.split(r"\{\w+\}", exceptions[key]["message"].rstrip("."))
+        patterns.append(re.compile(".*".join(map(re.escape, parts)) + r"\.?"))
+    return patterns
+
+
+class _Log(logging.Handler):
+    """Sorts the records of the run: expected update errors and the rest."""
+
+    def __init__(self, name: str) -> None:
+        super().__init__(logging.INFO)
+        self.prefix = f"Error fetching {name} data: "
+        self.patterns = unavailability_patterns()
+        self.errors = 0
+        self.recoveries = 0
+        self.unexpected: deque[str] = deque(maxlen=20)
+        self.unexpected_count = 0
+
+    def emit(self, record: logging.LogRecord) -> None:
+        message = record.getMessage()
+        if record.levelno < logging.WARNING:
+            self.recoveries += message.endswith("data recovered")
+            return
+        if record.levelno == logging.ERROR and message.startswith(self.prefix):
+            detail = message.removeprefix(self.prefix)
+            if any(p.fullmatch(detail) for p in self.patterns):
+                self.errors += 1
+                return
+        self.unexpected_count += 1
+        self.unexpected.append(f"{record.levelname} {record.name}: {message}")
+
+
+class _Checker:
+    """Checks every publication of one coordinator against the simulator."""
+
+    def __init__(
+        self,
+        hass: HomeAssistant,
+        clock: VirtualClock,
+        coordinator: LithiumBmsCoordinator,
+        device: SimulatedBms,
+        figures: SoakFigures,
+        rng: random.Random,
+    ) -> None:
+        self.hass = hass
+        self.rng = rng
+        self.clock = clock
+        self.coordinator = coordinator
+        self.figures = figures
+        self.device = device
+        self.sent: deque[tuple[float, Truth]] = deque()
+        self.last_publish = clock.now
+        self.last_success = True
+        original = device.send
+
+        def send(frame: bytes) -> None:
+            self.sent.append((clock.now, Truth.of(device.pack)))
+            original(frame)
+
+        setattr(device, "send", send)  # noqa: B010
+        registry = er.async_get(hass)
+        entries = er.async_entries_for_config_entry(registry, coordinator.config_entry.entry_id)
+        self.entities = {e.unique_id.removeprefix(f"{coordinator.address}_"): e.entity_id for e in entries}
+        coordinator.async_add_listener(self.published)
+
+    def problem(self, text: str) -> None:
+        if len(self.figures.problems) < 20:
+            self.figures.problems.append(f"t={self.clock.now:.1f}: {text}")
+
+    def state(self, key: str) -> str | None:
+        entity_id = self.entities.get(key)
+        current = self.hass.states.get(entity_id) if entity_id else None
+        return current.state if current else None
+
+    def published(self) -> None:
+        """Check, then let the battery change before the next update.
+
+        Called after the entities wrote their states, between two operations:
+        the pack changes only while no update is in flight, so each update
+        reads one state (a live pack changes during one too, but then no
+        single state could be compared).
+        """
+        self.check()
+        randomize(self.device.pack, self.rng)
+
+    def check(self) -> None:
+        """Compare the publication with what the simulator sent."""
+        self.figures.publishes += 1
+        now = self.clock.now
+        success = self.coordinator.last_update_success
+        if not success:
+            if self.last_success:
+                self.figures.outages += 1
+            self.last_success = False
+            if self.state("voltage") != STATE_UNAVAILABLE:
+                self.problem("an entity stayed available during an outage")
+            return
+        self.last_success = True
+        while self.sent and self.sent[0][0] < self.last_publish - IN_FLIGHT:
+            self.sent.popleft()
+        self.last_publish = now
+        snap = self.coordinator.data
+        candidates = {truth for _, truth in self.sent}
+        mismatches = [truth.matches(snap) for truth in candidates]
+        if not any(m == [] for m in mismatches):
+            closest = min(mismatches, key=len, default=["nothing was sent"])
+            self.problem(f"published values the simulator never held: {closest}")
+        self.check_entities(snap)
+
+    def check_entities(self, snap: BatterySnapshot) -> None:
+        voltage = self.state("voltage")
+        if voltage is None or voltage == STATE_UNAVAILABLE:
+            self.problem("entities did not recover on a good update")
+        elif abs(float(voltage) - snap.voltage) > EPSILON:
+            self.problem(f"voltage entity shows {voltage}, snapshot {snap.voltage}")
+        for kind, state in snap.switches.items():
+            shown = self.state(kind.value)
+            want = {True: STATE_ON, False: STATE_OFF}.get(state) if state is not None else None
+            if shown is not None and want is not None and shown != want:
+                self.problem(f"{kind} shows {shown}, read back {state}")
+
+
+async def run_soak(
+    hass: HomeAssistant,
+    clock: VirtualClock,
+    proxy: VirtualProxy,
+    family: str,
+    *,
+    steps: int,
+    seed: int,
+) -> SoakFigures:
+    """Run ``steps`` updates of one pack of ``family`` with random faults."""
+    rng = random.Random(seed)
+    figures = SoakFigures(family, steps, seed)
+    device = BleLink().apply(bench_device(family, "A4:C1:38:50:AC:01"))
+    proxy.add(device)
+    proxy.advertise(device)
+    entry = make_entry(device, family)
+    entry.add_to_hass(hass)
+    log = _Log(entry.title)
+    root = logging.getLogger()
+    root.addHandler(log)
+    try:
+        await clock.run(hass.config_entries.async_setup(entry.entry_id))
+        coordinator: LithiumBmsCoordinator = entry.runtime_data.coordinator
+        checker = _Checker(hass, clock, coordinator, device, figures, rng)
+        await _steps(hass, clock, proxy, device, checker, rng, figures)
+        stats = coordinator.client.stats
+        figures.reads, figures.read_failures = stats.reads, stats.read_failures
+        figures.problems += _leaks(proxy, device, coordinator)
+        await clock.run(hass.config_entries.async_unload(entry.entry_id))
+    finally:
+        root.removeHandler(log)
+    figures.errors_logged = log.errors
+    figures.recoveries_logged = log.recoveries
+    figures.problems += list(log.unexpected)
+    if proxy.slot_counter.used or device.connected:
+        figures.problems.append("a connection outlived the unload")
+    return figures
+
+
+async def _steps(
+    hass: HomeAssistant,
+    clock: VirtualClock,
+    proxy: VirtualProxy,
+    device: SimulatedBms,
+    checker: _Checker,
+    rng: random.Random,
+    figures: SoakFigures,
+) -> None:
+    gone_until = -1
+    trace_from, measure_from = figures.steps // 2, 3 * figures.steps // 4
+    baseline: tracemalloc.Snapshot | None = None
+    tasks = 0
+    for step in range(figures.steps):
+        if step == trace_from:
+            gc.collect()
+            tracemalloc.start()
+        elif step == measure_from:
+            baseline, tasks = _memory(), len(asyncio.all_tasks())
+        if step == gone_until:
+            device.gone = False
+            proxy.advertise(device)
+        elif gone_until < step and rng.random() < P_GONE:
+            figures.gone_periods += 1
+            gone_until = step + rng.randint(*GONE_UPDATES)
+            device.gone = True
+            device.faults.clear()
+            if device.connected:
+                device._drop_link()
+        if not device.gone and rng.random() < P_FAULT:
+            device.inject(rng.choice(ANSWER_FAULTS))
+        if not device.gone and rng.random() < P_COMMAND:
+            await _command(hass, clock, device, checker, rng, figures)
+        await clock.advance(DEFAULT_UPDATE_INTERVAL)
+    device.gone = False
+    if baseline is not None:
+        grown = _memory().compare_to(baseline, "filename")
+        figures.memory_growth = sum(stat.size_diff for stat in grown)
+        figures.task_growth = len(asyncio.all_tasks()) - tasks
+    tracemalloc.stop()
+
+
+async def _command(
+    hass: HomeAssistant,
+    clock: VirtualClock,
+    device: SimulatedBms,
+    checker: _Checker,
+    rng: random.Random,
+    figures: SoakFigures,
+) -> None:
+    """Flip one switch through the service, sometimes ignored by the BMS."""
+    kinds = [k for k in checker.coordinator.client.driver.switches if k.value in checker.entities]
+    if not kinds:
+        return
+    kind = rng.choice(sorted(kinds))
+    before = checker.state(kind.value)
+    if before not in (STATE_ON, STATE_OFF):
+        return
+    if rng.random() < P_IGNORED:
+        device.inject(Fault.IGNORE_COMMAND)
+    figures.commands += 1
+    service = SERVICE_TURN_OFF if before == STATE_ON else SERVICE_TURN_ON
+    call = hass.services.async_call(
+        SWITCH_DOMAIN, service, {ATTR_ENTITY_ID: checker.entities[kind.value]}, blocking=True
+    )
+    try:
+        await clock.run(call)
+    except HomeAssistantError:
+        figures.commands_rejected += 1
+    else:
+        figures.commands_confirmed += 1
+    device.faults.clear()
+    shown = checker.state(kind.value)
+    read = checker.coordinator.data.switches.get(kind)
+    if shown in (STATE_ON, STATE_OFF) and (shown == STATE_ON) is not read:
+        checker.problem(f"{kind} shows {shown} after a command, read back {read}")
+
+
+def _memory() -> tracemalloc.Snapshot:
+    """Traced memory, without the test harness keeping every log record."""
+    gc.collect()
+    return tracemalloc.take_snapshot().filter_traces(
+        [
+            tracemalloc.Filter(False, logging.__file__),
+            tracemalloc.Filter(False, "*/_pytest/*"),
+            tracemalloc.Filter(False, tracemalloc.__file__),
+        ]
+    )
+
+
+def _leaks(proxy: VirtualProxy, device: SimulatedBms, coordinator: LithiumBmsCoordinator) -> list[str]:
+    holders = proxy.slot_counter.holders
+    if len(holders) > 1 or (holders and not coordinator.client.is_connected):
+        return [f"slots held at the end: {holders}"]
+    if device.connected and not coordinator.client.is_connected:
+        return ["the device has a central the client does not know"]
+    return []

@@ -1,0 +1,175 @@
+"""The development-only simulator integration, inside phacc's Home Assistant."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from homeassistant.components import bluetooth
+from homeassistant.core import HomeAssistant
+from homeassistant.setup import async_setup_component
+from homeassistant.util import dt as dt_util
+from pytest_homeassistant_custom_component.common import async_fire_time_changed
+from pytest_homeassistant_custom_component.typing import WebSocketGenerator
+
+from bms_simulator.registry import DEMOS
+
+DEV = Path(__file__).resolve().parents[2] / "dev"
+SIM = "lithium_bms_sim"
+ADDRESS = "A4:C1:37:00:11:22"
+
+
+@pytest.fixture(autouse=True)
+def dev_integrations(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Make dev/custom_components part of the custom_components package."""
+    monkeypatch.syspath_prepend(str(DEV))
+
+
+async def setup_sim(hass: HomeAssistant, conf: dict[str, Any]) -> bool:
+    ok = await async_setup_component(hass, SIM, {SIM: conf})
+    await hass.async_block_till_done(wait_background_tasks=True)
+    return ok
+
+
+async def sim_devices(
+    hass: HomeAssistant, hass_ws_client: WebSocketGenerator
+) -> list[dict[str, Any]]:
+    client = await hass_ws_client(hass)
+    await client.send_json_auto_id({"type": "lithium_bms_sim/devices"})
+    answer = await client.receive_json()
+    assert answer["success"], answer
+    devices: list[dict[str, Any]] = answer["result"]
+    return devices
+
+
+def proxy(hass: HomeAssistant) -> Any:
+    from custom_components.lithium_bms_sim.websocket import (  # noqa: PLC0415
+        DATA_PROXY,
+    )
+
+    return hass.data[DATA_PROXY]
+
+
+async def test_default_is_one_demo_of_every_family_discovered(
+    hass: HomeAssistant,
+    enable_bluetooth: None,
+    hass_ws_client: WebSocketGenerator,
+) -> None:
+    from custom_components.lithium_bms_sim.config import (  # noqa: PLC0415
+        demo_address,
+    )
+
+    assert await setup_sim(hass, {})
+    addresses = {demo_address(family, 0) for family in DEMOS}
+    seen = {
+        info.address
+        for info in bluetooth.async_discovered_service_info(hass, connectable=True)
+    }
+    assert addresses <= seen
+    flows = hass.config_entries.flow.async_progress_by_handler("lithium_bms")
+    assert {flow["context"]["unique_id"] for flow in flows} == addresses
+    devices = await sim_devices(hass, hass_ws_client)
+    assert sorted(d["family"] for d in devices) == sorted(DEMOS)
+    assert all(not d["connected"] for d in devices)
+
+
+async def test_configured_device_holds_its_values_without_dynamics(
+    hass: HomeAssistant,
+    enable_bluetooth: None,
+    hass_ws_client: WebSocketGenerator,
+) -> None:
+    pack = {
+        "cell_voltages": [3.31, 3.32, 3.33, 3.34],
+        "current": -2.5,
+        "soc": 64,
+        "alarms": ["charge_overtemperature"],
+        "discharge_enabled": False,
+    }
+    conf = {
+        "dynamics": False,
+        "devices": [
+            {
+                "family": "jbd",
+                "address": ADDRESS.lower(),
+                "name": "JBD-GARAGE",
+                "pack": pack,
+            }
+        ],
+    }
+    assert await setup_sim(hass, conf)
+    async_fire_time_changed(hass, dt_util.utcnow() + timedelta(minutes=5))
+    await hass.async_block_till_done()
+    (device,) = await sim_devices(hass, hass_ws_client)
+    assert device["address"] == ADDRESS
+    assert device["name"] == "JBD-GARAGE"
+    values = device["pack"]
+    assert {k: values[k] for k in pack} == {**pack, "soc": 64.0}
+    assert values["voltage"] == pytest.approx(13.3)
+    assert values["charge_fet"] is False
+    assert values["discharge_fet"] is False
+    info = bluetooth.async_last_service_info(hass, ADDRESS, connectable=True)
+    assert info is not None
+    assert info.name == "JBD-GARAGE"
+
+
+async def test_dynamics_change_the_packs_every_interval(
+    hass: HomeAssistant, enable_bluetooth: None
+) -> None:
+    conf = {
+        "dynamics": {"interval": 2, "speed": 1800, "seed": 3},
+        "devices": [{"family": "jbd", "address": ADDRESS, "pack": {"soc": 60}}],
+    }
+    assert await setup_sim(hass, conf)
+    pack = proxy(hass).devices[ADDRESS].pack
+    assert pack.soc == 60
+    async_fire_time_changed(hass, dt_util.utcnow() + timedelta(seconds=2.5))
+    await hass.async_block_till_done()
+    # One step of 2 s x 1800 = 1 h at 0.15 C discharge.
+    assert pack.soc == pytest.approx(45, abs=1)
+    assert pack.current < 0
+
+
+@pytest.mark.parametrize(
+    ("conf", "slots"),
+    [
+        ({}, max(3, len(DEMOS))),
+        ({"devices": [{"family": "jbd"}] * 5}, 5),
+        ({"slots": 1, "devices": [{"family": "jbd"}] * 2}, 1),
+    ],
+)
+async def test_slots_default_to_three_or_one_per_device(
+    hass: HomeAssistant, enable_bluetooth: None, conf: dict[str, Any], slots: int
+) -> None:
+    assert await setup_sim(hass, conf)
+    assert proxy(hass).slot_counter.slots == slots
+
+
+@pytest.mark.parametrize(
+    "conf",
+    [
+        {"devices": [{"family": "no_such_bms"}]},
+        {"devices": [{"family": "jbd", "address": "not-a-mac"}]},
+        {"devices": [{"family": "jbd", "pack": {"alarms": ["on_fire"]}}]},
+        {"devices": [{"family": "jbd", "pack": {"soc": 120}}]},
+        {"devices": [{"family": "jbd", "address": ADDRESS}] * 2},
+        {"dynamics": {"interval": 0}},
+    ],
+)
+async def test_bad_configuration_is_refused(
+    hass: HomeAssistant, enable_bluetooth: None, conf: dict[str, Any]
+) -> None:
+    assert not await setup_sim(hass, conf)
+
+
+def test_made_up_addresses_are_stable_and_distinct() -> None:
+    from custom_components.lithium_bms_sim.config import (  # noqa: PLC0415
+        demo_address,
+        mac_address,
+    )
+
+    first = demo_address("jbd", 0)
+    assert first == demo_address("jbd", 0)
+    assert mac_address(first) == first
+    assert len({demo_address(f, i) for f in ("jbd", "jk") for i in range(3)}) == 6

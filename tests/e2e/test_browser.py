@@ -1,0 +1,129 @@
+"""The development setup in a real browser: log in, add a discovered BMS, see it.
+
+Headless Debian chromium driven by playwright (never a browser playwright
+downloads). Screenshots go to .dev/screenshots (git-ignored).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+
+import pytest
+from playwright.async_api import Page, Route, async_playwright, expect
+
+from bms_simulator.registry import DEMOS
+
+from .realhass import REPO, StartHass
+
+# A backstop: every wait inside is bounded much tighter.
+pytestmark = pytest.mark.timeout(300)
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+]
+SCREENSHOTS = REPO / ".dev" / "screenshots"
+BRAND = REPO / "custom_components" / "lithium_bms" / "brand"
+UI_TIMEOUT_MS = 30_000
+# Anything that is not the local Home Assistant.
+EXTERNAL = re.compile(r"^https?://(?!127\.0\.0\.1[:/])")
+
+
+def require_chromium() -> None:
+    """Fail in CI, skip elsewhere, when Debian's chromium is missing."""
+    if CHROMIUM.exists():
+        return
+    message = (
+        f"{CHROMIUM} is missing: install it with 'apt-get install chromium' "
+        "(scripts/test does so when run as root)"
+    )
+    if os.environ.get("CI"):
+        pytest.fail(message)
+    pytest.skip(message)
+
+
+async def offline(route: Route) -> None:
+    """No internet: serve the integration's brand images from the repository.
+
+    Home Assistant 2026.2 asks brands.home-assistant.io for them; from 2026.3
+    it serves the integration's own brand folder.
+    """
+    name = route.request.url.rsplit("/", 1)[-1]
+    if "/lithium_bms/" in route.request.url and (BRAND / name).is_file():
+        await route.fulfill(path=BRAND / name)
+    else:
+        await route.abort()
+
+
+async def shot(page: Page, name: str) -> None:
+    """Save a screenshot."""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    await page.screenshot(path=SCREENSHOTS / f"{name}.png")
+
+
+async def test_add_a_discovered_bms_and_open_its_device_page(
+    start_hass: StartHass,
+) -> None:
+    require_chromium()
+    expect.set_options(timeout=UI_TIMEOUT_MS)
+    hass = await start_hass(None)  # the dev configuration as it is
+    sims = await hass.ws("lithium_bms_sim/devices")
+    assert sorted(s["family"] for s in sims) == sorted(DEMOS)
+    sim = sims[0]
+
+    async with async_playwright() as playwright:
+        browser = await playwright.chromium.launch(
+            executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True
+        )
+        try:
+            context = await browser.new_context(
+                viewport={"width": 1280, "height": 900}, locale="en-US"
+            )
+            await context.route(EXTERNAL, offline)
+            page = await context.new_page()
+            page.set_default_timeout(UI_TIMEOUT_MS)
+
+            await page.goto(hass.url + "/")
+            await page.get_by_role("textbox", name="Username").fill("dev")
+            await page.get_by_role("textbox", name="Password").fill("dev")
+            await shot(page, "1-login")
+            await page.get_by_role("button", name="Log in").click()
+            await page.wait_for_url(hass.url + "/home/**")
+
+            await page.goto(hass.url + "/config/integrations/dashboard")
+            for discovered in sims:
+                card = page.locator("ha-config-flow-card", has_text=discovered["name"])
+                await expect(card).to_be_visible()
+            await shot(page, "2-discovered")
+
+            card = page.locator("ha-config-flow-card", has_text=sim["name"])
+            await card.get_by_role("button", name="Add").click()
+            await expect(
+                page.get_by_text(f"Do you want to add {sim['name']}")
+            ).to_be_visible()
+            await shot(page, "3-confirm")
+            await page.get_by_role("button", name="Submit").click()
+            await expect(page.get_by_text("Device created").first).to_be_visible()
+            await shot(page, "4-created")
+            await page.get_by_role(
+                "button", name=re.compile("finish", re.IGNORECASE)
+            ).click()
+
+            await page.goto(hass.url + "/config/integrations/integration/lithium_bms")
+            await page.get_by_text("1 device").first.click()
+            await page.wait_for_url(hass.url + "/config/devices/device/**")
+            await page.set_viewport_size({"width": 1280, "height": 1500})
+            for index in range(1, len(sim["pack"]["cell_voltages"]) + 1):
+                await expect(page.get_by_text(f"Cell {index} voltage")).to_be_visible()
+            await shot(page, "5-device-page")
+        finally:
+            await browser.close()
+
+    assert await hass.stop() == 0

@@ -1,0 +1,258 @@
+"""A real Home Assistant with every simulated family, driven through its API.
+
+Discovery through the virtual proxy, the config flow, entity states against
+the simulators' own values, a MOSFET switch, a restart and a clean stop.
+Dynamics are off so that the simulators hold their configured values.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import re
+from collections import defaultdict
+from typing import Any
+
+import aiohttp
+import pytest
+import yaml
+
+from bms_simulator.registry import DEMOS
+from custom_components.lithium_bms.protocol.snapshot import Alarm
+
+from .realhass import RESTART_EXIT_CODE, RealHass, StartHass
+
+# A backstop: every wait inside is bounded much tighter.
+pytestmark = pytest.mark.timeout(300)
+
+DOMAIN = "lithium_bms"
+ALARM = "charge_overtemperature"
+# The coarsest resolution among the supported families (Daly reports 0.1 V,
+# 0.1 A, 0.1 Ah and whole °C; JK and JBD whole percent).
+TOLERANCE = {
+    "voltage": 0.1,
+    "current": 0.1,
+    "state_of_charge": 1.0,
+    "remaining_capacity": 0.1,
+    "full_capacity": 0.1,
+    "mosfet_temperature": 1.0,
+}
+TEMPERATURE_TOLERANCE = 1.0
+PROBE = re.compile(r"temperature_(\d+)")
+# The software lock follows the switches, which the switch test covers.
+ALARM_KEYS = frozenset(a.value for a in Alarm) - {Alarm.MOSFET_LOCK.value}
+FLOW_TIMEOUT = 60.0
+ENTITY_TIMEOUT = 90.0
+SWITCH_TIMEOUT = 30.0
+
+type Keys = dict[str, str]
+
+
+def sim_yaml() -> str:
+    """One device per family with known values; no dynamics."""
+    pack = {"current": -3.25, "soc": 64, "alarms": [ALARM]}
+    devices = [{"family": family, "pack": pack} for family in DEMOS]
+    return yaml.safe_dump({"dynamics": False, "devices": devices})
+
+
+async def discovery_flows(hass: RealHass, addresses: set[str]) -> dict[str, Any]:
+    """The Bluetooth discovery flow of every address, once all exist."""
+    flows = {
+        flow["context"]["unique_id"]: flow
+        for flow in await hass.ws("config_entries/flow/progress")
+        if flow["handler"] == DOMAIN and flow["context"]["source"] == "bluetooth"
+    }
+    return flows if addresses <= flows.keys() else {}
+
+
+async def entity_keys(hass: RealHass) -> dict[str, Keys]:
+    """Address -> entity key -> entity id, for the enabled entities."""
+    keys: dict[str, Keys] = defaultdict(dict)
+    for entry in await hass.ws("config/entity_registry/list"):
+        if entry["platform"] == DOMAIN and not entry["disabled_by"]:
+            address, _, key = entry["unique_id"].partition("_")
+            keys[address][key] = entry["entity_id"]
+    return keys
+
+
+async def states(hass: RealHass) -> dict[str, str]:
+    """Entity id -> state."""
+    return {s["entity_id"]: s["state"] for s in await hass.rest("GET", "/api/states")}
+
+
+async def loaded_entries(hass: RealHass, count: int) -> list[dict[str, Any]]:
+    """The integration's config entries, once ``count`` of them are loaded."""
+    entries = await hass.ws("config_entries/get", domain=DOMAIN)
+    loaded = [e for e in entries if e["state"] == "loaded"]
+    return loaded if len(loaded) == count == len(entries) else []
+
+
+async def wait_entities(hass: RealHass, addresses: set[str]) -> dict[str, Keys]:
+    """Wait until every device's entities exist and report a state."""
+
+    async def _ready() -> dict[str, Keys]:
+        keys = await entity_keys(hass)
+        current = await states(hass)
+        for address in addresses:
+            ids = keys.get(address, {})
+            if "cell_voltage_1" not in ids or any(
+                current.get(ids[k]) in (None, "unavailable", "unknown")
+                for k in ("voltage", "current", "cell_voltage_1")
+            ):
+                return {}
+        return keys
+
+    return await hass.until(_ready, "the entities of every BMS", ENTITY_TIMEOUT)
+
+
+def mismatches(pack: dict[str, Any], keys: Keys, current: dict[str, str]) -> list[str]:
+    """Where the entity states differ from the simulator's pack values."""
+    found: list[str] = []
+
+    def state(key: str) -> str | None:
+        return current.get(keys[key]) if key in keys else None
+
+    def near(key: str, expected: float, tolerance: float) -> None:
+        actual = state(key)
+        try:
+            ok = abs(float(actual or "nan") - expected) <= tolerance + 1e-9
+        except ValueError:
+            ok = False
+        if not ok:
+            found.append(f"{key}: {actual} (simulator {expected} ± {tolerance})")
+
+    def exactly(key: str, expected: str) -> None:
+        if (actual := state(key)) != expected:
+            found.append(f"{key}: {actual} (simulator {expected})")
+
+    for index, volts in enumerate(pack["cell_voltages"], start=1):
+        key = f"cell_voltage_{index}"
+        if state(key) is None or float(state(key) or "nan") != volts:
+            found.append(f"{key}: {state(key)} (simulator {volts}, exact)")
+    for key in ("voltage", "current", "state_of_charge"):
+        near(key, pack[key if key != "state_of_charge" else "soc"], TOLERANCE[key])
+    for key in ("remaining_capacity", "full_capacity", "mosfet_temperature"):
+        if key in keys:
+            near(key, pack[key], TOLERANCE[key])
+    probes = {k: int(m[1]) for k in keys if (m := PROBE.fullmatch(k))}
+    if not probes:
+        found.append("no temperature entity")
+    for key, index in probes.items():
+        if index > len(pack["temperatures"]):  # a disconnected probe
+            if state(key) not in ("unknown", "unavailable"):
+                found.append(f"{key}: {state(key)} (simulator: no probe)")
+        else:
+            near(key, pack["temperatures"][index - 1], TEMPERATURE_TOLERANCE)
+    if "cycles" in keys:
+        exactly("cycles", str(pack["cycles"]))
+    found += [f"alarm {a}: no entity" for a in pack["alarms"] if a not in keys]
+    for key in ALARM_KEYS & keys.keys():
+        exactly(key, "on" if key in pack["alarms"] else "off")
+    for key, fet in (
+        ("charge_mosfet_active", "charge_fet"),
+        ("discharge_mosfet_active", "discharge_fet"),
+    ):
+        if key in keys:
+            exactly(key, "on" if pack[fet] else "off")
+    return found
+
+
+async def assert_states_match(hass: RealHass, keys: dict[str, Keys]) -> None:
+    """Every device's entities show what its simulator holds."""
+    current = await states(hass)
+    report = {
+        f"{sim['family']} {sim['address']}": problems
+        for sim in await hass.ws("lithium_bms_sim/devices")
+        if (problems := mismatches(sim["pack"], keys[sim["address"]], current))
+    }
+    assert not report, report
+
+
+async def simulator(hass: RealHass, address: str) -> dict[str, Any]:
+    """One simulator's description."""
+    sims = await hass.ws("lithium_bms_sim/devices")
+    return next(s for s in sims if s["address"] == address)
+
+
+async def switch_discharge(hass: RealHass, address: str, keys: Keys, on: bool) -> None:
+    """Switch the discharge MOSFET; the simulator and the entities follow."""
+    service = "turn_on" if on else "turn_off"
+    await hass.rest(
+        "POST",
+        f"/api/services/switch/{service}",
+        {"entity_id": keys["discharge_mosfet"]},
+    )
+    expected = "on" if on else "off"
+
+    async def _followed() -> bool:
+        pack = (await simulator(hass, address))["pack"]
+        current = await states(hass)
+        return (
+            pack["discharge_enabled"] is on
+            and current[keys["discharge_mosfet"]] == expected
+            and current.get(keys.get("discharge_mosfet_active", ""), expected)
+            == expected
+        )
+
+    await hass.until(
+        _followed, f"discharge MOSFET {expected} ({address})", SWITCH_TIMEOUT
+    )
+
+
+async def restart(hass: RealHass) -> None:
+    """Restart through the service, as the UI does, and wait until it runs."""
+    # The connection may close while Home Assistant stops.
+    with contextlib.suppress(aiohttp.ClientError, TimeoutError):
+        await hass.rest("POST", "/api/services/homeassistant/restart", {})
+    assert await hass.wait_exit() == RESTART_EXIT_CODE
+    hass.start()
+    await hass.wait_running()
+
+
+def integration_errors(log: str) -> list[str]:
+    """Error lines our integrations logged."""
+    return [
+        line for line in log.splitlines() if " ERROR " in line and "lithium_bms" in line
+    ]
+
+
+async def test_discover_add_read_switch_restart(start_hass: StartHass) -> None:
+    hass = await start_hass(sim_yaml())
+    sims = await hass.ws("lithium_bms_sim/devices")
+    assert sorted(s["family"] for s in sims) == sorted(DEMOS)
+    addresses = {s["address"] for s in sims}
+
+    flows = await hass.until(
+        lambda: discovery_flows(hass, addresses),
+        "a discovery flow per simulated BMS",
+        FLOW_TIMEOUT,
+    )
+    for address in sorted(addresses):
+        flow_id = flows[address]["flow_id"]
+        result = await hass.rest(
+            "POST", f"/api/config/config_entries/flow/{flow_id}", {}
+        )
+        assert result["type"] == "create_entry", result
+    await hass.until(
+        lambda: loaded_entries(hass, len(addresses)), "loaded entries", FLOW_TIMEOUT
+    )
+    keys = await wait_entities(hass, addresses)
+    await assert_states_match(hass, keys)
+
+    switchable = [a for a in sorted(addresses) if "discharge_mosfet" in keys[a]]
+    assert switchable, "no simulated family has a discharge switch"
+    for address in switchable:
+        await switch_discharge(hass, address, keys[address], on=False)
+        assert not (await simulator(hass, address))["pack"]["discharge_fet"]
+        await switch_discharge(hass, address, keys[address], on=True)
+
+    await restart(hass)
+    await hass.until(
+        lambda: loaded_entries(hass, len(addresses)),
+        "the entries after the restart",
+        ENTITY_TIMEOUT,
+    )
+    assert await wait_entities(hass, addresses) == keys
+    await assert_states_match(hass, keys)
+
+    assert await hass.stop() == 0
+    assert not integration_errors(hass.log_path.read_text(encoding="utf-8"))

@@ -1,0 +1,43 @@
+"""24 packs on three proxies with 3 connection slots each (accelerated time)."""
+
+from __future__ import annotations
+
+import pytest
+from freezegun.api import FrozenDateTimeFactory
+from homeassistant.core import HomeAssistant
+
+from custom_components.lithium_bms.protocol.registry import DRIVERS
+
+from .bench.clock import VirtualClock
+from .bench.scale import run_scale
+
+# Connecting through an ESPHome proxy takes about a second.
+CONNECT_TIME = 1.0
+MINUTES = 10
+
+
+@pytest.fixture
+def connect_time(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every connection costs a second of (simulated) time."""
+    for driver in DRIVERS:
+        monkeypatch.setattr(driver, "connect_delay", CONNECT_TIME)
+
+
+async def test_every_pack_updated_none_starved(
+    hass: HomeAssistant,
+    enable_bluetooth: None,
+    freezer: FrozenDateTimeFactory,
+    connect_time: None,
+) -> None:
+    figures = await run_scale(hass, VirtualClock(hass, freezer), minutes=MINUTES)
+    assert figures.leaks == []
+    assert figures.warnings == [], "no log storm: not one warning"
+    assert figures.failed_updates == 0
+    # The stated bound: every pack is updated at least once per 3 intervals.
+    assert figures.worst_data_age <= 3 * figures.interval
+    assert figures.updates_min >= MINUTES * 60 / (3 * figures.interval)
+    # Two links held per proxy, the third slot rotates among the other six.
+    slots = figures.proxies * figures.slots_per_proxy
+    assert 2 * figures.proxies <= figures.held_connections <= slots
+    assert figures.slot_waits > 0
+    assert all(peak == figures.slots_per_proxy for peak in figures.peak_slots_used)

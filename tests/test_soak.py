@@ -1,0 +1,52 @@
+"""Fault soak: random faults over many updates, in accelerated time.
+
+The short form runs in the normal test run; the long form is
+``SOAK_STEPS=5000 scripts/soak`` (see docs/performance.md).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+from freezegun.api import FrozenDateTimeFactory
+from homeassistant.core import HomeAssistant
+
+from bench.devices import families
+from bms_simulator.proxy import VirtualProxy
+
+from .bench.clock import VirtualClock
+from .bench.soak import MEMORY_SLACK, run_soak
+
+SEED = 20240607
+SHORT_STEPS = 400
+
+
+@pytest.mark.parametrize("family", families())
+async def test_fault_soak(
+    hass: HomeAssistant,
+    proxy: VirtualProxy,
+    freezer: FrozenDateTimeFactory,
+    family: str,
+) -> None:
+    steps = int(os.environ.get("SOAK_STEPS", SHORT_STEPS))
+    clock = VirtualClock(hass, freezer)
+    figures = await run_soak(hass, clock, proxy, family, steps=steps, seed=SEED)
+    if out := os.environ.get("SOAK_OUT"):
+        path = Path(out)
+        results = json.loads(path.read_text()) if path.exists() else {}
+        results[family] = figures.as_dict()
+        path.write_text(json.dumps(results, indent=2) + "\n")
+
+    assert figures.problems == []
+    assert figures.errors_logged == figures.outages, "logged once per outage"
+    assert figures.recoveries_logged >= figures.outages - 1
+    # The run met every kind of trouble it is about.
+    assert figures.outages > 0
+    assert figures.gone_periods > 0
+    assert figures.commands_confirmed > 0
+    assert figures.commands_rejected > 0
+    assert figures.memory_growth < MEMORY_SLACK
+    assert figures.task_growth <= 1

@@ -1,0 +1,157 @@
+"""Energy counters, SOC estimate, drift repair and imbalance, through HA."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers import issue_registry as ir
+
+from bms_simulator.jbd import JbdSimulator
+from custom_components.lithium_bms import tracker
+from custom_components.lithium_bms.const import DOMAIN
+
+from .conftest import setup_entry
+
+PREFIX = "sensor.jbd_sp04s034"
+
+
+KWH = 1e-6  # the energy sensors' resolution (1 mWh)
+
+
+def value(hass: HomeAssistant, entity_id: str) -> float:
+    state = hass.states.get(entity_id)
+    assert state is not None
+    return float(state.state)
+
+
+class Clock:
+    """The tracker's clock, advanced by hand."""
+
+    def __init__(self) -> None:
+        self.time = 1_800_000_000.0
+
+    def tick(self, delta: timedelta) -> None:
+        self.time += delta.total_seconds()
+
+    def __call__(self) -> float:
+        return self.time
+
+
+@pytest.fixture
+def freezer(monkeypatch: pytest.MonkeyPatch) -> Clock:
+    clock = Clock()
+    monkeypatch.setattr(tracker, "now", clock)
+    return clock
+
+
+async def _tick(hass: HomeAssistant, entry, freezer: Clock, seconds: float) -> None:  # noqa: ANN001
+    freezer.tick(timedelta(seconds=seconds))
+    await entry.runtime_data.coordinator.async_refresh()
+    await hass.async_block_till_done()
+
+
+async def test_energy_counts_charge_and_discharge(
+    hass: HomeAssistant, jbd: JbdSimulator, freezer: Clock
+) -> None:
+    entry = await setup_entry(hass, jbd, "jbd")
+    voltage = 13.21  # 3.301 + 3.302 + 3.299 + 3.305, at the BMS's 10 mV
+    for _ in range(6):
+        await _tick(hass, entry, freezer, 10)
+    discharged = voltage * 2.5 * 60 / 3_600_000
+    assert value(hass, f"{PREFIX}_discharge_energy") == pytest.approx(discharged, abs=KWH)
+    assert value(hass, f"{PREFIX}_charge_energy") == 0
+
+    jbd.pack.current = 5.0  # the sign flips inside the next interval
+    await _tick(hass, entry, freezer, 10)
+    # Trapezoid from -33.025 W to +66.05 W, split at the zero crossing.
+    p1, p2 = voltage * -2.5, voltage * 5.0
+    crossing = 10 * -p1 / (p2 - p1)
+    charge = p2 * (10 - crossing) / 2 / 3_600_000
+    discharge = discharged + -p1 * crossing / 2 / 3_600_000
+    assert value(hass, f"{PREFIX}_charge_energy") == pytest.approx(charge, abs=KWH)
+    assert value(hass, f"{PREFIX}_discharge_energy") == pytest.approx(discharge, abs=KWH)
+
+    # A gap longer than 10 minutes is not bridged.
+    await _tick(hass, entry, freezer, 900)
+    assert value(hass, f"{PREFIX}_charge_energy") == pytest.approx(charge, abs=KWH)
+
+
+async def test_energy_survives_restart_without_double_counting(
+    hass: HomeAssistant, jbd: JbdSimulator, freezer: Clock
+) -> None:
+    entry = await setup_entry(hass, jbd, "jbd")
+    for _ in range(3):
+        await _tick(hass, entry, freezer, 10)
+    before = value(hass, f"{PREFIX}_discharge_energy")
+    assert before > 0
+    assert await hass.config_entries.async_unload(entry.entry_id)
+    freezer.tick(timedelta(seconds=5))
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    # The restart's first reading is bridged to the saved sample (15 s, within
+    # the gap limit), and counted once.
+    after = value(hass, f"{PREFIX}_discharge_energy")
+    assert after == pytest.approx(before + 13.21 * 2.5 * 5 / 3_600_000, abs=KWH)
+    await _tick(hass, entry, freezer, 10)
+    assert value(hass, f"{PREFIX}_discharge_energy") == pytest.approx(
+        after + 13.21 * 2.5 * 10 / 3_600_000, abs=KWH
+    )
+
+
+async def test_soc_estimate_drift_repair_and_full_charge(
+    hass: HomeAssistant, jbd: JbdSimulator, freezer: Clock
+) -> None:
+    jbd.pack.soc = 80
+    jbd.pack.current = -10.0  # the BMS keeps claiming 80 % while 10 A flow out
+    entry = await setup_entry(hass, jbd, "jbd")
+    assert value(hass, f"{PREFIX}_estimated_state_of_charge") == 80
+    await _tick(hass, entry, freezer, 600)
+    # 10 A for 10 minutes out of 100 Ah: 1.667 % less.
+    assert value(hass, f"{PREFIX}_estimated_state_of_charge") == pytest.approx(
+        80 - 10 / 6, abs=0.01
+    )
+    assert value(hass, f"{PREFIX}_state_of_charge_drift") == pytest.approx(
+        10 / 6, abs=0.01
+    )
+    issue_id = f"calibration_needed_{entry.entry_id}"
+    issues = ir.async_get(hass)
+    for _ in range(6 * 25):  # a day and an hour of readings every 10 minutes
+        await _tick(hass, entry, freezer, 600)
+    assert value(hass, f"{PREFIX}_estimated_state_of_charge") == 0
+    assert issues.async_get_issue(DOMAIN, issue_id) is not None
+
+    # A full charge: every cell above 3.45 V while the current tapers.
+    jbd.pack.cell_voltages = [3.50, 3.51, 3.49, 3.50]
+    jbd.pack.current = 1.0
+    await _tick(hass, entry, freezer, 600)
+    assert value(hass, f"{PREFIX}_estimated_state_of_charge") == 100
+    assert issues.async_get_issue(DOMAIN, issue_id) is None
+
+
+async def test_cell_imbalance(
+    hass: HomeAssistant, jbd: JbdSimulator, freezer: Clock
+) -> None:
+    entry = await setup_entry(hass, jbd, "jbd")
+    entity_id = "binary_sensor.jbd_sp04s034_cell_imbalance"
+    assert hass.states.get(entity_id).state == "off"
+    jbd.pack.cell_voltages = [3.30, 3.36, 3.31, 3.30]
+    await _tick(hass, entry, freezer, 10)
+    assert hass.states.get(entity_id).state == "on"
+    # Near full the spread is the balancer's business, not an imbalance.
+    jbd.pack.cell_voltages = [3.44, 3.52, 3.45, 3.46]
+    await _tick(hass, entry, freezer, 10)
+    assert hass.states.get(entity_id).state == "off"
+
+
+async def test_removing_entry_deletes_saved_state(
+    hass: HomeAssistant, jbd: JbdSimulator, hass_storage: dict
+) -> None:  # type: ignore[type-arg]
+    entry = await setup_entry(hass, jbd, "jbd")
+    await hass.config_entries.async_unload(entry.entry_id)
+    key = f"{DOMAIN}.{entry.entry_id}"
+    assert key in hass_storage
+    await hass.config_entries.async_remove(entry.entry_id)
+    await hass.async_block_till_done()
+    assert key not in hass_storage
