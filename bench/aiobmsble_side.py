@@ -31,7 +31,7 @@ from bleak.backends.device import BLEDevice
 
 from bms_simulator.backend import SimulatedBleakClient
 from bms_simulator.device import SimCharacteristic, SimService, SimulatedBms
-from bms_simulator.link import Exchange
+from bms_simulator.link import DEFAULT_MTU, BleLink, Exchange
 from custom_components.lithium_bms.protocol.ble import BleTransport
 from custom_components.lithium_bms.protocol.client import BmsClient
 from custom_components.lithium_bms.protocol.driver import BmsDriver, DriverOptions
@@ -140,14 +140,17 @@ class OurStack:
         live = self.driver.transport
         replay = ReplayTransport(recording, self.driver.feed)
         self.driver.transport = replay
+        state = vars(self.driver).copy()
 
         async def cycle() -> object:
+            vars(self.driver).update(state)
             replay.rewind()
             return await self.driver.read_snapshot()
 
         try:
             return await _time_replays(cycle, replays, expected)
         finally:
+            vars(self.driver).update(state)
             self.driver.transport = live
 
     async def close(self) -> None:
@@ -208,14 +211,17 @@ class AiobmsbleStack:
         live = self.bms._client
         replay = _ReplayBleakClient(recording, handler)
         self.bms._client = replay
+        state = vars(self.bms).copy()
 
         async def cycle() -> object:
+            vars(self.bms).update(state)
             replay.rewind()
             return await self.bms.async_update()
 
         try:
             return await _time_replays(cycle, replays, expected)
         finally:
+            vars(self.bms).update(state)
             self.bms._client = live
 
     async def close(self) -> None:
@@ -292,7 +298,9 @@ def merge_duplicate_characteristics(device: SimulatedBms) -> bool:
     return merged
 
 
-def _family(family: str, updates: int, replays: int, interval: float) -> dict[str, Any]:
+def _family(
+    family: str, updates: int, replays: int, interval: float, mtu: int
+) -> dict[str, Any]:
     module = AIOBMSBLE_MODULES[family]
     figures: dict[str, Any] = {"aiobmsble_module": module}
     stacks: dict[str, Callable[[BLEDevice], Stack]] = {
@@ -300,8 +308,7 @@ def _family(family: str, updates: int, replays: int, interval: float) -> dict[st
         "aiobmsble": lambda ble: AiobmsbleStack(module, ble),
     }
     for name, factory in stacks.items():
-        device = bench_device(family, ADDRESS)
-        device.notify_delay = 0.0
+        device = BleLink(mtu, 0.0, 0.0).apply(bench_device(family, ADDRESS))
         figures["merged_gatt"] = merge_duplicate_characteristics(device)
         tap = Tap()
         _install(_backend_class({ADDRESS: device}, tap))
@@ -331,6 +338,7 @@ def main() -> None:
     parser.add_argument("--updates", type=int, default=50)
     parser.add_argument("--replays", type=int, default=2000)
     parser.add_argument("--interval", type=float, default=10.0)
+    parser.add_argument("--mtu", type=int, default=DEFAULT_MTU)
     args = parser.parse_args()
     result: dict[str, Any] = {
         "versions": {
@@ -338,7 +346,9 @@ def main() -> None:
             for name in ("aiobmsble", "bleak", "bleak-retry-connector")
         },
         "families": {
-            family: _family(family, args.updates, args.replays, args.interval)
+            family: _family(
+                family, args.updates, args.replays, args.interval, args.mtu
+            )
             for family in families()
             if family in AIOBMSBLE_MODULES
         },

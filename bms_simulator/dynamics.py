@@ -59,14 +59,18 @@ def open_circuit_voltage(curve: tuple[tuple[float, float], ...], soc: float) -> 
 
 @dataclass(frozen=True)
 class DynamicsSettings:
-    """How a pack behaves; rates in C (capacities per hour)."""
+    """How a pack behaves; rates in C (capacities per hour).
+
+    ``ir_drop_per_c`` is the cell voltage lost (or gained while charging) per
+    C of current, so it fits packs of any capacity.
+    """
 
     soc_low: float = 20.0
     soc_high: float = 90.0
-    charge_rate: float = 0.10
-    discharge_rate: float = 0.15
+    charge_rate: float = 0.3
+    discharge_rate: float = 0.4
     current_noise: float = 0.02
-    cell_resistance: float = 0.002
+    ir_drop_per_c: float = 0.1
     drift_per_hour: float = 0.004
     max_drift: float = 0.030
     balance_above: float = 0.010
@@ -92,12 +96,12 @@ class PackDynamics:
         self.settings = settings or DynamicsSettings()
         self.rng = rng or random.Random()
         cells = pack.cell_voltages
-        self.curve = NMC_CURVE if sum(cells) / len(cells) > NMC_ABOVE else LFP_CURVE
+        mean = sum(cells) / len(cells)
+        self.curve = NMC_CURVE if mean > NMC_ABOVE else LFP_CURVE
         # Each cell keeps its configured distance from the pack's mean; the
         # mean may sit a little off the curve, not more.
-        mean = sum(cells) / len(cells)
         expected = open_circuit_voltage(self.curve, pack.soc)
-        expected += pack.current * self.settings.cell_resistance
+        expected += self._ir_drop()
         shift = min(MAX_SHIFT, max(-MAX_SHIFT, mean - expected))
         self.offsets = [volt - mean + shift for volt in cells]
         self.drift = [0.0] * len(cells)
@@ -115,6 +119,10 @@ class PackDynamics:
         self._count_charge(seconds)
         self._cells(seconds / 3600)
         self._temperatures(seconds / 60)
+
+    def _ir_drop(self) -> float:
+        pack = self.pack
+        return pack.current / pack.full_capacity * self.settings.ir_drop_per_c
 
     def _protection_event(self) -> None:
         pack = self.pack
@@ -176,7 +184,7 @@ class PackDynamics:
         else:
             pack.balancing_cells = set()
         base = open_circuit_voltage(self.curve, pack.soc)
-        drop = pack.current * settings.cell_resistance
+        drop = self._ir_drop()
         pack.cell_voltages = [
             round(base + o + d + drop, 3)
             for o, d in zip(self.offsets, self.drift, strict=True)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from .device import SimulatedBms
 from .daly import DalySimulator
+from .device import SimulatedBms
 from .jbd import JbdSimulator
 from .jk import JkSimulator
 from .pack import PackModel

@@ -123,7 +123,7 @@ async def test_user_step_lists_discovered_devices(
         DOMAIN, context={"source": SOURCE_USER}
     )
     assert result["type"] is FlowResultType.FORM
-    assert result["step_id"] == "user"
+    assert result["step_id"] == "device"
     choices = result["data_schema"].schema[CONF_ADDRESS].container
     assert choices == {JBD_ADDRESS: f"JBD-SP04S034 ({JBD_ADDRESS})"}
     result = await hass.config_entries.flow.async_configure(

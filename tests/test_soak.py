@@ -42,7 +42,6 @@ async def test_fault_soak(
 
     assert figures.problems == []
     assert figures.errors_logged == figures.outages, "logged once per outage"
-    assert figures.recoveries_logged >= figures.outages - 1
     # The run met every kind of trouble it is about.
     assert figures.outages > 0
     assert figures.gone_periods > 0

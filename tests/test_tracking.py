@@ -46,7 +46,7 @@ def freezer(monkeypatch: pytest.MonkeyPatch) -> Clock:
     return clock
 
 
-async def _tick(hass: HomeAssistant, entry, freezer: Clock, seconds: float) -> None:  # noqa: ANN001
+async def _tick(hass: HomeAssistant, entry, freezer: Clock, seconds: float) -> None:
     freezer.tick(timedelta(seconds=seconds))
     await entry.runtime_data.coordinator.async_refresh()
     await hass.async_block_till_done()
@@ -60,7 +60,9 @@ async def test_energy_counts_charge_and_discharge(
     for _ in range(6):
         await _tick(hass, entry, freezer, 10)
     discharged = voltage * 2.5 * 60 / 3_600_000
-    assert value(hass, f"{PREFIX}_discharge_energy") == pytest.approx(discharged, abs=KWH)
+    assert value(hass, f"{PREFIX}_discharge_energy") == pytest.approx(
+        discharged, abs=KWH
+    )
     assert value(hass, f"{PREFIX}_charge_energy") == 0
 
     jbd.pack.current = 5.0  # the sign flips inside the next interval
@@ -71,7 +73,9 @@ async def test_energy_counts_charge_and_discharge(
     charge = p2 * (10 - crossing) / 2 / 3_600_000
     discharge = discharged + -p1 * crossing / 2 / 3_600_000
     assert value(hass, f"{PREFIX}_charge_energy") == pytest.approx(charge, abs=KWH)
-    assert value(hass, f"{PREFIX}_discharge_energy") == pytest.approx(discharge, abs=KWH)
+    assert value(hass, f"{PREFIX}_discharge_energy") == pytest.approx(
+        discharge, abs=KWH
+    )
 
     # A gap longer than 10 minutes is not bridged.
     await _tick(hass, entry, freezer, 900)

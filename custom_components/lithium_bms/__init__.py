@@ -2,19 +2,27 @@
 
 from __future__ import annotations
 
+from typing import cast
+
 from bleak_retry_connector import close_stale_connections_by_address
 from homeassistant.components import bluetooth
 from homeassistant.const import CONF_ADDRESS, EVENT_HOMEASSISTANT_STOP, Platform
 from homeassistant.core import Event, HomeAssistant
 from homeassistant.exceptions import ConfigEntryNotReady
+from homeassistant.helpers import issue_registry as ir
 
+from .bank_coordinator import BankConfigEntry, BankCoordinator, BankData
 from .connection import build_client
 from .const import (
     CONF_FAMILY,
+    CONF_KIND,
+    CONF_MEMBERS,
     CONF_UPDATE_INTERVAL,
     CONF_VARIANT,
     DEFAULT_UPDATE_INTERVAL,
     DOMAIN,
+    KIND_BANK,
+    MIN_BANK_MEMBERS,
 )
 from .coordinator import LithiumBmsConfigEntry, LithiumBmsCoordinator, LithiumBmsData
 from .tracker import PackTracker, thresholds_from_options
@@ -23,7 +31,9 @@ PLATFORMS: list[Platform] = [Platform.BINARY_SENSOR, Platform.SENSOR, Platform.S
 
 
 async def async_setup_entry(hass: HomeAssistant, entry: LithiumBmsConfigEntry) -> bool:
-    """Connect to the BMS and set up its entities."""
+    """Connect to the BMS (or assemble the bank) and set up its entities."""
+    if entry.data.get(CONF_KIND) == KIND_BANK:
+        return await _async_setup_bank(hass, cast("BankConfigEntry", entry))
     address: str = entry.data[CONF_ADDRESS]
     if not bluetooth.async_ble_device_from_address(hass, address, connectable=True):
         raise ConfigEntryNotReady(
@@ -61,12 +71,43 @@ async def async_setup_entry(hass: HomeAssistant, entry: LithiumBmsConfigEntry) -
     return True
 
 
+async def _async_setup_bank(hass: HomeAssistant, entry: BankConfigEntry) -> bool:
+    """A bank reads its members' coordinators; it has no connection of its own."""
+    coordinator = BankCoordinator(hass, entry)
+    await coordinator.async_config_entry_first_refresh()
+    entry.runtime_data = BankData(coordinator)
+    await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
+    return True
+
+
 async def async_unload_entry(hass: HomeAssistant, entry: LithiumBmsConfigEntry) -> bool:
     """Unload the entities and disconnect."""
     return await hass.config_entries.async_unload_platforms(entry, PLATFORMS)
 
 
 async def async_remove_entry(hass: HomeAssistant, entry: LithiumBmsConfigEntry) -> None:
-    """Delete the saved energy totals and SOC estimate of a removed BMS."""
+    """Forget a removed BMS: its saved totals, and its place in any bank."""
+    if entry.data.get(CONF_KIND) == KIND_BANK:
+        ir.async_delete_issue(hass, DOMAIN, f"bank_too_small_{entry.entry_id}")
+        return
     tracker = PackTracker(hass, entry.entry_id, thresholds_from_options({}), 1)
     await tracker.async_remove()
+    for bank in hass.config_entries.async_entries(DOMAIN):
+        members = bank.data.get(CONF_MEMBERS, [])
+        if entry.entry_id not in members:
+            continue
+        remaining = [m for m in members if m != entry.entry_id]
+        hass.config_entries.async_update_entry(
+            bank, data={**bank.data, CONF_MEMBERS: remaining}
+        )
+        if len(remaining) < MIN_BANK_MEMBERS:
+            ir.async_create_issue(
+                hass,
+                DOMAIN,
+                f"bank_too_small_{bank.entry_id}",
+                is_fixable=False,
+                severity=ir.IssueSeverity.WARNING,
+                translation_key="bank_too_small",
+                translation_placeholders={"bank": bank.title, "removed": entry.title},
+            )
+        hass.config_entries.async_schedule_reload(bank.entry_id)

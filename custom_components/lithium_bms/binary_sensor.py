@@ -14,6 +14,8 @@ from homeassistant.const import EntityCategory
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
+from .bank_coordinator import bank_of
+from .bank_entities import BANK_PROBLEM, BankProblemSensor
 from .const import CURRENT_DEADBAND
 from .coordinator import LithiumBmsConfigEntry
 from .entity import LithiumBmsEntity
@@ -104,6 +106,9 @@ async def async_setup_entry(
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
     """Create the binary sensors the BMS reports."""
+    if (bank := bank_of(entry)) is not None:
+        async_add_entities([BankProblemSensor(bank, BANK_PROBLEM)])
+        return
     coordinator = entry.runtime_data.coordinator
     entities: list[BinarySensorEntity] = [
         BmsBinarySensor(coordinator, d)

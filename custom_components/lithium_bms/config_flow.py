@@ -11,17 +11,19 @@ from homeassistant.components.bluetooth import (
     async_discovered_service_info,
 )
 from homeassistant.config_entries import (
+    ConfigEntry,
     ConfigFlow,
     ConfigFlowResult,
     OptionsFlowWithReload,
 )
-from homeassistant.const import CONF_ADDRESS, CONF_PASSWORD
+from homeassistant.const import CONF_ADDRESS, CONF_NAME, CONF_PASSWORD
 from homeassistant.core import callback
 from homeassistant.helpers.selector import (
     BooleanSelector,
     NumberSelector,
     NumberSelectorConfig,
     NumberSelectorMode,
+    SelectOptionDict,
     SelectSelector,
     SelectSelectorConfig,
     TextSelector,
@@ -29,8 +31,9 @@ from homeassistant.helpers.selector import (
     TextSelectorType,
 )
 
-from .connection import advertisement, async_probe
+from .analytics.bank import Wiring
 from .analytics.chemistry import Chemistry
+from .connection import advertisement, async_probe
 from .const import (
     CONF_CHEMISTRY,
     CONF_EMPTY_CELL_VOLTAGE,
@@ -39,12 +42,17 @@ from .const import (
     CONF_IMBALANCE_THRESHOLD,
     CONF_INVERT_CURRENT,
     CONF_KEEP_CONNECTED,
+    CONF_KIND,
+    CONF_MEMBERS,
     CONF_UPDATE_INTERVAL,
     CONF_VARIANT,
+    CONF_WIRING,
     DEFAULT_KEEP_CONNECTED,
     DEFAULT_UPDATE_INTERVAL,
     DOMAIN,
+    KIND_BANK,
     MAX_UPDATE_INTERVAL,
+    MIN_BANK_MEMBERS,
     MIN_UPDATE_INTERVAL,
 )
 from .coordinator import LithiumBmsConfigEntry
@@ -76,8 +84,14 @@ class LithiumBmsConfigFlow(ConfigFlow, domain=DOMAIN):
     @staticmethod
     @callback
     def async_get_options_flow(entry: LithiumBmsConfigEntry) -> LithiumBmsOptionsFlow:
-        """The options of an entry."""
+        """The options of a BMS entry."""
         return LithiumBmsOptionsFlow()
+
+    @classmethod
+    @callback
+    def async_supports_options_flow(cls, config_entry: ConfigEntry) -> bool:
+        """Banks have no options; BMS entries do."""
+        return config_entry.data.get(CONF_KIND) != KIND_BANK
 
     async def async_step_bluetooth(
         self, discovery_info: BluetoothServiceInfoBleak
@@ -118,6 +132,60 @@ class LithiumBmsConfigFlow(ConfigFlow, domain=DOMAIN):
     async def async_step_user(
         self, user_input: dict[str, Any] | None = None
     ) -> ConfigFlowResult:
+        """Add a BMS, or (with two or more configured) a battery bank."""
+        if len(self._bms_entries()) >= MIN_BANK_MEMBERS:
+            return self.async_show_menu(step_id="user", menu_options=["device", "bank"])
+        return await self.async_step_device()
+
+    def _bms_entries(self) -> list[ConfigEntry]:
+        return [
+            entry
+            for entry in self._async_current_entries(include_ignore=False)
+            if entry.data.get(CONF_KIND) != KIND_BANK
+        ]
+
+    async def async_step_bank(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Combine configured packs wired in parallel or in series."""
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            members = list(user_input[CONF_MEMBERS])
+            if len(members) < MIN_BANK_MEMBERS:
+                errors[CONF_MEMBERS] = "too_few_members"
+            else:
+                return self.async_create_entry(
+                    title=user_input[CONF_NAME],
+                    data={
+                        CONF_KIND: KIND_BANK,
+                        CONF_MEMBERS: members,
+                        CONF_WIRING: user_input[CONF_WIRING],
+                    },
+                )
+        packs = [
+            SelectOptionDict(value=entry.entry_id, label=entry.title)
+            for entry in self._bms_entries()
+        ]
+        schema = vol.Schema(
+            {
+                vol.Required(CONF_NAME, default="Battery bank"): TextSelector(),
+                vol.Required(CONF_MEMBERS): SelectSelector(
+                    SelectSelectorConfig(options=packs, multiple=True)
+                ),
+                vol.Required(
+                    CONF_WIRING, default=Wiring.PARALLEL.value
+                ): SelectSelector(
+                    SelectSelectorConfig(
+                        options=[w.value for w in Wiring], translation_key=CONF_WIRING
+                    )
+                ),
+            }
+        )
+        return self.async_show_form(step_id="bank", data_schema=schema, errors=errors)
+
+    async def async_step_device(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
         """Pick one of the discovered, supported, not yet configured BMS."""
         errors: dict[str, str] = {}
         if user_input is not None:
@@ -132,7 +200,9 @@ class LithiumBmsConfigFlow(ConfigFlow, domain=DOMAIN):
                 result = await self._async_create(user_input, errors)
                 if result is not None:
                     return result
-        configured = self._async_current_ids(include_ignore=False)
+        configured = {
+            entry.unique_id for entry in self._bms_entries() if entry.unique_id
+        }
         self._candidates = {
             info.address: info
             for info in async_discovered_service_info(self.hass, connectable=True)
@@ -152,7 +222,7 @@ class LithiumBmsConfigFlow(ConfigFlow, domain=DOMAIN):
         if errors.get("base") == "invalid_auth":
             schema.update(PASSWORD_SCHEMA.schema)
         return self.async_show_form(
-            step_id="user", data_schema=vol.Schema(schema), errors=errors
+            step_id="device", data_schema=vol.Schema(schema), errors=errors
         )
 
     async def _async_create(
@@ -245,6 +315,20 @@ class LithiumBmsOptionsFlow(OptionsFlowWithReload):
             else:
                 return self.async_create_entry(data=user_input)
         options = user_input or self.config_entry.options
+        thresholds: dict[Any, Any] = {
+            vol.Optional(
+                key, description={"suggested_value": options.get(key)}
+            ): NumberSelector(
+                NumberSelectorConfig(
+                    min=low,
+                    max=high,
+                    step=step,
+                    unit_of_measurement=unit,
+                    mode=NumberSelectorMode.BOX,
+                )
+            )
+            for key, low, high, step, unit in THRESHOLD_FIELDS
+        }
         schema = vol.Schema(
             {
                 vol.Required(
@@ -280,20 +364,7 @@ class LithiumBmsOptionsFlow(OptionsFlowWithReload):
                         translation_key=CONF_CHEMISTRY,
                     )
                 ),
-                **{
-                    vol.Optional(
-                        key, description={"suggested_value": options.get(key)}
-                    ): NumberSelector(
-                        NumberSelectorConfig(
-                            min=low,
-                            max=high,
-                            step=step,
-                            unit_of_measurement=unit,
-                            mode=NumberSelectorMode.BOX,
-                        )
-                    )
-                    for key, low, high, step, unit in THRESHOLD_FIELDS
-                },
+                **thresholds,
             }
         )
         return self.async_show_form(step_id="init", data_schema=schema, errors=errors)

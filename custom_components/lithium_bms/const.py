@@ -8,6 +8,11 @@ from typing import Final
 DOMAIN: Final = "lithium_bms"
 
 CONF_FAMILY: Final = "family"
+CONF_KIND: Final = "kind"
+CONF_MEMBERS: Final = "members"
+CONF_WIRING: Final = "wiring"
+KIND_BANK: Final = "bank"
+MIN_BANK_MEMBERS: Final = 2
 CONF_VARIANT: Final = "variant"
 CONF_UPDATE_INTERVAL: Final = "update_interval"
 CONF_KEEP_CONNECTED: Final = "keep_connected"

@@ -10,6 +10,7 @@ from homeassistant.components.diagnostics import async_redact_data
 from homeassistant.const import CONF_ADDRESS, CONF_PASSWORD
 from homeassistant.core import HomeAssistant
 
+from .bank_coordinator import bank_of
 from .coordinator import LithiumBmsConfigEntry
 
 TO_REDACT = {CONF_ADDRESS, CONF_PASSWORD, "unique_id", "title", "serial_number"}
@@ -19,6 +20,12 @@ async def async_get_config_entry_diagnostics(
     hass: HomeAssistant, entry: LithiumBmsConfigEntry
 ) -> dict[str, Any]:
     """Everything useful to debug a BMS, with identifying data redacted."""
+    if (bank := bank_of(entry)) is not None:
+        return {
+            "entry": async_redact_data(entry.as_dict(), TO_REDACT),
+            "wiring": bank.wiring.value,
+            "state": _jsonable(dataclasses.asdict(bank.data)),
+        }
     coordinator = entry.runtime_data.coordinator
     client = coordinator.client
     service_info = bluetooth.async_last_service_info(

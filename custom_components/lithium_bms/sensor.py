@@ -27,6 +27,8 @@ from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.helpers.typing import StateType
 
+from .bank_coordinator import bank_of
+from .bank_entities import bank_sensors
 from .coordinator import LithiumBmsConfigEntry
 from .entity import LithiumBmsEntity
 from .protocol.snapshot import BatterySnapshot
@@ -301,6 +303,9 @@ async def async_setup_entry(
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
     """Create the sensors the BMS reports."""
+    if (bank := bank_of(entry)) is not None:
+        async_add_entities(bank_sensors(bank))
+        return
     coordinator = entry.runtime_data.coordinator
     entities: list[SensorEntity] = [
         BmsSensor(coordinator, d) for d in sensor_descriptions(coordinator.data)

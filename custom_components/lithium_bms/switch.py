@@ -12,6 +12,8 @@ from homeassistant.components.switch import (
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
+from .bank_coordinator import bank_of
+from .bank_entities import BANK_SWITCHES, BankSwitch
 from .coordinator import LithiumBmsConfigEntry
 from .entity import LithiumBmsEntity
 from .protocol.snapshot import SwitchKind
@@ -34,6 +36,9 @@ async def async_setup_entry(
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
     """Create a switch for each control this BMS reports (per device, not family)."""
+    if (bank := bank_of(entry)) is not None:
+        async_add_entities([BankSwitch(bank, d) for d in BANK_SWITCHES])
+        return
     coordinator = entry.runtime_data.coordinator
     supported = coordinator.data.switches.keys() & coordinator.client.driver.switches
     async_add_entities(

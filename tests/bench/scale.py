@@ -91,7 +91,9 @@ class _Watch:
 
 def _device(index: int, names: list[str], link: BleLink) -> SimulatedBms:
     family = names[index % len(names)]
-    return link.apply(bench_device(family, f"A4:C1:38:5C:{index // 256:02X}:{index % 256:02X}"))
+    return link.apply(
+        bench_device(family, f"A4:C1:38:5C:{index // 256:02X}:{index % 256:02X}")
+    )
 
 
 async def run_scale(

@@ -106,9 +106,18 @@ class Truth:
             ("remaining_capacity", snap.remaining_capacity, self.remaining),
             ("mosfet_temperature", snap.mosfet_temperature, self.mosfet_temperature),
         ]
-        pairs += list(zip(_names("cell", snap.cell_voltages), snap.cell_voltages, self.cells, strict=False))
+        pairs += list(
+            zip(
+                _names("cell", snap.cell_voltages),
+                snap.cell_voltages,
+                self.cells,
+                strict=False,
+            )
+        )
         probes = [t.value for t in snap.probe_temperatures if t.value is not None]
-        pairs += list(zip(_names("probe", probes), probes, self.temperatures, strict=False))
+        pairs += list(
+            zip(_names("probe", probes), probes, self.temperatures, strict=False)
+        )
         for name, got, want in pairs:
             if got is not None and abs(got - want) > EPSILON:
                 wrong.append(f"{name}={got} (held {want})")
@@ -207,20 +216,20 @@ class _Checker:
         self,
         hass: HomeAssistant,
         clock: VirtualClock,
-        coordinator: LithiumBmsCoordinator,
         device: SimulatedBms,
         figures: SoakFigures,
         rng: random.Random,
     ) -> None:
+        """Record what the device sends, from before the first connection."""
         self.hass = hass
         self.rng = rng
         self.clock = clock
-        self.coordinator = coordinator
-        self.figures = figures
         self.device = device
+        self.figures = figures
         self.sent: deque[tuple[float, Truth]] = deque()
         self.last_publish = clock.now
         self.last_success = True
+        self.entities: dict[str, str] = {}
         original = device.send
 
         def send(frame: bytes) -> None:
@@ -228,9 +237,16 @@ class _Checker:
             original(frame)
 
         setattr(device, "send", send)  # noqa: B010
-        registry = er.async_get(hass)
-        entries = er.async_entries_for_config_entry(registry, coordinator.config_entry.entry_id)
-        self.entities = {e.unique_id.removeprefix(f"{coordinator.address}_"): e.entity_id for e in entries}
+
+    def attach(self, coordinator: LithiumBmsCoordinator) -> None:
+        """Check every publication of ``coordinator`` from now on."""
+        self.coordinator = coordinator
+        registry = er.async_get(self.hass)
+        entry_id = coordinator.config_entry.entry_id
+        self.entities = {
+            e.unique_id.removeprefix(f"{coordinator.address}_"): e.entity_id
+            for e in er.async_entries_for_config_entry(registry, entry_id)
+        }
         coordinator.async_add_listener(self.published)
 
     def problem(self, text: str) -> None:
@@ -285,7 +301,11 @@ class _Checker:
             self.problem(f"voltage entity shows {voltage}, snapshot {snap.voltage}")
         for kind, state in snap.switches.items():
             shown = self.state(kind.value)
-            want = {True: STATE_ON, False: STATE_OFF}.get(state) if state is not None else None
+            want = (
+                {True: STATE_ON, False: STATE_OFF}.get(state)
+                if state is not None
+                else None
+            )
             if shown is not None and want is not None and shown != want:
                 self.problem(f"{kind} shows {shown}, read back {state}")
 
@@ -303,6 +323,7 @@ async def run_soak(
     rng = random.Random(seed)
     figures = SoakFigures(family, steps, seed)
     device = BleLink().apply(bench_device(family, "A4:C1:38:50:AC:01"))
+    randomize(device.pack, rng)
     proxy.add(device)
     proxy.advertise(device)
     entry = make_entry(device, family)
@@ -310,10 +331,11 @@ async def run_soak(
     log = _Log(entry.title)
     root = logging.getLogger()
     root.addHandler(log)
+    checker = _Checker(hass, clock, device, figures, rng)
     try:
         await clock.run(hass.config_entries.async_setup(entry.entry_id))
         coordinator: LithiumBmsCoordinator = entry.runtime_data.coordinator
-        checker = _Checker(hass, clock, coordinator, device, figures, rng)
+        checker.attach(coordinator)
         await _steps(hass, clock, proxy, device, checker, rng, figures)
         stats = coordinator.client.stats
         figures.reads, figures.read_failures = stats.reads, stats.read_failures
@@ -347,7 +369,7 @@ async def _steps(
             gc.collect()
             tracemalloc.start()
         elif step == measure_from:
-            baseline, tasks = _memory(), len(asyncio.all_tasks())
+            baseline, tasks = traced_memory(), len(asyncio.all_tasks())
         if step == gone_until:
             device.gone = False
             proxy.advertise(device)
@@ -365,7 +387,7 @@ async def _steps(
         await clock.advance(DEFAULT_UPDATE_INTERVAL)
     device.gone = False
     if baseline is not None:
-        grown = _memory().compare_to(baseline, "filename")
+        grown = traced_memory().compare_to(baseline, "filename")
         figures.memory_growth = sum(stat.size_diff for stat in grown)
         figures.task_growth = len(asyncio.all_tasks()) - tasks
     tracemalloc.stop()
@@ -380,7 +402,11 @@ async def _command(
     figures: SoakFigures,
 ) -> None:
     """Flip one switch through the service, sometimes ignored by the BMS."""
-    kinds = [k for k in checker.coordinator.client.driver.switches if k.value in checker.entities]
+    kinds = [
+        k
+        for k in checker.coordinator.client.driver.switches
+        if k.value in checker.entities
+    ]
     if not kinds:
         return
     kind = rng.choice(sorted(kinds))
@@ -392,7 +418,10 @@ async def _command(
     figures.commands += 1
     service = SERVICE_TURN_OFF if before == STATE_ON else SERVICE_TURN_ON
     call = hass.services.async_call(
-        SWITCH_DOMAIN, service, {ATTR_ENTITY_ID: checker.entities[kind.value]}, blocking=True
+        SWITCH_DOMAIN,
+        service,
+        {ATTR_ENTITY_ID: checker.entities[kind.value]},
+        blocking=True,
     )
     try:
         await clock.run(call)
@@ -407,19 +436,22 @@ async def _command(
         checker.problem(f"{kind} shows {shown} after a command, read back {read}")
 
 
-def _memory() -> tracemalloc.Snapshot:
+def traced_memory() -> tracemalloc.Snapshot:
     """Traced memory, without the test harness keeping every log record."""
     gc.collect()
     return tracemalloc.take_snapshot().filter_traces(
         [
             tracemalloc.Filter(False, logging.__file__),
             tracemalloc.Filter(False, "*/_pytest/*"),
+            tracemalloc.Filter(False, "*/freezegun/*"),
             tracemalloc.Filter(False, tracemalloc.__file__),
         ]
     )
 
 
-def _leaks(proxy: VirtualProxy, device: SimulatedBms, coordinator: LithiumBmsCoordinator) -> list[str]:
+def _leaks(
+    proxy: VirtualProxy, device: SimulatedBms, coordinator: LithiumBmsCoordinator
+) -> list[str]:
     holders = proxy.slot_counter.holders
     if len(holders) > 1 or (holders and not coordinator.client.is_connected):
         return [f"slots held at the end: {holders}"]

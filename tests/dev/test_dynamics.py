@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+from dataclasses import replace
 
 import pytest
 from hypothesis import given, settings
@@ -17,7 +18,13 @@ from bms_simulator.dynamics import (
 )
 from bms_simulator.pack import PackModel
 
-QUIET = DynamicsSettings(event_probability=0.0, current_noise=0.0)
+QUIET = DynamicsSettings(
+    event_probability=0.0,
+    current_noise=0.0,
+    charge_rate=0.1,
+    discharge_rate=0.15,
+    ir_drop_per_c=0.2,  # 2 mOhm cells of 100 Ah
+)
 MINUTE = 60.0
 
 
@@ -111,9 +118,7 @@ def test_cells_drift_apart_slowly_and_stay_bounded() -> None:
 def test_balancer_pulls_the_highest_cell_while_charging() -> None:
     pack = lfp_pack(soc=40, current=10.0)
     pack.cell_voltages = [3.300, 3.300, 3.300, 3.330]
-    quiet = DynamicsSettings(
-        event_probability=0.0, current_noise=0.0, drift_per_hour=0.0
-    )
+    quiet = replace(QUIET, drift_per_hour=0.0)
     dynamics = PackDynamics(pack, quiet, random.Random(5))
     dynamics.step(MINUTE)
     assert pack.balancing_cells == {4}
@@ -140,11 +145,11 @@ def test_switched_off_fet_stops_the_current_and_stays_switched() -> None:
 
 
 def test_protection_event_trips_for_a_few_steps_then_clears() -> None:
-    events = DynamicsSettings(
+    events = replace(
+        QUIET,
         event_probability=1.0,
         event_steps=(3, 3),
         events=("discharge_overcurrent",),
-        current_noise=0.0,
     )
     pack = lfp_pack(soc=60)
     pack.alarms = {"cell_overvoltage"}  # configured: never touched

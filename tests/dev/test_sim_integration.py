@@ -118,7 +118,7 @@ async def test_dynamics_change_the_packs_every_interval(
     hass: HomeAssistant, enable_bluetooth: None
 ) -> None:
     conf = {
-        "dynamics": {"interval": 2, "speed": 1800, "seed": 3},
+        "dynamics": {"interval": 2, "speed": 900, "seed": 3},
         "devices": [{"family": "jbd", "address": ADDRESS, "pack": {"soc": 60}}],
     }
     assert await setup_sim(hass, conf)
@@ -126,8 +126,8 @@ async def test_dynamics_change_the_packs_every_interval(
     assert pack.soc == 60
     async_fire_time_changed(hass, dt_util.utcnow() + timedelta(seconds=2.5))
     await hass.async_block_till_done()
-    # One step of 2 s x 1800 = 1 h at 0.15 C discharge.
-    assert pack.soc == pytest.approx(45, abs=1)
+    # One step of 2 s x 900 = half an hour at the default 0.4 C discharge.
+    assert pack.soc == pytest.approx(40, abs=1)
     assert pack.current < 0
 
 

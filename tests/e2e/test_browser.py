@@ -122,6 +122,7 @@ async def test_add_a_discovered_bms_and_open_its_device_page(
             await page.set_viewport_size({"width": 1280, "height": 1500})
             for index in range(1, len(sim["pack"]["cell_voltages"]) + 1):
                 await expect(page.get_by_text(f"Cell {index} voltage")).to_be_visible()
+            await page.wait_for_load_state("networkidle")  # icons come last
             await shot(page, "5-device-page")
         finally:
             await browser.close()

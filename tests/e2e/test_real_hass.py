@@ -38,7 +38,7 @@ TOLERANCE = {
 }
 TEMPERATURE_TOLERANCE = 1.0
 PROBE = re.compile(r"temperature_(\d+)")
-# The software lock follows the switches, which the switch test covers.
+# Not a protection: JBD shows its software lock while a MOSFET is switched off.
 ALARM_KEYS = frozenset(a.value for a in Alarm) - {Alarm.MOSFET_LOCK.value}
 FLOW_TIMEOUT = 60.0
 ENTITY_TIMEOUT = 90.0
@@ -50,7 +50,7 @@ type Keys = dict[str, str]
 def sim_yaml() -> str:
     """One device per family with known values; no dynamics."""
     pack = {"current": -3.25, "soc": 64, "alarms": [ALARM]}
-    devices = [{"family": family, "pack": pack} for family in DEMOS]
+    devices = [{"family": family, "pack": dict(pack)} for family in DEMOS]
     return yaml.safe_dump({"dynamics": False, "devices": devices})
 
 

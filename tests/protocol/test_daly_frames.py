@@ -29,8 +29,8 @@ from custom_components.lithium_bms.protocol.snapshot import Alarm
 VECTORS = {
     v["name"]: v
     for v in json.loads(
-        (Path(__file__).parents[1] / "data" / "test_vectors.json").read_text()
-    )["daly"]
+        (Path(__file__).parent / "data" / "daly_vectors.json").read_text()
+    )
 }
 
 # Upstream P81 RT2 frame (syssi/esphome-daly-bms frames_p81_ess_dl_bms.h,

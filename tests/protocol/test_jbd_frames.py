@@ -35,7 +35,9 @@ from custom_components.lithium_bms.protocol.jbd import (
 )
 from custom_components.lithium_bms.protocol.snapshot import Alarm, BatterySnapshot
 
-REFERENCE_FILE = Path("/work/shared/reference/test_vectors.json")
+REFERENCE_FILE = (
+    Path(__file__).resolve().parents[3] / "shared" / "reference" / "test_vectors.json"
+)
 
 DATA_FILE = Path(__file__).parent / "data" / "jbd_vectors.json"
 # The "jbd" section of the shared reference vectors: (name, hex, expected).

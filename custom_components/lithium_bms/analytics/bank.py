@@ -27,7 +27,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from enum import StrEnum
 
-from custom_components.lithium_bms.protocol.snapshot import BatterySnapshot
+from ..protocol.snapshot import BatterySnapshot
 
 
 class Wiring(StrEnum):

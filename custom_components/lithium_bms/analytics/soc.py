@@ -31,8 +31,7 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Any, Self
 
-from custom_components.lithium_bms.protocol.snapshot import BatterySnapshot
-
+from ..protocol.snapshot import BatterySnapshot
 from .chemistry import Thresholds
 from .drift import DriftMonitor
 from .integrator import Integrator, finite

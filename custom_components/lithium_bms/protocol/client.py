@@ -110,7 +110,11 @@ class BmsClient:
                 return await operation()
             except BmsError as err:
                 self._count_error(err, kind)
-                if isinstance(err, (BmsTimeoutError, BmsConnectionError)):
+                # After a failed command the switches may differ from what the
+                # driver last read: a new session reads everything afresh.
+                if kind == "command" or isinstance(
+                    err, (BmsTimeoutError, BmsConnectionError)
+                ):
                     await self._disconnect()
                 raise
             finally:
@@ -136,9 +140,7 @@ class BmsClient:
         gate = self.policy.connecting() if self.policy is not None else nullcontext()
         try:
             async with gate:
-                await self.driver.transport.connect(
-                    self._on_data, self._on_disconnect
-                )
+                await self.driver.transport.connect(self._on_data, self._on_disconnect)
         except BmsError:
             self.stats.connect_failures += 1
             raise

@@ -21,6 +21,7 @@ from .daly_common import SUPPORTED_ALARMS, DalyStatus
 from .daly_stream import DalyReassembler
 from .driver import BmsDriver, DriverOptions
 from .errors import (
+    BmsError,
     BmsTimeoutError,
     CommandNotConfirmedError,
     ProtocolError,
@@ -489,7 +490,12 @@ class DalyDriver(BmsDriver):
         if kind not in self.switches or self._variant == P81:
             raise UnsupportedError(f"this Daly BMS has no {kind} switch")
         if self._variant == D2:
-            await self._switch_d2(kind, on)
+            try:
+                await self._switch_d2(kind, on)
+            except BmsError:
+                # The switch may have changed unconfirmed: re-read it next time.
+                self._reads_since_settings = None
+                raise
         elif kind is SwitchKind.BALANCER:
             raise UnsupportedError("the legacy Daly protocol has no balancer switch")
         else:

@@ -90,7 +90,7 @@ DYNAMICS_SCHEMA = vol.Schema(
         vol.Optional(CONF_INTERVAL, default=5.0): vol.All(
             vol.Coerce(float), vol.Range(min=0.5)
         ),
-        vol.Optional(CONF_SPEED, default=20.0): vol.All(
+        vol.Optional(CONF_SPEED, default=1.0): vol.All(
             vol.Coerce(float), vol.Range(min=0)
         ),
         vol.Optional(CONF_SEED): vol.Coerce(int),

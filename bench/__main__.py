@@ -1,0 +1,105 @@
+"""``python -m bench``: run every part of the benchmark, print and save it.
+
+Use ``scripts/bench``, which prepares both environments first.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+from bms_simulator.link import (
+    DEFAULT_MTU,
+    DEFAULT_NOTIFY_LATENCY,
+    DEFAULT_WRITE_LATENCY,
+    BleLink,
+)
+
+from .devices import families
+from .protocol import Settings, measure_families
+from .report import table
+
+ROOT = Path(__file__).resolve().parent.parent
+HA_TESTS = "tests/bench/test_bench_ha.py"
+
+
+def _arguments() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="scripts/bench", description=__doc__)
+    parser.add_argument("--short", action="store_true", help="a quick run for CI")
+    parser.add_argument("--out", default="bench-results/bench.json")
+    parser.add_argument("--aiobmsble-python", help="interpreter with aiobmsble")
+    parser.add_argument("--mtu", type=int, default=DEFAULT_MTU)
+    parser.add_argument("--notify-ms", type=float, default=DEFAULT_NOTIFY_LATENCY * 1e3)
+    parser.add_argument("--write-ms", type=float, default=DEFAULT_WRITE_LATENCY * 1e3)
+    parser.add_argument("--interval", type=float, default=10.0)
+    return parser.parse_args()
+
+
+def _home_assistant(short: bool) -> dict[str, Any]:
+    """The Home Assistant figures, measured by pytest in this interpreter."""
+    with tempfile.TemporaryDirectory() as folder:
+        out = Path(folder) / "ha.json"
+        env = os.environ | {
+            "BENCH_OUT": str(out),
+            "BENCH_MODE": "short" if short else "full",
+        }
+        command = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"]
+        subprocess.run([*command, HA_TESTS], cwd=ROOT, env=env, check=True)  # noqa: S603
+        result: dict[str, Any] = json.loads(out.read_text())
+        return result
+
+
+def _aiobmsble(python: str | None, settings: Settings) -> dict[str, Any]:
+    """aiobmsble beside our drivers, in the bleak 3.x environment."""
+    if not python:
+        return {"skipped": "no bleak 3.x environment (see scripts/bench)"}
+    command = [
+        python,
+        "-m",
+        "bench.aiobmsble_side",
+        f"--updates={settings.updates}",
+        f"--replays={settings.replays}",
+        f"--interval={settings.interval}",
+        f"--mtu={settings.link.mtu}",
+    ]
+    done = subprocess.run(  # noqa: S603
+        command, cwd=ROOT, check=True, stdout=subprocess.PIPE, text=True
+    )
+    result: dict[str, Any] = json.loads(done.stdout)
+    return result
+
+
+def main() -> None:
+    """Measure, merge, print the table and write the JSON."""
+    args = _arguments()
+    link = BleLink(args.mtu, args.notify_ms / 1e3, args.write_ms / 1e3)
+    settings = Settings(
+        updates=5 if args.short else 50,
+        replays=200 if args.short else 3000,
+        interval=args.interval,
+        link=link,
+    )
+    names = families()
+    figures: dict[str, Any] = {
+        "mode": "short" if args.short else "full",
+        "settings": {"interval": args.interval, "link": asdict(link)},
+        "families": names,
+        "protocol": measure_families(names, settings),
+        "home_assistant": _home_assistant(args.short),
+        "aiobmsble": _aiobmsble(args.aiobmsble_python, settings),
+    }
+    out = ROOT / args.out
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(figures, indent=2) + "\n")
+    sys.stdout.write(table(figures) + f"\n\nwritten to {args.out}\n")
+
+
+if __name__ == "__main__":
+    main()

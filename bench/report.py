@@ -1,0 +1,104 @@
+"""The benchmark's table, from the merged figures."""
+
+from __future__ import annotations
+
+from typing import Any
+
+COLUMNS = (
+    ("family", "family"),
+    ("req", "requests per update, steady"),
+    ("bytes", "bytes per update, steady"),
+    ("req1", "requests at first connect"),
+    ("bytes1", "bytes at first connect"),
+    ("lat50", "update latency median, ms"),
+    ("lat95", "update latency p95, ms"),
+    ("protoµs", "protocol CPU per update, µs"),
+    ("haµs", "HA CPU per update (all entities), µs"),
+    ("writes", "state writes per update"),
+    ("KiB/dev", "memory per configured device, KiB"),
+    ("aio.req", "aiobmsble requests per update"),
+    ("aio.µs", "aiobmsble protocol CPU per update, µs"),
+    ("our.µs", "our protocol CPU, same run, µs"),
+    ("ratio", "our CPU / aiobmsble CPU"),
+)
+
+
+def _get(data: dict[str, Any], *path: str) -> Any:
+    for key in path:
+        if not isinstance(data, dict) or key not in data:
+            return None
+        data = data[key]
+    return data
+
+
+def _row(family: str, figures: dict[str, Any]) -> list[Any]:
+    protocol = _get(figures, "protocol", family) or {}
+    ha = _get(figures, "home_assistant", "families", family) or {}
+    aio = _get(figures, "aiobmsble", "families", family) or {}
+    return [
+        family,
+        _get(protocol, "steady", "requests"),
+        _get(protocol, "steady", "bytes"),
+        _get(protocol, "first_connect", "requests"),
+        _get(protocol, "first_connect", "bytes"),
+        _get(protocol, "latency_ms", "median"),
+        _get(protocol, "latency_ms", "p95"),
+        protocol.get("protocol_cpu_us"),
+        ha.get("ha_cpu_us"),
+        ha.get("state_writes"),
+        ha.get("memory_kib"),
+        _get(aio, "aiobmsble", "requests"),
+        _get(aio, "aiobmsble", "protocol_cpu_us"),
+        _get(aio, "ours", "protocol_cpu_us"),
+        aio.get("cpu_ratio"),
+    ]
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, float):
+        return f"{value:g}"
+    return str(value)
+
+
+def table(figures: dict[str, Any]) -> str:
+    """The per-family table, a legend and the scale run's summary."""
+    rows = [[name for name, _ in COLUMNS]]
+    rows += [[_cell(v) for v in _row(f, figures)] for f in figures["families"]]
+    widths = [max(len(row[i]) for row in rows) for i in range(len(COLUMNS))]
+    lines = ["  ".join(c.rjust(w) for c, w in zip(row, widths, strict=True)) for row in rows]
+    lines.append("")
+    lines += [f"  {name:>8}: {meaning}" for name, meaning in COLUMNS[1:]]
+    lines.append("")
+    lines.append(_link(figures))
+    lines.append(_scale(figures.get("home_assistant", {}).get("scale")))
+    aio = figures.get("aiobmsble", {})
+    if "skipped" in aio:
+        lines.append(f"aiobmsble: skipped ({aio['skipped']})")
+    elif "versions" in aio:
+        versions = ", ".join(f"{k} {v}" for k, v in aio["versions"].items())
+        lines.append(f"aiobmsble side by side under {versions}")
+    return "\n".join(lines)
+
+
+def _link(figures: dict[str, Any]) -> str:
+    link = figures["settings"]["link"]
+    return (
+        f"link: {link['mtu']}-byte notifications, {link['notify_latency'] * 1e3:g} ms"
+        f" each, {link['write_latency'] * 1e3:g} ms per write;"
+        f" updates every {figures['settings']['interval']:g} s"
+    )
+
+
+def _scale(scale: dict[str, Any] | None) -> str:
+    if not scale:
+        return "scale: not measured"
+    return (
+        f"scale: {scale['devices']} packs on {scale['proxies']} proxies x"
+        f" {scale['slots_per_proxy']} slots, {scale['minutes']:g} min at"
+        f" {scale['interval']} s: worst data age {scale['worst_data_age']} s,"
+        f" {scale['connection_attempts_per_minute']} connection attempts/min,"
+        f" {scale['slot_waits']} slot waits, {scale['failed_updates']} failed"
+        f" updates, {len(scale['warnings'])} warnings, {len(scale['leaks'])} leaks"
+    )

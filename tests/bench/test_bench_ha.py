@@ -1,0 +1,160 @@
+"""The Home Assistant side of ``scripts/bench`` (skipped unless it runs them).
+
+Per family, with a 16-cell pack behind a virtual proxy and every entity
+enabled: CPU time per update in Home Assistant (coordinator, entity updates,
+state writes), state writes per update, CPU time of a whole refresh through
+the proxy, memory per configured device; then the many-packs scale run.
+Figures go to the JSON file named by ``BENCH_OUT``; ``BENCH_MODE=full``
+measures longer. Nothing here is timed against a limit.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+import tracemalloc
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from freezegun.api import FrozenDateTimeFactory
+from homeassistant.const import EVENT_STATE_CHANGED, EVENT_STATE_REPORTED
+from homeassistant.core import Event, HomeAssistant, callback
+from homeassistant.helpers import entity_registry as er
+
+from bench.devices import bench_device, families, vary
+from bms_simulator.link import BleLink
+from bms_simulator.proxy import VirtualProxy
+from custom_components.lithium_bms.const import CONF_UPDATE_INTERVAL, MAX_UPDATE_INTERVAL
+from custom_components.lithium_bms.protocol.snapshot import BatterySnapshot
+from custom_components.lithium_bms.protocol.registry import DRIVERS
+from tests.conftest import make_entry
+
+from .clock import VirtualClock
+from .scale import run_scale
+from .soak import traced_memory
+
+OUT = os.environ.get("BENCH_OUT")
+FULL = os.environ.get("BENCH_MODE") == "full"
+UPDATES = 300 if FULL else 30
+EXTRA_DEVICES = 6 if FULL else 2
+SCALE_MINUTES = 60 if FULL else 10
+QUIET = {CONF_UPDATE_INTERVAL: MAX_UPDATE_INTERVAL}
+
+pytestmark = pytest.mark.skipif(not OUT, reason="run by scripts/bench")
+RESULTS: dict[str, Any] = {}
+
+
+@pytest.fixture(scope="module", autouse=True)
+def write_results() -> Iterator[None]:
+    """Write every figure measured in this module to ``BENCH_OUT``."""
+    yield
+    if OUT:
+        Path(OUT).write_text(json.dumps(RESULTS, indent=2) + "\n")
+
+
+async def _add(
+    hass: HomeAssistant, clock: VirtualClock, proxy: VirtualProxy, family: str, index: int
+) -> Any:
+    device = BleLink().apply(bench_device(family, f"A4:C1:38:BE:{index:02X}:01"))
+    proxy.add(device)
+    proxy.advertise(device)
+    entry = make_entry(device, family, QUIET)
+    entry.add_to_hass(hass)
+    await clock.run(hass.config_entries.async_setup(entry.entry_id))
+    return device, entry
+
+
+@pytest.mark.parametrize("family", families())
+async def test_home_assistant_costs(
+    hass: HomeAssistant, proxy: VirtualProxy, freezer: FrozenDateTimeFactory, family: str
+) -> None:
+    clock = VirtualClock(hass, freezer)
+    device, entry = await _add(hass, clock, proxy, family, 0)
+    registry = er.async_get(hass)
+    for item in er.async_entries_for_config_entry(registry, entry.entry_id):
+        if item.disabled_by is not None:
+            registry.async_update_entity(item.entity_id, disabled_by=None)
+    await clock.run(hass.config_entries.async_reload(entry.entry_id))
+    entities = er.async_entries_for_config_entry(registry, entry.entry_id)
+    assert all(item.disabled_by is None for item in entities)
+    coordinator = entry.runtime_data.coordinator
+
+    snapshots: list[BatterySnapshot] = []
+    for step in range(UPDATES):
+        vary(device, step)
+        snapshots.append(await clock.run(coordinator.client.read_snapshot()))
+
+    writes = changes = 0
+
+    @callback
+    def _written(event: Event[Any]) -> None:
+        nonlocal writes, changes
+        writes += 1
+        changes += event.event_type == EVENT_STATE_CHANGED
+
+    unsubscribe = [
+        hass.bus.async_listen(EVENT_STATE_CHANGED, _written),
+        hass.bus.async_listen(
+            EVENT_STATE_REPORTED, _written, event_filter=callback(lambda _: True)
+        ),
+    ]
+    started = time.process_time()
+    for snapshot in snapshots:
+        coordinator.async_set_updated_data(snapshot)
+    ha_cpu = (time.process_time() - started) / UPDATES
+    for stop in unsubscribe:
+        stop()
+    assert writes >= len(entities) * UPDATES - len(entities), "every entity writes"
+
+    started = time.process_time()
+    for step in range(UPDATES):
+        vary(device, step + UPDATES)
+        await clock.run(coordinator.async_refresh())
+    refresh_cpu = (time.process_time() - started) / UPDATES
+    assert coordinator.last_update_success
+
+    memory = await _memory_per_device(hass, clock, proxy, family)
+    RESULTS.setdefault("families", {})[family] = {
+        "entities": len(entities),
+        "ha_cpu_us": round(ha_cpu * 1e6, 1),
+        "state_writes": round(writes / UPDATES, 1),
+        "state_changes": round(changes / UPDATES, 1),
+        "refresh_cpu_us": round(refresh_cpu * 1e6, 1),
+        "memory_kib": round(memory / 1024, 1),
+    }
+
+
+async def _memory_per_device(
+    hass: HomeAssistant, clock: VirtualClock, proxy: VirtualProxy, family: str
+) -> float:
+    """Traced memory a further configured device adds (default entities)."""
+    tracemalloc.start()
+    try:
+        before = traced_memory()
+        for index in range(1, EXTRA_DEVICES + 1):
+            await _add(hass, clock, proxy, family, index)
+        grown = traced_memory().compare_to(before, "filename")
+    finally:
+        tracemalloc.stop()
+    return sum(stat.size_diff for stat in grown) / EXTRA_DEVICES
+
+
+@pytest.fixture
+def connect_time(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every connection through a proxy costs a second of simulated time."""
+    for driver in DRIVERS:
+        monkeypatch.setattr(driver, "connect_delay", 1.0)
+
+
+async def test_scale(
+    hass: HomeAssistant,
+    enable_bluetooth: None,
+    freezer: FrozenDateTimeFactory,
+    connect_time: None,
+) -> None:
+    figures = await run_scale(hass, VirtualClock(hass, freezer), minutes=SCALE_MINUTES)
+    assert figures.leaks == []
+    RESULTS["scale"] = figures.as_dict()

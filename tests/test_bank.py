@@ -1,0 +1,202 @@
+"""Battery banks: aggregation, member outages, switch fan-out, member removal."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from homeassistant.config_entries import SOURCE_USER, ConfigEntryState
+from homeassistant.const import (
+    ATTR_ENTITY_ID,
+    SERVICE_TURN_OFF,
+    SERVICE_TURN_ON,
+    STATE_OFF,
+    STATE_ON,
+    STATE_UNAVAILABLE,
+)
+from homeassistant.core import HomeAssistant
+from homeassistant.data_entry_flow import FlowResultType
+from homeassistant.exceptions import HomeAssistantError
+from homeassistant.helpers import issue_registry as ir
+from pytest_homeassistant_custom_component.common import MockConfigEntry
+from pytest_homeassistant_custom_component.components.diagnostics import (
+    get_diagnostics_for_config_entry,
+)
+from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
+
+from bms_simulator.device import Fault, SimulatedBms
+from bms_simulator.jbd import JbdSimulator
+from custom_components.lithium_bms.const import (
+    CONF_KIND,
+    CONF_MEMBERS,
+    CONF_WIRING,
+    DOMAIN,
+)
+
+from .conftest import setup_entry
+
+BANK = "sensor.house_bank"
+
+
+def state(hass: HomeAssistant, entity_id: str) -> str:
+    current = hass.states.get(entity_id)
+    assert current is not None, entity_id
+    return current.state
+
+
+@pytest.fixture
+async def packs(
+    hass: HomeAssistant, add_device: Callable[[SimulatedBms], Any]
+) -> list[tuple[JbdSimulator, MockConfigEntry]]:
+    result = []
+    for index, (cells, current, soc, full) in enumerate(
+        [
+            ([3.30, 3.31, 3.32, 3.29], -10.0, 80, 100.0),
+            ([3.28, 3.34, 3.30, 3.30], -6.0, 50, 200.0),
+        ]
+    ):
+        sim = JbdSimulator(f"A4:C1:37:00:00:0{index}", f"Pack {index + 1}")
+        sim.pack.cell_voltages = cells
+        sim.pack.current = current
+        sim.pack.soc = soc
+        sim.pack.full_capacity = full
+        await add_device(sim)
+        result.append((sim, await setup_entry(hass, sim, "jbd")))
+    return result
+
+
+async def _create_bank(
+    hass: HomeAssistant, members: list[str], wiring: str
+) -> MockConfigEntry:
+    result = await hass.config_entries.flow.async_init(
+        DOMAIN, context={"source": SOURCE_USER}
+    )
+    assert result["type"] is FlowResultType.MENU
+    assert result["menu_options"] == ["device", "bank"]
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {"next_step_id": "bank"}
+    )
+    assert result["step_id"] == "bank"
+    too_few = await hass.config_entries.flow.async_configure(
+        result["flow_id"],
+        {"name": "House bank", CONF_MEMBERS: members[:1], CONF_WIRING: wiring},
+    )
+    assert too_few["errors"] == {CONF_MEMBERS: "too_few_members"}
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"],
+        {"name": "House bank", CONF_MEMBERS: members, CONF_WIRING: wiring},
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["data"] == {
+        CONF_KIND: "bank",
+        CONF_MEMBERS: members,
+        CONF_WIRING: wiring,
+    }
+    await hass.async_block_till_done()
+    return result["result"]
+
+
+async def test_parallel_bank(
+    hass: HomeAssistant, packs: list[tuple[JbdSimulator, MockConfigEntry]]
+) -> None:
+    bank = await _create_bank(hass, [e.entry_id for _, e in packs], "parallel")
+    assert bank.state is ConfigEntryState.LOADED
+    assert state(hass, f"{BANK}_voltage") == str(round((13.22 + 13.22) / 2, 3))
+    assert state(hass, f"{BANK}_current") == "-16.0"
+    # Capacity-weighted: (80 % x 100 Ah + 50 % x 200 Ah) / 300 Ah = 60 %.
+    assert state(hass, f"{BANK}_battery") == "60.0"
+    assert state(hass, f"{BANK}_remaining_capacity") == "180.0"
+    assert state(hass, f"{BANK}_full_capacity") == "300.0"
+    low = hass.states.get(f"{BANK}_minimum_cell_voltage")
+    assert low.state == "3.28"
+    assert low.attributes["member"] == "Pack 2"
+    assert hass.states.get(f"{BANK}_maximum_cell_voltage").attributes["member"] == (
+        "Pack 2"
+    )
+    assert state(hass, "binary_sensor.house_bank_problem") == STATE_OFF
+    assert state(hass, "switch.house_bank_discharge_mosfet") == STATE_ON
+
+
+async def test_series_bank(
+    hass: HomeAssistant, packs: list[tuple[JbdSimulator, MockConfigEntry]]
+) -> None:
+    await _create_bank(hass, [e.entry_id for _, e in packs], "series")
+    assert state(hass, f"{BANK}_voltage") == "26.44"
+    assert state(hass, f"{BANK}_current") == "-8.0"
+    # The pack holding the least charge limits the bank: 80 Ah of pack 1.
+    assert state(hass, f"{BANK}_battery") == "80.0"
+    assert state(hass, f"{BANK}_remaining_capacity") == "80.0"
+
+
+async def test_member_unavailable(
+    hass: HomeAssistant, packs: list[tuple[JbdSimulator, MockConfigEntry]]
+) -> None:
+    bank = await _create_bank(hass, [e.entry_id for _, e in packs], "parallel")
+    (sim1, entry1), (_, entry2) = packs
+    sim1.inject(Fault.NO_ANSWER, 10)
+    await entry1.runtime_data.coordinator.async_refresh()
+    await entry2.runtime_data.coordinator.async_refresh()
+    packs[1][0].pack.alarms = {"cell_overvoltage"}
+    await entry2.runtime_data.coordinator.async_refresh()
+    await bank.runtime_data.coordinator.async_refresh()
+    await hass.async_block_till_done()
+    for key in ("voltage", "current", "power", "battery", "remaining_capacity"):
+        assert state(hass, f"{BANK}_{key}") == STATE_UNAVAILABLE, key
+    # The available pack's problem is still reported.
+    assert state(hass, "binary_sensor.house_bank_problem") == STATE_ON
+    # Energy totals are still known: both members are loaded.
+    assert state(hass, f"{BANK}_discharge_energy") != STATE_UNAVAILABLE
+    sim1.faults.clear()
+    await entry1.runtime_data.coordinator.async_refresh()
+    await bank.runtime_data.coordinator.async_refresh()
+    await hass.async_block_till_done()
+    assert state(hass, f"{BANK}_current") == "-16.0"
+
+
+async def test_switch_fan_out(
+    hass: HomeAssistant, packs: list[tuple[JbdSimulator, MockConfigEntry]]
+) -> None:
+    await _create_bank(hass, [e.entry_id for _, e in packs], "parallel")
+    entity_id = "switch.house_bank_charge_mosfet"
+    await hass.services.async_call(
+        "switch", SERVICE_TURN_OFF, {ATTR_ENTITY_ID: entity_id}, blocking=True
+    )
+    assert [s.pack.charge_enabled for s, _ in packs] == [False, False]
+    assert [s.pack.discharge_enabled for s, _ in packs] == [True, True]
+    assert state(hass, entity_id) == STATE_OFF
+
+    packs[0][0].inject(Fault.IGNORE_COMMAND)
+    with pytest.raises(HomeAssistantError, match="Pack 1"):
+        await hass.services.async_call(
+            "switch", SERVICE_TURN_ON, {ATTR_ENTITY_ID: entity_id}, blocking=True
+        )
+    # Pack 2 was still switched; the bank is on only when every pack is.
+    assert [s.pack.charge_enabled for s, _ in packs] == [False, True]
+    assert state(hass, entity_id) == STATE_OFF
+
+
+async def test_removing_a_member(
+    hass: HomeAssistant,
+    hass_client: ClientSessionGenerator,
+    packs: list[tuple[JbdSimulator, MockConfigEntry]],
+) -> None:
+    bank = await _create_bank(hass, [e.entry_id for _, e in packs], "parallel")
+    diagnostics = await get_diagnostics_for_config_entry(hass, hass_client, bank)
+    assert diagnostics["wiring"] == "parallel"
+    assert diagnostics["state"]["member_names"] == ["Pack 1", "Pack 2"]
+    await hass.config_entries.async_remove(packs[1][1].entry_id)
+    await hass.async_block_till_done()
+    assert bank.data[CONF_MEMBERS] == [packs[0][1].entry_id]
+    issue = ir.async_get(hass).async_get_issue(
+        DOMAIN, f"bank_too_small_{bank.entry_id}"
+    )
+    assert issue is not None
+    assert bank.state is ConfigEntryState.LOADED
+    assert state(hass, f"{BANK}_current") == "-10.0"
+    await hass.config_entries.async_remove(bank.entry_id)
+    await hass.async_block_till_done()
+    assert (
+        ir.async_get(hass).async_get_issue(DOMAIN, f"bank_too_small_{bank.entry_id}")
+        is None
+    )
