@@ -57,7 +57,7 @@ def _home_assistant(short: bool) -> dict[str, Any]:
 
 
 def _aiobmsble(python: str | None, settings: Settings) -> dict[str, Any]:
-    """aiobmsble beside our drivers, in the bleak 3.x environment."""
+    """Aiobmsble beside our drivers, in the bleak 3.x environment."""
     if not python:
         return {"skipped": "no bleak 3.x environment (see scripts/bench)"}
     command = [
@@ -67,7 +67,6 @@ def _aiobmsble(python: str | None, settings: Settings) -> dict[str, Any]:
         f"--updates={settings.updates}",
         f"--replays={settings.replays}",
         f"--interval={settings.interval}",
-        f"--mtu={settings.link.mtu}",
     ]
     done = subprocess.run(  # noqa: S603
         command, cwd=ROOT, check=True, stdout=subprocess.PIPE, text=True

@@ -67,7 +67,9 @@ def table(figures: dict[str, Any]) -> str:
     rows = [[name for name, _ in COLUMNS]]
     rows += [[_cell(v) for v in _row(f, figures)] for f in figures["families"]]
     widths = [max(len(row[i]) for row in rows) for i in range(len(COLUMNS))]
-    lines = ["  ".join(c.rjust(w) for c, w in zip(row, widths, strict=True)) for row in rows]
+    lines = [
+        "  ".join(c.rjust(w) for c, w in zip(row, widths, strict=True)) for row in rows
+    ]
     lines.append("")
     lines += [f"  {name:>8}: {meaning}" for name, meaning in COLUMNS[1:]]
     lines.append("")
@@ -78,7 +80,9 @@ def table(figures: dict[str, Any]) -> str:
         lines.append(f"aiobmsble: skipped ({aio['skipped']})")
     elif "versions" in aio:
         versions = ", ".join(f"{k} {v}" for k, v in aio["versions"].items())
-        lines.append(f"aiobmsble side by side under {versions}")
+        lines.append(
+            f"aiobmsble side by side under {versions}, {aio['mtu']}-byte notifications"
+        )
     return "\n".join(lines)
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -24,7 +23,7 @@ from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers import entity_registry as er
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
-from bms_simulator.daly import FF01_HANDLE, DalySimulator
+from bms_simulator.daly import ALARM_BITS, FF01_HANDLE, DalySimulator
 from bms_simulator.device import Advertising, Fault, SimulatedBms, uuid16
 from bms_simulator.pack import PackModel
 from custom_components.lithium_bms import tracker
@@ -35,7 +34,6 @@ from custom_components.lithium_bms.const import (
     DOMAIN,
 )
 from custom_components.lithium_bms.protocol.daly import PROBES, DalyDriver
-from custom_components.lithium_bms.protocol.daly_common import SUPPORTED_ALARMS
 
 from .conftest import setup_entry
 
@@ -49,6 +47,8 @@ REAL_TIMEOUTS = {
     "probe_timeout": DalyDriver.probe_timeout,
 }
 KWH = 1e-6  # the energy sensors' resolution
+# Remaining capacity: 0.1 Ah in the Modbus variants, 1 mAh in A5.
+CAPACITY_RESOLUTION = {"d2": 0.1, "p81": 0.1, "a5": 0.001}
 
 type AddDevice = Callable[[SimulatedBms], Any]
 
@@ -62,7 +62,7 @@ BASE_KEYS = {
     *(f"cell_voltage_{i}" for i in range(1, 9)),
     *(f"temperature_{i}" for i in range(1, 4)),
 }  # fmt: skip
-ALARM_KEYS = {a.value for a in SUPPORTED_ALARMS}
+ALARM_KEYS = set(ALARM_BITS)  # every alarm a Daly reports, by its entity key
 D2_KEYS = BASE_KEYS | ALARM_KEYS | {
     "design_capacity", "mosfet_temperature", "balance_current",
     "charge_mosfet", "discharge_mosfet", "balancer",
@@ -153,7 +153,7 @@ def number(hass: HomeAssistant, key: str) -> float:
     return float(state(hass, "sensor", key))
 
 
-def on_off(value: bool) -> str:  # noqa: FBT001
+def on_off(value: bool) -> str:
     return STATE_ON if value else STATE_OFF
 
 
@@ -251,23 +251,19 @@ async def test_discovery_creates_daly_entry(
 
 
 @pytest.mark.parametrize(
-    ("mode", "attributes", "variant"),
+    ("spec", "variant"),
     [
-        ("d2", {}, "d2"),
-        ("d2", {"status_registers": 62}, "d2"),
-        ("p81", {}, "p81"),
-        ("a5", {}, "a5_80"),
-        ("a5", {"a5_hosts": {0x40}}, "a5_40"),
+        ({"mode": "d2"}, "d2"),
+        ({"mode": "d2", "status_registers": 62}, "d2"),
+        ({"mode": "p81"}, "p81"),
+        ({"mode": "a5"}, "a5_80"),
+        ({"mode": "a5", "a5_hosts": {0x40}}, "a5_40"),
     ],
 )
 async def test_flow_stores_variant_and_reload_does_not_probe(
-    hass: HomeAssistant,
-    add_device: AddDevice,
-    mode: str,
-    attributes: dict[str, Any],
-    variant: str,
+    hass: HomeAssistant, add_device: AddDevice, spec: dict[str, Any], variant: str
 ) -> None:
-    sim = daly(mode, **attributes)
+    sim = daly(**spec)
     await add_device(sim)
     result = await confirm_discovery(hass)
     entry = result["result"]
@@ -289,7 +285,7 @@ async def test_flow_stores_variant_and_reload_does_not_probe(
         "a5_40": {b"\xa5\x40"},
     }[variant]
     assert heads == expected
-    if attributes == {} and variant == "d2":
+    if spec == {"mode": "d2"}:
         # An 80-register D2 is read in one request; its 62-register read is
         # only ever the probe.
         assert PROBES["d2"] not in sim.writes
@@ -299,26 +295,22 @@ async def test_flow_stores_variant_and_reload_does_not_probe(
 
 
 @pytest.mark.parametrize(
-    ("mode", "attributes", "keys", "capacity_resolution"),
+    ("spec", "keys"),
     [
-        ("d2", {}, D2_KEYS, 0.1),
-        ("d2", {"status_registers": 62}, D2_KEYS, 0.1),
-        ("d2", {"status_registers": 62, "mos_block": False}, D2_SHORT_KEYS, 0.1),
-        ("a5", {}, A5_KEYS, 0.001),
-        ("a5", {"a5_hosts": {0x40}}, A5_KEYS, 0.001),
-        ("p81", {}, P81_KEYS, 0.1),
+        ({"mode": "d2"}, D2_KEYS),
+        ({"mode": "d2", "status_registers": 62}, D2_KEYS),
+        ({"mode": "d2", "status_registers": 62, "mos_block": False}, D2_SHORT_KEYS),
+        ({"mode": "a5"}, A5_KEYS),
+        ({"mode": "a5", "a5_hosts": {0x40}}, A5_KEYS),
+        ({"mode": "p81"}, P81_KEYS),
     ],
     ids=["d2-80", "d2-62-mos", "d2-62", "a5-80", "a5-40", "p81"],
 )
 async def test_entities_and_states(
-    hass: HomeAssistant,
-    add_device: AddDevice,
-    mode: str,
-    attributes: dict[str, Any],
-    keys: set[str],
-    capacity_resolution: float,
+    hass: HomeAssistant, add_device: AddDevice, spec: dict[str, Any], keys: set[str]
 ) -> None:
-    sim = daly(mode, **attributes)
+    sim = daly(**spec)
+    capacity_resolution = CAPACITY_RESOLUTION[sim.mode]
     await add_device(sim)
     entry = await setup_entry(hass, sim, "daly")
     assert entry.state is ConfigEntryState.LOADED
@@ -329,7 +321,7 @@ async def test_entities_and_states(
         assert number(hass, "mosfet_temperature") == 31.0
     if "design_capacity" in keys:
         assert number(hass, "design_capacity") == 280.0
-    if mode == "p81":
+    if sim.mode == "p81":
         assert state(hass, "binary_sensor", "heater") == STATE_OFF
         return
 
@@ -343,9 +335,10 @@ async def test_entities_and_states(
     assert_matches_pack(hass, sim, capacity_resolution)
     assert state(hass, "binary_sensor", "charge_mosfet_active") == STATE_OFF
 
-    sim.pack.alarms = {"short_circuit"}
-    await refresh(hass, entry)
-    assert_alarms(hass, {"short_circuit"})
+    for alarm in sorted(ALARM_KEYS):
+        sim.pack.alarms = {alarm}
+        await refresh(hass, entry)
+        assert_alarms(hass, {alarm})
 
 
 async def test_newer_gatt_with_refused_fff1_notify(
@@ -369,23 +362,22 @@ async def test_newer_gatt_with_refused_fff1_notify(
 
 
 @pytest.mark.parametrize(
-    ("mode", "attributes", "variant"),
+    ("spec", "variant"),
     [
-        ("d2", {}, None),  # probed at the first connect
-        ("a5", {"a5_hosts": {0x40}}, "a5_40"),  # stored: no probe to wait in
+        ({"mode": "d2"}, None),  # probed at the first connect
+        ({"mode": "a5", "a5_hosts": {0x40}}, "a5_40"),  # stored: no probe
     ],
 )
 async def test_slow_first_answer_sets_up(
     hass: HomeAssistant,
     add_device: AddDevice,
     monkeypatch: pytest.MonkeyPatch,
-    mode: str,
-    attributes: dict[str, Any],
+    spec: dict[str, Any],
     variant: str | None,
 ) -> None:
     for name, value in REAL_TIMEOUTS.items():
         monkeypatch.setattr(DalyDriver, name, value)
-    sim = daly(mode, **attributes)
+    sim = daly(**spec)
     sim.first_answer_delay = 1.0
     await add_device(sim)
     data = {CONF_ADDRESS: ADDRESS, CONF_FAMILY: "daly"}
@@ -398,7 +390,7 @@ async def test_slow_first_answer_sets_up(
     assert entry.state is ConfigEntryState.LOADED
     assert sim.connections == 1, "no retry was needed"
     assert entry.data[CONF_VARIANT] == (variant or "d2")
-    assert_matches_pack(hass, sim, 0.1 if mode == "d2" else 0.001)
+    assert_matches_pack(hass, sim, CAPACITY_RESOLUTION[sim.mode])
 
 
 # Switches.
@@ -454,7 +446,7 @@ async def test_ignored_command_shows_state_read_back(
     hass: HomeAssistant, add_device: AddDevice, mode: str
 ) -> None:
     sim = await add_device(daly(mode))
-    await setup_entry(hass, sim, "daly")
+    entry = await setup_entry(hass, sim, "daly")
     switch = f"switch.{PREFIX}_discharge_mosfet"
     sim.inject(Fault.IGNORE_COMMAND)
     with pytest.raises(HomeAssistantError, match="did not confirm"):
@@ -463,7 +455,20 @@ async def test_ignored_command_shows_state_read_back(
         )
     await hass.async_block_till_done()
     assert sim.pack.discharge_enabled is True
-    assert hass.states.get(switch).state == STATE_ON, "shows the state read back"
+    assert state(hass, "switch", "discharge_mosfet") == STATE_ON
+
+    # Switched off behind HA's back, then an ignored "on": the read-back wins
+    # over both the state shown before and the state asked for.
+    sim.pack.discharge_enabled = False
+    sim.inject(Fault.IGNORE_COMMAND)
+    with pytest.raises(HomeAssistantError, match="did not confirm"):
+        await hass.services.async_call(
+            SWITCH_DOMAIN, SERVICE_TURN_ON, {ATTR_ENTITY_ID: switch}, blocking=True
+        )
+    await hass.async_block_till_done()
+    assert state(hass, "switch", "discharge_mosfet") == STATE_OFF
+    sim.pack.discharge_enabled = True
+    await refresh(hass, entry)
 
     sim.refuse_commands = True
     with pytest.raises(HomeAssistantError, match="did not confirm"):
@@ -471,7 +476,7 @@ async def test_ignored_command_shows_state_read_back(
             SWITCH_DOMAIN, SERVICE_TURN_OFF, {ATTR_ENTITY_ID: switch}, blocking=True
         )
     await hass.async_block_till_done()
-    assert hass.states.get(switch).state == STATE_ON
+    assert state(hass, "switch", "discharge_mosfet") == STATE_ON
 
 
 # Options and faults.
@@ -518,8 +523,10 @@ async def test_a5_missing_frame_makes_entities_unavailable(
     sim.drop_frame = dropped
     await refresh(hass, entry)
     assert sim.drop_frame is None, "the reply was sent with a frame missing"
-    shown = {e: hass.states.get(e).state for e in entities}
+    shown = {e: getattr(hass.states.get(e), "state", None) for e in entities}
     assert set(shown.values()) == {STATE_UNAVAILABLE}, shown
+    failure = entry.runtime_data.coordinator.last_exception
+    assert getattr(failure, "translation_key", None) == "bad_data", failure
 
     await refresh(hass, entry)
     assert state(hass, "sensor", "cell_voltage_8") == "3.444"

@@ -55,15 +55,19 @@ type AddDevice = Callable[[SimulatedBms], Any]
 
 # Entities every layout has (JK04 reports cells, balancing and no current sensor).
 COMMON_KEYS = {
-    "voltage", "current", "power", "cell_voltage_min", "cell_voltage_max",
-    "cell_voltage_delta", "cell_voltage_average", "balance_current", "runtime",
+    "voltage", "cell_voltage_min", "cell_voltage_max",
+    "cell_voltage_delta", "cell_voltage_average", "balance_current",
     *(f"cell_voltage_{i}" for i in range(1, 9)),
     *(f"cell_resistance_{i}" for i in range(1, 9)),
-    "charge_energy", "discharge_energy", "estimated_state_of_charge",
-    "state_of_charge_drift", "rssi", "charging", "discharging", "balancing",
-    "problem", "cell_imbalance", "balancer",
+    "rssi", "balancing", "problem", "cell_imbalance", "balancer",
 }  # fmt: skip
-JK02_KEYS = {
+# Derived from the measured current: JK04 has no current sensor, so none of
+# these is shown for it (a placeholder 0 A would be a wrong value).
+CURRENT_KEYS = {
+    "current", "power", "runtime", "charging", "discharging", "charge_energy",
+    "discharge_energy", "estimated_state_of_charge", "state_of_charge_drift",
+}  # fmt: skip
+JK02_KEYS = CURRENT_KEYS | {
     "state_of_charge", "state_of_health", "remaining_capacity", "full_capacity",
     "design_capacity", "cycles", "mosfet_temperature", "temperature_1",
     "temperature_2", "charge_mosfet_active", "discharge_mosfet_active",
@@ -76,7 +80,8 @@ JK02_KEYS = {
     "discharge_overtemperature",
 }  # fmt: skip
 JK02_32S_KEYS = {
-    "heater", "temperature_3", "temperature_4", "temperature_5",
+    # The simulated pack leaves the third extra probe slot empty: no entity.
+    "heater", "temperature_3", "temperature_4",
     # The high bits of the 32-bit error map.
     "mosfet_fault", "temperature_sensor_fault", "discharge_undertemperature",
 }  # fmt: skip
@@ -297,7 +302,7 @@ async def test_entities_match_the_layout(
     if layout is JkLayout.JK02_32S:
         assert state(hass, f"sensor.{PREFIX}_temperature_3") == "20.5"
         assert state(hass, f"sensor.{PREFIX}_temperature_4") == "21.5"
-        assert state(hass, f"sensor.{PREFIX}_temperature_5") == STATE_UNKNOWN
+        assert hass.states.get(f"sensor.{PREFIX}_temperature_5") is None
         assert state(hass, f"binary_sensor.{PREFIX}_heater") == STATE_ON
 
 

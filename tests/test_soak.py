@@ -24,6 +24,13 @@ SEED = 20240607
 SHORT_STEPS = 400
 
 
+def _record(path: Path, family: str, figures: dict[str, object]) -> None:
+    """Add one family's figures to the JSON file of the run."""
+    results = json.loads(path.read_text()) if path.exists() else {}
+    results[family] = figures
+    path.write_text(json.dumps(results, indent=2) + "\n")
+
+
 @pytest.mark.parametrize("family", families())
 async def test_fault_soak(
     hass: HomeAssistant,
@@ -35,10 +42,7 @@ async def test_fault_soak(
     clock = VirtualClock(hass, freezer)
     figures = await run_soak(hass, clock, proxy, family, steps=steps, seed=SEED)
     if out := os.environ.get("SOAK_OUT"):
-        path = Path(out)
-        results = json.loads(path.read_text()) if path.exists() else {}
-        results[family] = figures.as_dict()
-        path.write_text(json.dumps(results, indent=2) + "\n")
+        _record(Path(out), family, figures.as_dict())
 
     assert figures.problems == []
     assert figures.errors_logged == figures.outages, "logged once per outage"

@@ -35,12 +35,14 @@ STATE_SENSORS: tuple[BmsBinarySensorDescription, ...] = (
     BmsBinarySensorDescription(
         key="charging",
         device_class=BinarySensorDeviceClass.BATTERY_CHARGING,
-        value_fn=lambda s: s.current > CURRENT_DEADBAND,
+        value_fn=lambda s: s.current > CURRENT_DEADBAND if s.measures_current else None,
     ),
     BmsBinarySensorDescription(
         key="discharging",
         translation_key="discharging",
-        value_fn=lambda s: s.current < -CURRENT_DEADBAND,
+        value_fn=lambda s: (
+            s.current < -CURRENT_DEADBAND if s.measures_current else None
+        ),
     ),
     BmsBinarySensorDescription(
         key="balancing",

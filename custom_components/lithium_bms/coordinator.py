@@ -170,7 +170,9 @@ class LithiumBmsCoordinator(DataUpdateCoordinator[BatterySnapshot]):
         try:
             snapshot = await self.client.set_switch(kind, on)
         except CommandNotConfirmedError as err:
-            await self.async_request_refresh()
+            # Not debounced: a second refused command within the debouncer's
+            # cooldown must still show the state read back at once.
+            await self.async_refresh()
             raise HomeAssistantError(
                 translation_domain=DOMAIN,
                 translation_key="command_not_confirmed",

@@ -173,6 +173,8 @@ PACK_SENSORS: tuple[BmsSensorDescription, ...] = (
 # A pack sensor is created when the first snapshot reports it; runtime is
 # created with the current and remaining capacity it is computed from.
 ALWAYS_CREATED = frozenset({"runtime"})
+# Shown only when the BMS measures the current.
+FROM_CURRENT = frozenset({"current", "power", "runtime"})
 
 
 def _cell_voltage(index: int) -> BmsSensorDescription:
@@ -289,10 +291,15 @@ def sensor_descriptions(snapshot: BatterySnapshot) -> list[BmsSensorDescription]
     found = [
         d
         for d in PACK_SENSORS
-        if d.key in ALWAYS_CREATED or d.value_fn(snapshot) is not None
+        if (d.key in ALWAYS_CREATED or d.value_fn(snapshot) is not None)
+        and (snapshot.measures_current or d.key not in FROM_CURRENT)
     ]
     found += [_cell_voltage(i) for i in range(len(snapshot.cell_voltages))]
-    found += [_temperature(i) for i in range(len(snapshot.probe_temperatures))]
+    found += [
+        _temperature(i)
+        for i, probe in enumerate(snapshot.probe_temperatures)
+        if probe.value is not None  # an absent probe slot gets no entity
+    ]
     found += [_cell_resistance(i) for i in range(len(snapshot.cell_resistances))]
     return found
 
@@ -310,7 +317,8 @@ async def async_setup_entry(
     entities: list[SensorEntity] = [
         BmsSensor(coordinator, d) for d in sensor_descriptions(coordinator.data)
     ]
-    entities += [TrackerSensor(coordinator, d) for d in TRACKER_SENSORS]
+    if coordinator.data.measures_current:
+        entities += [TrackerSensor(coordinator, d) for d in TRACKER_SENSORS]
     entities.append(RssiSensor(coordinator, RSSI_SENSOR))
     async_add_entities(entities)
 

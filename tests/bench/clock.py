@@ -59,14 +59,14 @@ class VirtualClock:
         loop: Any = self._loop
         for _ in range(MAX_SPINS):
             await asyncio.sleep(0)
-            if not loop._ready:  # noqa: SLF001
+            if not loop._ready:
                 return
         raise RuntimeError("the loop never went idle")
 
     def _step(self, until: float | None) -> bool:
         """Move to the next timer (not past ``until``); False if none is left."""
         loop: Any = self._loop
-        timers = [t.when() for t in loop._scheduled if not t.cancelled()]  # noqa: SLF001
+        timers = [t.when() for t in loop._scheduled if not t.cancelled()]
         due = min(timers, default=None)
         if due is None or (until is not None and due > until):
             if until is not None and until > self.now:

@@ -27,9 +27,12 @@ from homeassistant.helpers import entity_registry as er
 from bench.devices import bench_device, families, vary
 from bms_simulator.link import BleLink
 from bms_simulator.proxy import VirtualProxy
-from custom_components.lithium_bms.const import CONF_UPDATE_INTERVAL, MAX_UPDATE_INTERVAL
-from custom_components.lithium_bms.protocol.snapshot import BatterySnapshot
+from custom_components.lithium_bms.const import (
+    CONF_UPDATE_INTERVAL,
+    MAX_UPDATE_INTERVAL,
+)
 from custom_components.lithium_bms.protocol.registry import DRIVERS
+from custom_components.lithium_bms.protocol.snapshot import BatterySnapshot
 from tests.conftest import make_entry
 
 from .clock import VirtualClock
@@ -56,7 +59,11 @@ def write_results() -> Iterator[None]:
 
 
 async def _add(
-    hass: HomeAssistant, clock: VirtualClock, proxy: VirtualProxy, family: str, index: int
+    hass: HomeAssistant,
+    clock: VirtualClock,
+    proxy: VirtualProxy,
+    family: str,
+    index: int,
 ) -> Any:
     device = BleLink().apply(bench_device(family, f"A4:C1:38:BE:{index:02X}:01"))
     proxy.add(device)
@@ -69,7 +76,10 @@ async def _add(
 
 @pytest.mark.parametrize("family", families())
 async def test_home_assistant_costs(
-    hass: HomeAssistant, proxy: VirtualProxy, freezer: FrozenDateTimeFactory, family: str
+    hass: HomeAssistant,
+    proxy: VirtualProxy,
+    freezer: FrozenDateTimeFactory,
+    family: str,
 ) -> None:
     clock = VirtualClock(hass, freezer)
     device, entry = await _add(hass, clock, proxy, family, 0)

@@ -234,6 +234,7 @@ class JkDriver(BmsDriver):
         return BatterySnapshot(
             voltage=cells.voltage,
             current=current,
+            measures_current=cells.current is not None,
             cell_voltages=cells.cell_voltages,
             temperatures=cells.temperatures,
             state_of_charge=None if cells.soc is None else float(cells.soc),

@@ -108,6 +108,9 @@ class BatterySnapshot:
     supported_alarms: frozenset[Alarm] = frozenset()
     protection_code: int | None = None
     cell_resistances: tuple[float, ...] = ()
+    # False for a BMS without a current sensor (JK04 balancers): ``current``
+    # is then a placeholder 0.0 and nothing derived from it may be shown.
+    measures_current: bool = True
 
     @property
     def power(self) -> float:
