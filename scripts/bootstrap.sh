@@ -67,3 +67,24 @@ ensure_chromium() {
     echo "warning: /usr/bin/chromium is missing (apt-get install chromium); the browser test needs it" >&2
   fi
 }
+
+# bleak 3.x without Home Assistant (HA 2026.3+ ships bleak 3): the protocol
+# tests run here as well, and scripts/bench runs aiobmsble here.
+BLEAK3_VENV="${BLEAK3_VENV:-.venv-bleak3}"
+
+ensure_bleak3_venv() {
+  local stamp="$BLEAK3_VENV/.requirements-hash"
+  local wanted
+  wanted="$(sha256sum requirements_bleak3.txt | cut -d' ' -f1)"
+  if [[ -f "$stamp" && "$(cat "$stamp")" == "$wanted" ]]; then
+    return 0
+  fi
+  local python
+  python="$(find_python)"
+  echo "==> Setting up $BLEAK3_VENV (bleak 3.x, no Home Assistant)"
+  # "|| return" because a caller may test this function (errexit is then off).
+  [[ -d "$BLEAK3_VENV" ]] || "$python" -m venv "$BLEAK3_VENV" || return
+  "$BLEAK3_VENV/bin/python" -m pip install --quiet --disable-pip-version-check \
+    -r requirements_bleak3.txt || return
+  echo "$wanted" > "$stamp"
+}

@@ -22,7 +22,6 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from homeassistant.components.switch import DOMAIN as SWITCH_DOMAIN
 from homeassistant.const import (
     ATTR_ENTITY_ID,
     SERVICE_TURN_OFF,
@@ -30,6 +29,7 @@ from homeassistant.const import (
     STATE_OFF,
     STATE_ON,
     STATE_UNAVAILABLE,
+    Platform,
 )
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import HomeAssistantError
@@ -447,7 +447,7 @@ async def _command(
     figures.commands += 1
     service = SERVICE_TURN_OFF if before == STATE_ON else SERVICE_TURN_ON
     call = hass.services.async_call(
-        SWITCH_DOMAIN,
+        Platform.SWITCH,
         service,
         {ATTR_ENTITY_ID: checker.entities[kind.value]},
         blocking=True,

@@ -110,11 +110,7 @@ class BmsClient:
                 return await operation()
             except BmsError as err:
                 self._count_error(err, kind)
-                # After a failed command the switches may differ from what the
-                # driver last read: a new session reads everything afresh.
-                if kind == "command" or isinstance(
-                    err, (BmsTimeoutError, BmsConnectionError)
-                ):
+                if isinstance(err, (BmsTimeoutError, BmsConnectionError)):
                     await self._disconnect()
                 raise
             finally:

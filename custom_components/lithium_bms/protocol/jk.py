@@ -263,6 +263,8 @@ class JkDriver(BmsDriver):
         try:
             frame = await self.exchange(SETTINGS_REQUEST, IS_SETTINGS)
         except (BmsTimeoutError, ProtocolError) as err:
+            # The switch may have changed unconfirmed: ask for settings again.
+            self._settings = None
             raise CommandNotConfirmedError(
                 "the JK BMS sent no settings to confirm the switch"
             ) from err
