@@ -8,13 +8,13 @@ Dynamics are off so that the simulators hold their configured values.
 from __future__ import annotations
 
 import contextlib
+import json
 import re
 from collections import defaultdict
 from typing import Any
 
 import aiohttp
 import pytest
-import yaml
 
 from bms_simulator.registry import DEMOS
 from custom_components.lithium_bms.protocol.snapshot import Alarm
@@ -48,10 +48,10 @@ type Keys = dict[str, str]
 
 
 def sim_yaml() -> str:
-    """One device per family with known values; no dynamics."""
+    """One device per family with known values; no dynamics (JSON is YAML)."""
     pack = {"current": -3.25, "soc": 64, "alarms": [ALARM]}
     devices = [{"family": family, "pack": dict(pack)} for family in DEMOS]
-    return yaml.safe_dump({"dynamics": False, "devices": devices})
+    return json.dumps({"dynamics": False, "devices": devices})
 
 
 async def discovery_flows(hass: RealHass, addresses: set[str]) -> dict[str, Any]:

@@ -105,7 +105,9 @@ class SocEstimator:
         step = self._integrator.add(now, snapshot.current)
         if step is None:
             return
-        bms_capacity = finite(snapshot.full_capacity)
+        bms_capacity = finite(snapshot.full_capacity) or finite(
+            snapshot.design_capacity
+        )
         if bms_capacity is not None and bms_capacity > 0:
             self._bms_capacity = bms_capacity
         self._bms_soc = finite(snapshot.state_of_charge)
