@@ -192,6 +192,21 @@ class EchoTransport(Transport):
         self.on_data = None
 
 
+class WholeChunks:
+    """Every chunk is one frame; a chunk saying "bad" is an invalid frame."""
+
+    def __init__(self) -> None:
+        self.resets = 0
+
+    def feed(self, data: bytes) -> tuple[list[bytes], list[ProtocolError]]:
+        if data == b"bad":
+            return [], [FrameError("bad frame")]
+        return [data], []
+
+    def reset(self) -> None:
+        self.resets += 1
+
+
 class EchoDriver(BmsDriver):
     """The smallest driver: every frame is one echoed write."""
 
@@ -200,8 +215,8 @@ class EchoDriver(BmsDriver):
     gatt = (GattProfile(service=0xAAAA, notify=0xAAAB, write=0xAAAC),)
     matchers: ClassVar[tuple[AdvertisementMatcher, ...]] = ()
 
-    def feed(self, data: bytes) -> None:
-        self.inbox.put(data)
+    def new_reassembler(self) -> WholeChunks:
+        return WholeChunks()
 
     async def read_device_info(self) -> DeviceInfo:
         return DeviceInfo(manufacturer=self.manufacturer)
@@ -225,7 +240,11 @@ async def test_base_driver_defaults() -> None:
     await driver.send(b"raw")  # no on_send tap installed
     assert transport.writes == [b"raw"]
     await asyncio.sleep(0)
+    driver.feed(b"bad")
+    with pytest.raises(FrameError, match="bad frame"):
+        await driver.inbox.wait_for(lambda f: f == b"never", 0.01)
     driver.reset()
+    assert driver.reassembler.resets == 1
     assert driver.inbox.take(any_frame) is None
     assert (await driver.read_snapshot()).voltage == 4
 

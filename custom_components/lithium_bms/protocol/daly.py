@@ -125,7 +125,6 @@ class DalyDriver(BmsDriver):
     def __init__(self, transport: Transport, options: DriverOptions) -> None:
         """Set up the reassembler; take the stored variant if there is one."""
         super().__init__(transport, options)
-        self._reassembler = DalyReassembler()
         self._variant = options.variant if options.variant in VARIANTS else None
         self._long_status: bool | None = None
         self._mos_block: bool | None = None
@@ -140,18 +139,9 @@ class DalyDriver(BmsDriver):
         """``d2``, ``p81``, ``a5_80`` or ``a5_40`` once known."""
         return self._variant
 
-    def feed(self, data: bytes) -> None:
-        """Reassemble notifications into frames."""
-        frames, errors = self._reassembler.feed(data)
-        for error in errors:
-            self.inbox.reject(error)
-        for frame in frames:
-            self.inbox.put(frame)
-
-    def reset(self) -> None:
-        """Drop partial frames; what was learnt about the device is kept."""
-        super().reset()
-        self._reassembler.reset()
+    def new_reassembler(self) -> DalyReassembler:
+        """Frames by header, length and checksum."""
+        return DalyReassembler()
 
     async def initialize(self) -> None:
         """Probe the protocol variant (once) and the D2 status block size."""
@@ -175,7 +165,6 @@ class DalyDriver(BmsDriver):
             (P81, self.probe_timeout),
         )
         self.inbox.clear()
-        self._reassembler.reset()
         for variant, timeout in attempts:
             await self.send(PROBES[variant])
             try:
@@ -214,7 +203,6 @@ class DalyDriver(BmsDriver):
         self, payload: bytes, expect: Callable[[bytes], bool], timeout: float | None
     ) -> bytes:
         """One request: drop partial frames, send, wait for the expected frame."""
-        self._reassembler.reset()
         return await self.exchange(payload, expect, timeout)
 
     # Modbus variants: D2 and P81.
@@ -333,7 +321,6 @@ class DalyDriver(BmsDriver):
         """
         if not needed:
             return []
-        self._reassembler.reset()
         self.inbox.clear()
         await self.send(a5.build_request(command, self._host))
         expect = _A5Matcher(command)

@@ -5,14 +5,25 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import ClassVar
+from typing import ClassVar, Protocol
 
+from .errors import ProtocolError
 from .inbox import FrameInbox
 from .matching import Advertisement, AdvertisementMatcher
 from .snapshot import BatterySnapshot, DeviceInfo, SwitchKind
 from .transport import GattProfile, Transport
 
 type FrameMatcher = Callable[[bytes], bool]
+
+
+class Reassembler(Protocol):
+    """Rebuilds a family's frames from the transport's chunks of bytes."""
+
+    def feed(self, data: bytes) -> tuple[list[bytes], list[ProtocolError]]:
+        """Add bytes; return complete valid frames and the errors met."""
+
+    def reset(self) -> None:
+        """Drop any partial frame."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,6 +57,7 @@ class BmsDriver(ABC):
         self.transport = transport
         self.options = options
         self.inbox = FrameInbox()
+        self.reassembler = self.new_reassembler()
         self.on_send: Callable[[bytes], None] | None = None
 
     @classmethod
@@ -59,12 +71,21 @@ class BmsDriver(ABC):
         return None
 
     @abstractmethod
+    def new_reassembler(self) -> Reassembler:
+        """The family's reassembler (one per driver)."""
+
     def feed(self, data: bytes) -> None:
-        """Take bytes received from the transport."""
+        """Take bytes received from the transport; frames go to the inbox."""
+        frames, errors = self.reassembler.feed(data)
+        for error in errors:
+            self.inbox.reject(error)
+        for frame in frames:
+            self.inbox.put(frame)
 
     def reset(self) -> None:
         """Forget partial frames and per-connection state (on every connect)."""
         self.inbox.clear()
+        self.reassembler.reset()
 
     async def initialize(self) -> None:
         """Run the family's start-up sequence after each connect."""

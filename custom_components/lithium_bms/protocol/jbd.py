@@ -336,22 +336,16 @@ class JbdDriver(BmsDriver):
     def __init__(self, transport: Transport, options: DriverOptions) -> None:
         """Set up the reassembler."""
         super().__init__(transport, options)
-        self._reassembler = JbdReassembler()
         self._authenticated = False
         self._auth_probed = False
 
-    def feed(self, data: bytes) -> None:
-        """Reassemble notifications into frames."""
-        frames, errors = self._reassembler.feed(data)
-        for error in errors:
-            self.inbox.reject(error)
-        for frame in frames:
-            self.inbox.put(frame)
+    def new_reassembler(self) -> JbdReassembler:
+        """Frames by header, length and checksum."""
+        return JbdReassembler()
 
     def reset(self) -> None:
         """Drop partial frames; authentication must be redone."""
         super().reset()
-        self._reassembler.reset()
         self._authenticated = False
 
     async def initialize(self) -> None:

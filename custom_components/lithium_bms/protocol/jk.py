@@ -94,7 +94,6 @@ class JkDriver(BmsDriver):
     def __init__(self, transport: Transport, options: DriverOptions) -> None:
         """Set up the reassembler and the per-device state."""
         super().__init__(transport, options)
-        self._reassembler = JkReassembler()
         self._info: JkDeviceInfo | None = None
         self._layout = _layout_hint(options.variant)
         self._settings: JkSettings | None = None
@@ -105,18 +104,13 @@ class JkDriver(BmsDriver):
         """The frame layout (``JK04``, ``JK02_24S`` or ``JK02_32S``)."""
         return self._layout.value if self._layout is not None else None
 
-    def feed(self, data: bytes) -> None:
-        """Reassemble notifications into frames."""
-        frames, errors = self._reassembler.feed(data)
-        for error in errors:
-            self.inbox.reject(error)
-        for frame in frames:
-            self.inbox.put(frame)
+    def new_reassembler(self) -> JkReassembler:
+        """Frames by header, length and checksum."""
+        return JkReassembler()
 
     def reset(self) -> None:
         """Drop partial frames, the stream position and the settings."""
         super().reset()
-        self._reassembler.reset()
         self._settings = None
         self._cells = None
 
