@@ -67,6 +67,9 @@ class JbdSimulator(SimulatedBms):
         self.refuse_commands = False
         self._auth_state = "none"
         self._random = 0
+        self.randoms: list[int] = []
+        self.require_root = True
+        self.root_password = b"JBDbtpwd!@#2023"
 
     def default_advertising(self, name: str) -> Advertising:
         """Advertise service FF00 and the MAC-derived manufacturer data."""
@@ -163,9 +166,10 @@ class JbdSimulator(SimulatedBms):
         if command == 0x15:
             self._auth_state = "key" if body == b"000000" else "none"
             self.send(self._auth_reply(0x15, 0x00 if body == b"000000" else 0x01))
-        elif command == 0x17 and self._auth_state == "key":
+        elif command == 0x17 and self._auth_state in {"key", "password"}:
             self._random = random.randrange(256)
-            self._auth_state = "random"
+            self.randoms.append(self._random)
+            self._auth_state = "random" if self._auth_state == "key" else "root"
             self.send(self._auth_reply(0x17, self._random))
         elif command == 0x18 and self._auth_state == "random":
             mac = bytes.fromhex(self.address.replace(":", ""))
@@ -174,8 +178,20 @@ class JbdSimulator(SimulatedBms):
                 for m, p in zip(mac, self.password.encode(), strict=True)
             )
             ok = body == expected
-            self._auth_state = "done" if ok else "none"
+            if not ok:
+                self._auth_state = "none"
+            else:
+                self._auth_state = "password" if self.require_root else "done"
             self.send(self._auth_reply(0x18, 0x00 if ok else 0x01))
+        elif command == 0x1D and self._auth_state == "root":
+            key = bytes.fromhex(self.address.replace(":", "")) + bytes(9)
+            expected = bytes(
+                ((k ^ r) + self._random) & 0xFF
+                for k, r in zip(key, self.root_password, strict=True)
+            )
+            ok = body == expected
+            self._auth_state = "done" if ok else "none"
+            self.send(self._auth_reply(0x1D, 0x00 if ok else 0x01))
 
     @staticmethod
     def _auth_reply(command: int, value: int) -> bytes:

@@ -27,9 +27,11 @@ from custom_components.lithium_bms.protocol.errors import (
 )
 from custom_components.lithium_bms.protocol.jbd import (
     PROTECTION_BITS,
+    ROOT_PASSWORD,
     JbdDriver,
     _kept_enabled,
     auth_frame,
+    auth_secret,
     build_mosfet,
     build_read,
 )
@@ -574,14 +576,51 @@ async def test_correct_password(sim: JbdSimulator, make_client: MakeClient) -> N
     snap = await make_client(password=PASSWORD).read_snapshot()
     assert snap.voltage == 13.21
     sent = auth_writes(sim)
-    assert sent[:2] == [APP_KEY, bytes.fromhex("ffaa170017")]
+    random_request = bytes.fromhex("ffaa170017")
+    assert sent[:2] == [APP_KEY, random_request]
     mac = bytes.fromhex(ADDRESS.replace(":", ""))
+    first, second = sim.randoms
     secret = bytes(
-        ((m ^ p) + sim._random) & 0xFF
-        for m, p in zip(mac, PASSWORD.encode(), strict=True)
+        ((m ^ p) + first) & 0xFF for m, p in zip(mac, PASSWORD.encode(), strict=True)
     )
     assert sent[2] == auth_frame(0x18, secret)
-    assert sim.writes[3] == READ_BASIC
+    assert sent[3] == random_request, "a new random for the root password"
+    root = bytes(
+        ((k ^ r) + second) & 0xFF
+        for k, r in zip(mac + bytes(9), b"JBDbtpwd!@#2023", strict=True)
+    )
+    assert sent[4] == auth_frame(0x1D, root)
+    assert sim.writes[5] == READ_BASIC
+
+
+async def test_module_without_root_step(
+    sim: JbdSimulator, make_client: MakeClient
+) -> None:
+    sim.password = PASSWORD
+    sim.require_root = False
+    assert (await make_client(password=PASSWORD).read_snapshot()).voltage == 13.21
+    assert len(sim.randoms) == 1
+
+
+async def test_root_password_rejected(
+    sim: JbdSimulator, make_client: MakeClient
+) -> None:
+    sim.password = PASSWORD
+    sim.root_password = b"another-vendor!"
+    with pytest.raises(AuthenticationError, match="root password"):
+        await make_client(password=PASSWORD).read_snapshot()
+
+
+def test_auth_secrets_match_the_captured_session() -> None:
+    # syssi/esphome-jbd-bms docs/ffaa-auth-flow/root-password.txt: random 0x37,
+    # password "123123", on a module whose MAC the capture implies.
+    mac = bytes.fromhex("a4c137042dbe")
+    assert auth_frame(0x18, auth_secret(mac, b"123123", 0x37)) == bytes.fromhex(
+        "ffaa1806cc2a3b6c56c4d5"
+    )
+    assert auth_frame(0x1D, auth_secret(mac, ROOT_PASSWORD, 0x37)) == bytes.fromhex(
+        "ffaa1d0f25baaa9d9005ae9b58775a6967696afc"
+    )
 
 
 async def test_authentication_repeats_on_each_connection(

@@ -47,6 +47,10 @@ AUTH_HEADER = b"\xff\xaa"
 AUTH_APP_KEY = 0x15
 AUTH_RANDOM = 0x17
 AUTH_PASSWORD = 0x18
+AUTH_ROOT = 0x1D
+# The vendor's fixed root password, recovered from a captured session
+# (syssi/esphome-jbd-bms docs/ffaa-auth-flow/root-password.txt).
+ROOT_PASSWORD = b"JBDbtpwd!@#2023"
 APP_KEY = b"000000"
 BASIC_FIXED_LEN = 23
 
@@ -95,6 +99,16 @@ def auth_frame(command: int, data: bytes) -> bytes:
     """An ``FF AA`` authentication frame."""
     body = bytes((command, len(data))) + data
     return AUTH_HEADER + body + bytes((sum(body) & 0xFF,))
+
+
+def auth_secret(mac: bytes, secret: bytes, random: int) -> bytes:
+    """An ``FF AA`` password field: ((key XOR secret) + random) per byte.
+
+    The key is the MAC in printed order, padded with zeros to the secret's
+    length (the 15-byte root password uses only the first six).
+    """
+    key = mac + bytes(max(0, len(secret) - len(mac)))
+    return bytes(((k ^ c) + random) & 0xFF for k, c in zip(key, secret, strict=False))
 
 
 @dataclass(frozen=True, slots=True)
@@ -368,12 +382,21 @@ class JbdDriver(BmsDriver):
             raise AuthenticationError("the BMS needs its 6-character password")
         mac = _mac_bytes(self.options.address)
         random = await self._auth_exchange(AUTH_RANDOM, b"")
-        secret = bytes(
-            ((m ^ p) + random) & 0xFF for m, p in zip(mac, password, strict=True)
-        )
+        secret = auth_secret(mac, password, random)
         if await self._auth_exchange(AUTH_PASSWORD, secret) != 0x00:
             raise AuthenticationError("the BMS rejected the password")
+        await self._authenticate_root(mac)
         self._authenticated = True
+
+    async def _authenticate_root(self, mac: bytes) -> None:
+        """Step 4: the vendor root password, keyed with the MAC and a new random."""
+        try:
+            random = await self._auth_exchange(AUTH_RANDOM, b"")
+        except BmsTimeoutError:
+            return  # modules that stop after the user password
+        secret = auth_secret(mac, ROOT_PASSWORD, random)
+        if await self._auth_exchange(AUTH_ROOT, secret) != 0x00:
+            raise AuthenticationError("the BMS rejected the root password")
 
     async def _auth_exchange(self, command: int, data: bytes) -> int:
         frame = await self.exchange(
