@@ -1,7 +1,8 @@
 """Fault soak: random faults over many updates, in accelerated time.
 
 The short form runs in the normal test run; the long form is
-``SOAK_STEPS=5000 scripts/soak`` (see docs/performance.md).
+``SOAK_STEPS=5000 SOAK_OUT=bench-results/soak-long.json .venv/bin/pytest
+tests/test_soak.py --no-cov`` (see the README, "Reliability").
 """
 
 from __future__ import annotations
