@@ -20,6 +20,7 @@ from typing import Any
 
 import pytest
 from freezegun.api import FrozenDateTimeFactory
+from homeassistant.config_entries import RELOAD_AFTER_UPDATE_DELAY, ConfigEntryState
 from homeassistant.const import EVENT_STATE_CHANGED, EVENT_STATE_REPORTED
 from homeassistant.core import Event, HomeAssistant, callback
 from homeassistant.helpers import entity_registry as er
@@ -87,7 +88,9 @@ async def test_home_assistant_costs(
     for item in er.async_entries_for_config_entry(registry, entry.entry_id):
         if item.disabled_by is not None:
             registry.async_update_entity(item.entity_id, disabled_by=None)
-    await clock.run(hass.config_entries.async_reload(entry.entry_id))
+    # Home Assistant reloads the entry itself, a while after entities change.
+    await clock.advance(RELOAD_AFTER_UPDATE_DELAY + 1)
+    assert entry.state is ConfigEntryState.LOADED
     entities = er.async_entries_for_config_entry(registry, entry.entry_id)
     assert all(item.disabled_by is None for item in entities)
     coordinator = entry.runtime_data.coordinator
