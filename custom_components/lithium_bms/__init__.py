@@ -25,7 +25,7 @@ from .const import (
     MIN_BANK_MEMBERS,
 )
 from .coordinator import LithiumBmsConfigEntry, LithiumBmsCoordinator, LithiumBmsData
-from .tracker import PackTracker, thresholds_from_options
+from .tracker import PackTracker, async_remove_saved_state, thresholds_from_options
 
 PLATFORMS: list[Platform] = [Platform.BINARY_SENSOR, Platform.SENSOR, Platform.SWITCH]
 
@@ -90,8 +90,7 @@ async def async_remove_entry(hass: HomeAssistant, entry: LithiumBmsConfigEntry) 
     if entry.data.get(CONF_KIND) == KIND_BANK:
         ir.async_delete_issue(hass, DOMAIN, f"bank_too_small_{entry.entry_id}")
         return
-    tracker = PackTracker(hass, entry.entry_id, thresholds_from_options({}), 1)
-    await tracker.async_remove()
+    await async_remove_saved_state(hass, entry.entry_id)
     for bank in hass.config_entries.async_entries(DOMAIN):
         members = bank.data.get(CONF_MEMBERS, [])
         if entry.entry_id not in members:

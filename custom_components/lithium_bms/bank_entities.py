@@ -17,7 +17,7 @@ from homeassistant.components.sensor import (
     SensorEntityDescription,
     SensorStateClass,
 )
-from homeassistant.components.switch import SwitchEntity, SwitchEntityDescription
+from homeassistant.components.switch import SwitchEntityDescription
 from homeassistant.const import (
     PERCENTAGE,
     UnitOfElectricCurrent,
@@ -32,6 +32,7 @@ from homeassistant.helpers.update_coordinator import CoordinatorEntity
 
 from .bank_coordinator import BankCoordinator, BankState
 from .const import DOMAIN
+from .entity import ConfirmedSwitch
 from .protocol.snapshot import SwitchKind
 
 
@@ -236,25 +237,8 @@ BANK_SWITCHES = tuple(
 )
 
 
-class BankSwitch(BankEntity, SwitchEntity):
+class BankSwitch(BankEntity, ConfirmedSwitch[BankCoordinator]):
     """Switches every member; on only when every member reports on."""
-
-    @property
-    def _kind(self) -> SwitchKind:
-        return SwitchKind(self.entity_description.key)
-
-    @property
-    def is_on(self) -> bool | None:
-        """On when all members are on, off when any is off, else unknown."""
-        return self.coordinator.data.switches.get(self._kind)
-
-    async def async_turn_on(self, **kwargs: Any) -> None:
-        """Switch every member on."""
-        await self.coordinator.async_set_switch(self._kind, True)
-
-    async def async_turn_off(self, **kwargs: Any) -> None:
-        """Switch every member off."""
-        await self.coordinator.async_set_switch(self._kind, False)
 
 
 def bank_sensors(coordinator: BankCoordinator) -> list[SensorEntity]:

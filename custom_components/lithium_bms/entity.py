@@ -1,13 +1,18 @@
-"""Base entity of the Lithium BMS integration."""
+"""Base entities of the Lithium BMS integration."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any, Protocol
+
+from homeassistant.components.switch import SwitchEntity
 from homeassistant.helpers.device_registry import CONNECTION_BLUETOOTH, DeviceInfo
 from homeassistant.helpers.entity import EntityDescription
 from homeassistant.helpers.update_coordinator import CoordinatorEntity
 
 from .const import DOMAIN
 from .coordinator import LithiumBmsCoordinator
+from .protocol.snapshot import SwitchKind
 
 
 class LithiumBmsEntity(CoordinatorEntity[LithiumBmsCoordinator]):
@@ -37,3 +42,36 @@ class LithiumBmsEntity(CoordinatorEntity[LithiumBmsCoordinator]):
             sw_version=info.sw_version if info else None,
             serial_number=info.serial_number if info else None,
         )
+
+
+class _SwitchState(Protocol):
+    @property
+    def switches(self) -> Mapping[SwitchKind, bool | None]: ...
+
+
+class _SwitchCoordinator(Protocol):
+    @property
+    def data(self) -> _SwitchState: ...
+
+    async def async_set_switch(self, kind: SwitchKind, on: bool) -> None: ...
+
+
+class ConfirmedSwitch[C: _SwitchCoordinator](CoordinatorEntity[C], SwitchEntity):  # type: ignore[type-var]
+    """A switch whose state is only ever what was read back (BMS or bank)."""
+
+    @property
+    def _kind(self) -> SwitchKind:
+        return SwitchKind(self.entity_description.key)
+
+    @property
+    def is_on(self) -> bool | None:
+        """The state read back (None while unknown)."""
+        return self.coordinator.data.switches.get(self._kind)
+
+    async def async_turn_on(self, **kwargs: Any) -> None:
+        """Switch on; returns once a read-back confirms it."""
+        await self.coordinator.async_set_switch(self._kind, True)
+
+    async def async_turn_off(self, **kwargs: Any) -> None:
+        """Switch off; returns once a read-back confirms it."""
+        await self.coordinator.async_set_switch(self._kind, False)

@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from homeassistant.components.switch import (
     SwitchDeviceClass,
-    SwitchEntity,
     SwitchEntityDescription,
 )
 from homeassistant.core import HomeAssistant
@@ -14,8 +11,8 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .bank_coordinator import bank_of
 from .bank_entities import BANK_SWITCHES, BankSwitch
-from .coordinator import LithiumBmsConfigEntry
-from .entity import LithiumBmsEntity
+from .coordinator import LithiumBmsConfigEntry, LithiumBmsCoordinator
+from .entity import ConfirmedSwitch, LithiumBmsEntity
 from .protocol.snapshot import SwitchKind
 
 PARALLEL_UPDATES = 1
@@ -46,22 +43,5 @@ async def async_setup_entry(
     )
 
 
-class BmsSwitch(LithiumBmsEntity, SwitchEntity):
-    """A switch whose state is only ever what the BMS reported."""
-
-    @property
-    def _kind(self) -> SwitchKind:
-        return SwitchKind(self.entity_description.key)
-
-    @property
-    def is_on(self) -> bool | None:
-        """The state read from the BMS (None while unknown)."""
-        return self.coordinator.data.switches.get(self._kind)
-
-    async def async_turn_on(self, **kwargs: Any) -> None:
-        """Switch on and confirm."""
-        await self.coordinator.async_set_switch(self._kind, True)
-
-    async def async_turn_off(self, **kwargs: Any) -> None:
-        """Switch off and confirm."""
-        await self.coordinator.async_set_switch(self._kind, False)
+class BmsSwitch(LithiumBmsEntity, ConfirmedSwitch[LithiumBmsCoordinator]):
+    """A switch of one BMS."""

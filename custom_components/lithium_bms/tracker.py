@@ -59,9 +59,7 @@ class PackTracker:
         """Start empty; call :meth:`async_load` before the first update."""
         self.thresholds = thresholds
         self._interval = update_interval
-        self._store: Store[dict[str, Any]] = Store(
-            hass, STORAGE_VERSION, f"{DOMAIN}.{entry_id}"
-        )
+        self._store = _store(hass, entry_id)
         self.energy = EnergyCounter(update_interval)
         self.soc = SocEstimator(thresholds, update_interval)
         self.imbalance: bool | None = None
@@ -91,6 +89,11 @@ class PackTracker:
         """Save now (unload and shutdown)."""
         await self._store.async_save(self._data())
 
-    async def async_remove(self) -> None:
-        """Delete the saved state (entry removed)."""
-        await self._store.async_remove()
+
+def _store(hass: HomeAssistant, entry_id: str) -> Store[dict[str, Any]]:
+    return Store(hass, STORAGE_VERSION, f"{DOMAIN}.{entry_id}")
+
+
+async def async_remove_saved_state(hass: HomeAssistant, entry_id: str) -> None:
+    """Delete the saved totals and estimate of a removed entry."""
+    await _store(hass, entry_id).async_remove()
