@@ -51,6 +51,9 @@ class BmsDriver(ABC):
     switches: ClassVar[frozenset[SwitchKind]] = frozenset()
     connect_delay: ClassVar[float] = 0.0
     request_timeout: ClassVar[float] = 5.0
+    # A full-match regular expression for the family's Bluetooth password, or
+    # None when the family has no password (the options flow checks it).
+    password_pattern: ClassVar[str | None] = None
 
     def __init__(self, transport: Transport, options: DriverOptions) -> None:
         """Bind the driver to its transport."""
@@ -59,6 +62,7 @@ class BmsDriver(ABC):
         self.inbox = FrameInbox()
         self.reassembler = self.new_reassembler()
         self.on_send: Callable[[bytes], None] | None = None
+        self.on_frame: Callable[[bytes], None] | None = None
 
     @classmethod
     def claims(cls, adv: Advertisement) -> bool:
@@ -80,7 +84,17 @@ class BmsDriver(ABC):
         for error in errors:
             self.inbox.reject(error)
         for frame in frames:
+            if self.on_frame is not None:
+                self.on_frame(frame)
             self.inbox.put(frame)
+
+    def is_sensitive(self, frame: bytes) -> bool:
+        """Whether a frame (sent or received) carries secrets.
+
+        Authentication exchanges, passcodes and serial numbers: such frames are
+        never kept in the diagnostics frame log.
+        """
+        return False
 
     def reset(self) -> None:
         """Forget partial frames and per-connection state (on every connect)."""

@@ -45,3 +45,11 @@ class CommandNotConfirmedError(BmsError):
 
 class UnsupportedError(BmsError):
     """The BMS or its protocol variant does not support the request."""
+
+
+class CommandUnverifiableError(CommandNotConfirmedError):
+    """A command was sent, but the BMS shows nothing that confirms it.
+
+    For example an "off" while a protection already holds that MOSFET off, on a
+    BMS that reports no setting apart from the MOSFET state.
+    """

@@ -111,6 +111,9 @@ class BatterySnapshot:
     # False for a BMS without a current sensor (JK04 balancers): ``current``
     # is then a placeholder 0.0 and nothing derived from it may be shown.
     measures_current: bool = True
+    # The cell count the frame itself states, where it states one; the
+    # plausibility gate checks it against ``cell_voltages``.
+    reported_cell_count: int | None = None
 
     @property
     def power(self) -> float:
