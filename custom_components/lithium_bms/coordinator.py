@@ -25,10 +25,12 @@ from .protocol.errors import (
     BmsError,
     BmsTimeoutError,
     CommandNotConfirmedError,
+    CommandUnverifiableError,
     PairingRequiredError,
     ProtocolError,
     UnsupportedError,
 )
+from .protocol.plausibility import ImplausibleDataError
 from .protocol.snapshot import BatterySnapshot, DeviceInfo, SwitchKind
 from .tracker import PackTracker
 
@@ -51,6 +53,8 @@ def error_key(err: BmsError) -> str:
         return "timeout"
     if isinstance(err, BmsConnectionError):
         return "connection_lost"
+    if isinstance(err, ImplausibleDataError):
+        return "implausible_data"
     if isinstance(err, ProtocolError):
         return "bad_data"
     if isinstance(err, PairingRequiredError):
@@ -175,7 +179,11 @@ class LithiumBmsCoordinator(DataUpdateCoordinator[BatterySnapshot]):
             await self.async_refresh()
             raise HomeAssistantError(
                 translation_domain=DOMAIN,
-                translation_key="command_not_confirmed",
+                translation_key=(
+                    "command_unverified"
+                    if isinstance(err, CommandUnverifiableError)
+                    else "command_not_confirmed"
+                ),
                 translation_placeholders={"switch": kind.value, "error": str(err)},
             ) from err
         except BmsError as err:

@@ -223,7 +223,9 @@ class EchoDriver(BmsDriver):
 
     async def read_snapshot(self) -> BatterySnapshot:
         frame = await self.exchange(b"read", lambda f: f == b"read", 0.5)
-        return BatterySnapshot(voltage=len(frame), current=0.0)
+        return BatterySnapshot(
+            voltage=len(frame), current=0.0, cell_voltages=(len(frame),)
+        )
 
     async def set_switch(self, kind: SwitchKind, on: bool) -> BatterySnapshot:
         raise FrameError(f"{kind} {on}")

@@ -13,6 +13,7 @@ from typing import Protocol
 
 from .driver import BmsDriver
 from .errors import BmsConnectionError, BmsError, BmsTimeoutError
+from .plausibility import CellCountGuard, ImplausibleDataError, check
 from .snapshot import BatterySnapshot, DeviceInfo, SwitchKind
 
 _LOGGER = logging.getLogger(__name__)
@@ -33,6 +34,8 @@ class ConnectionStats:
     command_failures: int = 0
     last_error: str | None = None
     last_read_duration: float | None = None
+    implausible_snapshots: int = 0
+    last_implausible: str | None = None
     errors_by_type: dict[str, int] = field(default_factory=dict)
 
 
@@ -54,7 +57,9 @@ class BmsClient:
 
     It connects on demand, keeps the link open between operations when asked
     to (and while the optional :class:`LinkPolicy` allows it), and closes it
-    otherwise; every failure surfaces as a :class:`BmsError`.
+    otherwise; every failure surfaces as a :class:`BmsError`. Every snapshot
+    passes the plausibility gate first: an implausible one is counted and
+    raised as :class:`ImplausibleDataError`, never returned.
     """
 
     def __init__(
@@ -69,10 +74,13 @@ class BmsClient:
         self.keep_connected = keep_connected
         self.policy = policy
         self.stats = ConnectionStats()
+        # Sent payloads and reassembled frames received, newest last.
         self.frame_log: deque[tuple[str, str]] = deque(maxlen=FRAME_LOG_SIZE)
         self._lock = asyncio.Lock()
         self._connected = False
+        self._cell_count = CellCountGuard()
         driver.on_send = self._on_send
+        driver.on_frame = self._on_frame
 
     @property
     def is_connected(self) -> bool:
@@ -82,7 +90,9 @@ class BmsClient:
     async def read_snapshot(self) -> BatterySnapshot:
         """Read one snapshot."""
         started = time.monotonic()
-        result = await self._run(self.driver.read_snapshot, "read")
+        result = await self._run(
+            lambda: self._plausible(self.driver.read_snapshot()), "read"
+        )
         self.stats.last_read_duration = round(time.monotonic() - started, 4)
         return result
 
@@ -92,7 +102,21 @@ class BmsClient:
 
     async def set_switch(self, kind: SwitchKind, on: bool) -> BatterySnapshot:
         """Switch and return the confirming snapshot."""
-        return await self._run(lambda: self.driver.set_switch(kind, on), "command")
+        return await self._run(
+            lambda: self._plausible(self.driver.set_switch(kind, on)), "command"
+        )
+
+    async def _plausible(self, reading: Awaitable[BatterySnapshot]) -> BatterySnapshot:
+        """The snapshot, once the plausibility gate passed it."""
+        snapshot = await reading
+        try:
+            check(snapshot, self.driver.limits)
+            self._cell_count.check(len(snapshot.cell_voltages))
+        except ImplausibleDataError as err:
+            self.stats.implausible_snapshots += 1
+            self.stats.last_implausible = str(err)
+            raise
+        return snapshot
 
     async def close(self) -> None:
         """Disconnect (waits for a running operation to end)."""
@@ -133,6 +157,7 @@ class BmsClient:
             return
         await self._disconnect()
         self.driver.reset()
+        self._cell_count.reset()
         gate = self.policy.connecting() if self.policy is not None else nullcontext()
         try:
             async with gate:
@@ -159,10 +184,19 @@ class BmsClient:
             self.policy.released()
 
     def _on_send(self, data: bytes) -> None:
-        self.frame_log.append(("tx", data.hex()))
+        self._log_frame("tx", data)
+
+    def _on_frame(self, frame: bytes) -> None:
+        self._log_frame("rx", frame)
+
+    def _log_frame(self, direction: str, frame: bytes) -> None:
+        """Keep a frame for diagnostics; one that carries secrets only by size."""
+        if self.driver.is_sensitive(frame):
+            self.frame_log.append((direction, f"redacted ({len(frame)} bytes)"))
+        else:
+            self.frame_log.append((direction, frame.hex()))
 
     def _on_data(self, data: bytes) -> None:
-        self.frame_log.append(("rx", data.hex()))
         self.driver.feed(data)
 
     def _on_disconnect(self) -> None:

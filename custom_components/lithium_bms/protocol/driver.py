@@ -10,6 +10,7 @@ from typing import ClassVar, Protocol
 from .errors import ProtocolError
 from .inbox import FrameInbox
 from .matching import Advertisement, AdvertisementMatcher
+from .plausibility import DEFAULT_LIMITS, Limits
 from .snapshot import BatterySnapshot, DeviceInfo, SwitchKind
 from .transport import GattProfile, Transport
 
@@ -54,6 +55,8 @@ class BmsDriver(ABC):
     # A full-match regular expression for the family's Bluetooth password, or
     # None when the family has no password (the options flow checks it).
     password_pattern: ClassVar[str | None] = None
+    # What a real pack of the family can report (the plausibility gate).
+    limits: ClassVar[Limits] = DEFAULT_LIMITS
 
     def __init__(self, transport: Transport, options: DriverOptions) -> None:
         """Bind the driver to its transport."""
