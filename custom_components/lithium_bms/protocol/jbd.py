@@ -338,9 +338,36 @@ class JbdDriver(BmsDriver):
         GattProfile(service=0xFF00, notify=0xFF01, write=0xFF02),
         GattProfile(service=0xFFF0, notify=0xFFF1, write=0xFFF2),
     )
+    # Service FF00 alone is no proof: Seplos V2, Humsienk, Braun Power and other
+    # brands advertise it too. Claim it with a JBD name or a JBD module OUI.
+    # Sources: names and OUIs of the real advertisements in
+    # tests/protocol/data/advertisements.json (patman15/aiobmsble
+    # aiobmsble/test_data/jbd_bms.json and BMS_BLE-HA issues).
     matchers = (
-        AdvertisementMatcher(service_uuid=uuid16(0xFF00)),
         AdvertisementMatcher(local_name="JBD-*"),
+        *(
+            AdvertisementMatcher(local_name=name, service_uuid=uuid16(0xFF00))
+            for name in (
+                *("SP0?S*", "SP1?S*", "SP2?S*", "DP0?S*", "AP2?S*"),  # JBD models
+                "xiaoxiang*",
+                "DWF*",  # Daren, Docan
+                "GJ-*",  # Accurat
+                "LSG-*",  # Lossigy
+                "N-1????BL*",  # Nordström
+                "OGR-*",  # OGRPHY
+                "SBL-*",  # SBL
+                "SX1*",  # Supervolt
+                "SX60*",  # Supervolt Ultra
+                "TZ-H*",  # CERRNSS
+            )
+        ),
+        AdvertisementMatcher(
+            service_uuid=uuid16(0xFF00),
+            address_prefixes=(
+                *("A4:C1:37", "A4:C1:38", "A5:C2:37", "A5:C2:39", "A5:C2:3A"),
+                *("AA:C2:37", "70:3E:97", "10:A5:62"),
+            ),
+        ),
     )
     switches = frozenset({SwitchKind.CHARGE, SwitchKind.DISCHARGE})
     connect_delay = 0.5

@@ -1,4 +1,10 @@
-"""Advertisement matchers, with Home Assistant's manifest semantics."""
+"""Advertisement matchers, with Home Assistant's manifest semantics.
+
+A matcher may also name address prefixes (OUIs). Home Assistant's manifest
+cannot express them, so the manifest entry is the matcher without them: it
+wakes the integration for a wider set of devices, and :meth:`matches` (used
+by the config flow) decides.
+"""
 
 from __future__ import annotations
 
@@ -32,11 +38,16 @@ class AdvertisementMatcher:
     service_uuid: str | None = None
     manufacturer_id: int | None = None
     manufacturer_data_start: bytes | None = None
+    address_prefixes: tuple[str, ...] = ()
 
     def matches(self, adv: Advertisement) -> bool:
         """Whether the advertisement satisfies this matcher."""
         if self.local_name is not None and not (
             adv.name and fnmatchcase(adv.name, self.local_name)
+        ):
+            return False
+        if self.address_prefixes and not adv.address.upper().startswith(
+            self.address_prefixes
         ):
             return False
         if self.service_uuid is not None and self.service_uuid.lower() not in {
@@ -53,7 +64,7 @@ class AdvertisementMatcher:
         return True
 
     def as_manifest(self) -> dict[str, object]:
-        """The matcher as a ``manifest.json`` ``bluetooth`` entry."""
+        """The matcher as a ``manifest.json`` ``bluetooth`` entry (no prefixes)."""
         entry: dict[str, object] = {}
         if self.local_name is not None:
             entry["local_name"] = self.local_name

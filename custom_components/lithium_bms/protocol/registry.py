@@ -9,7 +9,9 @@ from .jk import JkDriver
 from .matching import Advertisement
 
 # Most specific first: the first family that claims an advertisement wins.
-DRIVERS: tuple[type[BmsDriver], ...] = (JkDriver, DalyDriver, JbdDriver)
+# JBD comes before Daly: a JBD module's company ID is the end of its MAC, so it
+# can equal one of Daly's IDs, while JBD's claim needs FF00 and a name or OUI.
+DRIVERS: tuple[type[BmsDriver], ...] = (JkDriver, JbdDriver, DalyDriver)
 
 
 def driver_for_advertisement(adv: Advertisement) -> type[BmsDriver] | None:

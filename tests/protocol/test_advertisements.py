@@ -1,0 +1,177 @@
+"""Discovery against real advertisements: recall per family, no false claims."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+
+import pytest
+
+from custom_components.lithium_bms.protocol.daly import DalyDriver
+from custom_components.lithium_bms.protocol.jbd import JbdDriver
+from custom_components.lithium_bms.protocol.matching import (
+    Advertisement,
+    AdvertisementMatcher,
+    uuid16,
+)
+from custom_components.lithium_bms.protocol.registry import (
+    DRIVERS,
+    driver_for_advertisement,
+)
+
+CORPUS = Path(__file__).parent / "data" / "advertisements.json"
+OURS = {driver.family for driver in DRIVERS}
+FF00 = uuid16(0xFF00)
+# What the corpus shows today; a matcher change must not lower it. The misses
+# are named in test_known_misses.
+RECALL_FLOOR = {"jbd": 1.0, "jk": 5 / 7, "daly": 9 / 10}
+
+
+def _records() -> list[dict[str, Any]]:
+    records: list[dict[str, Any]] = json.loads(CORPUS.read_text())["records"]
+    return records
+
+
+def _address(record: dict[str, Any]) -> str:
+    return record["address"] or "00:00:00:00:00:00"
+
+
+def _advertisement(record: dict[str, Any]) -> Advertisement:
+    """As Home Assistant hands it over: without a local name, the address."""
+    return Advertisement(
+        address=_address(record),
+        name=record["name"] or _address(record),
+        service_uuids=tuple(record["service_uuids"]),
+        manufacturer_data={
+            int(company): bytes.fromhex(payload)
+            for company, payload in record["manufacturer_data"].items()
+        },
+    )
+
+
+def _claimants(record: dict[str, Any]) -> set[str]:
+    adv = _advertisement(record)
+    return {driver.family for driver in DRIVERS if driver.claims(adv)}
+
+
+def _recall() -> dict[str, float]:
+    found: Counter[str] = Counter()
+    total: Counter[str] = Counter()
+    for record in _records():
+        if record["family"] in OURS:
+            total[record["family"]] += 1
+            driver = driver_for_advertisement(_advertisement(record))
+            found[record["family"]] += driver is not None and (
+                driver.family == record["family"]
+            )
+    return {family: found[family] / total[family] for family in total}
+
+
+def test_corpus_is_sourced_and_varied() -> None:
+    records = _records()
+    for record in records:
+        assert record["source"], record
+        assert record["family"], record
+    families = Counter(record["family"] for record in records)
+    assert all(families[family] >= 5 for family in OURS), families
+    others_on_ff00 = [
+        r for r in records if r["family"] != "jbd" and FF00 in r["service_uuids"]
+    ]
+    assert len(others_on_ff00) >= 10
+    assert len(families) >= 20
+
+
+def test_no_false_claims() -> None:
+    wrong = [
+        (record["family"], record["name"], sorted(claimants))
+        for record in _records()
+        if (claimants := _claimants(record)) - {record["family"]}
+    ]
+    assert wrong == []
+
+
+def test_recall_per_family() -> None:
+    recall = _recall()
+    for family, floor in RECALL_FLOOR.items():
+        assert recall[family] >= floor, (family, recall)
+
+
+def test_known_misses() -> None:
+    missed = sorted(
+        (record["family"], record["source"].rsplit("/", 1)[-1])
+        for record in _records()
+        if record["family"] in OURS and not _claimants(record)
+    )
+    # JK: a proxy merged FEE7 and FFE0 into one malformed UUID (BMS_BLE-HA
+    # #263, #269, #353). Daly: company ID 262 with no name, seen once (#806).
+    assert missed == [("daly", "806"), ("jk", "269"), ("jk", "353")]
+
+
+def test_seplos_v2_and_other_ff00_brands_are_not_jbd() -> None:
+    for record in _records():
+        if record["family"] in {"seplos_v2", "humsienk", "braunpwr"}:
+            assert not JbdDriver.claims(_advertisement(record)), record
+
+
+def test_jbd_needs_a_name_or_an_oui_with_ff00() -> None:
+    assert JbdDriver.claims(Advertisement("A4:C1:37:12:34:56", "kon_up", (FF00,)))
+    assert JbdDriver.claims(Advertisement("a5:c2:37:12:34:56", None, (FF00,)))
+    assert JbdDriver.claims(Advertisement("11:22:33:44:55:66", "SP04S034", (FF00,)))
+    assert JbdDriver.claims(Advertisement("11:22:33:44:55:66", "JBD-DH04SC02"))
+    assert not JbdDriver.claims(Advertisement("11:22:33:44:55:66", "BP02", (FF00,)))
+    assert not JbdDriver.claims(Advertisement("A4:C1:37:12:34:56", "kon_up"))
+    assert not JbdDriver.claims(
+        Advertisement("11:22:33:44:55:66", "SP05B2312190075", (uuid16(0xFFF0),))
+    )
+
+
+def test_jbd_company_id_equal_to_a_daly_id_stays_jbd() -> None:
+    # A JBD module's company ID is the last two MAC bytes (aiobmsble
+    # test_data/jbd_bms.json): MAC ...:01:02 gives 258, one of Daly's IDs.
+    adv = Advertisement(
+        "A4:C1:37:41:01:02", "kon_up", (FF00,), {258: bytes.fromhex("4137c1a4")}
+    )
+    assert DalyDriver.claims(adv)
+    assert driver_for_advertisement(adv) is JbdDriver
+
+
+def test_address_prefixes_stay_out_of_the_manifest() -> None:
+    matcher = AdvertisementMatcher(service_uuid=FF00, address_prefixes=("A4:C1:37",))
+    assert matcher.as_manifest() == {"service_uuid": FF00, "connectable": True}
+    assert matcher.matches(Advertisement("A4:C1:37:00:00:01", None, (FF00,)))
+    assert not matcher.matches(Advertisement("A4:C1:38:00:00:01", None, (FF00,)))
+
+
+def test_local_names_start_with_three_literal_characters() -> None:
+    # Home Assistant looks local-name matchers up by their first 3 characters,
+    # taken literally (homeassistant/components/bluetooth/match.py): a pattern
+    # such as "N-?????BL*" would never match there.
+    for driver in DRIVERS:
+        for matcher in driver.matchers:
+            if matcher.local_name is not None:
+                assert not set(matcher.local_name[:3]) & set("*?["), matcher
+
+
+def test_home_assistant_wakes_us_for_every_claimed_device() -> None:
+    """Every device a family claims matches the manifest in HA's own matcher."""
+    match = pytest.importorskip("homeassistant.components.bluetooth.match")
+    index = match.BluetoothMatcherIndex()
+    for driver in DRIVERS:
+        for matcher in driver.matchers:
+            index.add({"domain": "lithium_bms", **matcher.as_manifest()})
+    index.build()
+    for record in _records():
+        adv = _advertisement(record)
+        info = SimpleNamespace(
+            name=adv.name,
+            address=adv.address,
+            connectable=True,
+            service_uuids=list(adv.service_uuids),
+            service_data={},
+            manufacturer_data=dict(adv.manufacturer_data or {}),
+        )
+        if _claimants(record):
+            assert index.match(info), record
