@@ -27,6 +27,8 @@ from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
 from bms_simulator.device import Fault, SimulatedBms
 from bms_simulator.jbd import JbdSimulator
+from bms_simulator.jk import JkLayout, JkSimulator
+from custom_components.lithium_bms.analytics.energy import EnergyCounter
 from custom_components.lithium_bms.const import (
     CONF_KIND,
     CONF_MEMBERS,
@@ -200,3 +202,149 @@ async def test_removing_a_member(
         ir.async_get(hass).async_get_issue(DOMAIN, f"bank_too_small_{bank.entry_id}")
         is None
     )
+
+
+def set_energy(entry: MockConfigEntry, charge: float, discharge: float) -> None:
+    """Give a member's counters known totals (its pack stays idle: 0 A)."""
+    entry.runtime_data.coordinator.tracker.energy = EnergyCounter.from_dict(
+        {
+            "charge_energy": charge,
+            "discharge_energy": discharge,
+            "last_time": None,
+            "last_power": None,
+        },
+        10,
+    )
+
+
+async def refresh(hass: HomeAssistant, *entries: MockConfigEntry) -> None:
+    for entry in entries:
+        await entry.runtime_data.coordinator.async_refresh()
+    await hass.async_block_till_done()
+
+
+async def idle_packs_with_energy(
+    hass: HomeAssistant, packs: list[tuple[JbdSimulator, MockConfigEntry]]
+) -> MockConfigEntry:
+    """A parallel bank of two idle packs holding 1 + 2 kWh in and 3 + 3 kWh out."""
+    for sim, _ in packs:
+        sim.pack.current = 0.0
+    bank = await _create_bank(hass, [e.entry_id for _, e in packs], "parallel")
+    set_energy(packs[0][1], 1.0, 3.0)
+    set_energy(packs[1][1], 2.0, 3.0)
+    await refresh(hass, *(e for _, e in packs), bank)
+    assert state(hass, f"{BANK}_charge_energy") == "3.0"
+    assert state(hass, f"{BANK}_discharge_energy") == "6.0"
+    return bank
+
+
+async def test_removing_a_member_keeps_its_energy(
+    hass: HomeAssistant,
+    hass_storage: dict[str, Any],
+    packs: list[tuple[JbdSimulator, MockConfigEntry]],
+) -> None:
+    bank = await idle_packs_with_energy(hass, packs)
+    await hass.config_entries.async_remove(packs[1][1].entry_id)
+    await hass.async_block_till_done()
+    assert bank.state is ConfigEntryState.LOADED
+    # A drop would read as a meter reset: the departed pack's share stays.
+    assert state(hass, f"{BANK}_discharge_energy") == "6.0"
+    assert state(hass, f"{BANK}_charge_energy") == "3.0"
+    set_energy(packs[0][1], 1.5, 3.0)
+    await refresh(hass, packs[0][1], bank)
+    assert state(hass, f"{BANK}_charge_energy") == "3.5"
+    # The share is saved: it survives a restart of the bank.
+    await hass.config_entries.async_reload(bank.entry_id)
+    await hass.async_block_till_done()
+    assert state(hass, f"{BANK}_charge_energy") == "3.5"
+    assert state(hass, f"{BANK}_discharge_energy") == "6.0"
+    key = f"{DOMAIN}.bank.{bank.entry_id}"
+    assert key in hass_storage
+    await hass.config_entries.async_remove(bank.entry_id)
+    await hass.async_block_till_done()
+    assert key not in hass_storage
+
+
+async def test_energy_holds_while_a_member_is_away(
+    hass: HomeAssistant, packs: list[tuple[JbdSimulator, MockConfigEntry]]
+) -> None:
+    bank = await idle_packs_with_energy(hass, packs)
+    await hass.config_entries.async_unload(packs[1][1].entry_id)
+    await refresh(hass, bank)
+    assert state(hass, f"{BANK}_current") == STATE_UNAVAILABLE
+    # The away pack counts with what it had; the total neither drops nor hides.
+    assert state(hass, f"{BANK}_discharge_energy") == "6.0"
+    await hass.config_entries.async_reload(bank.entry_id)
+    await hass.async_block_till_done()
+    assert state(hass, f"{BANK}_discharge_energy") == "6.0"
+    await hass.config_entries.async_setup(packs[1][1].entry_id)
+    await hass.async_block_till_done()
+    set_energy(packs[1][1], 2.0, 3.5)
+    await refresh(hass, bank)
+    assert state(hass, f"{BANK}_discharge_energy") == "6.5"
+
+
+async def test_bank_with_duplicate_members_counts_each_pack_once(
+    hass: HomeAssistant, packs: list[tuple[JbdSimulator, MockConfigEntry]]
+) -> None:
+    """A bank saved before duplicates were refused."""
+    first, second = (e.entry_id for _, e in packs)
+    bank = MockConfigEntry(
+        domain=DOMAIN,
+        title="House bank",
+        data={
+            CONF_KIND: "bank",
+            CONF_MEMBERS: [first, second, first],
+            CONF_WIRING: "parallel",
+        },
+    )
+    bank.add_to_hass(hass)
+    await hass.config_entries.async_setup(bank.entry_id)
+    await hass.async_block_till_done()
+    assert state(hass, f"{BANK}_current") == "-16.0"
+    assert state(hass, f"{BANK}_full_capacity") == "300.0"
+
+
+@pytest.mark.parametrize("wiring", ["series", "parallel"])
+async def test_member_without_current_sensor(
+    hass: HomeAssistant,
+    add_device: Callable[[SimulatedBms], Any],
+    packs: list[tuple[JbdSimulator, MockConfigEntry]],
+    wiring: str,
+) -> None:
+    balancer = JkSimulator("C8:47:80:00:00:04", "JK balancer", layout=JkLayout.JK04)
+    balancer.pack.cell_voltages = [3.30, 3.31, 3.32, 3.29]
+    await add_device(balancer)
+    jk04 = await setup_entry(hass, balancer, "jk")
+    assert jk04.runtime_data.coordinator.data.measures_current is False
+    await _create_bank(hass, [packs[0][1].entry_id, jk04.entry_id], wiring)
+    # The balancer's 0 A placeholder would halve (series) or hide part of the
+    # current: the current and all that derives from it are unavailable.
+    for key in ("current", "power", "charge_energy", "discharge_energy"):
+        assert state(hass, f"{BANK}_{key}") == STATE_UNAVAILABLE, key
+    assert state(hass, f"{BANK}_voltage") != STATE_UNAVAILABLE
+
+
+async def test_invalid_saved_shares_are_dropped_with_a_warning(
+    hass: HomeAssistant,
+    hass_storage: dict[str, Any],
+    caplog: pytest.LogCaptureFixture,
+    packs: list[tuple[JbdSimulator, MockConfigEntry]],
+) -> None:
+    bank = MockConfigEntry(
+        domain=DOMAIN,
+        title="House bank",
+        data={
+            CONF_KIND: "bank",
+            CONF_MEMBERS: [e.entry_id for _, e in packs],
+            CONF_WIRING: "parallel",
+        },
+    )
+    key = f"{DOMAIN}.bank.{bank.entry_id}"
+    hass_storage[key] = {"version": 1, "key": key, "data": ["not", "shares"]}
+    bank.add_to_hass(hass)
+    await hass.config_entries.async_setup(bank.entry_id)
+    await hass.async_block_till_done()
+    assert bank.state is ConfigEntryState.LOADED
+    assert "Dropped invalid saved energy shares of bank House bank" in caplog.text
+    assert state(hass, f"{BANK}_discharge_energy") != STATE_UNAVAILABLE

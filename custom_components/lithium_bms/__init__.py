@@ -11,7 +11,12 @@ from homeassistant.core import Event, HomeAssistant
 from homeassistant.exceptions import ConfigEntryNotReady
 from homeassistant.helpers import issue_registry as ir
 
-from .bank_coordinator import BankConfigEntry, BankCoordinator, BankData
+from .bank_coordinator import (
+    BankConfigEntry,
+    BankCoordinator,
+    BankData,
+    async_remove_bank_state,
+)
 from .connection import build_client
 from .const import (
     CONF_FAMILY,
@@ -89,6 +94,7 @@ async def async_remove_entry(hass: HomeAssistant, entry: LithiumBmsConfigEntry) 
     """Forget a removed BMS: its saved totals, and its place in any bank."""
     if entry.data.get(CONF_KIND) == KIND_BANK:
         ir.async_delete_issue(hass, DOMAIN, f"bank_too_small_{entry.entry_id}")
+        await async_remove_bank_state(hass, entry.entry_id)
         return
     await async_remove_saved_state(hass, entry.entry_id)
     for bank in hass.config_entries.async_entries(DOMAIN):

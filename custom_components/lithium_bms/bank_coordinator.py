@@ -10,9 +10,10 @@ from typing import Any
 from homeassistant.config_entries import ConfigEntry, ConfigEntryState
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import HomeAssistantError
+from homeassistant.helpers.storage import Store
 from homeassistant.helpers.update_coordinator import DataUpdateCoordinator
 
-from .analytics.bank import BankReading, Wiring, aggregate
+from .analytics.bank import BankEnergy, BankReading, Energy, Wiring, aggregate
 from .const import CONF_KIND, CONF_MEMBERS, CONF_WIRING, DOMAIN, KIND_BANK
 from .coordinator import LithiumBmsConfigEntry, LithiumBmsCoordinator
 from .protocol.snapshot import SwitchKind
@@ -20,6 +21,8 @@ from .protocol.snapshot import SwitchKind
 _LOGGER = logging.getLogger(__name__)
 
 BANK_INTERVAL = timedelta(seconds=5)
+STORAGE_VERSION = 1
+SAVE_DELAY = 30
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,8 +68,28 @@ class BankCoordinator(DataUpdateCoordinator[BankState]):
             name=entry.title,
             update_interval=BANK_INTERVAL,
         )
-        self.member_ids: list[str] = list(entry.data[CONF_MEMBERS])
+        # Once each: banks saved before the flow refused duplicates listed some
+        # pack twice, which doubled its current and capacity.
+        self.member_ids: list[str] = list(dict.fromkeys(entry.data[CONF_MEMBERS]))
         self.wiring = Wiring(entry.data[CONF_WIRING])
+        self._store = _store(hass, entry.entry_id)
+        self._energy = BankEnergy()
+
+    async def _async_setup(self) -> None:
+        """Restore the energy shares saved for the bank, if any."""
+        saved = await self._store.async_load()
+        self._energy = BankEnergy.from_dict(saved)
+        if saved is not None and self._energy.to_dict() != saved:
+            _LOGGER.warning(
+                "Dropped invalid saved energy shares of bank %s: its totals may "
+                "restart lower",
+                self.name,
+            )
+
+    async def async_shutdown(self) -> None:
+        """Stop updating; save the energy shares now (unload, reload, removal)."""
+        await super().async_shutdown()
+        await self._store.async_save(self._energy.to_dict())
 
     def members(self) -> list[LithiumBmsCoordinator | None]:
         """Each member's coordinator, or None while it is not loaded."""
@@ -96,8 +119,13 @@ class BankCoordinator(DataUpdateCoordinator[BankState]):
                 switches[kind] = True
             else:
                 switches[kind] = None
-        loaded = [m for m in members if m is not None]
-        all_loaded = len(loaded) == len(members)
+        energy = self._energy.update(
+            {
+                entry_id: _energy_of(member)
+                for entry_id, member in zip(self.member_ids, members, strict=True)
+            }
+        )
+        self._store.async_delay_save(self._energy.to_dict, SAVE_DELAY)
         return BankState(
             reading=aggregate(snapshots, self.wiring),
             member_names=tuple(
@@ -105,16 +133,8 @@ class BankCoordinator(DataUpdateCoordinator[BankState]):
                 for m, entry_id in zip(members, self.member_ids, strict=True)
             ),
             switches=switches,
-            charge_energy=(
-                sum(m.tracker.energy.charge_energy for m in loaded)
-                if all_loaded
-                else None
-            ),
-            discharge_energy=(
-                sum(m.tracker.energy.discharge_energy for m in loaded)
-                if all_loaded
-                else None
-            ),
+            charge_energy=None if energy is None else energy.charge,
+            discharge_energy=None if energy is None else energy.discharge,
         )
 
     async def async_set_switch(self, kind: SwitchKind, on: bool) -> None:
@@ -138,3 +158,24 @@ class BankCoordinator(DataUpdateCoordinator[BankState]):
                     "members": ", ".join(failed),
                 },
             )
+
+
+def _energy_of(member: LithiumBmsCoordinator | None) -> Energy | None:
+    """A loaded member's energy counters; None while away or without current sensor.
+
+    A member without current sensor integrates a placeholder 0 A: it is never
+    counted, so the bank's totals stay unknown rather than wrong.
+    """
+    if member is None or not member.data.measures_current:
+        return None
+    counter = member.tracker.energy
+    return Energy(counter.charge_energy, counter.discharge_energy)
+
+
+def _store(hass: HomeAssistant, entry_id: str) -> Store[dict[str, Any]]:
+    return Store(hass, STORAGE_VERSION, f"{DOMAIN}.bank.{entry_id}")
+
+
+async def async_remove_bank_state(hass: HomeAssistant, entry_id: str) -> None:
+    """Delete the saved energy shares of a removed bank."""
+    await _store(hass, entry_id).async_remove()

@@ -183,8 +183,12 @@ class BankSensor(BankEntity, SensorEntity):
 
     @property
     def available(self) -> bool:
-        """A partial sum or mean would be a wrong value: need every member."""
-        return super().available and self._complete
+        """A partial sum or mean would be a wrong value: need every member.
+
+        A value the members cannot settle (a member without current sensor, a
+        capacity one of them does not report) is unavailable too.
+        """
+        return super().available and self._complete and self.native_value is not None
 
     @property
     def native_value(self) -> StateType:
@@ -204,11 +208,11 @@ class BankSensor(BankEntity, SensorEntity):
 
 
 class BankEnergySensor(BankSensor):
-    """Sum of the members' energy counters (needs every member loaded)."""
+    """The members' energy counters, kept by the bank so they never go down."""
 
     @property
     def available(self) -> bool:
-        """Available while every member's counter can be read."""
+        """Known once every member was seen, also while some are away."""
         return self.native_value is not None and super(BankSensor, self).available
 
 

@@ -10,7 +10,10 @@ one holding the least charge (lowest remaining Ah; lowest SOC when any member
 does not report remaining Ah): the bank's SOC, remaining and full capacity are
 that member's, as it is the first to run empty.
 
-Power is the sum of the members' V * I in both wirings.
+Power is the sum of the members' V * I in both wirings. A member without a
+current sensor (JK04 balancers report a placeholder 0 A) makes the bank's
+current and power unknown in both wirings: a sum or mean that includes the
+placeholder is a wrong value.
 
 While any member is unavailable (None), the bank's voltage, current, power,
 SOC, capacities and cell extremes are unknown (None): a partial sum or mean is a
@@ -19,15 +22,22 @@ matters. The flags are still reported where the available members settle them:
 ``any_alarm`` is True as soon as one available member has a problem,
 ``charge_on`` / ``discharge_on`` are False as soon as one member reports off.
 They are True / False only when every member reports, and None otherwise.
+
+The bank's energy totals (:class:`BankEnergy`) are total-increasing and never
+go down: a member that is away counts with the totals it had, and a member that
+left the bank keeps its share. Home Assistant reads a drop of more than 10 % in
+such a sensor as a meter reset and would count the remaining total again.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from enum import StrEnum
+from typing import Any, Self
 
 from ..protocol.snapshot import BatterySnapshot
+from .integrator import finite
 
 
 class Wiring(StrEnum):
@@ -82,11 +92,12 @@ def aggregate(members: Sequence[BatterySnapshot | None], wiring: Wiring) -> Bank
     else:
         voltage, current = sum(voltages), sum(currents) / len(available)
         soc, remaining, full = _series_charge(available)
+    measured = all(m.measures_current for m in available)
     return replace(
         flags,
         voltage=voltage,
-        current=current,
-        power=sum(m.power for m in available),
+        current=current if measured else None,
+        power=sum(m.power for m in available) if measured else None,
         state_of_charge=soc,
         remaining_capacity=remaining,
         full_capacity=full,
@@ -164,3 +175,115 @@ def _series_charge(
         limiting.remaining_capacity,
         limiting.full_capacity,
     )
+
+
+@dataclass(frozen=True, slots=True)
+class Energy:
+    """Charge and discharge totals, in kWh."""
+
+    charge: float = 0.0
+    discharge: float = 0.0
+
+    def __add__(self, other: Energy) -> Energy:
+        """Both totals added."""
+        return Energy(self.charge + other.charge, self.discharge + other.discharge)
+
+    def rise_to(self, now: Energy) -> Energy:
+        """How far counters read as ``self`` rose to ``now``.
+
+        A counter below its last value started again from zero, so all of its
+        new value is new.
+        """
+        return Energy(
+            _rise(self.charge, now.charge), _rise(self.discharge, now.discharge)
+        )
+
+    def to_dict(self) -> dict[str, float]:
+        """For storage."""
+        return {"charge": self.charge, "discharge": self.discharge}
+
+    @classmethod
+    def from_dict(cls, data: object) -> Energy | None:
+        """The totals ``to_dict`` saved; None when they are not valid."""
+        if not isinstance(data, dict):
+            return None
+        charge, discharge = finite(data.get("charge")), finite(data.get("discharge"))
+        if charge is None or discharge is None or min(charge, discharge) < 0:
+            return None
+        return cls(charge, discharge)
+
+
+def _rise(last: float, now: float) -> float:
+    return now - last if now >= last else now
+
+
+@dataclass(frozen=True, slots=True)
+class _Share:
+    """What the bank counted for one member, and its counters when last seen."""
+
+    credited: Energy
+    last: Energy
+
+
+class BankEnergy:
+    """A bank's energy totals, which never go down."""
+
+    def __init__(self) -> None:
+        """Start with no member seen and nothing departed."""
+        self._departed = Energy()
+        self._shares: dict[str, _Share] = {}
+
+    def update(self, readings: Mapping[str, Energy | None]) -> Energy | None:
+        """The totals for every present member's counters (None: member away).
+
+        Members missing from ``readings`` have left the bank: their share moves
+        to the departed total. The totals are None while a present member was
+        never seen.
+        """
+        for member, now in readings.items():
+            if now is not None:
+                self._see(member, now)
+        for member in [m for m in self._shares if m not in readings]:
+            self._departed += self._shares.pop(member).credited
+        if any(member not in self._shares for member in readings):
+            return None
+        total = self._departed
+        for member in readings:
+            total += self._shares[member].credited
+        return total
+
+    def _see(self, member: str, now: Energy) -> None:
+        """Credit the member with how far its counters rose since last seen."""
+        share = self._shares.get(member)
+        credited = now if share is None else share.credited + share.last.rise_to(now)
+        self._shares[member] = _Share(credited, now)
+
+    def to_dict(self) -> dict[str, Any]:
+        """For storage."""
+        return {
+            "departed": self._departed.to_dict(),
+            "members": {
+                member: {
+                    "credited": share.credited.to_dict(),
+                    "last": share.last.to_dict(),
+                }
+                for member, share in self._shares.items()
+            },
+        }
+
+    @classmethod
+    def from_dict(cls, data: object) -> Self:
+        """Totals that continue from ``to_dict`` output; invalid parts are dropped."""
+        energy = cls()
+        if not isinstance(data, dict):
+            return energy
+        energy._departed = Energy.from_dict(data.get("departed")) or Energy()
+        members = data.get("members")
+        for member, saved in members.items() if isinstance(members, dict) else ():
+            if not isinstance(saved, dict):
+                continue
+            credited = Energy.from_dict(saved.get("credited"))
+            last = Energy.from_dict(saved.get("last"))
+            if credited is not None and last is not None:
+                energy._shares[str(member)] = _Share(credited, last)
+        return energy
