@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import re
+import asyncio
 from collections.abc import Mapping
 from typing import Any
 
@@ -57,9 +57,15 @@ from .const import (
     MIN_UPDATE_INTERVAL,
 )
 from .coordinator import LithiumBmsConfigEntry
+from .protocol.driver import BmsDriver
 from .protocol.errors import AuthenticationError, BmsError, PairingRequiredError
-from .protocol.registry import driver_by_family, driver_for_advertisement
+from .protocol.matching import uuid16
+from .protocol.registry import DRIVERS, driver_for_advertisement
 from .tracker import thresholds_from_options
+
+# Ceiling for one family's probe of a device no matcher claims (Daly's dongle
+# may sleep 8 s before its first answer).
+PROBE_TIMEOUT = 15.0
 
 PASSWORD_SCHEMA = vol.Schema(
     {
@@ -70,15 +76,21 @@ PASSWORD_SCHEMA = vol.Schema(
 )
 
 
-def _password_fits(family: str, password: str) -> bool:
-    """Whether the family takes a password of this form (not if it takes none)."""
-    pattern = driver_by_family(family).password_pattern
-    return pattern is not None and re.fullmatch(pattern, password) is not None
+def _claimed_first(info: BluetoothServiceInfoBleak) -> tuple[bool, str]:
+    """Sort key: devices a family claims first, then by name."""
+    claimed = driver_for_advertisement(advertisement(info)) is not None
+    return (not claimed, info.name or info.address)
 
 
-def _asks_password(errors: Mapping[str, str]) -> bool:
-    """Whether a form shows the password field again after these errors."""
-    return errors.get("base") == "invalid_auth" or CONF_PASSWORD in errors
+def _probe_order(info: BluetoothServiceInfoBleak) -> list[type[BmsDriver]]:
+    """Families whose GATT service the device advertises first, then the rest."""
+    advertised = {uuid.lower() for uuid in info.service_uuids}
+    return sorted(
+        DRIVERS,
+        key=lambda driver: (
+            not any(uuid16(profile.service) in advertised for profile in driver.gatt)
+        ),
+    )
 
 
 class LithiumBmsConfigFlow(ConfigFlow, domain=DOMAIN):
@@ -129,7 +141,7 @@ class LithiumBmsConfigFlow(ConfigFlow, domain=DOMAIN):
             result = await self._async_create(user_input, errors)
             if result is not None:
                 return result
-        if _asks_password(errors):
+        if errors.get("base") == "invalid_auth":
             schema = PASSWORD_SCHEMA
         else:
             self._set_confirm_only()
@@ -163,10 +175,7 @@ class LithiumBmsConfigFlow(ConfigFlow, domain=DOMAIN):
         errors: dict[str, str] = {}
         if user_input is not None:
             members = list(user_input[CONF_MEMBERS])
-            if len(set(members)) < len(members):
-                # A pack counted twice doubles its current and capacity.
-                errors[CONF_MEMBERS] = "duplicate_members"
-            elif len(members) < MIN_BANK_MEMBERS:
+            if len(members) < MIN_BANK_MEMBERS:
                 errors[CONF_MEMBERS] = "too_few_members"
             else:
                 return self.async_create_entry(
@@ -201,28 +210,28 @@ class LithiumBmsConfigFlow(ConfigFlow, domain=DOMAIN):
     async def async_step_device(
         self, user_input: dict[str, Any] | None = None
     ) -> ConfigFlowResult:
-        """Pick one of the discovered, supported, not yet configured BMS."""
+        """Pick a Bluetooth device in range that is not configured yet.
+
+        Devices a family claims come first; any other is identified by probing.
+        """
         errors: dict[str, str] = {}
         if user_input is not None:
             info = self._candidates[user_input[CONF_ADDRESS]]
             await self.async_set_unique_id(info.address, raise_on_progress=False)
             self._abort_if_unique_id_configured()
-            driver = driver_for_advertisement(advertisement(info))
-            if driver is not None:
-                self._address = info.address
-                self._name = info.name or info.address
-                self._family = driver.family
-                result = await self._async_create(user_input, errors)
-                if result is not None:
-                    return result
+            result = await self._async_add_picked(info, user_input, errors)
+            if result is not None:
+                return result
         configured = {
             entry.unique_id for entry in self._bms_entries() if entry.unique_id
         }
         self._candidates = {
             info.address: info
-            for info in async_discovered_service_info(self.hass, connectable=True)
+            for info in sorted(
+                async_discovered_service_info(self.hass, connectable=True),
+                key=_claimed_first,
+            )
             if info.address not in configured
-            and driver_for_advertisement(advertisement(info)) is not None
         }
         if not self._candidates:
             return self.async_abort(reason="no_devices_found")
@@ -234,22 +243,67 @@ class LithiumBmsConfigFlow(ConfigFlow, domain=DOMAIN):
                 }
             )
         }
-        if _asks_password(errors):
+        if errors.get("base") == "invalid_auth":
             schema.update(PASSWORD_SCHEMA.schema)
         return self.async_show_form(
             step_id="device", data_schema=vol.Schema(schema), errors=errors
         )
+
+    async def _async_add_picked(
+        self,
+        info: BluetoothServiceInfoBleak,
+        user_input: Mapping[str, Any],
+        errors: dict[str, str],
+    ) -> ConfigFlowResult | None:
+        """Add the picked device with its family, found by matchers or probing."""
+        if info.address != self._address:
+            driver = driver_for_advertisement(advertisement(info))
+            self._address = info.address
+            self._name = info.name or info.address
+            self._family = driver.family if driver is not None else ""
+        if self._family:
+            return await self._async_create(user_input, errors)
+        return await self._async_identify(info, errors)
+
+    async def _async_identify(
+        self, info: BluetoothServiceInfoBleak, errors: dict[str, str]
+    ) -> ConfigFlowResult | None:
+        """Try each family over a connection; the first that answers is kept.
+
+        A family that asks for a password or pairing has answered too: it is
+        kept, and the form asks for what it needs.
+        """
+        for driver in _probe_order(info):
+            try:
+                async with asyncio.timeout(PROBE_TIMEOUT):
+                    _, variant = await async_probe(
+                        self.hass, info.address, driver.family, {}
+                    )
+            except AuthenticationError:
+                self._family = driver.family
+                errors["base"] = "invalid_auth"
+                return None
+            except PairingRequiredError:
+                self._family = driver.family
+                errors["base"] = "pairing_required"
+                return None
+            except (BmsError, TimeoutError):
+                continue
+            self._family = driver.family
+            data = {CONF_ADDRESS: self._address, CONF_FAMILY: self._family}
+            if variant:
+                data[CONF_VARIANT] = variant
+            return self.async_create_entry(title=self._name, data=data)
+        errors["base"] = "no_supported_protocol"
+        return None
 
     async def _async_create(
         self, user_input: Mapping[str, Any], errors: dict[str, str]
     ) -> ConfigFlowResult | None:
         """Test the connection; create the entry, or fill ``errors``."""
         options: dict[str, Any] = {}
-        if password := user_input.get(CONF_PASSWORD):
-            if not _password_fits(self._family, password):
-                errors[CONF_PASSWORD] = "invalid_password"
-                return None
-            options[CONF_PASSWORD] = password
+        if user_input.get(CONF_PASSWORD):
+            options[CONF_PASSWORD] = user_input[CONF_PASSWORD]
         try:
             _, variant = await async_probe(
                 self.hass, self._address, self._family, options
@@ -280,11 +334,7 @@ class LithiumBmsConfigFlow(ConfigFlow, domain=DOMAIN):
         """Ask for the BMS password and test it."""
         entry = self._get_reauth_entry()
         errors: dict[str, str] = {}
-        if user_input is not None and not _password_fits(
-            entry.data[CONF_FAMILY], user_input[CONF_PASSWORD]
-        ):
-            errors[CONF_PASSWORD] = "invalid_password"
-        elif user_input is not None:
+        if user_input is not None:
             options = {**entry.options, CONF_PASSWORD: user_input[CONF_PASSWORD]}
             try:
                 await async_probe(
@@ -328,28 +378,15 @@ class LithiumBmsOptionsFlow(OptionsFlowWithReload):
     ) -> ConfigFlowResult:
         """Show and save the options; the entry reloads afterwards."""
         errors: dict[str, str] = {}
-        family: str = self.config_entry.data[CONF_FAMILY]
         if user_input is not None:
             user_input[CONF_UPDATE_INTERVAL] = int(user_input[CONF_UPDATE_INTERVAL])
-            password = user_input.get(CONF_PASSWORD)
             try:
                 thresholds_from_options(user_input)
             except ValueError:
                 errors["base"] = "invalid_thresholds"
-            if password and not _password_fits(family, password):
-                errors[CONF_PASSWORD] = "invalid_password"
-            if not errors:
+            else:
                 return self.async_create_entry(data=user_input)
         options = user_input or self.config_entry.options
-        # Offered only to families that have a password.
-        password_field: dict[Any, Any] = {}
-        if driver_by_family(family).password_pattern is not None:
-            password_field[
-                vol.Optional(
-                    CONF_PASSWORD,
-                    description={"suggested_value": options.get(CONF_PASSWORD)},
-                )
-            ] = TextSelector(TextSelectorConfig(type=TextSelectorType.PASSWORD))
         thresholds: dict[Any, Any] = {
             vol.Optional(
                 key, description={"suggested_value": options.get(key)}
@@ -386,7 +423,10 @@ class LithiumBmsOptionsFlow(OptionsFlowWithReload):
                     CONF_INVERT_CURRENT,
                     default=options.get(CONF_INVERT_CURRENT, False),
                 ): BooleanSelector(),
-                **password_field,
+                vol.Optional(
+                    CONF_PASSWORD,
+                    description={"suggested_value": options.get(CONF_PASSWORD)},
+                ): TextSelector(TextSelectorConfig(type=TextSelectorType.PASSWORD)),
                 vol.Required(
                     CONF_CHEMISTRY,
                     default=options.get(CONF_CHEMISTRY, Chemistry.LIFEPO4.value),
