@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -60,7 +61,7 @@ from .coordinator import LithiumBmsConfigEntry
 from .protocol.driver import BmsDriver
 from .protocol.errors import AuthenticationError, BmsError, PairingRequiredError
 from .protocol.matching import uuid16
-from .protocol.registry import DRIVERS, driver_for_advertisement
+from .protocol.registry import DRIVERS, driver_by_family, driver_for_advertisement
 from .tracker import thresholds_from_options
 
 # Ceiling for one family's probe of a device no matcher claims (Daly's dongle
@@ -74,6 +75,17 @@ PASSWORD_SCHEMA = vol.Schema(
         )
     }
 )
+
+
+def _password_fits(family: str, password: str) -> bool:
+    """Whether the family takes a password of this form (not if it takes none)."""
+    pattern = driver_by_family(family).password_pattern
+    return pattern is not None and re.fullmatch(pattern, password) is not None
+
+
+def _asks_password(errors: Mapping[str, str]) -> bool:
+    """Whether a form shows the password field again after these errors."""
+    return errors.get("base") == "invalid_auth" or CONF_PASSWORD in errors
 
 
 def _claimed_first(info: BluetoothServiceInfoBleak) -> tuple[bool, str]:
@@ -141,7 +153,7 @@ class LithiumBmsConfigFlow(ConfigFlow, domain=DOMAIN):
             result = await self._async_create(user_input, errors)
             if result is not None:
                 return result
-        if errors.get("base") == "invalid_auth":
+        if _asks_password(errors):
             schema = PASSWORD_SCHEMA
         else:
             self._set_confirm_only()
@@ -175,7 +187,10 @@ class LithiumBmsConfigFlow(ConfigFlow, domain=DOMAIN):
         errors: dict[str, str] = {}
         if user_input is not None:
             members = list(user_input[CONF_MEMBERS])
-            if len(members) < MIN_BANK_MEMBERS:
+            if len(set(members)) < len(members):
+                # A pack counted twice doubles its current and capacity.
+                errors[CONF_MEMBERS] = "duplicate_members"
+            elif len(members) < MIN_BANK_MEMBERS:
                 errors[CONF_MEMBERS] = "too_few_members"
             else:
                 return self.async_create_entry(
@@ -243,7 +258,7 @@ class LithiumBmsConfigFlow(ConfigFlow, domain=DOMAIN):
                 }
             )
         }
-        if errors.get("base") == "invalid_auth":
+        if _asks_password(errors):
             schema.update(PASSWORD_SCHEMA.schema)
         return self.async_show_form(
             step_id="device", data_schema=vol.Schema(schema), errors=errors
@@ -302,8 +317,11 @@ class LithiumBmsConfigFlow(ConfigFlow, domain=DOMAIN):
     ) -> ConfigFlowResult | None:
         """Test the connection; create the entry, or fill ``errors``."""
         options: dict[str, Any] = {}
-        if user_input.get(CONF_PASSWORD):
-            options[CONF_PASSWORD] = user_input[CONF_PASSWORD]
+        if password := user_input.get(CONF_PASSWORD):
+            if not _password_fits(self._family, password):
+                errors[CONF_PASSWORD] = "invalid_password"
+                return None
+            options[CONF_PASSWORD] = password
         try:
             _, variant = await async_probe(
                 self.hass, self._address, self._family, options
@@ -334,7 +352,11 @@ class LithiumBmsConfigFlow(ConfigFlow, domain=DOMAIN):
         """Ask for the BMS password and test it."""
         entry = self._get_reauth_entry()
         errors: dict[str, str] = {}
-        if user_input is not None:
+        if user_input is not None and not _password_fits(
+            entry.data[CONF_FAMILY], user_input[CONF_PASSWORD]
+        ):
+            errors[CONF_PASSWORD] = "invalid_password"
+        elif user_input is not None:
             options = {**entry.options, CONF_PASSWORD: user_input[CONF_PASSWORD]}
             try:
                 await async_probe(
@@ -378,15 +400,28 @@ class LithiumBmsOptionsFlow(OptionsFlowWithReload):
     ) -> ConfigFlowResult:
         """Show and save the options; the entry reloads afterwards."""
         errors: dict[str, str] = {}
+        family: str = self.config_entry.data[CONF_FAMILY]
         if user_input is not None:
             user_input[CONF_UPDATE_INTERVAL] = int(user_input[CONF_UPDATE_INTERVAL])
+            password = user_input.get(CONF_PASSWORD)
             try:
                 thresholds_from_options(user_input)
             except ValueError:
                 errors["base"] = "invalid_thresholds"
-            else:
+            if password and not _password_fits(family, password):
+                errors[CONF_PASSWORD] = "invalid_password"
+            if not errors:
                 return self.async_create_entry(data=user_input)
         options = user_input or self.config_entry.options
+        # Offered only to families that have a password.
+        password_field: dict[Any, Any] = {}
+        if driver_by_family(family).password_pattern is not None:
+            password_field[
+                vol.Optional(
+                    CONF_PASSWORD,
+                    description={"suggested_value": options.get(CONF_PASSWORD)},
+                )
+            ] = TextSelector(TextSelectorConfig(type=TextSelectorType.PASSWORD))
         thresholds: dict[Any, Any] = {
             vol.Optional(
                 key, description={"suggested_value": options.get(key)}
@@ -423,10 +458,7 @@ class LithiumBmsOptionsFlow(OptionsFlowWithReload):
                     CONF_INVERT_CURRENT,
                     default=options.get(CONF_INVERT_CURRENT, False),
                 ): BooleanSelector(),
-                vol.Optional(
-                    CONF_PASSWORD,
-                    description={"suggested_value": options.get(CONF_PASSWORD)},
-                ): TextSelector(TextSelectorConfig(type=TextSelectorType.PASSWORD)),
+                **password_field,
                 vol.Required(
                     CONF_CHEMISTRY,
                     default=options.get(CONF_CHEMISTRY, Chemistry.LIFEPO4.value),
