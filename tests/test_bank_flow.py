@@ -9,7 +9,7 @@ import pytest
 from homeassistant.config_entries import SOURCE_USER
 from homeassistant.const import CONF_NAME
 from homeassistant.core import HomeAssistant
-from homeassistant.data_entry_flow import FlowResultType
+from homeassistant.data_entry_flow import FlowResultType, InvalidData
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from bms_simulator.device import SimulatedBms
@@ -66,3 +66,18 @@ async def test_bank_refuses_a_pack_twice(
     )
     assert result["type"] is FlowResultType.CREATE_ENTRY
     assert result["data"][CONF_MEMBERS] == [m.entry_id for m in members]
+
+
+async def test_bank_refuses_a_member_that_is_not_a_configured_bms(
+    hass: HomeAssistant, members: list[MockConfigEntry]
+) -> None:
+    flow_id = await _bank_step(hass)
+    with pytest.raises(InvalidData):
+        await hass.config_entries.flow.async_configure(
+            flow_id,
+            {
+                CONF_NAME: "Bank",
+                CONF_MEMBERS: [members[0].entry_id, "not-an-entry"],
+                CONF_WIRING: "parallel",
+            },
+        )
