@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
+from typing import Any
 
 import pytest
 from freezegun.api import FrozenDateTimeFactory
@@ -37,11 +38,14 @@ async def test_fault_soak(
     hass: HomeAssistant,
     proxy: VirtualProxy,
     freezer: FrozenDateTimeFactory,
+    hass_storage: dict[str, Any],
     family: str,
 ) -> None:
     steps = int(os.environ.get("SOAK_STEPS", SHORT_STEPS))
     clock = VirtualClock(hass, freezer)
-    figures = await run_soak(hass, clock, proxy, family, steps=steps, seed=SEED)
+    figures = await run_soak(
+        hass, clock, proxy, family, steps=steps, seed=SEED, storage=hass_storage
+    )
     if out := os.environ.get("SOAK_OUT"):
         _record(Path(out), family, figures.as_dict())
 
@@ -52,5 +56,18 @@ async def test_fault_soak(
     assert figures.gone_periods > 0
     assert figures.commands_confirmed > 0
     assert figures.commands_rejected > 0
+    # ... and the faults of issue 10: lost notifications inside frames,
+    # garbage with valid checksums, late and duplicated answers, protections
+    # holding a MOSFET while switching, clock jumps and a corrupt store.
+    assert figures.lost_notifications > 0
+    assert figures.forged_frames > 0
+    assert figures.late_answers > 0
+    assert figures.duplicated_answers > 0
+    assert figures.protections > 0
+    assert figures.commands_under_protection > 0
+    assert figures.clock_jumps > 0
+    assert figures.store_corruptions == 1
+    assert figures.store_resets_logged == figures.store_corruptions
+    assert 0 < figures.energy_counted_kwh <= figures.energy_bound_kwh
     assert figures.memory_growth < MEMORY_SLACK
     assert figures.task_growth <= 1

@@ -3,9 +3,17 @@
 Before each update the pack changes (on a grid every protocol encodes
 exactly) and, at random, the simulator is told to misbehave: no answer, a bad
 checksum, a truncated frame, a disconnect in the middle of a frame, the device
-gone for minutes, or a switch command that it ignores. Every time the
-coordinator publishes, the published snapshot and the entity states are
-checked against the states the simulator sent (see :class:`Truth`).
+gone for minutes, or a switch command that it ignores. The link misbehaves
+too: a notification lost inside a frame, a frame with random content and a
+valid checksum, an answer duplicated or late. A protection holds a MOSFET off
+for a while, the wall clock jumps ahead and back, and once the stored state is
+corrupted between two runs of the entry.
+
+Every time the coordinator publishes, the published snapshot and the entity
+states are checked against the states the simulator sent (see :class:`Truth`),
+and the energy totals against what the true pack could have moved. After every
+switch command the simulator's settings are checked: a confirmed command took
+effect, and no other switch changed.
 """
 
 from __future__ import annotations
@@ -18,7 +26,9 @@ import random
 import re
 import tracemalloc
 from collections import deque
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
+from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
@@ -40,12 +50,14 @@ from bms_simulator.device import Fault, SimulatedBms
 from bms_simulator.link import BleLink
 from bms_simulator.pack import PackModel
 from bms_simulator.proxy import VirtualProxy
+from custom_components.lithium_bms import tracker as tracker_module
 from custom_components.lithium_bms.const import DEFAULT_UPDATE_INTERVAL, DOMAIN
 from custom_components.lithium_bms.coordinator import LithiumBmsCoordinator
 from custom_components.lithium_bms.protocol.snapshot import BatterySnapshot, SwitchKind
 from tests.conftest import make_entry
 
 from .clock import VirtualClock
+from .forgery import forge
 
 STRINGS = Path(__file__).parents[2] / "custom_components" / DOMAIN / "strings.json"
 ANSWER_FAULTS = (
@@ -56,10 +68,27 @@ ANSWER_FAULTS = (
 )
 # Per update: chance of an answer fault, of a switch command, of going away.
 P_FAULT = 0.12
-P_COMMAND = 0.04
+P_COMMAND = 0.06
 P_IGNORED = 0.5
 P_GONE = 0.01
 GONE_UPDATES = (6, 30)  # 1 to 5 minutes at the default interval
+# Per update: chance of a link fault, of a protection, of a wall-clock jump.
+P_LINK_FAULT = 0.12
+P_PROTECTION = 0.03
+PROTECTION_UPDATES = (3, 20)
+HOLDING_ALARMS = ("cell_undervoltage", "cell_overvoltage")
+P_CLOCK_JUMP = 0.01
+CLOCK_JUMPS = (-3600.0, -120.0, 120.0, 550.0, 86_400.0)
+JUMP_UPDATES = (2, 12)
+# Stored states that do not validate, one of them written once per run.
+BAD_STORES: tuple[Any, ...] = (
+    "garbage",
+    [1, 2, 3],
+    {"energy": [], "soc": {"anchor": [1, 2]}},
+    {"energy": {"charge_energy": "lots", "last_time": 9e99}, "soc": {"anchor": {}}},
+)
+# A late answer arrives this many request timeouts after it was sent.
+LATE_BY = (0.3, 1.6)
 # A frame may be delivered up to this long after it was built and sent.
 IN_FLIGHT = 2.0
 # Allowed growth of traced memory over the second half of a run.
@@ -67,6 +96,17 @@ MEMORY_SLACK = 256 * 1024
 EPSILON = 1e-6
 # The test harness's mocked local adapter (not the virtual proxy) logs here.
 HARNESS_LOGGERS = frozenset({"habluetooth.scanner"})
+# Where the one warning about a stored state that was replaced comes from.
+STORE_LOGGER = tracker_module.__name__
+
+
+class LinkFault(StrEnum):
+    """What the soak does to the bytes between the simulator and the host."""
+
+    LOST_NOTIFICATION = "lost_notification"
+    FORGED = "forged"
+    DUPLICATE = "duplicate"
+    LATE = "late"
 
 
 @dataclass(frozen=True)
@@ -80,6 +120,12 @@ class Truth:
     temperatures: tuple[float, ...]
     mosfet_temperature: float
     switches: tuple[tuple[SwitchKind, bool], ...]
+    fets: tuple[tuple[SwitchKind, bool], ...]
+
+    @property
+    def power(self) -> float:
+        """What the pack moved, in watts (positive while charging)."""
+        return round(sum(self.cells), 3) * self.current
 
     @classmethod
     def of(cls, pack: PackModel) -> Truth:
@@ -95,6 +141,10 @@ class Truth:
                 (SwitchKind.CHARGE, pack.charge_enabled),
                 (SwitchKind.DISCHARGE, pack.discharge_enabled),
                 (SwitchKind.BALANCER, pack.balancer_enabled),
+            ),
+            fets=(
+                (SwitchKind.CHARGE, pack.charge_fet),
+                (SwitchKind.DISCHARGE, pack.discharge_fet),
             ),
         )
 
@@ -125,9 +175,11 @@ class Truth:
                 wrong.append(f"{name}={got} (held {want})")
         if len(snap.cell_voltages) != len(self.cells):
             wrong.append(f"{len(snap.cell_voltages)} cells (held {len(self.cells)})")
-        held = dict(self.switches)
+        # A switch shows the setting, or (JBD, Daly A5: the only thing they
+        # report) the MOSFET; anything else was never read.
+        held, fets = dict(self.switches), dict(self.fets)
         for kind, state in snap.switches.items():
-            if state is not None and state != held[kind]:
+            if state is not None and state not in (held[kind], fets.get(kind)):
                 wrong.append(f"{kind}={state} (held {held[kind]})")
         return wrong
 
@@ -165,6 +217,18 @@ class SoakFigures:
     commands: int = 0
     commands_confirmed: int = 0
     commands_rejected: int = 0
+    lost_notifications: int = 0
+    forged_frames: int = 0
+    duplicated_answers: int = 0
+    late_answers: int = 0
+    implausible_refused: int = 0
+    protections: int = 0
+    commands_under_protection: int = 0
+    clock_jumps: int = 0
+    store_corruptions: int = 0
+    store_resets_logged: int = 0
+    energy_counted_kwh: float = 0.0
+    energy_bound_kwh: float = 0.0
     memory_growth: int = 0
     task_growth: int = 0
     problems: list[str] = field(default_factory=list)
@@ -177,7 +241,13 @@ class SoakFigures:
 def unavailability_patterns() -> list[re.Pattern[str]]:
     """The translated messages an update failure may log (trailing dot optional)."""
     exceptions = json.loads(STRINGS.read_text())["exceptions"]
-    keys = ("timeout", "connection_lost", "bad_data", "communication_error")
+    keys = (
+        "timeout",
+        "connection_lost",
+        "bad_data",
+        "implausible_data",
+        "communication_error",
+    )
     patterns = []
     for key in keys:
         parts = re.split(r"\{\w+\}", exceptions[key]["message"].rstrip("."))
@@ -194,6 +264,7 @@ class _Log(logging.Handler):
         self.patterns = unavailability_patterns()
         self.errors = 0
         self.recoveries = 0
+        self.store_resets = 0
         self.unexpected: deque[str] = deque(maxlen=20)
         self.unexpected_count = 0
 
@@ -203,6 +274,9 @@ class _Log(logging.Handler):
             return
         if record.levelno < logging.WARNING:
             self.recoveries += message.endswith("data recovered")
+            return
+        if record.levelno == logging.WARNING and record.name == STORE_LOGGER:
+            self.store_resets += 1
             return
         if record.levelno == logging.ERROR and message.startswith(self.prefix):
             detail = message.removeprefix(self.prefix)
@@ -234,13 +308,71 @@ class _Checker:
         self.last_publish = clock.now
         self.last_success = True
         self.entities: dict[str, str] = {}
+        self.link_faults: deque[LinkFault] = deque()
+        self.lose_after: int | None = None
+        self.wall_offset = 0.0
+        self._energy: tuple[float, float, float, list[Truth]] | None = None
+        self._tap_sends(device)
+        self._tap_notifications(device)
+
+    def _tap_sends(self, device: SimulatedBms) -> None:
+        """Record each frame's truth; forge, duplicate or delay some frames."""
         original = device.send
 
         def send(frame: bytes) -> None:
-            self.sent.append((clock.now, Truth.of(device.pack)))
+            fault = self.link_faults[0] if self.link_faults else None
+            if fault is LinkFault.FORGED and (forged := forge(frame, self.rng)):
+                self.link_faults.popleft()
+                self.figures.forged_frames += 1
+                original(forged)
+                return
+            self.sent.append((self.clock.now, Truth.of(device.pack)))
+            if fault is LinkFault.DUPLICATE:
+                self.link_faults.popleft()
+                self.figures.duplicated_answers += 1
+                original(frame)
+            elif fault is LinkFault.LATE:
+                self.link_faults.popleft()
+                self.figures.late_answers += 1
+                timeout = self.coordinator.client.driver.request_timeout
+                delay = self.rng.uniform(*LATE_BY) * timeout
+                asyncio.get_running_loop().call_later(delay, original, frame)
+                return
             original(frame)
 
         setattr(device, "send", send)  # noqa: B010
+
+    def _tap_notifications(self, device: SimulatedBms) -> None:
+        """Lose one notification when told to, whatever frame it carries."""
+        attach = device.attach
+
+        def lossy_attach(
+            notify: Callable[[int, bytes], None], drop: Callable[[], None]
+        ) -> None:
+            def lossy(handle: int, chunk: bytes) -> None:
+                if self.lose_after is not None:
+                    self.lose_after -= 1
+                    if self.lose_after < 0:
+                        self.lose_after = None
+                        self.figures.lost_notifications += 1
+                        return
+                notify(handle, chunk)
+
+            attach(lossy, drop)
+
+        setattr(device, "attach", lossy_attach)  # noqa: B010
+
+    def inject(self, fault: LinkFault) -> None:
+        """Misbehave on the link for the next frame (or notification)."""
+        if fault is LinkFault.LOST_NOTIFICATION:
+            self.lose_after = self.rng.randrange(12)
+        else:
+            self.link_faults.append(fault)
+
+    def clear_faults(self) -> None:
+        """Forget pending link faults (the device went away)."""
+        self.link_faults.clear()
+        self.lose_after = None
 
     def attach(self, coordinator: LithiumBmsCoordinator) -> None:
         """Check every publication of ``coordinator`` from now on."""
@@ -251,6 +383,7 @@ class _Checker:
             e.unique_id.removeprefix(f"{coordinator.address}_"): e.entity_id
             for e in er.async_entries_for_config_entry(registry, entry_id)
         }
+        self._energy = None
         coordinator.async_add_listener(self.published)
 
     def problem(self, text: str) -> None:
@@ -291,11 +424,45 @@ class _Checker:
         self.last_publish = now
         snap = self.coordinator.data
         candidates = {truth for _, truth in self.sent}
-        mismatches = [truth.matches(snap) for truth in candidates]
-        if not any(m == [] for m in mismatches):
+        matched = [truth for truth in candidates if truth.matches(snap) == []]
+        if not matched:
+            mismatches = [truth.matches(snap) for truth in candidates]
             closest = min(mismatches, key=len, default=["nothing was sent"])
             self.problem(f"published values the simulator never held: {closest}")
+        else:
+            self.check_energy(now, matched[0])
         self.check_entities(snap)
+
+    def check_energy(self, now: float, truth: Truth) -> None:
+        """The totals moved no more than the true pack, and never went down.
+
+        The totals change only at a reading the tracker took; since the last
+        change, the integrator can have counted at most the largest true power
+        published since then over the time that really passed (a command's
+        read-back publishes without being integrated, so it only widens that).
+        """
+        energy = self.coordinator.tracker.energy
+        charge, discharge = energy.charge_energy, energy.discharge_energy
+        if self._energy is None:
+            self._energy = (now, charge, discharge, [truth])
+            return
+        then, last_charge, last_discharge, powers = self._energy
+        powers.append(truth)
+        moved_in, moved_out = charge - last_charge, discharge - last_discharge
+        if min(moved_in, moved_out) < -EPSILON:
+            self.problem(f"an energy total went down by {min(moved_in, moved_out)}")
+        if abs(moved_in) <= EPSILON and abs(moved_out) <= EPSILON:
+            return
+        hours = (now - then) / 3600
+        most_in = max(0.0, *(t.power for t in powers)) * hours / 1000
+        most_out = max(0.0, *(-t.power for t in powers)) * hours / 1000
+        self.figures.energy_counted_kwh += moved_in + moved_out
+        self.figures.energy_bound_kwh += most_in + most_out
+        if moved_in > most_in * (1 + 1e-9) + EPSILON:
+            self.problem(f"charge energy moved {moved_in} kWh, at most {most_in}")
+        if moved_out > most_out * (1 + 1e-9) + EPSILON:
+            self.problem(f"discharge energy moved {moved_out} kWh, at most {most_out}")
+        self._energy = (now, charge, discharge, [truth])
 
     def check_entities(self, snap: BatterySnapshot) -> None:
         voltage = self.state("voltage")
@@ -322,8 +489,13 @@ async def run_soak(
     *,
     steps: int,
     seed: int,
+    storage: dict[str, Any] | None = None,
 ) -> SoakFigures:
-    """Run ``steps`` updates of one pack of ``family`` with random faults."""
+    """Run ``steps`` updates of one pack of ``family`` with random faults.
+
+    ``storage`` is the test's ``hass_storage``: with it, the stored state is
+    corrupted once, half-way, between an unload and a new setup.
+    """
     rng = random.Random(seed)
     figures = SoakFigures(family, steps, seed)
     device = BleLink().apply(bench_device(family, "A4:C1:38:50:AC:01"))
@@ -341,10 +513,31 @@ async def run_soak(
         root.removeHandler(handler)
     root.addHandler(log)
     checker = _Checker(hass, clock, device, figures, rng)
+    wall_clock = tracker_module.now
+    setattr(  # noqa: B010
+        tracker_module, "now", lambda: wall_clock() + checker.wall_offset
+    )
     try:
         await clock.run(hass.config_entries.async_setup(entry.entry_id))
-        coordinator: LithiumBmsCoordinator = entry.runtime_data.coordinator
-        checker.attach(coordinator)
+        checker.attach(entry.runtime_data.coordinator)
+
+        async def corrupt_store() -> None:
+            if storage is None:
+                return
+            device.faults.clear()
+            checker.clear_faults()
+            await clock.run(hass.config_entries.async_unload(entry.entry_id))
+            key = f"{DOMAIN}.{entry.entry_id}"
+            storage[key] = {
+                "version": 1,
+                "minor_version": 1,
+                "key": key,
+                "data": rng.choice(BAD_STORES),
+            }
+            figures.store_corruptions += 1
+            await clock.run(hass.config_entries.async_setup(entry.entry_id))
+            checker.attach(entry.runtime_data.coordinator)
+
         await _steps(
             hass=hass,
             clock=clock,
@@ -353,21 +546,35 @@ async def run_soak(
             checker=checker,
             rng=rng,
             figures=figures,
+            corrupt_store=corrupt_store,
         )
+        coordinator: LithiumBmsCoordinator = entry.runtime_data.coordinator
         stats = coordinator.client.stats
         figures.reads, figures.read_failures = stats.reads, stats.read_failures
+        figures.implausible_refused = stats.implausible_snapshots
         figures.problems += _leaks(proxy, device, coordinator)
         await clock.run(hass.config_entries.async_unload(entry.entry_id))
     finally:
+        setattr(tracker_module, "now", wall_clock)  # noqa: B010
         root.removeHandler(log)
         for handler in harness:
             root.addHandler(handler)
     figures.errors_logged = log.errors
     figures.recoveries_logged = log.recoveries
+    figures.store_resets_logged = log.store_resets
     figures.problems += list(log.unexpected)
     if proxy.slot_counter.used or device.connected:
         figures.problems.append("a connection outlived the unload")
     return figures
+
+
+@dataclass
+class _Episodes:
+    """When the running protection, clock jump and absence end."""
+
+    gone_until: int = -1
+    protected_until: int = -1
+    jumped_until: int = -1
 
 
 async def _steps(
@@ -379,9 +586,11 @@ async def _steps(
     checker: _Checker,
     rng: random.Random,
     figures: SoakFigures,
+    corrupt_store: Callable[[], Any],
 ) -> None:
-    gone_until = -1
+    episodes = _Episodes()
     trace_from, measure_from = figures.steps // 2, 3 * figures.steps // 4
+    corrupt_at = figures.steps // 3
     baseline: tracemalloc.Snapshot | None = None
     tasks = 0
     for step in range(figures.steps):
@@ -390,19 +599,24 @@ async def _steps(
             tracemalloc.start()
         elif step == measure_from:
             baseline, tasks = traced_memory(), len(asyncio.all_tasks())
-        if step == gone_until:
-            device.gone = False
-            proxy.advertise(device)
-        elif gone_until < step and rng.random() < P_GONE:
-            figures.gone_periods += 1
-            gone_until = step + rng.randint(*GONE_UPDATES)
-            device.gone = True
-            device.faults.clear()
-            if device.connected:
-                device._drop_link()
+        if step == corrupt_at:
+            await corrupt_store()
+        _absence(
+            step,
+            episodes,
+            proxy=proxy,
+            device=device,
+            checker=checker,
+            rng=rng,
+            figures=figures,
+        )
+        _protection(step, episodes, device, rng, figures)
+        _clock_jump(step, episodes, checker, rng, figures)
         device.writes.clear()  # the simulator's own log of requests
         if not device.gone and rng.random() < P_FAULT:
             device.inject(rng.choice(ANSWER_FAULTS))
+        if not device.gone and rng.random() < P_LINK_FAULT:
+            checker.inject(rng.choice(list(LinkFault)))
         if not device.gone and rng.random() < P_COMMAND:
             await _command(
                 hass=hass,
@@ -421,6 +635,62 @@ async def _steps(
     tracemalloc.stop()
 
 
+def _absence(
+    step: int,
+    episodes: _Episodes,
+    *,
+    proxy: VirtualProxy,
+    device: SimulatedBms,
+    checker: _Checker,
+    rng: random.Random,
+    figures: SoakFigures,
+) -> None:
+    """The device goes away for minutes, at random, and comes back."""
+    if step == episodes.gone_until:
+        device.gone = False
+        proxy.advertise(device)
+    elif episodes.gone_until < step and rng.random() < P_GONE:
+        figures.gone_periods += 1
+        episodes.gone_until = step + rng.randint(*GONE_UPDATES)
+        device.gone = True
+        device.faults.clear()
+        checker.clear_faults()
+        if device.connected:
+            device._drop_link()
+
+
+def _protection(
+    step: int,
+    episodes: _Episodes,
+    device: SimulatedBms,
+    rng: random.Random,
+    figures: SoakFigures,
+) -> None:
+    """A protection holds one MOSFET off for a while, then clears."""
+    if step == episodes.protected_until:
+        device.pack.alarms.clear()
+    elif episodes.protected_until < step and rng.random() < P_PROTECTION:
+        figures.protections += 1
+        episodes.protected_until = step + rng.randint(*PROTECTION_UPDATES)
+        device.pack.alarms = {rng.choice(HOLDING_ALARMS)}
+
+
+def _clock_jump(
+    step: int,
+    episodes: _Episodes,
+    checker: _Checker,
+    rng: random.Random,
+    figures: SoakFigures,
+) -> None:
+    """The wall clock jumps ahead or back, then is corrected."""
+    if step == episodes.jumped_until:
+        checker.wall_offset = 0.0
+    elif episodes.jumped_until < step and rng.random() < P_CLOCK_JUMP:
+        figures.clock_jumps += 1
+        episodes.jumped_until = step + rng.randint(*JUMP_UPDATES)
+        checker.wall_offset = rng.choice(CLOCK_JUMPS)
+
+
 async def _command(
     *,
     hass: HomeAssistant,
@@ -430,7 +700,11 @@ async def _command(
     rng: random.Random,
     figures: SoakFigures,
 ) -> None:
-    """Flip one switch through the service, sometimes ignored by the BMS."""
+    """Flip one switch through the service, sometimes ignored by the BMS.
+
+    Afterwards the simulator's settings tell what really happened: a confirmed
+    command took effect, and no other switch changed.
+    """
     kinds = [
         k
         for k in checker.coordinator.client.driver.switches
@@ -445,7 +719,10 @@ async def _command(
     if rng.random() < P_IGNORED:
         device.inject(Fault.IGNORE_COMMAND)
     figures.commands += 1
-    service = SERVICE_TURN_OFF if before == STATE_ON else SERVICE_TURN_ON
+    figures.commands_under_protection += bool(device.pack.alarms)
+    settings_before = dict(Truth.of(device.pack).switches)
+    wanted = before == STATE_OFF
+    service = SERVICE_TURN_ON if wanted else SERVICE_TURN_OFF
     call = hass.services.async_call(
         Platform.SWITCH,
         service,
@@ -456,9 +733,17 @@ async def _command(
         await clock.run(call)
     except HomeAssistantError:
         figures.commands_rejected += 1
+        confirmed = False
     else:
         figures.commands_confirmed += 1
+        confirmed = True
     device.faults.clear()
+    settings = dict(Truth.of(device.pack).switches)
+    if confirmed and settings[kind] is not wanted:
+        checker.problem(f"{kind} -> {wanted} confirmed, but the BMS holds {settings}")
+    for other, setting in settings.items():
+        if other is not kind and setting != settings_before[other]:
+            checker.problem(f"switching {kind} changed {other} to {setting}")
     shown = checker.state(kind.value)
     read = checker.coordinator.data.switches.get(kind)
     if shown in (STATE_ON, STATE_OFF) and (shown == STATE_ON) is not read:
