@@ -42,7 +42,14 @@ def reply(register: int, payload: bytes, status: int = 0) -> bytes:
 
 
 class JbdSimulator(SimulatedBms):
-    """Answers 0x03, 0x04, 0x05 and applies 0xE1 MOSFET writes."""
+    """Answers 0x03, 0x04, 0x05 and applies 0xE1 MOSFET writes.
+
+    0xE1 as the real BMS does it (protocols.md 4.5, 4.6.1): each write replaces
+    a two-bit disable mask (``pack.charge_enabled`` / ``discharge_enabled``); a
+    MOSFET conducts only when its bit is clear and no protection blocks it;
+    protection bit 12, the software lock, is set while either bit is set; a
+    power cycle clears the mask.
+    """
 
     family = "jbd"
     services = (
@@ -70,6 +77,10 @@ class JbdSimulator(SimulatedBms):
         self.randoms: list[int] = []
         self.require_root = True
         self.root_password = b"JBDbtpwd!@#2023"
+        self.auth_requests = 0
+        # Indexes (in ``auth_requests`` order) of FF AA requests that the BMS
+        # processes but whose reply is lost on the way back.
+        self.lost_auth_replies: set[int] = set()
 
     def default_advertising(self, name: str) -> Advertising:
         """Advertise service FF00 and the MAC-derived manufacturer data."""
@@ -78,6 +89,12 @@ class JbdSimulator(SimulatedBms):
     def on_connect(self) -> None:
         """A new connection must authenticate again."""
         self._auth_state = "none"
+
+    def power_cycle(self) -> None:
+        """Restart the BMS: the link drops and the 0xE1 mask is cleared."""
+        self._drop_link()
+        self.pack.charge_enabled = True
+        self.pack.discharge_enabled = True
 
     @property
     def _authenticated(self) -> bool:
@@ -161,29 +178,35 @@ class JbdSimulator(SimulatedBms):
             return
         if sum(data[2:-1]) & 0xFF != data[-1]:
             return
-        command = data[2]
-        body = data[4 : 4 + data[3]]
+        index = self.auth_requests
+        self.auth_requests += 1
+        reply = self._auth_answer(self.password, data[2], data[4 : 4 + data[3]])
+        if reply is not None and index not in self.lost_auth_replies:
+            self.send(reply)
+
+    def _auth_answer(self, password: str, command: int, body: bytes) -> bytes | None:
+        """Advance the FF AA state machine; the reply, if the step answers."""
         if command == 0x15:
             self._auth_state = "key" if body == b"000000" else "none"
-            self.send(self._auth_reply(0x15, 0x00 if body == b"000000" else 0x01))
-        elif command == 0x17 and self._auth_state in {"key", "password"}:
+            return self._auth_reply(0x15, 0x00 if body == b"000000" else 0x01)
+        if command == 0x17 and self._auth_state in {"key", "password"}:
             self._random = random.randrange(256)
             self.randoms.append(self._random)
             self._auth_state = "random" if self._auth_state == "key" else "root"
-            self.send(self._auth_reply(0x17, self._random))
-        elif command == 0x18 and self._auth_state == "random":
+            return self._auth_reply(0x17, self._random)
+        if command == 0x18 and self._auth_state == "random":
             mac = bytes.fromhex(self.address.replace(":", ""))
             expected = bytes(
                 ((m ^ p) + self._random) & 0xFF
-                for m, p in zip(mac, self.password.encode(), strict=True)
+                for m, p in zip(mac, password.encode(), strict=True)
             )
             ok = body == expected
             if not ok:
                 self._auth_state = "none"
             else:
                 self._auth_state = "password" if self.require_root else "done"
-            self.send(self._auth_reply(0x18, 0x00 if ok else 0x01))
-        elif command == 0x1D and self._auth_state == "root":
+            return self._auth_reply(0x18, 0x00 if ok else 0x01)
+        if command == 0x1D and self._auth_state == "root":
             key = bytes.fromhex(self.address.replace(":", "")) + bytes(9)
             expected = bytes(
                 ((k ^ r) + self._random) & 0xFF
@@ -191,7 +214,8 @@ class JbdSimulator(SimulatedBms):
             )
             ok = body == expected
             self._auth_state = "done" if ok else "none"
-            self.send(self._auth_reply(0x1D, 0x00 if ok else 0x01))
+            return self._auth_reply(0x1D, 0x00 if ok else 0x01)
+        return None
 
     @staticmethod
     def _auth_reply(command: int, value: int) -> bytes:

@@ -142,6 +142,45 @@ async def test_switches(
     assert state(hass, entity_id) == STATE_ON
 
 
+async def switch(hass: HomeAssistant, entity: str, on: bool) -> None:
+    await hass.services.async_call(
+        SWITCH_DOMAIN,
+        SERVICE_TURN_ON if on else SERVICE_TURN_OFF,
+        {ATTR_ENTITY_ID: f"switch.{PREFIX}_{entity}"},
+        blocking=True,
+    )
+
+
+async def test_switching_charge_keeps_a_protected_discharge(
+    hass: HomeAssistant, jbd: JbdSimulator
+) -> None:
+    # Issue 10: the loads come back once the under-voltage clears.
+    await setup_entry(hass, jbd, "jbd")
+    jbd.pack.alarms = {"cell_undervoltage"}
+    await switch(hass, "charge_mosfet", False)
+    await switch(hass, "charge_mosfet", True)
+    assert (jbd.pack.charge_enabled, jbd.pack.discharge_enabled) == (True, True)
+    assert state(hass, f"switch.{PREFIX}_discharge_mosfet") == STATE_OFF
+    jbd.pack.alarms = set()
+    async_fire_time_changed(hass, dt_util.utcnow() + timedelta(seconds=11))
+    await hass.async_block_till_done(wait_background_tasks=True)
+    assert state(hass, f"switch.{PREFIX}_discharge_mosfet") == STATE_ON
+
+
+async def test_off_the_bms_cannot_confirm(
+    hass: HomeAssistant, jbd: JbdSimulator
+) -> None:
+    # A short circuit holds both MOSFETs off and the lock is already set: the
+    # BMS shows nothing that tells an applied "off" from an ignored one.
+    await setup_entry(hass, jbd, "jbd")
+    jbd.pack.alarms = {"short_circuit"}
+    await switch(hass, "charge_mosfet", False)
+    with pytest.raises(HomeAssistantError, match="shows nothing that confirms it"):
+        await switch(hass, "discharge_mosfet", False)
+    assert jbd.pack.discharge_enabled is False
+    assert state(hass, f"switch.{PREFIX}_discharge_mosfet") == STATE_OFF
+
+
 async def test_refused_and_ignored_commands(
     hass: HomeAssistant, jbd: JbdSimulator
 ) -> None:
@@ -268,7 +307,8 @@ async def test_pairing_required_raises_repair(
 async def test_diagnostics(
     hass: HomeAssistant, hass_client: ClientSessionGenerator, jbd: JbdSimulator
 ) -> None:
-    entry = await setup_entry(hass, jbd, "jbd", {"password": "secret1"})
+    jbd.password = "Secr3t"
+    entry = await setup_entry(hass, jbd, "jbd", {"password": "Secr3t"})
     diagnostics = await get_diagnostics_for_config_entry(hass, hass_client, entry)
     assert diagnostics["entry"]["data"]["address"] == "**REDACTED**"
     assert diagnostics["entry"]["options"]["password"] == "**REDACTED**"
@@ -279,7 +319,16 @@ async def test_diagnostics(
     assert diagnostics["connection"]["connects"] == 1
     assert {f["direction"] for f in diagnostics["raw_frames"]} == {"tx", "rx"}
     sent = [f["hex"] for f in diagnostics["raw_frames"] if f["direction"] == "tx"]
-    assert sent[0].startswith("ffaa15"), "authentication first (password set)"
+    # The FF AA exchange (both ways) carries the password keyed with the MAC
+    # and a random: kept only by size.
+    assert sent[:5] == [
+        "redacted (11 bytes)",  # app key
+        "redacted (5 bytes)",  # random request
+        "redacted (11 bytes)",  # password
+        "redacted (5 bytes)",  # random request
+        "redacted (20 bytes)",  # root password
+    ]
+    assert "ffaa" not in str(diagnostics["raw_frames"])
     assert "dda50300fffd77" in sent
     assert JBD_ADDRESS not in str(diagnostics)
     assert JBD_ADDRESS.replace(":", "").lower() not in str(diagnostics).lower()

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator, Callable
+import re
+from collections.abc import AsyncIterator, Callable, Coroutine
 from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from bms_simulator.device import Fault
 from bms_simulator.jbd import ALARM_BITS, JbdSimulator
@@ -22,22 +25,29 @@ from custom_components.lithium_bms.protocol.errors import (
     BmsTimeoutError,
     ChecksumError,
     CommandNotConfirmedError,
+    CommandUnverifiableError,
     FrameError,
     UnsupportedError,
 )
 from custom_components.lithium_bms.protocol.jbd import (
+    AUTH_ATTEMPTS,
     PROTECTION_BITS,
     ROOT_PASSWORD,
+    BasicInfo,
     JbdDriver,
-    _kept_enabled,
+    MosfetMask,
     auth_frame,
     auth_secret,
     build_mosfet,
     build_read,
+    infer_mask,
+    observed_mask,
 )
 from custom_components.lithium_bms.protocol.matching import Advertisement, uuid16
+from custom_components.lithium_bms.protocol.plausibility import ImplausibleDataError
 from custom_components.lithium_bms.protocol.snapshot import (
     Alarm,
+    BatterySnapshot,
     SwitchKind,
     Temperature,
     TemperatureKind,
@@ -64,6 +74,7 @@ def fast_jbd(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(JbdDriver, "request_timeout", 0.05)
     monkeypatch.setattr(JbdDriver, "auth_timeout", 0.05)
     monkeypatch.setattr(JbdDriver, "connect_delay", 0.0)
+    monkeypatch.setattr(JbdDriver, "switch_settle", 0.0)
 
 
 @pytest.fixture
@@ -190,6 +201,16 @@ async def test_snapshot_equals_pack(sim: JbdSimulator, make_client: MakeClient) 
     assert snap.problem is False
     assert snap.cell_voltage_delta == 0.006
     assert snap.runtime == pytest.approx(64.0 / 2.5 * 3600)
+    assert snap.reported_cell_count == 4
+
+
+async def test_cell_count_that_disagrees_with_the_cells_is_implausible() -> None:
+    # 0x03 byte 21 states 4 cells; this 0x04 reply carries 3.
+    cells = reply(0x04, bytes.fromhex("0f450f3d0f37"))
+    client = scripted({READ_BASIC: vector(0), READ_CELLS: cells})
+    with pytest.raises(ImplausibleDataError, match="reports 4 cells but sent 3"):
+        await client.read_snapshot()
+    await client.close()
 
 
 async def test_snapshot_of_a_large_pack(
@@ -352,6 +373,22 @@ async def test_fet_held_off_by_protection_stays_enabled(
     assert sim.pack.discharge_fet is True
 
 
+async def test_switching_charge_twice_never_disables_a_protected_discharge(
+    sim: JbdSimulator, make_client: MakeClient
+) -> None:
+    # Issue 10: under-voltage holds discharge off; charge off then on. The
+    # first write sets the software lock, which must not make the second write
+    # disable discharge, or the loads never come back.
+    sim.pack.alarms = {"cell_undervoltage"}
+    client = make_client()
+    await client.set_switch(SwitchKind.CHARGE, False)
+    await client.set_switch(SwitchKind.CHARGE, True)
+    assert mosfet_writes(sim) == [0x01, 0x00]
+    assert sim.pack.discharge_enabled is True
+    sim.pack.alarms = set()
+    assert (await client.read_snapshot()).discharge_mosfet is True
+
+
 async def test_fet_locked_off_stays_disabled(
     sim: JbdSimulator, make_client: MakeClient
 ) -> None:
@@ -371,21 +408,74 @@ async def test_lock_wins_over_protection(
     assert mosfet_writes(sim) == [0x03]
 
 
+def basic_info(charge_on: bool, discharge_on: bool, protection: int) -> BasicInfo:
+    return BasicInfo(
+        voltage=13.2,
+        current=0.0,
+        remaining_capacity=50.0,
+        nominal_capacity=100.0,
+        cycles=0,
+        production_date="2022-03-28",
+        balancing_cells=frozenset(),
+        protection=protection,
+        software_version="8.0",
+        soc=50,
+        charge_fet=charge_on,
+        discharge_fet=discharge_on,
+        cell_count=4,
+        temperatures=(),
+    )
+
+
+UV = 0b10  # cell under-voltage
+U = None  # unknown
+
+
 @pytest.mark.parametrize(
-    ("fet_on", "protection", "expected"),
+    ("charge_on", "discharge_on", "protection", "expected"),
     [
-        (True, 0, True),
-        (True, LOCK, True),
-        (True, 0b10 | LOCK, True),
-        (False, 0, False),
-        (False, 0b10, True),
-        (False, 1 << 11, True),
-        (False, LOCK, False),
-        (False, 0b10 | LOCK, False),
+        # No lock: nothing is switched off, whatever the MOSFETs show.
+        (True, True, 0, MosfetMask(False, False)),
+        (False, False, UV, MosfetMask(False, False)),
+        # Lock, no protection: a MOSFET that is off is switched off.
+        (False, True, LOCK, MosfetMask(True, False)),
+        (False, False, LOCK, MosfetMask(True, True)),
+        # Lock with a protection: off is unknown, unless the other is on.
+        (True, False, LOCK | UV, MosfetMask(False, True)),
+        (False, False, LOCK | UV, MosfetMask(U, U)),
+        (False, False, LOCK | 1 << 11, MosfetMask(U, U)),
+        # A lock with both on contradicts the model: trust the MOSFETs.
+        (True, True, LOCK, MosfetMask(False, False)),
     ],
 )
-def test_kept_enabled_rule(fet_on: bool, protection: int, expected: bool) -> None:
-    assert _kept_enabled(fet_on, protection) is expected
+def test_observed_mask(
+    charge_on: bool, discharge_on: bool, protection: int, expected: MosfetMask
+) -> None:
+    assert observed_mask(basic_info(charge_on, discharge_on, protection)) == expected
+
+
+@pytest.mark.parametrize(
+    ("known", "charge_on", "discharge_on", "protection", "expected"),
+    [
+        # What the reply cannot tell is taken from what was known.
+        (MosfetMask(True, False), False, False, LOCK | UV, MosfetMask(True, False)),
+        (MosfetMask(True, U), False, False, LOCK | UV, MosfetMask(True, U)),
+        # What it proves wins over what was known.
+        (MosfetMask(True, True), True, False, LOCK | UV, MosfetMask(False, True)),
+        (MosfetMask(True, True), False, False, UV, MosfetMask(False, False)),
+        # A lock that nothing known explains: the mask changed elsewhere.
+        (MosfetMask(False, False), False, False, LOCK | UV, MosfetMask(U, U)),
+    ],
+)
+def test_infer_mask(
+    known: MosfetMask,
+    charge_on: bool,
+    discharge_on: bool,
+    protection: int,
+    expected: MosfetMask,
+) -> None:
+    reply = basic_info(charge_on, discharge_on, protection)
+    assert infer_mask(known, reply) == expected
 
 
 async def test_refused_command(sim: JbdSimulator, make_client: MakeClient) -> None:
@@ -407,6 +497,48 @@ async def test_ignored_command(sim: JbdSimulator, make_client: MakeClient) -> No
     assert sim.pack.discharge_enabled is True
 
 
+async def test_ignored_off_of_a_protected_fet_is_not_confirmed(
+    sim: JbdSimulator, make_client: MakeClient
+) -> None:
+    # Issue 10: under-voltage already holds discharge off, so the MOSFET alone
+    # cannot confirm an "off"; the software lock that never appears can.
+    sim.pack.alarms = {"cell_undervoltage"}
+    sim.inject(Fault.IGNORE_COMMAND)
+    with pytest.raises(CommandNotConfirmedError, match="software lock") as err:
+        await make_client().set_switch(SwitchKind.DISCHARGE, False)
+    assert not isinstance(err.value, CommandUnverifiableError)
+    assert mosfet_writes(sim) == [0x02]
+    assert sim.pack.discharge_enabled is True
+
+
+async def test_off_of_a_protected_fet_is_confirmed_by_the_lock(
+    sim: JbdSimulator, make_client: MakeClient
+) -> None:
+    sim.pack.alarms = {"short_circuit"}  # holds both MOSFETs off
+    snap = await make_client().set_switch(SwitchKind.DISCHARGE, False)
+    assert sim.pack.discharge_enabled is False
+    assert snap.alarms == {Alarm.SHORT_CIRCUIT, Alarm.MOSFET_LOCK}
+
+
+@pytest.mark.parametrize("ignored", [False, True])
+async def test_off_that_the_bms_cannot_show_is_unverifiable(
+    sim: JbdSimulator, make_client: MakeClient, ignored: bool
+) -> None:
+    # Both MOSFETs held off by a short circuit, the lock already set by charge:
+    # nothing the BMS reports can tell an applied "discharge off" from an
+    # ignored one.
+    sim.pack.alarms = {"short_circuit"}
+    client = make_client()
+    await client.set_switch(SwitchKind.CHARGE, False)
+    if ignored:
+        sim.inject(Fault.IGNORE_COMMAND)
+    with pytest.raises(CommandUnverifiableError):
+        await client.set_switch(SwitchKind.DISCHARGE, False)
+    assert mosfet_writes(sim) == [0x01, 0x03]
+    assert sim.pack.discharge_enabled is ignored
+    assert sim.pack.charge_enabled is False
+
+
 async def test_switch_on_blocked_by_protection(
     sim: JbdSimulator, make_client: MakeClient
 ) -> None:
@@ -420,6 +552,153 @@ async def test_unsupported_switch(sim: JbdSimulator, make_client: MakeClient) ->
     with pytest.raises(UnsupportedError):
         await make_client().set_switch(SwitchKind.BALANCER, False)
     assert mosfet_writes(sim) == []
+
+
+# --- random switch sequences ---------------------------------------------------
+
+FETS = (SwitchKind.CHARGE, SwitchKind.DISCHARGE)
+# Protections that hold one MOSFET, the other or both off (bms_simulator/pack.py).
+PROTECTIONS = (
+    "cell_undervoltage",
+    "cell_overvoltage",
+    "discharge_overcurrent",
+    "charge_overtemperature",
+    "short_circuit",
+)
+SWITCH_STEP = st.tuples(st.just("switch"), st.sampled_from(FETS), st.booleans())
+PROTECTION_STEP = st.tuples(
+    st.just("protection"), st.sampled_from(PROTECTIONS), st.booleans()
+)
+BMS_STEPS = (
+    SWITCH_STEP
+    | SWITCH_STEP
+    | SWITCH_STEP
+    | PROTECTION_STEP
+    | PROTECTION_STEP
+    | st.tuples(st.just("ignore_next_command"))
+    | st.tuples(st.just("poll"))
+    | st.tuples(st.just("reconnect"))
+    | st.tuples(st.just("power_cycle"))
+)
+# Steps after which the driver can no longer know the mask: Home Assistant
+# restarts (a new driver), or the vendor app writes 0xE1.
+ELSEWHERE_STEPS = st.tuples(st.just("restart")) | st.tuples(
+    st.just("vendor_app"), st.sampled_from(FETS), st.booleans()
+)
+
+
+def enabled(sim: JbdSimulator, kind: SwitchKind) -> bool:
+    """Whether the simulated 0xE1 mask leaves ``kind`` enabled."""
+    if kind is SwitchKind.CHARGE:
+        return sim.pack.charge_enabled
+    return sim.pack.discharge_enabled
+
+
+def conducts(sim: JbdSimulator, kind: SwitchKind) -> bool:
+    return sim.pack.charge_fet if kind is SwitchKind.CHARGE else sim.pack.discharge_fet
+
+
+class SwitchRun:
+    """Plays one step sequence against the simulator and checks each command."""
+
+    def __init__(self) -> None:
+        self.sim = JbdSimulator(ADDRESS, "JBD-SP04S034")
+        self.client = self.new_client()
+        self.last_request: dict[SwitchKind, bool] = {}
+        self.driver_knows = True
+
+    def new_client(self) -> BmsClient:
+        return BmsClient(
+            JbdDriver(SimulatorTransport(self.sim), DriverOptions(address=ADDRESS))
+        )
+
+    async def step(self, step: tuple[Any, ...]) -> None:
+        match step:
+            case ("switch", kind, on):
+                await self.switch(kind, on)
+            case ("protection", alarm, active):
+                (self.sim.pack.alarms.add if active else self.sim.pack.alarms.discard)(
+                    alarm
+                )
+            case ("ignore_next_command",):
+                self.sim.faults.clear()
+                self.sim.inject(Fault.IGNORE_COMMAND)
+            case ("poll",):
+                await self.client.read_snapshot()
+            case ("reconnect",):
+                self.sim._drop_link()
+            case ("power_cycle",):
+                self.sim.power_cycle()
+            case ("restart",):
+                await self.client.close()
+                self.client = self.new_client()
+                self.driver_knows = False
+            case ("vendor_app", kind, on):
+                setattr(self.sim.pack, f"{kind.value.split('_')[0]}_enabled", on)
+                self.driver_knows = False
+
+    async def switch(self, kind: SwitchKind, on: bool) -> None:
+        other = FETS[1 - FETS.index(kind)]
+        other_was_enabled = enabled(self.sim, other)
+        outcome: BatterySnapshot | CommandNotConfirmedError
+        try:
+            outcome = await self.client.set_switch(kind, on)
+        except CommandNotConfirmedError as err:
+            outcome = err
+        self.sim.faults.clear()
+        self.last_request[kind] = on
+        if other_was_enabled and self.last_request.get(other) is not False:
+            assert enabled(self.sim, other), f"switching {kind} disabled {other}"
+        if self.driver_knows and self.last_request.get(other) is not True:
+            assert enabled(self.sim, other) is other_was_enabled, f"{other} changed"
+        if isinstance(outcome, BatterySnapshot):
+            assert enabled(self.sim, kind) is on, "confirmed, yet not applied"
+            assert conducts(self.sim, kind) is on
+            assert outcome.switches[kind] is on
+        elif not on and not isinstance(outcome, CommandUnverifiableError):
+            assert enabled(self.sim, kind), "an off that applied was not confirmed"
+
+    async def play(self, steps: list[tuple[Any, ...]]) -> None:
+        try:
+            for step in steps:
+                await self.step(step)
+        finally:
+            await self.client.close()
+
+
+def run_in_new_loop(coroutine: Coroutine[Any, Any, None]) -> None:
+    """Run one example on its own loop, leaving the thread's loop alone."""
+    loop = asyncio.new_event_loop()
+    try:
+        loop.run_until_complete(coroutine)
+    finally:
+        loop.close()
+
+
+RANDOM_RUNS = settings(
+    max_examples=250,
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
+
+
+@RANDOM_RUNS
+@given(st.lists(BMS_STEPS, min_size=2, max_size=12))
+def test_random_switch_sequences(steps: list[tuple[Any, ...]]) -> None:
+    # Never disables a MOSFET that was not switched off, never re-enables one;
+    # a confirmed command applied; an "off" reported as not applied did not.
+    run_in_new_loop(SwitchRun().play(steps))
+
+
+@RANDOM_RUNS
+@given(st.lists(BMS_STEPS | ELSEWHERE_STEPS, min_size=2, max_size=12))
+def test_random_switch_sequences_with_changes_elsewhere(
+    steps: list[tuple[Any, ...]],
+) -> None:
+    # After a restart or a vendor-app write, still never disables a MOSFET
+    # that was not switched off, and still confirms only what applied.
+    run_in_new_loop(SwitchRun().play(steps))
 
 
 # --- faults ------------------------------------------------------------------
@@ -612,6 +891,34 @@ async def test_root_password_rejected(
         await make_client(password=PASSWORD).read_snapshot()
 
 
+def test_authentication_frames_are_sensitive() -> None:
+    driver = JbdDriver(ScriptedTransport({}), DriverOptions(address=ADDRESS))
+    secret = auth_secret(bytes.fromhex("a4c137042dbe"), b"123123", 0x37)
+    assert driver.is_sensitive(auth_frame(0x18, secret))
+    assert driver.is_sensitive(APP_KEY)
+    assert driver.is_sensitive(auth_frame(0x17, b"\x37"))  # a random, received
+    assert not driver.is_sensitive(READ_BASIC)
+    assert not driver.is_sensitive(vector(0))
+
+
+@pytest.mark.parametrize(
+    ("password", "accepted"),
+    [
+        ("123123", True),
+        ("aB3dE9", True),
+        ("12345", False),
+        ("1234567", False),
+        ("12 456", False),
+        ("12345!", False),
+        ("12345é", False),
+    ],
+)
+def test_password_pattern(password: str, accepted: bool) -> None:
+    pattern = JbdDriver.password_pattern
+    assert pattern is not None
+    assert (re.fullmatch(pattern, password) is not None) is accepted
+
+
 def test_auth_secrets_match_the_captured_session() -> None:
     # syssi/esphome-jbd-bms docs/ffaa-auth-flow/root-password.txt: random 0x37,
     # password "123123", on a module whose MAC the capture implies.
@@ -633,6 +940,61 @@ async def test_authentication_repeats_on_each_connection(
     await client.set_switch(SwitchKind.CHARGE, False)
     assert auth_writes(sim).count(APP_KEY) == 2
     assert sim.pack.charge_enabled is False
+
+
+AUTH_STEPS = ["app key", "random", "password", "root random", "root password"]
+
+
+@pytest.mark.parametrize("lost", range(len(AUTH_STEPS)), ids=AUTH_STEPS)
+async def test_lost_authentication_reply_is_retried(
+    sim: JbdSimulator, make_client: MakeClient, lost: int
+) -> None:
+    # Issue 10: the BMS processed the request, its reply was lost. The whole
+    # sequence starts again (the BMS moved on to its next step), and
+    # monitoring goes on with the right password.
+    sim.password = PASSWORD
+    sim.lost_auth_replies = {lost}
+    client = make_client(password=PASSWORD)
+    assert (await client.read_snapshot()).voltage == 13.21
+    assert auth_writes(sim).count(APP_KEY) == 2
+    assert len(auth_writes(sim)) == lost + 1 + 5
+    assert client.stats.errors_by_type == {}
+
+
+async def test_lost_reply_on_every_attempt_is_a_timeout(
+    sim: JbdSimulator, make_client: MakeClient
+) -> None:
+    # Not a rejection: no re-authentication for a password that may be right.
+    sim.password = PASSWORD
+    sim.lost_auth_replies = {2, 7, 12}  # the password step, three times
+    client = make_client(password=PASSWORD)
+    with pytest.raises(BmsTimeoutError):
+        await client.read_snapshot()
+    assert auth_writes(sim).count(APP_KEY) == AUTH_ATTEMPTS
+    assert client.is_connected is False
+    sim.lost_auth_replies = set()
+    assert (await client.read_snapshot()).voltage == 13.21
+
+
+async def test_lost_app_key_reply_is_told_from_no_authentication(
+    sim: JbdSimulator, make_client: MakeClient
+) -> None:
+    # A module with authentication does not answer the probing read, so the
+    # lost app-key reply is not mistaken for a module without it.
+    sim.password = PASSWORD
+    sim.inject(Fault.NO_ANSWER)
+    assert (await make_client(password=PASSWORD).read_snapshot()).voltage == 13.21
+    assert sim.writes[:3] == [APP_KEY, READ_BASIC, APP_KEY]
+
+
+async def test_module_without_authentication_is_remembered(
+    sim: JbdSimulator, make_client: MakeClient
+) -> None:
+    client = make_client(keep_connected=False, password=PASSWORD)
+    await client.read_snapshot()
+    await client.read_snapshot()
+    assert auth_writes(sim) == [APP_KEY], "the app key only on the first connection"
+    assert sim.writes[:3] == [APP_KEY, READ_BASIC, READ_BASIC]
 
 
 async def test_password_on_a_module_without_authentication(

@@ -8,15 +8,18 @@ big-endian. Optional ``FF AA`` authentication on newer modules.
 from __future__ import annotations
 
 import asyncio
+import logging
 import struct
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from .driver import BmsDriver, DriverOptions
 from .errors import (
     AuthenticationError,
+    BmsError,
     BmsTimeoutError,
     ChecksumError,
     CommandNotConfirmedError,
+    CommandUnverifiableError,
     FrameError,
     ProtocolError,
     UnsupportedError,
@@ -31,6 +34,8 @@ from .snapshot import (
     TemperatureKind,
 )
 from .transport import GattProfile, Transport
+
+_LOGGER = logging.getLogger(__name__)
 
 START = 0xDD
 END = 0x77
@@ -70,6 +75,12 @@ PROTECTION_BITS: dict[int, Alarm] = {
     12: Alarm.MOSFET_LOCK,
 }
 LOCK_BIT = 12
+LOCK = 1 << LOCK_BIT
+# One pass of the FF AA sequence can lose a reply; the whole sequence is then
+# started again from the app key, as ESPHome does after its auth timeout
+# (syssi/esphome-jbd-bms components/jbd_bms_ble/jbd_bms_ble.cpp
+# check_auth_timeout_).
+AUTH_ATTEMPTS = 3
 
 
 def checksum(body: bytes) -> int:
@@ -314,6 +325,73 @@ def decode_alarms(protection: int) -> frozenset[Alarm]:
 
 
 @dataclass(frozen=True, slots=True)
+class MosfetMask:
+    """What is known of the 0xE1 disable mask, bit by bit.
+
+    True: that MOSFET is switched off by the mask; False: it is not; None:
+    unknown.
+    """
+
+    charge: bool | None = None
+    discharge: bool | None = None
+
+    def get(self, kind: SwitchKind) -> bool | None:
+        """The bit of one MOSFET."""
+        return self.charge if kind is SwitchKind.CHARGE else self.discharge
+
+    def with_bit(self, kind: SwitchKind, disabled: bool | None) -> MosfetMask:
+        """A copy with the bit of one MOSFET set."""
+        if kind is SwitchKind.CHARGE:
+            return replace(self, charge=disabled)
+        return replace(self, discharge=disabled)
+
+
+def observed_mask(basic: BasicInfo) -> MosfetMask:
+    """The mask bits one 0x03 reply proves on its own.
+
+    The BMS never reports the mask, only its traces (protocols.md 4.5, 4.6.1):
+    a MOSFET that conducts is not switched off; without the software lock
+    neither is; with it at least one is, and a MOSFET that is off while no
+    protection is active can only be off by the mask. A MOSFET that is off
+    while a protection is active stays unknown: the protection alone may hold
+    it off.
+    """
+    if not basic.protection & LOCK:
+        return MosfetMask(False, False)
+    protected = bool(basic.protection & ~LOCK)
+    charge = _seen_disabled(basic.charge_fet, protected)
+    discharge = _seen_disabled(basic.discharge_fet, protected)
+    if charge is False and discharge is None:
+        discharge = True
+    elif discharge is False and charge is None:
+        charge = True
+    return MosfetMask(charge, discharge)
+
+
+def _seen_disabled(fet_on: bool, protected: bool) -> bool | None:
+    if fet_on:
+        return False
+    return None if protected else True
+
+
+def infer_mask(known: MosfetMask, basic: BasicInfo) -> MosfetMask:
+    """Update what is known of the mask with one 0x03 reply.
+
+    Bits the reply proves replace what was known; the others keep their known
+    value unless that contradicts the software lock (a power cycle or the
+    vendor app changed the mask meanwhile), in which case they become unknown.
+    """
+    seen = observed_mask(basic)
+    merged = MosfetMask(
+        known.charge if seen.charge is None else seen.charge,
+        known.discharge if seen.discharge is None else seen.discharge,
+    )
+    if basic.protection & LOCK and merged.charge is False and merged.discharge is False:
+        return seen
+    return merged
+
+
+@dataclass(frozen=True, slots=True)
 class _Matcher:
     register: int
 
@@ -373,57 +451,100 @@ class JbdDriver(BmsDriver):
     connect_delay = 0.5
     request_timeout = 5.0
     auth_timeout = 2.0
+    switch_settle = 0.1
+    # Six letters or digits, what JBD modules accept (syssi/esphome-jbd-bms
+    # components/jbd_bms_ble/__init__.py validate_password).
+    password_pattern = r"[0-9A-Za-z]{6}"  # noqa: S105 (a pattern, not a secret)
 
     def __init__(self, transport: Transport, options: DriverOptions) -> None:
-        """Set up the reassembler."""
+        """Set up the reassembler and the state kept across connections."""
         super().__init__(transport, options)
-        self._authenticated = False
         self._auth_probed = False
+        # The module answered reads without the FF AA sequence.
+        self._auth_absent = False
+        self._auth_error: BmsError = BmsTimeoutError("no authentication reply")
+        # The 0xE1 mask as last written, corrected by every 0x03 read.
+        self._mask = MosfetMask()
 
     def new_reassembler(self) -> JbdReassembler:
         """Frames by header, length and checksum."""
         return JbdReassembler()
 
-    def reset(self) -> None:
-        """Drop partial frames; authentication must be redone."""
-        super().reset()
-        self._authenticated = False
+    def is_sensitive(self, frame: bytes) -> bool:
+        """FF AA frames carry the password, keyed with the MAC and a random."""
+        return frame[:2] == AUTH_HEADER
 
     async def initialize(self) -> None:
         """Authenticate first when a password is configured."""
-        if self.options.password:
+        if self.options.password and not self._auth_absent:
             await self._authenticate()
 
     async def _authenticate(self) -> None:
-        try:
-            reply = await self._auth_exchange(AUTH_APP_KEY, APP_KEY)
-        except BmsTimeoutError:
-            return  # an older module without authentication: nothing to do
-        if reply == 0x02:
-            self._authenticated = True
-            return
-        if reply != 0x00:
+        """Run the FF AA sequence, from the start again when a reply is lost.
+
+        Only an explicit rejection raises :class:`AuthenticationError`. After
+        the last attempt the last lost reply's error is raised (a timeout).
+        """
+        self._auth_error = BmsTimeoutError("no authentication reply")
+        for _ in range(AUTH_ATTEMPTS):
+            if await self._auth_pass():
+                return
+        raise self._auth_error
+
+    async def _auth_pass(self) -> bool:
+        """One pass of the sequence; False when a reply was lost.
+
+        A module that does not answer the app key but answers a read has no
+        authentication; one that answers neither lost the reply (or is
+        silent), and the pass fails.
+        """
+        key = await self._auth_step(AUTH_APP_KEY, APP_KEY)
+        if key is None:
+            self._auth_absent = await self._answers_reads()
+            return self._auth_absent
+        if key == 0x02:
+            return True
+        if key != 0x00:
             raise AuthenticationError("the BMS rejected the app key")
         password = (self.options.password or "").encode("ascii", errors="replace")
         if len(password) != 6:
             raise AuthenticationError("the BMS needs its 6-character password")
         mac = _mac_bytes(self.options.address)
-        random = await self._auth_exchange(AUTH_RANDOM, b"")
-        secret = auth_secret(mac, password, random)
-        if await self._auth_exchange(AUTH_PASSWORD, secret) != 0x00:
+        random = await self._auth_step(AUTH_RANDOM, b"")
+        if random is None:
+            return False
+        reply = await self._auth_step(AUTH_PASSWORD, auth_secret(mac, password, random))
+        if reply is None:
+            return False
+        if reply != 0x00:
             raise AuthenticationError("the BMS rejected the password")
-        await self._authenticate_root(mac)
-        self._authenticated = True
+        return await self._authenticate_root(mac)
 
-    async def _authenticate_root(self, mac: bytes) -> None:
-        """Step 4: the vendor root password, keyed with the MAC and a new random."""
-        try:
-            random = await self._auth_exchange(AUTH_RANDOM, b"")
-        except BmsTimeoutError:
-            return  # modules that stop after the user password
-        secret = auth_secret(mac, ROOT_PASSWORD, random)
-        if await self._auth_exchange(AUTH_ROOT, secret) != 0x00:
+    async def _authenticate_root(self, mac: bytes) -> bool:
+        """Step 4: the vendor root password, keyed with the MAC and a new random.
+
+        Modules that stop after the user password never answer this random;
+        they answer reads instead.
+        """
+        random = await self._auth_step(AUTH_RANDOM, b"")
+        if random is None:
+            return await self._answers_reads()
+        reply = await self._auth_step(
+            AUTH_ROOT, auth_secret(mac, ROOT_PASSWORD, random)
+        )
+        if reply is None:
+            return False
+        if reply != 0x00:
             raise AuthenticationError("the BMS rejected the root password")
+        return True
+
+    async def _auth_step(self, command: int, data: bytes) -> int | None:
+        """One FF AA exchange; the reply's value, None when it was lost."""
+        try:
+            return await self._auth_exchange(command, data)
+        except (BmsTimeoutError, ProtocolError) as err:
+            self._auth_error = err
+            return None
 
     async def _auth_exchange(self, command: int, data: bytes) -> int:
         frame = await self.exchange(
@@ -432,6 +553,14 @@ class JbdDriver(BmsDriver):
         if frame[3] < 1:
             raise FrameError("empty JBD auth reply")
         return frame[4]
+
+    async def _answers_reads(self) -> bool:
+        """Whether the BMS answers a read of 0x03 now."""
+        try:
+            await self.exchange(build_read(REG_BASIC), _Matcher(REG_BASIC))
+        except (BmsTimeoutError, ProtocolError):
+            return False
+        return True
 
     async def _read(self, register: int) -> JbdFrame:
         try:
@@ -445,8 +574,15 @@ class JbdDriver(BmsDriver):
         return frame
 
     async def _explain_silence(self) -> None:
-        """After a silent BMS, ask once whether it waits for authentication."""
-        if self._auth_probed or self._authenticated:
+        """After a silent BMS, find out whether it waits for authentication.
+
+        With a password, the next connection authenticates again even if the
+        module answered without it before; without one, ask the BMS once.
+        """
+        if self.options.password:
+            self._auth_absent = False
+            return
+        if self._auth_probed:
             return
         self._auth_probed = True
         try:
@@ -457,8 +593,10 @@ class JbdDriver(BmsDriver):
             raise AuthenticationError("the BMS requires a password")
 
     async def read_basic(self) -> BasicInfo:
-        """Read register 0x03."""
-        return decode_basic((await self._read(REG_BASIC)).payload)
+        """Read register 0x03; learn what it shows of the 0xE1 mask."""
+        basic = decode_basic((await self._read(REG_BASIC)).payload)
+        self._mask = infer_mask(self._mask, basic)
+        return basic
 
     async def read_device_info(self) -> DeviceInfo:
         """Model from register 0x05, software version from 0x03."""
@@ -482,6 +620,7 @@ class JbdDriver(BmsDriver):
             voltage=basic.voltage,
             current=current,
             cell_voltages=cells,
+            reported_cell_count=basic.cell_count,
             temperatures=tuple(
                 Temperature(TemperatureKind.CELL, t) for t in basic.temperatures
             ),
@@ -504,28 +643,76 @@ class JbdDriver(BmsDriver):
         )
 
     async def set_switch(self, kind: SwitchKind, on: bool) -> BatterySnapshot:
-        """Write 0xE1 keeping the other MOSFET as it is, then read back."""
+        """Write 0xE1 changing only ``kind``, then confirm by read-back.
+
+        The other MOSFET's bit is the one last written, as corrected by every
+        0x03 read since (:func:`infer_mask`). The BMS does not report the mask,
+        and a MOSFET that a protection holds off looks the same whether it is
+        switched off or not. When that bit is unknown (nothing written by this
+        driver since it started, or the mask changed elsewhere, while the BMS
+        showed nothing that tells) the other MOSFET is written as enabled: a
+        command never disables a MOSFET that was not switched, and enabling
+        never overrides the protection that holds it off.
+        """
         if kind not in self.switches:
             raise UnsupportedError(f"JBD has no {kind} switch")
-        basic = await self.read_basic()
-        charge_on = _kept_enabled(basic.charge_fet, basic.protection)
-        discharge_on = _kept_enabled(basic.discharge_fet, basic.protection)
-        if kind is SwitchKind.CHARGE:
-            charge_on = on
-        else:
-            discharge_on = on
-        ack = await self.exchange(
-            build_mosfet(charge_on, discharge_on), _Matcher(REG_MOSFET)
-        )
+        before = await self.read_basic()
+        mask = self._mask.with_bit(kind, not on)
+        other = _OTHER[kind]
+        if mask.get(other) is None:
+            _LOGGER.warning(
+                "Whether the JBD %s is switched off is unknown (a protection "
+                "holds it off); leaving it enabled",
+                other.value,
+            )
+            mask = mask.with_bit(other, False)
+        command = build_mosfet(not mask.charge, not mask.discharge)
+        ack = await self.exchange(command, _Matcher(REG_MOSFET))
         if parse_frame(ack).status != STATUS_OK:
             raise CommandNotConfirmedError("the BMS refused the MOSFET command")
-        await asyncio.sleep(0.1)
+        self._mask = mask
+        await asyncio.sleep(self.switch_settle)
         after = await self.read_basic()
-        state = after.charge_fet if kind is SwitchKind.CHARGE else after.discharge_fet
-        if state != on:
-            raise CommandNotConfirmedError("the MOSFET did not change state")
+        _confirm(kind, on, before, after)
         cells = decode_cells((await self._read(REG_CELLS)).payload)
         return self._snapshot(after, cells)
+
+
+_OTHER = {
+    SwitchKind.CHARGE: SwitchKind.DISCHARGE,
+    SwitchKind.DISCHARGE: SwitchKind.CHARGE,
+}
+
+
+def _fet(basic: BasicInfo, kind: SwitchKind) -> bool:
+    return basic.charge_fet if kind is SwitchKind.CHARGE else basic.discharge_fet
+
+
+def _confirm(kind: SwitchKind, on: bool, before: BasicInfo, after: BasicInfo) -> None:
+    """Raise unless the read-back shows the MOSFET command applied.
+
+    "On" needs the MOSFET on. "Off" needs it off and the software lock set,
+    and evidence that the lock covers it: the reply alone proves it
+    (:func:`observed_mask`), or the lock appeared with this command, or the
+    MOSFET was on and went off while no new protection appeared. Without such
+    evidence (a protection already held it off and the lock was already set)
+    the BMS cannot tell an applied "off" from an ignored one.
+    """
+    if _fet(after, kind) is not on:
+        if on and after.protection & ~LOCK:
+            raise CommandNotConfirmedError("a protection holds the MOSFET off")
+        raise CommandNotConfirmedError("the MOSFET did not change state")
+    if on:
+        return
+    if not after.protection & LOCK:
+        raise CommandNotConfirmedError("the BMS shows no software lock")
+    if observed_mask(after).get(kind) or not before.protection & LOCK:
+        return
+    if _fet(before, kind) and not after.protection & ~before.protection & ~LOCK:
+        return
+    raise CommandUnverifiableError(
+        "a protection already holds the MOSFET off and the software lock was set"
+    )
 
 
 def _mac_bytes(address: str) -> bytes:
@@ -537,18 +724,3 @@ def _mac_bytes(address: str) -> bytes:
     if len(mac) != 6:
         raise AuthenticationError("the BMS address is not a MAC address")
     return mac
-
-
-def _kept_enabled(fet_on: bool, protection: int) -> bool:
-    """Whether the other MOSFET should stay enabled in the 0xE1 mask.
-
-    A MOSFET that is on stays on. One that is off stays disabled when the
-    software lock is set (someone switched it off) or when nothing else
-    explains it; one held off by a protection alone stays enabled, so that it
-    comes back when the protection clears.
-    """
-    if fet_on:
-        return True
-    protections = protection & ~(1 << LOCK_BIT)
-    locked = bool(protection >> LOCK_BIT & 1)
-    return bool(protections) and not locked
