@@ -64,9 +64,9 @@ from .protocol.matching import uuid16
 from .protocol.registry import DRIVERS, driver_by_family, driver_for_advertisement
 from .tracker import thresholds_from_options
 
-# Ceiling for one family's probe of a device no matcher claims (Daly's dongle
-# may sleep 8 s before its first answer).
-PROBE_TIMEOUT = 15.0
+# Ceiling for one family's probe of a device no matcher claims: Daly's own
+# variant probes alone may take 20 s (8 s for a sleeping dongle, then 4 x 3 s).
+PROBE_TIMEOUT = 30.0
 
 PASSWORD_SCHEMA = vol.Schema(
     {
