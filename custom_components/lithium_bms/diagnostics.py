@@ -35,7 +35,7 @@ async def async_get_config_entry_diagnostics(
             if member := hass.config_entries.async_get_entry(member_id):
                 addresses += _addresses(member)
         redact = Redactor(addresses, ())
-        return redact(
+        return redact.mapping(
             {
                 "entry": entry.as_dict(),
                 "wiring": bank.wiring.value,
@@ -61,7 +61,7 @@ async def async_get_config_entry_diagnostics(
         hass, coordinator.address, connectable=True
     )
     snapshot = coordinator.data
-    return redact(
+    return redact.mapping(
         {
             "entry": entry.as_dict(),
             "family": client.driver.family,

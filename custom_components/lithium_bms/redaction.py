@@ -65,6 +65,11 @@ class Redactor:
             else None
         )
 
+    def mapping(self, data: Mapping[str, Any]) -> dict[str, Any]:
+        """A copy of a mapping with every secret masked."""
+        masked: dict[str, Any] = self(data)
+        return masked
+
     def __call__(self, data: Any) -> Any:
         """A copy of ``data`` with every secret masked."""
         if dataclasses.is_dataclass(data) and not isinstance(data, type):
