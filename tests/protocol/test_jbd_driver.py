@@ -389,6 +389,26 @@ async def test_switching_charge_twice_never_disables_a_protected_discharge(
     assert (await client.read_snapshot()).discharge_mosfet is True
 
 
+@pytest.mark.parametrize("discharge_was_disabled", [False, True])
+async def test_unknown_bit_of_the_other_fet_is_written_enabled(
+    sim: JbdSimulator,
+    make_client: MakeClient,
+    caplog: pytest.LogCaptureFixture,
+    discharge_was_disabled: bool,
+) -> None:
+    # A new driver (Home Assistant restarted): a short circuit holds both
+    # MOSFETs off and the lock is set, so nothing tells whether discharge is
+    # switched off. It is written enabled (the documented rule), with a warning.
+    sim.pack.alarms = {"short_circuit"}
+    sim.pack.charge_enabled = False
+    sim.pack.discharge_enabled = not discharge_was_disabled
+    with pytest.raises(CommandNotConfirmedError, match="protection is active"):
+        await make_client().set_switch(SwitchKind.CHARGE, True)
+    assert mosfet_writes(sim) == [0x00]
+    assert sim.pack.discharge_enabled is True
+    assert "discharge_mosfet is switched off is unknown" in caplog.text
+
+
 async def test_fet_locked_off_stays_disabled(
     sim: JbdSimulator, make_client: MakeClient
 ) -> None:

@@ -378,8 +378,9 @@ def infer_mask(known: MosfetMask, basic: BasicInfo) -> MosfetMask:
     """Update what is known of the mask with one 0x03 reply.
 
     Bits the reply proves replace what was known; the others keep their known
-    value unless that contradicts the software lock (a power cycle or the
-    vendor app changed the mask meanwhile), in which case they become unknown.
+    value unless that contradicts the software lock (the vendor app changed
+    the mask meanwhile), in which case they become unknown. A power cycle,
+    which clears the mask, shows as a missing lock.
     """
     seen = observed_mask(basic)
     merged = MosfetMask(
@@ -700,7 +701,7 @@ def _confirm(kind: SwitchKind, on: bool, before: BasicInfo, after: BasicInfo) ->
     """
     if _fet(after, kind) is not on:
         if on and after.protection & ~LOCK:
-            raise CommandNotConfirmedError("a protection holds the MOSFET off")
+            raise CommandNotConfirmedError("the MOSFET is off; a protection is active")
         raise CommandNotConfirmedError("the MOSFET did not change state")
     if on:
         return
@@ -711,7 +712,7 @@ def _confirm(kind: SwitchKind, on: bool, before: BasicInfo, after: BasicInfo) ->
     if _fet(before, kind) and not after.protection & ~before.protection & ~LOCK:
         return
     raise CommandUnverifiableError(
-        "a protection already holds the MOSFET off and the software lock was set"
+        "a protection already held the MOSFET off and the software lock was set"
     )
 
 
