@@ -100,6 +100,7 @@ class DalySimulator(SimulatedBms):
 
     * ``status_registers``: 80, or 62 (an 80-register read goes unanswered).
     * ``mos_block``: whether the 0x3E x 9 read is answered.
+    * ``settings_block``: whether the D2 0x80 x 41 settings read is answered.
     * ``a5_hosts``: the legacy host addresses answered.
     * ``first_answer_delay``: seconds after each connect before the dongle
       answers; answers due earlier are held until then.
@@ -131,6 +132,7 @@ class DalySimulator(SimulatedBms):
         self.refused_notify: set[int] = {FFF1_HANDLE} if refuse_fff1_notify else set()
         self.status_registers = 80
         self.mos_block = True
+        self.settings_block = True
         self.a5_hosts: set[int] = {0x80}
         self.first_answer_delay = 0.0
         self.drop_frame: int | None = None
@@ -141,6 +143,10 @@ class DalySimulator(SimulatedBms):
         self.heater = False
         self.software_version = "SIM-D2-1.0"
         self.hardware_version = "SIM-HW-2"
+        # The "machine code" (a serial number) that follows the versions, and
+        # the parameter password (Daly's default), which the app only reads.
+        self.serial_number = "SIM0123456789"
+        self.password = "123456"  # noqa: S105 (a simulated device's default)
         self._wake_at = 0.0
         self._held: list[bytes] = []
 
@@ -202,6 +208,8 @@ class DalySimulator(SimulatedBms):
             if start == 0 and count > self.status_registers:
                 return
             if start == 0x3E and count == 9 and not self.mos_block:
+                return
+            if start == 0x80 and count == 41 and not self.settings_block:
                 return
         registers = self.p81_registers() if self.mode == "p81" else self.d2_registers()
         values = [registers.get(a, 0) for a in range(start, start + count)]
@@ -282,12 +290,17 @@ class DalySimulator(SimulatedBms):
             0x42: common["mosfet_temp"],
             0x43: common["board_temp"],
         }
-        regs |= self._settings(0x80)
-        regs |= {0xA5: int(pack.charge_enabled), 0xA6: int(pack.discharge_enabled)}
-        version = _ascii(self.software_version, 16) + _ascii(self.hardware_version, 16)
-        regs |= {
-            0xA9 + i: int.from_bytes(version[2 * i : 2 * i + 2]) for i in range(16)
-        }
+        regs |= self._d2_settings()
+        # 0xA9-0xB0 software, 0xB1-0xB8 hardware version, 0xB9-0xC8 machine
+        # code, 0xC9-0xCB password (Daly's Modbus register list,
+        # syssi/esphome-daly-bms docs/dalyModbusProtocol.xlsx).
+        text = (
+            _ascii(self.software_version, 16)
+            + _ascii(self.hardware_version, 16)
+            + _ascii(self.serial_number, 32)
+            + _ascii(self.password, 6)
+        )
+        regs |= {0xA9 + i: int.from_bytes(text[2 * i : 2 * i + 2]) for i in range(35)}
         regs[0xCF] = int(pack.balancer_enabled)
         return regs
 
@@ -322,20 +335,56 @@ class DalySimulator(SimulatedBms):
             0x5A: common["mosfet_temp"],
             0x5B: common["board_temp"],
         }
-        regs |= self._settings(0x100)
-        version = _ascii(self.software_version, 28) + _ascii(self.hardware_version, 14)
+        regs |= self._p81_settings()
+        # Software (28 bytes), hardware (14) and a serial number (14), as on
+        # the real ESS-DL-BMS (syssi/esphome-daly-bms docs/pdus/
+        # ess-dl-bms-41_260321_0323.txt, reply to 81 03 01 78 00 4A).
+        version = (
+            _ascii(self.software_version, 28)
+            + _ascii(self.hardware_version, 14)
+            + _ascii(self.serial_number, 14)
+        )
         regs |= {
-            0x178 + i: int.from_bytes(version[2 * i : 2 * i + 2]) for i in range(21)
+            0x178 + i: int.from_bytes(version[2 * i : 2 * i + 2]) for i in range(28)
         }
         regs[0xCF] = 0xFFFF if pack.balancer_enabled else 0
         return regs
 
-    def _settings(self, base: int) -> dict[int, int]:
+    def _d2_settings(self) -> dict[int, int]:
+        pack = self.pack
         return {
-            base: round(self.pack.design_capacity * 10),
-            base + 0x01: 3200,
-            base + 0x27: round(self.pack.soc * 10),
-            base + 0x28: 85 + 40,
+            0x80: round(pack.design_capacity * 10),
+            0x81: 3200,
+            0xA5: int(pack.charge_enabled),
+            0xA6: int(pack.discharge_enabled),
+            0xA7: round(pack.soc * 10),
+            0xA8: 85 + 40,
+        }
+
+    def _p81_settings(self) -> dict[int, int]:
+        """The P81 0x100 block as the real ESS-DL-BMS fills it.
+
+        Not the D2 settings layout: 0x100-0x108 look like board, cell and
+        sensor counts, 0x109-0x10C hold the capacity twice (u32, mAh: 314 Ah
+        on the 271.2 Ah / 86.4 % capture) and 0x126-0x128 the parameter
+        password in ASCII (the capture of the version above).
+        """
+        capacity = round(self.pack.design_capacity * 1000)
+        password = _ascii(self.password, 6)
+        cells, sensors = len(self.pack.cell_voltages), len(self.pack.temperatures)
+        return {
+            0x100: 1,
+            0x101: cells,
+            0x102: 1,
+            0x103: cells,
+            0x106: sensors,
+            0x109: capacity >> 16,
+            0x10A: capacity & 0xFFFF,
+            0x10B: capacity >> 16,
+            0x10C: capacity & 0xFFFF,
+            **{
+                0x126 + i: int.from_bytes(password[2 * i : 2 * i + 2]) for i in range(3)
+            },
         }
 
     def failure_bytes(self) -> bytes:

@@ -71,7 +71,8 @@ D2_SHORT_KEYS = BASE_KEYS | ALARM_KEYS | {
     "design_capacity", "charge_mosfet", "discharge_mosfet", "balancer"
 }  # fmt: skip
 A5_KEYS = BASE_KEYS | ALARM_KEYS | {"charge_mosfet", "discharge_mosfet"}
-P81_KEYS = BASE_KEYS | {"design_capacity", "mosfet_temperature", "heater"}
+# No design capacity: the P81 0x100 block is not D2's settings layout.
+P81_KEYS = BASE_KEYS | {"mosfet_temperature", "heater"}
 
 
 @pytest.fixture(autouse=True)
@@ -100,6 +101,7 @@ class Clock:
 def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
     manual = Clock()
     monkeypatch.setattr(tracker, "now", manual)
+    monkeypatch.setattr(tracker, "monotonic", manual)
     return manual
 
 
@@ -477,6 +479,47 @@ async def test_ignored_command_shows_state_read_back(
         )
     await hass.async_block_till_done()
     assert state(hass, "switch", "discharge_mosfet") == STATE_ON
+
+
+@pytest.mark.parametrize(
+    ("key", "attribute"),
+    [
+        ("charge_mosfet", "charge_enabled"),
+        ("discharge_mosfet", "discharge_enabled"),
+        ("balancer", "balancer_enabled"),
+    ],
+)
+async def test_d2_switch_changed_in_the_vendor_app_shows_at_the_next_update(
+    hass: HomeAssistant, add_device: AddDevice, key: str, attribute: str
+) -> None:
+    sim = await add_device(daly("d2"))
+    entry = await setup_entry(hass, sim, "daly")
+    assert state(hass, "switch", key) == STATE_ON
+    setattr(sim.pack, attribute, False)
+    await refresh(hass, entry)
+    assert state(hass, "switch", key) == STATE_OFF
+
+
+async def test_a5_off_under_protection_says_it_cannot_be_confirmed(
+    hass: HomeAssistant, add_device: AddDevice
+) -> None:
+    sim = await add_device(daly("a5"))
+    entry = await setup_entry(hass, sim, "daly")
+    sim.pack.alarms = {"cell_undervoltage"}  # holds the discharge MOSFET off
+    await refresh(hass, entry)
+    assert state(hass, "switch", "discharge_mosfet") == STATE_OFF
+    sim.inject(Fault.IGNORE_COMMAND)
+    with pytest.raises(HomeAssistantError, match="shows nothing that confirms"):
+        await hass.services.async_call(
+            SWITCH_DOMAIN,
+            SERVICE_TURN_OFF,
+            {ATTR_ENTITY_ID: f"switch.{PREFIX}_discharge_mosfet"},
+            blocking=True,
+        )
+    await hass.async_block_till_done()
+    assert sim.pack.discharge_enabled is True
+    # What was read: the MOSFET, off.
+    assert state(hass, "switch", "discharge_mosfet") == STATE_OFF
 
 
 # Options and faults.

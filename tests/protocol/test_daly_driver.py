@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -14,12 +16,13 @@ from bms_simulator.transport import SimulatorTransport
 from custom_components.lithium_bms.protocol import daly_a5 as a5
 from custom_components.lithium_bms.protocol import daly_d2 as d2
 from custom_components.lithium_bms.protocol.client import BmsClient
-from custom_components.lithium_bms.protocol.daly import DalyDriver
+from custom_components.lithium_bms.protocol.daly import PROBES, DalyDriver
 from custom_components.lithium_bms.protocol.driver import DriverOptions
 from custom_components.lithium_bms.protocol.errors import (
     BmsTimeoutError,
     ChecksumError,
     CommandNotConfirmedError,
+    CommandUnverifiableError,
     FrameError,
     UnsupportedError,
 )
@@ -30,6 +33,12 @@ from custom_components.lithium_bms.protocol.snapshot import (
 )
 
 ADDRESS = "B4:E8:42:00:11:22"
+VECTORS = {
+    v["name"]: bytes.fromhex(v["hex"])
+    for v in json.loads(
+        (Path(__file__).parent / "data" / "daly_vectors.json").read_text()
+    )
+}
 FIRST_PROBE = 0.3
 PROBE = 0.15
 # When a dongle that wakes this late answers: during the retried D2 probe,
@@ -185,9 +194,11 @@ async def test_probe_runs_once_across_reconnects() -> None:
 @pytest.mark.parametrize(
     ("mode", "attributes", "per_update"),
     [
-        ("d2", {}, 1),
-        ("d2", {"status_registers": 62}, 2),
-        ("d2", {"status_registers": 62, "mos_block": False}, 1),
+        # D2: the status block, the settings (MOS switches) and the balancer.
+        ("d2", {}, 3),
+        ("d2", {"status_registers": 62}, 4),
+        ("d2", {"status_registers": 62, "mos_block": False}, 3),
+        ("d2", {"settings_block": False}, 2),
         ("p81", {}, 2),
         ("a5", {}, 7),
     ],
@@ -210,26 +221,82 @@ async def test_values_and_requests_per_update(
     if mode == "a5" or has_mos_block:
         assert snap.balancing_cells == frozenset({2, 5})
     assert snap.balancing is True
-    assert snap.design_capacity == (None if mode == "a5" else 280.0)
+    has_settings = mode == "d2" and attributes.get("settings_block", True)
+    assert snap.design_capacity == (280.0 if has_settings else None)
+    assert snap.reported_cell_count == len(sim.pack.cell_voltages)
 
 
-async def test_d2_80_register_read_is_a_single_request() -> None:
+async def test_d2_update_reads_status_settings_and_balancer() -> None:
     sim, client = make("d2")
     await client.read_snapshot()
     sim.writes.clear()
     await client.read_snapshot()
-    assert sim.writes == [bytes.fromhex("d203000000505655")]
+    assert [w.hex() for w in sim.writes] == [
+        "d203000000505655",
+        "d20300800029965f",
+        "d20300cf0001a796",
+    ]
 
 
-async def test_settings_are_read_once_then_every_interval(
+@pytest.mark.parametrize(
+    ("attribute", "kind"),
+    [
+        ("charge_enabled", SwitchKind.CHARGE),
+        ("discharge_enabled", SwitchKind.DISCHARGE),
+        ("balancer_enabled", SwitchKind.BALANCER),
+    ],
+)
+@pytest.mark.parametrize("protection", [set(), {"short_circuit"}])
+async def test_d2_switch_changed_in_the_vendor_app_shows_at_the_next_update(
+    attribute: str, kind: SwitchKind, protection: set[str]
+) -> None:
+    sim, client = make("d2")
+    sim.pack.alarms = protection
+    assert (await client.read_snapshot()).switches[kind] is True
+    # Behind the driver's back, as the vendor app would; a protection that
+    # holds both MOSFETs off must not hide the change either.
+    setattr(sim.pack, attribute, False)
+    assert (await client.read_snapshot()).switches[kind] is False
+    setattr(sim.pack, attribute, True)
+    assert (await client.read_snapshot()).switches[kind] is True
+
+
+async def test_p81_reads_no_settings_block() -> None:
+    # The real P81 0x100 block has another layout than D2's settings and holds
+    # the parameter password (see the "P81 settings" vector): not read at all.
+    sim, client = make("p81")
+    snap = await client.read_snapshot()
+    await client.read_device_info()
+    assert snap.design_capacity is None
+    starts = {int.from_bytes(w[2:4], "big") for w in sim.writes}
+    assert starts == {0x00, 0x41, 0x178}
+
+
+async def test_optional_d2_blocks_are_dropped_after_a_first_silence(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setattr(DalyDriver, "settings_interval", 2)
+    sim, client = make("d2", settings_block=False)
+    original = sim._modbus_read
+
+    def without_balancer(start: int, count: int) -> None:
+        if start != d2.REG_BALANCER:
+            original(start, count)
+
+    monkeypatch.setattr(sim, "_modbus_read", without_balancer)
+    snap = await client.read_snapshot()
+    assert snap.switches[SwitchKind.BALANCER] is None
+    assert snap.switches[SwitchKind.CHARGE] is True  # the MOSFET
+    sim.writes.clear()
+    await client.read_snapshot()
+    assert sim.writes == [d2.build_read(0, d2.STATUS_LONG)]
+
+
+async def test_settings_that_stop_answering_fail_the_update() -> None:
     sim, client = make("d2")
-    settings_read = d2.build_read(0x80, 41)
-    for _ in range(7):
+    await client.read_snapshot()
+    sim.settings_block = False
+    with pytest.raises(BmsTimeoutError):
         await client.read_snapshot()
-    assert sim.writes.count(settings_read) == 3
 
 
 async def test_protection_code_and_alarms() -> None:
@@ -283,6 +350,27 @@ async def test_device_info() -> None:
     writes = len(sim.writes)
     assert await client.read_device_info() is info
     assert len(sim.writes) == writes
+
+
+def test_the_version_replies_are_the_sensitive_frames() -> None:
+    driver = make("d2")[1].driver
+    sensitive = {name for name, frame in VECTORS.items() if driver.is_sensitive(frame)}
+    assert sensitive == {
+        "D2 version frame (0xA9 x32), real app snoop",
+        "P81 version frame (0x178 x74, ESS-DL-BMS)",
+    }
+    assert not any(driver.is_sensitive(probe) for probe in PROBES.values())
+
+
+@pytest.mark.parametrize("mode", ["d2", "p81"])
+async def test_the_serial_number_stays_out_of_the_frame_log(mode: str) -> None:
+    sim, client = make(mode)
+    await client.read_device_info()
+    await client.read_snapshot()
+    log = [entry for _, entry in client.frame_log]
+    assert any(entry.startswith("redacted") for entry in log)
+    for secret in (sim.serial_number, sim.password):
+        assert not any(secret.encode().hex() in entry for entry in log)
 
 
 # Legacy multi-frame replies.
@@ -417,17 +505,8 @@ async def test_d2_switch_state_is_the_register_not_the_mosfet() -> None:
     assert snap.charge_mosfet is False
 
 
-async def test_d2_switch_without_settings_reads_the_mosfet(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    sim, client = make("d2")
-    original = sim._modbus_read
-
-    def no_settings(start: int, count: int) -> None:
-        if start != 0x80:
-            original(start, count)
-
-    monkeypatch.setattr(sim, "_modbus_read", no_settings)
+async def test_d2_switch_without_settings_reads_the_mosfet() -> None:
+    _sim, client = make("d2", settings_block=False)
     snap = await client.read_snapshot()
     assert snap.design_capacity is None
     assert snap.switches[SwitchKind.CHARGE] is True
@@ -455,6 +534,64 @@ async def test_refused_command_is_not_confirmed(mode: str) -> None:
     with pytest.raises(CommandNotConfirmedError):
         await client.set_switch(SwitchKind.DISCHARGE, False)
     assert sim.pack.discharge_enabled is True
+
+
+def hold_off_by_protection(sim: DalySimulator, kind: SwitchKind) -> None:
+    """A protection that holds the MOSFET of ``kind`` off."""
+    sim.pack.alarms = {
+        "cell_overvoltage" if kind is SwitchKind.CHARGE else "cell_undervoltage"
+    }
+
+
+@pytest.mark.parametrize("kind", [SwitchKind.CHARGE, SwitchKind.DISCHARGE])
+@pytest.mark.parametrize(
+    ("mode", "attributes"), [("a5", {}), ("d2", {"settings_block": False})]
+)
+async def test_off_under_protection_cannot_be_confirmed_by_the_mosfet(
+    mode: str, attributes: dict[str, Any], kind: SwitchKind
+) -> None:
+    sim, client = make(mode, **attributes)
+    attribute = "charge_enabled" if kind is SwitchKind.CHARGE else "discharge_enabled"
+    hold_off_by_protection(sim, kind)
+    await client.read_snapshot()
+    for ignored in (True, False):
+        if ignored:
+            sim.inject(Fault.IGNORE_COMMAND)
+        with pytest.raises(CommandUnverifiableError):
+            await client.set_switch(kind, False)
+        # Sent either way; whether the BMS took it, nothing it shows can say.
+        assert getattr(sim.pack, attribute) is ignored
+        assert (await client.read_snapshot()).switches[kind] is False
+
+
+async def test_d2_off_under_protection_is_confirmed_by_the_register() -> None:
+    sim, client = make("d2")
+    hold_off_by_protection(sim, SwitchKind.DISCHARGE)
+    await client.read_snapshot()
+    sim.inject(Fault.IGNORE_COMMAND)
+    with pytest.raises(CommandNotConfirmedError) as caught:
+        await client.set_switch(SwitchKind.DISCHARGE, False)
+    assert not isinstance(caught.value, CommandUnverifiableError)
+    snap = await client.set_switch(SwitchKind.DISCHARGE, False)
+    assert sim.pack.discharge_enabled is False
+    assert snap.switches[SwitchKind.DISCHARGE] is False
+
+
+@pytest.mark.parametrize(
+    ("mode", "attributes"), [("a5", {}), ("d2", {"settings_block": False})]
+)
+async def test_off_that_turns_a_conducting_mosfet_off_is_confirmed(
+    mode: str, attributes: dict[str, Any]
+) -> None:
+    sim, client = make(mode, **attributes)
+    snap = await client.set_switch(SwitchKind.CHARGE, False)
+    assert snap.switches[SwitchKind.CHARGE] is False
+    assert sim.pack.charge_enabled is False
+    # Already off by the setting: a second "off" has nothing to show.
+    with pytest.raises(CommandUnverifiableError):
+        await client.set_switch(SwitchKind.CHARGE, False)
+    snap = await client.set_switch(SwitchKind.CHARGE, True)
+    assert snap.switches[SwitchKind.CHARGE] is True
 
 
 async def test_a5_switch_without_acknowledgement(

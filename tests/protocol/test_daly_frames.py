@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import json
+import sys
 from collections.abc import Callable
 from pathlib import Path
+from random import Random
+from types import CodeType
 from typing import Any
 
 import pytest
@@ -13,6 +16,7 @@ from hypothesis import strategies as st
 
 from custom_components.lithium_bms.protocol import daly_a5 as a5
 from custom_components.lithium_bms.protocol import daly_d2 as d2
+from custom_components.lithium_bms.protocol import daly_stream
 from custom_components.lithium_bms.protocol.daly_common import (
     SUPPORTED_ALARMS,
     DalyStatus,
@@ -139,6 +143,32 @@ def view_version(frame: bytes) -> dict[str, Any]:
     return {"sw_version": sw, "hw_version": hw}
 
 
+def view_p81_version(frame: bytes) -> dict[str, Any]:
+    data = d2.parse_reply(frame).data
+    sw, hw = d2.decode_version(data, 28, 14)
+    return {
+        "sw_version": sw,
+        "hw_version": hw,
+        "after_versions": data[42:56].decode(),
+    }
+
+
+def view_p81_block(frame: bytes) -> dict[str, Any]:
+    regs = d2.parse_reply(frame).registers
+
+    def u32(register: int) -> int:
+        return regs[register - 0x100] << 16 | regs[register + 1 - 0x100]
+
+    ascii_data = d2.parse_reply(frame).data[2 * 0x26 : 2 * 0x29]
+    return {
+        "reg_0x100": regs[0],
+        "reg_0x101": regs[1],
+        "capacity_u32_0x109_mAh": u32(0x109),
+        "capacity_u32_0x10B_mAh": u32(0x10B),
+        "ascii_0x126_0x128": ascii_data.decode(),
+    }
+
+
 def view_balancer(frame: bytes) -> dict[str, Any]:
     return {"balancer": bool(d2.parse_reply(frame).registers[0])}
 
@@ -221,6 +251,8 @@ VIEWS: dict[str, Callable[[bytes], dict[str, Any]]] = {
     "D2 version frame (0xA9 x32), real app snoop": view_version,
     "D2 balancer switch read (0xCF)": view_balancer,
     "P81 (0x51 reply) cells/RT1 frame (ESS-DL-BMS)": view_p81,
+    "P81 version frame (0x178 x74, ESS-DL-BMS)": view_p81_version,
+    "P81 0x100 block (0x100 x81, ESS-DL-BMS)": view_p81_block,
     "legacy A5 0x90 (SOC/V/I)": view_a5_pack,
     "legacy A5 0x90 (BLE snoop, batmon #416)": view_a5_pack,
     "legacy A5 0x94 (BLE snoop, batmon #416)": view_a5_status,
@@ -278,6 +310,55 @@ def test_p81_status_frame_from_the_same_unit() -> None:
     assert status.mosfet_temperature == 24.0
     assert status.heater is False
     assert status.protection_code is None
+
+
+@pytest.mark.parametrize(
+    ("name", "count"),
+    [
+        ("D2 status, 80 registers (16S, discharging)", 16),
+        ("D2 status, 62 registers (24S, idle)", 24),
+        ("D2 status, 62 registers (8S, no alarms)", 8),
+    ],
+)
+def test_d2_status_states_its_cell_count(name: str, count: int) -> None:
+    status = d2.decode_status(registers(name))
+    assert status.cell_count == count == len(status.cell_voltages)
+
+
+def test_p81_status_states_its_cell_count() -> None:
+    rt1 = registers("P81 (0x51 reply) cells/RT1 frame (ESS-DL-BMS)")
+    rt2 = d2.parse_reply(P81_RT2_FRAME).registers
+    assert d2.decode_p81(rt1, rt2).cell_count == rt1[0x3C] == 16
+
+
+@pytest.mark.parametrize("register", [d2.REG_CHARGE, d2.REG_DISCHARGE])
+@pytest.mark.parametrize("value", [2, 0x5A3C, 0xFFFF])
+def test_settings_with_a_switch_register_not_0_or_1_are_refused(
+    register: int, value: int
+) -> None:
+    # Daly's register list: 0xA5/0xA6 are "0=off or 1=on". Anything else is a
+    # frame that only passed its CRC (a forged or spliced block).
+    regs = list(registers("D2 settings (0x80 x41)"))
+    regs[register - d2.SETTINGS_START] = value
+    with pytest.raises(FrameError):
+        d2.decode_settings(regs)
+
+
+def test_switch_flag() -> None:
+    assert d2.decode_flag(0, "balancer") is False
+    assert d2.decode_flag(1, "balancer") is True
+    with pytest.raises(FrameError, match="balancer"):
+        d2.decode_flag(0x0100, "balancer")
+
+
+@pytest.mark.parametrize(
+    ("offset", "value"), [(0, 3), (0, 0xFF), (1, 2), (1, 0x80), (2, 0x37)]
+)
+def test_a5_mosfet_frame_out_of_range_is_refused(offset: int, value: int) -> None:
+    data = bytearray(a5.parse_frame(frame_of("legacy A5 0x93 (MOS status)")).data)
+    data[offset] = value
+    with pytest.raises(FrameError):
+        a5.decode_mosfet(bytes(data))
 
 
 def test_mos_block_appended_to_62_registers() -> None:
@@ -427,6 +508,85 @@ def test_reassembler_recovers_after_a_corrupt_frame() -> None:
     frames, errors = DalyReassembler().feed(bytes(bad) + good)
     assert frames == [good]
     assert errors
+
+
+def protocol_lines(run: Callable[[], object]) -> int:
+    """How many lines of the protocol package execute while ``run`` runs.
+
+    A count of operations, not a timing: the same on any machine.
+    """
+    monitoring = sys.monitoring
+    tool = next(i for i in range(6) if monitoring.get_tool(i) is None)
+    package = str(Path(daly_stream.__file__).parent)
+    count = 0
+
+    def on_line(code: CodeType, _line: int) -> None:
+        nonlocal count
+        if code.co_filename.startswith(package):
+            count += 1
+
+    monitoring.use_tool_id(tool, "daly reassembler work")
+    monitoring.register_callback(tool, monitoring.events.LINE, on_line)
+    monitoring.set_events(tool, monitoring.events.LINE)
+    try:
+        run()
+    finally:
+        monitoring.set_events(tool, monitoring.events.NO_EVENTS)
+        monitoring.register_callback(tool, monitoring.events.LINE, None)
+        monitoring.free_tool_id(tool)
+    return count
+
+
+def lines_per_byte(stream: bytes, chunk: int) -> float:
+    reassembler = DalyReassembler()
+
+    def feed_all() -> None:
+        for i in range(0, len(stream), chunk):
+            reassembler.feed(stream[i : i + chunk])
+
+    return protocol_lines(feed_all) / len(stream)
+
+
+# Streams that make almost every byte the start of a candidate frame.
+HOSTILE = {
+    # A Modbus header claiming 215 bytes at every second byte.
+    "d2 headers": lambda n: b"\xd2\x03" * (n // 2),
+    # Headers of the longest reply (255 bytes) from both Modbus addresses.
+    "longest headers": lambda n: b"\xd2\x03\xfa\x51\x03\xfa" * (n // 6),
+    # A5 headers every four bytes: a 13-byte candidate each.
+    "a5 headers": lambda n: b"\xa5\x01\x90\x08" * (n // 4),
+    "random": lambda n: Random(10).randbytes(n),
+    "random starts": lambda n: bytes(
+        Random(10).choice(b"\xa5\xd2\x51\x03\x08\x10") for _ in range(n)
+    ),
+}
+# Python lines per byte the reassembler may run, whatever the stream (about 85
+# at worst, for "d2 headers" fed byte by byte). Computing the CRC of every
+# candidate, as the reassembler did before, ran about 1,900 per byte there.
+LINES_PER_BYTE = 100
+
+
+@pytest.mark.parametrize("chunk", [1, 20, 244])
+@pytest.mark.parametrize("name", sorted(HOSTILE))
+def test_reassembler_work_per_byte_is_bounded(name: str, chunk: int) -> None:
+    short = lines_per_byte(HOSTILE[name](3000), chunk)
+    long = lines_per_byte(HOSTILE[name](30000), chunk)
+    assert short <= LINES_PER_BYTE
+    # Ten times the bytes, about ten times the work: nothing grows with the
+    # length of the stream.
+    assert long <= short * 1.2
+
+
+def test_reassembler_finds_a_frame_inside_a_hostile_stream() -> None:
+    good = frame_of("D2 status, 80 registers (16S, discharging)")
+    for hostile in HOSTILE.values():
+        # The zeros complete the candidates still waiting for their length.
+        stream = hostile(3000) + good + hostile(600) + good + bytes(300)
+        reassembler = DalyReassembler()
+        frames: list[bytes] = []
+        for i in range(0, len(stream), 20):
+            frames += reassembler.feed(stream[i : i + 20])[0]
+        assert frames.count(good) == 2
 
 
 def cells_frames(values_mv: list[int], count: int = 16) -> list[bytes]:
@@ -611,7 +771,11 @@ def test_fuzz_a5_single_frame_decoders(data: bytes) -> None:
     assert a5.parse_frame(frame).data == data
     pack = a5.decode_pack(data)
     assert -3000.0 <= pack.current <= 3553.5
-    assert a5.decode_mosfet(data).remaining_capacity >= 0
+    if data[0] <= 2 and data[1] <= 1 and data[2] <= 1:
+        assert a5.decode_mosfet(data).remaining_capacity >= 0
+    else:
+        with pytest.raises(FrameError):
+            a5.decode_mosfet(data)
     assert a5.decode_status(data).cycles == int.from_bytes(data[5:7], "big")
     alarms, code = a5.decode_failures(data)
     assert alarms <= SUPPORTED_ALARMS

@@ -2,10 +2,18 @@
 
 The variant is probed once after the first connect (D2, then A5 with host
 address 0x80 and 0x40, then P81) unless the caller passes the one it stored.
-Requests per update: D2 one 80-register read, or the 62-register block plus
-the optional 0x3E x 9 MOS block; P81 two (RT1, RT2); A5 up to seven (0x90,
-0x93, 0x94, 0x95, 0x96 and the optional 0x97, 0x98). D2/P81 settings and the
-D2 balancer register are re-read every ``settings_interval`` updates.
+Requests per update: D2 one 80-register read (or the 62-register block plus
+the optional 0x3E x 9 MOS block), then the settings block and the balancer
+register, which hold the switch states; P81 two (RT1, RT2); A5 up to seven
+(0x90, 0x93, 0x94, 0x95, 0x96 and the optional 0x97, 0x98).
+
+The D2 switch states are read on every update, so a change made in the vendor
+app shows at once. Nothing cheaper holds them: the status block ends at 0x4F
+and has only the MOSFET states (0x35, 0x36), the switches are 0xA5, 0xA6
+(settings) and 0xCF (Daly's Modbus register list in syssi/esphome-daly-bms
+``docs/dalyModbusProtocol.xlsx``; registers 0x44-0x4F are all 0 in the
+80-register capture of a pack with both switches on). ESPHome's
+``daly_bms_ble`` reads the same three blocks on each update.
 """
 
 from __future__ import annotations
@@ -21,9 +29,9 @@ from .daly_common import SUPPORTED_ALARMS, DalyStatus
 from .daly_stream import DalyReassembler
 from .driver import BmsDriver, DriverOptions
 from .errors import (
-    BmsError,
     BmsTimeoutError,
     CommandNotConfirmedError,
+    CommandUnverifiableError,
     ProtocolError,
     UnsupportedError,
 )
@@ -56,6 +64,15 @@ D2_SWITCH_REGISTERS = {
     SwitchKind.DISCHARGE: d2.REG_DISCHARGE,
     SwitchKind.BALANCER: d2.REG_BALANCER,
 }
+# Replies that carry a serial number: D2 0xA9 x 32 ends in the 32-byte
+# "machine code" (0xB9-0xC8, Daly's register list), the P81 version read holds
+# a serial after the versions (the "P81 version frame" test vector).
+SENSITIVE_HEADS = frozenset(
+    {
+        bytes((d2.D2_ADDRESS, d2.READ, 2 * d2.VERSION_COUNT)),
+        bytes((d2.P81_REPLY_ADDRESS, d2.READ, 2 * d2.P81_VERSION[1])),
+    }
+)
 
 
 def _probe_kind(frame: bytes) -> str | None:
@@ -120,7 +137,6 @@ class DalyDriver(BmsDriver):
     ack_timeout = 1.0
     confirm_attempts = 3
     confirm_delay = 0.3
-    settings_interval = 60
 
     def __init__(self, transport: Transport, options: DriverOptions) -> None:
         """Set up the reassembler; take the stored variant if there is one."""
@@ -129,9 +145,7 @@ class DalyDriver(BmsDriver):
         self._long_status: bool | None = None
         self._mos_block: bool | None = None
         self._a5_supported: dict[int, bool] = {}
-        self._settings: d2.DalySettings | None = None
-        self._balancer: bool | None = None
-        self._reads_since_settings: int | None = None
+        self._d2_supported: dict[int, bool] = {}
         self._device_info: DeviceInfo | None = None
 
     @property
@@ -142,6 +156,10 @@ class DalyDriver(BmsDriver):
     def new_reassembler(self) -> DalyReassembler:
         """Frames by header, length and checksum."""
         return DalyReassembler()
+
+    def is_sensitive(self, frame: bytes) -> bool:
+        """The version replies: they carry the unit's serial number."""
+        return frame[:3] in SENSITIVE_HEADS
 
     async def initialize(self) -> None:
         """Probe the protocol variant (once) and the D2 status block size."""
@@ -263,28 +281,34 @@ class DalyDriver(BmsDriver):
         rt2 = await self._read_registers(*d2.P81_RT2)
         return d2.decode_p81(rt1, rt2)
 
-    async def _read_settings(self) -> d2.DalySettings:
-        start = d2.P81_SETTINGS_START if self._variant == P81 else d2.SETTINGS_START
-        return d2.decode_settings(
-            await self._read_registers(start, d2.SETTINGS_COUNT, self.probe_timeout)
-        )
+    async def _read_optional(self, start: int, count: int) -> tuple[int, ...] | None:
+        """Read a D2 block that some units may not answer.
 
-    async def _read_balancer(self) -> bool:
-        return bool((await self._read_registers(d2.REG_BALANCER, 1))[0])
+        Dropped for good after a first silence or refusal; once answered, a
+        silence fails the update.
+        """
+        supported = self._d2_supported.get(start)
+        if supported is False:
+            return None
+        try:
+            regs = await self._read_registers(
+                start, count, None if supported else self.probe_timeout
+            )
+        except (BmsTimeoutError, UnsupportedError):
+            if supported:
+                raise
+            self._d2_supported[start] = False
+            return None
+        self._d2_supported[start] = True
+        return regs
 
-    async def _refresh_settings(self) -> None:
-        """Re-read settings (and the D2 balancer) when they are due."""
-        if self._variant not in (D2, P81):
-            return
-        count = self._reads_since_settings
-        if count is not None and count < self.settings_interval:
-            self._reads_since_settings = count + 1
-            return
-        self._reads_since_settings = 0
-        self._settings = await _optional(self._read_settings()) or self._settings
-        if self._variant == D2:
-            balancer = await _optional(self._read_balancer())
-            self._balancer = self._balancer if balancer is None else balancer
+    async def _read_settings(self) -> d2.DalySettings | None:
+        regs = await self._read_optional(d2.SETTINGS_START, d2.SETTINGS_COUNT)
+        return None if regs is None else d2.decode_settings(regs)
+
+    async def _read_balancer(self) -> bool | None:
+        regs = await self._read_optional(d2.REG_BALANCER, 1)
+        return None if regs is None else d2.decode_flag(regs[0], "balancer switch")
 
     # Legacy A5 variant.
 
@@ -367,6 +391,7 @@ class DalyDriver(BmsDriver):
             current=pack.current,
             soc=pack.soc,
             cell_voltages=cells,
+            cell_count=status.cell_count,
             temperatures=temps,
             remaining_capacity=mosfet.remaining_capacity,
             cycles=status.cycles,
@@ -407,18 +432,26 @@ class DalyDriver(BmsDriver):
         """Read one snapshot in the detected variant."""
         if self._variant is None:
             await self.initialize()
+        settings: d2.DalySettings | None = None
+        balancer: bool | None = None
         if self._variant == D2:
             status = await self._read_d2()
+            settings = await self._read_settings()
+            balancer = await self._read_balancer()
         elif self._variant == P81:
             status = await self._read_p81()
         else:
             status = await self._read_a5()
         if self.options.invert_current:
             status = replace(status, current=-status.current)
-        await self._refresh_settings()
-        return self._snapshot(status)
+        return self._snapshot(status, settings, balancer)
 
-    def _snapshot(self, status: DalyStatus) -> BatterySnapshot:
+    def _snapshot(
+        self,
+        status: DalyStatus,
+        settings: d2.DalySettings | None,
+        balancer: bool | None,
+    ) -> BatterySnapshot:
         temperatures = tuple(
             Temperature(TemperatureKind.CELL, t) for t in status.temperatures
         )
@@ -426,7 +459,6 @@ class DalyDriver(BmsDriver):
             temperatures += (
                 Temperature(TemperatureKind.MOSFET, status.mosfet_temperature),
             )
-        settings = self._settings
         return BatterySnapshot(
             voltage=status.voltage,
             current=status.current,
@@ -442,15 +474,21 @@ class DalyDriver(BmsDriver):
             charge_mosfet=status.charge_fet,
             discharge_mosfet=status.discharge_fet,
             heater=status.heater,
-            switches=self._switch_states(status),
+            switches=self._switch_states(status, settings, balancer),
             alarms=status.alarms,
             supported_alarms=(
                 SUPPORTED_ALARMS if status.protection_code is not None else frozenset()
             ),
             protection_code=status.protection_code,
+            reported_cell_count=status.cell_count,
         )
 
-    def _switch_states(self, status: DalyStatus) -> dict[SwitchKind, bool | None]:
+    def _switch_states(
+        self,
+        status: DalyStatus,
+        settings: d2.DalySettings | None,
+        balancer: bool | None,
+    ) -> dict[SwitchKind, bool | None]:
         """D2: the switch registers (else the MOSFETs); A5: the MOSFETs; P81: none."""
         if self._variant == P81:
             return {}
@@ -459,30 +497,28 @@ class DalyDriver(BmsDriver):
                 SwitchKind.CHARGE: status.charge_fet,
                 SwitchKind.DISCHARGE: status.discharge_fet,
             }
-        settings = self._settings
+        if settings is None:
+            charge, discharge = status.charge_fet, status.discharge_fet
+        else:
+            charge, discharge = settings.charge_switch, settings.discharge_switch
         return {
-            SwitchKind.CHARGE: settings.charge_switch
-            if settings
-            else status.charge_fet,
-            SwitchKind.DISCHARGE: (
-                settings.discharge_switch if settings else status.discharge_fet
-            ),
-            SwitchKind.BALANCER: self._balancer,
+            SwitchKind.CHARGE: charge,
+            SwitchKind.DISCHARGE: discharge,
+            SwitchKind.BALANCER: balancer,
         }
 
     async def set_switch(self, kind: SwitchKind, on: bool) -> BatterySnapshot:
-        """Write the switch, check the echo, confirm by read-back, then read."""
+        """Write the switch, confirm it by read-back, then read a snapshot.
+
+        Raises :class:`CommandUnverifiableError` for an "off" that only a
+        MOSFET could confirm while that MOSFET was off already.
+        """
         if self._variant is None:
             await self.initialize()
         if kind not in self.switches or self._variant == P81:
             raise UnsupportedError(f"this Daly BMS has no {kind} switch")
         if self._variant == D2:
-            try:
-                await self._switch_d2(kind, on)
-            except BmsError:
-                # The switch may have changed unconfirmed: re-read it next time.
-                self._reads_since_settings = None
-                raise
+            await self._switch_d2(kind, on)
         elif kind is SwitchKind.BALANCER:
             raise UnsupportedError("the legacy Daly protocol has no balancer switch")
         else:
@@ -490,48 +526,94 @@ class DalyDriver(BmsDriver):
         return await self.read_snapshot()
 
     async def _switch_d2(self, kind: SwitchKind, on: bool) -> None:
-        if self._reads_since_settings is None:
-            await self._refresh_settings()
+        """Confirm by the switch's register; by the MOSFET without settings."""
+        if kind is SwitchKind.BALANCER:
+            await self._write_d2(kind, on)
+            await self._confirm(kind, on, self._read_balancer)
+            return
+        if d2.SETTINGS_START not in self._d2_supported:
+            await self._read_settings()
+        if self._d2_supported[d2.SETTINGS_START]:
+            await self._write_d2(kind, on)
+            await self._confirm(kind, on, lambda: self._d2_switch_register(kind))
+            return
+
+        async def mosfet() -> bool:
+            status = await self._read_d2()
+            if kind is SwitchKind.CHARGE:
+                return status.charge_fet
+            return status.discharge_fet
+
+        await self._confirm_by_mosfet(
+            kind, on, lambda: self._write_d2(kind, on), mosfet
+        )
+
+    async def _write_d2(self, kind: SwitchKind, on: bool) -> None:
         request = d2.build_write(D2_SWITCH_REGISTERS[kind], int(on))
         echo = await self._request(
             request, _ModbusMatcher(d2.D2_ADDRESS, d2.WRITE), None
         )
         if echo != request:
             raise CommandNotConfirmedError(f"the BMS refused the {kind} command")
-        await self._confirm(kind, on, lambda: self._d2_switch_state(kind))
 
-    async def _d2_switch_state(self, kind: SwitchKind) -> bool:
-        """Read back a D2 switch: its register, else the MOSFET it drives."""
-        if kind is SwitchKind.BALANCER:
-            self._balancer = await self._read_balancer()
-            return self._balancer
-        if self._settings is not None:
-            self._settings = await self._read_settings()
-            if kind is SwitchKind.CHARGE:
-                return self._settings.charge_switch
-            return self._settings.discharge_switch
-        status = await self._read_d2()
-        return status.charge_fet if kind is SwitchKind.CHARGE else status.discharge_fet
+    async def _d2_switch_register(self, kind: SwitchKind) -> bool | None:
+        settings = await self._read_settings()
+        if settings is None:
+            return None
+        if kind is SwitchKind.CHARGE:
+            return settings.charge_switch
+        return settings.discharge_switch
 
     async def _switch_a5(self, kind: SwitchKind, on: bool) -> None:
+        """Confirm by the MOSFET: A5 reports no switch setting."""
         command = a5.CHARGE_SWITCH if kind is SwitchKind.CHARGE else a5.DISCHARGE_SWITCH
-        with contextlib.suppress(BmsTimeoutError):
-            await self._request(
-                a5.build_request(command, self._host, bytes((int(on),))),
-                _A5Matcher(command),
-                self.ack_timeout,
-            )
 
-        async def state() -> bool:
-            mosfet = a5.decode_mosfet(await self._a5(a5.MOSFET))
-            return (
-                mosfet.charge_fet if kind is SwitchKind.CHARGE else mosfet.discharge_fet
-            )
+        async def send() -> None:
+            # Some units send no acknowledgement; the read-back decides.
+            with contextlib.suppress(BmsTimeoutError):
+                await self._request(
+                    a5.build_request(command, self._host, bytes((int(on),))),
+                    _A5Matcher(command),
+                    self.ack_timeout,
+                )
 
-        await self._confirm(kind, on, state)
+        async def mosfet() -> bool:
+            state = a5.decode_mosfet(await self._a5(a5.MOSFET))
+            if kind is SwitchKind.CHARGE:
+                return state.charge_fet
+            return state.discharge_fet
+
+        await self._confirm_by_mosfet(kind, on, send, mosfet)
+
+    async def _confirm_by_mosfet(
+        self,
+        kind: SwitchKind,
+        on: bool,
+        send: Callable[[], Awaitable[None]],
+        mosfet: Callable[[], Awaitable[bool]],
+    ) -> None:
+        """Send a command that only the MOSFET it drives can confirm.
+
+        A conducting MOSFET proves its switch is on, and one that stops
+        conducting after an "off" proves the "off" (unless a protection trips
+        at that very moment). A MOSFET that was off already (by the setting,
+        or held off by a protection) proves nothing: the BMS may have ignored
+        the command.
+        """
+        was_on = await mosfet()
+        await send()
+        if not on and not was_on:
+            raise CommandUnverifiableError(
+                f"{kind}: the MOSFET was off already and the BMS reports no "
+                "switch setting"
+            )
+        await self._confirm(kind, on, mosfet)
 
     async def _confirm(
-        self, kind: SwitchKind, on: bool, read_state: Callable[[], Awaitable[bool]]
+        self,
+        kind: SwitchKind,
+        on: bool,
+        read_state: Callable[[], Awaitable[bool | None]],
     ) -> None:
         for attempt in range(self.confirm_attempts):
             if attempt:

@@ -40,7 +40,7 @@ CURRENT_OFFSET = 30000
 TEMP_OFFSET = 40
 
 
-def checksum(body: bytes) -> int:
+def checksum(body: bytes | bytearray) -> int:
     """Low byte of the sum of the bytes."""
     return sum(body) & 0xFF
 
@@ -119,7 +119,13 @@ class A5Mosfet:
 
 
 def decode_mosfet(data: bytes) -> A5Mosfet:
-    """Decode 0x93 (remaining capacity is sent in mAh)."""
+    """Decode 0x93 (remaining capacity is sent in mAh).
+
+    The state is 0-2 and each MOSFET byte 0 or 1; other values come from a
+    frame that only passed its one-byte sum (:class:`FrameError`).
+    """
+    if data[0] > 2 or data[1] > 1 or data[2] > 1:
+        raise FrameError(f"Daly MOSFET frame out of range: {data[:3].hex()}")
     return A5Mosfet(
         state=data[0],
         charge_fet=bool(data[1]),

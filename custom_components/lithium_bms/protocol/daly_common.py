@@ -64,13 +64,15 @@ class DalyStatus:
     """One reading of a Daly pack, whatever the protocol variant.
 
     ``state`` is the BMS's own direction: 0 idle, 1 charging, 2 discharging.
-    Optional fields are None when the variant or the read does not carry them.
+    ``cell_count`` is the count the frame states. Optional fields are None
+    when the variant or the read does not carry them.
     """
 
     voltage: float
     current: float
     soc: float
     cell_voltages: tuple[float, ...]
+    cell_count: int
     temperatures: tuple[float, ...]
     remaining_capacity: float
     cycles: int

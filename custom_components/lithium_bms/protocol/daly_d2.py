@@ -20,6 +20,7 @@ READ = 0x03
 WRITE = 0x06
 EXCEPTION_FLAG = 0x80
 MAX_BYTE_COUNT = 250
+MAX_FRAME_LENGTH = 5 + MAX_BYTE_COUNT
 
 STATUS_SHORT = 0x3E
 STATUS_LONG = 0x50
@@ -35,7 +36,6 @@ REG_BALANCER = 0xCF
 
 P81_RT1 = (0x00, 0x40)
 P81_RT2 = (0x41, 0x3E)
-P81_SETTINGS_START = 0x100
 P81_VERSION = (0x178, 0x4A)
 
 MAX_CELLS = 32
@@ -46,13 +46,22 @@ TEMP_OFFSET = 40
 ABSENT = (0x0000, 0xFFFF)
 
 
-def crc16(data: bytes) -> int:
-    """CRC-16/MODBUS (reflected 0xA001, init 0xFFFF)."""
+def _table_entry(value: int) -> int:
+    for _ in range(8):
+        value = (value >> 1) ^ 0xA001 if value & 1 else value >> 1
+    return value
+
+
+# CRC-16/MODBUS (reflected 0xA001) one byte at a time: the register ``crc``
+# takes byte ``b`` as ``CRC_TABLE[(crc ^ b) & 0xFF] ^ crc >> 8``.
+CRC_TABLE = tuple(_table_entry(i) for i in range(256))
+
+
+def crc16(data: bytes | bytearray) -> int:
+    """CRC-16/MODBUS (reflected 0xA001, init 0xFFFF) of ``data``."""
     crc = 0xFFFF
     for byte in data:
-        crc ^= byte
-        for _ in range(8):
-            crc = (crc >> 1) ^ 0xA001 if crc & 1 else crc >> 1
+        crc = CRC_TABLE[(crc ^ byte) & 0xFF] ^ crc >> 8
     return crc
 
 
@@ -185,6 +194,7 @@ def decode_status(regs: Sequence[int]) -> DalyStatus:
         current=_current(regs[0x29]),
         soc=round(regs[0x2A] * 0.1, 1),
         cell_voltages=_cells(regs, regs[0x31], MAX_CELLS),
+        cell_count=regs[0x31],
         temperatures=_temps(regs[0x20:], regs[0x32]),
         state=regs[0x2F],
         remaining_capacity=round(regs[0x30] * 0.1, 1),
@@ -215,6 +225,7 @@ def decode_p81(rt1: Sequence[int], rt2: Sequence[int]) -> DalyStatus:
         current=_current(rt1[0x39]),
         soc=round(rt1[0x3A] * 0.1, 1),
         cell_voltages=_cells(rt1, rt1[0x3C], P81_MAX_CELLS),
+        cell_count=rt1[0x3C],
         temperatures=_temps(rt1[0x30:], rt1[0x3D]),
         state=reg(0x48),
         remaining_capacity=round(reg(0x4B) * 0.1, 1),
@@ -226,6 +237,17 @@ def decode_p81(rt1: Sequence[int], rt2: Sequence[int]) -> DalyStatus:
         heater=bool(reg(0x55)),
         mosfet_temperature=_optional_temp(reg(0x5A)),
     )
+
+
+def decode_flag(value: int, what: str) -> bool:
+    """A switch register: 0 off, 1 on (Daly's register list).
+
+    Any other value comes from a frame that only passed its CRC, forged or
+    spliced: :class:`FrameError`.
+    """
+    if value not in (0, 1):
+        raise FrameError(f"Daly {what} register reads {value:#06x}, not 0 or 1")
+    return bool(value)
 
 
 @dataclass(frozen=True, slots=True)
@@ -242,7 +264,11 @@ class DalySettings:
 
 
 def decode_settings(regs: Sequence[int]) -> DalySettings:
-    """Decode the settings block (D2 base 0x80; P81 base 0x100, same layout)."""
+    """Decode the D2 settings block (0x80 x 41).
+
+    Not for P81: its 0x100 block has another layout and holds the parameter
+    password (the "P81 0x100 block" test vector), so it is not read.
+    """
     if len(regs) < SETTINGS_COUNT:
         raise FrameError(f"Daly settings block has {len(regs)} registers")
 
@@ -253,8 +279,8 @@ def decode_settings(regs: Sequence[int]) -> DalySettings:
         rated_capacity=round(reg(0x80) * 0.1, 1),
         cell_reference_voltage=reg(0x81) / 1000,
         charge_overcurrent_warning=_current(reg(0x93)),
-        charge_switch=bool(reg(REG_CHARGE)),
-        discharge_switch=bool(reg(REG_DISCHARGE)),
+        charge_switch=decode_flag(reg(REG_CHARGE), "charge switch"),
+        discharge_switch=decode_flag(reg(REG_DISCHARGE), "discharge switch"),
         soc_setting=round(reg(0xA7) * 0.1, 1),
         mosfet_overtemperature_alarm=_temp(reg(0xA8)),
     )

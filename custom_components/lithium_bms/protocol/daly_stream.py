@@ -2,31 +2,77 @@
 
 Modbus replies (D2, P81) are delimited by their byte count, legacy A5 frames
 are 13 bytes long; a notification may hold part of a frame or several frames.
+
+The work per byte is bounded, whatever the bytes. A failed candidate costs a
+constant: the CRC of any stretch of the buffer follows from the CRC register
+kept after every byte (see :func:`_window_crc_ok`), so no candidate is summed
+again byte by byte, and consumed bytes are dropped in amortised batches.
 """
 
 from __future__ import annotations
 
+import re
+
 from . import daly_a5, daly_d2
-from .errors import ProtocolError
+from .errors import ChecksumError, ProtocolError
 
 MODBUS_STARTS = (daly_d2.D2_ADDRESS, daly_d2.P81_REPLY_ADDRESS)
 STARTS = (daly_a5.START, *MODBUS_STARTS)
+_START = re.compile(b"[" + re.escape(bytes(STARTS)) + b"]")
+_CRC_TABLE = daly_d2.CRC_TABLE
 
 
-def _candidate_length(buf: bytearray) -> int | None:
-    """Length of the frame that would start ``buf``: None = need more, 0 = none."""
-    if buf[0] == daly_a5.START:
-        if len(buf) < 4:
+def _after_zero_byte(register: int) -> int:
+    """The CRC register after one zero byte: a linear map of the register."""
+    return _CRC_TABLE[register & 0xFF] ^ register >> 8
+
+
+def _zero_byte_powers() -> tuple[tuple[int, ...], ...]:
+    """``[n][bit]``: the register ``1 << bit`` after ``n`` zero bytes."""
+    columns = tuple(1 << bit for bit in range(16))
+    powers = [columns]
+    for _ in range(daly_d2.MAX_FRAME_LENGTH):
+        columns = tuple(_after_zero_byte(c) for c in columns)
+        powers.append(columns)
+    return tuple(powers)
+
+
+_ZERO_POWERS = _zero_byte_powers()
+
+
+def _after_zero_bytes(register: int, count: int) -> int:
+    """The CRC register after ``count`` zero bytes, in at most 16 steps."""
+    columns = _ZERO_POWERS[count]
+    result = 0
+    bit = 0
+    while register:
+        if register & 1:
+            result ^= columns[bit]
+        register >>= 1
+        bit += 1
+    return result
+
+
+def _window_crc_ok(prefix: list[int], start: int, length: int) -> bool:
+    """Whether ``buf[start:start + length]`` ends in its valid Modbus CRC.
+
+    ``prefix[k]`` is the CRC register, started at 0, after ``buf[:k]``. The
+    register is linear in its start value and the data, so the register of the
+    window started at 0xFFFF is ``Z^n(0xFFFF ^ prefix[start]) ^ prefix[end]``
+    (``Z^n``: n zero bytes). A frame followed by its own CRC, low byte first,
+    leaves the register at 0.
+    """
+    end = start + length
+    return _after_zero_bytes(0xFFFF ^ prefix[start], length) == prefix[end]
+
+
+def _candidate_length(buf: bytearray, pos: int) -> int | None:
+    """Length of the frame that would start at ``pos``: None = need more, 0 = none."""
+    if buf[pos] == daly_a5.START:
+        if len(buf) - pos < 4:
             return None
-        return daly_a5.FRAME_LENGTH if buf[3] == daly_a5.DATA_LENGTH else 0
-    return daly_d2.frame_length(bytes(buf[:3]))
-
-
-def _validate(frame: bytes) -> None:
-    if frame[0] == daly_a5.START:
-        daly_a5.parse_frame(frame)
-    else:
-        daly_d2.parse_reply(frame)
+        return daly_a5.FRAME_LENGTH if buf[pos + 3] == daly_a5.DATA_LENGTH else 0
+    return daly_d2.frame_length(bytes(buf[pos : pos + 3]))
 
 
 class DalyReassembler:
@@ -39,39 +85,72 @@ class DalyReassembler:
     def __init__(self) -> None:
         """Start with an empty buffer."""
         self._buf = bytearray()
+        self._prefix = [0]  # CRC register after each byte of the buffer
+        self._pos = 0  # bytes before it are consumed
 
     def reset(self) -> None:
         """Drop any partial frame."""
         self._buf.clear()
+        self._prefix = [0]
+        self._pos = 0
 
     def feed(self, data: bytes) -> tuple[list[bytes], list[ProtocolError]]:
         """Add bytes; return the complete valid frames and the errors met."""
-        self._buf += data
+        self._append(data)
         buf = self._buf
+        pos = self._pos
         frames: list[bytes] = []
         errors: list[ProtocolError] = []
-        while buf:
-            if buf[0] not in STARTS:
-                cut = min(
-                    (i for s in STARTS if (i := buf.find(s)) > 0), default=len(buf)
-                )
-                del buf[:cut]
+        while pos < len(buf):
+            if buf[pos] not in STARTS:
+                found = _START.search(buf, pos)
+                pos = found.start() if found else len(buf)
                 continue
-            length = _candidate_length(buf)
-            if length is None:
+            length = _candidate_length(buf, pos)
+            if length is None or pos + length > len(buf):
                 break
-            if length == 0:
-                del buf[:1]
+            if not length:
+                pos += 1
                 continue
-            if len(buf) < length:
-                break
-            frame = bytes(buf[:length])
-            try:
-                _validate(frame)
-            except ProtocolError as err:
-                errors.append(err)
-                del buf[:1]
+            error = self._check(pos, length)
+            if error is not None:
+                errors.append(error)
+                pos += 1
                 continue
-            frames.append(frame)
-            del buf[:length]
+            frames.append(bytes(buf[pos : pos + length]))
+            pos += length
+        self._pos = pos
+        self._compact()
         return frames, errors
+
+    def _append(self, data: bytes) -> None:
+        self._buf += data
+        prefix = self._prefix
+        register = prefix[-1]
+        for byte in data:
+            register = _CRC_TABLE[(register ^ byte) & 0xFF] ^ register >> 8
+            prefix.append(register)
+
+    def _check(self, pos: int, length: int) -> ChecksumError | None:
+        """The error of the candidate at ``pos``, or None if it is valid."""
+        buf = self._buf
+        if buf[pos] == daly_a5.START:
+            body = buf[pos : pos + length - 1]
+            if daly_a5.checksum(body) != buf[pos + length - 1]:
+                return ChecksumError("Daly A5 checksum mismatch")
+        elif not _window_crc_ok(self._prefix, pos, length):
+            return ChecksumError("Daly Modbus CRC mismatch")
+        return None
+
+    def _compact(self) -> None:
+        """Drop consumed bytes once they are at least half of the buffer.
+
+        A compaction moves no more bytes than it drops, so its cost is spread
+        over the bytes consumed.
+        """
+        pos = self._pos
+        if 2 * pos < len(self._buf):
+            return
+        del self._buf[:pos]
+        del self._prefix[:pos]
+        self._pos = 0
