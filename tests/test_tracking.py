@@ -27,22 +27,27 @@ def value(hass: HomeAssistant, entity_id: str) -> float:
 
 
 class Clock:
-    """The tracker's clock, advanced by hand."""
+    """The tracker's clocks, advanced by hand; the wall clock can be set off."""
 
     def __init__(self) -> None:
         self.time = 1_800_000_000.0
+        self.wall_offset = 0.0
 
     def tick(self, delta: timedelta) -> None:
         self.time += delta.total_seconds()
 
-    def __call__(self) -> float:
+    def wall(self) -> float:
+        return self.time + self.wall_offset
+
+    def monotonic(self) -> float:
         return self.time
 
 
 @pytest.fixture
 def freezer(monkeypatch: pytest.MonkeyPatch) -> Clock:
     clock = Clock()
-    monkeypatch.setattr(tracker, "now", clock)
+    monkeypatch.setattr(tracker, "now", clock.wall)
+    monkeypatch.setattr(tracker, "monotonic", clock.monotonic)
     return clock
 
 
@@ -159,3 +164,66 @@ async def test_removing_entry_deletes_saved_state(
     await hass.config_entries.async_remove(entry.entry_id)
     await hass.async_block_till_done()
     assert key not in hass_storage
+
+
+async def test_a_clock_that_ran_ahead_freezes_nothing_across_a_restart(
+    hass: HomeAssistant, jbd: JbdSimulator, freezer: Clock
+) -> None:
+    jbd.pack.soc = 80
+    jbd.pack.current = -10.0
+    entry = await setup_entry(hass, jbd, "jbd")
+    await _tick(hass, entry, freezer, 10)
+    freezer.wall_offset = 365 * 86_400  # the wall clock runs a year ahead ...
+    await _tick(hass, entry, freezer, 10)
+    assert await hass.config_entries.async_unload(entry.entry_id)  # saved
+    freezer.wall_offset = 0  # ... and is corrected
+    jbd.pack.soc = 70
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    # The saved sample lies in the future: a new segment, from the BMS.
+    assert value(hass, f"{PREFIX}_estimated_state_of_charge") == 70
+    before = value(hass, f"{PREFIX}_discharge_energy")
+    for _ in range(6):
+        await _tick(hass, entry, freezer, 60)
+    assert value(hass, f"{PREFIX}_discharge_energy") == pytest.approx(
+        before + 13.21 * 10 * 360 / 3_600_000, abs=KWH
+    )
+    # 10 A for 6 minutes out of 100 Ah: 1 % less.
+    assert value(hass, f"{PREFIX}_estimated_state_of_charge") == pytest.approx(
+        69, abs=0.01
+    )
+
+
+async def test_an_impossible_current_is_not_counted(
+    hass: HomeAssistant, jbd: JbdSimulator, freezer: Clock
+) -> None:
+    jbd.pack.full_capacity = jbd.pack.design_capacity = 20.0
+    entry = await setup_entry(hass, jbd, "jbd")
+    await _tick(hass, entry, freezer, 10)
+    before = value(hass, f"{PREFIX}_discharge_energy")
+    assert value(hass, f"{PREFIX}_estimated_state_of_charge") < 64
+    jbd.pack.current = -300.0  # 15 C of a 20 Ah pack
+    await _tick(hass, entry, freezer, 10)
+    jbd.pack.current = -2.5
+    await _tick(hass, entry, freezer, 10)  # a new segment: nothing bridged
+    assert value(hass, f"{PREFIX}_discharge_energy") == before
+    # The SOC estimate restarts from the BMS (64 %), unharmed by the 300 A.
+    assert value(hass, f"{PREFIX}_estimated_state_of_charge") == 64
+    await _tick(hass, entry, freezer, 10)
+    assert value(hass, f"{PREFIX}_discharge_energy") == pytest.approx(
+        before + 13.21 * 2.5 * 10 / 3_600_000, abs=KWH
+    )
+
+
+async def test_a_wall_clock_jump_within_the_gap_limit_adds_nothing(
+    hass: HomeAssistant, jbd: JbdSimulator, freezer: Clock
+) -> None:
+    entry = await setup_entry(hass, jbd, "jbd")
+    await _tick(hass, entry, freezer, 10)
+    before = value(hass, f"{PREFIX}_discharge_energy")
+    freezer.wall_offset = 550  # ahead, but within the 600 s gap limit
+    await _tick(hass, entry, freezer, 10)
+    # Only the 10 s that really passed count, not 560 s.
+    assert value(hass, f"{PREFIX}_discharge_energy") == pytest.approx(
+        before + 13.21 * 2.5 * 10 / 3_600_000, abs=KWH
+    )

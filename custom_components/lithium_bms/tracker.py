@@ -1,17 +1,33 @@
-"""Energy counters and the independent SOC estimate of one pack, persisted."""
+"""Energy counters and the independent SOC estimate of one pack, persisted.
+
+The saved state has two sections, the energy totals and the SOC estimate (with
+its learned capacity and drift monitor). Each is restored only when every one of
+its fields validates: a field that fails says the section was damaged or edited,
+so its other numbers cannot be trusted either. A section that fails is replaced
+by a fresh one and the other is kept. Anything that is not a store of two such
+sections (a list, a string, a number, another version's data that does not
+validate) loses both. A loss is logged once, reported in a repair issue that
+names what was lost, and the fresh state is saved at once, so it is never
+reported again and never stops setup.
+"""
 
 from __future__ import annotations
 
+import logging
+import reprlib
+import time
 from collections.abc import Mapping
 from typing import Any
 
 from homeassistant.core import HomeAssistant
+from homeassistant.helpers import issue_registry as ir
 from homeassistant.helpers.storage import Store
 from homeassistant.util import dt as dt_util
 
 from .analytics.chemistry import Chemistry, Thresholds
 from .analytics.energy import EnergyCounter
 from .analytics.imbalance import cell_imbalance
+from .analytics.integrator import InvalidStateError, largest_capacity
 from .analytics.soc import SocEstimator
 from .const import (
     CONF_CHEMISTRY,
@@ -22,13 +38,22 @@ from .const import (
 )
 from .protocol.snapshot import BatterySnapshot
 
+_LOGGER = logging.getLogger(__name__)
+
 STORAGE_VERSION = 1
 SAVE_DELAY = 30
+ENERGY_LOST = "energy totals"
+SOC_LOST = "SOC estimate"
 
 
 def now() -> float:
     """Wall-clock time of a reading, in POSIX seconds."""
     return dt_util.utcnow().timestamp()
+
+
+def monotonic() -> float:
+    """Monotonic time of a reading, in seconds: immune to wall-clock jumps."""
+    return time.monotonic()
 
 
 def thresholds_from_options(options: Mapping[str, Any]) -> Thresholds:
@@ -40,6 +65,37 @@ def thresholds_from_options(options: Mapping[str, Any]) -> Thresholds:
         empty_cell_voltage=options.get(CONF_EMPTY_CELL_VOLTAGE),
         imbalance_voltage=None if imbalance_mv is None else imbalance_mv / 1000,
     )
+
+
+def restore_state(
+    data: object, thresholds: Thresholds, update_interval: float
+) -> tuple[EnergyCounter, SocEstimator, dict[str, str]]:
+    """The counters saved in ``data``, and what was lost (name: why).
+
+    A section that does not validate is replaced by a fresh one.
+    """
+    sections: Mapping[str, Any] = data if isinstance(data, Mapping) else {}
+    lost: dict[str, str] = {}
+    try:
+        energy = EnergyCounter.from_dict(_section(sections, "energy"), update_interval)
+    except InvalidStateError as err:
+        energy = EnergyCounter(update_interval)
+        lost[ENERGY_LOST] = str(err)
+    try:
+        soc = SocEstimator.from_dict(
+            _section(sections, "soc"), thresholds, update_interval
+        )
+    except InvalidStateError as err:
+        soc = SocEstimator(thresholds, update_interval)
+        lost[SOC_LOST] = str(err)
+    return energy, soc, lost
+
+
+def _section(data: Mapping[str, Any], key: str) -> Mapping[str, Any]:
+    section = data.get(key)
+    if not isinstance(section, Mapping):
+        raise InvalidStateError(f"{key} is not a mapping: {reprlib.repr(section)}")
+    return section
 
 
 class PackTracker:
@@ -58,6 +114,8 @@ class PackTracker:
     ) -> None:
         """Start empty; call :meth:`async_load` before the first update."""
         self.thresholds = thresholds
+        self._hass = hass
+        self._entry_id = entry_id
         self._interval = update_interval
         self._store = _store(hass, entry_id)
         self.energy = EnergyCounter(update_interval)
@@ -65,20 +123,51 @@ class PackTracker:
         self.imbalance: bool | None = None
 
     async def async_load(self) -> None:
-        """Restore the saved state, if any."""
-        data = await self._store.async_load()
-        if not data:
-            return
-        if isinstance(energy := data.get("energy"), dict):
-            self.energy = EnergyCounter.from_dict(energy, self._interval)
-        if isinstance(soc := data.get("soc"), dict):
-            self.soc = SocEstimator.from_dict(soc, self.thresholds, self._interval)
+        """Restore the saved state, if any; replace what does not validate."""
+        try:
+            data = await self._store.async_load()
+        except (KeyError, TypeError, ValueError) as err:
+            # JSON, but not in the shape of a store file (HA itself handles a
+            # file that is not JSON).
+            lost = dict.fromkeys((ENERGY_LOST, SOC_LOST), f"not a store file: {err!r}")
+        else:
+            if data is None:
+                return
+            self.energy, self.soc, lost = restore_state(
+                data, self.thresholds, self._interval
+            )
+        if lost:
+            await self._report_loss(lost)
+
+    async def _report_loss(self, lost: dict[str, str]) -> None:
+        """Log and report what was lost, and save the fresh state at once."""
+        entry = self._hass.config_entries.async_get_entry(self._entry_id)
+        name = entry.title if entry else self._entry_id
+        _LOGGER.warning(
+            "Saved state of %s does not validate, starting afresh: %s",
+            name,
+            "; ".join(f"{what} lost ({why})" for what, why in lost.items()),
+        )
+        ir.async_create_issue(
+            self._hass,
+            DOMAIN,
+            _issue_id(self._entry_id),
+            is_fixable=False,
+            is_persistent=True,
+            severity=ir.IssueSeverity.WARNING,
+            translation_key="storage_reset",
+            translation_placeholders={"name": name, "lost": ", ".join(lost)},
+        )
+        await self._store.async_save(self._data())
 
     def update(self, snapshot: BatterySnapshot) -> None:
         """Integrate one snapshot, read now."""
-        moment = now()
-        self.energy.update(moment, snapshot.voltage, snapshot.current)
-        self.soc.update(moment, snapshot)
+        moment, steady = now(), monotonic()
+        capacity = largest_capacity(snapshot.full_capacity, snapshot.design_capacity)
+        self.energy.update(
+            moment, snapshot.voltage, snapshot.current, capacity, monotonic=steady
+        )
+        self.soc.update(moment, snapshot, monotonic=steady)
         self.imbalance = cell_imbalance(snapshot.cell_voltages, self.thresholds)
         self._store.async_delay_save(self._data, SAVE_DELAY)
 
@@ -90,10 +179,25 @@ class PackTracker:
         await self._store.async_save(self._data())
 
 
+class _TrackerStore(Store[dict[str, Any]]):
+    """A store whose data saved by another version is validated, not migrated."""
+
+    async def _async_migrate_func(
+        self, old_major_version: int, old_minor_version: int, old_data: Any
+    ) -> Any:
+        """Hand the data over as it is: :func:`restore_state` validates it."""
+        return old_data
+
+
 def _store(hass: HomeAssistant, entry_id: str) -> Store[dict[str, Any]]:
-    return Store(hass, STORAGE_VERSION, f"{DOMAIN}.{entry_id}")
+    return _TrackerStore(hass, STORAGE_VERSION, f"{DOMAIN}.{entry_id}")
+
+
+def _issue_id(entry_id: str) -> str:
+    return f"storage_reset_{entry_id}"
 
 
 async def async_remove_saved_state(hass: HomeAssistant, entry_id: str) -> None:
-    """Delete the saved totals and estimate of a removed entry."""
+    """Delete the saved totals and estimate of a removed entry, and its issue."""
+    ir.async_delete_issue(hass, DOMAIN, _issue_id(entry_id))
     await _store(hass, entry_id).async_remove()

@@ -1,4 +1,7 @@
+import pytest
+
 from custom_components.lithium_bms.analytics.drift import DriftMonitor
+from custom_components.lithium_bms.analytics.integrator import InvalidStateError
 
 T0 = 1_700_000_000.0
 HOUR = 3600.0
@@ -42,3 +45,38 @@ def test_round_trip() -> None:
     restored = DriftMonitor.from_dict(monitor.to_dict())
     restored.update(T0 + 24 * HOUR, 20.0)
     assert restored.calibration_needed
+
+
+def test_a_start_in_the_future_does_not_freeze_the_wait() -> None:
+    restored = DriftMonitor.from_dict(
+        {"calibration_needed": False, "above_since": T0 + 365 * 24 * HOUR}
+    )
+    restored.update(T0, 20.0)  # the wait restarts now
+    restored.update(T0 + 24 * HOUR, 20.0)
+    assert restored.calibration_needed
+
+
+def test_time_going_backwards_restarts_the_wait() -> None:
+    monitor = DriftMonitor()
+    monitor.update(T0, 20.0)
+    monitor.update(T0 - 10 * HOUR, 20.0)
+    monitor.update(T0 + 13 * HOUR, 20.0)
+    assert not monitor.calibration_needed
+    monitor.update(T0 + 14 * HOUR, 20.0)
+    assert monitor.calibration_needed
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        {},
+        {"calibration_needed": False},
+        {"above_since": None},
+        {"calibration_needed": 0, "above_since": None},
+        {"calibration_needed": False, "above_since": "now"},
+        {"calibration_needed": False, "above_since": float("nan")},
+    ],
+)
+def test_restore_refuses_a_damaged_state(data: dict[str, object]) -> None:
+    with pytest.raises(InvalidStateError):
+        DriftMonitor.from_dict(data)

@@ -1,10 +1,12 @@
 import json
+import math
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from custom_components.lithium_bms.analytics.energy import EnergyCounter
+from custom_components.lithium_bms.analytics.integrator import InvalidStateError
 
 T0 = 1_700_000_000.0
 
@@ -61,18 +63,96 @@ def test_gap_limit_follows_a_long_update_interval() -> None:
     assert counter.charge_energy == pytest.approx(0.8)
 
 
-def test_time_going_backwards_is_ignored() -> None:
+def test_time_going_backwards_starts_a_new_segment() -> None:
     counter = EnergyCounter(update_interval=30)
     counter.update(T0, 50.0, 72.0)
     counter.update(T0 + 100, 50.0, 72.0)
     before = counter.charge_energy
-    counter.update(T0 + 50, 50.0, -500.0)
-    counter.update(T0 + 100, 50.0, -500.0)
+    counter.update(T0 + 50, 50.0, -500.0)  # backwards: no area
     assert counter.charge_energy == before
     assert counter.discharge_energy == 0
-    # The next sample bridges from the last accepted one (T0 + 100, 3600 W).
-    counter.update(T0 + 200, 50.0, 72.0)
-    assert counter.charge_energy == pytest.approx(0.2)
+    counter.update(T0 + 150, 50.0, -500.0)  # bridged from T0 + 50
+    assert counter.charge_energy == before
+    assert counter.discharge_energy == pytest.approx(25_000 * 100 / 3_600_000)
+
+
+def test_a_clock_that_ran_ahead_and_was_corrected_keeps_counting() -> None:
+    counter = EnergyCounter(update_interval=30)
+    counter.update(T0, 50.0, 72.0)
+    counter.update(T0 + 86_400 * 365, 50.0, 72.0)  # a year ahead: a gap
+    counter.update(T0 + 30, 50.0, 72.0)  # corrected: a new segment
+    counter.update(T0 + 330, 50.0, 72.0)
+    assert counter.charge_energy == pytest.approx(0.3)
+
+
+def test_a_wall_clock_jump_within_the_gap_counts_only_the_monotonic_time() -> None:
+    counter = EnergyCounter(update_interval=30)
+    counter.update(T0, 50.0, 72.0, monotonic=10.0)
+    counter.update(T0 + 580, 50.0, 72.0, monotonic=40.0)  # the wall jumped 550 s
+    assert counter.charge_energy == pytest.approx(3600 * 30 / 3_600_000)
+
+
+def test_a_restored_future_sample_does_not_freeze_the_totals() -> None:
+    saved = {
+        "charge_energy": 1.0,
+        "discharge_energy": 2.0,
+        "last_time": T0 + 86_400 * 365,
+        "last_power": 3600.0,
+    }
+    counter = EnergyCounter.from_dict(saved, update_interval=30)
+    counter.update(T0, 50.0, 72.0)
+    counter.update(T0 + 300, 50.0, 72.0)
+    assert counter.charge_energy == pytest.approx(1.3)
+    assert counter.discharge_energy == 2.0
+
+
+@pytest.mark.parametrize(
+    ("voltage", "current", "capacity"),
+    [
+        (52.0, 1_500.0, 100.0),  # 15 C
+        (52.0, -1_500.0, 100.0),
+        (52.0, 60.0, 2.0),  # above the 50 A floor of a small pack
+        (52.0, 2_500.0, None),  # above the absolute limit
+        (52.0, 2_500.0, 1_000.0),
+        (838_860.0, 100.0, 100.0),  # the spliced JK frame of issue 10
+        (-52.0, 10.0, 100.0),
+        (1_200.0, 10.0, None),
+        (math.nan, 10.0, 100.0),
+        (52.0, math.inf, 100.0),
+    ],
+)
+def test_an_impossible_sample_is_skipped_and_breaks_the_segment(
+    voltage: float, current: float, capacity: float | None
+) -> None:
+    counter = EnergyCounter(update_interval=30)
+    counter.update(T0, 52.0, 10.0, capacity)
+    counter.update(T0 + 30, voltage, current, capacity)
+    assert counter.charge_energy == 0
+    assert counter.discharge_energy == 0
+    counter.update(T0 + 60, 52.0, 10.0, capacity)  # a new segment: no area
+    assert counter.charge_energy == 0
+    counter.update(T0 + 90, 52.0, 10.0, capacity)
+    assert counter.charge_energy == pytest.approx(52 * 10 * 30 / 3_600_000)
+
+
+def test_a_high_but_possible_current_is_counted() -> None:
+    counter = EnergyCounter(update_interval=30)
+    counter.update(T0, 52.0, 900.0, 100.0)  # 9 C: a burst, but possible
+    counter.update(T0 + 1, 52.0, 900.0, 100.0)
+    assert counter.charge_energy == pytest.approx(52 * 900 / 3_600_000)
+
+
+def test_a_step_larger_than_the_pack_is_skipped() -> None:
+    counter = EnergyCounter(update_interval=30)
+    # 90 A is within 10 C of 10 Ah, but 500 s of it is 12.5 Ah: more than the
+    # pack holds.
+    counter.update(T0, 50.0, 90.0, 10.0)
+    counter.update(T0 + 500, 50.0, 90.0, 10.0)
+    assert counter.charge_energy == 0
+    counter.update(T0 + 530, 50.0, 90.0, 10.0)
+    assert counter.charge_energy == 0
+    counter.update(T0 + 560, 50.0, 90.0, 10.0)
+    assert counter.charge_energy == pytest.approx(50 * 90 * 30 / 3_600_000)
 
 
 @settings(max_examples=200, deadline=None)
@@ -131,12 +211,60 @@ def test_restore_after_a_long_downtime_does_not_bridge() -> None:
     assert again.discharge_energy == pytest.approx(0.2)
 
 
-def test_restore_of_a_damaged_state_starts_clean() -> None:
+@pytest.mark.parametrize(
+    "data",
+    [
+        {
+            "charge_energy": "1.5",
+            "discharge_energy": 0.0,
+            "last_time": None,
+            "last_power": None,
+        },
+        {
+            "charge_energy": 1.5,
+            "discharge_energy": -3,
+            "last_time": None,
+            "last_power": None,
+        },
+        {
+            "charge_energy": math.nan,
+            "discharge_energy": 0.0,
+            "last_time": None,
+            "last_power": None,
+        },
+        {
+            "charge_energy": True,
+            "discharge_energy": 0.0,
+            "last_time": None,
+            "last_power": None,
+        },
+        {
+            "charge_energy": 1.5,
+            "discharge_energy": 0.0,
+            "last_time": T0,
+            "last_power": "3600",
+        },
+        {"charge_energy": 1.5, "discharge_energy": 0.0, "last_time": None},
+        {"charge_energy": 1.5, "discharge_energy": 0.0, "last_power": None},
+        {"charge_energy": 1.5, "last_time": None, "last_power": None},
+        {},
+    ],
+)
+def test_restore_refuses_a_damaged_state(data: dict[str, object]) -> None:
+    with pytest.raises(InvalidStateError):
+        EnergyCounter.from_dict(data, update_interval=30)
+
+
+def test_restore_takes_a_state_without_a_last_sample() -> None:
     restored = EnergyCounter.from_dict(
-        {"charge_energy": "lots", "discharge_energy": -3, "last_time": None},
+        {
+            "charge_energy": 1,
+            "discharge_energy": 0,
+            "last_time": None,
+            "last_power": None,
+        },
         update_interval=30,
     )
-    assert restored.charge_energy == 0
-    assert restored.discharge_energy == 0
+    assert restored.charge_energy == 1.0
     restored.update(T0, 50.0, 10.0)
-    assert restored.charge_energy == 0
+    assert restored.charge_energy == 1.0

@@ -1,8 +1,10 @@
 import json
+from typing import Any
 
 import pytest
 
 from custom_components.lithium_bms.analytics.chemistry import Chemistry
+from custom_components.lithium_bms.analytics.integrator import InvalidStateError
 from custom_components.lithium_bms.analytics.soc import Anchor, SocEstimator
 from custom_components.lithium_bms.protocol.snapshot import BatterySnapshot
 
@@ -197,13 +199,82 @@ def test_estimate_is_clamped() -> None:
     assert estimator.state_of_charge == 0.0
 
 
-def test_time_going_backwards_is_ignored() -> None:
+def test_time_going_backwards_restarts_the_count() -> None:
+    estimator = SocEstimator(LFP, update_interval=30)
+    estimator.update(T0, snap(2.0, FULL, soc=97.0))
+    assert estimator.anchor is Anchor.FULL
+    estimator.update(T0 + 360, snap(-10.0, soc=50.0))
+    assert estimator.state_of_charge == pytest.approx(100 - 4 * 360 / 3600)
+    # Backwards: how much time really passed is unknown, so the count restarts
+    # from the BMS and the anchor (and the traverse to the next) is forgotten.
+    estimator.update(T0 + 100, snap(-10.0, soc=48.0))
+    assert estimator.anchor is None
+    assert estimator.state_of_charge == 48.0
+    estimator.update(T0 + 460, snap(-10.0, soc=48.0))
+    assert estimator.state_of_charge == pytest.approx(47.0)
+
+
+def test_a_clock_that_ran_ahead_and_was_corrected_keeps_counting() -> None:
+    estimator = SocEstimator(LFP, update_interval=30)
+    estimator.update(T0, snap(-10.0, soc=50.0))
+    estimator.update(T0 + 365 * 86_400, snap(-10.0, soc=50.0))  # a gap
+    estimator.update(T0 + 30, snap(-10.0, soc=49.0))  # corrected
+    estimator.update(T0 + 390, snap(-10.0, soc=49.0))
+    assert estimator.state_of_charge == pytest.approx(48.0)
+
+
+def test_a_wall_clock_jump_within_the_gap_counts_only_the_monotonic_time() -> None:
+    estimator = SocEstimator(LFP, update_interval=30)
+    estimator.update(T0, snap(-10.0, soc=50.0), monotonic=0.0)
+    estimator.update(T0 + 200 + 360, snap(-10.0, soc=50.0), monotonic=360.0)
+    assert estimator.state_of_charge == pytest.approx(49.0)
+
+
+def test_a_restored_future_sample_does_not_freeze_the_estimate() -> None:
+    estimator = SocEstimator(LFP, update_interval=30)
+    estimator.update(T0, snap(-10.0, soc=50.0))
+    saved = estimator.to_dict()
+    saved["last_time"] = T0 + 365 * 86_400
+    restored = SocEstimator.from_dict(saved, LFP, update_interval=30)
+    restored.update(T0 + 30, snap(-10.0, soc=49.0))
+    assert restored.state_of_charge == 49.0
+    restored.update(T0 + 390, snap(-10.0, soc=49.0))
+    assert restored.state_of_charge == pytest.approx(48.0)
+
+
+@pytest.mark.parametrize(
+    ("current", "full"),
+    [
+        (-1_500.0, 100.0),  # 15 C
+        (1_500.0, 100.0),
+        (-2_500.0, 1_000.0),  # above the absolute limit
+        (-2_500.0, None),
+        (float("nan"), 100.0),
+    ],
+)
+def test_an_impossible_current_is_skipped(current: float, full: float | None) -> None:
     estimator = SocEstimator(LFP, update_interval=30)
     estimator.update(T0, snap(-10.0, soc=50.0))
     estimator.update(T0 + 360, snap(-10.0, soc=50.0))
     assert estimator.state_of_charge == pytest.approx(49.0)
-    estimator.update(T0 + 100, snap(-10.0, EMPTY, soc=0.0))
+    # The whole snapshot is refused: neither its current nor its SOC is used.
+    estimator.update(T0 + 390, snap(current, soc=3.0, full=full))
+    assert estimator.state_of_charge == pytest.approx(49.0)
+    assert estimator.drift == pytest.approx(1.0)
+    # What follows starts a new segment, from the BMS.
+    estimator.update(T0 + 420, snap(-10.0, soc=48.5))
+    assert estimator.state_of_charge == 48.5
     assert estimator.anchor is None
+
+
+def test_a_step_larger_than_the_pack_is_skipped() -> None:
+    estimator = SocEstimator(LFP, update_interval=30)
+    estimator.update(T0, snap(-90.0, soc=50.0, full=10.0))
+    # 90 A is within 10 C of 10 Ah, but 500 s of it (12.5 Ah) is more than the
+    # pack holds.
+    estimator.update(T0 + 500, snap(-90.0, soc=50.0, full=10.0))
+    assert estimator.state_of_charge == 50.0
+    estimator.update(T0 + 530, snap(-90.0, soc=49.0, full=10.0))
     assert estimator.state_of_charge == pytest.approx(49.0)
 
 
@@ -279,15 +350,53 @@ def test_restore_keeps_the_calibration_flag() -> None:
     assert restored.calibration_needed
 
 
-def test_restore_of_a_damaged_state() -> None:
-    restored = SocEstimator.from_dict(
-        {"charge": -4, "anchor": "half", "learned_capacity": "big", "drift_monitor": 3},
-        LFP,
-        update_interval=30,
-    )
-    assert restored.state_of_charge is None
-    assert restored.anchor is None
-    assert restored.learned_capacity is None
-    assert not restored.calibration_needed
-    restored.update(T0, snap(-1.0, soc=70.0))
-    assert restored.state_of_charge == 70.0
+def valid_state() -> dict[str, Any]:
+    estimator = SocEstimator(LFP, update_interval=30)
+    discharge_traverse(estimator, 9)
+    return json.loads(json.dumps(estimator.to_dict()))
+
+
+@pytest.mark.parametrize(
+    ("key", "value"),
+    [
+        ("charge", -4),
+        ("charge", "40"),
+        ("charge", float("nan")),
+        ("anchor", "half"),
+        ("anchor", []),
+        ("anchor", {}),
+        ("anchor", ["full"]),
+        ("since_anchor", None),
+        ("since_anchor", float("inf")),
+        ("traverse_valid", 1),
+        ("learned_capacity", "big"),
+        ("learned_capacity", 0),
+        ("bms_capacity", -100),
+        ("bms_soc", "50"),
+        ("last_time", "yesterday"),
+        ("last_current", None),
+        ("drift_monitor", 3),
+        ("drift_monitor", {"calibration_needed": "yes", "above_since": None}),
+        ("drift_monitor", {"calibration_needed": False, "above_since": "now"}),
+        ("drift_monitor", {"calibration_needed": False}),
+    ],
+)
+def test_restore_refuses_a_damaged_state(key: str, value: object) -> None:
+    data = valid_state()
+    data[key] = value
+    with pytest.raises(InvalidStateError):
+        SocEstimator.from_dict(data, LFP, update_interval=30)
+
+
+@pytest.mark.parametrize("key", list(valid_state()))
+def test_restore_refuses_a_state_with_a_missing_key(key: str) -> None:
+    data = valid_state()
+    del data[key]
+    with pytest.raises(InvalidStateError):
+        SocEstimator.from_dict(data, LFP, update_interval=30)
+
+
+def test_restore_takes_a_fresh_state() -> None:
+    fresh = SocEstimator(LFP, update_interval=30).to_dict()
+    restored = SocEstimator.from_dict(fresh, LFP, update_interval=30)
+    assert restored.to_dict() == fresh

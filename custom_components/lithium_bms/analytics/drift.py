@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any, Self
 
-from .integrator import finite
+from .integrator import stored_bool, stored_optional
 
 DRIFT_LIMIT = 10.0
 DRIFT_DURATION = 24 * 3600.0
@@ -15,8 +16,9 @@ class DriftMonitor:
 
     The flag is raised when the drift (BMS SOC minus estimate, in points) has been
     above ``limit`` in magnitude on every sample for ``duration`` seconds; a
-    sample at or below the limit restarts the wait. Samples without a drift
-    change nothing. Once raised, the flag stays until ``full_charge``.
+    sample at or below the limit restarts the wait, and so does time going
+    backwards (a wait that began in the future would never end). Samples without
+    a drift change nothing. Once raised, the flag stays until ``full_charge``.
     """
 
     def __init__(
@@ -35,7 +37,7 @@ class DriftMonitor:
         if abs(drift) <= self.limit:
             self._above_since = None
             return
-        if self._above_since is None:
+        if self._above_since is None or now < self._above_since:
             self._above_since = now
         if now - self._above_since >= self.duration:
             self.calibration_needed = True
@@ -53,9 +55,12 @@ class DriftMonitor:
         }
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> Self:
-        """A monitor that continues from ``to_dict`` output."""
+    def from_dict(cls, data: Mapping[str, Any]) -> Self:
+        """A monitor that continues from ``to_dict`` output.
+
+        Both fields must be there and valid, else InvalidStateError.
+        """
         monitor = cls()
-        monitor.calibration_needed = data.get("calibration_needed") is True
-        monitor._above_since = finite(data.get("above_since"))
+        monitor.calibration_needed = stored_bool(data, "calibration_needed")
+        monitor._above_since = stored_optional(data, "above_since")
         return monitor

@@ -3,19 +3,36 @@
 Power P = V * I (positive while charging) is integrated with the trapezoidal rule
 between successive updates. The charging side of the curve adds to
 ``charge_energy``, the discharging side to ``discharge_energy``; an interval in
-which the sign changes is split at the zero crossing. An interval longer than
-max(600 s, 2 * update interval) is not bridged: the new sample starts a new
-segment. A sample whose time is not after the previous one is ignored, so the
-totals never go down.
+which the sign changes is split at the zero crossing. Which intervals count, and
+for how long, follows ``integrator``: none across a gap longer than max(600 s,
+2 * update interval) or a wall clock that went backwards (the new sample starts
+a new segment), and a wall clock that jumps ahead adds nothing while the
+monotonic time is known. A repeat of the previous sample is ignored. The totals
+never go down.
+
+A sample beyond what the pack can do is skipped, and the next one starts a new
+segment: a voltage that is negative or above ``MAX_VOLTAGE``, a current beyond
+``current_limit`` of the pack's capacity (see ``integrator``), or an interval
+that would move more energy than the full pack holds (capacity * voltage).
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any, Self
 
-from .integrator import Integrator, finite
+from .integrator import (
+    Integrator,
+    current_limit,
+    finite,
+    stored_number,
+)
 
 WATT_SECONDS_PER_KWH = 3_600_000.0
+SECONDS_PER_HOUR = 3600.0
+# Far above the packs these BMSes manage (JK's boards measure 0-100 V:
+# JK-B2A25SRP specs, tsolar.top), and above high-voltage storage packs too.
+MAX_VOLTAGE = 1000.0
 
 
 class EnergyCounter:
@@ -37,9 +54,36 @@ class EnergyCounter:
         """Energy that came out of the battery, in kWh."""
         return self._discharge_ws / WATT_SECONDS_PER_KWH
 
-    def update(self, now: float, voltage: float, current: float) -> None:
-        """Add the interval ending at ``now`` (POSIX seconds)."""
-        step = self._integrator.add(now, voltage * current)
+    def update(
+        self,
+        now: float,
+        voltage: float,
+        current: float,
+        capacity: float | None = None,
+        monotonic: float | None = None,
+    ) -> None:
+        """Add the interval ending at ``now`` (POSIX seconds).
+
+        ``capacity`` (Ah) is the pack's, when known; it sets the limits.
+        ``monotonic`` is the process's monotonic time of the reading, when known
+        (see ``integrator``).
+        """
+        volts, amps = finite(voltage), finite(current)
+        if (
+            volts is None
+            or amps is None
+            or not 0 <= volts <= MAX_VOLTAGE
+            or abs(amps) > current_limit(capacity)
+        ):
+            self._integrator.interrupt()
+            return
+        known = finite(capacity)
+        max_area = (
+            known * SECONDS_PER_HOUR * volts
+            if known is not None and known > 0
+            else None
+        )
+        step = self._integrator.add(now, volts * amps, max_area, monotonic)
         if step is not None:
             self._charge_ws += step.positive
             self._discharge_ws += step.negative
@@ -55,21 +99,19 @@ class EnergyCounter:
         }
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any], update_interval: float) -> Self:
+    def from_dict(cls, data: Mapping[str, Any], update_interval: float) -> Self:
         """A counter that continues from ``to_dict`` output.
 
-        The next update is bridged to the stored sample only when it falls within
-        the gap limit; a missing or invalid field restores as zero / no sample.
+        Every field must be there and valid (totals >= 0; the last sample both
+        None or both numbers), else InvalidStateError. The next update is
+        bridged to the stored sample only when it falls within the gap limit.
         """
         counter = cls(update_interval)
-        counter._charge_ws = _total(data, "charge_energy") * WATT_SECONDS_PER_KWH
-        counter._discharge_ws = _total(data, "discharge_energy") * WATT_SECONDS_PER_KWH
-        counter._integrator.restore(
-            {"last_time": data.get("last_time"), "last_value": data.get("last_power")}
+        counter._charge_ws = (
+            stored_number(data, "charge_energy", minimum=0) * WATT_SECONDS_PER_KWH
         )
+        counter._discharge_ws = (
+            stored_number(data, "discharge_energy", minimum=0) * WATT_SECONDS_PER_KWH
+        )
+        counter._integrator.restore(data, "last_power")
         return counter
-
-
-def _total(data: dict[str, Any], key: str) -> float:
-    value = finite(data.get(key))
-    return value if value is not None and value > 0 else 0.0

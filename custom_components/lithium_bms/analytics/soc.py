@@ -17,6 +17,14 @@ than max(600 s, 2 * update interval), e.g. a long downtime), the count restarts
 from the BMS's SOC (when it reports one): the charge that moved while nobody
 watched is unknown.
 
+A snapshot beyond what the pack can do is refused as a whole (its current, SOC
+and capacity are not used), and the next one starts a new segment: a current
+that is not finite or beyond ``current_limit`` of the capacity (the snapshot's
+largest, else the one in use), or an interval that would move more than that
+capacity. A new segment also starts when time goes backwards: how much time
+really passed is unknown, so the count restarts from the BMS's SOC, as after a
+gap. A repeat of the previous reading (same time, same current) is ignored.
+
 Capacity is the BMS's full capacity until one is learned. After an uninterrupted
 traverse from one anchor to the other (empty to full, or full to empty, with
 every interval bridged), the net Ah counted on the way becomes the learned
@@ -28,13 +36,25 @@ learned, as there is nothing to check the count against.
 
 from __future__ import annotations
 
+import reprlib
+from collections.abc import Mapping
 from enum import StrEnum
 from typing import Any, Self
 
 from ..protocol.snapshot import BatterySnapshot
 from .chemistry import Thresholds
 from .drift import DriftMonitor
-from .integrator import Integrator, finite
+from .integrator import (
+    Integrator,
+    InvalidStateError,
+    Step,
+    current_limit,
+    finite,
+    largest_capacity,
+    stored_bool,
+    stored_number,
+    stored_optional,
+)
 
 SECONDS_PER_HOUR = 3600.0
 LEARN_MIN = 0.5
@@ -100,9 +120,15 @@ class SocEstimator:
         """Whether the BMS SOC has drifted for a day without a full charge."""
         return self.drift_monitor.calibration_needed
 
-    def update(self, now: float, snapshot: BatterySnapshot) -> None:
-        """Take the snapshot read at ``now`` (POSIX seconds)."""
-        step = self._integrator.add(now, snapshot.current)
+    def update(
+        self, now: float, snapshot: BatterySnapshot, monotonic: float | None = None
+    ) -> None:
+        """Take the snapshot read at ``now`` (POSIX seconds).
+
+        ``monotonic`` is the process's monotonic time of the reading, when known
+        (see ``integrator``).
+        """
+        step = self._accept(now, snapshot, monotonic)
         if step is None:
             return
         bms_capacity = finite(snapshot.full_capacity) or finite(
@@ -131,6 +157,21 @@ class SocEstimator:
         if self._charge is not None and capacity is not None:
             self._charge = min(capacity, max(0.0, self._charge))
         self.drift_monitor.update(now, self.drift)
+
+    def _accept(
+        self, now: float, snapshot: BatterySnapshot, monotonic: float | None
+    ) -> Step | None:
+        """Integrate the current, unless it is beyond what the pack can do."""
+        capacity = (
+            largest_capacity(snapshot.full_capacity, snapshot.design_capacity)
+            or self.capacity
+        )
+        current = finite(snapshot.current)
+        if current is None or abs(current) > current_limit(capacity):
+            self._integrator.interrupt()
+            return None
+        max_area = None if capacity is None else capacity * SECONDS_PER_HOUR
+        return self._integrator.add(now, current, max_area, monotonic)
 
     def _seed(self, capacity: float | None) -> None:
         """Restart the count from the BMS's SOC, when there is one."""
@@ -189,37 +230,45 @@ class SocEstimator:
 
     @classmethod
     def from_dict(
-        cls, data: dict[str, Any], thresholds: Thresholds, update_interval: float
+        cls, data: Mapping[str, Any], thresholds: Thresholds, update_interval: float
     ) -> Self:
         """An estimator that continues from ``to_dict`` output.
 
-        The next update is bridged to the stored sample only within the gap
-        limit; otherwise the count restarts from the BMS's SOC. Invalid fields
-        restore as unknown.
+        Every field must be there and valid, else InvalidStateError. The next
+        update is bridged to the stored sample only within the gap limit;
+        otherwise the count restarts from the BMS's SOC.
         """
         estimator = cls(thresholds, update_interval)
-        estimator._charge = _non_negative(data.get("charge"))
-        anchor = data.get("anchor")
-        estimator._anchor = Anchor(anchor) if anchor in set(Anchor) else None
-        estimator._since_anchor = finite(data.get("since_anchor")) or 0.0
-        estimator._traverse_valid = data.get("traverse_valid") is True
-        estimator._learned = _positive(data.get("learned_capacity"))
-        estimator._bms_capacity = _positive(data.get("bms_capacity"))
-        estimator._bms_soc = finite(data.get("bms_soc"))
-        estimator._integrator.restore(
-            {"last_time": data.get("last_time"), "last_value": data.get("last_current")}
-        )
+        estimator._charge = stored_optional(data, "charge", minimum=0)
+        estimator._anchor = _anchor(data.get("anchor", ""))
+        estimator._since_anchor = stored_number(data, "since_anchor")
+        estimator._traverse_valid = stored_bool(data, "traverse_valid")
+        estimator._learned = _positive(data, "learned_capacity")
+        estimator._bms_capacity = _positive(data, "bms_capacity")
+        estimator._bms_soc = stored_optional(data, "bms_soc")
+        estimator._integrator.restore(data, "last_current")
         monitor = data.get("drift_monitor")
-        if isinstance(monitor, dict):
-            estimator.drift_monitor = DriftMonitor.from_dict(monitor)
+        if not isinstance(monitor, Mapping):
+            raise InvalidStateError(
+                f"drift_monitor is not a mapping: {reprlib.repr(monitor)}"
+            )
+        estimator.drift_monitor = DriftMonitor.from_dict(monitor)
         return estimator
 
 
-def _non_negative(value: object) -> float | None:
-    number = finite(value)
-    return number if number is not None and number >= 0 else None
+def _anchor(value: object) -> Anchor | None:
+    """A stored anchor: None, or one of the Anchor values."""
+    if value is None:
+        return None
+    if not isinstance(value, str) or value not in set(Anchor):
+        raise InvalidStateError(
+            f"anchor is not one of {list(Anchor)}: {reprlib.repr(value)}"
+        )
+    return Anchor(value)
 
 
-def _positive(value: object) -> float | None:
-    number = finite(value)
-    return number if number is not None and number > 0 else None
+def _positive(data: Mapping[str, Any], key: str) -> float | None:
+    value = stored_optional(data, key)
+    if value is not None and value <= 0:
+        raise InvalidStateError(f"{key} is not positive: {value!r}")
+    return value
