@@ -501,6 +501,17 @@ def test_reassembler_splits_notifications_and_skips_garbage() -> None:
         assert b"".join(frames[1:8]) == a5_frames
 
 
+def test_reassembler_takes_a5_frames_from_the_bms_address_only() -> None:
+    # Replies come from BMS address 0x01 (every capture: "a501..."); a request
+    # (host 0x80 or 0x40) echoed back, or a splice, is not a reply.
+    reply = frame_of("legacy A5 0x90 (SOC/V/I)")
+    for host in (a5.HOST_BLE, a5.HOST_UART):
+        echoed = a5.build_request(a5.PACK, host)
+        frames, errors = DalyReassembler().feed(echoed + reply)
+        assert frames == [reply]
+        assert errors == []
+
+
 def test_reassembler_recovers_after_a_corrupt_frame() -> None:
     good = frame_of("legacy A5 0x90 (SOC/V/I)")
     bad = bytearray(frame_of("D2 balancer switch read (0xCF)"))

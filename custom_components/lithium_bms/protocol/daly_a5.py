@@ -16,6 +16,7 @@ from .errors import ChecksumError, FrameError
 from .snapshot import Alarm
 
 START = 0xA5
+BMS_ADDRESS = 0x01  # the address every reply comes from
 DATA_LENGTH = 8
 FRAME_LENGTH = 13
 HOST_BLE = 0x80

@@ -1,7 +1,8 @@
 """Splits Daly notifications into frames of either protocol.
 
 Modbus replies (D2, P81) are delimited by their byte count, legacy A5 frames
-are 13 bytes long; a notification may hold part of a frame or several frames.
+are 13 bytes long and start ``A5 01 <id> 08``; a notification may hold part of
+a frame or several frames.
 
 The work per byte is bounded, whatever the bytes. A failed candidate costs a
 constant: the CRC of any stretch of the buffer follows from the CRC register
@@ -71,7 +72,10 @@ def _candidate_length(buf: bytearray, pos: int) -> int | None:
     if buf[pos] == daly_a5.START:
         if len(buf) - pos < 4:
             return None
-        return daly_a5.FRAME_LENGTH if buf[pos + 3] == daly_a5.DATA_LENGTH else 0
+        reply = (
+            buf[pos + 1] == daly_a5.BMS_ADDRESS and buf[pos + 3] == daly_a5.DATA_LENGTH
+        )
+        return daly_a5.FRAME_LENGTH if reply else 0
     return daly_d2.frame_length(bytes(buf[pos : pos + 3]))
 
 
