@@ -556,10 +556,10 @@ class DalyDriver(BmsDriver):
         if echo != request:
             raise CommandNotConfirmedError(f"the BMS refused the {kind} command")
 
-    async def _d2_switch_register(self, kind: SwitchKind) -> bool | None:
-        settings = await self._read_settings()
-        if settings is None:
-            return None
+    async def _d2_switch_register(self, kind: SwitchKind) -> bool:
+        settings = d2.decode_settings(
+            await self._read_registers(d2.SETTINGS_START, d2.SETTINGS_COUNT)
+        )
         if kind is SwitchKind.CHARGE:
             return settings.charge_switch
         return settings.discharge_switch
