@@ -96,6 +96,11 @@ class _Frame:
         return bytes(self.data)
 
 
+def notifications(burst: bytes, mtu: int) -> list[bytes]:
+    """The notifications that carry bytes queued together (``_pump_once``)."""
+    return [burst[i : i + mtu] for i in range(0, len(burst), mtu)]
+
+
 class JkSimulator(SimulatedBms):
     """Answers 0x97 and 0x96, streams cell frames, applies switch writes.
 
@@ -261,8 +266,15 @@ class JkSimulator(SimulatedBms):
             self._pump = loop.call_later(self.notify_delay, self._pump_once)
 
     def _next(self, kind: int) -> _Frame:
-        self._counter += 1
-        return _Frame(kind, self._counter)
+        """A frame with the counter of the next cell frame (as captures show).
+
+        The counter advances with each cell frame; a settings or device-info
+        frame carries the counter of the cell frame that follows it.
+        """
+        frame = _Frame(kind, self._counter)
+        if kind == 0x02:
+            self._counter += 1
+        return frame
 
     def device_info_frame(self) -> bytes:
         """Frame type 0x03."""
@@ -356,8 +368,11 @@ class JkSimulator(SimulatedBms):
         probes = list(pack.temperatures) + [MISSING_PROBE] * 5
         presence = 0
         if wide:
-            order = [(144, pack.mosfet_temperature), (162, probes[0]), (164, probes[1])]
-            order += [(254 + 2 * i, probes[2 + i]) for i in range(3)]
+            # Byte 254 mirrors the MOSFET probe, as in every public 32S capture;
+            # 256 and 258 are the third and fourth cell probes (v14 and later).
+            mosfet = pack.mosfet_temperature
+            order = [(144, mosfet), (162, probes[0]), (164, probes[1])]
+            order += [(254, mosfet), (256, probes[2]), (258, probes[3])]
             frame.put("I", 166, self.error_bits())
         else:
             order = [(130, probes[0]), (132, probes[1]), (134, pack.mosfet_temperature)]

@@ -94,8 +94,13 @@ EXPECTED_KEYS = {
 
 @pytest.fixture(autouse=True)
 def fast_confirm(monkeypatch: pytest.MonkeyPatch) -> None:
-    """No 0.2 s settle time between a switch write and its read-back."""
+    """No 0.2 s settle time between a switch write and its read-back.
+
+    The stream counts as paused after 20 ms (simulated frames come every
+    ``PERIOD``), so a frame waits for its successor no longer than that.
+    """
     monkeypatch.setattr(JkDriver, "confirm_delay", 0.01)
+    monkeypatch.setattr(JkDriver, "pause_timeout", 0.02)
 
 
 def make_jk(

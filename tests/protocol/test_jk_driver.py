@@ -45,6 +45,7 @@ type Factory = Callable[..., tuple[JkSimulator, BmsClient]]
 def fast_driver(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(JkDriver, "request_timeout", TIMEOUT)
     monkeypatch.setattr(JkDriver, "confirm_delay", 0.01)
+    monkeypatch.setattr(JkDriver, "pause_timeout", 0.02)
 
 
 def _pack() -> PackModel:
@@ -130,7 +131,10 @@ async def test_32s_v19_reports_extra_probes(make: Factory) -> None:
     sim, client = make()
     sim.pack.temperatures = [18.5, 19.5, 20.5]
     snap = await client.read_snapshot()
-    assert [t.value for t in snap.probe_temperatures] == [18.5, 19.5, 20.5, None, None]
+    assert [t.value for t in snap.probe_temperatures] == [18.5, 19.5, 20.5, None]
+    assert snap.mosfet_temperature == 27.3
+    mosfets = [t for t in snap.temperatures if t.kind is TemperatureKind.MOSFET]
+    assert [t.value for t in mosfets] == [27.3, 27.3]  # byte 144 and byte 254
 
 
 async def test_24s_has_no_extra_probes(make: Factory) -> None:
@@ -444,3 +448,94 @@ def test_matchers_need_ffe0_and_a_jk_company_id() -> None:
     assert not JkDriver.claims(
         Advertisement(ADDRESS, None, (uuid16(0xFF00),), {0x0B65: b"\x88\xa0"})
     )
+
+
+# Issue 10: an "off" under a protection, layouts from frames, secrets.
+
+
+@pytest.mark.parametrize(
+    ("alarm", "kind"),
+    [
+        ("cell_undervoltage", SwitchKind.DISCHARGE),
+        ("cell_overvoltage", SwitchKind.CHARGE),
+    ],
+)
+async def test_off_is_not_confirmed_by_a_mosfet_a_protection_holds_off(
+    make: Factory, alarm: str, kind: SwitchKind
+) -> None:
+    """The MOSFET flag is off already; only the settings frame confirms."""
+    sim, client = make(JkLayout.JK02_32S)
+    sim.pack.alarms = {alarm}
+    snap = await client.read_snapshot()
+    mosfet = "discharge_mosfet" if kind is SwitchKind.DISCHARGE else "charge_mosfet"
+    assert getattr(snap, mosfet) is False
+    assert snap.switches[kind] is True
+    sim.inject(Fault.IGNORE_COMMAND)
+    with pytest.raises(CommandNotConfirmedError):
+        await client.set_switch(kind, False)
+    assert getattr(sim.pack, SWITCH_ATTRIBUTES[kind]) is True
+    snap = await client.set_switch(kind, False)  # now applied: confirmed
+    assert snap.switches[kind] is False
+    assert getattr(sim.pack, SWITCH_ATTRIBUTES[kind]) is False
+
+
+@pytest.mark.parametrize(
+    ("layout", "model", "version"),
+    [
+        # syssi/esphome-jk-bms README: JK04 on 8.0.3M, JK02_24S on 8.1.2H.
+        (JkLayout.JK04, "JK-B5A24S", "8.0.3M"),
+        (JkLayout.JK02_24S, "JK-B2A24S20P", "8.1.2H"),
+    ],
+)
+async def test_software_8_speaks_the_layout_of_its_model(
+    make: Factory, layout: JkLayout, model: str, version: str
+) -> None:
+    sim, client = make(layout, model=model, sw_version=version)
+    snap = await client.read_snapshot()
+    assert client.driver.variant == layout.value
+    assert snap.cell_voltages == tuple(sim.pack.cell_voltages)
+
+
+async def test_frames_overrule_a_wrong_guess(make: Factory) -> None:
+    """Device info that suggests JK04 over a stream of JK02_24S frames."""
+    sim, client = make(JkLayout.JK02_24S, model="JK-B5A24S", sw_version="8.0.3M")
+    snap = await client.read_snapshot()
+    assert client.driver.variant == "JK02_24S"
+    assert snap.current == sim.pack.current
+    await client.set_switch(SwitchKind.CHARGE, False)  # a JK02 register
+    assert sim.pack.charge_enabled is False
+
+
+@pytest.mark.parametrize("remembered", ["JK02_24S", "JK02_32S", "JK04"])
+async def test_a_remembered_layout_that_decodes_stays(
+    make: Factory, remembered: str
+) -> None:
+    """A guess from the device info never replaces a layout that decodes."""
+    sim, client = make(
+        JkLayout.JK02_24S,
+        options=DriverOptions(ADDRESS, variant=remembered),
+        model="JK-B5A24S",
+        sw_version="8.0.3M",
+    )
+    snap = await client.read_snapshot()
+    assert client.driver.variant == "JK02_24S"  # the frames decide
+    assert snap.cell_voltages == tuple(sim.pack.cell_voltages)
+
+
+async def test_snapshots_state_the_cell_count(make: Factory) -> None:
+    _, client = make(JkLayout.JK02_32S)
+    snap = await client.read_snapshot()
+    assert snap.reported_cell_count == len(snap.cell_voltages) == 4
+
+
+def test_the_device_info_frame_is_sensitive() -> None:
+    sim = JkSimulator(ADDRESS, "x", _pack())
+    driver = JkDriver(SimulatorTransport(sim), DriverOptions(ADDRESS))
+    info = sim.device_info_frame()
+    assert sim.serial_number.encode() in info
+    assert driver.is_sensitive(info)
+    assert not driver.is_sensitive(sim.cell_frame())
+    assert not driver.is_sensitive(sim.settings_frame())
+    assert not driver.is_sensitive(DEVICE_INFO_REQUEST)
+    assert not driver.is_sensitive(SETTINGS_REQUEST)
+    assert not driver.is_sensitive(b"")

@@ -32,6 +32,8 @@ from custom_components.lithium_bms.protocol.jk_frames import (
     decode_cell_info,
     decode_device_info,
     decode_settings,
+    fitting_layouts,
+    guess_layout,
     has_extra_probes,
     layout_for_version,
     needs_pairing,
@@ -404,15 +406,24 @@ def test_zero_presence_byte_is_ignored() -> None:
 
 
 def test_32s_probe_order_and_presence() -> None:
+    """Byte 254 is a second MOSFET probe: it mirrors byte 144 in every capture."""
     frame = bytearray(_frame("sw19.27"))
-    frame[214] = 0b001111  # MOS, T1, T2, first extra; not the last two
+    frame[214] = 0b001111  # MOS, T1, T2, byte 254; not 256 and 258
     info = decode_cell_info(_seal(frame), Layout.JK02_32S, extra_probes=True)
-    assert [t.kind for t in info.temperatures] == [TemperatureKind.CELL] * 5 + [
-        TemperatureKind.MOSFET
-    ]
-    assert [t.value for t in info.temperatures] == [11.9, 12.7, 12.8, None, None, 12.8]
+    cell, mosfet = TemperatureKind.CELL, TemperatureKind.MOSFET
+    assert [t.kind for t in info.temperatures] == [cell] * 4 + [mosfet] * 2
+    assert [t.value for t in info.temperatures] == [11.9, 12.7, None, None, 12.8, 12.8]
     plain = decode_cell_info(_seal(frame), Layout.JK02_32S)
     assert [t.value for t in plain.temperatures] == [11.9, 12.7, 12.8]
+
+
+def test_extra_probes_of_a_v19_pack() -> None:
+    """v19 (JK-PB2A16S20P): T1, T2 and the probes at 256/258 are cell probes."""
+    info = decode_cell_info(_frame("sw19.27"), Layout.JK02_32S, extra_probes=True)
+    cells = [t.value for t in info.temperatures if t.kind is TemperatureKind.CELL]
+    mosfets = [t.value for t in info.temperatures if t.kind is TemperatureKind.MOSFET]
+    assert cells == [11.9, 12.7, 12.6, 11.4]
+    assert mosfets == [12.8, 12.8]
 
 
 def test_heater_only_on_32s() -> None:
@@ -422,14 +433,102 @@ def test_heater_only_on_32s() -> None:
     assert decode_cell_info(_frame("sw10.07"), Layout.JK02_24S).heater is None
 
 
+def _with_mask(frame: bytes, mask: int) -> bytes:
+    """A 32S frame reduced to the cells of ``mask``, its totals made to agree."""
+    data = bytearray(frame)
+    data[70:74] = mask.to_bytes(4, "little")
+    for i in range(32):
+        if not mask >> i & 1:
+            data[6 + 2 * i : 8 + 2 * i] = bytes(2)
+            data[80 + 2 * i : 82 + 2 * i] = bytes(2)
+    cells = [int.from_bytes(data[6 + 2 * i : 8 + 2 * i], "little") for i in range(32)]
+    cells = [c for i, c in enumerate(cells) if mask >> i & 1]
+    struct.pack_into("<I", data, 150, sum(cells))
+    struct.pack_into("<HHBB", data, 74, sum(cells) // len(cells), 0, 0, 0)
+    struct.pack_into("<H", data, 76, max(cells) - min(cells))
+    return _seal(data)
+
+
 def test_cells_follow_the_enabled_mask() -> None:
-    frame = bytearray(_frame("sw19.27"))
-    frame[70:74] = (0b1011).to_bytes(4, "little")
-    info = decode_cell_info(_seal(frame), Layout.JK02_32S)
+    info = decode_cell_info(_with_mask(_frame("sw19.27"), 0b1011), Layout.JK02_32S)
     assert info.cell_voltages == (3.381, 3.377, 3.377)
+    assert info.reported_cell_count == 3
+    frame = bytearray(_frame("sw19.27"))
     frame[70:74] = bytes(4)  # no mask: cells up to the last non-zero one
     info = decode_cell_info(_seal(frame), Layout.JK02_32S)
     assert len(info.cell_voltages) == 16
+    assert info.reported_cell_count is None
+
+
+def test_cell_frames_state_their_cell_count() -> None:
+    assert (
+        decode_cell_info(_frame("sw19.27"), Layout.JK02_32S).reported_cell_count == 16
+    )
+    assert (
+        decode_cell_info(_frame("sw10.07"), Layout.JK02_24S).reported_cell_count == 24
+    )
+    assert decode_cell_info(_frame("JK04"), Layout.JK04).reported_cell_count is None
+
+
+def test_a_mask_that_disagrees_with_the_cells_is_refused() -> None:
+    frame = bytearray(_frame("sw19.27"))
+    frame[70:74] = (0b1011).to_bytes(4, "little")
+    with pytest.raises(FrameError, match="outside the mask"):
+        decode_cell_info(_seal(frame), Layout.JK02_32S)
+
+
+# (layout, offset, value): one field of a real frame made impossible.
+BROKEN_FIELDS = [
+    (Layout.JK02_32S, 150, 54_028 + 2_000),  # pack voltage far from the cells
+    (Layout.JK02_32S, 74, 3_000),  # average cell
+    (Layout.JK02_32S, 76, 400),  # cell delta
+    (Layout.JK02_32S, 78, 16),  # max-cell index past the last cell
+    (Layout.JK02_32S, 198, 2),  # charge MOSFET state
+    (Layout.JK02_32S, 199, 0x0D),  # discharge MOSFET state
+    (Layout.JK02_32S, 172, 3),  # balancing action
+    (Layout.JK02_32S, 173, 101),  # SOC
+    (Layout.JK02_32S, 190, 200),  # SOH
+    (Layout.JK02_32S, 215, 7),  # heater state
+    (Layout.JK02_32S, 60, 3_300),  # a cell outside the mask (cell 28)
+    (Layout.JK02_32S, 140, 60),  # a resistance outside the mask (cell 31)
+    (Layout.JK02_24S, 118, 0),  # pack voltage
+    (Layout.JK02_24S, 166, 0xD0),  # charge MOSFET state
+]
+
+
+@pytest.mark.parametrize(("layout", "offset", "value"), BROKEN_FIELDS)
+def test_a_cell_frame_whose_fields_disagree_is_refused(
+    layout: Layout, offset: int, value: int
+) -> None:
+    frame = bytearray(_frame("sw19.27" if layout is Layout.JK02_32S else "sw10.07"))
+    size = 4 if offset in (118, 150) else 2 if offset in (60, 74, 76, 140) else 1
+    frame[offset : offset + size] = value.to_bytes(size, "little")
+    with pytest.raises(FrameError, match="inconsistent"):
+        decode_cell_info(_seal(frame), layout)
+
+
+def test_a_jk04_frame_whose_average_disagrees_is_refused() -> None:
+    frame = bytearray(_frame("JK04"))
+    struct.pack_into("<f", frame, 202, 3.6)
+    with pytest.raises(FrameError, match="average"):
+        decode_cell_info(_seal(frame), Layout.JK04)
+
+
+@pytest.mark.parametrize(("offset", "value"), [(114, 0), (114, 33), (115, 1), (118, 2)])
+def test_a_settings_frame_with_impossible_words_is_refused(
+    offset: int, value: int
+) -> None:
+    frame = bytearray(_frame("settings frame 0x01"))
+    frame[offset] = value
+    with pytest.raises(FrameError, match="inconsistent"):
+        decode_settings(_seal(frame), Layout.JK02_32S)
+
+
+def test_a_device_info_frame_with_a_garbled_version_is_refused() -> None:
+    frame = bytearray(_frame("JK device info, JK02_32S"))
+    frame[30] = 0xD0
+    with pytest.raises(FrameError, match="software version"):
+        decode_device_info(_seal(frame))
 
 
 def test_jk04_balancer_cells_and_resistances() -> None:
@@ -471,9 +570,14 @@ def test_decoders_check_the_frame_type() -> None:
         decode_cell_info(_frame("JK device info, JK02_24S"), Layout.JK02_24S)
 
 
-def test_320_byte_buffer_is_accepted() -> None:
+def test_decoders_want_exactly_300_bytes() -> None:
+    """A 320-byte buffer (frame + C8 ack) is split by the reassembler, not here."""
     ack = bytes.fromhex("aa5590ebc8010100000000000000000000000044")
-    frame = _frame("JK device info, JK02_32S") + ack
+    frame = _frame("JK device info, JK02_32S")
+    with pytest.raises(FrameError, match="300-byte"):
+        decode_device_info(frame + ack)
+    with pytest.raises(FrameError, match="300-byte"):
+        check_frame(frame[:299])
     assert decode_device_info(frame).sw_version == "19.27"
 
 
@@ -509,3 +613,51 @@ def test_decoders_raise_only_protocol_errors(
 @given(data=st.binary(max_size=400), layout=st.sampled_from(list(Layout)))
 def test_decoders_reject_arbitrary_bytes_cleanly(data: bytes, layout: Layout) -> None:
     _decode_all(data, layout, extras=True)
+
+
+# Layout from the frames, not from the software version alone (issue 10).
+
+
+@pytest.mark.parametrize(
+    ("model", "version", "layout"),
+    [
+        # syssi/esphome-jk-bms README and captures, fl4p/batmon-ha#170.
+        ("JK-B5A24S", "8.0.3M", Layout.JK04),
+        ("JK-B2A16S", "3.3.0", Layout.JK04),
+        ("JK-B1A24S", "3.0.7", Layout.JK04),
+        ("JK-B2A24S20P", "8.1.2H", Layout.JK02_24S),
+        ("JK-B2A24S20P", "8.20G", Layout.JK02_24S),
+        ("JK-BD6A24S10P", "8.0.6G", Layout.JK02_24S),
+        ("JK-B2A24S20P", "10.07", Layout.JK02_24S),
+        ("JK_B1A20S15P", "18.00", Layout.JK02_32S),
+        ("JK_PB2A16S15P", "14.20", Layout.JK02_32S),
+    ],
+)
+def test_model_and_version_guess_the_layout(
+    model: str, version: str, layout: Layout
+) -> None:
+    assert guess_layout(model, version) is layout
+
+
+@pytest.mark.parametrize("vector", CELL_VECTORS, ids=lambda v: v["name"])
+def test_each_captured_cell_frame_fits_exactly_its_layout(
+    vector: dict[str, Any],
+) -> None:
+    assert fitting_layouts(bytes.fromhex(vector["hex"])) == (_vector_layout(vector),)
+
+
+@pytest.mark.parametrize(
+    ("device", "cells", "layout"),
+    [
+        ("JK-B5A24S hw8.X sw8.0.3M", "JK04 cell info (JK-B5A24S", Layout.JK04),
+        ("JK-BD6A24S10P hw8.X sw8.0.6G", "cell info (JK-BD6A24S10P", Layout.JK02_24S),
+    ],
+)
+def test_real_8x_devices_speak_different_layouts(
+    device: str, cells: str, layout: Layout
+) -> None:
+    """Both run software 8.x: the version alone says JK02_24S for both."""
+    info = decode_device_info(_frame(device))
+    assert layout_for_version(info.sw_version) is Layout.JK02_24S
+    assert guess_layout(info.vendor, info.sw_version) is layout
+    assert fitting_layouts(_frame(cells)) == (layout,)

@@ -8,6 +8,7 @@ about once a second. Reads take the newest streamed frame instead of polling.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from dataclasses import dataclass
 from typing import NoReturn
@@ -16,11 +17,13 @@ from .driver import BmsDriver, DriverOptions
 from .errors import (
     BmsTimeoutError,
     CommandNotConfirmedError,
+    FrameError,
     PairingRequiredError,
     ProtocolError,
 )
 from .jk_frames import (
     DEVICE_INFO_REQUEST,
+    FRAME_HEADER,
     SETTINGS_REQUEST,
     FrameType,
     JkDeviceInfo,
@@ -28,12 +31,14 @@ from .jk_frames import (
     JkSettings,
     Layout,
     build_switch,
+    check_cell_info,
     decode_alarms,
     decode_cell_info,
     decode_device_info,
     decode_settings,
+    fitting_layouts,
+    guess_layout,
     has_extra_probes,
-    layout_for_version,
     needs_pairing,
     supported_alarms,
 )
@@ -90,14 +95,19 @@ class JkDriver(BmsDriver):
     switches = frozenset(SwitchKind)
     request_timeout = 5.0
     confirm_delay = 0.2
+    # The notifications of one frame arrive within milliseconds and frames
+    # about once a second: a stream quiet this long has paused.
+    pause_timeout = 0.25
 
     def __init__(self, transport: Transport, options: DriverOptions) -> None:
         """Set up the reassembler and the per-device state."""
         super().__init__(transport, options)
         self._info: JkDeviceInfo | None = None
         self._layout = _layout_hint(options.variant)
-        self._settings: JkSettings | None = None
+        self._confirmed = False
+        self._settings_frame: bytes | None = None
         self._cells: bytes | None = None
+        self._pause: asyncio.TimerHandle | None = None
 
     @property
     def variant(self) -> str | None:
@@ -105,14 +115,54 @@ class JkDriver(BmsDriver):
         return self._layout.value if self._layout is not None else None
 
     def new_reassembler(self) -> JkReassembler:
-        """Frames by header, length and checksum."""
+        """Frames by header, length, checksum, boundaries and counter."""
         return JkReassembler()
+
+    def feed(self, data: bytes) -> None:
+        """Take a notification; settle the stream once it pauses."""
+        super().feed(data)
+        if self._pause is not None:
+            self._pause.cancel()
+            self._pause = None
+        reassembler = self.reassembler
+        if not isinstance(reassembler, JkReassembler) or not reassembler.pending:
+            return
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:  # fed outside an event loop: nothing to time
+            return
+        self._pause = loop.call_later(self.pause_timeout, self._settle, reassembler)
+
+    def _settle(self, reassembler: JkReassembler) -> None:
+        """Deliver a frame that waited for the stream; drop a partial one."""
+        self._pause = None
+        frames, errors = reassembler.settle()
+        for error in errors:
+            self.inbox.reject(error)
+        for frame in frames:
+            if self.on_frame is not None:
+                self.on_frame(frame)
+            self.inbox.put(frame)
+
+    def is_sensitive(self, frame: bytes) -> bool:
+        """The device-info frame: it carries both passcodes and the serial number.
+
+        No JK command reads or writes a passcode (none in syssi/esphome-jk-bms,
+        aiobmsble or batmon-ha), and the 0x97 request carries nothing secret.
+        """
+        return frame.startswith(FRAME_HEADER) and frame[4:5] == bytes(
+            (FrameType.DEVICE_INFO,)
+        )
 
     def reset(self) -> None:
         """Drop partial frames, the stream position and the settings."""
         super().reset()
-        self._settings = None
+        if self._pause is not None:
+            self._pause.cancel()
+            self._pause = None
+        self._settings_frame = None
         self._cells = None
+        self._confirmed = False
 
     async def initialize(self) -> None:
         """Identify the layout (0x97), then start the stream (0x96)."""
@@ -127,7 +177,8 @@ class JkDriver(BmsDriver):
     async def _read_info(self) -> JkDeviceInfo:
         frame = await self.exchange(DEVICE_INFO_REQUEST, IS_DEVICE_INFO)
         info = decode_device_info(frame)
-        self._layout = layout_for_version(info.sw_version)
+        if self._layout is None:
+            self._layout = guess_layout(info.vendor, info.sw_version)
         self._info = info
         return info
 
@@ -148,28 +199,66 @@ class JkDriver(BmsDriver):
         raise BmsTimeoutError("the JK BMS does not stream cell data") from err
 
     def _absorb(self, frame: bytes) -> None:
-        """Keep the newest cell frame and the newest settings."""
+        """Keep the newest cell frame and the newest settings frame."""
         kind = frame[4]
         if kind == FrameType.CELL_INFO:
             self._cells = frame
-        elif kind == FrameType.SETTINGS and self._layout is not None:
-            self._settings = decode_settings(frame, self._layout)
+        elif kind == FrameType.SETTINGS:
+            self._settings_frame = frame
+
+    def _settings(self, layout: Layout) -> JkSettings | None:
+        """The newest settings, decoded in the confirmed layout."""
+        if self._settings_frame is None:
+            return None
+        try:
+            return decode_settings(self._settings_frame, layout)
+        except ProtocolError as err:
+            _LOGGER.debug("JK settings frame dropped: %s", err)
+            self._settings_frame = None
+            return None
 
     def _collect(self) -> None:
         """Take every pending frame out of the inbox."""
         while (frame := self.inbox.take(IS_ANY)) is not None:
             self._absorb(frame)
 
+    def _confirm_layout(self, frame: bytes) -> Layout:
+        """The layout a cell frame decodes in; a frame outranks any guess.
+
+        The layout in use (remembered, or guessed from model and version) stays
+        while it decodes the frame consistently; otherwise the one layout that
+        does takes over.
+        """
+        layout = self._layout
+        if layout is not None:
+            try:
+                check_cell_info(frame, layout)
+            except FrameError:
+                pass
+            else:
+                self._confirmed = True
+                return layout
+        fitting = fitting_layouts(frame)
+        if len(fitting) != 1:
+            raise FrameError("the JK cell frame fits no single frame layout")
+        if layout is not None:
+            _LOGGER.info("JK frames are %s, not %s", fitting[0], layout)
+        self._layout = fitting[0]
+        self._confirmed = True
+        return fitting[0]
+
     async def _require_layout(self) -> Layout:
-        """The frame layout, asking for the device info if it is unknown."""
-        if self._layout is not None:
+        """The layout confirmed by a cell frame of this connection."""
+        if self._layout is not None and self._confirmed:
             return self._layout
-        return layout_for_version((await self._read_info()).sw_version)
+        self._collect()
+        return self._confirm_layout(self._cells or await self._await_cells())
 
     async def _fresh_cells(self) -> bytes:
         """The newest cell frame since the previous read."""
         self._collect()
-        if self._settings is None:
+        asked = self._settings_frame is None
+        if asked:
             # Lost or late settings: ask again; the next cells follow them.
             self._cells = None
             await self.send(SETTINGS_REQUEST)
@@ -178,6 +267,12 @@ class JkDriver(BmsDriver):
             frame = await self._await_cells()
             self._cells = None
             self._collect()
+            if asked and self._settings_frame is None:
+                # A cell frame sent before the answer can come first (it
+                # waited for its successor): the answer's cells come next.
+                with contextlib.suppress(BmsTimeoutError, ProtocolError):
+                    frame = await self.inbox.wait_for(IS_CELLS, self.request_timeout)
+                self._collect()
             frame = self._cells or frame
         self._cells = None
         return frame
@@ -210,13 +305,19 @@ class JkDriver(BmsDriver):
 
     async def read_snapshot(self) -> BatterySnapshot:
         """Decode the newest streamed cell frame with the known settings."""
-        layout = await self._require_layout()
-        return self._snapshot(await self._fresh_cells(), layout)
+        if self._layout is None:
+            await self._read_info()
+        frame = await self._fresh_cells()
+        return self._snapshot(frame, self._confirm_layout(frame))
 
     def _snapshot(self, frame: bytes, layout: Layout) -> BatterySnapshot:
-        extras = self._info is not None and has_extra_probes(self._info.sw_version)
+        extras = (
+            layout is Layout.JK02_32S
+            and self._info is not None
+            and has_extra_probes(self._info.sw_version)
+        )
         cells = decode_cell_info(frame, layout, extra_probes=extras)
-        settings = self._settings
+        settings = self._settings(layout)
         current = cells.current or 0.0
         if self.options.invert_current:
             current = -current
@@ -247,6 +348,10 @@ class JkDriver(BmsDriver):
             supported_alarms=supported_alarms(layout),
             protection_code=cells.errors,
             cell_resistances=cells.cell_resistances,
+            # The cell frame's enabled-cells mask, not the settings' cell
+            # count: that one is configured, and the BMS itself raises its
+            # cell-count alarm (error bit 2) when the two differ.
+            reported_cell_count=cells.reported_cell_count,
         )
 
     async def set_switch(self, kind: SwitchKind, on: bool) -> BatterySnapshot:
@@ -258,12 +363,19 @@ class JkDriver(BmsDriver):
             frame = await self.exchange(SETTINGS_REQUEST, IS_SETTINGS)
         except (BmsTimeoutError, ProtocolError) as err:
             # The switch may have changed unconfirmed: ask for settings again.
-            self._settings = None
+            self._settings_frame = None
             raise CommandNotConfirmedError(
                 "the JK BMS sent no settings to confirm the switch"
             ) from err
-        self._settings = decode_settings(frame, layout)
-        if self._settings.switch(kind) is not on:
+        # Only the user switch in the settings frame confirms the write: the
+        # MOSFET states of the cell frame also go off under a protection.
+        self._settings_frame = frame
+        settings = self._settings(layout)
+        if settings is None or settings.switch(kind) is not on:
             raise CommandNotConfirmedError(f"the JK {kind} switch did not change")
+        # A cell frame can wait for its successor until after the write;
+        # only frames that follow this settings frame show the new state.
         self._cells = None
+        while self.inbox.take(IS_CELLS) is not None:
+            pass
         return self._snapshot(await self._fresh_cells(), layout)

@@ -10,6 +10,7 @@ JK02_24S and JK02_32S.
 from __future__ import annotations
 
 import math
+import re
 import struct
 from dataclasses import dataclass
 from enum import IntEnum, StrEnum
@@ -121,8 +122,8 @@ def supported_alarms(layout: Layout) -> frozenset[Alarm]:
 
 
 def check_frame(frame: bytes) -> FrameType:
-    """Validate header, length, checksum and type; return the type."""
-    if len(frame) < FRAME_LENGTH or not frame.startswith(FRAME_HEADER):
+    """Validate header, exact length, checksum and type; return the type."""
+    if len(frame) != FRAME_LENGTH or not frame.startswith(FRAME_HEADER):
         raise FrameError("not a 300-byte JK frame")
     if checksum(frame[:CRC_INDEX]) != frame[CRC_INDEX]:
         raise ChecksumError("JK frame checksum mismatch")
@@ -152,6 +153,29 @@ def _strip_noise(data: bytes) -> bytes:
             return data
 
 
+# What the BMS sends between frames. In the public captures (syssi/esphome-jk-bms
+# docs/btsnoop*.log, docs/btsnoops/*: JK04, JK02_24S and JK02_32S firmware) a
+# frame is followed only by the next frame, the C8 ack / a command echo (the
+# 320-byte frames), ``AT CR LF`` or the end of the notification.
+BOUNDARIES = (FRAME_HEADER, COMMAND_HEADER, NOISE)
+
+# The counter (byte 5) of the frame that follows, relative to this one, by
+# (this type, next type). 2,690 consecutive frame pairs in those captures:
+# cell→cell and cell→settings +1, settings→cell and settings→settings +0; the
+# device-info counter is unrelated on JK-PB firmware (0xA5), so it is not checked.
+COUNTER_STEP: dict[tuple[int, int], int] = {
+    (FrameType.CELL_INFO, FrameType.CELL_INFO): 1,
+    (FrameType.CELL_INFO, FrameType.SETTINGS): 1,
+    (FrameType.SETTINGS, FrameType.CELL_INFO): 0,
+    (FrameType.SETTINGS, FrameType.SETTINGS): 0,
+}
+
+
+def _counted(kind: int) -> bool:
+    """Whether the counter of a frame type is checked against the next frame."""
+    return any(kind in pair for pair in COUNTER_STEP)
+
+
 def _header_prefix(buf: bytearray) -> int:
     """Length of the longest tail of ``buf`` that could begin a header."""
     for size in range(min(len(FRAME_HEADER) - 1, len(buf)), 0, -1):
@@ -160,13 +184,63 @@ def _header_prefix(buf: bytearray) -> int:
     return 0
 
 
+def _interruption(candidate: bytes) -> int:
+    """Where a header, ack or noise starts inside a frame candidate, else 0.
+
+    Inside a frame such a pattern means bytes of the frame were lost and the
+    stream went on with what the BMS sent after it.
+    """
+    hits = [candidate.find(mark, 1) for mark in BOUNDARIES]
+    return min((hit for hit in hits if hit > 0), default=0)
+
+
+class _Next(IntEnum):
+    """What the bytes after a complete candidate say about it."""
+
+    FITS = 0
+    WAIT = 1
+    GAP = 2
+
+
+def _continuation(candidate: bytes, after: bytes) -> _Next:
+    """Judge a candidate by the bytes that follow it.
+
+    A frame that ends where the BMS stops is followed by nothing or by a
+    boundary (see ``BOUNDARIES``); anything else is the rest of a frame whose
+    head was lost, glued to the tail of this one.
+    """
+    if not after:
+        # A cell or settings frame waits for the next frame's counter: only
+        # that shows a frame glued from two frames at the same offset.
+        return _Next.WAIT if _counted(candidate[4]) else _Next.FITS
+    head = after[: len(FRAME_HEADER)]
+    if not any(mark.startswith(head) for mark in BOUNDARIES):
+        return _Next.GAP
+    if len(head) < len(FRAME_HEADER):
+        return _Next.WAIT
+    if head != FRAME_HEADER:
+        return _Next.FITS
+    if len(after) < 6:
+        return _Next.WAIT
+    step = COUNTER_STEP.get((candidate[4], after[4]))
+    if step is not None and (after[5] - candidate[5]) & 0xFF != step:
+        return _Next.GAP
+    return _Next.FITS
+
+
 class JkReassembler:
-    """Rebuilds 300-byte frames from notifications, by header, length and CRC.
+    """Rebuilds 300-byte frames from notifications; drops frames that span a gap.
 
     A notification that starts with ``AT CR LF`` noise or a command-header frame
     (the C8 ack) loses that prefix, even in the middle of a frame. Bytes before
-    a header are dropped. A candidate that fails validation is reported and the
-    search resumes at the next header, so a false header never hides a frame.
+    a header are dropped. A lost notification cannot go unnoticed: the 1-byte
+    sum passes 1 in 256 splices, so a candidate is also refused when a header,
+    ack or noise starts inside it, when the bytes after it are not a frame
+    boundary, or when the next frame's counter does not follow. A cell or
+    settings frame that nothing follows yet waits for the next bytes or for
+    ``settle`` (the stream paused): no frame is glued from bytes sent before
+    and after a pause. A refused candidate is reported and the search resumes
+    at the next header, so a false header never hides a frame.
     """
 
     def __init__(self) -> None:
@@ -176,6 +250,29 @@ class JkReassembler:
     def reset(self) -> None:
         """Drop any partial frame."""
         self._buf.clear()
+
+    def settle(self) -> tuple[list[bytes], list[ProtocolError]]:
+        """The stream paused: release a waiting frame, drop a partial one.
+
+        The notifications of one frame follow each other closely; a frame
+        that stops half-way lost its other notifications, and the bytes that
+        arrive after the pause belong to a later frame.
+        """
+        buf = self._buf
+        if len(buf) >= FRAME_LENGTH:
+            frame = bytes(buf[:FRAME_LENGTH])
+            buf.clear()
+            return [frame], []
+        partial = buf.startswith(FRAME_HEADER)
+        buf.clear()
+        if partial:
+            return [], [FrameError("JK frame stopped half-way: bytes were lost")]
+        return [], []
+
+    @property
+    def pending(self) -> bool:
+        """Whether bytes of a frame wait in the buffer."""
+        return bool(self._buf)
 
     def feed(self, data: bytes) -> tuple[list[bytes], list[ProtocolError]]:
         """Add bytes; return complete valid frames and the errors met."""
@@ -192,15 +289,30 @@ class JkReassembler:
             if len(buf) < FRAME_LENGTH:
                 break
             candidate = bytes(buf[:FRAME_LENGTH])
-            try:
-                check_frame(candidate)
-            except ProtocolError as err:
-                errors.append(err)
+            verdict = self._judge(candidate, bytes(buf[FRAME_LENGTH:]))
+            if verdict is _Next.WAIT:
+                break
+            if isinstance(verdict, ProtocolError):
+                errors.append(verdict)
                 del buf[:1]
                 continue
             frames.append(candidate)
             del buf[:FRAME_LENGTH]
         return frames, errors
+
+    @staticmethod
+    def _judge(candidate: bytes, after: bytes) -> _Next | ProtocolError:
+        """FITS, WAIT for more bytes, or the error that refuses the candidate."""
+        if inner := _interruption(candidate):
+            return FrameError(f"JK frame cut at byte {inner}: bytes were lost")
+        try:
+            check_frame(candidate)
+        except ProtocolError as err:
+            return err
+        verdict = _continuation(candidate, after)
+        if verdict is _Next.GAP:
+            return FrameError("JK frame not followed by a frame boundary")
+        return verdict
 
 
 def _version(sw_version: str) -> tuple[int, str]:
@@ -222,6 +334,23 @@ def layout_for_version(sw_version: str) -> Layout:
     return Layout.JK02_32S
 
 
+# Active balancers without a BMS (no "<n>P" current rating in the model name)
+# speak JK04 even on 8.x software: JK-B5A24S sw 8.0.3M (syssi/esphome-jk-bms
+# README, issue #213, capture docs/b5a24s/), JK-B2A16S sw 3.3.0, JK-B1A24S sw
+# 3.0.7 (fl4p/batmon-ha#170). BMS models on 8.x speak JK02_24S: JK-B2A24S20P sw
+# 8.1.2H and 8.20G (README), JK-BD6A24S10P sw 8.0.6G (capture
+# docs/btsnoop_hci_jk-bd6a24s10p_hw8x_sw806g.log).
+_BALANCER_MODEL = re.compile(r"JK[-_]B\d+A\d+S", re.IGNORECASE)
+
+
+def guess_layout(model: str, sw_version: str) -> Layout:
+    """The layout the model and software version suggest, before any frame."""
+    layout = layout_for_version(sw_version)
+    if layout is Layout.JK02_24S and _BALANCER_MODEL.fullmatch(model.strip()):
+        return Layout.JK04
+    return layout
+
+
 def has_extra_probes(sw_version: str) -> bool:
     """Whether a 32S firmware reports the extra probes (v14 and later)."""
     return _version(sw_version)[0] >= 14
@@ -233,9 +362,29 @@ def needs_pairing(sw_version: str) -> bool:
     return major > 19 or (major == 19 and (minor or "0").ljust(2, "0") >= "30")
 
 
+def _require(condition: bool, what: str) -> None:
+    """Refuse a frame whose own fields disagree (a splice or garbage)."""
+    if not condition:
+        raise FrameError(f"inconsistent JK frame: {what}")
+
+
+def _u16(frame: bytes, offset: int) -> int:
+    return int.from_bytes(frame[offset : offset + 2], "little")
+
+
+def _u32(frame: bytes, offset: int) -> int:
+    return int.from_bytes(frame[offset : offset + 4], "little")
+
+
 def _text(frame: bytes, start: int, size: int) -> str:
     raw = frame[start : start + size].split(b"\x00", 1)[0]
     return raw.decode("ascii", errors="replace").strip()
+
+
+def _check_label(frame: bytes, start: int, size: int, what: str) -> None:
+    """A factory string (model, versions) is printable ASCII up to its NUL."""
+    raw = frame[start : start + size].split(b"\x00", 1)[0]
+    _require(bool(raw) and all(0x20 <= c < 0x7F for c in raw), what)
 
 
 @dataclass(frozen=True, slots=True)
@@ -257,6 +406,10 @@ class JkDeviceInfo:
 def decode_device_info(frame: bytes) -> JkDeviceInfo:
     """Decode a device-info frame."""
     _expect(frame, FrameType.DEVICE_INFO)
+    _check_label(frame, 6, 16, "model")
+    _check_label(frame, 22, 8, "hardware version")
+    _check_label(frame, 30, 8, "software version")
+    _require(frame[30] in b"0123456789", "software version")
     uptime, power_on = struct.unpack_from("<II", frame, 38)
     return JkDeviceInfo(
         vendor=_text(frame, 6, 16),
@@ -299,14 +452,33 @@ class JkSettings:
         return self.balancer_switch
 
 
+def _check_settings(frame: bytes, layout: Layout) -> None:
+    """Cell count in range; switches are booleans in otherwise empty words.
+
+    The cell count and the switches are 32-bit words of which only the first
+    byte is used (syssi/esphome-jk-bms docs/protocol-design-ble.md, settings
+    114-129); every public capture has the other three bytes zero.
+    """
+    if layout is Layout.JK04:
+        _require(1 <= frame[34] <= 24, "cell count")
+        _require(frame[114] <= 1, "balancer switch")
+        return
+    _require(1 <= frame[114] <= (32 if layout is Layout.JK02_32S else 24), "cell count")
+    for offset in (114, 118, 122, 126):
+        _require(not any(frame[offset + 1 : offset + 4]), f"word at {offset}")
+    for offset in (118, 122, 126):
+        _require(frame[offset] <= 1, f"switch at {offset}")
+
+
 def decode_settings(frame: bytes, layout: Layout) -> JkSettings:
     """Decode a settings frame."""
     _expect(frame, FrameType.SETTINGS)
+    _check_settings(frame, layout)
     if layout is Layout.JK04:
         return JkSettings(cell_count=frame[34], balancer_switch=bool(frame[114]))
 
     def milli(offset: int) -> float:
-        return round(int.from_bytes(frame[offset : offset + 4], "little") / 1000, 3)
+        return round(_u32(frame, offset) / 1000, 3)
 
     return JkSettings(
         cell_count=frame[114],
@@ -321,11 +493,7 @@ def decode_settings(frame: bytes, layout: Layout) -> JkSettings:
         max_charge_current=milli(50),
         max_discharge_current=milli(62),
         balance_start_voltage=milli(138),
-        controls=(
-            int.from_bytes(frame[282:284], "little")
-            if layout is Layout.JK02_32S
-            else None
-        ),
+        controls=_u16(frame, 282) if layout is Layout.JK02_32S else None,
     )
 
 
@@ -353,6 +521,98 @@ class JkCellInfo:
     errors: int | None = None
     battery_type: int | None = None
     charge_status: int | None = None
+    reported_cell_count: int | None = None
+
+
+def _jk02_cells(frame: bytes, wide: bool) -> tuple[int, list[int]]:
+    """The enabled-cells mask and the indices of the cells it names.
+
+    A zero mask (not seen in captures) falls back to the cells up to the last
+    non-zero one.
+    """
+    h, slots = (16, 32) if wide else (0, 24)
+    mask = _u32(frame, 54 + h)
+    if mask:
+        return mask, [i for i in range(slots) if mask >> i & 1]
+    raw = [_u16(frame, 6 + 2 * i) for i in range(slots)]
+    return 0, list(range(max((i + 1 for i, v in enumerate(raw) if v), default=0)))
+
+
+def _check_jk02(frame: bytes, wide: bool) -> None:
+    """The frame's own fields agree with each other.
+
+    Checked against every public JK02 capture (syssi/esphome-jk-bms docs/btsnoop*
+    logs and test frames; batmon-ha and aiobmsble test frames): cells and
+    resistances outside the mask read 0, the pack voltage is the sum of the
+    cells (captures: within 20 mV; allowed: 2 %, at least 0.1 V), so are the
+    average and the delta (captures: 2 and 5 mV; allowed: 5 and 10 mV), the
+    min/max indices name a cell, the MOSFET states (and the 32S heater) are 0 or 1, the
+    balancing action is at most 2 and SOC and SOH at most 100 %.
+    """
+    o, h, slots = (32, 16, 32) if wide else (0, 0, 24)
+    mask, indices = _jk02_cells(frame, wide)
+    _require(bool(indices), "no cells")
+    cells = [_u16(frame, 6 + 2 * i) for i in indices]
+    if mask:
+        for i in set(range(slots)) - set(indices):
+            _require(not _u16(frame, 6 + 2 * i), f"cell {i + 1} outside the mask")
+            _require(not _u16(frame, 64 + h + 2 * i), f"resistance {i + 1}")
+    total = sum(cells)
+    _require(abs(_u32(frame, 118 + o) - total) <= max(100, total // 50), "pack voltage")
+    _require(abs(_u16(frame, 58 + h) - total / len(cells)) <= 5, "average cell")
+    _require(abs(_u16(frame, 60 + h) - (max(cells) - min(cells))) <= 10, "cell delta")
+    _require(frame[62 + h] < len(cells) and frame[63 + h] < len(cells), "cell index")
+    _require(frame[166 + o] <= 1 and frame[167 + o] <= 1, "MOSFET state")
+    _require(frame[140 + o] <= 2, "balancing action")
+    _require(frame[141 + o] <= 100 and frame[158 + o] <= 100, "SOC or SOH")
+    _require(not wide or frame[183 + o] <= 1, "heater state")
+
+
+def _jk04_floats(frame: bytes, offset: int, count: int) -> list[float]:
+    values = list(struct.unpack_from(f"<{count}f", frame, offset))
+    _require(all(math.isfinite(v) for v in values), f"JK04 number at {offset}")
+    return values
+
+
+def _check_jk04(frame: bytes) -> None:
+    """Cells between 0.5 and 5 V up to the last one, their mean at byte 202.
+
+    Checked against the JK04 captures (syssi/esphome-jk-bms docs/b5a24s/,
+    docs/btsnoop_hci_jk-b2a16s_hw30_sw330*.log, frames_jk04*.h).
+    """
+    raw = _jk04_floats(frame, 6, 24)
+    count = max((i + 1 for i, v in enumerate(raw) if v), default=0)
+    _require(count > 0, "no cells")
+    _require(all(0.5 <= v <= 5.0 for v in raw[:count]), "cell voltage")
+    mean = sum(raw[:count]) / count
+    _require(abs(_jk04_floats(frame, 202, 1)[0] - mean) <= 0.02, "average cell")
+    _require(frame[220] <= 2, "balancing action")
+
+
+def check_cell_info(frame: bytes, layout: Layout) -> None:
+    """Raise FrameError unless a cell-info frame is consistent in a layout."""
+    _expect(frame, FrameType.CELL_INFO)
+    if layout is Layout.JK04:
+        _check_jk04(frame)
+    else:
+        _check_jk02(frame, layout is Layout.JK02_32S)
+
+
+def fitting_layouts(frame: bytes) -> tuple[Layout, ...]:
+    """The layouts in which a cell-info frame decodes consistently.
+
+    In every public capture exactly one layout fits: JK04 floats read as JK02
+    give cells of 16 V and more, and the 24S / 32S pack voltages sit where the
+    other layout keeps resistances or cycle counts.
+    """
+    fitting: list[Layout] = []
+    for layout in Layout:
+        try:
+            check_cell_info(frame, layout)
+        except FrameError:
+            continue
+        fitting.append(layout)
+    return tuple(fitting)
 
 
 def decode_cell_info(
@@ -360,9 +620,9 @@ def decode_cell_info(
 ) -> JkCellInfo:
     """Decode a cell-info frame of a layout.
 
-    ``extra_probes`` adds the three probes of 32S firmware v14 and later.
+    ``extra_probes`` adds the probes of 32S firmware v14 and later.
     """
-    _expect(frame, FrameType.CELL_INFO)
+    check_cell_info(frame, layout)
     if layout is Layout.JK04:
         return _decode_jk04(frame)
     return _decode_jk02(frame, wide=layout is Layout.JK02_32S, extras=extra_probes)
@@ -380,10 +640,22 @@ def _probe(
 def _temperatures(
     frame: bytes, wide: bool, extras: bool, presence: int
 ) -> tuple[Temperature, ...]:
-    """Probes in the order T1, T2, extra probes, MOSFET.
+    """Cell probes in BMS order, then the MOSFET probe(s).
 
     The presence byte (bit set = probe connected) is ignored when it is zero,
     which older firmware sends.
+
+    32S byte 254 is a second MOSFET probe, not a third cell probe. The public
+    decoders disagree: syssi/esphome-jk-bms calls it "temperature sensor 5",
+    patman15/aiobmsble (bms/jikong_bms.py, _temp_pos) a MOSFET sensor, and
+    fl4p/batmon-ha (bmslib/models/jikong.py) reads only 256/258 as T3/T4. The
+    data decide: in every 32S capture of syssi/esphome-jk-bms (firmware 11.288H,
+    14.20, 15.41 and the v11-v19 test frames, 1,650 frames) byte 254 equals
+    the MOSFET temperature at 144. The vendor app agrees: it shows the probes
+    of a JK-PB as T1, T2, T4 and T5 and no T3, and users who warmed each probe
+    found "T3" to be the MOSFET reading (mr-manuel/venus-os_dbus-serialbattery
+    #75, jean-luc1203/jkbms-rs485-addon#91, Pho3niX90/jk-bms-card#22). Presence
+    bits after aiobmsble: 0 MOSFET, 1 T1, 2 T2, 3 byte 254, 4 byte 256, 5 byte 258.
     """
     if not presence:
         presence = 0xFF
@@ -400,69 +672,55 @@ def _temperatures(
         )
     probes = [_probe(frame, 162, bit(1), cell), _probe(frame, 164, bit(2), cell)]
     if extras:
-        probes += [_probe(frame, 254 + 2 * i, bit(3 + i), cell) for i in range(3)]
+        probes += [_probe(frame, 256, bit(4), cell), _probe(frame, 258, bit(5), cell)]
     probes.append(_probe(frame, 144, bit(0), mosfet))
+    if extras:
+        probes.append(_probe(frame, 254, bit(3), mosfet))
     return tuple(probes)
 
 
 def _decode_jk02(frame: bytes, *, wide: bool, extras: bool) -> JkCellInfo:
     o = 32 if wide else 0
     h = o // 2
-    slots = 32 if wide else 24
-
-    def u16(offset: int) -> int:
-        return int.from_bytes(frame[offset : offset + 2], "little")
-
-    def u32(offset: int) -> int:
-        return int.from_bytes(frame[offset : offset + 4], "little")
-
-    mask = u32(54 + h)
-    if mask:
-        indices = [i for i in range(slots) if mask >> i & 1]
-    else:
-        raw = [u16(6 + 2 * i) for i in range(slots)]
-        indices = list(range(max((i + 1 for i, v in enumerate(raw) if v), default=0)))
+    mask, indices = _jk02_cells(frame, wide)
     current = struct.unpack_from("<i", frame, 126 + o)[0]
-    errors = u32(166) if wide else u16(136)
+    errors = _u32(frame, 166) if wide else _u16(frame, 136)
     balance_current = struct.unpack_from("<h", frame, 138 + o)[0]
     return JkCellInfo(
-        cell_voltages=tuple(round(u16(6 + 2 * i) / 1000, 3) for i in indices),
-        cell_resistances=tuple(round(u16(64 + h + 2 * i) / 1000, 3) for i in indices),
-        voltage=round(u32(118 + o) / 1000, 3),
+        cell_voltages=tuple(round(_u16(frame, 6 + 2 * i) / 1000, 3) for i in indices),
+        cell_resistances=tuple(
+            round(_u16(frame, 64 + h + 2 * i) / 1000, 3) for i in indices
+        ),
+        voltage=round(_u32(frame, 118 + o) / 1000, 3),
         current=round(current / 1000, 3),
         temperatures=_temperatures(frame, wide, extras, frame[182 + o]),
         errors=errors,
         balance_current=round(balance_current / 1000, 3),
         balancing=frame[140 + o] != 0,
         soc=frame[141 + o],
-        remaining_capacity=round(u32(142 + o) / 1000, 3),
-        full_capacity=round(u32(146 + o) / 1000, 3),
-        cycles=u32(150 + o),
-        total_cycle_capacity=round(u32(154 + o) / 1000, 3),
+        remaining_capacity=round(_u32(frame, 142 + o) / 1000, 3),
+        full_capacity=round(_u32(frame, 146 + o) / 1000, 3),
+        cycles=_u32(frame, 150 + o),
+        total_cycle_capacity=round(_u32(frame, 154 + o) / 1000, 3),
         soh=frame[158 + o],
-        runtime=u32(162 + o),
+        runtime=_u32(frame, 162 + o),
         charge_fet=frame[166 + o] != 0,
         discharge_fet=frame[167 + o] != 0,
         heater=frame[183 + o] != 0 if wide else None,
         battery_type=frame[275] if wide else None,
         charge_status=frame[280] if wide else None,
+        reported_cell_count=mask.bit_count() if mask else None,
     )
 
 
 def _decode_jk04(frame: bytes) -> JkCellInfo:
-    def real(offset: int) -> float:
-        value: float = struct.unpack_from("<f", frame, offset)[0]
-        if not math.isfinite(value):
-            raise FrameError(f"JK04 value at byte {offset} is not a number")
-        return value
-
-    raw = [real(6 + 4 * i) for i in range(24)]
+    raw = _jk04_floats(frame, 6, 24)
     count = max((i + 1 for i, v in enumerate(raw) if v), default=0)
     return JkCellInfo(
         cell_voltages=tuple(round(v, 4) for v in raw[:count]),
-        cell_resistances=tuple(round(real(102 + 4 * i), 4) for i in range(count)),
+        cell_resistances=tuple(round(v, 4) for v in _jk04_floats(frame, 102, count)),
         voltage=round(sum(raw[:count]), 3),
         balancing=frame[220] != 0,
-        balance_current=round(real(222), 3),
-        runtime=int.from_bytes(frame[286:290], "little"),
+        balance_current=round(_jk04_floats(frame, 222, 1)[0], 3),
+        runtime=_u32(frame, 286),
     )
