@@ -539,3 +539,25 @@ def test_the_device_info_frame_is_sensitive() -> None:
     assert not driver.is_sensitive(DEVICE_INFO_REQUEST)
     assert not driver.is_sensitive(SETTINGS_REQUEST)
     assert not driver.is_sensitive(b"")
+
+
+async def test_an_inconsistent_cell_frame_is_skipped(
+    make: Factory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A frame whose sum passes but whose fields disagree (SOC 170 %)."""
+    sim, client = make()
+    await client.read_snapshot()
+    real = sim.cell_frame
+
+    def forged() -> bytes:
+        monkeypatch.setattr(sim, "cell_frame", real)
+        frame = bytearray(real())
+        frame[173] = 170
+        frame[299] = sum(frame[:299]) & 0xFF
+        return bytes(frame)
+
+    monkeypatch.setattr(sim, "cell_frame", forged)
+    await asyncio.sleep(PERIOD * 1.5)
+    snap = await client.read_snapshot()
+    assert snap.state_of_charge == 67.0
+    assert client.driver.variant == "JK02_32S"

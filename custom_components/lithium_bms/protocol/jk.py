@@ -308,7 +308,14 @@ class JkDriver(BmsDriver):
         if self._layout is None:
             await self._read_info()
         frame = await self._fresh_cells()
-        return self._snapshot(frame, self._confirm_layout(frame))
+        try:
+            layout = self._confirm_layout(frame)
+        except FrameError as err:
+            # Garbage that passed the sum: the stream brings a new frame soon.
+            _LOGGER.debug("JK cell frame skipped: %s", err)
+            frame = await self._fresh_cells()
+            layout = self._confirm_layout(frame)
+        return self._snapshot(frame, layout)
 
     def _snapshot(self, frame: bytes, layout: Layout) -> BatterySnapshot:
         extras = (
