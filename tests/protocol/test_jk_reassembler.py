@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import random
-from collections.abc import Callable
+from collections.abc import Callable, Container
 from pathlib import Path
 
 import pytest
@@ -355,9 +355,15 @@ def _decodes(frame: bytes, layout: Layout) -> bool:
 
 
 def _feed_bursts(
-    bursts: list[list[bytes]], lost: set[tuple[int, int]]
+    bursts: list[list[bytes]],
+    lost: set[tuple[int, int]],
+    pauses: Container[int] = range(10**6),
 ) -> tuple[list[bytes], list[Exception]]:
-    """Feed what arrives, settling after each burst as the driver does."""
+    """Feed what arrives; settle after the bursts in ``pauses``.
+
+    The driver settles when the stream is quiet for ``pause_timeout``: after
+    every burst if frames come slower than that, after none if faster.
+    """
     reassembler = JkReassembler()
     frames: list[bytes] = []
     errors: list[Exception] = []
@@ -367,9 +373,10 @@ def _feed_bursts(
                 got, errs = reassembler.feed(note)
                 frames += got
                 errors += errs
-        got, errs = reassembler.settle()
-        frames += got
-        errors += errs
+        if b in pauses:
+            got, errs = reassembler.settle()
+            frames += got
+            errors += errs
     return frames, errors
 
 
@@ -379,7 +386,10 @@ def _foreign(frames: list[bytes], sent: set[bytes], layout: Layout) -> list[byte
 
 
 @pytest.mark.parametrize("layout", list(JkLayout))
-def test_one_lost_notification_never_yields_a_foreign_frame(layout: JkLayout) -> None:
+@pytest.mark.parametrize("pauses", [range(10**6), ()], ids=["pauses", "no-pauses"])
+def test_one_lost_notification_never_yields_a_foreign_frame(
+    layout: JkLayout, pauses: Container[int]
+) -> None:
     """Every single lost notification of 12 sessions: no spliced frame decodes."""
     checked = 0
     for seed in range(12):
@@ -388,7 +398,7 @@ def test_one_lost_notification_never_yields_a_foreign_frame(layout: JkLayout) ->
             window = bursts[max(0, b - 3) : b + 4]
             at = min(b, 3)
             for n in range(len(burst)):
-                frames, _ = _feed_bursts(window, {(at, n)})
+                frames, _ = _feed_bursts(window, {(at, n)}, pauses)
                 assert _foreign(frames, sent, LAYOUTS[layout]) == []
                 checked += 1
     assert checked > 1000
@@ -423,25 +433,27 @@ def test_a_splice_that_passes_the_sum_is_refused() -> None:
     assert errors
 
 
+type LossySession = tuple[
+    list[list[bytes]], set[tuple[int, int]], set[int], set[bytes], Layout
+]
+
+
 @st.composite
-def lossy_sessions(
-    draw: st.DrawFn,
-) -> tuple[list[list[bytes]], set[tuple[int, int]], set[bytes], Layout]:
-    """A session with several notifications lost anywhere."""
+def lossy_sessions(draw: st.DrawFn) -> LossySession:
+    """A session with several notifications lost anywhere, pauses anywhere."""
     layout = draw(st.sampled_from(list(JkLayout)))
     bursts, sent = _session(layout, draw(st.integers(0, 2**16)), cells=12)
     flat = [(b, n) for b, burst in enumerate(bursts) for n in range(len(burst))]
     lost = draw(st.sets(st.sampled_from(flat), min_size=1, max_size=8))
-    return bursts, lost, sent, LAYOUTS[layout]
+    pauses = draw(st.sets(st.integers(0, len(bursts) - 1)))
+    return bursts, lost, pauses, sent, LAYOUTS[layout]
 
 
 @settings(max_examples=400, deadline=None)
 @given(case=lossy_sessions())
-def test_lost_notifications_never_yield_a_foreign_frame(
-    case: tuple[list[list[bytes]], set[tuple[int, int]], set[bytes], Layout],
-) -> None:
-    bursts, lost, sent, layout = case
-    frames, _ = _feed_bursts(bursts, lost)
+def test_lost_notifications_never_yield_a_foreign_frame(case: LossySession) -> None:
+    bursts, lost, pauses, sent, layout = case
+    frames, _ = _feed_bursts(bursts, lost, pauses)
     assert _foreign(frames, sent, layout) == []
 
 

@@ -95,9 +95,11 @@ class JkDriver(BmsDriver):
     switches = frozenset(SwitchKind)
     request_timeout = 5.0
     confirm_delay = 0.2
-    # The notifications of one frame arrive within milliseconds and frames
-    # about once a second: a stream quiet this long has paused.
-    pause_timeout = 0.25
+    # A stream quiet this long has paused. In the public captures
+    # (syssi/esphome-jk-bms docs/btsnoop*.log) the notifications of one frame
+    # come at most 0.47 s apart, and a frame follows the previous one after
+    # 0.2 to 0.5 s, which settles a waiting frame sooner than this.
+    pause_timeout = 1.0
 
     def __init__(self, transport: Transport, options: DriverOptions) -> None:
         """Set up the reassembler and the per-device state."""
