@@ -32,6 +32,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
+from homeassistant.config_entries import ConfigEntryState
 from homeassistant.const import (
     ATTR_ENTITY_ID,
     SERVICE_TURN_OFF,
@@ -87,6 +88,7 @@ BAD_STORES: tuple[Any, ...] = (
     {"energy": [], "soc": {"anchor": [1, 2]}},
     {"energy": {"charge_energy": "lots", "last_time": 9e99}, "soc": {"anchor": {}}},
 )
+SETUP_RETRIES = 30
 # A late answer arrives this many request timeouts after it was sent.
 LATE_BY = (0.3, 1.6)
 # A frame may be delivered up to this long after it was built and sent.
@@ -536,6 +538,11 @@ async def run_soak(
             }
             figures.store_corruptions += 1
             await clock.run(hass.config_entries.async_setup(entry.entry_id))
+            # A failed first connection makes Home Assistant retry the setup.
+            for _ in range(SETUP_RETRIES):
+                if entry.state is ConfigEntryState.LOADED:
+                    break
+                await clock.advance(DEFAULT_UPDATE_INTERVAL)
             checker.attach(entry.runtime_data.coordinator)
 
         await _steps(
@@ -591,6 +598,7 @@ async def _steps(
     episodes = _Episodes()
     trace_from, measure_from = figures.steps // 2, 3 * figures.steps // 4
     corrupt_at = figures.steps // 3
+    jump_at = figures.steps // 5  # at least one jump, whatever the dice say
     baseline: tracemalloc.Snapshot | None = None
     tasks = 0
     for step in range(figures.steps):
@@ -599,7 +607,7 @@ async def _steps(
             tracemalloc.start()
         elif step == measure_from:
             baseline, tasks = traced_memory(), len(asyncio.all_tasks())
-        if step == corrupt_at:
+        if step >= corrupt_at and not device.gone and not figures.store_corruptions:
             await corrupt_store()
         _absence(
             step,
@@ -611,7 +619,7 @@ async def _steps(
             figures=figures,
         )
         _protection(step, episodes, device, rng, figures)
-        _clock_jump(step, episodes, checker, rng, figures)
+        _clock_jump(step, episodes, checker, rng, figures, force=step == jump_at)
         device.writes.clear()  # the simulator's own log of requests
         if not device.gone and rng.random() < P_FAULT:
             device.inject(rng.choice(ANSWER_FAULTS))
@@ -681,11 +689,13 @@ def _clock_jump(
     checker: _Checker,
     rng: random.Random,
     figures: SoakFigures,
+    *,
+    force: bool,
 ) -> None:
     """The wall clock jumps ahead or back, then is corrected."""
     if step == episodes.jumped_until:
         checker.wall_offset = 0.0
-    elif episodes.jumped_until < step and rng.random() < P_CLOCK_JUMP:
+    elif episodes.jumped_until < step and (force or rng.random() < P_CLOCK_JUMP):
         figures.clock_jumps += 1
         episodes.jumped_until = step + rng.randint(*JUMP_UPDATES)
         checker.wall_offset = rng.choice(CLOCK_JUMPS)
