@@ -52,8 +52,10 @@ def jk_device() -> tuple[SimulatedBms, str, dict[str, Any], list[str]]:
 
 
 def daly_device() -> tuple[SimulatedBms, str, dict[str, Any], list[str]]:
-    # Daly names carry the address: DL-<address>.
-    return DalySimulator("40:D6:3C:7A:0B:11"), "daly", {}, []
+    # Daly names carry the address (DL-<address>); its version replies carry
+    # the serial number and the Bluetooth password.
+    device = DalySimulator("40:D6:3C:7A:0B:11")
+    return device, "daly", {}, [device.serial_number, device.password]
 
 
 @pytest.mark.parametrize("make", [jbd_device, jk_device, daly_device])

@@ -100,6 +100,9 @@ EPSILON = 1e-6
 HARNESS_LOGGERS = frozenset({"habluetooth.scanner"})
 # Where the one warning about a stored state that was replaced comes from.
 STORE_LOGGER = tracker_module.__name__
+# JBD warns when it writes a MOSFET bit it cannot know as enabled (after the
+# reload of the corrupt-store episode, while a protection holds that MOSFET).
+UNKNOWN_MASK = ("custom_components.lithium_bms.protocol.jbd", "Whether the JBD")
 
 
 class LinkFault(StrEnum):
@@ -229,6 +232,7 @@ class SoakFigures:
     clock_jumps: int = 0
     store_corruptions: int = 0
     store_resets_logged: int = 0
+    unknown_mask_warnings: int = 0
     energy_counted_kwh: float = 0.0
     energy_bound_kwh: float = 0.0
     memory_growth: int = 0
@@ -267,6 +271,7 @@ class _Log(logging.Handler):
         self.errors = 0
         self.recoveries = 0
         self.store_resets = 0
+        self.unknown_mask = 0
         self.unexpected: deque[str] = deque(maxlen=20)
         self.unexpected_count = 0
 
@@ -279,6 +284,9 @@ class _Log(logging.Handler):
             return
         if record.levelno == logging.WARNING and record.name == STORE_LOGGER:
             self.store_resets += 1
+            return
+        if record.name == UNKNOWN_MASK[0] and message.startswith(UNKNOWN_MASK[1]):
+            self.unknown_mask += 1
             return
         if record.levelno == logging.ERROR and message.startswith(self.prefix):
             detail = message.removeprefix(self.prefix)
@@ -569,6 +577,7 @@ async def run_soak(
     figures.errors_logged = log.errors
     figures.recoveries_logged = log.recoveries
     figures.store_resets_logged = log.store_resets
+    figures.unknown_mask_warnings = log.unknown_mask
     figures.problems += list(log.unexpected)
     if proxy.slot_counter.used or device.connected:
         figures.problems.append("a connection outlived the unload")

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from custom_components.lithium_bms.protocol.plausibility import (
-    CellCountGuard,
+    CountGuard,
     ImplausibleDataError,
     Limits,
     check,
@@ -124,28 +124,44 @@ def test_a_family_declares_what_is_special_to_it() -> None:
         check(many)
 
 
+def cells(count: int) -> BatterySnapshot:
+    return changed(
+        cell_voltages=(3.3,) * count, voltage=3.3 * count, reported_cell_count=None
+    )
+
+
 def test_cell_count_is_stable_within_a_connection() -> None:
-    guard = CellCountGuard(settle=3)
-    guard.check(16)
-    guard.check(16)
-    with pytest.raises(ImplausibleDataError, match="from 16 to 8"):
-        guard.check(8)
-    guard.check(16)  # back to normal
+    guard = CountGuard(settle=3)
+    guard.check(cells(16))
+    guard.check(cells(16))
+    with pytest.raises(ImplausibleDataError, match="cell count changed from 16 to 8"):
+        guard.check(cells(8))
+    guard.check(cells(16))  # back to normal
     for _ in range(2):
         with pytest.raises(ImplausibleDataError):
-            guard.check(15)
-    guard.check(15)  # the third in a row: the pack really has 15 now
-    guard.check(15)
+            guard.check(cells(15))
+    guard.check(cells(15))  # the third in a row: the pack really has 15 now
+    guard.check(cells(15))
     guard.reset()
-    guard.check(8)  # a new connection starts afresh
+    guard.check(cells(8))  # a new connection starts afresh
 
 
 def test_an_interrupted_run_of_a_new_count_starts_over() -> None:
-    guard = CellCountGuard(settle=2)
-    guard.check(16)
+    guard = CountGuard(settle=2)
+    guard.check(cells(16))
     with pytest.raises(ImplausibleDataError):
-        guard.check(8)
+        guard.check(cells(8))
     with pytest.raises(ImplausibleDataError):
-        guard.check(9)  # another count: not the second 8 in a row
-    guard.check(9)
-    guard.check(9)
+        guard.check(cells(9))  # another count: not the second 8 in a row
+    guard.check(cells(9))
+    guard.check(cells(9))
+
+
+def test_probes_do_not_appear_within_a_connection() -> None:
+    """A forged Daly 0x94 frame once added probes (and changed the cycles)."""
+    guard = CountGuard()
+    guard.check(GOOD)
+    more = changed(temperatures=(Temperature(TemperatureKind.CELL, 20.0),) * 5)
+    with pytest.raises(ImplausibleDataError, match="probe count changed from 2 to 5"):
+        guard.check(more)
+    guard.check(GOOD)

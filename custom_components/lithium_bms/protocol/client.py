@@ -13,7 +13,7 @@ from typing import Protocol
 
 from .driver import BmsDriver
 from .errors import BmsConnectionError, BmsError, BmsTimeoutError
-from .plausibility import CellCountGuard, ImplausibleDataError, check
+from .plausibility import CountGuard, ImplausibleDataError, check
 from .snapshot import BatterySnapshot, DeviceInfo, SwitchKind
 
 _LOGGER = logging.getLogger(__name__)
@@ -78,7 +78,7 @@ class BmsClient:
         self.frame_log: deque[tuple[str, str]] = deque(maxlen=FRAME_LOG_SIZE)
         self._lock = asyncio.Lock()
         self._connected = False
-        self._cell_count = CellCountGuard()
+        self._counts = CountGuard()
         driver.on_send = self._on_send
         driver.on_frame = self._on_frame
 
@@ -111,7 +111,7 @@ class BmsClient:
         snapshot = await reading
         try:
             check(snapshot, self.driver.limits)
-            self._cell_count.check(len(snapshot.cell_voltages))
+            self._counts.check(snapshot)
         except ImplausibleDataError as err:
             self.stats.implausible_snapshots += 1
             self.stats.last_implausible = str(err)
@@ -157,7 +157,7 @@ class BmsClient:
             return
         await self._disconnect()
         self.driver.reset()
-        self._cell_count.reset()
+        self._counts.reset()
         gate = self.policy.connecting() if self.policy is not None else nullcontext()
         try:
             async with gate:

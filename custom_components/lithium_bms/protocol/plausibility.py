@@ -131,40 +131,52 @@ def _within(name: str, value: float, bounds: Bounds, unit: str) -> None:
         )
 
 
-class CellCountGuard:
-    """Keeps the cell count stable within one connection.
+class CountGuard:
+    """Keeps the number of cells and of probes stable within one connection.
 
-    The first plausible snapshot after a connect sets the count. A different
-    count is refused, unless it repeats ``settle`` times in a row: then it is
-    the pack's real count (the first one was the odd one out).
+    A pack does not grow cells or temperature probes while connected; a frame
+    that says so is spliced or forged. The first plausible snapshot after a
+    connect sets each count. A different count is refused, unless it repeats
+    ``settle`` times in a row: then it is the pack's real count (the first one
+    was the odd one out).
     """
 
     def __init__(self, settle: int = 3) -> None:
-        """Start with no count."""
+        """Start with no counts."""
         self._settle = settle
-        self._count: int | None = None
-        self._candidate: int | None = None
-        self._repeats = 0
+        self._counts: dict[str, int] = {}
+        self._candidates: dict[str, tuple[int, int]] = {}
 
     def reset(self) -> None:
-        """Forget the count (a new connection)."""
-        self._count = self._candidate = None
-        self._repeats = 0
+        """Forget the counts (a new connection)."""
+        self._counts.clear()
+        self._candidates.clear()
 
-    def check(self, count: int) -> None:
+    def check(self, snapshot: BatterySnapshot) -> None:
         """Raise :class:`ImplausibleDataError` for a count that changed."""
-        if self._count is None or count == self._count:
-            self._count = count
-            self._candidate, self._repeats = None, 0
+        counts = {
+            "cell": len(snapshot.cell_voltages),
+            "temperature probe": len(snapshot.temperatures),
+        }
+        for name, count in counts.items():
+            self._check(name, count)
+        # Only a snapshot that passed every count moves the settled counts.
+        for name, count in counts.items():
+            if self._counts.get(name) is None:
+                self._counts[name] = count
+
+    def _check(self, name: str, count: int) -> None:
+        known = self._counts.get(name)
+        if known is None or count == known:
+            self._candidates.pop(name, None)
             return
-        if count == self._candidate:
-            self._repeats += 1
-        else:
-            self._candidate, self._repeats = count, 1
-        if self._repeats >= self._settle:
-            self._count = count
-            self._candidate, self._repeats = None, 0
+        candidate, repeats = self._candidates.get(name, (count, 0))
+        repeats = repeats + 1 if candidate == count else 1
+        if repeats >= self._settle:
+            self._counts[name] = count
+            self._candidates.pop(name, None)
             return
+        self._candidates[name] = (count, repeats)
         raise ImplausibleDataError(
-            f"the cell count changed from {self._count} to {count} within a connection"
+            f"the {name} count changed from {known} to {count} within a connection"
         )
