@@ -83,7 +83,10 @@ class BmsDriver(ABC):
 
     def feed(self, data: bytes) -> None:
         """Take bytes received from the transport; frames go to the inbox."""
-        frames, errors = self.reassembler.feed(data)
+        self.deliver(*self.reassembler.feed(data))
+
+    def deliver(self, frames: list[bytes], errors: list[ProtocolError]) -> None:
+        """Hand reassembled frames to the frame tap and the inbox."""
         for error in errors:
             self.inbox.reject(error)
         for frame in frames:

@@ -138,13 +138,7 @@ class JkDriver(BmsDriver):
     def _settle(self, reassembler: JkReassembler) -> None:
         """Deliver a frame that waited for the stream; drop a partial one."""
         self._pause = None
-        frames, errors = reassembler.settle()
-        for error in errors:
-            self.inbox.reject(error)
-        for frame in frames:
-            if self.on_frame is not None:
-                self.on_frame(frame)
-            self.inbox.put(frame)
+        self.deliver(*reassembler.settle())
 
     def is_sensitive(self, frame: bytes) -> bool:
         """The device-info frame: it carries both passcodes and the serial number.
