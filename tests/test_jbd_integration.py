@@ -167,6 +167,23 @@ async def test_switching_charge_keeps_a_protected_discharge(
     assert state(hass, f"switch.{PREFIX}_discharge_mosfet") == STATE_ON
 
 
+async def test_the_mask_survives_a_restart(
+    hass: HomeAssistant, jbd: JbdSimulator
+) -> None:
+    # Charge switched off by the user; then an under-voltage holds discharge
+    # off too, so the BMS shows nothing of the mask (both off, lock set).
+    # After a restart, switching discharge on must not re-enable charge.
+    entry = await setup_entry(hass, jbd, "jbd")
+    await switch(hass, "charge_mosfet", False)
+    jbd.pack.alarms = {"cell_undervoltage"}
+    assert await hass.config_entries.async_reload(entry.entry_id)
+    await hass.async_block_till_done()
+    # The protection keeps the MOSFET off, so "on" cannot be confirmed yet.
+    with pytest.raises(HomeAssistantError, match="did not confirm"):
+        await switch(hass, "discharge_mosfet", True)
+    assert (jbd.pack.charge_enabled, jbd.pack.discharge_enabled) == (False, True)
+
+
 async def test_off_the_bms_cannot_confirm(
     hass: HomeAssistant, jbd: JbdSimulator
 ) -> None:

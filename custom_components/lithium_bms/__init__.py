@@ -19,6 +19,7 @@ from .bank_coordinator import (
 )
 from .connection import build_client
 from .const import (
+    CONF_DRIVER_MEMORY,
     CONF_FAMILY,
     CONF_KIND,
     CONF_MEMBERS,
@@ -53,7 +54,8 @@ async def async_setup_entry(hass: HomeAssistant, entry: LithiumBmsConfigEntry) -
         address,
         entry.data[CONF_FAMILY],
         entry.options,
-        entry.data.get(CONF_VARIANT),
+        variant=entry.data.get(CONF_VARIANT),
+        memory=entry.data.get(CONF_DRIVER_MEMORY),
     )
     tracker = PackTracker(
         hass,

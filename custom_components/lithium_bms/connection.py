@@ -13,7 +13,7 @@ from homeassistant.core import HomeAssistant
 from .const import CONF_INVERT_CURRENT, CONF_KEEP_CONNECTED, DEFAULT_KEEP_CONNECTED
 from .protocol.ble import BleTransport
 from .protocol.client import BmsClient
-from .protocol.driver import DriverOptions
+from .protocol.driver import DriverMemory, DriverOptions
 from .protocol.matching import Advertisement
 from .protocol.registry import driver_by_family
 from .protocol.snapshot import DeviceInfo
@@ -35,7 +35,9 @@ def build_client(
     address: str,
     family: str,
     options: Mapping[str, Any],
+    *,
     variant: str | None = None,
+    memory: DriverMemory | None = None,
 ) -> BmsClient:
     """A session for one BMS, routed through the best adapter or proxy."""
 
@@ -50,6 +52,7 @@ def build_client(
             password=options.get(CONF_PASSWORD) or None,
             invert_current=options.get(CONF_INVERT_CURRENT, False),
             variant=variant,
+            memory=memory,
         ),
     )
     return BmsClient(

@@ -14,6 +14,7 @@ CONF_WIRING: Final = "wiring"
 KIND_BANK: Final = "bank"
 MIN_BANK_MEMBERS: Final = 2
 CONF_VARIANT: Final = "variant"
+CONF_DRIVER_MEMORY: Final = "driver_memory"
 CONF_UPDATE_INTERVAL: Final = "update_interval"
 CONF_KEEP_CONNECTED: Final = "keep_connected"
 CONF_INVERT_CURRENT: Final = "invert_current"

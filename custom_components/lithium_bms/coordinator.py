@@ -12,6 +12,7 @@ from homeassistant.helpers import issue_registry as ir
 from homeassistant.helpers.update_coordinator import DataUpdateCoordinator, UpdateFailed
 
 from .const import (
+    CONF_DRIVER_MEMORY,
     CONF_UPDATE_INTERVAL,
     CONF_VARIANT,
     DEFAULT_UPDATE_INTERVAL,
@@ -110,7 +111,7 @@ class LithiumBmsCoordinator(DataUpdateCoordinator[BatterySnapshot]):
         except BmsError as err:
             raise self._failure(err) from err
         ir.async_delete_issue(self.hass, DOMAIN, self._pairing_issue_id)
-        self._remember_variant()
+        self._remember_driver_state()
         self.tracker.update(snapshot)
         self._report_calibration()
         return snapshot
@@ -160,14 +161,16 @@ class LithiumBmsCoordinator(DataUpdateCoordinator[BatterySnapshot]):
     def _pairing_issue_id(self) -> str:
         return f"pairing_required_{self.config_entry.entry_id}"
 
-    def _remember_variant(self) -> None:
-        """Persist the protocol variant the driver detected."""
-        variant = self.client.driver.variant
-        if variant and self.config_entry.data.get(CONF_VARIANT) != variant:
-            self.hass.config_entries.async_update_entry(
-                self.config_entry,
-                data={**self.config_entry.data, CONF_VARIANT: variant},
-            )
+    def _remember_driver_state(self) -> None:
+        """Persist the protocol variant and the driver's memory when they change."""
+        driver = self.client.driver
+        data = dict(self.config_entry.data)
+        if driver.variant:
+            data[CONF_VARIANT] = driver.variant
+        if memory := dict(driver.memory):
+            data[CONF_DRIVER_MEMORY] = memory
+        if data != self.config_entry.data:
+            self.hass.config_entries.async_update_entry(self.config_entry, data=data)
 
     async def async_set_switch(self, kind: SwitchKind, on: bool) -> None:
         """Switch, confirm by read-back, publish the state read."""
@@ -192,6 +195,7 @@ class LithiumBmsCoordinator(DataUpdateCoordinator[BatterySnapshot]):
                 translation_key="command_failed",
                 translation_placeholders={"switch": kind.value, "error": str(err)},
             ) from err
+        self._remember_driver_state()
         self.async_set_updated_data(snapshot)
 
     async def async_shutdown(self) -> None:

@@ -1120,3 +1120,42 @@ async def test_authenticated_session_does_not_probe(
         await client.read_snapshot()
     # The timeout dropped the link; only the next connect authenticates again.
     assert len(auth_writes(sim)) == before
+
+
+# --- The mask survives a restart (driver memory) ------------------------------
+
+
+@pytest.mark.parametrize(
+    ("memory", "expected"),
+    [
+        (
+            {"mask_charge_off": True, "mask_discharge_off": False},
+            MosfetMask(True, False),
+        ),
+        ({"mask_charge_off": None}, MosfetMask(None, None)),
+        ({"mask_charge_off": 1, "mask_discharge_off": "yes"}, MosfetMask(None, None)),
+        ({}, MosfetMask(None, None)),
+    ],
+)
+def test_mask_restored_from_memory(
+    memory: dict[str, bool | int | str | None], expected: MosfetMask
+) -> None:
+    assert MosfetMask.restore(memory) == expected
+    assert MosfetMask.restore(expected.saved()) == expected
+
+
+async def test_a_restarted_driver_keeps_the_user_s_off(
+    sim: JbdSimulator, make_client: MakeClient
+) -> None:
+    first = make_client()
+    await first.set_switch(SwitchKind.CHARGE, False)
+    memory = first.driver.memory
+    assert memory == {"mask_charge_off": True, "mask_discharge_off": False}
+    await first.close()
+    # An under-voltage now holds discharge off too: the BMS shows both off
+    # with the lock set, which tells nothing of the mask.
+    sim.pack.alarms = {"cell_undervoltage"}
+    restarted = make_client(memory=memory)
+    with pytest.raises(CommandNotConfirmedError):
+        await restarted.set_switch(SwitchKind.DISCHARGE, True)
+    assert (sim.pack.charge_enabled, sim.pack.discharge_enabled) == (False, True)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import ClassVar, Protocol
 
@@ -15,6 +15,8 @@ from .snapshot import BatterySnapshot, DeviceInfo, SwitchKind
 from .transport import GattProfile, Transport
 
 type FrameMatcher = Callable[[bytes], bool]
+# What a driver keeps across restarts: JSON-friendly values by name.
+type DriverMemory = Mapping[str, bool | int | str | None]
 
 
 class Reassembler(Protocol):
@@ -35,6 +37,8 @@ class DriverOptions:
     password: str | None = None
     invert_current: bool = False
     variant: str | None = None
+    # The driver's ``memory`` as saved before the last restart.
+    memory: DriverMemory | None = None
 
 
 class BmsDriver(ABC):
@@ -76,6 +80,15 @@ class BmsDriver(ABC):
     def variant(self) -> str | None:
         """The protocol variant in use, once known (persisted by the caller)."""
         return None
+
+    @property
+    def memory(self) -> DriverMemory:
+        """State the BMS cannot report that must survive a restart.
+
+        The caller saves it when it changes and passes it back through
+        :attr:`DriverOptions.memory`; a driver validates what it gets back.
+        """
+        return {}
 
     @abstractmethod
     def new_reassembler(self) -> Reassembler:

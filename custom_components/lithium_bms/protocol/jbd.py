@@ -12,7 +12,7 @@ import logging
 import struct
 from dataclasses import dataclass, replace
 
-from .driver import BmsDriver, DriverOptions
+from .driver import BmsDriver, DriverMemory, DriverOptions
 from .errors import (
     AuthenticationError,
     BmsError,
@@ -45,6 +45,9 @@ REG_BASIC = 0x03
 REG_CELLS = 0x04
 REG_MODEL = 0x05
 REG_MOSFET = 0xE1
+# Driver-memory keys of the 0xE1 mask bits (True: switched off).
+MASK_CHARGE = "mask_charge_off"
+MASK_DISCHARGE = "mask_discharge_off"
 STATUS_OK = 0x00
 STATUS_ERROR = 0x80
 MAX_PAYLOAD = 0x80
@@ -345,6 +348,19 @@ class MosfetMask:
             return replace(self, charge=disabled)
         return replace(self, discharge=disabled)
 
+    def saved(self) -> dict[str, bool | None]:
+        """The bits as driver memory."""
+        return {MASK_CHARGE: self.charge, MASK_DISCHARGE: self.discharge}
+
+    @classmethod
+    def restore(cls, memory: DriverMemory) -> MosfetMask:
+        """The bits from driver memory; anything but a bool is unknown."""
+        charge, discharge = memory.get(MASK_CHARGE), memory.get(MASK_DISCHARGE)
+        return cls(
+            charge if isinstance(charge, bool) else None,
+            discharge if isinstance(discharge, bool) else None,
+        )
+
 
 def observed_mask(basic: BasicInfo) -> MosfetMask:
     """The mask bits one 0x03 reply proves on its own.
@@ -464,8 +480,14 @@ class JbdDriver(BmsDriver):
         # The module answered reads without the FF AA sequence.
         self._auth_absent = False
         self._auth_error: BmsError = BmsTimeoutError("no authentication reply")
-        # The 0xE1 mask as last written, corrected by every 0x03 read.
-        self._mask = MosfetMask()
+        # The 0xE1 mask as last written, corrected by every 0x03 read; kept
+        # across restarts (the BMS never reports it).
+        self._mask = MosfetMask.restore(options.memory or {})
+
+    @property
+    def memory(self) -> DriverMemory:
+        """The 0xE1 mask as known, so a restart does not forget it."""
+        return self._mask.saved()
 
     def new_reassembler(self) -> JbdReassembler:
         """Frames by header, length and checksum."""
