@@ -177,6 +177,7 @@ class LithiumBmsCoordinator(DataUpdateCoordinator[BatterySnapshot]):
         try:
             snapshot = await self.client.set_switch(kind, on)
         except CommandNotConfirmedError as err:
+            self._remember_driver_state()
             # Not debounced: a second refused command within the debouncer's
             # cooldown must still show the state read back at once.
             await self.async_refresh()
@@ -190,6 +191,8 @@ class LithiumBmsCoordinator(DataUpdateCoordinator[BatterySnapshot]):
                 translation_placeholders={"switch": kind.value, "error": str(err)},
             ) from err
         except BmsError as err:
+            # The command may have reached the BMS: keep what the driver wrote.
+            self._remember_driver_state()
             raise HomeAssistantError(
                 translation_domain=DOMAIN,
                 translation_key="command_failed",

@@ -1159,3 +1159,29 @@ async def test_a_restarted_driver_keeps_the_user_s_off(
     with pytest.raises(CommandNotConfirmedError):
         await restarted.set_switch(SwitchKind.DISCHARGE, True)
     assert (sim.pack.charge_enabled, sim.pack.discharge_enabled) == (False, True)
+
+
+async def test_a_lost_ack_does_not_lose_the_mask(
+    sim: JbdSimulator, make_client: MakeClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The BMS applies "discharge off" but its answer is lost. An over-voltage
+    # then holds charge off too: the BMS shows both off with the lock set.
+    # Switching charge must keep discharge off, as the user last asked.
+    client = make_client()
+    await client.read_snapshot()
+    send = sim.send
+
+    def lose_the_ack(frame: bytes) -> None:
+        if frame[1] != 0xE1:
+            send(frame)
+
+    monkeypatch.setattr(sim, "send", lose_the_ack)
+    with pytest.raises(BmsError):
+        await client.set_switch(SwitchKind.DISCHARGE, False)
+    assert sim.pack.discharge_enabled is False
+    monkeypatch.setattr(sim, "send", send)
+    sim.pack.alarms = {"cell_overvoltage"}
+    await client.read_snapshot()
+    with pytest.raises(CommandNotConfirmedError):
+        await client.set_switch(SwitchKind.CHARGE, True)
+    assert (sim.pack.charge_enabled, sim.pack.discharge_enabled) == (True, False)

@@ -690,10 +690,13 @@ class JbdDriver(BmsDriver):
             )
             mask = mask.with_bit(other, False)
         command = build_mosfet(not mask.charge, not mask.discharge)
+        # Once sent, the BMS may have applied it even if its answer is lost:
+        # the mask is the one written (reads correct it), unless refused.
+        known, self._mask = self._mask, mask
         ack = await self.exchange(command, _Matcher(REG_MOSFET))
         if parse_frame(ack).status != STATUS_OK:
+            self._mask = known
             raise CommandNotConfirmedError("the BMS refused the MOSFET command")
-        self._mask = mask
         await asyncio.sleep(self.switch_settle)
         after = await self.read_basic()
         _confirm(kind, on, before, after)
