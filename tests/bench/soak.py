@@ -319,6 +319,7 @@ class _Checker:
         self.last_success = True
         self.entities: dict[str, str] = {}
         self.link_faults: deque[LinkFault] = deque()
+        self.requested: dict[SwitchKind, bool] = {}
         self.lose_after: int | None = None
         self.wall_offset = 0.0
         self._energy: tuple[float, float, float, list[Truth]] | None = None
@@ -607,7 +608,9 @@ async def _steps(
     episodes = _Episodes()
     trace_from, measure_from = figures.steps // 2, 3 * figures.steps // 4
     corrupt_at = figures.steps // 3
-    jump_at = figures.steps // 5  # at least one jump, whatever the dice say
+    # Each kind of trouble the test asserts happens at least once, whatever
+    # the dice say: from these steps on it is forced until it has happened.
+    jump_at, gone_at, protect_at = (figures.steps // d for d in (5, 6, 4))
     baseline: tracemalloc.Snapshot | None = None
     tasks = 0
     for step in range(figures.steps):
@@ -626,15 +629,28 @@ async def _steps(
             checker=checker,
             rng=rng,
             figures=figures,
+            force=step >= gone_at and not figures.gone_periods,
         )
-        _protection(step, episodes, device, rng, figures)
+        _protection(
+            step,
+            episodes,
+            device,
+            rng,
+            figures,
+            force=step >= protect_at and not figures.protections,
+        )
         _clock_jump(step, episodes, checker, rng, figures, force=step == jump_at)
         device.writes.clear()  # the simulator's own log of requests
         if not device.gone and rng.random() < P_FAULT:
             device.inject(rng.choice(ANSWER_FAULTS))
         if not device.gone and rng.random() < P_LINK_FAULT:
             checker.inject(rng.choice(list(LinkFault)))
-        if not device.gone and rng.random() < P_COMMAND:
+        command_due = (
+            step >= protect_at
+            and bool(device.pack.alarms)
+            and not figures.commands_under_protection
+        )
+        if not device.gone and (rng.random() < P_COMMAND or command_due):
             await _command(
                 hass=hass,
                 clock=clock,
@@ -661,12 +677,13 @@ def _absence(
     checker: _Checker,
     rng: random.Random,
     figures: SoakFigures,
+    force: bool,
 ) -> None:
     """The device goes away for minutes, at random, and comes back."""
     if step == episodes.gone_until:
         device.gone = False
         proxy.advertise(device)
-    elif episodes.gone_until < step and rng.random() < P_GONE:
+    elif episodes.gone_until < step and (force or rng.random() < P_GONE):
         figures.gone_periods += 1
         episodes.gone_until = step + rng.randint(*GONE_UPDATES)
         device.gone = True
@@ -682,11 +699,13 @@ def _protection(
     device: SimulatedBms,
     rng: random.Random,
     figures: SoakFigures,
+    *,
+    force: bool,
 ) -> None:
     """A protection holds one MOSFET off for a while, then clears."""
     if step == episodes.protected_until:
         device.pack.alarms.clear()
-    elif episodes.protected_until < step and rng.random() < P_PROTECTION:
+    elif episodes.protected_until < step and (force or rng.random() < P_PROTECTION):
         figures.protections += 1
         episodes.protected_until = step + rng.randint(*PROTECTION_UPDATES)
         device.pack.alarms = {rng.choice(HOLDING_ALARMS)}
@@ -722,7 +741,10 @@ async def _command(
     """Flip one switch through the service, sometimes ignored by the BMS.
 
     Afterwards the simulator's settings tell what really happened: a confirmed
-    command took effect, and no other switch changed.
+    command took effect, and no other switch changed, except to the state the
+    user last asked of it (a BMS that ignored that request, or whose answer was
+    lost, gets it again with the next write of a register shared by both, as
+    JBD's 0xE1; never a state nobody asked for).
     """
     kinds = [
         k
@@ -741,6 +763,7 @@ async def _command(
     figures.commands_under_protection += bool(device.pack.alarms)
     settings_before = dict(Truth.of(device.pack).switches)
     wanted = before == STATE_OFF
+    checker.requested[kind] = wanted
     service = SERVICE_TURN_ON if wanted else SERVICE_TURN_OFF
     call = hass.services.async_call(
         Platform.SWITCH,
@@ -761,7 +784,11 @@ async def _command(
     if confirmed and settings[kind] is not wanted:
         checker.problem(f"{kind} -> {wanted} confirmed, but the BMS holds {settings}")
     for other, setting in settings.items():
-        if other is not kind and setting != settings_before[other]:
+        if (
+            other is not kind
+            and setting != settings_before[other]
+            and setting is not checker.requested.get(other)
+        ):
             checker.problem(f"switching {kind} changed {other} to {setting}")
     shown = checker.state(kind.value)
     read = checker.coordinator.data.switches.get(kind)
