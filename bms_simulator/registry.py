@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from .daly import DalySimulator
 from .device import SimulatedBms
-from .jbd import JbdSimulator
-from .jk import JkSimulator
+from .families.daly import DalySimulator
+from .families.jbd import JbdSimulator
+from .families.jk import JkSimulator
 from .pack import PackModel
 
 type DemoFactory = Callable[[str], SimulatedBms]

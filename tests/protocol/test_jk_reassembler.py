@@ -11,8 +11,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bms_simulator.jk import ERROR_BITS as JK_ERROR_BITS
-from bms_simulator.jk import JkLayout, JkSimulator, notifications
+from bms_simulator.families.jk import ERROR_BITS as JK_ERROR_BITS
+from bms_simulator.families.jk import JkLayout, JkSimulator, notifications
 from bms_simulator.pack import PackModel
 from bms_simulator.transport import SimulatorTransport
 from custom_components.lithium_bms.protocol.driver import DriverOptions
@@ -22,7 +22,7 @@ from custom_components.lithium_bms.protocol.errors import (
     ProtocolError,
 )
 from custom_components.lithium_bms.protocol.jk import JkDriver
-from custom_components.lithium_bms.protocol.jk_frames import (
+from custom_components.lithium_bms.protocol.jk.frames import (
     COUNTER_STEP,
     FRAME_HEADER,
     FrameType,

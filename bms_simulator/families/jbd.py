@@ -1,10 +1,16 @@
-"""A simulated JBD BMS (service FF00, notify FF01, write FF02)."""
+"""A simulated JBD BMS (service FF00, notify FF01, write FF02).
+
+It encodes from its own tables, not from the integration's codec: it is an
+independent oracle, so a decoding mistake in the integration cannot hide behind
+the same mistake in the simulator. The tests check both against the captured
+frames in ``tests/protocol/data/jbd_vectors.json``.
+"""
 
 from __future__ import annotations
 
 import random
 
-from .device import (
+from ..device import (
     Advertising,
     Fault,
     SimCharacteristic,
@@ -12,7 +18,7 @@ from .device import (
     SimulatedBms,
     uuid16,
 )
-from .pack import PackModel
+from ..pack import PackModel
 
 ALARM_BITS = {
     "cell_overvoltage": 0,

@@ -4,6 +4,11 @@ It answers the device-info request (0x97) and the settings request (0x96), then
 streams cell-info frames every ``period`` seconds. The outgoing bytes form one
 stream cut into ``mtu``-sized notifications, so frames arrive split (128/128/44
 by default) and glued to each other, optionally with ``AT CR LF`` noise.
+
+It encodes from its own tables, not from the integration's codec: it is an
+independent oracle, so a decoding mistake in the integration cannot hide behind
+the same mistake in the simulator. The tests check both against the captured
+frames in ``tests/protocol/data/jk_vectors.json``.
 """
 
 from __future__ import annotations
@@ -14,7 +19,7 @@ import struct
 from collections import deque
 from enum import StrEnum
 
-from .device import (
+from ..device import (
     Advertising,
     Fault,
     SimCharacteristic,
@@ -22,7 +27,7 @@ from .device import (
     SimulatedBms,
     uuid16,
 )
-from .pack import PackModel
+from ..pack import PackModel
 
 COMMAND_HEADER = b"\xaa\x55\x90\xeb"
 FRAME_HEADER = b"\x55\xaa\xeb\x90"

@@ -23,27 +23,26 @@ import contextlib
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
 
-from . import daly_a5 as a5
-from . import daly_d2 as d2
-from .daly_common import SUPPORTED_ALARMS, DalyStatus
-from .daly_stream import DalyReassembler
-from .driver import BmsDriver, DriverOptions
-from .errors import (
+from ..driver import BmsDriver, DriverOptions
+from ..errors import (
     BmsTimeoutError,
     CommandNotConfirmedError,
     CommandUnverifiableError,
     ProtocolError,
     UnsupportedError,
 )
-from .matching import AdvertisementMatcher, uuid16
-from .snapshot import (
+from ..matching import AdvertisementMatcher, uuid16
+from ..snapshot import (
     BatterySnapshot,
     DeviceInfo,
     SwitchKind,
     Temperature,
     TemperatureKind,
 )
-from .transport import GattProfile, Transport
+from ..transport import GattProfile, Transport
+from . import a5, d2
+from .frames import SUPPORTED_ALARMS, DalyStatus
+from .stream import DalyReassembler
 
 D2 = "d2"
 P81 = "p81"

@@ -14,13 +14,13 @@ from __future__ import annotations
 
 import re
 
-from . import daly_a5, daly_d2
-from .errors import ChecksumError, ProtocolError
+from ..errors import ChecksumError, ProtocolError
+from . import a5, d2
 
-MODBUS_STARTS = (daly_d2.D2_ADDRESS, daly_d2.P81_REPLY_ADDRESS)
-STARTS = (daly_a5.START, *MODBUS_STARTS)
+MODBUS_STARTS = (d2.D2_ADDRESS, d2.P81_REPLY_ADDRESS)
+STARTS = (a5.START, *MODBUS_STARTS)
 _START = re.compile(b"[" + re.escape(bytes(STARTS)) + b"]")
-_CRC_TABLE = daly_d2.CRC_TABLE
+_CRC_TABLE = d2.CRC_TABLE
 
 
 def _after_zero_byte(register: int) -> int:
@@ -32,7 +32,7 @@ def _zero_byte_powers() -> tuple[tuple[int, ...], ...]:
     """``[n][bit]``: the register ``1 << bit`` after ``n`` zero bytes."""
     columns = tuple(1 << bit for bit in range(16))
     powers = [columns]
-    for _ in range(daly_d2.MAX_FRAME_LENGTH):
+    for _ in range(d2.MAX_FRAME_LENGTH):
         columns = tuple(_after_zero_byte(c) for c in columns)
         powers.append(columns)
     return tuple(powers)
@@ -69,14 +69,12 @@ def _window_crc_ok(prefix: list[int], start: int, length: int) -> bool:
 
 def _candidate_length(buf: bytearray, pos: int) -> int | None:
     """Length of the frame that would start at ``pos``: None = need more, 0 = none."""
-    if buf[pos] == daly_a5.START:
+    if buf[pos] == a5.START:
         if len(buf) - pos < 4:
             return None
-        reply = (
-            buf[pos + 1] == daly_a5.BMS_ADDRESS and buf[pos + 3] == daly_a5.DATA_LENGTH
-        )
-        return daly_a5.FRAME_LENGTH if reply else 0
-    return daly_d2.frame_length(bytes(buf[pos : pos + 3]))
+        reply = buf[pos + 1] == a5.BMS_ADDRESS and buf[pos + 3] == a5.DATA_LENGTH
+        return a5.FRAME_LENGTH if reply else 0
+    return d2.frame_length(bytes(buf[pos : pos + 3]))
 
 
 class DalyReassembler:
@@ -138,9 +136,9 @@ class DalyReassembler:
     def _check(self, pos: int, length: int) -> ChecksumError | None:
         """The error of the candidate at ``pos``, or None if it is valid."""
         buf = self._buf
-        if buf[pos] == daly_a5.START:
+        if buf[pos] == a5.START:
             body = buf[pos : pos + length - 1]
-            if daly_a5.checksum(body) != buf[pos + length - 1]:
+            if a5.checksum(body) != buf[pos + length - 1]:
                 return ChecksumError("Daly A5 checksum mismatch")
         elif not _window_crc_ok(self._prefix, pos, length):
             return ChecksumError("Daly Modbus CRC mismatch")

@@ -15,8 +15,8 @@ import struct
 from dataclasses import dataclass
 from enum import IntEnum, StrEnum
 
-from .errors import ChecksumError, FrameError, ProtocolError, UnsupportedError
-from .snapshot import Alarm, SwitchKind, Temperature, TemperatureKind
+from ..errors import ChecksumError, FrameError, ProtocolError, UnsupportedError
+from ..snapshot import Alarm, SwitchKind, Temperature, TemperatureKind
 
 COMMAND_HEADER = b"\xaa\x55\x90\xeb"
 FRAME_HEADER = b"\x55\xaa\xeb\x90"

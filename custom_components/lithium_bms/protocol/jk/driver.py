@@ -13,15 +13,18 @@ import logging
 from dataclasses import dataclass
 from typing import NoReturn
 
-from .driver import BmsDriver, DriverOptions
-from .errors import (
+from ..driver import BmsDriver, DriverOptions
+from ..errors import (
     BmsTimeoutError,
     CommandNotConfirmedError,
     FrameError,
     PairingRequiredError,
     ProtocolError,
 )
-from .jk_frames import (
+from ..matching import AdvertisementMatcher, uuid16
+from ..snapshot import BatterySnapshot, DeviceInfo, SwitchKind
+from ..transport import GattProfile, Transport
+from .frames import (
     DEVICE_INFO_REQUEST,
     FRAME_HEADER,
     SETTINGS_REQUEST,
@@ -42,9 +45,6 @@ from .jk_frames import (
     needs_pairing,
     supported_alarms,
 )
-from .matching import AdvertisementMatcher, uuid16
-from .snapshot import BatterySnapshot, DeviceInfo, SwitchKind
-from .transport import GattProfile, Transport
 
 _LOGGER = logging.getLogger(__name__)
 
