@@ -21,7 +21,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 from ..driver import BmsDriver, DriverOptions
 from ..errors import (
@@ -129,6 +129,7 @@ class DalyDriver(BmsDriver):
         AdvertisementMatcher(service_uuid=uuid16(0xFFF0), local_name="DL-*"),
     )
     switches = frozenset({SwitchKind.CHARGE, SwitchKind.DISCHARGE, SwitchKind.BALANCER})
+    variants = VARIANTS
     connect_delay = 0.5
     request_timeout = 5.0
     first_probe_timeout = 8.0
@@ -140,7 +141,7 @@ class DalyDriver(BmsDriver):
     def __init__(self, transport: Transport, options: DriverOptions) -> None:
         """Set up the reassembler; take the stored variant if there is one."""
         super().__init__(transport, options)
-        self._variant = options.variant if options.variant in VARIANTS else None
+        self._variant = self.stored_variant
         self._long_status: bool | None = None
         self._mos_block: bool | None = None
         self._a5_supported: dict[int, bool] = {}
@@ -441,8 +442,6 @@ class DalyDriver(BmsDriver):
             status = await self._read_p81()
         else:
             status = await self._read_a5()
-        if self.options.invert_current:
-            status = replace(status, current=-status.current)
         return self._snapshot(status, settings, balancer)
 
     def _snapshot(

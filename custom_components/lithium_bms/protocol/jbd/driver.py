@@ -292,10 +292,9 @@ class JbdDriver(BmsDriver):
         return self._snapshot(basic, cells)
 
     def _snapshot(self, basic: BasicInfo, cells: tuple[float, ...]) -> BatterySnapshot:
-        current = -basic.current if self.options.invert_current else basic.current
         return BatterySnapshot(
             voltage=basic.voltage,
-            current=current,
+            current=basic.current,
             cell_voltages=cells,
             reported_cell_count=basic.cell_count,
             temperatures=tuple(

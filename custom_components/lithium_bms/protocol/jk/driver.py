@@ -70,14 +70,6 @@ IS_STREAM_START = _kinds(FrameType.SETTINGS, FrameType.CELL_INFO)
 IS_ANY = _kinds(*FrameType)
 
 
-def _layout_hint(variant: str | None) -> Layout | None:
-    """A layout remembered from an earlier session, if valid."""
-    try:
-        return Layout(variant) if variant else None
-    except ValueError:
-        return None
-
-
 class JkDriver(BmsDriver):
     """Reads and controls a JK BMS from its frame stream.
 
@@ -93,6 +85,7 @@ class JkDriver(BmsDriver):
         for company in MANUFACTURER_IDS
     )
     switches = frozenset(SwitchKind)
+    variants = tuple(layout.value for layout in Layout)
     request_timeout = 5.0
     confirm_delay = 0.2
     # A stream quiet this long has paused. In the public captures
@@ -105,7 +98,8 @@ class JkDriver(BmsDriver):
         """Set up the reassembler and the per-device state."""
         super().__init__(transport, options)
         self._info: JkDeviceInfo | None = None
-        self._layout = _layout_hint(options.variant)
+        stored = self.stored_variant
+        self._layout = Layout(stored) if stored is not None else None
         self._confirmed = False
         self._settings_frame: bytes | None = None
         self._cells: bytes | None = None
@@ -321,9 +315,6 @@ class JkDriver(BmsDriver):
         )
         cells = decode_cell_info(frame, layout, extra_probes=extras)
         settings = self._settings(layout)
-        current = cells.current or 0.0
-        if self.options.invert_current:
-            current = -current
         kinds = (
             (SwitchKind.BALANCER,)
             if layout is Layout.JK04
@@ -331,7 +322,7 @@ class JkDriver(BmsDriver):
         )
         return BatterySnapshot(
             voltage=cells.voltage,
-            current=current,
+            current=cells.current or 0.0,
             measures_current=cells.current is not None,
             cell_voltages=cells.cell_voltages,
             temperatures=cells.temperatures,
