@@ -527,7 +527,7 @@ def protocol_lines(run: Callable[[], object]) -> int:
     """
     monitoring = sys.monitoring
     tool = next(i for i in range(6) if monitoring.get_tool(i) is None)
-    package = str(Path(daly_stream.__file__).parent)
+    package = str(Path(daly_stream.__file__).parents[1])
     count = 0
 
     def on_line(code: CodeType, _line: int) -> None:

@@ -12,14 +12,12 @@ again byte by byte, and consumed bytes are dropped in amortised batches.
 
 from __future__ import annotations
 
-import re
-
 from ..errors import ChecksumError, ProtocolError
+from ..scanner import NEED_MORE, FrameRules, Scanner
 from . import a5, d2
 
 MODBUS_STARTS = (d2.D2_ADDRESS, d2.P81_REPLY_ADDRESS)
 STARTS = (a5.START, *MODBUS_STARTS)
-_START = re.compile(b"[" + re.escape(bytes(STARTS)) + b"]")
 _CRC_TABLE = d2.CRC_TABLE
 
 
@@ -67,75 +65,30 @@ def _window_crc_ok(prefix: list[int], start: int, length: int) -> bool:
     return _after_zero_bytes(0xFFFF ^ prefix[start], length) == prefix[end]
 
 
-def _candidate_length(buf: bytearray, pos: int) -> int | None:
-    """Length of the frame that would start at ``pos``: None = need more, 0 = none."""
-    if buf[pos] == a5.START:
-        if len(buf) - pos < 4:
-            return None
-        reply = buf[pos + 1] == a5.BMS_ADDRESS and buf[pos + 3] == a5.DATA_LENGTH
-        return a5.FRAME_LENGTH if reply else 0
-    return d2.frame_length(bytes(buf[pos : pos + 3]))
+class DalyRules(FrameRules):
+    """Frames by length and checksum; the CRC register is kept after every byte.
 
-
-class DalyReassembler:
-    """Rebuilds frames by length and checksum.
-
-    An invalid candidate is reported and the search resumes one byte later, so
-    garbage never hides a frame that follows it.
+    Recovery: a failed Modbus candidate costs a constant (:func:`_window_crc_ok`).
     """
 
+    name = "Daly"
+    starts = bytes(STARTS)
+
     def __init__(self) -> None:
-        """Start with an empty buffer."""
-        self._buf = bytearray()
+        """Start with an empty CRC history."""
         self._prefix = [0]  # CRC register after each byte of the buffer
-        self._pos = 0  # bytes before it are consumed
 
-    def reset(self) -> None:
-        """Drop any partial frame."""
-        self._buf.clear()
-        self._prefix = [0]
-        self._pos = 0
+    def length(self, buf: bytearray, pos: int) -> int | None:
+        """Length of the frame that would start at ``pos``."""
+        if buf[pos] == a5.START:
+            if len(buf) - pos < 4:
+                return NEED_MORE
+            reply = buf[pos + 1] == a5.BMS_ADDRESS and buf[pos + 3] == a5.DATA_LENGTH
+            return a5.FRAME_LENGTH if reply else 0
+        return d2.frame_length(bytes(buf[pos : pos + 3]))
 
-    def feed(self, data: bytes) -> tuple[list[bytes], list[ProtocolError]]:
-        """Add bytes; return the complete valid frames and the errors met."""
-        self._append(data)
-        buf = self._buf
-        pos = self._pos
-        frames: list[bytes] = []
-        errors: list[ProtocolError] = []
-        while pos < len(buf):
-            if buf[pos] not in STARTS:
-                found = _START.search(buf, pos)
-                pos = found.start() if found else len(buf)
-                continue
-            length = _candidate_length(buf, pos)
-            if length is None or pos + length > len(buf):
-                break
-            if not length:
-                pos += 1
-                continue
-            error = self._check(pos, length)
-            if error is not None:
-                errors.append(error)
-                pos += 1
-                continue
-            frames.append(bytes(buf[pos : pos + length]))
-            pos += length
-        self._pos = pos
-        self._compact()
-        return frames, errors
-
-    def _append(self, data: bytes) -> None:
-        self._buf += data
-        prefix = self._prefix
-        register = prefix[-1]
-        for byte in data:
-            register = _CRC_TABLE[(register ^ byte) & 0xFF] ^ register >> 8
-            prefix.append(register)
-
-    def _check(self, pos: int, length: int) -> ChecksumError | None:
-        """The error of the candidate at ``pos``, or None if it is valid."""
-        buf = self._buf
+    def check(self, buf: bytearray, pos: int, length: int) -> ProtocolError | None:
+        """The checksum error of the candidate at ``pos``, or None if it is valid."""
         if buf[pos] == a5.START:
             body = buf[pos : pos + length - 1]
             if a5.checksum(body) != buf[pos + length - 1]:
@@ -144,15 +97,26 @@ class DalyReassembler:
             return ChecksumError("Daly Modbus CRC mismatch")
         return None
 
-    def _compact(self) -> None:
-        """Drop consumed bytes once they are at least half of the buffer.
+    def appended(self, data: bytes) -> None:
+        """Extend the CRC history by the new bytes."""
+        prefix = self._prefix
+        register = prefix[-1]
+        for byte in data:
+            register = _CRC_TABLE[(register ^ byte) & 0xFF] ^ register >> 8
+            prefix.append(register)
 
-        A compaction moves no more bytes than it drops, so its cost is spread
-        over the bytes consumed.
-        """
-        pos = self._pos
-        if 2 * pos < len(self._buf):
-            return
-        del self._buf[:pos]
-        del self._prefix[:pos]
-        self._pos = 0
+    def dropped(self, count: int) -> None:
+        """Forget the CRC history of the dropped bytes."""
+        del self._prefix[:count]
+
+    def reset(self) -> None:
+        """Forget the CRC history."""
+        self._prefix = [0]
+
+
+class DalyReassembler(Scanner):
+    """The shared scanner with Daly's rules."""
+
+    def __init__(self) -> None:
+        """Start with an empty buffer."""
+        super().__init__(DalyRules())
