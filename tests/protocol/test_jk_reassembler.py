@@ -23,16 +23,15 @@ from custom_components.lithium_bms.protocol.errors import (
 )
 from custom_components.lithium_bms.protocol.jk import JkDriver
 from custom_components.lithium_bms.protocol.jk.frames import (
-    COUNTER_STEP,
     FRAME_HEADER,
     FrameType,
-    JkReassembler,
     Layout,
     check_frame,
     decode_cell_info,
     decode_device_info,
     decode_settings,
 )
+from custom_components.lithium_bms.protocol.jk.stream import COUNTER_STEP, JkReassembler
 
 FRAMES = [
     bytes.fromhex(v["hex"])

@@ -30,7 +30,6 @@ from .frames import (
     SETTINGS_REQUEST,
     FrameType,
     JkDeviceInfo,
-    JkReassembler,
     JkSettings,
     Layout,
     build_switch,
@@ -45,6 +44,7 @@ from .frames import (
     needs_pairing,
     supported_alarms,
 )
+from .stream import JkReassembler
 
 _LOGGER = logging.getLogger(__name__)
 
