@@ -22,7 +22,7 @@ from ..device import (
     SimulatedBms,
     uuid16,
 )
-from ..pack import PackModel
+from ..pack import PackModel, sixteen_cells
 
 FFF1_HANDLE = 0x11
 FFF2_HANDLE = 0x14
@@ -471,3 +471,8 @@ class DalySimulator(SimulatedBms):
                 for n in range(count)
             ]
         return []
+
+
+def demo(address: str) -> DalySimulator:
+    """The family's demo device (development setup, end-to-end test, benchmark)."""
+    return DalySimulator(address, pack=sixteen_cells(), newer_gatt=True)

@@ -227,3 +227,11 @@ class JbdSimulator(SimulatedBms):
     def _auth_reply(command: int, value: int) -> bytes:
         body = bytes((command, 1, value))
         return b"\xff\xaa" + body + bytes((sum(body) & 0xFF,))
+
+
+def demo(address: str) -> JbdSimulator:
+    """The family's demo device (development setup, end-to-end test, benchmark)."""
+    device = JbdSimulator(address, "JBD-SP04S034-DEMO")
+    device.pack.cell_voltages = [3.301, 3.302, 3.299, 3.305]
+    device.pack.temperatures = [21.5, 22.0, 23.1]
+    return device

@@ -27,7 +27,7 @@ from ..device import (
     SimulatedBms,
     uuid16,
 )
-from ..pack import PackModel
+from ..pack import PackModel, sixteen_cells
 
 COMMAND_HEADER = b"\xaa\x55\x90\xeb"
 FRAME_HEADER = b"\x55\xaa\xeb\x90"
@@ -406,3 +406,8 @@ class JkSimulator(SimulatedBms):
         if wide:
             frame.data[183 + o] = int(self.heating)
         return frame.finish()
+
+
+def demo(address: str) -> JkSimulator:
+    """The family's demo device (development setup, end-to-end test, benchmark)."""
+    return JkSimulator(address, "JK-PB2A16S20P-DEMO", sixteen_cells())

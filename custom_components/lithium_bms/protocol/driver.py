@@ -58,6 +58,9 @@ class BmsDriver(ABC):
     password_pattern: ClassVar[str | None] = None
     # What a real pack of the family can report (the plausibility gate).
     limits: ClassVar[Limits] = DEFAULT_LIMITS
+    # Where the family's claim on an advertisement is tried, lowest first: a
+    # more specific family comes before one whose matchers it could overlap.
+    claim_order: ClassVar[int] = 100
     # The protocol variants the family speaks, as stored in a config entry.
     variants: ClassVar[tuple[str, ...]] = ()
 

@@ -2,4 +2,6 @@
 
 from .driver import DalyDriver
 
-__all__ = ["DalyDriver"]
+DRIVER = DalyDriver
+
+__all__ = ["DRIVER", "DalyDriver"]

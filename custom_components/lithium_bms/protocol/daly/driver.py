@@ -117,6 +117,7 @@ class DalyDriver(BmsDriver):
     """Reads and controls a Daly BMS in any of its protocol variants."""
 
     family = "daly"
+    claim_order = 30
     manufacturer = "Daly"
     gatt = (
         GattProfile(service=0xFFF0, notify=0xFFF1, write=0xFFF2),

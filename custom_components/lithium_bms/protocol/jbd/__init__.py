@@ -2,4 +2,6 @@
 
 from .driver import JbdDriver
 
-__all__ = ["JbdDriver"]
+DRIVER = JbdDriver
+
+__all__ = ["DRIVER", "JbdDriver"]

@@ -88,6 +88,9 @@ class JbdDriver(BmsDriver):
     """Reads and controls a JBD BMS."""
 
     family = "jbd"
+    # Before Daly: a JBD module's company ID is the end of its MAC, so it can
+    # equal one of Daly's IDs, while JBD's claim needs FF00 and a name or OUI.
+    claim_order = 20
     manufacturer = "Jiabaida (JBD)"
     gatt = (
         GattProfile(service=0xFF00, notify=0xFF01, write=0xFF02),

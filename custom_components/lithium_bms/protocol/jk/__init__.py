@@ -2,4 +2,6 @@
 
 from .driver import JkDriver
 
-__all__ = ["JkDriver"]
+DRIVER = JkDriver
+
+__all__ = ["DRIVER", "JkDriver"]

@@ -78,6 +78,8 @@ class JkDriver(BmsDriver):
     """
 
     family = "jk"
+    # JK claims by its own service and company IDs: tried first.
+    claim_order = 10
     manufacturer = "Jikong (JK)"
     gatt = (GattProfile(service=0xFFE0, notify=0xFFE1, write=0xFFE1),)
     matchers = tuple(
