@@ -7,8 +7,10 @@ by default) and glued to each other, optionally with ``AT CR LF`` noise.
 
 It encodes from its own tables, not from the integration's codec: it is an
 independent oracle, so a decoding mistake in the integration cannot hide behind
-the same mistake in the simulator. The tests check both against the captured
-frames in ``tests/protocol/data/jk_vectors.json``.
+the same mistake in the simulator. The captured frames in
+``tests/protocol/data/jk_vectors.json`` pin the codec down (each decodes
+exactly), and the driver tests check that what the codec reads from this
+simulator equals the simulated pack.
 """
 
 from __future__ import annotations
