@@ -25,6 +25,7 @@ from ..matching import AdvertisementMatcher, uuid16
 from ..snapshot import BatterySnapshot, DeviceInfo, SwitchKind
 from ..transport import GattProfile, Transport
 from .frames import (
+    CODECS,
     DEVICE_INFO_REQUEST,
     FRAME_HEADER,
     SETTINGS_REQUEST,
@@ -40,7 +41,6 @@ from .frames import (
     decode_settings,
     fitting_layouts,
     guess_layout,
-    has_extra_probes,
     needs_pairing,
     supported_alarms,
 )
@@ -310,18 +310,11 @@ class JkDriver(BmsDriver):
         return self._snapshot(frame, layout)
 
     def _snapshot(self, frame: bytes, layout: Layout) -> BatterySnapshot:
-        extras = (
-            layout is Layout.JK02_32S
-            and self._info is not None
-            and has_extra_probes(self._info.sw_version)
-        )
+        codec = CODECS[layout]
+        extras = self._info is not None and codec.extra_probes(self._info.sw_version)
         cells = decode_cell_info(frame, layout, extra_probes=extras)
         settings = self._settings(layout)
-        kinds = (
-            (SwitchKind.BALANCER,)
-            if layout is Layout.JK04
-            else (SwitchKind.CHARGE, SwitchKind.DISCHARGE, SwitchKind.BALANCER)
-        )
+        kinds = tuple(codec.switch_registers)
         return BatterySnapshot(
             voltage=cells.voltage,
             current=cells.current or 0.0,

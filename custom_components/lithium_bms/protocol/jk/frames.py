@@ -12,8 +12,11 @@ from __future__ import annotations
 import math
 import re
 import struct
+from abc import ABC, abstractmethod
+from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import IntEnum, StrEnum
+from typing import ClassVar
 
 from ..errors import ChecksumError, FrameError, UnsupportedError
 from ..snapshot import Alarm, SwitchKind, Temperature, TemperatureKind
@@ -63,27 +66,6 @@ def build_command(register: int, value: int = 0, length: int = 0) -> bytes:
 DEVICE_INFO_REQUEST = build_command(0x97)
 SETTINGS_REQUEST = build_command(0x96)
 
-# (register, value length) of each switch, per layout.
-SWITCH_REGISTERS: dict[Layout, dict[SwitchKind, tuple[int, int]]] = {
-    Layout.JK04: {SwitchKind.BALANCER: (0x6C, 1)},
-    Layout.JK02_24S: {
-        SwitchKind.CHARGE: (0x1D, 4),
-        SwitchKind.DISCHARGE: (0x1E, 4),
-        SwitchKind.BALANCER: (0x1F, 4),
-    },
-}
-SWITCH_REGISTERS[Layout.JK02_32S] = SWITCH_REGISTERS[Layout.JK02_24S]
-
-
-def build_switch(layout: Layout, kind: SwitchKind, on: bool) -> bytes:
-    """The command that turns one switch on or off."""
-    try:
-        register, length = SWITCH_REGISTERS[layout][kind]
-    except KeyError:
-        raise UnsupportedError(f"JK {layout} has no {kind} switch") from None
-    return build_command(register, int(on), length)
-
-
 ERROR_BITS: dict[int, Alarm] = {
     0: Alarm.WIRE_RESISTANCE,
     1: Alarm.MOSFET_OVERTEMPERATURE,
@@ -113,11 +95,8 @@ def decode_alarms(errors: int) -> frozenset[Alarm]:
     return frozenset(a for bit, a in ERROR_BITS.items() if errors >> bit & 1)
 
 
-def supported_alarms(layout: Layout) -> frozenset[Alarm]:
-    """The alarms a layout's error bitmap can report."""
-    if layout is Layout.JK04:
-        return frozenset()
-    width = 32 if layout is Layout.JK02_32S else 16
+def _alarms_below(width: int) -> frozenset[Alarm]:
+    """The alarms an error bitmap of ``width`` bits can report."""
     return frozenset(a for bit, a in ERROR_BITS.items() if bit < width)
 
 
@@ -275,30 +254,33 @@ class JkSettings:
         return self.balancer_switch
 
 
-def _check_settings(frame: bytes, layout: Layout) -> None:
+def decode_settings(frame: bytes, layout: Layout) -> JkSettings:
+    """Decode a settings frame."""
+    _expect(frame, FrameType.SETTINGS)
+    return CODECS[layout].decode_settings(frame)
+
+
+def _check_jk04_settings(frame: bytes) -> None:
+    _require(1 <= frame[34] <= 24, "cell count")
+    _require(frame[114] <= 1, "balancer switch")
+
+
+def _check_jk02_settings(frame: bytes, wide: bool) -> None:
     """Cell count in range; switches are booleans in otherwise empty words.
 
     The cell count and the switches are 32-bit words of which only the first
     byte is used (syssi/esphome-jk-bms docs/protocol-design-ble.md, settings
     114-129); every public capture has the other three bytes zero.
     """
-    if layout is Layout.JK04:
-        _require(1 <= frame[34] <= 24, "cell count")
-        _require(frame[114] <= 1, "balancer switch")
-        return
-    _require(1 <= frame[114] <= (32 if layout is Layout.JK02_32S else 24), "cell count")
+    _require(1 <= frame[114] <= (32 if wide else 24), "cell count")
     for offset in (114, 118, 122, 126):
         _require(not any(frame[offset + 1 : offset + 4]), f"word at {offset}")
     for offset in (118, 122, 126):
         _require(frame[offset] <= 1, f"switch at {offset}")
 
 
-def decode_settings(frame: bytes, layout: Layout) -> JkSettings:
-    """Decode a settings frame."""
-    _expect(frame, FrameType.SETTINGS)
-    _check_settings(frame, layout)
-    if layout is Layout.JK04:
-        return JkSettings(cell_count=frame[34], balancer_switch=bool(frame[114]))
+def _decode_jk02_settings(frame: bytes, wide: bool) -> JkSettings:
+    _check_jk02_settings(frame, wide)
 
     def milli(offset: int) -> float:
         return round(_u32(frame, offset) / 1000, 3)
@@ -316,7 +298,7 @@ def decode_settings(frame: bytes, layout: Layout) -> JkSettings:
         max_charge_current=milli(50),
         max_discharge_current=milli(62),
         balance_start_voltage=milli(138),
-        controls=_u16(frame, 282) if layout is Layout.JK02_32S else None,
+        controls=_u16(frame, 282) if wide else None,
     )
 
 
@@ -415,10 +397,7 @@ def _check_jk04(frame: bytes) -> None:
 def check_cell_info(frame: bytes, layout: Layout) -> None:
     """Raise FrameError unless a cell-info frame is consistent in a layout."""
     _expect(frame, FrameType.CELL_INFO)
-    if layout is Layout.JK04:
-        _check_jk04(frame)
-    else:
-        _check_jk02(frame, layout is Layout.JK02_32S)
+    CODECS[layout].check_cells(frame)
 
 
 def fitting_layouts(frame: bytes) -> tuple[Layout, ...]:
@@ -446,9 +425,7 @@ def decode_cell_info(
     ``extra_probes`` adds the probes of 32S firmware v14 and later.
     """
     check_cell_info(frame, layout)
-    if layout is Layout.JK04:
-        return _decode_jk04(frame)
-    return _decode_jk02(frame, wide=layout is Layout.JK02_32S, extras=extra_probes)
+    return CODECS[layout].decode_cells(frame, extra_probes)
 
 
 def _probe(
@@ -547,3 +524,108 @@ def _decode_jk04(frame: bytes) -> JkCellInfo:
         balance_current=round(_jk04_floats(frame, 222, 1)[0], 3),
         runtime=_u32(frame, 286),
     )
+
+
+class LayoutCodec(ABC):
+    """What differs between the frame layouts: one object per layout."""
+
+    layout: ClassVar[Layout]
+    # (register, value length) of each switch the layout has.
+    switch_registers: ClassVar[Mapping[SwitchKind, tuple[int, int]]]
+    # The alarms its error bitmap can report.
+    alarms: ClassVar[frozenset[Alarm]]
+
+    @abstractmethod
+    def check_cells(self, frame: bytes) -> None:
+        """Raise FrameError unless a cell-info frame's fields agree."""
+
+    @abstractmethod
+    def decode_cells(self, frame: bytes, extra_probes: bool) -> JkCellInfo:
+        """Decode a checked cell-info frame."""
+
+    @abstractmethod
+    def decode_settings(self, frame: bytes) -> JkSettings:
+        """Check and decode a settings frame."""
+
+    def extra_probes(self, sw_version: str) -> bool:
+        """Whether the firmware reports the extra probes."""
+        return False
+
+
+class Jk04(LayoutCodec):
+    """Old balancers: IEEE 754 floats, only the balancer switch, no alarms."""
+
+    layout = Layout.JK04
+    switch_registers: ClassVar[Mapping[SwitchKind, tuple[int, int]]] = {
+        SwitchKind.BALANCER: (0x6C, 1)
+    }
+    alarms = frozenset()
+
+    def check_cells(self, frame: bytes) -> None:
+        """Cells and their mean (:func:`_check_jk04`)."""
+        _check_jk04(frame)
+
+    def decode_cells(self, frame: bytes, extra_probes: bool) -> JkCellInfo:
+        """Cells, resistances and the balancer."""
+        return _decode_jk04(frame)
+
+    def decode_settings(self, frame: bytes) -> JkSettings:
+        """The cell count and the balancer switch."""
+        _check_jk04_settings(frame)
+        return JkSettings(cell_count=frame[34], balancer_switch=bool(frame[114]))
+
+
+class Jk02(LayoutCodec):
+    """JK02 for up to 24 cells: 16-bit error bitmap."""
+
+    layout = Layout.JK02_24S
+    wide = False
+    switch_registers: ClassVar[Mapping[SwitchKind, tuple[int, int]]] = {
+        SwitchKind.CHARGE: (0x1D, 4),
+        SwitchKind.DISCHARGE: (0x1E, 4),
+        SwitchKind.BALANCER: (0x1F, 4),
+    }
+    alarms = _alarms_below(16)
+
+    def check_cells(self, frame: bytes) -> None:
+        """The frame's own fields agree (:func:`_check_jk02`)."""
+        _check_jk02(frame, self.wide)
+
+    def decode_cells(self, frame: bytes, extra_probes: bool) -> JkCellInfo:
+        """Every value of the frame."""
+        return _decode_jk02(frame, wide=self.wide, extras=extra_probes)
+
+    def decode_settings(self, frame: bytes) -> JkSettings:
+        """Switches, capacity and protection thresholds."""
+        return _decode_jk02_settings(frame, self.wide)
+
+
+class Jk02Wide(Jk02):
+    """JK02 for up to 32 cells: fields shifted, 32-bit error bitmap."""
+
+    layout = Layout.JK02_32S
+    wide = True
+    alarms = _alarms_below(32)
+
+    def extra_probes(self, sw_version: str) -> bool:
+        """Firmware v14 and later reports two more probes."""
+        return has_extra_probes(sw_version)
+
+
+CODECS: dict[Layout, LayoutCodec] = {
+    codec.layout: codec for codec in (Jk04(), Jk02(), Jk02Wide())
+}
+
+
+def supported_alarms(layout: Layout) -> frozenset[Alarm]:
+    """The alarms a layout's error bitmap can report."""
+    return CODECS[layout].alarms
+
+
+def build_switch(layout: Layout, kind: SwitchKind, on: bool) -> bytes:
+    """The command that turns one switch on or off."""
+    try:
+        register, length = CODECS[layout].switch_registers[kind]
+    except KeyError:
+        raise UnsupportedError(f"JK {layout} has no {kind} switch") from None
+    return build_command(register, int(on), length)
