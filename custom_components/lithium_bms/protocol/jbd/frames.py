@@ -7,10 +7,10 @@ big-endian. Optional ``FF AA`` authentication on newer modules.
 
 from __future__ import annotations
 
-import struct
 from dataclasses import dataclass
 
 from ..errors import ChecksumError, FrameError
+from ..fields import Field, read_fields
 from ..snapshot import Alarm
 
 START = 0xDD
@@ -138,38 +138,55 @@ class BasicInfo:
     temperatures: tuple[float, ...]
 
 
+# Register 0x03: the fixed part (syssi/esphome-jbd-bms docs, the vendor PDF).
+BASIC_FIELDS = (
+    Field("voltage", 0, 2, scale=0.01, decimals=2),
+    Field("current", 2, 2, signed=True, scale=0.01, decimals=2),
+    Field("remaining_capacity", 4, 2, scale=0.01, decimals=2),
+    Field("nominal_capacity", 6, 2, scale=0.01, decimals=2),
+    Field("cycles", 8, 2),
+    Field("date", 10, 2),
+    Field("balancing", 12, 2),
+    Field("balancing_high", 14, 2),
+    Field("protection", 16, 2),
+    Field("version", 18, 1),
+    Field("soc", 19, 1),
+    Field("fets", 20, 1),
+    Field("cell_count", 21, 1),
+    Field("ntc_count", 22, 1),
+)
+
+
 def decode_basic(payload: bytes) -> BasicInfo:
     """Decode the payload of register 0x03."""
     if len(payload) < BASIC_FIXED_LEN:
         raise FrameError("JBD basic info too short")
-    ntc = payload[22]
+    value = read_fields(BASIC_FIELDS, payload)
+    ntc = int(value["ntc_count"])
     if len(payload) < BASIC_FIXED_LEN + 2 * ntc:
         raise FrameError("JBD basic info shorter than its NTC count")
-    (volt, cur, rem, nom, cycles, date, bal_lo, bal_hi, prot) = struct.unpack_from(
-        ">HhHHHHHHH", payload
-    )
-    version = payload[18]
     temps = tuple(
         round((int.from_bytes(payload[23 + 2 * i : 25 + 2 * i], "big") - 2731) / 10, 1)
         for i in range(ntc)
     )
-    balancing = bal_lo | (bal_hi << 16)
+    date, version, fets = int(value["date"]), int(value["version"]), int(value["fets"])
+    balancing = int(value["balancing"]) | int(value["balancing_high"]) << 16
     return BasicInfo(
-        voltage=round(volt * 0.01, 2),
-        current=round(cur * 0.01, 2),
-        remaining_capacity=round(rem * 0.01, 2),
-        nominal_capacity=round(nom * 0.01, 2),
-        cycles=cycles,
+        voltage=value["voltage"],
+        current=value["current"],
+        remaining_capacity=value["remaining_capacity"],
+        nominal_capacity=value["nominal_capacity"],
+        cycles=int(value["cycles"]),
         production_date=(
             f"{2000 + (date >> 9):04d}-{(date >> 5) & 0x0F:02d}-{date & 0x1F:02d}"
         ),
         balancing_cells=frozenset(i + 1 for i in range(32) if balancing >> i & 1),
-        protection=prot,
+        protection=int(value["protection"]),
         software_version=f"{version >> 4}.{version & 0x0F}",
-        soc=payload[19],
-        charge_fet=bool(payload[20] & 1),
-        discharge_fet=bool(payload[20] & 2),
-        cell_count=payload[21],
+        soc=int(value["soc"]),
+        charge_fet=bool(fets & 1),
+        discharge_fet=bool(fets & 2),
+        cell_count=int(value["cell_count"]),
         temperatures=temps,
     )
 
