@@ -65,3 +65,13 @@ class PackModel:
     def discharge_fet(self) -> bool:
         """Whether the discharge MOSFET conducts."""
         return self.discharge_enabled and not (self.alarms & DISCHARGE_BLOCKING)
+
+
+def sixteen_cells() -> PackModel:
+    """A 16-cell 280 Ah pack, the demo of the larger families."""
+    pack = PackModel()
+    pack.cell_voltages = [round(3.30 + 0.001 * (i % 5), 3) for i in range(16)]
+    pack.temperatures = [19.5, 20.1]
+    pack.full_capacity = 280.0
+    pack.design_capacity = 280.0
+    return pack

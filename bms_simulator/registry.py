@@ -1,47 +1,29 @@
-"""Every simulated BMS family, with a ready-made demo device for each."""
+"""Every simulated BMS family, with a ready-made demo device for each.
+
+Every module of ``bms_simulator.families`` is a family's simulator and exports
+``demo(address)``; a new family joins the development setup, the end-to-end
+test and the benchmark by its module alone.
+"""
 
 from __future__ import annotations
 
+import importlib
+import pkgutil
 from collections.abc import Callable
 
-from .daly import DalySimulator
+from . import families
 from .device import SimulatedBms
-from .jbd import JbdSimulator
-from .jk import JkSimulator
-from .pack import PackModel
 
 type DemoFactory = Callable[[str], SimulatedBms]
 
 
-def _jbd_demo(address: str) -> SimulatedBms:
-    device = JbdSimulator(address, "JBD-SP04S034-DEMO")
-    device.pack.cell_voltages = [3.301, 3.302, 3.299, 3.305]
-    device.pack.temperatures = [21.5, 22.0, 23.1]
-    return device
+def _demos() -> dict[str, DemoFactory]:
+    """Family -> factory of its demo device at a given address."""
+    found: dict[str, DemoFactory] = {}
+    for module in sorted(pkgutil.iter_modules(families.__path__)):
+        simulator = importlib.import_module(f"{families.__name__}.{module.name}")
+        found[module.name] = simulator.demo
+    return found
 
 
-def _sixteen_cells() -> PackModel:
-    pack = PackModel()
-    pack.cell_voltages = [round(3.30 + 0.001 * (i % 5), 3) for i in range(16)]
-    pack.temperatures = [19.5, 20.1]
-    pack.full_capacity = 280.0
-    pack.design_capacity = 280.0
-    return pack
-
-
-def _jk_demo(address: str) -> SimulatedBms:
-    return JkSimulator(address, "JK-PB2A16S20P-DEMO", _sixteen_cells())
-
-
-def _daly_demo(address: str) -> SimulatedBms:
-    return DalySimulator(address, pack=_sixteen_cells(), newer_gatt=True)
-
-
-# family -> factory of a demo device at a given address. A new family's
-# simulator joins the development setup, the end-to-end test and the
-# benchmark by adding one line here.
-DEMOS: dict[str, DemoFactory] = {
-    "jbd": _jbd_demo,
-    "jk": _jk_demo,
-    "daly": _daly_demo,
-}
+DEMOS: dict[str, DemoFactory] = _demos()

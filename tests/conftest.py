@@ -12,7 +12,7 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 import custom_components.lithium_bms  # noqa: F401  (load ours, not phacc's)
 from bms_simulator.device import SimulatedBms
-from bms_simulator.jbd import JbdSimulator
+from bms_simulator.families.jbd import JbdSimulator
 from bms_simulator.proxy import VirtualProxy, async_start_proxy
 from custom_components.lithium_bms.const import CONF_FAMILY, DOMAIN
 from custom_components.lithium_bms.protocol.registry import DRIVERS

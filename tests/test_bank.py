@@ -26,8 +26,8 @@ from pytest_homeassistant_custom_component.components.diagnostics import (
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
 from bms_simulator.device import Fault, SimulatedBms
-from bms_simulator.jbd import JbdSimulator
-from bms_simulator.jk import JkLayout, JkSimulator
+from bms_simulator.families.jbd import JbdSimulator
+from bms_simulator.families.jk import JkLayout, JkSimulator
 from custom_components.lithium_bms.analytics.energy import EnergyCounter
 from custom_components.lithium_bms.const import (
     CONF_KIND,

@@ -9,7 +9,7 @@ from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
 
 from bms_simulator.device import Advertising, Fault
-from bms_simulator.jbd import JbdSimulator
+from bms_simulator.families.jbd import JbdSimulator
 from bms_simulator.proxy import VirtualProxy
 from custom_components.lithium_bms.const import (
     CONF_CHEMISTRY,

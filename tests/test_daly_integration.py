@@ -23,8 +23,8 @@ from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers import entity_registry as er
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
-from bms_simulator.daly import ALARM_BITS, FF01_HANDLE, DalySimulator
 from bms_simulator.device import Advertising, Fault, SimulatedBms, uuid16
+from bms_simulator.families.daly import ALARM_BITS, FF01_HANDLE, DalySimulator
 from bms_simulator.pack import PackModel
 from custom_components.lithium_bms import tracker
 from custom_components.lithium_bms.const import (
@@ -33,7 +33,7 @@ from custom_components.lithium_bms.const import (
     CONF_VARIANT,
     DOMAIN,
 )
-from custom_components.lithium_bms.protocol.daly import PROBES, DalyDriver
+from custom_components.lithium_bms.protocol.daly.driver import PROBES, DalyDriver
 
 from .conftest import setup_entry
 

@@ -13,10 +13,10 @@ from pytest_homeassistant_custom_component.components.diagnostics import (
 )
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
-from bms_simulator.daly import DalySimulator
 from bms_simulator.device import SimulatedBms
-from bms_simulator.jbd import JbdSimulator
-from bms_simulator.jk import JkSimulator
+from bms_simulator.families.daly import DalySimulator
+from bms_simulator.families.jbd import JbdSimulator
+from bms_simulator.families.jk import JkSimulator
 from custom_components.lithium_bms.redaction import (
     REDACTED,
     Redactor,

@@ -30,7 +30,7 @@ from pytest_homeassistant_custom_component.components.diagnostics import (
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
 from bms_simulator.device import Fault
-from bms_simulator.jbd import JbdSimulator
+from bms_simulator.families.jbd import JbdSimulator
 from bms_simulator.proxy import VirtualProxy
 from custom_components.lithium_bms.const import DOMAIN
 

@@ -32,7 +32,7 @@ from homeassistant.util import dt as dt_util
 from pytest_homeassistant_custom_component.common import async_fire_time_changed
 
 from bms_simulator.device import Advertising, Fault, SimulatedBms
-from bms_simulator.jk import JkLayout, JkSimulator
+from bms_simulator.families.jk import JkLayout, JkSimulator
 from bms_simulator.pack import PackModel
 from custom_components.lithium_bms.const import (
     CONF_FAMILY,

@@ -12,8 +12,8 @@ from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
 
 from bms_simulator.device import Advertising, Fault, SimulatedBms
-from bms_simulator.jbd import JbdSimulator
-from bms_simulator.jk import JkSimulator
+from bms_simulator.families.jbd import JbdSimulator
+from bms_simulator.families.jk import JkSimulator
 from custom_components.lithium_bms import config_flow
 from custom_components.lithium_bms.const import CONF_FAMILY, DOMAIN
 from custom_components.lithium_bms.protocol.daly import DalyDriver

@@ -8,7 +8,7 @@ from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType, InvalidData
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
-from bms_simulator.jbd import JbdSimulator
+from bms_simulator.families.jbd import JbdSimulator
 from custom_components.lithium_bms.const import (
     CONF_CHEMISTRY,
     CONF_FAMILY,

@@ -13,7 +13,7 @@ from homeassistant.helpers import issue_registry as ir
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bms_simulator.jbd import JbdSimulator
+from bms_simulator.families.jbd import JbdSimulator
 from custom_components.lithium_bms import tracker
 from custom_components.lithium_bms.analytics.chemistry import LIFEPO4
 from custom_components.lithium_bms.const import DOMAIN

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import random
 
-from bms_simulator.daly import crc16
+from bms_simulator.families.daly import crc16
 
 JK_HEADER = b"\x55\xaa\xeb\x90"
 

@@ -102,7 +102,7 @@ HARNESS_LOGGERS = frozenset({"habluetooth.scanner"})
 STORE_LOGGER = tracker_module.__name__
 # JBD warns when it writes a MOSFET bit it cannot know as enabled (after the
 # reload of the corrupt-store episode, while a protection holds that MOSFET).
-UNKNOWN_MASK = ("custom_components.lithium_bms.protocol.jbd", "Whether the JBD")
+UNKNOWN_MASK = ("custom_components.lithium_bms.protocol.jbd.driver", "Whether the JBD")
 
 
 class LinkFault(StrEnum):

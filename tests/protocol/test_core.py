@@ -12,7 +12,7 @@ from typing import ClassVar
 
 import pytest
 
-from bms_simulator.jbd import JbdSimulator
+from bms_simulator.families.jbd import JbdSimulator
 from bms_simulator.transport import SimulatorTransport
 from custom_components.lithium_bms.protocol import registry
 from custom_components.lithium_bms.protocol.client import BmsClient
@@ -26,7 +26,8 @@ from custom_components.lithium_bms.protocol.errors import (
     ProtocolError,
 )
 from custom_components.lithium_bms.protocol.inbox import MAX_PENDING, FrameInbox
-from custom_components.lithium_bms.protocol.jbd import JbdDriver, build_read
+from custom_components.lithium_bms.protocol.jbd import JbdDriver
+from custom_components.lithium_bms.protocol.jbd.frames import build_read
 from custom_components.lithium_bms.protocol.matching import (
     Advertisement,
     AdvertisementMatcher,

@@ -9,14 +9,13 @@ from typing import Any
 
 import pytest
 
-from bms_simulator.daly import DalySimulator
 from bms_simulator.device import Fault
+from bms_simulator.families.daly import DalySimulator
 from bms_simulator.pack import PackModel
 from bms_simulator.transport import SimulatorTransport
-from custom_components.lithium_bms.protocol import daly_a5 as a5
-from custom_components.lithium_bms.protocol import daly_d2 as d2
 from custom_components.lithium_bms.protocol.client import BmsClient
-from custom_components.lithium_bms.protocol.daly import PROBES, DalyDriver
+from custom_components.lithium_bms.protocol.daly import a5, d2
+from custom_components.lithium_bms.protocol.daly.driver import PROBES, DalyDriver
 from custom_components.lithium_bms.protocol.driver import DriverOptions
 from custom_components.lithium_bms.protocol.errors import (
     BmsTimeoutError,

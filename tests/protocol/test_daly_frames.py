@@ -14,15 +14,14 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from custom_components.lithium_bms.protocol import daly_a5 as a5
-from custom_components.lithium_bms.protocol import daly_d2 as d2
-from custom_components.lithium_bms.protocol import daly_stream
-from custom_components.lithium_bms.protocol.daly_common import (
+from custom_components.lithium_bms.protocol.daly import a5, d2
+from custom_components.lithium_bms.protocol.daly import stream as daly_stream
+from custom_components.lithium_bms.protocol.daly.frames import (
     SUPPORTED_ALARMS,
     DalyStatus,
     decode_alarm_bytes,
 )
-from custom_components.lithium_bms.protocol.daly_stream import DalyReassembler
+from custom_components.lithium_bms.protocol.daly.stream import DalyReassembler
 from custom_components.lithium_bms.protocol.errors import (
     ChecksumError,
     FrameError,
@@ -528,7 +527,7 @@ def protocol_lines(run: Callable[[], object]) -> int:
     """
     monitoring = sys.monitoring
     tool = next(i for i in range(6) if monitoring.get_tool(i) is None)
-    package = str(Path(daly_stream.__file__).parent)
+    package = str(Path(daly_stream.__file__).parents[1])
     count = 0
 
     def on_line(code: CodeType, _line: int) -> None:

@@ -10,7 +10,7 @@ from bleak import BleakClient
 from bleak.backends.device import BLEDevice
 
 from bms_simulator.backend import SimulatedBleakClient
-from bms_simulator.daly import FF01_HANDLE, FFF1_HANDLE, DalySimulator
+from bms_simulator.families.daly import FF01_HANDLE, FFF1_HANDLE, DalySimulator
 from custom_components.lithium_bms.protocol.ble import BleTransport
 from custom_components.lithium_bms.protocol.client import BmsClient
 from custom_components.lithium_bms.protocol.daly import DalyDriver

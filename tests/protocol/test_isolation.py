@@ -43,7 +43,7 @@ def test_imported_names_sees_every_form() -> None:
 
 
 def test_package_has_modules() -> None:
-    assert {"jbd.py", "registry.py", "client.py"} <= {m.name for m in MODULES}
+    assert {"driver.py", "registry.py", "client.py"} <= {m.name for m in MODULES}
 
 
 @pytest.mark.parametrize("module", MODULES, ids=[m.name for m in MODULES])

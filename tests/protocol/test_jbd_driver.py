@@ -14,7 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bms_simulator.device import Fault
-from bms_simulator.jbd import ALARM_BITS, JbdSimulator
+from bms_simulator.families.jbd import ALARM_BITS, JbdSimulator
 from bms_simulator.transport import SimulatorTransport
 from custom_components.lithium_bms.protocol.client import FRAME_LOG_SIZE, BmsClient
 from custom_components.lithium_bms.protocol.driver import DriverOptions
@@ -29,17 +29,19 @@ from custom_components.lithium_bms.protocol.errors import (
     FrameError,
     UnsupportedError,
 )
-from custom_components.lithium_bms.protocol.jbd import (
-    AUTH_ATTEMPTS,
+from custom_components.lithium_bms.protocol.jbd import JbdDriver
+from custom_components.lithium_bms.protocol.jbd.driver import AUTH_ATTEMPTS
+from custom_components.lithium_bms.protocol.jbd.frames import (
     PROTECTION_BITS,
     ROOT_PASSWORD,
     BasicInfo,
-    JbdDriver,
-    MosfetMask,
     auth_frame,
     auth_secret,
     build_mosfet,
     build_read,
+)
+from custom_components.lithium_bms.protocol.jbd.mask import (
+    MosfetMask,
     infer_mask,
     observed_mask,
 )

@@ -19,9 +19,8 @@ from custom_components.lithium_bms.protocol.errors import (
     FrameError,
     ProtocolError,
 )
-from custom_components.lithium_bms.protocol.jbd import (
+from custom_components.lithium_bms.protocol.jbd.frames import (
     PROTECTION_BITS,
-    JbdReassembler,
     auth_frame,
     build_mosfet,
     build_read,
@@ -33,6 +32,7 @@ from custom_components.lithium_bms.protocol.jbd import (
     decode_model,
     parse_frame,
 )
+from custom_components.lithium_bms.protocol.jbd.stream import JbdReassembler
 from custom_components.lithium_bms.protocol.snapshot import Alarm, BatterySnapshot
 
 REFERENCE_FILE = (

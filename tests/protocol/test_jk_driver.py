@@ -9,7 +9,7 @@ import pytest
 
 from bms_simulator.backend import SimulatedBleakClient
 from bms_simulator.device import Fault
-from bms_simulator.jk import JkLayout, JkSimulator
+from bms_simulator.families.jk import JkLayout, JkSimulator
 from bms_simulator.pack import PackModel
 from bms_simulator.transport import SimulatorTransport
 from custom_components.lithium_bms.protocol.ble import _resolve

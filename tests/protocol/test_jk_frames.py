@@ -19,7 +19,7 @@ from custom_components.lithium_bms.protocol.errors import (
     ProtocolError,
     UnsupportedError,
 )
-from custom_components.lithium_bms.protocol.jk_frames import (
+from custom_components.lithium_bms.protocol.jk.frames import (
     DEVICE_INFO_REQUEST,
     SETTINGS_REQUEST,
     FrameType,

@@ -11,8 +11,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bms_simulator.jk import ERROR_BITS as JK_ERROR_BITS
-from bms_simulator.jk import JkLayout, JkSimulator, notifications
+from bms_simulator.families.jk import ERROR_BITS as JK_ERROR_BITS
+from bms_simulator.families.jk import JkLayout, JkSimulator, notifications
 from bms_simulator.pack import PackModel
 from bms_simulator.transport import SimulatorTransport
 from custom_components.lithium_bms.protocol.driver import DriverOptions
@@ -22,17 +22,16 @@ from custom_components.lithium_bms.protocol.errors import (
     ProtocolError,
 )
 from custom_components.lithium_bms.protocol.jk import JkDriver
-from custom_components.lithium_bms.protocol.jk_frames import (
-    COUNTER_STEP,
+from custom_components.lithium_bms.protocol.jk.frames import (
     FRAME_HEADER,
     FrameType,
-    JkReassembler,
     Layout,
     check_frame,
     decode_cell_info,
     decode_device_info,
     decode_settings,
 )
+from custom_components.lithium_bms.protocol.jk.stream import COUNTER_STEP, JkReassembler
 
 FRAMES = [
     bytes.fromhex(v["hex"])

@@ -8,10 +8,10 @@ import time
 from collections import deque
 from collections.abc import Awaitable, Callable
 from contextlib import AbstractAsyncContextManager, nullcontext
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Protocol
 
-from .driver import BmsDriver
+from .driver import BmsDriver, DriverOptions
 from .errors import BmsConnectionError, BmsError, BmsTimeoutError
 from .plausibility import CountGuard, ImplausibleDataError, check
 from .snapshot import BatterySnapshot, DeviceInfo, SwitchKind
@@ -52,12 +52,20 @@ class LinkPolicy(Protocol):
         """The link closed, so its slot is free again."""
 
 
+def oriented(snapshot: BatterySnapshot, options: DriverOptions) -> BatterySnapshot:
+    """The snapshot with the current's sign the user chose, for every family."""
+    if not options.invert_current:
+        return snapshot
+    return replace(snapshot, current=-snapshot.current)
+
+
 class BmsClient:
     """Runs a driver over its transport, one operation at a time.
 
     It connects on demand, keeps the link open between operations when asked
     to (and while the optional :class:`LinkPolicy` allows it), and closes it
-    otherwise; every failure surfaces as a :class:`BmsError`. Every snapshot
+    otherwise; every failure surfaces as a :class:`BmsError`. Options common
+    to every family (invert current) apply here. Every snapshot
     passes the plausibility gate first: an implausible one is counted and
     raised as :class:`ImplausibleDataError`, never returned.
     """
@@ -108,7 +116,7 @@ class BmsClient:
 
     async def _plausible(self, reading: Awaitable[BatterySnapshot]) -> BatterySnapshot:
         """The snapshot, once the plausibility gate passed it."""
-        snapshot = await reading
+        snapshot = oriented(await reading, self.driver.options)
         try:
             check(snapshot, self.driver.limits)
             self._counts.check(snapshot)

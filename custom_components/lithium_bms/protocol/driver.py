@@ -35,6 +35,7 @@ class DriverOptions:
 
     address: str = ""
     password: str | None = None
+    # Applied by the client to every family's snapshot, not by the driver.
     invert_current: bool = False
     variant: str | None = None
     # The driver's ``memory`` as saved before the last restart.
@@ -61,11 +62,20 @@ class BmsDriver(ABC):
     password_pattern: ClassVar[str | None] = None
     # What a real pack of the family can report (the plausibility gate).
     limits: ClassVar[Limits] = DEFAULT_LIMITS
+    # Where the family's claim on an advertisement is tried, lowest first: a
+    # more specific family comes before one whose matchers it could overlap.
+    claim_order: ClassVar[int] = 100
+    # The protocol variants the family speaks, as stored in a config entry.
+    variants: ClassVar[tuple[str, ...]] = ()
 
     def __init__(self, transport: Transport, options: DriverOptions) -> None:
         """Bind the driver to its transport."""
         self.transport = transport
         self.options = options
+        # The variant stored by an earlier session, when the family has it.
+        self.stored_variant = (
+            options.variant if options.variant in self.variants else None
+        )
         self.inbox = FrameInbox()
         self.reassembler = self.new_reassembler()
         self.on_send: Callable[[bytes], None] | None = None

@@ -1,17 +1,35 @@
-"""The supported BMS families and how an advertisement picks one."""
+"""The supported BMS families and how an advertisement picks one.
+
+Every subpackage of ``protocol`` is a family: its ``__init__`` exports
+``DRIVER``. A new family joins discovery, setup and the manifest by its folder
+alone.
+"""
 
 from __future__ import annotations
 
-from .daly import DalyDriver
+import importlib
+import pkgutil
+from pathlib import Path
+
 from .driver import BmsDriver
-from .jbd import JbdDriver
-from .jk import JkDriver
 from .matching import Advertisement
 
-# Most specific first: the first family that claims an advertisement wins.
-# JBD comes before Daly: a JBD module's company ID is the end of its MAC, so it
-# can equal one of Daly's IDs, while JBD's claim needs FF00 and a name or OUI.
-DRIVERS: tuple[type[BmsDriver], ...] = (JkDriver, JbdDriver, DalyDriver)
+
+def _family_drivers() -> tuple[type[BmsDriver], ...]:
+    """The driver of every family folder, most specific claim first."""
+    drivers: list[type[BmsDriver]] = []
+    for found in pkgutil.iter_modules([str(Path(__file__).parent)]):
+        if not found.ispkg:
+            continue
+        driver = importlib.import_module(f"{__package__}.{found.name}").DRIVER
+        if not (isinstance(driver, type) and issubclass(driver, BmsDriver)):
+            raise TypeError(f"protocol.{found.name}.DRIVER is not a BmsDriver")
+        drivers.append(driver)
+    return tuple(sorted(drivers, key=lambda driver: driver.claim_order))
+
+
+# The first family that claims an advertisement wins (see ``claim_order``).
+DRIVERS: tuple[type[BmsDriver], ...] = _family_drivers()
 
 
 def driver_for_advertisement(adv: Advertisement) -> type[BmsDriver] | None:

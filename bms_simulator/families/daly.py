@@ -3,13 +3,20 @@
 GATT: service FFF0 (notify FFF1, write FFF2); with ``newer_gatt`` also FF00
 (FF01, FF02), and ``refuse_fff1_notify`` makes subscribing to FFF1 fail as on
 BlueZ. Replies go out on the notify characteristic of the service written to.
+
+It encodes from its own tables, not from the integration's codec: it is an
+independent oracle, so a decoding mistake in the integration cannot hide behind
+the same mistake in the simulator. The captured frames in
+``tests/protocol/data/daly_vectors.json`` pin the codec down (each decodes
+exactly), and the driver tests check that what the codec reads from this
+simulator equals the simulated pack.
 """
 
 from __future__ import annotations
 
 import asyncio
 
-from .device import (
+from ..device import (
     Advertising,
     Fault,
     SimCharacteristic,
@@ -17,7 +24,7 @@ from .device import (
     SimulatedBms,
     uuid16,
 )
-from .pack import PackModel
+from ..pack import PackModel, sixteen_cells
 
 FFF1_HANDLE = 0x11
 FFF2_HANDLE = 0x14
@@ -466,3 +473,8 @@ class DalySimulator(SimulatedBms):
                 for n in range(count)
             ]
         return []
+
+
+def demo(address: str) -> DalySimulator:
+    """The family's demo device (development setup, end-to-end test, benchmark)."""
+    return DalySimulator(address, pack=sixteen_cells(), newer_gatt=True)

@@ -13,21 +13,24 @@ import logging
 from dataclasses import dataclass
 from typing import NoReturn
 
-from .driver import BmsDriver, DriverOptions
-from .errors import (
+from ..driver import BmsDriver, DriverOptions
+from ..errors import (
     BmsTimeoutError,
     CommandNotConfirmedError,
     FrameError,
     PairingRequiredError,
     ProtocolError,
 )
-from .jk_frames import (
+from ..matching import AdvertisementMatcher, uuid16
+from ..snapshot import BatterySnapshot, DeviceInfo, SwitchKind
+from ..transport import GattProfile, Transport
+from .frames import (
+    CODECS,
     DEVICE_INFO_REQUEST,
     FRAME_HEADER,
     SETTINGS_REQUEST,
     FrameType,
     JkDeviceInfo,
-    JkReassembler,
     JkSettings,
     Layout,
     build_switch,
@@ -38,13 +41,10 @@ from .jk_frames import (
     decode_settings,
     fitting_layouts,
     guess_layout,
-    has_extra_probes,
     needs_pairing,
     supported_alarms,
 )
-from .matching import AdvertisementMatcher, uuid16
-from .snapshot import BatterySnapshot, DeviceInfo, SwitchKind
-from .transport import GattProfile, Transport
+from .stream import JkReassembler
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -70,14 +70,6 @@ IS_STREAM_START = _kinds(FrameType.SETTINGS, FrameType.CELL_INFO)
 IS_ANY = _kinds(*FrameType)
 
 
-def _layout_hint(variant: str | None) -> Layout | None:
-    """A layout remembered from an earlier session, if valid."""
-    try:
-        return Layout(variant) if variant else None
-    except ValueError:
-        return None
-
-
 class JkDriver(BmsDriver):
     """Reads and controls a JK BMS from its frame stream.
 
@@ -86,6 +78,8 @@ class JkDriver(BmsDriver):
     """
 
     family = "jk"
+    # JK claims by its own service and company IDs: tried first.
+    claim_order = 10
     manufacturer = "Jikong (JK)"
     gatt = (GattProfile(service=0xFFE0, notify=0xFFE1, write=0xFFE1),)
     matchers = tuple(
@@ -93,6 +87,7 @@ class JkDriver(BmsDriver):
         for company in MANUFACTURER_IDS
     )
     switches = frozenset(SwitchKind)
+    variants = tuple(layout.value for layout in Layout)
     request_timeout = 5.0
     confirm_delay = 0.2
     # A stream quiet this long has paused. In the public captures
@@ -105,7 +100,8 @@ class JkDriver(BmsDriver):
         """Set up the reassembler and the per-device state."""
         super().__init__(transport, options)
         self._info: JkDeviceInfo | None = None
-        self._layout = _layout_hint(options.variant)
+        stored = self.stored_variant
+        self._layout = Layout(stored) if stored is not None else None
         self._confirmed = False
         self._settings_frame: bytes | None = None
         self._cells: bytes | None = None
@@ -314,24 +310,14 @@ class JkDriver(BmsDriver):
         return self._snapshot(frame, layout)
 
     def _snapshot(self, frame: bytes, layout: Layout) -> BatterySnapshot:
-        extras = (
-            layout is Layout.JK02_32S
-            and self._info is not None
-            and has_extra_probes(self._info.sw_version)
-        )
+        codec = CODECS[layout]
+        extras = self._info is not None and codec.extra_probes(self._info.sw_version)
         cells = decode_cell_info(frame, layout, extra_probes=extras)
         settings = self._settings(layout)
-        current = cells.current or 0.0
-        if self.options.invert_current:
-            current = -current
-        kinds = (
-            (SwitchKind.BALANCER,)
-            if layout is Layout.JK04
-            else (SwitchKind.CHARGE, SwitchKind.DISCHARGE, SwitchKind.BALANCER)
-        )
+        kinds = tuple(codec.switch_registers)
         return BatterySnapshot(
             voltage=cells.voltage,
-            current=current,
+            current=cells.current or 0.0,
             measures_current=cells.current is not None,
             cell_voltages=cells.cell_voltages,
             temperatures=cells.temperatures,

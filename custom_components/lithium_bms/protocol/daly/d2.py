@@ -10,8 +10,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from .daly_common import DalyStatus, decode_alarm_bytes
-from .errors import ChecksumError, FrameError
+from ..errors import ChecksumError, FrameError
+from .frames import DalyStatus, decode_alarm_bytes
 
 D2_ADDRESS = 0xD2
 P81_ADDRESS = 0x81

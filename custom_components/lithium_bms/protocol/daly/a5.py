@@ -11,9 +11,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from .daly_common import decode_alarm_bytes
-from .errors import ChecksumError, FrameError
-from .snapshot import Alarm
+from ..errors import ChecksumError, FrameError
+from ..snapshot import Alarm
+from .frames import decode_alarm_bytes
 
 START = 0xA5
 BMS_ADDRESS = 0x01  # the address every reply comes from

@@ -1,10 +1,18 @@
-"""A simulated JBD BMS (service FF00, notify FF01, write FF02)."""
+"""A simulated JBD BMS (service FF00, notify FF01, write FF02).
+
+It encodes from its own tables, not from the integration's codec: it is an
+independent oracle, so a decoding mistake in the integration cannot hide behind
+the same mistake in the simulator. The captured frames in
+``tests/protocol/data/jbd_vectors.json`` pin the codec down (each decodes
+exactly), and the driver tests check that what the codec reads from this
+simulator equals the simulated pack.
+"""
 
 from __future__ import annotations
 
 import random
 
-from .device import (
+from ..device import (
     Advertising,
     Fault,
     SimCharacteristic,
@@ -12,7 +20,7 @@ from .device import (
     SimulatedBms,
     uuid16,
 )
-from .pack import PackModel
+from ..pack import PackModel
 
 ALARM_BITS = {
     "cell_overvoltage": 0,
@@ -221,3 +229,11 @@ class JbdSimulator(SimulatedBms):
     def _auth_reply(command: int, value: int) -> bytes:
         body = bytes((command, 1, value))
         return b"\xff\xaa" + body + bytes((sum(body) & 0xFF,))
+
+
+def demo(address: str) -> JbdSimulator:
+    """The family's demo device (development setup, end-to-end test, benchmark)."""
+    device = JbdSimulator(address, "JBD-SP04S034-DEMO")
+    device.pack.cell_voltages = [3.301, 3.302, 3.299, 3.305]
+    device.pack.temperatures = [21.5, 22.0, 23.1]
+    return device

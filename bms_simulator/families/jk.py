@@ -4,6 +4,13 @@ It answers the device-info request (0x97) and the settings request (0x96), then
 streams cell-info frames every ``period`` seconds. The outgoing bytes form one
 stream cut into ``mtu``-sized notifications, so frames arrive split (128/128/44
 by default) and glued to each other, optionally with ``AT CR LF`` noise.
+
+It encodes from its own tables, not from the integration's codec: it is an
+independent oracle, so a decoding mistake in the integration cannot hide behind
+the same mistake in the simulator. The captured frames in
+``tests/protocol/data/jk_vectors.json`` pin the codec down (each decodes
+exactly), and the driver tests check that what the codec reads from this
+simulator equals the simulated pack.
 """
 
 from __future__ import annotations
@@ -14,7 +21,7 @@ import struct
 from collections import deque
 from enum import StrEnum
 
-from .device import (
+from ..device import (
     Advertising,
     Fault,
     SimCharacteristic,
@@ -22,7 +29,7 @@ from .device import (
     SimulatedBms,
     uuid16,
 )
-from .pack import PackModel
+from ..pack import PackModel, sixteen_cells
 
 COMMAND_HEADER = b"\xaa\x55\x90\xeb"
 FRAME_HEADER = b"\x55\xaa\xeb\x90"
@@ -401,3 +408,8 @@ class JkSimulator(SimulatedBms):
         if wide:
             frame.data[183 + o] = int(self.heating)
         return frame.finish()
+
+
+def demo(address: str) -> JkSimulator:
+    """The family's demo device (development setup, end-to-end test, benchmark)."""
+    return JkSimulator(address, "JK-PB2A16S20P-DEMO", sixteen_cells())

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .snapshot import Alarm
+from ..snapshot import Alarm
 
 _PAIRS = (
     Alarm.CELL_OVERVOLTAGE,

@@ -12,11 +12,14 @@ from __future__ import annotations
 import math
 import re
 import struct
+from abc import ABC, abstractmethod
+from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import IntEnum, StrEnum
+from typing import ClassVar
 
-from .errors import ChecksumError, FrameError, ProtocolError, UnsupportedError
-from .snapshot import Alarm, SwitchKind, Temperature, TemperatureKind
+from ..errors import ChecksumError, FrameError, UnsupportedError
+from ..snapshot import Alarm, SwitchKind, Temperature, TemperatureKind
 
 COMMAND_HEADER = b"\xaa\x55\x90\xeb"
 FRAME_HEADER = b"\x55\xaa\xeb\x90"
@@ -63,27 +66,6 @@ def build_command(register: int, value: int = 0, length: int = 0) -> bytes:
 DEVICE_INFO_REQUEST = build_command(0x97)
 SETTINGS_REQUEST = build_command(0x96)
 
-# (register, value length) of each switch, per layout.
-SWITCH_REGISTERS: dict[Layout, dict[SwitchKind, tuple[int, int]]] = {
-    Layout.JK04: {SwitchKind.BALANCER: (0x6C, 1)},
-    Layout.JK02_24S: {
-        SwitchKind.CHARGE: (0x1D, 4),
-        SwitchKind.DISCHARGE: (0x1E, 4),
-        SwitchKind.BALANCER: (0x1F, 4),
-    },
-}
-SWITCH_REGISTERS[Layout.JK02_32S] = SWITCH_REGISTERS[Layout.JK02_24S]
-
-
-def build_switch(layout: Layout, kind: SwitchKind, on: bool) -> bytes:
-    """The command that turns one switch on or off."""
-    try:
-        register, length = SWITCH_REGISTERS[layout][kind]
-    except KeyError:
-        raise UnsupportedError(f"JK {layout} has no {kind} switch") from None
-    return build_command(register, int(on), length)
-
-
 ERROR_BITS: dict[int, Alarm] = {
     0: Alarm.WIRE_RESISTANCE,
     1: Alarm.MOSFET_OVERTEMPERATURE,
@@ -113,11 +95,8 @@ def decode_alarms(errors: int) -> frozenset[Alarm]:
     return frozenset(a for bit, a in ERROR_BITS.items() if errors >> bit & 1)
 
 
-def supported_alarms(layout: Layout) -> frozenset[Alarm]:
-    """The alarms a layout's error bitmap can report."""
-    if layout is Layout.JK04:
-        return frozenset()
-    width = 32 if layout is Layout.JK02_32S else 16
+def _alarms_below(width: int) -> frozenset[Alarm]:
+    """The alarms an error bitmap of ``width`` bits can report."""
     return frozenset(a for bit, a in ERROR_BITS.items() if bit < width)
 
 
@@ -136,183 +115,6 @@ def check_frame(frame: bytes) -> FrameType:
 def _expect(frame: bytes, kind: FrameType) -> None:
     if check_frame(frame) is not kind:
         raise FrameError(f"JK frame type {frame[4]:#04x} is not {kind.name}")
-
-
-def _strip_noise(data: bytes) -> bytes:
-    """Drop ``AT CR LF`` and whole command-header frames (ack, echo) in front."""
-    while True:
-        if data.startswith(NOISE):
-            data = data[len(NOISE) :]
-        elif (
-            data.startswith(COMMAND_HEADER)
-            and len(data) >= COMMAND_LENGTH
-            and checksum(data[: COMMAND_LENGTH - 1]) == data[COMMAND_LENGTH - 1]
-        ):
-            data = data[COMMAND_LENGTH:]
-        else:
-            return data
-
-
-# What the BMS sends between frames. In the public captures (syssi/esphome-jk-bms
-# docs/btsnoop*.log, docs/btsnoops/*: JK04, JK02_24S and JK02_32S firmware) a
-# frame is followed only by the next frame, the C8 ack / a command echo (the
-# 320-byte frames), ``AT CR LF`` or the end of the notification.
-BOUNDARIES = (FRAME_HEADER, COMMAND_HEADER, NOISE)
-
-# The counter (byte 5) of the frame that follows, relative to this one, by
-# (this type, next type). 2,690 consecutive frame pairs in those captures:
-# cell→cell and cell→settings +1, settings→cell and settings→settings +0; the
-# device-info counter is unrelated on JK-PB firmware (0xA5), so it is not checked.
-COUNTER_STEP: dict[tuple[int, int], int] = {
-    (FrameType.CELL_INFO, FrameType.CELL_INFO): 1,
-    (FrameType.CELL_INFO, FrameType.SETTINGS): 1,
-    (FrameType.SETTINGS, FrameType.CELL_INFO): 0,
-    (FrameType.SETTINGS, FrameType.SETTINGS): 0,
-}
-
-
-def _counted(kind: int) -> bool:
-    """Whether the counter of a frame type is checked against the next frame."""
-    return any(kind in pair for pair in COUNTER_STEP)
-
-
-def _header_prefix(buf: bytearray) -> int:
-    """Length of the longest tail of ``buf`` that could begin a header."""
-    for size in range(min(len(FRAME_HEADER) - 1, len(buf)), 0, -1):
-        if FRAME_HEADER.startswith(buf[-size:]):
-            return size
-    return 0
-
-
-def _interruption(candidate: bytes) -> int:
-    """Where a header, ack or noise starts inside a frame candidate, else 0.
-
-    Inside a frame such a pattern means bytes of the frame were lost and the
-    stream went on with what the BMS sent after it.
-    """
-    hits = [candidate.find(mark, 1) for mark in BOUNDARIES]
-    return min((hit for hit in hits if hit > 0), default=0)
-
-
-class _Next(IntEnum):
-    """What the bytes after a complete candidate say about it."""
-
-    FITS = 0
-    WAIT = 1
-    GAP = 2
-
-
-def _continuation(candidate: bytes, after: bytes) -> _Next:
-    """Judge a candidate by the bytes that follow it.
-
-    A frame that ends where the BMS stops is followed by nothing or by a
-    boundary (see ``BOUNDARIES``); anything else is the rest of a frame whose
-    head was lost, glued to the tail of this one.
-    """
-    if not after:
-        # A cell or settings frame waits for the next frame's counter: only
-        # that shows a frame glued from two frames at the same offset.
-        return _Next.WAIT if _counted(candidate[4]) else _Next.FITS
-    head = after[: len(FRAME_HEADER)]
-    if not any(mark.startswith(head) for mark in BOUNDARIES):
-        return _Next.GAP
-    if len(head) < len(FRAME_HEADER):
-        return _Next.WAIT
-    if head != FRAME_HEADER:
-        return _Next.FITS
-    if len(after) < 6:
-        return _Next.WAIT
-    step = COUNTER_STEP.get((candidate[4], after[4]))
-    if step is not None and (after[5] - candidate[5]) & 0xFF != step:
-        return _Next.GAP
-    return _Next.FITS
-
-
-class JkReassembler:
-    """Rebuilds 300-byte frames from notifications; drops frames that span a gap.
-
-    A notification that starts with ``AT CR LF`` noise or a command-header frame
-    (the C8 ack) loses that prefix, even in the middle of a frame. Bytes before
-    a header are dropped. A lost notification cannot go unnoticed: the 1-byte
-    sum passes 1 in 256 splices, so a candidate is also refused when a header,
-    ack or noise starts inside it, when the bytes after it are not a frame
-    boundary, or when the next frame's counter does not follow. A cell or
-    settings frame that nothing follows yet waits for the next bytes or for
-    ``settle`` (the stream paused): no frame is glued from bytes sent before
-    and after a pause. A refused candidate is reported and the search resumes
-    at the next header, so a false header never hides a frame.
-    """
-
-    def __init__(self) -> None:
-        """Start with an empty buffer."""
-        self._buf = bytearray()
-
-    def reset(self) -> None:
-        """Drop any partial frame."""
-        self._buf.clear()
-
-    def settle(self) -> tuple[list[bytes], list[ProtocolError]]:
-        """The stream paused: release a waiting frame, drop a partial one.
-
-        The notifications of one frame follow each other closely; a frame
-        that stops half-way lost its other notifications, and the bytes that
-        arrive after the pause belong to a later frame.
-        """
-        buf = self._buf
-        if len(buf) >= FRAME_LENGTH:
-            frame = bytes(buf[:FRAME_LENGTH])
-            buf.clear()
-            return [frame], []
-        partial = buf.startswith(FRAME_HEADER)
-        buf.clear()
-        if partial:
-            return [], [FrameError("JK frame stopped half-way: bytes were lost")]
-        return [], []
-
-    @property
-    def pending(self) -> bool:
-        """Whether bytes of a frame wait in the buffer."""
-        return bool(self._buf)
-
-    def feed(self, data: bytes) -> tuple[list[bytes], list[ProtocolError]]:
-        """Add bytes; return complete valid frames and the errors met."""
-        buf = self._buf
-        buf += _strip_noise(data)
-        frames: list[bytes] = []
-        errors: list[ProtocolError] = []
-        while True:
-            start = buf.find(FRAME_HEADER)
-            if start < 0:
-                del buf[: len(buf) - _header_prefix(buf)]
-                break
-            del buf[:start]
-            if len(buf) < FRAME_LENGTH:
-                break
-            candidate = bytes(buf[:FRAME_LENGTH])
-            verdict = self._judge(candidate, bytes(buf[FRAME_LENGTH:]))
-            if verdict is _Next.WAIT:
-                break
-            if isinstance(verdict, ProtocolError):
-                errors.append(verdict)
-                del buf[:1]
-                continue
-            frames.append(candidate)
-            del buf[:FRAME_LENGTH]
-        return frames, errors
-
-    @staticmethod
-    def _judge(candidate: bytes, after: bytes) -> _Next | ProtocolError:
-        """FITS, WAIT for more bytes, or the error that refuses the candidate."""
-        if inner := _interruption(candidate):
-            return FrameError(f"JK frame cut at byte {inner}: bytes were lost")
-        try:
-            check_frame(candidate)
-        except ProtocolError as err:
-            return err
-        verdict = _continuation(candidate, after)
-        if verdict is _Next.GAP:
-            return FrameError("JK frame not followed by a frame boundary")
-        return verdict
 
 
 def _version(sw_version: str) -> tuple[int, str]:
@@ -452,30 +254,33 @@ class JkSettings:
         return self.balancer_switch
 
 
-def _check_settings(frame: bytes, layout: Layout) -> None:
+def decode_settings(frame: bytes, layout: Layout) -> JkSettings:
+    """Decode a settings frame."""
+    _expect(frame, FrameType.SETTINGS)
+    return CODECS[layout].decode_settings(frame)
+
+
+def _check_jk04_settings(frame: bytes) -> None:
+    _require(1 <= frame[34] <= 24, "cell count")
+    _require(frame[114] <= 1, "balancer switch")
+
+
+def _check_jk02_settings(frame: bytes, wide: bool) -> None:
     """Cell count in range; switches are booleans in otherwise empty words.
 
     The cell count and the switches are 32-bit words of which only the first
     byte is used (syssi/esphome-jk-bms docs/protocol-design-ble.md, settings
     114-129); every public capture has the other three bytes zero.
     """
-    if layout is Layout.JK04:
-        _require(1 <= frame[34] <= 24, "cell count")
-        _require(frame[114] <= 1, "balancer switch")
-        return
-    _require(1 <= frame[114] <= (32 if layout is Layout.JK02_32S else 24), "cell count")
+    _require(1 <= frame[114] <= (32 if wide else 24), "cell count")
     for offset in (114, 118, 122, 126):
         _require(not any(frame[offset + 1 : offset + 4]), f"word at {offset}")
     for offset in (118, 122, 126):
         _require(frame[offset] <= 1, f"switch at {offset}")
 
 
-def decode_settings(frame: bytes, layout: Layout) -> JkSettings:
-    """Decode a settings frame."""
-    _expect(frame, FrameType.SETTINGS)
-    _check_settings(frame, layout)
-    if layout is Layout.JK04:
-        return JkSettings(cell_count=frame[34], balancer_switch=bool(frame[114]))
+def _decode_jk02_settings(frame: bytes, wide: bool) -> JkSettings:
+    _check_jk02_settings(frame, wide)
 
     def milli(offset: int) -> float:
         return round(_u32(frame, offset) / 1000, 3)
@@ -493,7 +298,7 @@ def decode_settings(frame: bytes, layout: Layout) -> JkSettings:
         max_charge_current=milli(50),
         max_discharge_current=milli(62),
         balance_start_voltage=milli(138),
-        controls=_u16(frame, 282) if layout is Layout.JK02_32S else None,
+        controls=_u16(frame, 282) if wide else None,
     )
 
 
@@ -592,10 +397,7 @@ def _check_jk04(frame: bytes) -> None:
 def check_cell_info(frame: bytes, layout: Layout) -> None:
     """Raise FrameError unless a cell-info frame is consistent in a layout."""
     _expect(frame, FrameType.CELL_INFO)
-    if layout is Layout.JK04:
-        _check_jk04(frame)
-    else:
-        _check_jk02(frame, layout is Layout.JK02_32S)
+    CODECS[layout].check_cells(frame)
 
 
 def fitting_layouts(frame: bytes) -> tuple[Layout, ...]:
@@ -623,9 +425,7 @@ def decode_cell_info(
     ``extra_probes`` adds the probes of 32S firmware v14 and later.
     """
     check_cell_info(frame, layout)
-    if layout is Layout.JK04:
-        return _decode_jk04(frame)
-    return _decode_jk02(frame, wide=layout is Layout.JK02_32S, extras=extra_probes)
+    return CODECS[layout].decode_cells(frame, extra_probes)
 
 
 def _probe(
@@ -724,3 +524,108 @@ def _decode_jk04(frame: bytes) -> JkCellInfo:
         balance_current=round(_jk04_floats(frame, 222, 1)[0], 3),
         runtime=_u32(frame, 286),
     )
+
+
+class LayoutCodec(ABC):
+    """What differs between the frame layouts: one object per layout."""
+
+    layout: ClassVar[Layout]
+    # (register, value length) of each switch the layout has.
+    switch_registers: ClassVar[Mapping[SwitchKind, tuple[int, int]]]
+    # The alarms its error bitmap can report.
+    alarms: ClassVar[frozenset[Alarm]]
+
+    @abstractmethod
+    def check_cells(self, frame: bytes) -> None:
+        """Raise FrameError unless a cell-info frame's fields agree."""
+
+    @abstractmethod
+    def decode_cells(self, frame: bytes, extra_probes: bool) -> JkCellInfo:
+        """Decode a checked cell-info frame."""
+
+    @abstractmethod
+    def decode_settings(self, frame: bytes) -> JkSettings:
+        """Check and decode a settings frame."""
+
+    def extra_probes(self, sw_version: str) -> bool:
+        """Whether the firmware reports the extra probes."""
+        return False
+
+
+class Jk04(LayoutCodec):
+    """Old balancers: IEEE 754 floats, only the balancer switch, no alarms."""
+
+    layout = Layout.JK04
+    switch_registers: ClassVar[Mapping[SwitchKind, tuple[int, int]]] = {
+        SwitchKind.BALANCER: (0x6C, 1)
+    }
+    alarms = frozenset()
+
+    def check_cells(self, frame: bytes) -> None:
+        """Cells and their mean (:func:`_check_jk04`)."""
+        _check_jk04(frame)
+
+    def decode_cells(self, frame: bytes, extra_probes: bool) -> JkCellInfo:
+        """Cells, resistances and the balancer."""
+        return _decode_jk04(frame)
+
+    def decode_settings(self, frame: bytes) -> JkSettings:
+        """The cell count and the balancer switch."""
+        _check_jk04_settings(frame)
+        return JkSettings(cell_count=frame[34], balancer_switch=bool(frame[114]))
+
+
+class Jk02(LayoutCodec):
+    """JK02 for up to 24 cells: 16-bit error bitmap."""
+
+    layout = Layout.JK02_24S
+    wide = False
+    switch_registers: ClassVar[Mapping[SwitchKind, tuple[int, int]]] = {
+        SwitchKind.CHARGE: (0x1D, 4),
+        SwitchKind.DISCHARGE: (0x1E, 4),
+        SwitchKind.BALANCER: (0x1F, 4),
+    }
+    alarms = _alarms_below(16)
+
+    def check_cells(self, frame: bytes) -> None:
+        """The frame's own fields agree (:func:`_check_jk02`)."""
+        _check_jk02(frame, self.wide)
+
+    def decode_cells(self, frame: bytes, extra_probes: bool) -> JkCellInfo:
+        """Every value of the frame."""
+        return _decode_jk02(frame, wide=self.wide, extras=extra_probes)
+
+    def decode_settings(self, frame: bytes) -> JkSettings:
+        """Switches, capacity and protection thresholds."""
+        return _decode_jk02_settings(frame, self.wide)
+
+
+class Jk02Wide(Jk02):
+    """JK02 for up to 32 cells: fields shifted, 32-bit error bitmap."""
+
+    layout = Layout.JK02_32S
+    wide = True
+    alarms = _alarms_below(32)
+
+    def extra_probes(self, sw_version: str) -> bool:
+        """Firmware v14 and later reports two more probes."""
+        return has_extra_probes(sw_version)
+
+
+CODECS: dict[Layout, LayoutCodec] = {
+    codec.layout: codec for codec in (Jk04(), Jk02(), Jk02Wide())
+}
+
+
+def supported_alarms(layout: Layout) -> frozenset[Alarm]:
+    """The alarms a layout's error bitmap can report."""
+    return CODECS[layout].alarms
+
+
+def build_switch(layout: Layout, kind: SwitchKind, on: bool) -> bytes:
+    """The command that turns one switch on or off."""
+    try:
+        register, length = CODECS[layout].switch_registers[kind]
+    except KeyError:
+        raise UnsupportedError(f"JK {layout} has no {kind} switch") from None
+    return build_command(register, int(on), length)

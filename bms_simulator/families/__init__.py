@@ -1,0 +1,1 @@
+"""One simulator per BMS family, each speaking the real protocol."""

@@ -1,0 +1,56 @@
+"""Every family has the same shape: the checklist of docs/adding-a-family.md."""
+
+from __future__ import annotations
+
+import json
+import pkgutil
+from pathlib import Path
+
+import pytest
+
+from bms_simulator.registry import DEMOS
+from custom_components.lithium_bms import protocol
+from custom_components.lithium_bms.protocol.registry import DRIVERS
+
+ROOT = Path(__file__).parents[2]
+DATA = Path(__file__).parent / "data"
+FOLDERS = sorted(m.name for m in pkgutil.iter_modules(protocol.__path__) if m.ispkg)
+FILES = ("__init__.py", "frames.py", "stream.py", "driver.py")
+
+
+def test_every_family_folder_is_a_registered_driver() -> None:
+    assert sorted(driver.family for driver in DRIVERS) == FOLDERS
+    orders = [driver.claim_order for driver in DRIVERS]
+    assert orders == sorted(orders)
+    assert len(set(orders)) == len(orders)
+
+
+@pytest.mark.parametrize("family", FOLDERS)
+def test_family_folder_has_the_same_files(family: str) -> None:
+    folder = Path(protocol.__file__).parent / family
+    assert all((folder / name).is_file() for name in FILES)
+
+
+@pytest.mark.parametrize("family", FOLDERS)
+def test_family_has_a_simulator(family: str) -> None:
+    assert (ROOT / "bms_simulator" / "families" / f"{family}.py").is_file()
+    assert family in DEMOS
+
+
+@pytest.mark.parametrize("family", FOLDERS)
+def test_family_has_sourced_vectors(family: str) -> None:
+    vectors = json.loads((DATA / f"{family}_vectors.json").read_text())
+    assert vectors
+    assert all(v["source"] and v["hex"] for v in vectors)
+
+
+@pytest.mark.parametrize("family", FOLDERS)
+def test_family_has_advertisement_samples(family: str) -> None:
+    records = json.loads((DATA / "advertisements.json").read_text())["records"]
+    assert any(r["family"] == family for r in records)
+
+
+@pytest.mark.parametrize("family", FOLDERS)
+def test_family_has_a_readme_row(family: str) -> None:
+    readme = (ROOT / "README.md").read_text().lower()
+    assert f"| **{family}" in readme
