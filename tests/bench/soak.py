@@ -395,6 +395,8 @@ class _Checker:
             for e in er.async_entries_for_config_entry(registry, entry_id)
         }
         self._energy = None
+        # A coordinator that was just set up has read successfully.
+        self.last_success = coordinator.last_update_success
         coordinator.async_add_listener(self.published)
 
     def problem(self, text: str) -> None:
