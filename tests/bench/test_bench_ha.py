@@ -41,6 +41,7 @@ from .scale import run_scale
 from .soak import traced_memory
 
 OUT = os.environ.get("BENCH_OUT")
+SETTLE_SECONDS = 30
 FULL = os.environ.get("BENCH_MODE") == "full"
 UPDATES = 300 if FULL else 30
 EXTRA_DEVICES = 6 if FULL else 2
@@ -88,8 +89,13 @@ async def test_home_assistant_costs(
     for item in er.async_entries_for_config_entry(registry, entry.entry_id):
         if item.disabled_by is not None:
             registry.async_update_entity(item.entity_id, disabled_by=None)
-    # Home Assistant reloads the entry itself, a while after entities change.
+    # Home Assistant reloads the entry itself, a while after entities change;
+    # the new setup takes a few seconds of its own (JK waits for its stream).
     await clock.advance(RELOAD_AFTER_UPDATE_DELAY + 1)
+    for _ in range(SETTLE_SECONDS):
+        if entry.state is ConfigEntryState.LOADED:
+            break
+        await clock.advance(1)
     assert entry.state is ConfigEntryState.LOADED
     entities = er.async_entries_for_config_entry(registry, entry.entry_id)
     assert all(item.disabled_by is None for item in entities)
