@@ -18,7 +18,14 @@ from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers.storage import Store
 from homeassistant.helpers.update_coordinator import DataUpdateCoordinator
 
-from ..analytics.bank import BankEnergy, BankReading, Energy, Wiring, aggregate
+from ..analytics.bank import (
+    BankEnergy,
+    BankReading,
+    Energy,
+    Wiring,
+    aggregate,
+    all_on,
+)
 from ..const import CONF_MEMBERS, CONF_WIRING, DOMAIN
 from ..coordinator import LithiumBmsConfigEntry, LithiumBmsCoordinator
 from ..protocol.snapshot import SwitchKind
@@ -145,15 +152,10 @@ class BankCoordinator(DataUpdateCoordinator[BankState]):
         snapshots = [
             m.data if m is not None and m.last_update_success else None for m in members
         ]
-        switches: dict[SwitchKind, bool | None] = {}
-        for kind in (SwitchKind.CHARGE, SwitchKind.DISCHARGE):
-            states = [s.switches.get(kind) if s else None for s in snapshots]
-            if any(state is False for state in states):
-                switches[kind] = False
-            elif all(state is True for state in states):
-                switches[kind] = True
-            else:
-                switches[kind] = None
+        switches = {
+            kind: all_on([s.switches.get(kind) if s else None for s in snapshots])
+            for kind in (SwitchKind.CHARGE, SwitchKind.DISCHARGE)
+        }
         energy = self._energy.update(
             {
                 entry_id: _energy_of(member)

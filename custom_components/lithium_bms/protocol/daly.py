@@ -35,7 +35,7 @@ from .errors import (
     ProtocolError,
     UnsupportedError,
 )
-from .matching import AdvertisementMatcher, uuid16
+from .matching import AdvertisementMatcher
 from .snapshot import (
     BatterySnapshot,
     DeviceInfo,
@@ -127,7 +127,6 @@ class DalyDriver(BmsDriver):
         AdvertisementMatcher(local_name="DL-*"),
         AdvertisementMatcher(local_name="JHB-*"),
         *(AdvertisementMatcher(manufacturer_id=m) for m in MANUFACTURER_IDS),
-        AdvertisementMatcher(service_uuid=uuid16(0xFFF0), local_name="DL-*"),
     )
     switches = frozenset({SwitchKind.CHARGE, SwitchKind.DISCHARGE, SwitchKind.BALANCER})
     connect_delay = 0.5
