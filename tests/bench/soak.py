@@ -394,6 +394,9 @@ class _Checker:
             for e in er.async_entries_for_config_entry(registry, entry_id)
         }
         self._energy = None
+        # The oracle checks every reading, also one that repeats the last
+        # (which the coordinator does not publish otherwise).
+        coordinator.always_update = True
         coordinator.async_add_listener(self.published)
 
     def problem(self, text: str) -> None:
