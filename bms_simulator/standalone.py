@@ -19,6 +19,13 @@ PACKAGE_DIR = (
 )
 
 
+def register_empty_package() -> None:
+    """Register the integration package without running its ``__init__``."""
+    package = types.ModuleType(PACKAGE)
+    package.__path__ = [str(PACKAGE_DIR)]
+    sys.modules[PACKAGE] = package
+
+
 def without_home_assistant() -> bool:
     """Register the integration package empty unless Home Assistant is importable.
 
@@ -26,7 +33,5 @@ def without_home_assistant() -> bool:
     """
     if PACKAGE in sys.modules or importlib.util.find_spec("homeassistant"):
         return False
-    package = types.ModuleType(PACKAGE)
-    package.__path__ = [str(PACKAGE_DIR)]
-    sys.modules[PACKAGE] = package
+    register_empty_package()
     return True

@@ -348,3 +348,63 @@ async def test_invalid_saved_shares_are_dropped_with_a_warning(
     assert bank.state is ConfigEntryState.LOADED
     assert "Dropped invalid saved energy shares of bank House bank" in caplog.text
     assert state(hass, f"{BANK}_discharge_energy") != STATE_UNAVAILABLE
+
+
+async def test_bank_follows_its_members_without_polling(
+    hass: HomeAssistant, packs: list[tuple[JbdSimulator, MockConfigEntry]]
+) -> None:
+    await _create_bank(hass, [e.entry_id for _, e in packs], "parallel")
+    (sim1, entry1), (_, entry2) = packs
+    sim1.pack.current = -4.0
+    await refresh(hass, entry1)  # only the member: the bank follows at once
+    assert state(hass, f"{BANK}_current") == "-10.0"
+    await hass.config_entries.async_unload(entry2.entry_id)
+    await hass.async_block_till_done()
+    assert state(hass, f"{BANK}_current") == STATE_UNAVAILABLE
+    # The member comes back: the bank follows its new coordinator.
+    await hass.config_entries.async_setup(entry2.entry_id)
+    await hass.async_block_till_done()
+    assert state(hass, f"{BANK}_current") == "-10.0"
+    packs[1][0].pack.current = -1.0
+    await refresh(hass, entry2)
+    assert state(hass, f"{BANK}_current") == "-5.0"
+    await hass.config_entries.async_reload(entry2.entry_id)
+    await hass.async_block_till_done()
+    packs[1][0].pack.current = -2.0
+    await refresh(hass, entry2)
+    assert state(hass, f"{BANK}_current") == "-6.0"
+
+
+async def test_a_bank_saved_by_the_previous_version_loads_unchanged(
+    hass: HomeAssistant,
+    hass_storage: dict[str, Any],
+    packs: list[tuple[JbdSimulator, MockConfigEntry]],
+) -> None:
+    """Entry data and saved shares as the polling bank wrote them."""
+    first, second = (e.entry_id for _, e in packs)
+    bank = MockConfigEntry(
+        domain=DOMAIN,
+        title="House bank",
+        data={CONF_KIND: "bank", CONF_MEMBERS: [first, second], CONF_WIRING: "series"},
+    )
+    key = f"{DOMAIN}.bank.{bank.entry_id}"
+    saved = {"charge": 1.0, "discharge": 2.0}
+    hass_storage[key] = {
+        "version": 1,
+        "key": key,
+        "data": {
+            "departed": {"charge": 0.5, "discharge": 0.25},
+            "members": {
+                member: {"credited": saved, "last": {"charge": 0.0, "discharge": 0.0}}
+                for member in (first, second)
+            },
+        },
+    }
+    bank.add_to_hass(hass)
+    await hass.config_entries.async_setup(bank.entry_id)
+    await hass.async_block_till_done()
+    assert bank.state is ConfigEntryState.LOADED
+    assert state(hass, f"{BANK}_voltage") == "26.44"
+    # The members' counters restart from 0 here, so all they count is new.
+    assert state(hass, f"{BANK}_charge_energy") == "2.5"
+    assert float(state(hass, f"{BANK}_discharge_energy")) >= 4.25

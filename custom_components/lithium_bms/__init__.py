@@ -11,12 +11,12 @@ from homeassistant.core import Event, HomeAssistant
 from homeassistant.exceptions import ConfigEntryNotReady
 from homeassistant.helpers import issue_registry as ir
 
-from .bank_coordinator import (
+from .bank.coordinator import (
     BankConfigEntry,
     BankCoordinator,
-    BankData,
     async_remove_bank_state,
 )
+from .bank.kind import BankData
 from .connection import build_client
 from .const import (
     CONF_DRIVER_MEMORY,
@@ -30,7 +30,8 @@ from .const import (
     KIND_BANK,
     MIN_BANK_MEMBERS,
 )
-from .coordinator import LithiumBmsConfigEntry, LithiumBmsCoordinator, LithiumBmsData
+from .coordinator import LithiumBmsConfigEntry, LithiumBmsCoordinator
+from .pack import LithiumBmsData
 from .tracker import PackTracker, async_remove_saved_state, thresholds_from_options
 
 PLATFORMS: list[Platform] = [Platform.BINARY_SENSOR, Platform.SENSOR, Platform.SWITCH]

@@ -10,15 +10,14 @@ from homeassistant.components.binary_sensor import (
     BinarySensorEntity,
     BinarySensorEntityDescription,
 )
-from homeassistant.const import EntityCategory
+from homeassistant.const import EntityCategory, Platform
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
-from .bank_coordinator import bank_of
-from .bank_entities import BANK_PROBLEM, BankProblemSensor
 from .const import CURRENT_DEADBAND
-from .coordinator import LithiumBmsConfigEntry
-from .entity import LithiumBmsEntity
+from .coordinator import LithiumBmsCoordinator
+from .entity import LithiumBmsEntity, TrackerEntity
+from .kind import KindConfigEntry
 from .protocol.snapshot import Alarm, BatterySnapshot
 
 PARALLEL_UPDATES = 0
@@ -104,21 +103,22 @@ def binary_sensor_descriptions(
 
 async def async_setup_entry(
     hass: HomeAssistant,
-    entry: LithiumBmsConfigEntry,
+    entry: KindConfigEntry,
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
-    """Create the binary sensors the BMS reports."""
-    if (bank := bank_of(entry)) is not None:
-        async_add_entities([BankProblemSensor(bank, BANK_PROBLEM)])
-        return
-    coordinator = entry.runtime_data.coordinator
+    """Create the binary sensors of the entry (a BMS or a bank)."""
+    async_add_entities(entry.runtime_data.entities(Platform.BINARY_SENSOR))
+
+
+def pack_binary_sensors(coordinator: LithiumBmsCoordinator) -> list[BinarySensorEntity]:
+    """The binary sensors the BMS reports."""
     entities: list[BinarySensorEntity] = [
         BmsBinarySensor(coordinator, d)
         for d in binary_sensor_descriptions(coordinator.data)
     ]
     if coordinator.data.cell_voltages:
         entities.append(CellImbalanceSensor(coordinator, CELL_IMBALANCE))
-    async_add_entities(entities)
+    return entities
 
 
 class BmsBinarySensor(LithiumBmsEntity, BinarySensorEntity):
@@ -132,7 +132,7 @@ class BmsBinarySensor(LithiumBmsEntity, BinarySensorEntity):
         return self.entity_description.value_fn(self.coordinator.data)
 
 
-class CellImbalanceSensor(LithiumBmsEntity, BinarySensorEntity):
+class CellImbalanceSensor(TrackerEntity, BinarySensorEntity):
     """Cells spread wider than the chemistry allows, away from empty and full."""
 
     @property

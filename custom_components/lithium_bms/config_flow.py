@@ -25,7 +25,6 @@ from homeassistant.helpers.selector import (
     NumberSelector,
     NumberSelectorConfig,
     NumberSelectorMode,
-    SelectOptionDict,
     SelectSelector,
     SelectSelectorConfig,
     TextSelector,
@@ -33,8 +32,8 @@ from homeassistant.helpers.selector import (
     TextSelectorType,
 )
 
-from .analytics.bank import Wiring
 from .analytics.chemistry import Chemistry
+from .bank.flow import bank_entry_data, bank_errors, bank_schema
 from .connection import advertisement, async_probe
 from .const import (
     CONF_CHEMISTRY,
@@ -48,7 +47,6 @@ from .const import (
     CONF_MEMBERS,
     CONF_UPDATE_INTERVAL,
     CONF_VARIANT,
-    CONF_WIRING,
     DEFAULT_KEEP_CONNECTED,
     DEFAULT_UPDATE_INTERVAL,
     DOMAIN,
@@ -186,40 +184,12 @@ class LithiumBmsConfigFlow(ConfigFlow, domain=DOMAIN):
         """Combine configured packs wired in parallel or in series."""
         errors: dict[str, str] = {}
         if user_input is not None:
-            members = list(user_input[CONF_MEMBERS])
-            if len(set(members)) < len(members):
-                # A pack counted twice doubles its current and capacity.
-                errors[CONF_MEMBERS] = "duplicate_members"
-            elif len(members) < MIN_BANK_MEMBERS:
-                errors[CONF_MEMBERS] = "too_few_members"
-            else:
+            errors = bank_errors(user_input[CONF_MEMBERS])
+            if not errors:
                 return self.async_create_entry(
-                    title=user_input[CONF_NAME],
-                    data={
-                        CONF_KIND: KIND_BANK,
-                        CONF_MEMBERS: members,
-                        CONF_WIRING: user_input[CONF_WIRING],
-                    },
+                    title=user_input[CONF_NAME], data=bank_entry_data(user_input)
                 )
-        packs = [
-            SelectOptionDict(value=entry.entry_id, label=entry.title)
-            for entry in self._bms_entries()
-        ]
-        schema = vol.Schema(
-            {
-                vol.Required(CONF_NAME, default="Battery bank"): TextSelector(),
-                vol.Required(CONF_MEMBERS): SelectSelector(
-                    SelectSelectorConfig(options=packs, multiple=True)
-                ),
-                vol.Required(
-                    CONF_WIRING, default=Wiring.PARALLEL.value
-                ): SelectSelector(
-                    SelectSelectorConfig(
-                        options=[w.value for w in Wiring], translation_key=CONF_WIRING
-                    )
-                ),
-            }
-        )
+        schema = bank_schema(self._bms_entries())
         return self.async_show_form(step_id="bank", data_schema=schema, errors=errors)
 
     async def async_step_device(

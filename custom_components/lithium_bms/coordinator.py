@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import HomeAssistant
@@ -35,14 +35,10 @@ from .protocol.plausibility import ImplausibleDataError
 from .protocol.snapshot import BatterySnapshot, DeviceInfo, SwitchKind
 from .tracker import PackTracker
 
+if TYPE_CHECKING:
+    from .pack import LithiumBmsData
+
 _LOGGER = logging.getLogger(__name__)
-
-
-@dataclass
-class LithiumBmsData:
-    """What a config entry holds at runtime."""
-
-    coordinator: LithiumBmsCoordinator
 
 
 type LithiumBmsConfigEntry = ConfigEntry[LithiumBmsData]
@@ -88,13 +84,15 @@ class LithiumBmsCoordinator(DataUpdateCoordinator[BatterySnapshot]):
             update_interval=update_interval(
                 entry.options.get(CONF_UPDATE_INTERVAL, DEFAULT_UPDATE_INTERVAL)
             ),
-            # Energy and the SOC estimate move even when the reading repeats.
-            always_update=True,
+            # Energy and the SOC estimate, which move even when the reading
+            # repeats, are published by the tracker's own listeners.
+            always_update=False,
         )
         self.client = client
         self.tracker = tracker
         self.address: str = entry.unique_id or ""
         self.device_info: DeviceInfo | None = None
+        self._calibration_needed: bool | None = None
 
     async def _async_setup(self) -> None:
         """Restore the trackers, read the device information once."""
@@ -118,8 +116,12 @@ class LithiumBmsCoordinator(DataUpdateCoordinator[BatterySnapshot]):
 
     def _report_calibration(self) -> None:
         """Raise or clear the repair issue for a BMS SOC that drifted for a day."""
+        needed = self.tracker.soc.calibration_needed
+        if needed == self._calibration_needed:
+            return
+        self._calibration_needed = needed
         issue_id = f"calibration_needed_{self.config_entry.entry_id}"
-        if self.tracker.soc.calibration_needed:
+        if needed:
             ir.async_create_issue(
                 self.hass,
                 DOMAIN,

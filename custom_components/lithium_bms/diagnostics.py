@@ -15,37 +15,31 @@ from homeassistant.config_entries import ConfigEntry
 from homeassistant.const import CONF_ADDRESS, CONF_PASSWORD
 from homeassistant.core import HomeAssistant
 
-from .bank_coordinator import bank_of
-from .const import CONF_MEMBERS
-from .coordinator import LithiumBmsConfigEntry
+from .coordinator import LithiumBmsCoordinator
+from .kind import KindConfigEntry
 from .redaction import Redactor
 
 
-def _addresses(entry: ConfigEntry[Any]) -> list[str]:
+def entry_addresses(entry: ConfigEntry[Any]) -> list[str]:
+    """The Bluetooth addresses an entry is known by."""
     return [a for a in (entry.unique_id, entry.data.get(CONF_ADDRESS)) if a]
 
 
 async def async_get_config_entry_diagnostics(
-    hass: HomeAssistant, entry: LithiumBmsConfigEntry
+    hass: HomeAssistant, entry: KindConfigEntry
 ) -> dict[str, Any]:
-    """Everything useful to debug a BMS, with identifying data redacted."""
-    if (bank := bank_of(entry)) is not None:
-        addresses = _addresses(entry)
-        for member_id in entry.data.get(CONF_MEMBERS, ()):
-            if member := hass.config_entries.async_get_entry(member_id):
-                addresses += _addresses(member)
-        redact = Redactor(addresses, ())
-        return redact.mapping(
-            {
-                "entry": entry.as_dict(),
-                "wiring": bank.wiring.value,
-                "state": _jsonable(dataclasses.asdict(bank.data)),
-            }
-        )
-    coordinator = entry.runtime_data.coordinator
+    """Everything useful to debug a BMS or a bank, with identifying data redacted."""
+    return entry.runtime_data.diagnostics(hass)
+
+
+def pack_diagnostics(
+    hass: HomeAssistant, coordinator: LithiumBmsCoordinator
+) -> dict[str, Any]:
+    """A BMS entry's diagnostics, redacted."""
+    entry = coordinator.config_entry
     info = coordinator.device_info
     redact = Redactor(
-        _addresses(entry),
+        entry_addresses(entry),
         [
             secret
             for secret in (
@@ -68,7 +62,7 @@ async def async_get_config_entry_diagnostics(
             "variant": client.driver.variant,
             "device_info": dataclasses.asdict(info) if info else {},
             "last_update_success": coordinator.last_update_success,
-            "snapshot": _jsonable(dataclasses.asdict(snapshot)) if snapshot else None,
+            "snapshot": jsonable(dataclasses.asdict(snapshot)) if snapshot else None,
             "connection": {
                 "connected": client.is_connected,
                 "keep_connected": client.keep_connected,
@@ -95,12 +89,12 @@ async def async_get_config_entry_diagnostics(
     )
 
 
-def _jsonable(value: Any) -> Any:
+def jsonable(value: Any) -> Any:
     """Sets and enums as JSON-friendly lists and strings."""
     if isinstance(value, dict):
-        return {str(k): _jsonable(v) for k, v in value.items()}
+        return {str(k): jsonable(v) for k, v in value.items()}
     if isinstance(value, (set, frozenset)):
-        return sorted(_jsonable(v) for v in value)
+        return sorted(jsonable(v) for v in value)
     if isinstance(value, (list, tuple)):
-        return [_jsonable(v) for v in value]
+        return [jsonable(v) for v in value]
     return value

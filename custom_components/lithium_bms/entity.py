@@ -6,16 +6,49 @@ from collections.abc import Mapping
 from typing import Any, Protocol
 
 from homeassistant.components.switch import SwitchEntity
+from homeassistant.core import callback
 from homeassistant.helpers.device_registry import CONNECTION_BLUETOOTH, DeviceInfo
 from homeassistant.helpers.entity import EntityDescription
-from homeassistant.helpers.update_coordinator import CoordinatorEntity
+from homeassistant.helpers.update_coordinator import (
+    CoordinatorEntity,
+    DataUpdateCoordinator,
+)
 
 from .const import DOMAIN
 from .coordinator import LithiumBmsCoordinator
 from .protocol.snapshot import SwitchKind
 
 
-class LithiumBmsEntity(CoordinatorEntity[LithiumBmsCoordinator]):
+class ChangedOnlyEntity[C: DataUpdateCoordinator[Any]](CoordinatorEntity[C]):
+    """Writes its state only when what it shows changed.
+
+    An update that repeats the state would still cost a state write (a
+    ``state_reported`` event) per entity and update.
+    """
+
+    _shown: object = None
+
+    def _showing(self) -> object:
+        """What a state write would show: availability, state and attributes."""
+        if not self.available:
+            return None
+        return (self.state, self.extra_state_attributes)
+
+    async def async_added_to_hass(self) -> None:
+        """Remember what the first write shows."""
+        await super().async_added_to_hass()
+        self._shown = self._showing()
+
+    @callback
+    def _handle_coordinator_update(self) -> None:
+        """Write the state if it changed."""
+        showing = self._showing()
+        if showing != self._shown:
+            self._shown = showing
+            self.async_write_ha_state()
+
+
+class LithiumBmsEntity(ChangedOnlyEntity[LithiumBmsCoordinator]):
     """An entity of one BMS device, keyed ``<address>_<key>``."""
 
     _attr_has_entity_name = True
@@ -41,6 +74,17 @@ class LithiumBmsEntity(CoordinatorEntity[LithiumBmsCoordinator]):
             hw_version=info.hw_version if info else None,
             sw_version=info.sw_version if info else None,
             serial_number=info.serial_number if info else None,
+        )
+
+
+class TrackerEntity(LithiumBmsEntity):
+    """An entity computed by the pack tracker: updated when the tracker is."""
+
+    async def async_added_to_hass(self) -> None:
+        """Also follow the tracker, which moves when the reading repeats."""
+        await super().async_added_to_hass()
+        self.async_on_remove(
+            self.coordinator.tracker.async_add_listener(self._handle_coordinator_update)
         )
 
 

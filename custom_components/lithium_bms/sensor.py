@@ -16,6 +16,7 @@ from homeassistant.const import (
     PERCENTAGE,
     SIGNAL_STRENGTH_DECIBELS_MILLIWATT,
     EntityCategory,
+    Platform,
     UnitOfElectricCurrent,
     UnitOfElectricPotential,
     UnitOfEnergy,
@@ -27,10 +28,9 @@ from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.helpers.typing import StateType
 
-from .bank_coordinator import bank_of
-from .bank_entities import bank_sensors
-from .coordinator import LithiumBmsConfigEntry
-from .entity import LithiumBmsEntity
+from .coordinator import LithiumBmsCoordinator
+from .entity import LithiumBmsEntity, TrackerEntity
+from .kind import KindConfigEntry
 from .protocol.snapshot import BatterySnapshot
 from .tracker import PackTracker
 
@@ -306,21 +306,22 @@ def sensor_descriptions(snapshot: BatterySnapshot) -> list[BmsSensorDescription]
 
 async def async_setup_entry(
     hass: HomeAssistant,
-    entry: LithiumBmsConfigEntry,
+    entry: KindConfigEntry,
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
-    """Create the sensors the BMS reports."""
-    if (bank := bank_of(entry)) is not None:
-        async_add_entities(bank_sensors(bank))
-        return
-    coordinator = entry.runtime_data.coordinator
+    """Create the sensors of the entry (a BMS or a bank)."""
+    async_add_entities(entry.runtime_data.entities(Platform.SENSOR))
+
+
+def pack_sensors(coordinator: LithiumBmsCoordinator) -> list[SensorEntity]:
+    """The sensors the BMS reports."""
     entities: list[SensorEntity] = [
         BmsSensor(coordinator, d) for d in sensor_descriptions(coordinator.data)
     ]
     if coordinator.data.measures_current:
         entities += [TrackerSensor(coordinator, d) for d in TRACKER_SENSORS]
     entities.append(RssiSensor(coordinator, RSSI_SENSOR))
-    async_add_entities(entities)
+    return entities
 
 
 class BmsSensor(LithiumBmsEntity, SensorEntity):
@@ -334,7 +335,7 @@ class BmsSensor(LithiumBmsEntity, SensorEntity):
         return self.entity_description.value_fn(self.coordinator.data)
 
 
-class TrackerSensor(LithiumBmsEntity, SensorEntity):
+class TrackerSensor(TrackerEntity, SensorEntity):
     """A value integrated from the readings by the pack tracker."""
 
     entity_description: TrackerSensorDescription

@@ -4,15 +4,16 @@ from __future__ import annotations
 
 from homeassistant.components.switch import (
     SwitchDeviceClass,
+    SwitchEntity,
     SwitchEntityDescription,
 )
+from homeassistant.const import Platform
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
-from .bank_coordinator import bank_of
-from .bank_entities import BANK_SWITCHES, BankSwitch
-from .coordinator import LithiumBmsConfigEntry, LithiumBmsCoordinator
+from .coordinator import LithiumBmsCoordinator
 from .entity import ConfirmedSwitch, LithiumBmsEntity
+from .kind import KindConfigEntry
 from .protocol.snapshot import SwitchKind
 
 PARALLEL_UPDATES = 1
@@ -29,18 +30,19 @@ SWITCHES: tuple[SwitchEntityDescription, ...] = tuple(
 
 async def async_setup_entry(
     hass: HomeAssistant,
-    entry: LithiumBmsConfigEntry,
+    entry: KindConfigEntry,
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
-    """Create a switch for each control this BMS reports (per device, not family)."""
-    if (bank := bank_of(entry)) is not None:
-        async_add_entities([BankSwitch(bank, d) for d in BANK_SWITCHES])
-        return
-    coordinator = entry.runtime_data.coordinator
+    """Create the switches of the entry (a BMS or a bank)."""
+    async_add_entities(entry.runtime_data.entities(Platform.SWITCH))
+
+
+def pack_switches(coordinator: LithiumBmsCoordinator) -> list[SwitchEntity]:
+    """A switch for each control this BMS reports (per device, not family)."""
     supported = coordinator.data.switches.keys() & coordinator.client.driver.switches
-    async_add_entities(
+    return [
         BmsSwitch(coordinator, d) for d in SWITCHES if SwitchKind(d.key) in supported
-    )
+    ]
 
 
 class BmsSwitch(LithiumBmsEntity, ConfirmedSwitch[LithiumBmsCoordinator]):

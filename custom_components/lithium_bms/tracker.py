@@ -16,10 +16,10 @@ from __future__ import annotations
 import logging
 import reprlib
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
-from homeassistant.core import HomeAssistant
+from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
 from homeassistant.helpers import issue_registry as ir
 from homeassistant.helpers.storage import Store
 from homeassistant.util import dt as dt_util
@@ -121,6 +121,13 @@ class PackTracker:
         self.energy = EnergyCounter(update_interval)
         self.soc = SocEstimator(thresholds, update_interval)
         self.imbalance: bool | None = None
+        self._listeners: list[Callable[[], None]] = []
+
+    @callback
+    def async_add_listener(self, update: Callable[[], None]) -> CALLBACK_TYPE:
+        """Call ``update`` after each integrated snapshot; returns the remover."""
+        self._listeners.append(update)
+        return lambda: self._listeners.remove(update)
 
     async def async_load(self) -> None:
         """Restore the saved state, if any; replace what does not validate."""
@@ -170,6 +177,8 @@ class PackTracker:
         self.soc.update(moment, snapshot, monotonic=steady)
         self.imbalance = cell_imbalance(snapshot.cell_voltages, self.thresholds)
         self._store.async_delay_save(self._data, SAVE_DELAY)
+        for update in list(self._listeners):
+            update()
 
     def _data(self) -> dict[str, Any]:
         return {"energy": self.energy.to_dict(), "soc": self.soc.to_dict()}

@@ -6,6 +6,7 @@ from custom_components.lithium_bms.analytics.bank import (
     Energy,
     Wiring,
     aggregate,
+    all_on,
 )
 from custom_components.lithium_bms.protocol.snapshot import Alarm, BatterySnapshot
 
@@ -18,8 +19,6 @@ def pack(
     soc: float | None = 50.0,
     remaining: float | None = 50.0,
     full: float | None = 100.0,
-    charge: bool | None = True,
-    discharge: bool | None = True,
     alarms: frozenset[Alarm] = frozenset(),
     measures_current: bool = True,
 ) -> BatterySnapshot:
@@ -30,8 +29,6 @@ def pack(
         state_of_charge=soc,
         remaining_capacity=remaining,
         full_capacity=full,
-        charge_mosfet=charge,
-        discharge_mosfet=discharge,
         alarms=alarms,
         measures_current=measures_current,
     )
@@ -55,8 +52,6 @@ def test_parallel() -> None:
     assert (bank.cell_voltage_min, bank.cell_voltage_min_member) == (3.28, 0)
     assert (bank.cell_voltage_max, bank.cell_voltage_max_member) == (3.36, 1)
     assert bank.any_alarm is False
-    assert bank.charge_on is True
-    assert bank.discharge_on is True
 
 
 def test_parallel_soc_without_capacities_is_a_plain_mean() -> None:
@@ -110,22 +105,22 @@ def test_unavailable_member_hides_the_values(wiring: Wiring) -> None:
         members=3,
         available=2,
         any_alarm=None,
-        charge_on=None,
-        discharge_on=None,
     )
 
 
 @pytest.mark.parametrize("wiring", list(Wiring))
-def test_unavailable_member_still_lets_alarms_and_off_switches_through(
-    wiring: Wiring,
-) -> None:
-    faulty = pack(alarms=frozenset({Alarm.CELL_UNDERVOLTAGE}), discharge=False)
+def test_unavailable_member_still_lets_alarms_through(wiring: Wiring) -> None:
+    faulty = pack(alarms=frozenset({Alarm.CELL_UNDERVOLTAGE}))
     bank = aggregate([None, faulty], wiring)
     assert bank.voltage is None
     assert bank.state_of_charge is None
     assert bank.any_alarm is True
-    assert bank.discharge_on is False
-    assert bank.charge_on is None
+
+
+def test_a_bank_switch_is_off_once_one_member_is_off() -> None:
+    assert all_on([None, False]) is False
+    assert all_on([True, None]) is None
+    assert all_on([True, True]) is True
 
 
 def test_flags_with_every_member_available() -> None:
@@ -133,12 +128,6 @@ def test_flags_with_every_member_available() -> None:
     assert aggregate([A, locked], Wiring.PARALLEL).any_alarm is False
     faulty = pack(alarms=frozenset({Alarm.SHORT_CIRCUIT}))
     assert aggregate([A, faulty], Wiring.PARALLEL).any_alarm is True
-    unknown = pack(charge=None)
-    bank = aggregate([A, unknown], Wiring.PARALLEL)
-    assert bank.charge_on is None
-    assert bank.discharge_on is True
-    off = pack(charge=False)
-    assert aggregate([unknown, off], Wiring.SERIES).charge_on is False
 
 
 def test_cell_extremes_need_every_member_cells() -> None:

@@ -71,12 +71,16 @@ class _Watch:
         self.worst_age = 0.0
         self.updates = 0
         self.failures = 0
-        coordinator.async_add_listener(self._updated)
+        # The coordinator tells of failures (and of changed data only); the
+        # tracker integrates every snapshot read.
+        coordinator.async_add_listener(self._changed)
+        coordinator.tracker.async_add_listener(self._read)
 
-    def _updated(self) -> None:
+    def _changed(self) -> None:
         if not self.coordinator.last_update_success:
             self.failures += 1
-            return
+
+    def _read(self) -> None:
         self.worst_age = max(self.worst_age, self.clock.now - self.last_success)
         self.last_success = self.clock.now
         self.updates += 1

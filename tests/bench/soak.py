@@ -397,6 +397,9 @@ class _Checker:
         self._energy = None
         # A coordinator that was just set up has read successfully.
         self.last_success = coordinator.last_update_success
+        # The oracle checks every reading, also one that repeats the last
+        # (which the coordinator does not publish otherwise).
+        coordinator.always_update = True
         coordinator.async_add_listener(self.published)
 
     def problem(self, text: str) -> None:

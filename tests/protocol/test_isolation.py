@@ -1,4 +1,4 @@
-"""The protocol package must stay free of Home Assistant."""
+"""The protocol and analytics packages must stay free of Home Assistant."""
 
 from __future__ import annotations
 
@@ -9,9 +9,17 @@ from pathlib import Path
 
 import pytest
 
+from bms_simulator.standalone import PACKAGE
+
 ROOT = Path(__file__).parents[2]
-PROTOCOL = ROOT / "custom_components" / "lithium_bms" / "protocol"
-MODULES = sorted(PROTOCOL.glob("*.py"))
+INTEGRATION = ROOT / "custom_components" / "lithium_bms"
+PACKAGES = ("protocol", "analytics")
+# Every module of those packages and of their subpackages, at any depth.
+MODULES = sorted(p for name in PACKAGES for p in (INTEGRATION / name).rglob("*.py"))
+
+
+def _id(module: Path) -> str:
+    return str(module.relative_to(INTEGRATION))
 
 
 def imported_names(source: str) -> set[str]:
@@ -42,11 +50,17 @@ def test_imported_names_sees_every_form() -> None:
     }
 
 
-def test_package_has_modules() -> None:
-    assert {"driver.py", "registry.py", "client.py"} <= {m.name for m in MODULES}
+def test_packages_have_modules() -> None:
+    found = {_id(m) for m in MODULES}
+    assert {
+        "protocol/registry.py",
+        "protocol/client.py",
+        "protocol/jbd/driver.py",
+    } <= found
+    assert {"analytics/bank.py", "analytics/soc.py"} <= found
 
 
-@pytest.mark.parametrize("module", MODULES, ids=[m.name for m in MODULES])
+@pytest.mark.parametrize("module", MODULES, ids=[_id(m) for m in MODULES])
 def test_no_homeassistant_import(module: Path) -> None:
     names = imported_names(module.read_text())
     offending = {n for n in names if n.split(".")[0] == "homeassistant"}
@@ -65,19 +79,20 @@ def _modules_after(code: str) -> set[str]:
     return set(result.stdout.split())
 
 
-def test_protocol_package_alone_loads_no_homeassistant() -> None:
-    # Load the protocol package without running the integration's __init__,
-    # as a library user outside Home Assistant would.
-    stub_parent = (
-        "import sys, types\n"
-        "for name, path in (('custom_components', 'custom_components'),"
-        " ('custom_components.lithium_bms', 'custom_components/lithium_bms')):\n"
-        "    module = types.ModuleType(name)\n"
-        "    module.__path__ = [path]\n"
-        "    sys.modules[name] = module\n"
-        "import custom_components.lithium_bms.protocol.registry\n"
-        "import custom_components.lithium_bms.protocol.client\n"
+def test_packages_alone_load_no_homeassistant() -> None:
+    # Load every module without running the integration's __init__, as a
+    # library user outside Home Assistant would.
+    loaded = _modules_after(
+        "import importlib, pkgutil\n"
+        "from bms_simulator.standalone import register_empty_package\n"
+        "register_empty_package()\n"
+        f"for name in {PACKAGES!r}:\n"
+        f"    package = importlib.import_module('{PACKAGE}.' + name)\n"
+        "    prefix = package.__name__ + '.'\n"
+        "    for module in pkgutil.walk_packages(package.__path__, prefix):\n"
+        "        importlib.import_module(module.name)\n"
     )
-    loaded = _modules_after(stub_parent)
-    assert "custom_components.lithium_bms.protocol.registry" in loaded
+    dotted = (_id(m).removesuffix(".py").replace("/", ".") for m in MODULES)
+    expected = {f"{PACKAGE}.{name}".removesuffix(".__init__") for name in dotted}
+    assert expected <= loaded
     assert not {m for m in loaded if m.split(".")[0] == "homeassistant"}

@@ -19,9 +19,9 @@ While any member is unavailable (None), the bank's voltage, current, power,
 SOC, capacities and cell extremes are unknown (None): a partial sum or mean is a
 wrong value, and an extreme over part of the bank may hide the very cell that
 matters. The flags are still reported where the available members settle them:
-``any_alarm`` is True as soon as one available member has a problem,
-``charge_on`` / ``discharge_on`` are False as soon as one member reports off.
-They are True / False only when every member reports, and None otherwise.
+``any_alarm`` is True as soon as one available member has a problem, and a
+bank switch (:func:`all_on`) is off as soon as one member reports off. They are
+True / False only when every member reports, and None otherwise.
 
 The bank's energy totals (:class:`BankEnergy`) are total-increasing and never
 go down: a member that is away counts with the totals it had, and a member that
@@ -64,8 +64,6 @@ class BankReading:
     cell_voltage_max: float | None = None
     cell_voltage_max_member: int | None = None
     any_alarm: bool | None = None
-    charge_on: bool | None = None
-    discharge_on: bool | None = None
 
 
 def aggregate(members: Sequence[BatterySnapshot | None], wiring: Wiring) -> BankReading:
@@ -77,8 +75,6 @@ def aggregate(members: Sequence[BatterySnapshot | None], wiring: Wiring) -> Bank
         members=len(members),
         available=len(available),
         any_alarm=_any_alarm(members),
-        charge_on=_all_on(members, lambda m: m.charge_mosfet),
-        discharge_on=_all_on(members, lambda m: m.discharge_mosfet),
     )
     if len(available) < len(members):
         return flags
@@ -114,11 +110,8 @@ def _any_alarm(members: Sequence[BatterySnapshot | None]) -> bool | None:
     return None if None in members else False
 
 
-def _all_on(
-    members: Sequence[BatterySnapshot | None],
-    state: Callable[[BatterySnapshot], bool | None],
-) -> bool | None:
-    states = [None if m is None else state(m) for m in members]
+def all_on(states: Sequence[bool | None]) -> bool | None:
+    """A bank switch: off once one member is off, on only when every one is on."""
     if False in states:
         return False
     return None if None in states else True

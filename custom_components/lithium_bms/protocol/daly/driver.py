@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from ..driver import BmsDriver, DriverOptions
 from ..errors import BmsTimeoutError, ProtocolError, UnsupportedError
-from ..matching import AdvertisementMatcher, uuid16
+from ..matching import AdvertisementMatcher
 from ..snapshot import (
     BatterySnapshot,
     DeviceInfo,
@@ -90,7 +90,6 @@ class DalyDriver(BmsDriver):
         AdvertisementMatcher(local_name="DL-*"),
         AdvertisementMatcher(local_name="JHB-*"),
         *(AdvertisementMatcher(manufacturer_id=m) for m in MANUFACTURER_IDS),
-        AdvertisementMatcher(service_uuid=uuid16(0xFFF0), local_name="DL-*"),
     )
     switches = frozenset({SwitchKind.CHARGE, SwitchKind.DISCHARGE, SwitchKind.BALANCER})
     variants = VARIANTS

@@ -1,26 +1,40 @@
-"""Battery banks: several configured packs read and switched as one battery."""
+"""The bank's coordinator: combines what its members' coordinators publish.
+
+It has no interval of its own: it follows each member's coordinator and
+tracker, and each member entry's state, so a member that updates, goes away or
+comes back updates the bank at once.
+"""
 
 from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import timedelta
-from typing import Any
+from functools import partial
+from typing import TYPE_CHECKING, Any
 
 from homeassistant.config_entries import ConfigEntry, ConfigEntryState
-from homeassistant.core import HomeAssistant
+from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
 from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers.storage import Store
 from homeassistant.helpers.update_coordinator import DataUpdateCoordinator
 
-from .analytics.bank import BankEnergy, BankReading, Energy, Wiring, aggregate
-from .const import CONF_KIND, CONF_MEMBERS, CONF_WIRING, DOMAIN, KIND_BANK
-from .coordinator import LithiumBmsConfigEntry, LithiumBmsCoordinator
-from .protocol.snapshot import SwitchKind
+from ..analytics.bank import (
+    BankEnergy,
+    BankReading,
+    Energy,
+    Wiring,
+    aggregate,
+    all_on,
+)
+from ..const import CONF_MEMBERS, CONF_WIRING, DOMAIN
+from ..coordinator import LithiumBmsConfigEntry, LithiumBmsCoordinator
+from ..protocol.snapshot import SwitchKind
+
+if TYPE_CHECKING:
+    from .kind import BankData
 
 _LOGGER = logging.getLogger(__name__)
 
-BANK_INTERVAL = timedelta(seconds=5)
 STORAGE_VERSION = 1
 SAVE_DELAY = 30
 
@@ -36,26 +50,11 @@ class BankState:
     discharge_energy: float | None
 
 
-@dataclass
-class BankData:
-    """What a bank entry holds at runtime."""
-
-    coordinator: BankCoordinator
-
-
 type BankConfigEntry = ConfigEntry[BankData]
 
 
-def bank_of(entry: ConfigEntry[Any]) -> BankCoordinator | None:
-    """The bank coordinator of a bank entry; None for a BMS entry."""
-    if entry.data.get(CONF_KIND) != KIND_BANK:
-        return None
-    data: BankData = entry.runtime_data
-    return data.coordinator
-
-
 class BankCoordinator(DataUpdateCoordinator[BankState]):
-    """Aggregates the members' latest readings; no Bluetooth of its own."""
+    """Aggregates the members' latest readings; no Bluetooth, no polling."""
 
     config_entry: BankConfigEntry
 
@@ -66,7 +65,6 @@ class BankCoordinator(DataUpdateCoordinator[BankState]):
             _LOGGER,
             config_entry=entry,
             name=entry.title,
-            update_interval=BANK_INTERVAL,
         )
         # Once each: banks saved before the flow refused duplicates listed some
         # pack twice, which doubled its current and capacity.
@@ -74,9 +72,11 @@ class BankCoordinator(DataUpdateCoordinator[BankState]):
         self.wiring = Wiring(entry.data[CONF_WIRING])
         self._store = _store(hass, entry.entry_id)
         self._energy = BankEnergy()
+        self._watching: list[CALLBACK_TYPE] = []
+        self._following: dict[str, list[CALLBACK_TYPE]] = {}
 
     async def _async_setup(self) -> None:
-        """Restore the energy shares saved for the bank, if any."""
+        """Restore the saved energy shares; start following the members."""
         saved = await self._store.async_load()
         self._energy = BankEnergy.from_dict(saved)
         if saved is not None and self._energy.to_dict() != saved:
@@ -85,9 +85,47 @@ class BankCoordinator(DataUpdateCoordinator[BankState]):
                 "restart lower",
                 self.name,
             )
+        for entry_id in self.member_ids:
+            if member := self.hass.config_entries.async_get_entry(entry_id):
+                self._watching.append(
+                    member.async_on_state_change(partial(self._member_moved, entry_id))
+                )
+            self._follow(entry_id)
+
+    @callback
+    def _follow(self, entry_id: str) -> None:
+        """Listen to the member's coordinator and tracker while it is loaded."""
+        for stop in self._following.pop(entry_id, ()):
+            stop()
+        entry: LithiumBmsConfigEntry | None = self.hass.config_entries.async_get_entry(
+            entry_id
+        )
+        if entry is None or entry.state is not ConfigEntryState.LOADED:
+            return
+        member = entry.runtime_data.coordinator
+        self._following[entry_id] = [
+            member.async_add_listener(self._publish),
+            member.tracker.async_add_listener(self._publish),
+        ]
+
+    @callback
+    def _member_moved(self, entry_id: str) -> None:
+        """A member entry was loaded, unloaded or reloaded."""
+        self._follow(entry_id)
+        self._publish()
+
+    @callback
+    def _publish(self) -> None:
+        """Combine the members' readings now."""
+        self.async_set_updated_data(self._combine())
 
     async def async_shutdown(self) -> None:
-        """Stop updating; save the energy shares now (unload, reload, removal)."""
+        """Stop following; save the energy shares now (unload, reload, removal)."""
+        for stop in self._watching:
+            stop()
+        for entry_id in list(self._following):
+            for stop in self._following.pop(entry_id):
+                stop()
         await super().async_shutdown()
         await self._store.async_save(self._energy.to_dict())
 
@@ -105,20 +143,19 @@ class BankCoordinator(DataUpdateCoordinator[BankState]):
         return found
 
     async def _async_update_data(self) -> BankState:
+        """Combine what each member read last (the first refresh)."""
+        return self._combine()
+
+    def _combine(self) -> BankState:
         """Combine what each member read last."""
         members = self.members()
         snapshots = [
             m.data if m is not None and m.last_update_success else None for m in members
         ]
-        switches: dict[SwitchKind, bool | None] = {}
-        for kind in (SwitchKind.CHARGE, SwitchKind.DISCHARGE):
-            states = [s.switches.get(kind) if s else None for s in snapshots]
-            if any(state is False for state in states):
-                switches[kind] = False
-            elif all(state is True for state in states):
-                switches[kind] = True
-            else:
-                switches[kind] = None
+        switches = {
+            kind: all_on([s.switches.get(kind) if s else None for s in snapshots])
+            for kind in (SwitchKind.CHARGE, SwitchKind.DISCHARGE)
+        }
         energy = self._energy.update(
             {
                 entry_id: _energy_of(member)
@@ -148,7 +185,7 @@ class BankCoordinator(DataUpdateCoordinator[BankState]):
                 await member.async_set_switch(kind, on)
             except HomeAssistantError:
                 failed.append(member.config_entry.title)
-        await self.async_refresh()
+        self._publish()
         if failed:
             raise HomeAssistantError(
                 translation_domain=DOMAIN,

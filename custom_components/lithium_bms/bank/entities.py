@@ -1,42 +1,35 @@
-"""Entities of a battery bank: the packs as one battery."""
+"""Entities of a battery bank: the packs as one battery.
+
+Their descriptions are the pack's for the same quantity, with the value read
+from the bank.
+"""
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from homeassistant.components.binary_sensor import (
-    BinarySensorDeviceClass,
     BinarySensorEntity,
     BinarySensorEntityDescription,
 )
-from homeassistant.components.sensor import (
-    SensorDeviceClass,
-    SensorEntity,
-    SensorEntityDescription,
-    SensorStateClass,
-)
-from homeassistant.components.switch import SwitchEntityDescription
-from homeassistant.const import (
-    PERCENTAGE,
-    UnitOfElectricCurrent,
-    UnitOfElectricPotential,
-    UnitOfEnergy,
-    UnitOfPower,
-)
+from homeassistant.components.sensor import SensorEntity, SensorEntityDescription
 from homeassistant.helpers.device_registry import DeviceInfo
 from homeassistant.helpers.entity import EntityDescription
 from homeassistant.helpers.typing import StateType
-from homeassistant.helpers.update_coordinator import CoordinatorEntity
 
-from .bank_coordinator import BankCoordinator, BankState
-from .const import DOMAIN
-from .entity import ConfirmedSwitch
-from .protocol.snapshot import SwitchKind
+from ..binary_sensor import STATE_SENSORS
+from ..const import DOMAIN
+from ..entity import ChangedOnlyEntity, ConfirmedSwitch
+from ..protocol.snapshot import SwitchKind
+from ..sensor import PACK_SENSORS, TRACKER_SENSORS
+from ..switch import SWITCHES
+from .coordinator import BankCoordinator, BankState
 
 
-class BankEntity(CoordinatorEntity[BankCoordinator]):
+class BankEntity(ChangedOnlyEntity[BankCoordinator]):
     """An entity of the bank device, keyed ``bank_<entry id>_<key>``."""
 
     _attr_has_entity_name = True
@@ -71,108 +64,60 @@ class BankSensorDescription(SensorEntityDescription):
     member_fn: Callable[[BankState], int | None] | None = None
 
 
-def _electric(  # noqa: PLR0917
-    key: str,
-    device_class: SensorDeviceClass,
-    unit: str,
-    precision: int,
-    fn: Callable[[BankState], StateType],
-    member_fn: Callable[[BankState], int | None] | None = None,
-) -> BankSensorDescription:
-    return BankSensorDescription(
-        key=key,
-        translation_key=None if key in ("voltage", "current", "power") else key,
-        device_class=device_class,
-        native_unit_of_measurement=unit,
-        state_class=SensorStateClass.MEASUREMENT,
-        suggested_display_precision=precision,
-        value_fn=fn,
-        member_fn=member_fn,
-    )
+@dataclass(frozen=True, kw_only=True)
+class BankBinarySensorDescription(BinarySensorEntityDescription):
+    """A bank state."""
+
+    value_fn: Callable[[BankState], bool | None]
+
+
+def _derived[D: EntityDescription](
+    kind: type[D], pack: EntityDescription, **bank: Any
+) -> D:
+    """The pack's description of the same quantity, with the bank's values."""
+    fields = {f.name: getattr(pack, f.name) for f in dataclasses.fields(pack)}
+    return kind(**(fields | bank))
 
 
 def _round(value: float | None, digits: int) -> float | None:
     return None if value is None else round(value, digits)
 
 
+_PACK = {d.key: d for d in (*PACK_SENSORS, *TRACKER_SENSORS)}
+
+
+def _sensor(
+    key: str,
+    value_fn: Callable[[BankState], StateType],
+    member_fn: Callable[[BankState], int | None] | None = None,
+) -> BankSensorDescription:
+    return _derived(
+        BankSensorDescription, _PACK[key], value_fn=value_fn, member_fn=member_fn
+    )
+
+
 BANK_SENSORS: tuple[BankSensorDescription, ...] = (
-    _electric(
-        "voltage",
-        SensorDeviceClass.VOLTAGE,
-        UnitOfElectricPotential.VOLT,
-        2,
-        lambda s: _round(s.reading.voltage, 3),
-    ),
-    _electric(
-        "current",
-        SensorDeviceClass.CURRENT,
-        UnitOfElectricCurrent.AMPERE,
-        2,
-        lambda s: _round(s.reading.current, 3),
-    ),
-    _electric(
-        "power",
-        SensorDeviceClass.POWER,
-        UnitOfPower.WATT,
-        0,
-        lambda s: _round(s.reading.power, 2),
-    ),
-    BankSensorDescription(
-        key="state_of_charge",
-        device_class=SensorDeviceClass.BATTERY,
-        native_unit_of_measurement=PERCENTAGE,
-        state_class=SensorStateClass.MEASUREMENT,
-        suggested_display_precision=0,
-        value_fn=lambda s: _round(s.reading.state_of_charge, 2),
-    ),
-    BankSensorDescription(
-        key="remaining_capacity",
-        translation_key="remaining_capacity",
-        native_unit_of_measurement="Ah",
-        state_class=SensorStateClass.MEASUREMENT,
-        suggested_display_precision=2,
-        value_fn=lambda s: _round(s.reading.remaining_capacity, 3),
-    ),
-    BankSensorDescription(
-        key="full_capacity",
-        translation_key="full_capacity",
-        native_unit_of_measurement="Ah",
-        state_class=SensorStateClass.MEASUREMENT,
-        suggested_display_precision=2,
-        value_fn=lambda s: _round(s.reading.full_capacity, 3),
-    ),
-    _electric(
+    _sensor("voltage", lambda s: _round(s.reading.voltage, 3)),
+    _sensor("current", lambda s: _round(s.reading.current, 3)),
+    _sensor("power", lambda s: _round(s.reading.power, 2)),
+    _sensor("state_of_charge", lambda s: _round(s.reading.state_of_charge, 2)),
+    _sensor("remaining_capacity", lambda s: _round(s.reading.remaining_capacity, 3)),
+    _sensor("full_capacity", lambda s: _round(s.reading.full_capacity, 3)),
+    _sensor(
         "cell_voltage_min",
-        SensorDeviceClass.VOLTAGE,
-        UnitOfElectricPotential.VOLT,
-        3,
         lambda s: s.reading.cell_voltage_min,
         lambda s: s.reading.cell_voltage_min_member,
     ),
-    _electric(
+    _sensor(
         "cell_voltage_max",
-        SensorDeviceClass.VOLTAGE,
-        UnitOfElectricPotential.VOLT,
-        3,
         lambda s: s.reading.cell_voltage_max,
         lambda s: s.reading.cell_voltage_max_member,
     ),
 )
 
-BANK_ENERGY: tuple[BankSensorDescription, ...] = tuple(
-    BankSensorDescription(
-        key=key,
-        translation_key=key,
-        device_class=SensorDeviceClass.ENERGY,
-        native_unit_of_measurement=UnitOfEnergy.KILO_WATT_HOUR,
-        state_class=SensorStateClass.TOTAL_INCREASING,
-        suggested_display_precision=3,
-        value_fn=fn,
-    )
-    for key, fn in (
-        ("charge_energy", lambda s: _round(s.charge_energy, 6)),
-        ("discharge_energy", lambda s: _round(s.discharge_energy, 6)),
-    )
+BANK_ENERGY: tuple[BankSensorDescription, ...] = (
+    _sensor("charge_energy", lambda s: _round(s.charge_energy, 6)),
+    _sensor("discharge_energy", lambda s: _round(s.discharge_energy, 6)),
 )
 
 
@@ -216,28 +161,31 @@ class BankEnergySensor(BankSensor):
         return self.native_value is not None and super(BankSensor, self).available
 
 
-BANK_PROBLEM = BinarySensorEntityDescription(
-    key="problem", device_class=BinarySensorDeviceClass.PROBLEM
+BANK_PROBLEM = _derived(
+    BankBinarySensorDescription,
+    next(d for d in STATE_SENSORS if d.key == "problem"),
+    value_fn=lambda s: s.reading.any_alarm,
 )
 
 
 class BankProblemSensor(BankEntity, BinarySensorEntity):
     """Any member reports a protection or fault (also while others are away)."""
 
+    entity_description: BankBinarySensorDescription
+
     @property
     def available(self) -> bool:
         """Known as soon as one available member settles it."""
-        return super().available and self.coordinator.data.reading.any_alarm is not None
+        return super().available and self.is_on is not None
 
     @property
     def is_on(self) -> bool | None:
         """Whether any member has a problem."""
-        return self.coordinator.data.reading.any_alarm
+        return self.entity_description.value_fn(self.coordinator.data)
 
 
 BANK_SWITCHES = tuple(
-    SwitchEntityDescription(key=kind.value, translation_key=kind.value)
-    for kind in (SwitchKind.CHARGE, SwitchKind.DISCHARGE)
+    d for d in SWITCHES if d.key in (SwitchKind.CHARGE, SwitchKind.DISCHARGE)
 )
 
 
