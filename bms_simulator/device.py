@@ -65,6 +65,8 @@ class SimulatedBms(ABC):
 
     ``pack`` is the ground truth; subclasses encode it in their protocol.
     Notifications are delivered asynchronously, in ``mtu``-sized chunks.
+    ``hung`` keeps the link up but answers nothing; ``gone`` takes the device
+    off the air.
     """
 
     family: str
@@ -79,6 +81,7 @@ class SimulatedBms(ABC):
         self.mtu = 20
         self.notify_delay = 0.0
         self.gone = False
+        self.hung = False
         self.faults: deque[Fault] = deque()
         self.writes: list[bytes] = []
         self.connections = 0
@@ -137,7 +140,9 @@ class SimulatedBms(ABC):
         return frame[:-2] + bytes(((frame[-2] ^ 0x5A),)) + frame[-1:]
 
     def send(self, frame: bytes) -> None:
-        """Send a reply, applying any pending answer fault."""
+        """Send a reply, applying any pending answer fault (none while hung)."""
+        if self.hung:
+            return
         fault = self.take_fault(
             Fault.NO_ANSWER,
             Fault.BAD_CHECKSUM,

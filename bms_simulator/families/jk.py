@@ -147,7 +147,6 @@ class JkSimulator(SimulatedBms):
         self.mtu = 128
         self.period = 1.0
         self.streaming = False
-        self.hung = False
         self.noise = 0.0
         self.lost_settings = 0
         self.needs_pairing = False

@@ -35,7 +35,7 @@ from custom_components.lithium_bms.const import (
 )
 from custom_components.lithium_bms.protocol.daly.driver import PROBES, DalyDriver
 
-from .conftest import setup_entry
+from ..conftest import setup_entry
 
 ADDRESS = "B4:E8:42:6A:00:01"
 NAME = "DL-B4E8426A0001"
@@ -396,51 +396,6 @@ async def test_slow_first_answer_sets_up(
 
 
 # Switches.
-
-
-@pytest.mark.parametrize(
-    ("mode", "key", "attribute"),
-    [
-        ("d2", "charge_mosfet", "charge_enabled"),
-        ("d2", "discharge_mosfet", "discharge_enabled"),
-        ("d2", "balancer", "balancer_enabled"),
-        ("a5", "charge_mosfet", "charge_enabled"),
-        ("a5", "discharge_mosfet", "discharge_enabled"),
-    ],
-)
-async def test_switches(
-    hass: HomeAssistant, add_device: AddDevice, mode: str, key: str, attribute: str
-) -> None:
-    sim = await add_device(daly(mode))
-    await setup_entry(hass, sim, "daly")
-    switch = entity_id(hass, "switch", key)
-    assert switch == f"switch.{PREFIX}_{key}"
-    assert state(hass, "switch", key) == STATE_ON
-    others = {"charge_enabled", "discharge_enabled", "balancer_enabled"} - {attribute}
-
-    await hass.services.async_call(
-        SWITCH_DOMAIN, SERVICE_TURN_OFF, {ATTR_ENTITY_ID: switch}, blocking=True
-    )
-    assert getattr(sim.pack, attribute) is False
-    assert all(getattr(sim.pack, other) for other in others)
-    assert state(hass, "switch", key) == STATE_OFF
-    if key != "balancer":
-        mosfet = key.replace("mosfet", "mosfet_active")
-        assert state(hass, "binary_sensor", mosfet) == STATE_OFF
-
-    await hass.services.async_call(
-        SWITCH_DOMAIN, SERVICE_TURN_ON, {ATTR_ENTITY_ID: switch}, blocking=True
-    )
-    assert getattr(sim.pack, attribute) is True
-    assert state(hass, "switch", key) == STATE_ON
-
-
-async def test_p81_has_no_switches(hass: HomeAssistant, add_device: AddDevice) -> None:
-    sim = await add_device(daly("p81"))
-    entry = await setup_entry(hass, sim, "daly")
-    entities = er.async_entries_for_config_entry(er.async_get(hass), entry.entry_id)
-    assert entities
-    assert not [e for e in entities if e.domain == SWITCH_DOMAIN]
 
 
 @pytest.mark.parametrize("mode", ["d2", "a5"])

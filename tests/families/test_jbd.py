@@ -10,7 +10,6 @@ from homeassistant.components.switch import DOMAIN as SWITCH_DOMAIN
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.const import (
     ATTR_ENTITY_ID,
-    EVENT_HOMEASSISTANT_STOP,
     SERVICE_TURN_OFF,
     SERVICE_TURN_ON,
     STATE_OFF,
@@ -31,10 +30,9 @@ from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
 from bms_simulator.device import Fault
 from bms_simulator.families.jbd import JbdSimulator
-from bms_simulator.proxy import VirtualProxy
 from custom_components.lithium_bms.const import DOMAIN
 
-from .conftest import JBD_ADDRESS, setup_entry
+from ..conftest import JBD_ADDRESS, setup_entry
 
 PREFIX = "jbd_sp04s034"
 
@@ -225,37 +223,6 @@ async def test_refused_and_ignored_commands(
             SWITCH_DOMAIN, SERVICE_TURN_OFF, {ATTR_ENTITY_ID: entity_id}, blocking=True
         )
     assert jbd.pack.discharge_enabled is True
-
-
-async def test_unload_disconnects(hass: HomeAssistant, jbd: JbdSimulator) -> None:
-    entry = await setup_entry(hass, jbd, "jbd")
-    assert jbd.connected
-    assert await hass.config_entries.async_unload(entry.entry_id)
-    await hass.async_block_till_done()
-    assert entry.state is ConfigEntryState.NOT_LOADED
-    assert not jbd.connected
-
-
-async def test_stop_event_disconnects(hass: HomeAssistant, jbd: JbdSimulator) -> None:
-    await setup_entry(hass, jbd, "jbd")
-    assert jbd.connected
-    hass.bus.async_fire(EVENT_HOMEASSISTANT_STOP)
-    await hass.async_block_till_done()
-    assert not jbd.connected
-
-
-async def test_device_not_seen_retries(
-    hass: HomeAssistant, proxy: VirtualProxy
-) -> None:
-    device = JbdSimulator(JBD_ADDRESS, "JBD-SP04S034")
-    entry = await setup_entry(hass, device, "jbd")
-    assert entry.state is ConfigEntryState.SETUP_RETRY
-    assert "No Bluetooth adapter or proxy currently sees" in (entry.reason or "")
-    proxy.add(device)
-    proxy.advertise(device)
-    await hass.config_entries.async_reload(entry.entry_id)
-    await hass.async_block_till_done()
-    assert entry.state is ConfigEntryState.LOADED
 
 
 async def test_silent_device_at_start_retries(

@@ -16,7 +16,6 @@ from homeassistant.const import (
     ATTR_ENTITY_ID,
     CONF_ADDRESS,
     SERVICE_TURN_OFF,
-    SERVICE_TURN_ON,
     STATE_OFF,
     STATE_ON,
     STATE_UNAVAILABLE,
@@ -44,7 +43,7 @@ from custom_components.lithium_bms.const import (
 )
 from custom_components.lithium_bms.protocol.jk import JkDriver
 
-from .conftest import setup_entry
+from ..conftest import setup_entry
 
 JK_ADDRESS = "C8:47:8C:12:34:56"
 PREFIX = "jk_bms"
@@ -348,37 +347,6 @@ def _switches(layout: JkLayout) -> dict[str, str]:
     if layout is JkLayout.JK04:
         return {"balancer": "balancer_enabled"}
     return SWITCH_ATTRIBUTES
-
-
-@pytest.mark.parametrize(("layout", "switch", "attribute"), SWITCH_CASES)
-async def test_switch_off_and_on(
-    hass: HomeAssistant,
-    add_device: AddDevice,
-    layout: JkLayout,
-    switch: str,
-    attribute: str,
-) -> None:
-    sim = make_jk(layout)
-    await add_device(sim)
-    await setup_entry(hass, sim, "jk")
-    entity_id = f"switch.{PREFIX}_{switch}"
-    others = {k: v for k, v in _switches(layout).items() if k != switch}
-    await hass.services.async_call(
-        SWITCH_DOMAIN, SERVICE_TURN_OFF, {ATTR_ENTITY_ID: entity_id}, blocking=True
-    )
-    assert getattr(sim.pack, attribute) is False
-    assert state(hass, entity_id) == STATE_OFF
-    for other, other_attribute in others.items():
-        assert getattr(sim.pack, other_attribute) is True
-        assert state(hass, f"switch.{PREFIX}_{other}") == STATE_ON
-    if switch == "charge_mosfet":
-        active = f"binary_sensor.{PREFIX}_charge_mosfet_active"
-        assert state(hass, active) == STATE_OFF, "the cell frame's MOSFET state"
-    await hass.services.async_call(
-        SWITCH_DOMAIN, SERVICE_TURN_ON, {ATTR_ENTITY_ID: entity_id}, blocking=True
-    )
-    assert getattr(sim.pack, attribute) is True
-    assert state(hass, entity_id) == STATE_ON
 
 
 @pytest.mark.parametrize(

@@ -1,0 +1,1 @@
+"""Tests of each platform, run over every family."""

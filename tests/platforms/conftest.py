@@ -1,0 +1,211 @@
+"""The ``family`` fixture: every family and variant, set up behind the proxy.
+
+Each platform's tests run once per case below. A case builds the same pack
+model in its family's simulator, so the snapshots differ only where the
+protocols do.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+from unittest.mock import patch
+
+import pytest
+from homeassistant.const import Platform
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers import entity_registry as er
+from pytest_homeassistant_custom_component.common import MockConfigEntry
+
+from bms_simulator.device import SimulatedBms
+from bms_simulator.families.daly import DalySimulator
+from bms_simulator.families.jbd import JbdSimulator
+from bms_simulator.families.jk import JkLayout, JkSimulator
+from bms_simulator.pack import PackModel
+from custom_components.lithium_bms.protocol.daly.driver import DalyDriver
+from custom_components.lithium_bms.protocol.jk import JkDriver
+
+from ..conftest import setup_entry
+
+JK_PERIOD = 0.05  # seconds between streamed JK frames
+
+
+def pack_model() -> PackModel:
+    """The pack every case encodes: 8 cells, discharging, one cell balancing."""
+    return PackModel(
+        cell_voltages=[3.301, 3.312, 3.325, 3.298, 3.305, 3.31, 3.299, 3.307],
+        current=-12.5,
+        soc=67,
+        full_capacity=100.0,
+        design_capacity=100.0,
+        cycles=42,
+        temperatures=[18.5, 19.5, 20.5],
+        mosfet_temperature=27.0,
+        balancing_cells={2},
+        state_of_health=96,
+    )
+
+
+def _jbd() -> SimulatedBms:
+    return JbdSimulator("A4:C1:37:00:11:22", "JBD-SP08S020", pack_model())
+
+
+def _jk(layout: JkLayout) -> Callable[[], SimulatedBms]:
+    def build() -> SimulatedBms:
+        sim = JkSimulator("C8:47:8C:12:34:56", "JK-BMS", pack_model(), layout=layout)
+        sim.period = JK_PERIOD
+        sim.balance_current = 0.123
+        return sim
+
+    return build
+
+
+def _daly(mode: str) -> Callable[[], SimulatedBms]:
+    def build() -> SimulatedBms:
+        return DalySimulator("B4:E8:42:6A:00:01", pack=pack_model(), mode=mode)
+
+    return build
+
+
+@dataclass(frozen=True)
+class FamilyCase:
+    """One family (and variant) as a test sees it."""
+
+    name: str
+    family: str
+    build: Callable[[], SimulatedBms]
+    switches: tuple[str, ...]
+    alarms: bool = True  # whether the variant reports protection alarms
+    options: dict[str, Any] = field(default_factory=dict)
+
+
+CASES = (
+    FamilyCase("jbd", "jbd", _jbd, ("charge_mosfet", "discharge_mosfet")),
+    FamilyCase(
+        "jk02_32s",
+        "jk",
+        _jk(JkLayout.JK02_32S),
+        ("charge_mosfet", "discharge_mosfet", "balancer"),
+    ),
+    FamilyCase(
+        "jk02_24s",
+        "jk",
+        _jk(JkLayout.JK02_24S),
+        ("charge_mosfet", "discharge_mosfet", "balancer"),
+    ),
+    FamilyCase("jk04", "jk", _jk(JkLayout.JK04), ("balancer",), alarms=False),
+    FamilyCase(
+        "daly_d2",
+        "daly",
+        _daly("d2"),
+        ("charge_mosfet", "discharge_mosfet", "balancer"),
+    ),
+    FamilyCase("daly_a5", "daly", _daly("a5"), ("charge_mosfet", "discharge_mosfet")),
+    FamilyCase("daly_p81", "daly", _daly("p81"), (), alarms=False),
+)
+SWITCH_ATTRIBUTES = {
+    "charge_mosfet": "charge_enabled",
+    "discharge_mosfet": "discharge_enabled",
+    "balancer": "balancer_enabled",
+}
+
+
+@dataclass
+class FamilySetup:
+    """A simulated device of one case, hosted on the proxy, and its entry."""
+
+    case: FamilyCase
+    device: SimulatedBms
+    hass: HomeAssistant
+
+    async def setup(self) -> MockConfigEntry:
+        """Add and set up the config entry."""
+        return await setup_entry(
+            self.hass, self.device, self.case.family, self.case.options
+        )
+
+    async def device_settles(self) -> None:
+        """Give a streaming device the time for a frame or two (real time)."""
+        await asyncio.sleep(JK_PERIOD * 2)
+
+    def entity_id(self, platform: str, key: str) -> str:
+        """The entity id of one entity key on this device."""
+        registry = er.async_get(self.hass)
+        found = registry.async_get_entity_id(
+            platform, "lithium_bms", f"{self.device.address}_{key}"
+        )
+        assert found is not None, f"{platform} {key}"
+        return found
+
+    def state(self, platform: str, key: str) -> str:
+        """The state of one entity key."""
+        current = self.hass.states.get(self.entity_id(platform, key))
+        assert current is not None, key
+        return current.state
+
+
+@pytest.fixture(autouse=True)
+def fast_family_timing(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Short settle and probe delays for the families that have them."""
+    monkeypatch.setattr(JkDriver, "confirm_delay", 0.01)
+    monkeypatch.setattr(JkDriver, "pause_timeout", 0.02)
+    for name, value in {
+        "first_probe_timeout": 0.5,
+        "probe_timeout": 0.3,
+        "ack_timeout": 0.2,
+        "confirm_delay": 0.01,
+    }.items():
+        monkeypatch.setattr(DalyDriver, name, value)
+
+
+@pytest.fixture(params=CASES, ids=[case.name for case in CASES])
+async def family(
+    request: pytest.FixtureRequest,
+    hass: HomeAssistant,
+    add_device: Callable[[SimulatedBms], Any],
+) -> FamilySetup:
+    """Each family and variant in turn, advertised through the proxy."""
+    case: FamilyCase = request.param
+    device = case.build()
+    await add_device(device)
+    return FamilySetup(case, device, hass)
+
+
+@pytest.fixture
+def only_platform(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Load just the platform of the test module (``PLATFORM`` in it)."""
+    platform: Platform = request.module.PLATFORM
+    with patch("custom_components.lithium_bms.PLATFORMS", [platform]):
+        yield
+
+
+def entity_snapshot(
+    hass: HomeAssistant, entry: MockConfigEntry
+) -> list[dict[str, Any]]:
+    """Each entity of the entry: its registry entry's contract and its state.
+
+    Only the fields we define are kept, so the snapshot reads the same on
+    every Home Assistant version we test on.
+    """
+    registry = er.async_get(hass)
+    entities = er.async_entries_for_config_entry(registry, entry.entry_id)
+    assert entities, "the platform created no entity"
+    snapshot = []
+    for entity in sorted(entities, key=lambda e: e.entity_id):
+        state = hass.states.get(entity.entity_id)
+        snapshot.append(
+            {
+                "entity_id": entity.entity_id,
+                "key": entity.unique_id.removeprefix(f"{entry.unique_id}_"),
+                "translation_key": entity.translation_key,
+                "device_class": entity.original_device_class,
+                "unit": entity.unit_of_measurement,
+                "entity_category": entity.entity_category,
+                "disabled_by": entity.disabled_by,
+                "state": None if state is None else state.state,
+                "attributes": None if state is None else dict(state.attributes),
+            }
+        )
+    return snapshot

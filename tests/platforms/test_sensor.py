@@ -1,0 +1,54 @@
+"""Sensors of every family: what is created, their states, outages."""
+
+from __future__ import annotations
+
+from homeassistant.const import STATE_UNAVAILABLE, Platform
+from homeassistant.core import HomeAssistant
+from syrupy.assertion import SnapshotAssertion
+
+from .conftest import FamilySetup, entity_snapshot
+
+PLATFORM = Platform.SENSOR
+
+
+async def test_entities_and_states(
+    hass: HomeAssistant,
+    family: FamilySetup,
+    only_platform: None,
+    snapshot: SnapshotAssertion,
+) -> None:
+    entry = await family.setup()
+    assert entity_snapshot(hass, entry) == snapshot
+
+
+async def test_cells_follow_the_pack(
+    hass: HomeAssistant, family: FamilySetup, only_platform: None
+) -> None:
+    entry = await family.setup()
+    family.device.pack.cell_voltages[0] = 3.401
+    await family.device_settles()
+    await entry.runtime_data.coordinator.async_refresh()
+    assert family.state("sensor", "cell_voltage_1") == "3.401"
+    assert family.state("sensor", "cell_voltage_max") == "3.401"
+
+
+async def test_silent_device_goes_unavailable_then_recovers(
+    hass: HomeAssistant, family: FamilySetup, only_platform: None
+) -> None:
+    entry = await family.setup()
+    coordinator = entry.runtime_data.coordinator
+    family.device.hung = True
+    await family.device_settles()
+    for _ in range(3):
+        await coordinator.async_refresh()
+    assert not coordinator.last_update_success
+    assert family.state("sensor", "voltage") == STATE_UNAVAILABLE
+    assert family.state("sensor", "cell_voltage_1") == STATE_UNAVAILABLE
+
+    family.device.hung = False
+    family.device.pack.cell_voltages[0] = 3.401
+    await coordinator.async_refresh()
+    await family.device_settles()
+    await coordinator.async_refresh()
+    assert coordinator.last_update_success
+    assert family.state("sensor", "cell_voltage_1") == "3.401"
