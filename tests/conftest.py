@@ -6,15 +6,14 @@ from collections.abc import AsyncGenerator, Callable
 from typing import Any
 
 import pytest
-from homeassistant.const import CONF_ADDRESS
 from homeassistant.core import HomeAssistant
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 import custom_components.lithium_bms  # noqa: F401  (load ours, not phacc's)
+from bench.ha.entries import make_entry
 from bms_simulator.device import SimulatedBms
 from bms_simulator.families.jbd import JbdSimulator
 from bms_simulator.proxy import VirtualProxy, async_start_proxy
-from custom_components.lithium_bms.const import CONF_FAMILY, DOMAIN
 from custom_components.lithium_bms.protocol.registry import DRIVERS
 
 JBD_ADDRESS = "A4:C1:37:00:11:22"
@@ -70,19 +69,6 @@ async def jbd(add_device: Callable[[SimulatedBms], Any]) -> JbdSimulator:
     device.pack.temperatures = [21.5, 22.0, 23.1]
     await add_device(device)
     return device
-
-
-def make_entry(
-    device: SimulatedBms, family: str, options: dict[str, Any] | None = None
-) -> MockConfigEntry:
-    """A config entry for a simulated device."""
-    return MockConfigEntry(
-        domain=DOMAIN,
-        title=device.advertising.name,
-        unique_id=device.address,
-        data={CONF_ADDRESS: device.address, CONF_FAMILY: family},
-        options=options or {},
-    )
 
 
 async def setup_entry(

@@ -26,6 +26,10 @@ from homeassistant.core import Event, HomeAssistant, callback
 from homeassistant.helpers import entity_registry as er
 
 from bench.devices import bench_device, families, vary
+from bench.ha.clock import VirtualClock
+from bench.ha.entries import make_entry
+from bench.ha.scale import run_scale
+from bench.ha.soak import traced_memory
 from bms_simulator.link import BleLink
 from bms_simulator.proxy import VirtualProxy
 from custom_components.lithium_bms.const import (
@@ -34,11 +38,6 @@ from custom_components.lithium_bms.const import (
 )
 from custom_components.lithium_bms.protocol.registry import DRIVERS
 from custom_components.lithium_bms.protocol.snapshot import BatterySnapshot
-from tests.conftest import make_entry
-
-from .clock import VirtualClock
-from .scale import run_scale
-from .soak import traced_memory
 
 OUT = os.environ.get("BENCH_OUT")
 SETTLE_SECONDS = 30

@@ -20,9 +20,9 @@ from bms_simulator.proxy import VirtualProxy, async_start_proxy
 from custom_components.lithium_bms.const import DEFAULT_UPDATE_INTERVAL
 from custom_components.lithium_bms.coordinator import LithiumBmsCoordinator
 from custom_components.lithium_bms.slots import DATA_ARBITER
-from tests.conftest import make_entry
 
 from .clock import VirtualClock
+from .entries import make_entry
 
 
 @dataclass

@@ -6,10 +6,9 @@ import pytest
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.core import HomeAssistant
 
+from bench.ha.clock import VirtualClock
+from bench.ha.scale import run_scale
 from custom_components.lithium_bms.protocol.registry import DRIVERS
-
-from .bench.clock import VirtualClock
-from .bench.scale import run_scale
 
 # Connecting through an ESPHome proxy takes about a second.
 CONNECT_TIME = 1.0

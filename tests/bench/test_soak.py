@@ -2,7 +2,7 @@
 
 The short form runs in the normal test run; the long form is
 ``SOAK_STEPS=5000 SOAK_OUT=bench-results/soak-long.json .venv/bin/pytest
-tests/test_soak.py --no-cov`` (see the README, "Reliability"); ``SOAK_SEED``
+tests/bench/test_soak.py --no-cov`` (see the README, "Reliability"); ``SOAK_SEED``
 picks another random run.
 """
 
@@ -18,10 +18,9 @@ from freezegun.api import FrozenDateTimeFactory
 from homeassistant.core import HomeAssistant
 
 from bench.devices import families
+from bench.ha.clock import VirtualClock
+from bench.ha.soak import MEMORY_SLACK, run_soak
 from bms_simulator.proxy import VirtualProxy
-
-from .bench.clock import VirtualClock
-from .bench.soak import MEMORY_SLACK, run_soak
 
 SEED = 20240607
 SHORT_STEPS = 400

@@ -55,9 +55,9 @@ from custom_components.lithium_bms import tracker as tracker_module
 from custom_components.lithium_bms.const import DEFAULT_UPDATE_INTERVAL, DOMAIN
 from custom_components.lithium_bms.coordinator import LithiumBmsCoordinator
 from custom_components.lithium_bms.protocol.snapshot import BatterySnapshot, SwitchKind
-from tests.conftest import make_entry
 
 from .clock import VirtualClock
+from .entries import make_entry
 from .forgery import forge
 
 STRINGS = Path(__file__).parents[2] / "custom_components" / DOMAIN / "strings.json"

@@ -1,0 +1,1 @@
+"""Benchmark parts that run inside Home Assistant's test harness (through pytest)."""
