@@ -94,18 +94,15 @@ def test_probe_and_mosfet_temperatures() -> None:
     snap = BatterySnapshot(voltage=1.0, current=0.0, temperatures=probes)
     assert snap.probe_temperatures == (probes[0], probes[2], probes[3])
     assert snap.mosfet_temperature == 35.5
-    assert snap.has_mosfet_probe
     cells_only = BatterySnapshot(voltage=1.0, current=0.0, temperatures=probes[:1])
     assert cells_only.probe_temperatures == probes[:1]
     assert cells_only.mosfet_temperature is None
-    assert not cells_only.has_mosfet_probe
     unplugged = BatterySnapshot(
         voltage=1.0,
         current=0.0,
         temperatures=(Temperature(TemperatureKind.MOSFET, None),),
     )
     assert unplugged.mosfet_temperature is None
-    assert unplugged.has_mosfet_probe
     assert unplugged.probe_temperatures == ()
 
 

@@ -163,11 +163,6 @@ class BatterySnapshot:
         return None
 
     @property
-    def has_mosfet_probe(self) -> bool:
-        """Whether the BMS reports a MOSFET probe."""
-        return any(t.kind == TemperatureKind.MOSFET for t in self.temperatures)
-
-    @property
     def runtime(self) -> float | None:
         """Seconds until empty at the present discharge current, else None."""
         if self.current >= 0 or self.remaining_capacity is None:

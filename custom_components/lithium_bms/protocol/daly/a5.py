@@ -94,21 +94,6 @@ def decode_pack(data: bytes) -> A5Pack:
 
 
 @dataclass(frozen=True, slots=True)
-class A5CellRange:
-    """0x91: highest and lowest cell and their (1-based) numbers."""
-
-    max_voltage: float
-    max_cell: int
-    min_voltage: float
-    min_cell: int
-
-
-def decode_cell_range(data: bytes) -> A5CellRange:
-    """Decode 0x91 (the two trailing bytes are stale and ignored)."""
-    return A5CellRange(_u16(data, 0) / 1000, data[2], _u16(data, 3) / 1000, data[5])
-
-
-@dataclass(frozen=True, slots=True)
 class A5Mosfet:
     """0x93: direction, MOSFETs, BMS life counter and remaining charge."""
 
