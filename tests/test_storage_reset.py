@@ -142,10 +142,11 @@ BAD_STORES: list[Any] = [
     ),
 ]
 
+# The repair issue names the sensors that start afresh, in HA's language.
 LOST = {
-    "both": f"{ENERGY_LOST}, {SOC_LOST}",
-    "energy": ENERGY_LOST,
-    "soc": SOC_LOST,
+    "both": "Charge energy, Discharge energy, Estimated state of charge",
+    "energy": "Charge energy, Discharge energy",
+    "soc": "Estimated state of charge",
 }
 
 

@@ -19,6 +19,7 @@ from .const import (
     DOMAIN,
     update_interval,
 )
+from .labels import async_entity_names
 from .protocol.client import BmsClient
 from .protocol.errors import (
     AuthenticationError,
@@ -179,6 +180,7 @@ class LithiumBmsCoordinator(DataUpdateCoordinator[BatterySnapshot]):
         try:
             snapshot = await self.client.set_switch(kind, on)
         except CommandNotConfirmedError as err:
+            switch = await async_entity_names(self.hass, "switch", [kind.value])
             self._remember_driver_state()
             # Not debounced: a second refused command within the debouncer's
             # cooldown must still show the state read back at once.
@@ -190,15 +192,16 @@ class LithiumBmsCoordinator(DataUpdateCoordinator[BatterySnapshot]):
                     if isinstance(err, CommandUnverifiableError)
                     else "command_not_confirmed"
                 ),
-                translation_placeholders={"switch": kind.value, "error": str(err)},
+                translation_placeholders={"switch": switch, "error": str(err)},
             ) from err
         except BmsError as err:
             # The command may have reached the BMS: keep what the driver wrote.
             self._remember_driver_state()
+            switch = await async_entity_names(self.hass, "switch", [kind.value])
             raise HomeAssistantError(
                 translation_domain=DOMAIN,
                 translation_key="command_failed",
-                translation_placeholders={"switch": kind.value, "error": str(err)},
+                translation_placeholders={"switch": switch, "error": str(err)},
             ) from err
         self._remember_driver_state()
         self.async_set_updated_data(snapshot)

@@ -36,6 +36,7 @@ from .const import (
     CONF_IMBALANCE_THRESHOLD,
     DOMAIN,
 )
+from .labels import async_entity_names
 from .protocol.snapshot import BatterySnapshot
 
 _LOGGER = logging.getLogger(__name__)
@@ -44,6 +45,11 @@ STORAGE_VERSION = 1
 SAVE_DELAY = 30
 ENERGY_LOST = "energy totals"
 SOC_LOST = "SOC estimate"
+# The sensors whose values each loss resets, named in the repair issue.
+LOST_SENSORS = {
+    ENERGY_LOST: ["charge_energy", "discharge_energy"],
+    SOC_LOST: ["estimated_state_of_charge"],
+}
 
 
 def now() -> float:
@@ -163,7 +169,14 @@ class PackTracker:
             is_persistent=True,
             severity=ir.IssueSeverity.WARNING,
             translation_key="storage_reset",
-            translation_placeholders={"name": name, "lost": ", ".join(lost)},
+            translation_placeholders={
+                "name": name,
+                "lost": await async_entity_names(
+                    self._hass,
+                    "sensor",
+                    [k for what in lost for k in LOST_SENSORS[what]],
+                ),
+            },
         )
         await self._store.async_save(self._data())
 

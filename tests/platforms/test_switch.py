@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import pytest
 from homeassistant.components.switch import DOMAIN as SWITCH_DOMAIN
 from homeassistant.const import (
@@ -22,6 +25,9 @@ from bms_simulator.device import Fault
 from .conftest import SWITCH_ATTRIBUTES, FamilySetup, entity_snapshot
 
 PLATFORM = Platform.SWITCH
+GERMAN = (
+    Path(__file__).parents[2] / "custom_components/lithium_bms/translations/de.json"
+)
 
 
 def switch_states(family: FamilySetup) -> dict[str, bool]:
@@ -88,3 +94,19 @@ async def test_an_ignored_command_raises_and_shows_the_state_read(
     await hass.async_block_till_done()
     assert switch_states(family)[key] is True
     assert family.state("switch", key) == STATE_ON
+
+
+async def test_the_message_names_the_switch_in_the_users_language(
+    hass: HomeAssistant, family: FamilySetup, only_platform: None
+) -> None:
+    if not family.case.switches:
+        pytest.skip(f"{family.case.name} has no switch")
+    hass.config.language = "de"
+    await family.setup()
+    key = family.case.switches[-1]
+    german = json.loads(GERMAN.read_text())["entity"]["switch"][key]["name"]
+    family.device.inject(Fault.IGNORE_COMMAND)
+    with pytest.raises(HomeAssistantError) as raised:
+        await turn(family, key, on=False)
+    assert raised.value.translation_placeholders is not None
+    assert raised.value.translation_placeholders["switch"] == german

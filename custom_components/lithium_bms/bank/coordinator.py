@@ -28,6 +28,7 @@ from ..analytics.bank import (
 )
 from ..const import CONF_MEMBERS, CONF_WIRING, DOMAIN
 from ..coordinator import LithiumBmsConfigEntry, LithiumBmsCoordinator
+from ..labels import async_entity_names
 from ..protocol.snapshot import SwitchKind
 
 if TYPE_CHECKING:
@@ -191,7 +192,9 @@ class BankCoordinator(DataUpdateCoordinator[BankState]):
                 translation_domain=DOMAIN,
                 translation_key="bank_command_failed",
                 translation_placeholders={
-                    "switch": kind.value,
+                    "switch": await async_entity_names(
+                        self.hass, "switch", [kind.value]
+                    ),
                     "members": ", ".join(failed),
                 },
             )
