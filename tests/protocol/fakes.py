@@ -1,4 +1,4 @@
-"""Fakes for the core tests: a transport that echoes, a driver of echoed frames."""
+"""Fakes for the core tests: a scripted or echoing transport, a driver of echoes."""
 
 from __future__ import annotations
 
@@ -28,9 +28,14 @@ from custom_components.lithium_bms.protocol.transport import (
 
 
 class EchoTransport(Transport):
-    """Answers every write with the same bytes."""
+    """Answers every write with the same bytes, or with the next of ``replies``.
 
-    def __init__(self) -> None:
+    With ``split`` set, each answer arrives as two notifications cut there.
+    """
+
+    def __init__(self, split: int | None = None) -> None:
+        self.split = split
+        self.replies: list[bytes] = []
         self.writes: list[bytes] = []
         self.on_data: DataCallback | None = None
         self.on_disconnect: DisconnectCallback | None = None
@@ -52,7 +57,14 @@ class EchoTransport(Transport):
         self.writes.append(data)
         on_data = self.on_data
         assert on_data is not None
-        asyncio.get_running_loop().call_soon(on_data, data)
+        answer = self.replies.pop(0) if self.replies else data
+        chunks = (
+            [answer]
+            if self.split is None
+            else [answer[: self.split], answer[self.split :]]
+        )
+        for chunk in chunks:
+            asyncio.get_running_loop().call_soon(on_data, chunk)
 
     async def disconnect(self) -> None:
         self.on_data = None

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from typing import ClassVar
 
 import pytest
@@ -21,39 +20,10 @@ from custom_components.lithium_bms.protocol.snapshot import (
     SwitchKind,
 )
 from custom_components.lithium_bms.protocol.transport import (
-    DataCallback,
-    DisconnectCallback,
     GattProfile,
-    Transport,
 )
 
-
-class ScriptTransport(Transport):
-    """Answers each write with the next reply of a script, in two chunks."""
-
-    def __init__(self) -> None:
-        self.replies: list[bytes] = []
-        self.on_data: DataCallback | None = None
-
-    @property
-    def is_connected(self) -> bool:
-        return self.on_data is not None
-
-    async def connect(
-        self, on_data: DataCallback, on_disconnect: DisconnectCallback
-    ) -> None:
-        self.on_data = on_data
-
-    async def write(self, data: bytes) -> None:
-        reply = self.replies.pop(0)
-        on_data = self.on_data
-        if on_data is not None:
-            loop = asyncio.get_running_loop()
-            loop.call_soon(on_data, reply[:2])
-            loop.call_soon(on_data, reply[2:])
-
-    async def disconnect(self) -> None:
-        self.on_data = None
+from .fakes import EchoTransport
 
 
 class CellsFrames:
@@ -105,17 +75,17 @@ def frame(*cells: int) -> bytes:
 
 
 @pytest.fixture
-def transport() -> ScriptTransport:
-    return ScriptTransport()
+def transport() -> EchoTransport:
+    return EchoTransport(split=2)
 
 
 @pytest.fixture
-def client(transport: ScriptTransport) -> BmsClient:
+def client(transport: EchoTransport) -> BmsClient:
     return BmsClient(CellsDriver(transport, DriverOptions()))
 
 
 async def test_an_implausible_snapshot_is_refused_and_counted(
-    transport: ScriptTransport, client: BmsClient
+    transport: EchoTransport, client: BmsClient
 ) -> None:
     transport.replies = [frame(33, 33), frame(33, 200), frame(33, 34)]
     assert (await client.read_snapshot()).cell_voltages == (3.3, 3.3)
@@ -130,7 +100,7 @@ async def test_an_implausible_snapshot_is_refused_and_counted(
 
 
 async def test_a_switch_read_back_passes_the_gate(
-    transport: ScriptTransport, client: BmsClient
+    transport: EchoTransport, client: BmsClient
 ) -> None:
     transport.replies = [frame(33, 200)]
     with pytest.raises(ImplausibleDataError):
@@ -139,7 +109,7 @@ async def test_a_switch_read_back_passes_the_gate(
 
 
 async def test_the_cell_count_may_not_change_within_a_connection(
-    transport: ScriptTransport, client: BmsClient
+    transport: EchoTransport, client: BmsClient
 ) -> None:
     transport.replies = [frame(33, 33, 33), frame(33, 33), frame(33, 33, 33)]
     await client.read_snapshot()
@@ -152,7 +122,7 @@ async def test_the_cell_count_may_not_change_within_a_connection(
 
 
 async def test_family_limits_apply(
-    transport: ScriptTransport, monkeypatch: pytest.MonkeyPatch
+    transport: EchoTransport, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(CellsDriver, "limits", Limits(cell_voltage=(2.0, 3.65)))
     client = BmsClient(CellsDriver(transport, DriverOptions()))
@@ -162,7 +132,7 @@ async def test_family_limits_apply(
 
 
 async def test_the_frame_log_keeps_frames_not_chunks_and_hides_secrets(
-    transport: ScriptTransport, client: BmsClient
+    transport: EchoTransport, client: BmsClient
 ) -> None:
     transport.replies = [b"Ssecret-passcode\n", frame(33, 33)]
     await client.read_device_info()
