@@ -189,3 +189,8 @@ def test_fuzz_a_spliced_frame_is_never_published(a: int, b: int, cut: int) -> No
     assert found in ([], [spliced])
     if spliced not in (first, second):
         assert found == [] or parse_frame(spliced)
+
+
+def test_the_header_length_of_what_is_no_frame() -> None:
+    assert ydt1363.header_length(b"x20014642") == 0
+    assert ydt1363.header_length(b"~2001") is None
