@@ -58,3 +58,9 @@ def test_family_has_advertisement_samples(family: str) -> None:
 def test_family_has_a_readme_row(family: str) -> None:
     readme = (ROOT / "README.md").read_text().lower()
     assert f"| **{family}" in readme
+
+
+def test_core_packages_are_folders_that_are_no_family() -> None:
+    core = {m.name for m in pkgutil.iter_modules(protocol.__path__) if m.ispkg}
+    assert core >= CORE_PACKAGES
+    assert not CORE_PACKAGES & {driver.family for driver in DRIVERS}
