@@ -37,11 +37,21 @@ def test_manifest_key_order_and_fields() -> None:
     assert keys[2:] == sorted(keys[2:])
     assert manifest["domain"] == "lithium_bms"
     assert manifest["dependencies"] == ["bluetooth_adapters"]
-    assert "requirements" not in manifest
+    # The serial transport's library, which Home Assistant itself pins: a lower
+    # bound only, so that Home Assistant's own pin always satisfies it.
+    assert manifest["requirements"] == ["serialx>=1.15.1"]
     for matcher in manifest["bluetooth"]:
         assert matcher["connectable"] is True
         if "local_name" in matcher:
             assert "*" not in matcher["local_name"][:3]
+
+
+def test_manifest_requirement_matches_the_test_pins() -> None:
+    (requirement,) = _load("manifest.json")["requirements"]
+    name, floor = requirement.split(">=")
+    for pins in ("requirements_bluetooth.txt", "requirements_bleak3.txt"):
+        lines = (ROOT / pins).read_text().splitlines()
+        assert f"{name}=={floor}" in lines, pins
 
 
 def test_translations_match_strings() -> None:

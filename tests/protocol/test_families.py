@@ -10,11 +10,15 @@ import pytest
 
 from bms_simulator.registry import DEMOS
 from custom_components.lithium_bms import protocol
-from custom_components.lithium_bms.protocol.registry import DRIVERS
+from custom_components.lithium_bms.protocol.registry import CORE_PACKAGES, DRIVERS
 
 ROOT = Path(__file__).parents[2]
 DATA = Path(__file__).parent / "data"
-FOLDERS = sorted(m.name for m in pkgutil.iter_modules(protocol.__path__) if m.ispkg)
+FOLDERS = sorted(
+    m.name
+    for m in pkgutil.iter_modules(protocol.__path__)
+    if m.ispkg and m.name not in CORE_PACKAGES
+)
 FILES = ("__init__.py", "frames.py", "stream.py", "driver.py")
 
 
@@ -54,3 +58,9 @@ def test_family_has_advertisement_samples(family: str) -> None:
 def test_family_has_a_readme_row(family: str) -> None:
     readme = (ROOT / "README.md").read_text().lower()
     assert f"| **{family}" in readme
+
+
+def test_core_packages_are_folders_that_are_no_family() -> None:
+    core = {m.name for m in pkgutil.iter_modules(protocol.__path__) if m.ispkg}
+    assert core >= CORE_PACKAGES
+    assert not CORE_PACKAGES & {driver.family for driver in DRIVERS}

@@ -53,3 +53,27 @@ class CommandUnverifiableError(CommandNotConfirmedError):
     For example an "off" while a protection already holds that MOSFET off, on a
     BMS that reports no setting apart from the MOSFET state.
     """
+
+
+class SerialPortError(BmsConnectionError):
+    """A serial port (local device or network URL) that could not be opened."""
+
+
+class PortNotFoundError(SerialPortError):
+    """The device path does not exist (adapter unplugged or a wrong path)."""
+
+
+class PortBusyError(SerialPortError):
+    """Another process, or another bus of this one, holds the port."""
+
+
+class PortPermissionError(SerialPortError):
+    """The process may not open the device (group ``dialout`` missing)."""
+
+
+class PortUnreachableError(SerialPortError):
+    """A ``socket://``, ``tcp://`` or ``rfc2217://`` URL that does not connect."""
+
+
+class InvalidPortError(SerialPortError):
+    """A URL of an unknown scheme or without its host and port."""

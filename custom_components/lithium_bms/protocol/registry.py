@@ -1,8 +1,8 @@
 """The supported BMS families and how an advertisement picks one.
 
-Every subpackage of ``protocol`` is a family: its ``__init__`` exports
-``DRIVER``. A new family joins discovery, setup and the manifest by its folder
-alone.
+Every subpackage of ``protocol`` except the shared core ones
+(:data:`CORE_PACKAGES`) is a family: its ``__init__`` exports ``DRIVER``. A new
+family joins discovery, setup and the manifest by its folder alone.
 """
 
 from __future__ import annotations
@@ -14,12 +14,16 @@ from pathlib import Path
 from .driver import BmsDriver
 from .matching import Advertisement
 
+# Subpackages shared by the families, not families: codecs several families
+# speak, and the serial transport.
+CORE_PACKAGES = frozenset({"codecs", "serial"})
+
 
 def _family_drivers() -> tuple[type[BmsDriver], ...]:
     """The driver of every family folder, most specific claim first."""
     drivers: list[type[BmsDriver]] = []
     for found in pkgutil.iter_modules([str(Path(__file__).parent)]):
-        if not found.ispkg:
+        if not found.ispkg or found.name in CORE_PACKAGES:
             continue
         driver = importlib.import_module(f"{__package__}.{found.name}").DRIVER
         if not (isinstance(driver, type) and issubclass(driver, BmsDriver)):

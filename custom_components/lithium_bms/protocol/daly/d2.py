@@ -1,8 +1,9 @@
 """Daly Modbus-over-BLE ("D2") and its P81 variant: frames and decoders.
 
-Requests are Modbus RTU frames to address 0xD2 (P81: 0x81, answered from
-0x51) with a CRC-16/MODBUS appended low byte first. Registers are big-endian
-u16. Decoders take the register values of a read, in address order.
+Requests are Modbus RTU frames (the shared ``codecs.modbus``) to address 0xD2
+(P81: 0x81, answered from 0x51) with a CRC-16/MODBUS appended low byte first.
+Registers are big-endian u16. Decoders take the register values of a read, in
+address order.
 """
 
 from __future__ import annotations
@@ -10,15 +11,17 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from ..codecs import modbus
+from ..codecs.modbus import crc16
 from ..errors import ChecksumError, FrameError
 from .frames import DalyStatus, decode_alarm_bytes
 
 D2_ADDRESS = 0xD2
 P81_ADDRESS = 0x81
 P81_REPLY_ADDRESS = 0x51
-READ = 0x03
-WRITE = 0x06
-EXCEPTION_FLAG = 0x80
+READ = modbus.READ_HOLDING
+WRITE = modbus.WRITE_SINGLE
+EXCEPTION_FLAG = modbus.EXCEPTION_FLAG
 MAX_BYTE_COUNT = 250
 MAX_FRAME_LENGTH = 5 + MAX_BYTE_COUNT
 
@@ -46,41 +49,14 @@ TEMP_OFFSET = 40
 ABSENT = (0x0000, 0xFFFF)
 
 
-def _table_entry(value: int) -> int:
-    for _ in range(8):
-        value = (value >> 1) ^ 0xA001 if value & 1 else value >> 1
-    return value
-
-
-# CRC-16/MODBUS (reflected 0xA001) one byte at a time: the register ``crc``
-# takes byte ``b`` as ``CRC_TABLE[(crc ^ b) & 0xFF] ^ crc >> 8``.
-CRC_TABLE = tuple(_table_entry(i) for i in range(256))
-
-
-def crc16(data: bytes | bytearray) -> int:
-    """CRC-16/MODBUS (reflected 0xA001, init 0xFFFF) of ``data``."""
-    crc = 0xFFFF
-    for byte in data:
-        crc = CRC_TABLE[(crc ^ byte) & 0xFF] ^ crc >> 8
-    return crc
-
-
-def _with_crc(body: bytes) -> bytes:
-    return body + crc16(body).to_bytes(2, "little")
-
-
 def build_read(start: int, count: int, address: int = D2_ADDRESS) -> bytes:
     """A "read holding registers" request."""
-    return _with_crc(
-        bytes((address, READ)) + start.to_bytes(2, "big") + count.to_bytes(2, "big")
-    )
+    return modbus.read_request(address, start, count)
 
 
 def build_write(register: int, value: int, address: int = D2_ADDRESS) -> bytes:
     """A "write single register" request (the BMS echoes it)."""
-    return _with_crc(
-        bytes((address, WRITE)) + register.to_bytes(2, "big") + value.to_bytes(2, "big")
-    )
+    return modbus.write_single_request(address, register, value)
 
 
 def reply_address(address: int) -> int:

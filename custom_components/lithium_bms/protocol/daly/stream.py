@@ -12,13 +12,14 @@ again byte by byte, and consumed bytes are dropped in amortised batches.
 
 from __future__ import annotations
 
+from ..codecs import modbus
 from ..errors import ChecksumError, ProtocolError
 from ..scanner import NEED_MORE, FrameRules, Scanner
 from . import a5, d2
 
 MODBUS_STARTS = (d2.D2_ADDRESS, d2.P81_REPLY_ADDRESS)
 STARTS = (a5.START, *MODBUS_STARTS)
-_CRC_TABLE = d2.CRC_TABLE
+_CRC_TABLE = modbus.CRC_TABLE
 
 
 def _after_zero_byte(register: int) -> int:

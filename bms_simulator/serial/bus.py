@@ -1,0 +1,104 @@
+"""A simulated RS485 line: several addressed packs, echo, noise, collisions.
+
+The host's bytes reach every responder; the one addressed answers after a
+short delay. Knobs: ``echo`` (a 2-wire adapter hears its own bytes), ``noise``
+(bytes in front of every reply), ``collide_every`` (every n-th reply is hit by
+another sender: one byte garbled), and :meth:`master` (another master that
+owns the bus and polls a pack periodically, bounded in count).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Coroutine, Sequence
+
+from .responders import Responder
+
+type Sender = Callable[[bytes], None]
+
+
+class BusSimulator:
+    """The far side of a serial port: a line with addressed responders."""
+
+    def __init__(
+        self,
+        responders: Sequence[Responder],
+        *,
+        echo: bool = False,
+        noise: bytes = b"",
+        collide_every: int = 0,
+        reply_delay: float = 0.005,
+    ) -> None:
+        """Put ``responders`` on the line."""
+        self.responders = list(responders)
+        self.echo = echo
+        self.noise = noise
+        self.collide_every = collide_every
+        self.reply_delay = reply_delay
+        self.send: Sender | None = None
+        self.received = bytearray()  # everything the host sent
+        self.replies = 0
+        self.collisions = 0
+        self._buf = bytearray()
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    def feed(self, data: bytes) -> None:
+        """Bytes from the host: echo them, answer every complete request."""
+        self.received += data
+        if self.echo:
+            self._emit(data)
+        self._buf += data
+        while self._buf:
+            lengths = [r.request_length(bytes(self._buf)) for r in self.responders]
+            known = [n for n in lengths if n]
+            if not known:
+                if None in lengths:
+                    return
+                del self._buf[:1]  # no request starts here: resync
+                continue
+            length = min(known)
+            if length > len(self._buf):
+                return
+            request = bytes(self._buf[:length])
+            del self._buf[:length]
+            for responder in self.responders:
+                reply = responder.answer(request)
+                if reply is not None:
+                    self._later(self._reply(reply))
+                    break
+
+    async def master(self, request: bytes, *, interval: float, count: int) -> None:
+        """Another master polls with ``request`` ``count`` times: the host hears it."""
+        for _ in range(count):
+            self._emit(request)
+            for responder in self.responders:
+                reply = responder.answer(request)
+                if reply is not None:
+                    await asyncio.sleep(self.reply_delay)
+                    self._emit(reply)
+            await asyncio.sleep(interval)
+
+    async def _reply(self, reply: bytes) -> None:
+        await asyncio.sleep(self.reply_delay)
+        self.replies += 1
+        if self.collide_every and self.replies % self.collide_every == 0:
+            self.collisions += 1
+            middle = len(reply) // 2
+            reply = (
+                reply[:middle] + bytes((reply[middle] ^ 0x5A,)) + reply[middle + 1 :]
+            )
+        self._emit(self.noise + reply)
+
+    def _later(self, job: Coroutine[object, object, None]) -> None:
+        task = asyncio.ensure_future(job)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    def _emit(self, data: bytes) -> None:
+        if self.send is not None:
+            self.send(data)
+
+    def cancel(self) -> None:
+        """Stop every pending reply."""
+        for task in list(self._tasks):
+            task.cancel()

@@ -1,0 +1,1 @@
+"""Wired BMS links: serial ports (local or network) through serialx."""
