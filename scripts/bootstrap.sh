@@ -10,6 +10,8 @@ VENV="${VENV:-.venv}"
 find_python() {
   local candidate
   local candidates=(/usr/bin/python3.13 /usr/local/bin/python3.13)
+  # One on PATH too (actions/setup-python puts it there on GitHub).
+  if candidate="$(command -v python3.13)"; then candidates+=("$candidate"); fi
   local root
   if root="$(pyenv root 2>/dev/null)"; then
     while IFS= read -r candidate; do candidates+=("$candidate"); done < <(
@@ -22,7 +24,7 @@ find_python() {
       return 0
     fi
   done
-  echo "error: Python 3.13 not found (tried /usr/bin/python3.13 and pyenv's 3.13.x)." >&2
+  echo "error: Python 3.13 not found (tried /usr/bin/python3.13, PATH and pyenv's 3.13.x)." >&2
   echo "Install it (e.g. 'pyenv install 3.13') and run this again." >&2
   return 1
 }

@@ -62,9 +62,18 @@ async def create_login(config_dir: Path, username: str, password: str) -> str:
     )
     from homeassistant.components.onboarding.const import STEPS  # noqa: PLC0415
     from homeassistant.core import HomeAssistant  # noqa: PLC0415
+    from homeassistant.helpers import device_registry as dr  # noqa: PLC0415
+    from homeassistant.helpers import entity_registry as er  # noqa: PLC0415
     from homeassistant.helpers.storage import Store  # noqa: PLC0415
 
     hass = HomeAssistant(str(config_dir))
+    # The auth store reads both registries: load them first, as Home
+    # Assistant's start-up does (which from 2026.10 sets the device one up
+    # before loading it).
+    if hasattr(dr, "async_setup"):
+        dr.async_setup(hass)
+    await dr.async_load(hass)
+    await er.async_load(hass)
     hass.auth = await auth_manager_from_config(hass, [{"type": "homeassistant"}], [])
     provider = hass.auth.auth_providers[0]
     assert isinstance(provider, HassAuthProvider)  # noqa: S101

@@ -13,8 +13,10 @@ reported again and never stops setup.
 
 from __future__ import annotations
 
+import inspect
 import logging
 import reprlib
+import sys
 import time
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -211,8 +213,20 @@ class _TrackerStore(Store[dict[str, Any]]):
         return old_data
 
 
+# From Home Assistant 2026.10 a store refuses a newer major version (after a
+# downgrade) unless it is told how far it may read; this one validates data of
+# every version instead.
+_READ_EVERY_VERSION: dict[str, Any] = (
+    {"max_readable_version": sys.maxsize}
+    if "max_readable_version" in inspect.signature(Store.__init__).parameters
+    else {}
+)
+
+
 def _store(hass: HomeAssistant, entry_id: str) -> Store[dict[str, Any]]:
-    return _TrackerStore(hass, STORAGE_VERSION, f"{DOMAIN}.{entry_id}")
+    return _TrackerStore(
+        hass, STORAGE_VERSION, f"{DOMAIN}.{entry_id}", **_READ_EVERY_VERSION
+    )
 
 
 def _issue_id(entry_id: str) -> str:

@@ -33,11 +33,12 @@ async def start_hass(tmp_path: Path) -> AsyncIterator[StartHass]:
 
         async def _start(sim_yaml: str | None = None) -> RealHass:
             config_dir = tmp_path / f"config{len(started)}"
-            token = make_config(config_dir, sim_yaml)
+            token = await make_config(config_dir, sim_yaml)
             hass = RealHass(config_dir, tmp_path / "hass.log", token, session)
             started.append(hass)
             hass.start()
             await hass.wait_running()
+            await hass.confirm_http_config()
             return hass
 
         try:

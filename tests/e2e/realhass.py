@@ -46,14 +46,27 @@ def free_port() -> int:
         return port
 
 
-def make_config(config_dir: Path, sim_yaml: str | None = None) -> str:
-    """A fresh development configuration; returns its API token."""
-    subprocess.run(  # noqa: S603  (our own scripts)
-        [sys.executable, str(DEV_CONFIG), str(config_dir)],
-        check=True,
-        timeout=CONFIG_TIMEOUT,
-        capture_output=True,
+async def make_config(config_dir: Path, sim_yaml: str | None = None) -> str:
+    """A fresh development configuration; returns its API token.
+
+    The script takes seconds: it runs beside the event loop, not in it.
+    """
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        str(DEV_CONFIG),
+        str(config_dir),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
     )
+    try:
+        async with asyncio.timeout(CONFIG_TIMEOUT):
+            output, _ = await process.communicate()
+    finally:
+        if process.returncode is None:
+            process.kill()
+            await process.wait()
+    if process.returncode:
+        raise AssertionError(f"{DEV_CONFIG.name} failed:\n{output.decode()}")
     if sim_yaml is not None:
         (config_dir / "lithium_bms_sim.yaml").write_text(sim_yaml, encoding="utf-8")
     return (config_dir / ".dev-token").read_text(encoding="utf-8").strip()
@@ -193,8 +206,8 @@ class RealHass:
             response.raise_for_status()
             return await response.json()
 
-    async def ws(self, command: str, **fields: Any) -> Any:
-        """One WebSocket command on a fresh connection; returns its result."""
+    async def ws_answer(self, command: str, **fields: Any) -> dict[str, Any]:
+        """One WebSocket command on a fresh connection; returns the answer."""
         timeout = aiohttp.ClientWSTimeout(ws_close=REQUEST_TIMEOUT)
         async with self.session.ws_connect(
             self.url + "/api/websocket", timeout=timeout
@@ -204,9 +217,28 @@ class RealHass:
             auth = await asyncio.wait_for(conn.receive_json(), REQUEST_TIMEOUT)
             assert auth["type"] == "auth_ok", auth
             await conn.send_json({"id": 1, "type": command, **fields})
-            answer = await asyncio.wait_for(conn.receive_json(), REQUEST_TIMEOUT)
+            answer: dict[str, Any] = await asyncio.wait_for(
+                conn.receive_json(), REQUEST_TIMEOUT
+            )
+        return answer
+
+    async def ws(self, command: str, **fields: Any) -> Any:
+        """One WebSocket command that must succeed; returns its result."""
+        answer = await self.ws_answer(command, **fields)
         assert answer["success"], answer
         return answer["result"]
+
+    async def confirm_http_config(self) -> None:
+        """Confirm the configuration's ``http:`` settings where HA asks for it.
+
+        From 2026.10 Home Assistant stores them as a pending trial: the
+        frontend asks the owner to confirm it (a dialog in front of every
+        page), and Home Assistant reverts it five minutes later if nobody does.
+        Earlier versions have no such command and apply the settings as they are.
+        """
+        answer = await self.ws_answer("http/config")
+        if answer["success"] and answer["result"]["pending"] is not None:
+            await self.ws("http/config/promote")
 
 
 # Start Home Assistant with an optional simulator configuration (YAML text).

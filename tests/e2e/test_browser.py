@@ -95,7 +95,9 @@ async def test_add_a_discovered_bms_and_open_its_device_page(
             await page.get_by_role("textbox", name="Password").fill("dev")
             await shot(page, "1-login")
             await page.get_by_role("button", name="Log in").click()
-            await page.wait_for_url(hass.url + "/home/**")
+            # Logged in once the app shows its sidebar (the landing page moved
+            # from /home to / in Home Assistant 2026.10).
+            await expect(page.locator("ha-sidebar")).to_be_visible()
 
             await page.goto(hass.url + "/config/integrations/dashboard")
             for discovered in sims:
@@ -110,11 +112,17 @@ async def test_add_a_discovered_bms_and_open_its_device_page(
             ).to_be_visible()
             await shot(page, "3-confirm")
             await page.get_by_role("button", name="Submit").click()
-            await expect(page.get_by_text("Device created").first).to_be_visible()
-            await shot(page, "4-created")
-            await page.get_by_role(
+            # The device is created: "Device created" and "Finish" in the
+            # 2026.2 frontend, "Name and assign" and "Skip and finish" in 2026.10.
+            finish = page.get_by_role(
                 "button", name=re.compile("finish", re.IGNORECASE)
-            ).click()
+            )
+            await expect(finish).to_be_visible()
+            await expect(
+                page.get_by_text(re.compile("Device created|Name and assign")).first
+            ).to_be_visible()
+            await shot(page, "4-created")
+            await finish.click()
 
             await page.goto(hass.url + "/config/integrations/integration/lithium_bms")
             await page.get_by_text("1 device").first.click()

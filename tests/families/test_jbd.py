@@ -93,8 +93,9 @@ async def test_entities_and_states(hass: HomeAssistant, jbd: JbdSimulator) -> No
     assert state(hass, f"switch.{PREFIX}_charge_mosfet") == STATE_ON
     assert state(hass, f"switch.{PREFIX}_discharge_mosfet") == STATE_ON
 
-    device = dr.async_get(hass).async_get_device(identifiers={(DOMAIN, JBD_ADDRESS)})
-    assert device is not None
+    # The entry's one device (async_get_device raises in tests from HA 2026.10).
+    [device] = dr.async_entries_for_config_entry(dr.async_get(hass), entry.entry_id)
+    assert (DOMAIN, JBD_ADDRESS) in device.identifiers
     assert device.manufacturer == "Jiabaida (JBD)"
     assert device.model == "JBD-SP04S034-L4S-200A-B-U"
     assert device.sw_version == "8.0"

@@ -274,8 +274,9 @@ async def test_entities_match_the_layout(
     assert state(hass, f"binary_sensor.{PREFIX}_balancing") == STATE_ON
     assert state(hass, f"switch.{PREFIX}_balancer") == STATE_ON
 
-    device = dr.async_get(hass).async_get_device(identifiers={(DOMAIN, JK_ADDRESS)})
-    assert device is not None
+    # The entry's one device (async_get_device raises in tests from HA 2026.10).
+    [device] = dr.async_entries_for_config_entry(dr.async_get(hass), entry.entry_id)
+    assert (DOMAIN, JK_ADDRESS) in device.identifiers
     assert device.manufacturer == "Jikong (JK)"
     assert device.model == sim.model
     assert device.hw_version == sim.hw_version

@@ -422,6 +422,26 @@ async def test_disconnect_mid_frame_then_reconnect(make: Factory) -> None:
     assert client.stats.connects == 2
 
 
+@pytest.mark.parametrize("end", ["closed", "lost"])
+async def test_no_pause_timer_outlives_the_connection(
+    make: Factory, monkeypatch: pytest.MonkeyPatch, end: str
+) -> None:
+    monkeypatch.setattr(JkDriver, "pause_timeout", 60.0)
+    _, client = make()
+    await client.read_snapshot()
+    await asyncio.sleep(PERIOD)
+    driver = client.driver
+    assert isinstance(driver, JkDriver)
+    assert driver._pause is not None, "the next frame waits for the stream"
+    if end == "closed":
+        await client.close()
+    else:
+        transport = driver.transport
+        assert isinstance(transport, SimulatorTransport)
+        transport._dropped()
+    assert driver._pause is None
+
+
 async def test_gatt_characteristics_are_picked_by_properties() -> None:
     sim = JkSimulator(ADDRESS, "JK-B2A24S20P")
     bleak_client = SimulatedBleakClient(ADDRESS, devices={ADDRESS: sim})

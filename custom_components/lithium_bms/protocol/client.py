@@ -188,6 +188,7 @@ class BmsClient:
         was_up = self.driver.transport.is_connected
         self._connected = False
         await self.driver.transport.disconnect()
+        self.driver.disconnected()
         if was_up and self.policy is not None:
             self.policy.released()
 
@@ -214,4 +215,5 @@ class BmsClient:
         self._connected = False
         if self.policy is not None:
             self.policy.released()
+        self.driver.disconnected()
         self.driver.inbox.fail(BmsConnectionError("the BMS disconnected"))

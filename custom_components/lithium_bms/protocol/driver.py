@@ -130,6 +130,9 @@ class BmsDriver(ABC):
         self.inbox.clear()
         self.reassembler.reset()
 
+    def disconnected(self) -> None:
+        """The connection ended: stop the session's timers (no timer outlives it)."""
+
     async def initialize(self) -> None:
         """Run the family's start-up sequence after each connect."""
 

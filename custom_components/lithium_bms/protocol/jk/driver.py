@@ -119,9 +119,7 @@ class JkDriver(BmsDriver):
     def feed(self, data: bytes) -> None:
         """Take a notification; settle the stream once it pauses."""
         super().feed(data)
-        if self._pause is not None:
-            self._pause.cancel()
-            self._pause = None
+        self._cancel_pause()
         reassembler = self.reassembler
         if not isinstance(reassembler, JkReassembler) or not reassembler.pending:
             return
@@ -136,6 +134,15 @@ class JkDriver(BmsDriver):
         self._pause = None
         self.deliver(*reassembler.settle())
 
+    def disconnected(self) -> None:
+        """No stream to wait for any more."""
+        self._cancel_pause()
+
+    def _cancel_pause(self) -> None:
+        if self._pause is not None:
+            self._pause.cancel()
+            self._pause = None
+
     def is_sensitive(self, frame: bytes) -> bool:
         """The device-info frame: it carries both passcodes and the serial number.
 
@@ -149,9 +156,7 @@ class JkDriver(BmsDriver):
     def reset(self) -> None:
         """Drop partial frames, the stream position and the settings."""
         super().reset()
-        if self._pause is not None:
-            self._pause.cancel()
-            self._pause = None
+        self._cancel_pause()
         self._settings_frame = None
         self._cells = None
         self._confirmed = False
