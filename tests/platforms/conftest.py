@@ -10,6 +10,8 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from enum import Enum
+from pathlib import Path
 from typing import Any
 from unittest.mock import patch
 
@@ -18,6 +20,9 @@ from homeassistant.const import Platform
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import entity_registry as er
 from pytest_homeassistant_custom_component.common import MockConfigEntry
+from syrupy.assertion import SnapshotAssertion
+from syrupy.extensions.amber import AmberSnapshotExtension
+from syrupy.location import PyTestLocation
 
 from bms_simulator.device import SimulatedBms
 from bms_simulator.families.daly import DalySimulator
@@ -181,13 +186,33 @@ def only_platform(request: pytest.FixtureRequest) -> Iterator[None]:
         yield
 
 
+class PlatformSnapshot(AmberSnapshotExtension):
+    """Plain data in ``snapshots/`` beside the test, on every syrupy we run."""
+
+    @classmethod
+    def dirname(cls, *, test_location: PyTestLocation) -> str:
+        """The folder of the snapshot files."""
+        return str(Path(test_location.filepath).parent / "snapshots")
+
+
+@pytest.fixture
+def snapshot(snapshot: SnapshotAssertion) -> SnapshotAssertion:
+    """Snapshots of plain data (see ``entity_snapshot``)."""
+    return snapshot.use_extension(PlatformSnapshot)
+
+
+def plain(value: Any) -> Any:
+    """An enum as its value: newer Home Assistant has enums where older had text."""
+    return value.value if isinstance(value, Enum) else value
+
+
 def entity_snapshot(
     hass: HomeAssistant, entry: MockConfigEntry
 ) -> list[dict[str, Any]]:
     """Each entity of the entry: its registry entry's contract and its state.
 
-    Only the fields we define are kept, so the snapshot reads the same on
-    every Home Assistant version we test on.
+    Only the fields we define are kept, as plain values, so the snapshot reads
+    the same on every Home Assistant version we test on.
     """
     registry = er.async_get(hass)
     entities = er.async_entries_for_config_entry(registry, entry.entry_id)
@@ -200,12 +225,14 @@ def entity_snapshot(
                 "entity_id": entity.entity_id,
                 "key": entity.unique_id.removeprefix(f"{entry.unique_id}_"),
                 "translation_key": entity.translation_key,
-                "device_class": entity.original_device_class,
-                "unit": entity.unit_of_measurement,
-                "entity_category": entity.entity_category,
-                "disabled_by": entity.disabled_by,
+                "device_class": plain(entity.original_device_class),
+                "unit": plain(entity.unit_of_measurement),
+                "entity_category": plain(entity.entity_category),
+                "disabled_by": plain(entity.disabled_by),
                 "state": None if state is None else state.state,
-                "attributes": None if state is None else dict(state.attributes),
+                "attributes": None
+                if state is None
+                else {plain(k): plain(v) for k, v in state.attributes.items()},
             }
         )
     return snapshot

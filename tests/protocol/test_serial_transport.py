@@ -21,7 +21,11 @@ from custom_components.lithium_bms.protocol.errors import (
     SerialPortError,
 )
 from custom_components.lithium_bms.protocol.serial.bus import SerialBus, frame_gap
-from custom_components.lithium_bms.protocol.serial.port import PortSettings, port_error
+from custom_components.lithium_bms.protocol.serial.port import (
+    PortSettings,
+    port_error,
+    redacted,
+)
 from custom_components.lithium_bms.protocol.serial.transport import SerialTransport
 
 from .serial_fixtures import ProbeDriver, loopback_sockets, modbus_packs, ydt_pack
@@ -160,3 +164,16 @@ def test_settings_and_gaps() -> None:
     assert not PortSettings("/dev/ttyUSB0").is_network
     assert frame_gap(9600) == pytest.approx(3.5 * 11 / 9600)
     assert frame_gap(115200) == 0.00175
+
+
+@pytest.mark.parametrize(
+    ("url", "shown"),
+    [
+        ("/dev/serial/by-id/usb-FTDI-if00", "/dev/serial/by-id/usb-FTDI-if00"),
+        ("socket://10.0.0.7:8899", "socket://10.0.0.7:8899"),
+        ("rfc2217://admin:secret@bridge.lan:4001", "rfc2217://bridge.lan:4001"),
+        ("socket://token@10.0.0.7:8899", "socket://10.0.0.7:8899"),
+    ],
+)
+def test_a_port_is_named_without_its_credentials(url: str, shown: str) -> None:
+    assert redacted(url) == shown

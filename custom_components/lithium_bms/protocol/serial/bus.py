@@ -138,6 +138,8 @@ class SerialBus:
 
     async def close(self) -> None:
         """Close the port (members stay attached and reopen it on send)."""
+        if self._owner is not None:
+            self.release(self._owner)
         port, self._port = self._port, None
         self._generation += 1  # its connection_lost is no loss
         self._echo.reset()

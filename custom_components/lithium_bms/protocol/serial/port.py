@@ -13,6 +13,7 @@ import socket
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 import serialx
 
@@ -62,9 +63,18 @@ class _Protocol(asyncio.Protocol):
         self._on_lost(exc)
 
 
+def redacted(url: str) -> str:
+    """``url`` without a user name or password, fit for a message or a log."""
+    parts = urlsplit(url)
+    if parts.username is None and parts.password is None:
+        return url
+    port = f":{parts.port}" if parts.port is not None else ""
+    return urlunsplit(parts._replace(netloc=f"{parts.hostname or ''}{port}"))
+
+
 def port_error(settings: PortSettings, err: BaseException) -> SerialPortError:
     """The typed error for a failure to open ``settings.url``."""
-    where = serialx.redact_uri(settings.url)
+    where = redacted(settings.url)
     if isinstance(err, FileNotFoundError):
         return PortNotFoundError(f"{where}: no such device")
     if isinstance(err, PermissionError):
