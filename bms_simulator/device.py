@@ -87,6 +87,8 @@ class SimulatedBms(ABC):
         self.connections = 0
         self._notify: NotifyCallback | None = None
         self._drop: Callable[[], None] | None = None
+        # Notifications on their way (and a scheduled drop), lost at a detach.
+        self._in_flight: list[asyncio.TimerHandle] = []
 
     @abstractmethod
     def default_advertising(self, name: str) -> Advertising:
@@ -113,9 +115,12 @@ class SimulatedBms(ABC):
         self.on_connect()
 
     def detach(self) -> None:
-        """The host disconnected."""
+        """The host disconnected: what was still on its way is lost."""
         self._notify = None
         self._drop = None
+        for handle in self._in_flight:
+            handle.cancel()
+        self._in_flight.clear()
         self.on_disconnect()
 
     def on_connect(self) -> None:
@@ -165,12 +170,18 @@ class SimulatedBms(ABC):
         if notify is None:
             return
         loop = asyncio.get_running_loop()
+        now = loop.time()
+        self._in_flight = [h for h in self._in_flight if h.when() > now]
         chunks = [frame[i : i + self.mtu] for i in range(0, len(frame), self.mtu)]
         for index, chunk in enumerate(chunks):
             delay = self.notify_delay * (index + 1)
-            loop.call_later(delay, self._notify_if_attached, notify, chunk)
+            self._in_flight.append(
+                loop.call_later(delay, self._notify_if_attached, notify, chunk)
+            )
         if then_drop:
-            loop.call_later(self.notify_delay * (len(chunks) + 1), self._drop_link)
+            self._in_flight.append(
+                loop.call_later(self.notify_delay * (len(chunks) + 1), self._drop_link)
+            )
 
     def _notify_if_attached(self, notify: NotifyCallback, chunk: bytes) -> None:
         if self._notify is notify:

@@ -517,7 +517,8 @@ async def run_soak(
     """
     rng = random.Random(seed)
     figures = SoakFigures(family, steps, seed)
-    device = BleLink().apply(bench_device(family, "A4:C1:38:50:AC:01"))
+    link = BleLink()
+    device = link.apply(bench_device(family, "A4:C1:38:50:AC:01"))
     randomize(device.pack, rng)
     proxy.add(device)
     proxy.advertise(device)
@@ -578,6 +579,9 @@ async def run_soak(
         figures.implausible_refused = stats.implausible_snapshots
         figures.problems += _leaks(proxy, device, coordinator)
         await clock.run(hass.config_entries.async_unload(entry.entry_id))
+        # A write still on the modelled link reaches the device, as on a real
+        # link; its delivery is no timer left behind by the integration.
+        await clock.advance(link.write_latency)
     finally:
         setattr(tracker_module, "now", wall_clock)  # noqa: B010
         root.removeHandler(log)

@@ -7,6 +7,8 @@ root; it installs what this prints whenever that changes. The file holds:
 - the project's requirement files for tools and tests: they pin what the
   oldest supported Home Assistant ships, so a package that Home Assistant
   constrains is named without a version, any other line stays as it is;
+- the integrations' own manifest requirements, which Home Assistant installs
+  under the same constraints (a conflict fails here as it would there);
 - the requirements of the Home Assistant components the project loads, which
   phcc does not install: what Home Assistant sets up by itself, the
   development configuration's integrations and the manifests' dependencies,
@@ -65,8 +67,11 @@ def main() -> None:
                 print(name if name in pinned else line)
     roots = bootstrap.CORE_INTEGRATIONS | bootstrap.DEFAULT_INTEGRATIONS
     roots |= set(TOP_LEVEL_KEY.findall(DEV_CONFIGURATION.read_text()))
-    for manifest in MANIFESTS:
-        roots.update(json.loads(Path(manifest).read_text()).get("dependencies", []))
+    for path in MANIFESTS:
+        manifest = json.loads(Path(path).read_text())
+        for requirement in manifest.get("requirements", []):
+            print(requirement)
+        roots.update(manifest.get("dependencies", []))
     components = package / "components"
     for requirement in sorted(set(component_requirements(components, roots))):
         print(requirement)
