@@ -6,12 +6,14 @@ downloads). Screenshots go to .dev/screenshots (git-ignored).
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import re
 from pathlib import Path
 
 import pytest
-from playwright.async_api import Page, Route, async_playwright, expect
+from homeassistant.const import __version__ as ha_version
+from playwright.async_api import Page, Request, Route, async_playwright, expect
 
 from bms_simulator.registry import DEMOS
 
@@ -29,9 +31,12 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--no-first-run",
 ]
-SCREENSHOTS = REPO / ".dev" / "screenshots"
+# One folder per Home Assistant version: scripts/test runs two at once.
+SCREENSHOTS = REPO / ".dev" / "screenshots" / f"ha-{ha_version}"
 BRAND = REPO / "custom_components" / "lithium_bms" / "brand"
 UI_TIMEOUT_MS = 30_000
+# Home Assistant 2026.3 and later serve brand images from the integration.
+LOCAL_BRANDS = importlib.util.find_spec("homeassistant.components.brands") is not None
 # Anything that is not the local Home Assistant.
 EXTERNAL = re.compile(r"^https?://(?!127\.0\.0\.1[:/])")
 
@@ -87,6 +92,13 @@ async def test_add_a_discovered_bms_and_open_its_device_page(
                 viewport={"width": 1280, "height": 900}, locale="en-US"
             )
             await context.route(EXTERNAL, offline)
+            brand_requests: list[str] = []
+
+            def note_brand(request: Request) -> None:
+                if "/lithium_bms/" in request.url and ".png" in request.url:
+                    brand_requests.append(request.url)
+
+            context.on("request", note_brand)
             page = await context.new_page()
             page.set_default_timeout(UI_TIMEOUT_MS)
 
@@ -135,4 +147,9 @@ async def test_add_a_discovered_bms_and_open_its_device_page(
         finally:
             await browser.close()
 
+    assert brand_requests, "the pages showed the integration's brand"
+    if LOCAL_BRANDS:
+        local = hass.url + "/api/brands/integration/lithium_bms/"
+        elsewhere = [url for url in brand_requests if not url.startswith(local)]
+        assert not elsewhere, "brand images asked of another server"
     assert await hass.stop() == 0
