@@ -8,7 +8,7 @@ import pytest
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.core import HomeAssistant
 
-from .bench.clock import VirtualClock
+from bench.ha.clock import VirtualClock
 
 
 async def test_timers_run_at_their_time_and_no_callback_looks_slow(
