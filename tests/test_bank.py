@@ -408,3 +408,16 @@ async def test_a_bank_saved_by_the_previous_version_loads_unchanged(
     # The members' counters restart from 0 here, so all they count is new.
     assert state(hass, f"{BANK}_charge_energy") == "2.5"
     assert float(state(hass, f"{BANK}_discharge_energy")) >= 4.25
+
+
+async def test_an_update_ending_after_shutdown_schedules_no_poll(
+    hass: HomeAssistant, jbd: JbdSimulator
+) -> None:
+    # A bank listens to its members' coordinators, so a member's coordinator
+    # keeps a listener after its own entities are gone.
+    entry = await setup_entry(hass, jbd, "jbd")
+    coordinator = entry.runtime_data.coordinator
+    coordinator.async_add_listener(lambda: None)
+    await coordinator.async_shutdown()
+    coordinator.async_set_updated_data(coordinator.data)
+    assert coordinator._unsub_refresh is None, "no poll after the shutdown"

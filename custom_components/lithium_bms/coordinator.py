@@ -6,7 +6,7 @@ import logging
 from typing import TYPE_CHECKING
 
 from homeassistant.config_entries import ConfigEntry
-from homeassistant.core import HomeAssistant
+from homeassistant.core import HomeAssistant, callback
 from homeassistant.exceptions import ConfigEntryAuthFailed, HomeAssistantError
 from homeassistant.helpers import issue_registry as ir
 from homeassistant.helpers.update_coordinator import DataUpdateCoordinator, UpdateFailed
@@ -94,6 +94,7 @@ class LithiumBmsCoordinator(DataUpdateCoordinator[BatterySnapshot]):
         self.address: str = entry.unique_id or ""
         self.device_info: DeviceInfo | None = None
         self._calibration_needed: bool | None = None
+        self._shut_down = False
 
     async def _async_setup(self) -> None:
         """Restore the trackers, read the device information once."""
@@ -206,8 +207,20 @@ class LithiumBmsCoordinator(DataUpdateCoordinator[BatterySnapshot]):
         self._remember_driver_state()
         self.async_set_updated_data(snapshot)
 
+    @callback
+    def _schedule_refresh(self) -> None:
+        """Schedule the next update, unless the entry is shut down.
+
+        An update or a switch command still running at unload ends after the
+        shutdown; a bank listening to this coordinator would then schedule a
+        poll of a closed connection.
+        """
+        if not self._shut_down:
+            super()._schedule_refresh()
+
     async def async_shutdown(self) -> None:
         """Stop polling and disconnect."""
+        self._shut_down = True
         await super().async_shutdown()
         await self.client.close()
         await self.tracker.async_save()
