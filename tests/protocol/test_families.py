@@ -9,8 +9,15 @@ from pathlib import Path
 import pytest
 
 from bms_simulator.registry import DEMOS
+from bms_simulator.serial.registry import WIRED_DEMOS
 from custom_components.lithium_bms import protocol
-from custom_components.lithium_bms.protocol.registry import CORE_PACKAGES, DRIVERS
+from custom_components.lithium_bms.protocol.driver import BmsDriver
+from custom_components.lithium_bms.protocol.registry import (
+    CORE_PACKAGES,
+    DRIVERS,
+    WIRED_PROTOCOLS,
+    driver_by_family,
+)
 
 ROOT = Path(__file__).parents[2]
 DATA = Path(__file__).parent / "data"
@@ -50,8 +57,23 @@ def test_family_has_sourced_vectors(family: str) -> None:
 
 @pytest.mark.parametrize("family", FOLDERS)
 def test_family_has_advertisement_samples(family: str) -> None:
+    if not driver_by_family(family).matchers:
+        # Wired only (until its Bluetooth modules are added): nothing to match.
+        assert any(p.family == family for p in WIRED_PROTOCOLS)
+        return
     records = json.loads((DATA / "advertisements.json").read_text())["records"]
     assert any(r["family"] == family for r in records)
+
+
+def test_wired_protocols_have_unique_keys_and_a_simulated_pack() -> None:
+    keys = [p.key for p in WIRED_PROTOCOLS]
+    assert len(set(keys)) == len(keys)
+    assert sorted(WIRED_DEMOS) == sorted(keys)
+    for wired in WIRED_PROTOCOLS:
+        assert wired.addresses
+        assert wired.reply_timeout > 0
+        assert issubclass(wired.driver, BmsDriver)
+        assert wired.family in FOLDERS
 
 
 @pytest.mark.parametrize("family", FOLDERS)

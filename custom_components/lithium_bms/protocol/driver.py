@@ -7,7 +7,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import ClassVar, Protocol
 
-from .errors import ProtocolError
+from .errors import BusOwnedError, ProtocolError
 from .inbox import FrameInbox
 from .matching import Advertisement, AdvertisementMatcher
 from .plausibility import DEFAULT_LIMITS, Limits
@@ -40,6 +40,12 @@ class DriverOptions:
     variant: str | None = None
     # The driver's ``memory`` as saved before the last restart.
     memory: DriverMemory | None = None
+    # On a wired bus: the pack's address, whether another master owns the
+    # bus (the driver then only listens and never sends), and the reply
+    # timeout of the wired protocol (replacing ``request_timeout``).
+    bus_address: int | None = None
+    listen: bool = False
+    reply_timeout: float | None = None
 
 
 class BmsDriver(ABC):
@@ -56,7 +62,8 @@ class BmsDriver(ABC):
     matchers: ClassVar[tuple[AdvertisementMatcher, ...]]
     switches: ClassVar[frozenset[SwitchKind]] = frozenset()
     connect_delay: ClassVar[float] = 0.0
-    request_timeout: ClassVar[float] = 5.0
+    # Seconds a reply may take (a wired protocol's ``reply_timeout`` replaces it).
+    request_timeout: float = 5.0
     # A full-match regular expression for the family's Bluetooth password, or
     # None when the family has no password (the options flow checks it).
     password_pattern: ClassVar[str | None] = None
@@ -76,6 +83,8 @@ class BmsDriver(ABC):
         self.stored_variant = (
             options.variant if options.variant in self.variants else None
         )
+        if options.reply_timeout is not None:
+            self.request_timeout = options.reply_timeout
         self.inbox = FrameInbox()
         self.reassembler = self.new_reassembler()
         self.on_send: Callable[[bytes], None] | None = None
@@ -152,7 +161,12 @@ class BmsDriver(ABC):
         """
 
     async def send(self, payload: bytes) -> None:
-        """Write bytes to the BMS (the client taps them for diagnostics)."""
+        """Write bytes to the BMS (the client taps them for diagnostics).
+
+        Raises :class:`BusOwnedError` when the driver only listens.
+        """
+        if self.options.listen:
+            raise BusOwnedError("another master owns the bus: listening only")
         if self.on_send is not None:
             self.on_send(payload)
         await self.transport.write(payload)
@@ -166,4 +180,7 @@ class BmsDriver(ABC):
         """Send one request and wait for the frame it expects."""
         self.inbox.clear()
         await self.send(payload)
-        return await self.inbox.wait_for(expect, timeout or self.request_timeout)
+        try:
+            return await self.inbox.wait_for(expect, timeout or self.request_timeout)
+        finally:
+            self.transport.release()

@@ -47,6 +47,10 @@ class UnsupportedError(BmsError):
     """The BMS or its protocol variant does not support the request."""
 
 
+class BusOwnedError(UnsupportedError):
+    """Another master owns the wired bus: we only listen, so we may not send."""
+
+
 class CommandUnverifiableError(CommandNotConfirmedError):
     """A command was sent, but the BMS shows nothing that confirms it.
 

@@ -1,8 +1,9 @@
 """The supported BMS families and how an advertisement picks one.
 
 Every subpackage of ``protocol`` except the shared core ones
-(:data:`CORE_PACKAGES`) is a family: its ``__init__`` exports ``DRIVER``. A new
-family joins discovery, setup and the manifest by its folder alone.
+(:data:`CORE_PACKAGES`) is a family: its ``__init__`` exports ``DRIVER``, and
+``WIRED`` (its :class:`WiredProtocol` tuple) when it speaks on a serial line.
+A new family joins discovery, setup and the manifest by its folder alone.
 """
 
 from __future__ import annotations
@@ -13,27 +14,41 @@ from pathlib import Path
 
 from .driver import BmsDriver
 from .matching import Advertisement
+from .wired import WiredProtocol
 
 # Subpackages shared by the families, not families: codecs several families
 # speak, and the serial transport.
 CORE_PACKAGES = frozenset({"codecs", "serial"})
 
 
-def _family_drivers() -> tuple[type[BmsDriver], ...]:
-    """The driver of every family folder, most specific claim first."""
+def _families() -> tuple[tuple[type[BmsDriver], ...], tuple[WiredProtocol, ...]]:
+    """Every family folder's driver, and the wired protocols of the folders."""
     drivers: list[type[BmsDriver]] = []
+    wired: list[WiredProtocol] = []
     for found in pkgutil.iter_modules([str(Path(__file__).parent)]):
         if not found.ispkg or found.name in CORE_PACKAGES:
             continue
-        driver = importlib.import_module(f"{__package__}.{found.name}").DRIVER
+        package = importlib.import_module(f"{__package__}.{found.name}")
+        driver = package.DRIVER
         if not (isinstance(driver, type) and issubclass(driver, BmsDriver)):
             raise TypeError(f"protocol.{found.name}.DRIVER is not a BmsDriver")
         drivers.append(driver)
-    return tuple(sorted(drivers, key=lambda driver: driver.claim_order))
+        wired.extend(getattr(package, "WIRED", ()))
+    drivers.sort(key=lambda driver: driver.claim_order)
+    wired.sort(key=lambda protocol: protocol.key)
+    return tuple(drivers), tuple(wired)
 
 
 # The first family that claims an advertisement wins (see ``claim_order``).
-DRIVERS: tuple[type[BmsDriver], ...] = _family_drivers()
+DRIVERS, WIRED_PROTOCOLS = _families()
+
+
+def wired_protocol(key: str) -> WiredProtocol:
+    """Look a wired protocol up by its key (as stored in a bus entry)."""
+    for protocol in WIRED_PROTOCOLS:
+        if protocol.key == key:
+            return protocol
+    raise KeyError(key)
 
 
 def driver_for_advertisement(adv: Advertisement) -> type[BmsDriver] | None:

@@ -45,3 +45,6 @@ class Transport(ABC):
     @abstractmethod
     async def disconnect(self) -> None:
         """Close the link; safe to call when already closed."""
+
+    def release(self) -> None:
+        """The awaited reply is complete (a shared bus frees the line)."""

@@ -6,8 +6,9 @@ the turn, then for the inter-frame gap since the last byte on the line. The
 turn ends ``hold`` seconds after the owner's last write or received byte (the
 protocol's reply timeout), or when the owner releases it. Received bytes go to
 the owner of the turn only, without the echo of what was written; bytes
-outside any turn are dropped. When the port vanishes every transport is told,
-and the next connect opens it again.
+outside any turn are dropped, except for *listeners*: members that never send
+(another master owns the line) and hear every byte on it. When the port
+vanishes every transport is told, and the next connect opens it again.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Protocol
 
-from ..errors import BmsConnectionError, PortBusyError
+from ..errors import BmsConnectionError, BusOwnedError, PortBusyError
 from .echo import EchoFilter
 from .port import DataHandler, LostHandler, PortSettings, open_port
 
@@ -43,6 +44,7 @@ class BusMember(Protocol):
     """What the bus needs of a transport that shares it."""
 
     hold: float
+    listens: bool
 
     def bus_data(self, data: bytes) -> None:
         """Bytes received during the member's turn."""
@@ -109,8 +111,15 @@ class SerialBus:
         if not self._members:
             await self.close()
 
+    @property
+    def heard_at(self) -> float:
+        """When the last byte was heard or sent (monotonic)."""
+        return self._quiet_at
+
     async def send(self, member: BusMember, data: bytes) -> None:
         """Write ``data`` in ``member``'s turn, after the inter-frame gap."""
+        if member.listens:
+            raise BusOwnedError("a listener may not send on the bus")
         if self._owner is not member:
             await self._turn.acquire()
             self._owner = member
@@ -179,9 +188,15 @@ class SerialBus:
         self.stats.echo_bytes += self._echo.dropped - before
         if not data:
             return
+        heard = False
+        for member in list(self._members):
+            if member.listens:
+                heard = True
+                member.bus_data(data)
         owner = self._owner
         if owner is None:
-            self.stats.stray_bytes += len(data)
+            if not heard:
+                self.stats.stray_bytes += len(data)
             return
         self._arm(owner)
         owner.bus_data(data)

@@ -18,13 +18,18 @@ class SerialTransport(Transport):
     """Talks to one BMS through ``bus``.
 
     ``hold`` is how long the line stays this transport's after its last write
-    or received byte: the protocol's reply timeout (Seplos V2: 500 ms).
+    or received byte: the protocol's reply timeout (Seplos V2: 500 ms). A
+    transport that ``listens`` never sends: it hears every byte on the line
+    (another master owns the bus).
     """
 
-    def __init__(self, bus: SerialBus, *, hold: float = DEFAULT_HOLD) -> None:
+    def __init__(
+        self, bus: SerialBus, *, hold: float = DEFAULT_HOLD, listens: bool = False
+    ) -> None:
         """Bind to the bus; nothing opens before :meth:`connect`."""
         self.bus = bus
         self.hold = hold
+        self.listens = listens
         self._on_data: DataCallback | None = None
         self._on_disconnect: DisconnectCallback | None = None
 
