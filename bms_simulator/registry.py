@@ -1,8 +1,9 @@
 """Every simulated BMS family, with a ready-made demo device for each.
 
-Every module of ``bms_simulator.families`` is a family's simulator and exports
-``demo(address)``; a new family joins the development setup, the end-to-end
-test and the benchmark by its module alone.
+Every module of ``bms_simulator.families`` is a family's simulator. One that
+speaks over Bluetooth exports ``demo(address)``; a new family joins the
+development setup, the end-to-end test and the benchmark by its module alone.
+A wired-only family exports ``WIRED_DEMOS`` instead (``serial/registry.py``).
 """
 
 from __future__ import annotations
@@ -22,7 +23,8 @@ def _demos() -> dict[str, DemoFactory]:
     found: dict[str, DemoFactory] = {}
     for module in sorted(pkgutil.iter_modules(families.__path__)):
         simulator = importlib.import_module(f"{families.__name__}.{module.name}")
-        found[module.name] = simulator.demo
+        if hasattr(simulator, "demo"):
+            found[module.name] = simulator.demo
     return found
 
 
