@@ -13,7 +13,7 @@ from homeassistant.helpers import issue_registry as ir
 
 from .bank.coordinator import (
     BankConfigEntry,
-    BankCoordinator,
+    EntryBankCoordinator,
     async_remove_bank_state,
 )
 from .bank.kind import BankData
@@ -81,7 +81,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: LithiumBmsConfigEntry) -
 
 async def _async_setup_bank(hass: HomeAssistant, entry: BankConfigEntry) -> bool:
     """A bank reads its members' coordinators; it has no connection of its own."""
-    coordinator = BankCoordinator(hass, entry)
+    coordinator = EntryBankCoordinator(hass, entry)
     await coordinator.async_config_entry_first_refresh()
     entry.runtime_data = BankData(coordinator)
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import HomeAssistant, callback
@@ -19,6 +19,7 @@ from .const import (
     DOMAIN,
     update_interval,
 )
+from .identity import PackIdentity
 from .labels import async_entity_names
 from .protocol.client import BmsClient
 from .protocol.errors import (
@@ -75,13 +76,15 @@ class LithiumBmsCoordinator(DataUpdateCoordinator[BatterySnapshot]):
         entry: LithiumBmsConfigEntry,
         client: BmsClient,
         tracker: PackTracker,
+        pack: PackIdentity | None = None,
     ) -> None:
-        """Set up the coordinator for one BMS."""
+        """Set up the coordinator for one BMS (the entry's own, by default)."""
+        self.pack = pack or PackIdentity.of_entry(entry)
         super().__init__(
             hass,
             _LOGGER,
             config_entry=entry,
-            name=entry.title,
+            name=self.pack.name,
             update_interval=update_interval(
                 entry.options.get(CONF_UPDATE_INTERVAL, DEFAULT_UPDATE_INTERVAL)
             ),
@@ -91,7 +94,7 @@ class LithiumBmsCoordinator(DataUpdateCoordinator[BatterySnapshot]):
         )
         self.client = client
         self.tracker = tracker
-        self.address: str = entry.unique_id or ""
+        self.address = self.pack.key
         self.device_info: DeviceInfo | None = None
         self._calibration_needed: bool | None = None
         self._shut_down = False
@@ -122,7 +125,7 @@ class LithiumBmsCoordinator(DataUpdateCoordinator[BatterySnapshot]):
         if needed == self._calibration_needed:
             return
         self._calibration_needed = needed
-        issue_id = f"calibration_needed_{self.config_entry.entry_id}"
+        issue_id = f"calibration_needed_{self.pack.storage_id}"
         if needed:
             ir.async_create_issue(
                 self.hass,
@@ -131,7 +134,7 @@ class LithiumBmsCoordinator(DataUpdateCoordinator[BatterySnapshot]):
                 is_fixable=False,
                 severity=ir.IssueSeverity.WARNING,
                 translation_key="calibration_needed",
-                translation_placeholders={"name": self.config_entry.title},
+                translation_placeholders={"name": self.pack.name},
             )
         else:
             ir.async_delete_issue(self.hass, DOMAIN, issue_id)
@@ -151,7 +154,7 @@ class LithiumBmsCoordinator(DataUpdateCoordinator[BatterySnapshot]):
                 severity=ir.IssueSeverity.ERROR,
                 translation_key="pairing_required",
                 translation_placeholders={
-                    "name": self.config_entry.title,
+                    "name": self.pack.name,
                     "address": self.address,
                 },
             )
@@ -163,18 +166,26 @@ class LithiumBmsCoordinator(DataUpdateCoordinator[BatterySnapshot]):
 
     @property
     def _pairing_issue_id(self) -> str:
-        return f"pairing_required_{self.config_entry.entry_id}"
+        return f"pairing_required_{self.pack.storage_id}"
 
     def _remember_driver_state(self) -> None:
         """Persist the protocol variant and the driver's memory when they change."""
         driver = self.client.driver
-        data = dict(self.config_entry.data)
+        saved = self._saved_driver_state()
+        state = dict(saved)
         if driver.variant:
-            data[CONF_VARIANT] = driver.variant
+            state[CONF_VARIANT] = driver.variant
         if memory := dict(driver.memory):
-            data[CONF_DRIVER_MEMORY] = memory
-        if data != self.config_entry.data:
-            self.hass.config_entries.async_update_entry(self.config_entry, data=data)
+            state[CONF_DRIVER_MEMORY] = memory
+        if state != saved:
+            self._save_driver_state(state)
+
+    def _saved_driver_state(self) -> dict[str, Any]:
+        """Where the variant and the memory are kept: the entry's data."""
+        return dict(self.config_entry.data)
+
+    def _save_driver_state(self, state: dict[str, Any]) -> None:
+        self.hass.config_entries.async_update_entry(self.config_entry, data=state)
 
     async def async_set_switch(self, kind: SwitchKind, on: bool) -> None:
         """Switch, confirm by read-back, publish the state read."""

@@ -7,14 +7,13 @@ from typing import Any, Protocol
 
 from homeassistant.components.switch import SwitchEntity
 from homeassistant.core import callback
-from homeassistant.helpers.device_registry import CONNECTION_BLUETOOTH, DeviceInfo
+from homeassistant.helpers.device_registry import DeviceInfo
 from homeassistant.helpers.entity import EntityDescription
 from homeassistant.helpers.update_coordinator import (
     CoordinatorEntity,
     DataUpdateCoordinator,
 )
 
-from .const import DOMAIN
 from .coordinator import LithiumBmsCoordinator
 from .protocol.snapshot import SwitchKind
 
@@ -49,7 +48,7 @@ class ChangedOnlyEntity[C: DataUpdateCoordinator[Any]](CoordinatorEntity[C]):
 
 
 class LithiumBmsEntity(ChangedOnlyEntity[LithiumBmsCoordinator]):
-    """An entity of one BMS device, keyed ``<address>_<key>``."""
+    """An entity of one BMS device, keyed ``<pack key>_<key>``."""
 
     _attr_has_entity_name = True
 
@@ -62,13 +61,11 @@ class LithiumBmsEntity(ChangedOnlyEntity[LithiumBmsCoordinator]):
         """Bind the entity to its device and description."""
         super().__init__(coordinator)
         self.entity_description = description
-        address = coordinator.address
-        self._attr_unique_id = f"{address}_{key or description.key}"
+        pack = coordinator.pack
+        self._attr_unique_id = f"{pack.key}_{key or description.key}"
         info = coordinator.device_info
         self._attr_device_info = DeviceInfo(
-            identifiers={(DOMAIN, address)},
-            connections={(CONNECTION_BLUETOOTH, address)},
-            name=coordinator.config_entry.title,
+            **pack.device_info(),
             manufacturer=info.manufacturer if info else None,
             model=info.model if info else None,
             hw_version=info.hw_version if info else None,

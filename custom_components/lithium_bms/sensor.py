@@ -320,7 +320,8 @@ def pack_sensors(coordinator: LithiumBmsCoordinator) -> list[SensorEntity]:
     ]
     if coordinator.data.measures_current:
         entities += [TrackerSensor(coordinator, d) for d in TRACKER_SENSORS]
-    entities.append(RssiSensor(coordinator, RSSI_SENSOR))
+    if coordinator.pack.bluetooth:
+        entities.append(RssiSensor(coordinator, RSSI_SENSOR))
     return entities
 
 

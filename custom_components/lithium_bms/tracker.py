@@ -119,11 +119,17 @@ class PackTracker:
         entry_id: str,
         thresholds: Thresholds,
         update_interval: float,
+        name: str | None = None,
     ) -> None:
-        """Start empty; call :meth:`async_load` before the first update."""
+        """Start empty; call :meth:`async_load` before the first update.
+
+        ``entry_id`` names the saved state: an entry's id, or a bus pack's
+        storage id (then ``name`` is the pack's name in messages).
+        """
         self.thresholds = thresholds
         self._hass = hass
         self._entry_id = entry_id
+        self._name = name
         self._interval = update_interval
         self._store = _store(hass, entry_id)
         self.energy = EnergyCounter(update_interval)
@@ -157,7 +163,7 @@ class PackTracker:
     async def _report_loss(self, lost: dict[str, str]) -> None:
         """Log and report what was lost, and save the fresh state at once."""
         entry = self._hass.config_entries.async_get_entry(self._entry_id)
-        name = entry.title if entry else self._entry_id
+        name = self._name or (entry.title if entry else self._entry_id)
         _LOGGER.warning(
             "Saved state of %s does not validate, starting afresh: %s",
             name,

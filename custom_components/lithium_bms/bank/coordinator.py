@@ -1,8 +1,10 @@
 """The bank's coordinator: combines what its members' coordinators publish.
 
 It has no interval of its own: it follows each member's coordinator and
-tracker, and each member entry's state, so a member that updates, goes away or
-comes back updates the bank at once.
+tracker, so a member that updates, goes away or comes back updates the bank
+at once. :class:`BankCoordinator` is the base; :class:`EntryBankCoordinator`
+is a bank entry whose members are other entries (it also follows their
+state); the packs of a wired bus form a bank of their own (``bus/``).
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 from homeassistant.config_entries import ConfigEntry, ConfigEntryState
 from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
 from homeassistant.exceptions import HomeAssistantError
+from homeassistant.helpers.device_registry import DeviceInfo
 from homeassistant.helpers.storage import Store
 from homeassistant.helpers.update_coordinator import DataUpdateCoordinator
 
@@ -55,26 +58,39 @@ type BankConfigEntry = ConfigEntry[BankData]
 
 
 class BankCoordinator(DataUpdateCoordinator[BankState]):
-    """Aggregates the members' latest readings; no Bluetooth, no polling."""
+    """Aggregates the members' latest readings; no link, no polling.
 
-    config_entry: BankConfigEntry
+    ``member_ids`` key the members (and their saved energy shares);
+    subclasses say how a member is found and followed.
+    """
 
-    def __init__(self, hass: HomeAssistant, entry: BankConfigEntry) -> None:
-        """Set up for the members listed in the entry."""
+    config_entry: ConfigEntry[Any]
+
+    def __init__(
+        self,
+        hass: HomeAssistant,
+        entry: ConfigEntry[Any],
+        member_ids: list[str],
+        wiring: Wiring,
+        device: DeviceInfo,
+    ) -> None:
+        """Set up for ``member_ids``, shown as ``device``."""
         super().__init__(
             hass,
             _LOGGER,
             config_entry=entry,
             name=entry.title,
         )
-        # Once each: banks saved before the flow refused duplicates listed some
-        # pack twice, which doubled its current and capacity.
-        self.member_ids: list[str] = list(dict.fromkeys(entry.data[CONF_MEMBERS]))
-        self.wiring = Wiring(entry.data[CONF_WIRING])
+        self.member_ids = member_ids
+        self.wiring = wiring
+        self.device = device
         self._store = _store(hass, entry.entry_id)
         self._energy = BankEnergy()
-        self._watching: list[CALLBACK_TYPE] = []
         self._following: dict[str, list[CALLBACK_TYPE]] = {}
+
+    def member(self, member_id: str) -> LithiumBmsCoordinator | None:
+        """A member's coordinator, or None while it is not loaded."""
+        raise NotImplementedError
 
     async def _async_setup(self) -> None:
         """Restore the saved energy shares; start following the members."""
@@ -86,34 +102,20 @@ class BankCoordinator(DataUpdateCoordinator[BankState]):
                 "restart lower",
                 self.name,
             )
-        for entry_id in self.member_ids:
-            if member := self.hass.config_entries.async_get_entry(entry_id):
-                self._watching.append(
-                    member.async_on_state_change(partial(self._member_moved, entry_id))
-                )
-            self._follow(entry_id)
+        for member_id in self.member_ids:
+            self._follow(member_id)
 
     @callback
-    def _follow(self, entry_id: str) -> None:
+    def _follow(self, member_id: str) -> None:
         """Listen to the member's coordinator and tracker while it is loaded."""
-        for stop in self._following.pop(entry_id, ()):
+        for stop in self._following.pop(member_id, ()):
             stop()
-        entry: LithiumBmsConfigEntry | None = self.hass.config_entries.async_get_entry(
-            entry_id
-        )
-        if entry is None or entry.state is not ConfigEntryState.LOADED:
+        if (member := self.member(member_id)) is None:
             return
-        member = entry.runtime_data.coordinator
-        self._following[entry_id] = [
+        self._following[member_id] = [
             member.async_add_listener(self._publish),
             member.tracker.async_add_listener(self._publish),
         ]
-
-    @callback
-    def _member_moved(self, entry_id: str) -> None:
-        """A member entry was loaded, unloaded or reloaded."""
-        self._follow(entry_id)
-        self._publish()
 
     @callback
     def _publish(self) -> None:
@@ -122,26 +124,15 @@ class BankCoordinator(DataUpdateCoordinator[BankState]):
 
     async def async_shutdown(self) -> None:
         """Stop following; save the energy shares now (unload, reload, removal)."""
-        for stop in self._watching:
-            stop()
-        for entry_id in list(self._following):
-            for stop in self._following.pop(entry_id):
+        for member_id in list(self._following):
+            for stop in self._following.pop(member_id):
                 stop()
         await super().async_shutdown()
         await self._store.async_save(self._energy.to_dict())
 
     def members(self) -> list[LithiumBmsCoordinator | None]:
         """Each member's coordinator, or None while it is not loaded."""
-        found: list[LithiumBmsCoordinator | None] = []
-        for entry_id in self.member_ids:
-            entry: LithiumBmsConfigEntry | None = (
-                self.hass.config_entries.async_get_entry(entry_id)
-            )
-            if entry is None or entry.state is not ConfigEntryState.LOADED:
-                found.append(None)
-            else:
-                found.append(entry.runtime_data.coordinator)
-        return found
+        return [self.member(member_id) for member_id in self.member_ids]
 
     async def _async_update_data(self) -> BankState:
         """Combine what each member read last (the first refresh)."""
@@ -167,8 +158,8 @@ class BankCoordinator(DataUpdateCoordinator[BankState]):
         return BankState(
             reading=aggregate(snapshots, self.wiring),
             member_names=tuple(
-                m.config_entry.title if m else entry_id
-                for m, entry_id in zip(members, self.member_ids, strict=True)
+                m.pack.name if m else member_id
+                for m, member_id in zip(members, self.member_ids, strict=True)
             ),
             switches=switches,
             charge_energy=None if energy is None else energy.charge,
@@ -178,14 +169,14 @@ class BankCoordinator(DataUpdateCoordinator[BankState]):
     async def async_set_switch(self, kind: SwitchKind, on: bool) -> None:
         """Switch every member; report the members that did not confirm."""
         failed: list[str] = []
-        for entry_id, member in zip(self.member_ids, self.members(), strict=True):
+        for member_id, member in zip(self.member_ids, self.members(), strict=True):
             if member is None:
-                failed.append(entry_id)
+                failed.append(member_id)
                 continue
             try:
                 await member.async_set_switch(kind, on)
             except HomeAssistantError:
-                failed.append(member.config_entry.title)
+                failed.append(member.pack.name)
         self._publish()
         if failed:
             raise HomeAssistantError(
@@ -198,6 +189,60 @@ class BankCoordinator(DataUpdateCoordinator[BankState]):
                     "members": ", ".join(failed),
                 },
             )
+
+
+class EntryBankCoordinator(BankCoordinator):
+    """A bank entry: its members are other entries, followed while loaded."""
+
+    config_entry: BankConfigEntry
+
+    def __init__(self, hass: HomeAssistant, entry: BankConfigEntry) -> None:
+        """Set up for the members listed in the entry."""
+        super().__init__(
+            hass,
+            entry,
+            # Once each: banks saved before the flow refused duplicates listed
+            # some pack twice, which doubled its current and capacity.
+            list(dict.fromkeys(entry.data[CONF_MEMBERS])),
+            Wiring(entry.data[CONF_WIRING]),
+            DeviceInfo(
+                identifiers={(DOMAIN, f"bank_{entry.entry_id}")},
+                name=entry.title,
+                manufacturer="Lithium BMS",
+                model=f"Battery bank ({entry.data[CONF_WIRING]})",
+            ),
+        )
+        self._watching: list[CALLBACK_TYPE] = []
+
+    def member(self, member_id: str) -> LithiumBmsCoordinator | None:
+        """The member entry's coordinator while the entry is loaded."""
+        entry: LithiumBmsConfigEntry | None = self.hass.config_entries.async_get_entry(
+            member_id
+        )
+        if entry is None or entry.state is not ConfigEntryState.LOADED:
+            return None
+        return entry.runtime_data.coordinator
+
+    async def _async_setup(self) -> None:
+        """Also follow each member entry's loads, unloads and reloads."""
+        await super()._async_setup()
+        for entry_id in self.member_ids:
+            if member := self.hass.config_entries.async_get_entry(entry_id):
+                self._watching.append(
+                    member.async_on_state_change(partial(self._member_moved, entry_id))
+                )
+
+    @callback
+    def _member_moved(self, entry_id: str) -> None:
+        """A member entry was loaded, unloaded or reloaded."""
+        self._follow(entry_id)
+        self._publish()
+
+    async def async_shutdown(self) -> None:
+        """Stop watching the member entries too."""
+        for stop in self._watching:
+            stop()
+        await super().async_shutdown()
 
 
 def _energy_of(member: LithiumBmsCoordinator | None) -> Energy | None:

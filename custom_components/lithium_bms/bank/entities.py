@@ -16,12 +16,10 @@ from homeassistant.components.binary_sensor import (
     BinarySensorEntityDescription,
 )
 from homeassistant.components.sensor import SensorEntity, SensorEntityDescription
-from homeassistant.helpers.device_registry import DeviceInfo
 from homeassistant.helpers.entity import EntityDescription
 from homeassistant.helpers.typing import StateType
 
 from ..binary_sensor import STATE_SENSORS
-from ..const import DOMAIN
 from ..entity import ChangedOnlyEntity, ConfirmedSwitch
 from ..protocol.snapshot import SwitchKind
 from ..sensor import PACK_SENSORS, TRACKER_SENSORS
@@ -42,12 +40,7 @@ class BankEntity(ChangedOnlyEntity[BankCoordinator]):
         self.entity_description = description
         entry = coordinator.config_entry
         self._attr_unique_id = f"bank_{entry.entry_id}_{description.key}"
-        self._attr_device_info = DeviceInfo(
-            identifiers={(DOMAIN, f"bank_{entry.entry_id}")},
-            name=entry.title,
-            manufacturer="Lithium BMS",
-            model=f"Battery bank ({coordinator.wiring.value})",
-        )
+        self._attr_device_info = coordinator.device
 
     @property
     def _complete(self) -> bool:
