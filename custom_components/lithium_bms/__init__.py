@@ -1,4 +1,4 @@
-"""The Lithium BMS integration: lithium battery BMS units over Bluetooth LE."""
+"""The Lithium BMS integration: lithium battery BMS units, over Bluetooth or wired."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from homeassistant.components import bluetooth
 from homeassistant.const import CONF_ADDRESS, EVENT_HOMEASSISTANT_STOP, Platform
 from homeassistant.core import Event, HomeAssistant
 from homeassistant.exceptions import ConfigEntryNotReady
+from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers import issue_registry as ir
 
 from .bank.coordinator import (
@@ -17,6 +18,9 @@ from .bank.coordinator import (
     async_remove_bank_state,
 )
 from .bank.kind import BankData
+from .bus.kind import BusConfigEntry
+from .bus.removal import async_remove_bus_pack_device, async_remove_bus_state
+from .bus.setup import async_setup_bus
 from .connection import build_client
 from .const import (
     CONF_DRIVER_MEMORY,
@@ -28,6 +32,7 @@ from .const import (
     DEFAULT_UPDATE_INTERVAL,
     DOMAIN,
     KIND_BANK,
+    KIND_BUS,
     MIN_BANK_MEMBERS,
 )
 from .coordinator import LithiumBmsConfigEntry, LithiumBmsCoordinator
@@ -41,6 +46,8 @@ async def async_setup_entry(hass: HomeAssistant, entry: LithiumBmsConfigEntry) -
     """Connect to the BMS (or assemble the bank) and set up its entities."""
     if entry.data.get(CONF_KIND) == KIND_BANK:
         return await _async_setup_bank(hass, cast("BankConfigEntry", entry))
+    if entry.data.get(CONF_KIND) == KIND_BUS:
+        return await async_setup_bus(hass, entry, PLATFORMS)
     address: str = entry.data[CONF_ADDRESS]
     if not bluetooth.async_ble_device_from_address(hass, address, connectable=True):
         raise ConfigEntryNotReady(
@@ -99,6 +106,9 @@ async def async_remove_entry(hass: HomeAssistant, entry: LithiumBmsConfigEntry) 
         ir.async_delete_issue(hass, DOMAIN, f"bank_too_small_{entry.entry_id}")
         await async_remove_bank_state(hass, entry.entry_id)
         return
+    if entry.data.get(CONF_KIND) == KIND_BUS:
+        await async_remove_bus_state(hass, entry)
+        return
     await async_remove_saved_state(hass, entry.entry_id)
     for bank in hass.config_entries.async_entries(DOMAIN):
         members = bank.data.get(CONF_MEMBERS, [])
@@ -119,3 +129,14 @@ async def async_remove_entry(hass: HomeAssistant, entry: LithiumBmsConfigEntry) 
                 translation_placeholders={"bank": bank.title, "removed": entry.title},
             )
         hass.config_entries.async_schedule_reload(bank.entry_id)
+
+
+async def async_remove_config_entry_device(
+    hass: HomeAssistant, entry: LithiumBmsConfigEntry, device: dr.DeviceEntry
+) -> bool:
+    """Let the user delete a pack that left its bus (nothing else)."""
+    if entry.data.get(CONF_KIND) != KIND_BUS:
+        return False
+    return await async_remove_bus_pack_device(
+        hass, cast("BusConfigEntry", entry), device
+    )

@@ -17,7 +17,7 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from .const import CURRENT_DEADBAND
 from .coordinator import LithiumBmsCoordinator
 from .entity import LithiumBmsEntity, TrackerEntity
-from .kind import KindConfigEntry
+from .kind import KindConfigEntry, async_add_entry_entities
 from .protocol.snapshot import Alarm, BatterySnapshot
 
 PARALLEL_UPDATES = 0
@@ -107,7 +107,7 @@ async def async_setup_entry(
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
     """Create the binary sensors of the entry (a BMS or a bank)."""
-    async_add_entities(entry.runtime_data.entities(Platform.BINARY_SENSOR))
+    async_add_entry_entities(entry, Platform.BINARY_SENSOR, async_add_entities)
 
 
 def pack_binary_sensors(coordinator: LithiumBmsCoordinator) -> list[BinarySensorEntity]:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import HomeAssistant, callback
@@ -76,6 +76,7 @@ class LithiumBmsCoordinator(DataUpdateCoordinator[BatterySnapshot]):
         entry: LithiumBmsConfigEntry,
         client: BmsClient,
         tracker: PackTracker,
+        *,
         pack: PackIdentity | None = None,
     ) -> None:
         """Set up the coordinator for one BMS (the entry's own, by default)."""
@@ -98,6 +99,11 @@ class LithiumBmsCoordinator(DataUpdateCoordinator[BatterySnapshot]):
         self.device_info: DeviceInfo | None = None
         self._calibration_needed: bool | None = None
         self._shut_down = False
+
+    @property
+    def has_reading(self) -> bool:
+        """Whether any snapshot was read yet (``data`` is None until then)."""
+        return cast("BatterySnapshot | None", self.data) is not None
 
     async def _async_setup(self) -> None:
         """Restore the trackers, read the device information once."""

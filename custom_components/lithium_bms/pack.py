@@ -13,6 +13,7 @@ from homeassistant.helpers.entity import Entity
 from .binary_sensor import pack_binary_sensors
 from .coordinator import LithiumBmsCoordinator
 from .diagnostics import pack_diagnostics
+from .kind import EntityAdder
 from .sensor import pack_sensors
 from .switch import pack_switches
 
@@ -36,3 +37,6 @@ class LithiumBmsData:
     def diagnostics(self, hass: HomeAssistant) -> dict[str, Any]:
         """The BMS entry's diagnostics, redacted."""
         return pack_diagnostics(hass, self.coordinator)
+
+    def add_later(self, platform: Platform, add: EntityAdder) -> None:
+        """Nothing comes later: every entity exists from the setup on."""

@@ -30,7 +30,7 @@ from homeassistant.helpers.typing import StateType
 
 from .coordinator import LithiumBmsCoordinator
 from .entity import LithiumBmsEntity, TrackerEntity
-from .kind import KindConfigEntry
+from .kind import KindConfigEntry, async_add_entry_entities
 from .protocol.snapshot import BatterySnapshot
 from .tracker import PackTracker
 
@@ -310,7 +310,7 @@ async def async_setup_entry(
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
     """Create the sensors of the entry (a BMS or a bank)."""
-    async_add_entities(entry.runtime_data.entities(Platform.SENSOR))
+    async_add_entry_entities(entry, Platform.SENSOR, async_add_entities)
 
 
 def pack_sensors(coordinator: LithiumBmsCoordinator) -> list[SensorEntity]:

@@ -13,7 +13,7 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .coordinator import LithiumBmsCoordinator
 from .entity import ConfirmedSwitch, LithiumBmsEntity
-from .kind import KindConfigEntry
+from .kind import KindConfigEntry, async_add_entry_entities
 from .protocol.snapshot import SwitchKind
 
 PARALLEL_UPDATES = 1
@@ -34,7 +34,7 @@ async def async_setup_entry(
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
     """Create the switches of the entry (a BMS or a bank)."""
-    async_add_entities(entry.runtime_data.entities(Platform.SWITCH))
+    async_add_entry_entities(entry, Platform.SWITCH, async_add_entities)
 
 
 def pack_switches(coordinator: LithiumBmsCoordinator) -> list[SwitchEntity]:

@@ -92,6 +92,10 @@ class BankCoordinator(DataUpdateCoordinator[BankState]):
         """A member's coordinator, or None while it is not loaded."""
         raise NotImplementedError
 
+    def _followed(self, member_id: str) -> LithiumBmsCoordinator | None:
+        """The coordinator to listen to for a member (its own, while loaded)."""
+        return self.member(member_id)
+
     async def _async_setup(self) -> None:
         """Restore the saved energy shares; start following the members."""
         saved = await self._store.async_load()
@@ -110,7 +114,7 @@ class BankCoordinator(DataUpdateCoordinator[BankState]):
         """Listen to the member's coordinator and tracker while it is loaded."""
         for stop in self._following.pop(member_id, ()):
             stop()
-        if (member := self.member(member_id)) is None:
+        if (member := self._followed(member_id)) is None:
             return
         self._following[member_id] = [
             member.async_add_listener(self._publish),

@@ -12,6 +12,7 @@ from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity import Entity
 
 from ..diagnostics import entry_addresses, jsonable
+from ..kind import EntityAdder
 from ..redaction import Redactor
 from .coordinator import BankCoordinator
 from .entities import (
@@ -53,3 +54,6 @@ class BankData:
                 "state": jsonable(dataclasses.asdict(bank.data)),
             }
         )
+
+    def add_later(self, platform: Platform, add: EntityAdder) -> None:
+        """Nothing comes later: every entity exists from the setup on."""

@@ -48,6 +48,13 @@ class WiredProtocol:
     listens: bool = False
     listen_window: float = 1.0
     variant: str | None = None
+    # The protocol's name as the flow and the bus device show it.
+    title: str = ""
+
+    @property
+    def name(self) -> str:
+        """The protocol's name, for people."""
+        return self.title or self.key
 
     @property
     def family(self) -> str:
@@ -75,10 +82,15 @@ class FoundPack:
 
 @dataclass(frozen=True, slots=True)
 class ScanResult:
-    """What a scan found, and whether another master owns the bus."""
+    """What a scan found, and whether another master owns the bus.
+
+    ``heard`` counts every byte on the line: bytes but no pack mean another
+    protocol or another speed.
+    """
 
     listening: bool
     packs: tuple[FoundPack, ...]
+    heard: int = 0
 
 
 def wired_client(
@@ -179,4 +191,4 @@ async def scan_bus(
         for address, result in zip(wanted, results, strict=True)
         if result is not None
     )
-    return ScanResult(listening=master, packs=found)
+    return ScanResult(listening=master, packs=found, heard=ear.heard)

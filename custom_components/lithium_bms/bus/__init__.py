@@ -1,0 +1,1 @@
+"""A wired bus: one entry, one serial port, a device per pack, and their bank."""

@@ -1,0 +1,109 @@
+"""The kind of entry that is a wired bus: its packs, their bank, the port."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from functools import partial
+from typing import Any
+
+from homeassistant.config_entries import ConfigEntry
+from homeassistant.const import Platform
+from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
+from homeassistant.helpers.entity import Entity
+
+from ..bank.kind import BankData
+from ..diagnostics import pack_diagnostics
+from ..kind import EntityAdder
+from ..pack import ENTITIES
+from ..protocol.serial.bus import SerialBus, forget_bus
+from ..protocol.wired import WiredProtocol
+from ..redaction import Redactor
+from .coordinator import BusBankCoordinator, BusPackCoordinator
+
+
+@dataclass
+class BusData:
+    """What a bus entry holds at runtime.
+
+    A pack that has not answered yet has no entities; they are added with
+    its first reading, through the adders the platforms registered.
+    """
+
+    entry: ConfigEntry[Any]
+    protocol: WiredProtocol
+    bus: SerialBus
+    listening: bool
+    packs: dict[int, BusPackCoordinator]
+    bank: BusBankCoordinator | None
+    _adders: dict[Platform, EntityAdder] = field(default_factory=dict)
+    _waiting: dict[int, CALLBACK_TYPE] = field(default_factory=dict)
+
+    def entities(self, platform: Platform) -> Sequence[Entity]:
+        """The entities of the packs that answered, and of the bank."""
+        found: list[Entity] = []
+        for pack in self.packs.values():
+            if pack.has_reading:
+                found += ENTITIES[platform](pack)
+        if self.bank is not None:
+            found += BankData(self.bank).entities(platform)
+        return found
+
+    @callback
+    def add_later(self, platform: Platform, add: EntityAdder) -> None:
+        """Add a silent pack's entities of ``platform`` once it answers."""
+        self._adders[platform] = add
+        for address, pack in self.packs.items():
+            if not pack.has_reading and address not in self._waiting:
+                self._waiting[address] = pack.async_add_listener(
+                    partial(self._answered, address)
+                )
+
+    @callback
+    def _answered(self, address: int) -> None:
+        pack = self.packs[address]
+        if not pack.has_reading:
+            return
+        self._waiting.pop(address)()
+        for platform, add in self._adders.items():
+            add(ENTITIES[platform](pack))
+
+    async def async_close(self) -> None:
+        """Stop every pack and the bank; free the port for the next setup."""
+        for stop in self._waiting.values():
+            stop()
+        self._waiting.clear()
+        if self.bank is not None:
+            await self.bank.async_shutdown()
+        for pack in self.packs.values():
+            await pack.async_shutdown()
+        await self.bus.close()
+        forget_bus(self.bus)
+
+    def diagnostics(self, hass: HomeAssistant) -> dict[str, Any]:
+        """The bus and each pack's diagnostics, the port redacted."""
+        port = self.bus.settings.url
+        packs: dict[str, Any] = {}
+        for address, pack in self.packs.items():
+            found = pack_diagnostics(hass, pack)
+            found.pop("entry", None)
+            found.pop("advertisement", None)
+            packs[str(address)] = found
+        return Redactor([port], [port]).mapping(
+            {
+                "entry": self.entry.as_dict(),
+                "protocol": self.protocol.key,
+                "listening": self.listening,
+                "bus": {
+                    "open": self.bus.is_open,
+                    "echo": self.bus.echo,
+                    "baudrate": self.bus.settings.baudrate,
+                    **dataclasses.asdict(self.bus.stats),
+                },
+                "packs": packs,
+            }
+        )
+
+
+type BusConfigEntry = ConfigEntry[BusData]
