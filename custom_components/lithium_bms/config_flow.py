@@ -1,4 +1,4 @@
-"""Config flow: Bluetooth discovery, manual pick, re-authentication, options."""
+"""Config flow: Bluetooth discovery, manual pick, wired buses, banks, options."""
 
 from __future__ import annotations
 
@@ -22,44 +22,48 @@ from homeassistant.const import CONF_ADDRESS, CONF_NAME, CONF_PASSWORD
 from homeassistant.core import callback
 from homeassistant.helpers.selector import (
     BooleanSelector,
-    NumberSelector,
-    NumberSelectorConfig,
-    NumberSelectorMode,
-    SelectSelector,
-    SelectSelectorConfig,
     TextSelector,
     TextSelectorConfig,
     TextSelectorType,
 )
 
-from .analytics.chemistry import Chemistry
 from .bank.flow import bank_entry_data, bank_errors, bank_schema
+from .bus.flow import (
+    async_scan,
+    async_serial_ports,
+    bus_entry_data,
+    packs_schema,
+    port_schema,
+    protocol_of,
+    protocol_schema,
+)
+from .bus.options import BusOptionsFlow
+from .bus.packs import port_label
 from .connection import advertisement, async_probe
 from .const import (
-    CONF_CHEMISTRY,
-    CONF_EMPTY_CELL_VOLTAGE,
+    CONF_BAUDRATE,
     CONF_FAMILY,
-    CONF_FULL_CELL_VOLTAGE,
-    CONF_IMBALANCE_THRESHOLD,
-    CONF_INVERT_CURRENT,
     CONF_KEEP_CONNECTED,
     CONF_KIND,
     CONF_MEMBERS,
+    CONF_PACKS,
+    CONF_PROTOCOL,
+    CONF_SERIAL_PORT,
     CONF_UPDATE_INTERVAL,
     CONF_VARIANT,
     DEFAULT_KEEP_CONNECTED,
-    DEFAULT_UPDATE_INTERVAL,
     DOMAIN,
     KIND_BANK,
-    MAX_UPDATE_INTERVAL,
+    KIND_BUS,
     MIN_BANK_MEMBERS,
-    MIN_UPDATE_INTERVAL,
 )
 from .coordinator import LithiumBmsConfigEntry
+from .option_fields import analytics_fields, interval_field, invert_current_field
 from .protocol.driver import BmsDriver
 from .protocol.errors import AuthenticationError, BmsError, PairingRequiredError
 from .protocol.matching import uuid16
 from .protocol.registry import DRIVERS, driver_by_family, driver_for_advertisement
+from .protocol.wired import ScanResult
 from .tracker import thresholds_from_options
 
 # Ceiling for one family's probe of a device no matcher claims: Daly's own
@@ -114,11 +118,17 @@ class LithiumBmsConfigFlow(ConfigFlow, domain=DOMAIN):
         self._name = ""
         self._family = ""
         self._candidates: dict[str, BluetoothServiceInfoBleak] = {}
+        self._wired: dict[str, Any] = {}
+        self._scan: ScanResult | None = None
 
     @staticmethod
     @callback
-    def async_get_options_flow(entry: LithiumBmsConfigEntry) -> LithiumBmsOptionsFlow:
-        """The options of a BMS entry."""
+    def async_get_options_flow(
+        entry: LithiumBmsConfigEntry,
+    ) -> LithiumBmsOptionsFlow | BusOptionsFlow:
+        """The options of a BMS entry, or of a bus."""
+        if entry.data.get(CONF_KIND) == KIND_BUS:
+            return BusOptionsFlow()
         return LithiumBmsOptionsFlow()
 
     @classmethod
@@ -166,17 +176,82 @@ class LithiumBmsConfigFlow(ConfigFlow, domain=DOMAIN):
     async def async_step_user(
         self, user_input: dict[str, Any] | None = None
     ) -> ConfigFlowResult:
-        """Add a BMS, or (with two or more configured) a battery bank."""
+        """Add a BMS over Bluetooth, a wired bus, or (with two or more packs) a bank."""
+        options = ["device", "wired"]
         if len(self._bms_entries()) >= MIN_BANK_MEMBERS:
-            return self.async_show_menu(step_id="user", menu_options=["device", "bank"])
-        return await self.async_step_device()
+            options.append("bank")
+        return self.async_show_menu(step_id="user", menu_options=options)
 
     def _bms_entries(self) -> list[ConfigEntry]:
+        """The Bluetooth BMS entries (what a bank entry can combine)."""
         return [
             entry
             for entry in self._async_current_entries(include_ignore=False)
-            if entry.data.get(CONF_KIND) != KIND_BANK
+            if entry.data.get(CONF_KIND) not in {KIND_BANK, KIND_BUS}
         ]
+
+    async def async_step_wired(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """A wired bus: first the protocol its packs speak."""
+        if user_input is not None:
+            self._wired = {CONF_PROTOCOL: user_input[CONF_PROTOCOL]}
+            return await self.async_step_wired_port()
+        return self.async_show_form(step_id="wired", data_schema=protocol_schema())
+
+    async def async_step_wired_port(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """The port and the baud rate; then the scan of the bus."""
+        protocol = protocol_of(self._wired)
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            url = user_input[CONF_SERIAL_PORT].strip()
+            baudrate = int(user_input[CONF_BAUDRATE])
+            await self.async_set_unique_id(url, raise_on_progress=False)
+            self._abort_if_unique_id_configured()
+            self._scan, error = await async_scan(protocol, url, baudrate)
+            if error is None:
+                self._wired |= {CONF_SERIAL_PORT: url, CONF_BAUDRATE: baudrate}
+                return await self.async_step_wired_packs()
+            errors["base"] = error
+        ports = await async_serial_ports(self.hass)
+        return self.async_show_form(
+            step_id="wired_port",
+            data_schema=port_schema(protocol, ports, user_input),
+            errors=errors,
+            description_placeholders={"protocol": protocol.name},
+        )
+
+    async def async_step_wired_packs(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """The packs that answered (or were heard): the user confirms them."""
+        protocol = protocol_of(self._wired)
+        scan = self._scan
+        if scan is None:  # pragma: no cover - reached only through the scan
+            return self.async_abort(reason="no_packs")
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            if user_input[CONF_PACKS]:
+                url = self._wired[CONF_SERIAL_PORT]
+                return self.async_create_entry(
+                    title=f"{protocol.name} ({port_label(self._wired)})",
+                    data=bus_entry_data(
+                        protocol,
+                        url,
+                        self._wired[CONF_BAUDRATE],
+                        scan,
+                        user_input[CONF_PACKS],
+                    ),
+                )
+            errors[CONF_PACKS] = "no_pack_chosen"
+        return self.async_show_form(
+            step_id="wired_packs",
+            data_schema=packs_schema(scan.packs),
+            errors=errors,
+            description_placeholders={"count": str(len(scan.packs))},
+        )
 
     async def async_step_bank(
         self, user_input: dict[str, Any] | None = None
@@ -355,13 +430,6 @@ class LithiumBmsConfigFlow(ConfigFlow, domain=DOMAIN):
         )
 
 
-THRESHOLD_FIELDS = (
-    (CONF_FULL_CELL_VOLTAGE, 1.5, 4.5, 0.01, "V"),
-    (CONF_EMPTY_CELL_VOLTAGE, 1.0, 4.0, 0.01, "V"),
-    (CONF_IMBALANCE_THRESHOLD, 5, 500, 1, "mV"),
-)
-
-
 class LithiumBmsOptionsFlow(OptionsFlowWithReload):
     """Update interval, connection policy, password, current sign."""
 
@@ -392,53 +460,16 @@ class LithiumBmsOptionsFlow(OptionsFlowWithReload):
                     description={"suggested_value": options.get(CONF_PASSWORD)},
                 )
             ] = TextSelector(TextSelectorConfig(type=TextSelectorType.PASSWORD))
-        thresholds: dict[Any, Any] = {
-            vol.Optional(
-                key, description={"suggested_value": options.get(key)}
-            ): NumberSelector(
-                NumberSelectorConfig(
-                    min=low,
-                    max=high,
-                    step=step,
-                    unit_of_measurement=unit,
-                    mode=NumberSelectorMode.BOX,
-                )
-            )
-            for key, low, high, step, unit in THRESHOLD_FIELDS
-        }
         schema = vol.Schema(
             {
-                vol.Required(
-                    CONF_UPDATE_INTERVAL,
-                    default=options.get(CONF_UPDATE_INTERVAL, DEFAULT_UPDATE_INTERVAL),
-                ): NumberSelector(
-                    NumberSelectorConfig(
-                        min=MIN_UPDATE_INTERVAL,
-                        max=MAX_UPDATE_INTERVAL,
-                        step=1,
-                        unit_of_measurement="s",
-                        mode=NumberSelectorMode.BOX,
-                    )
-                ),
+                **interval_field(options),
                 vol.Required(
                     CONF_KEEP_CONNECTED,
                     default=options.get(CONF_KEEP_CONNECTED, DEFAULT_KEEP_CONNECTED),
                 ): BooleanSelector(),
-                vol.Required(
-                    CONF_INVERT_CURRENT,
-                    default=options.get(CONF_INVERT_CURRENT, False),
-                ): BooleanSelector(),
+                **invert_current_field(options),
                 **password_field,
-                vol.Required(
-                    CONF_CHEMISTRY,
-                    default=options.get(CONF_CHEMISTRY, Chemistry.LIFEPO4.value),
-                ): SelectSelector(
-                    SelectSelectorConfig(
-                        options=[c.value for c in Chemistry],
-                        translation_key=CONF_CHEMISTRY,
-                    )
-                ),
-                **thresholds,
+                **analytics_fields(options),
             }
         )
         return self.async_show_form(step_id="init", data_schema=schema, errors=errors)

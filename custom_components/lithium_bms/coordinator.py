@@ -27,6 +27,7 @@ from .protocol.errors import (
     BmsConnectionError,
     BmsError,
     BmsTimeoutError,
+    BusOwnedError,
     CommandNotConfirmedError,
     CommandUnverifiableError,
     PairingRequiredError,
@@ -211,6 +212,13 @@ class LithiumBmsCoordinator(DataUpdateCoordinator[BatterySnapshot]):
                     else "command_not_confirmed"
                 ),
                 translation_placeholders={"switch": switch, "error": str(err)},
+            ) from err
+        except BusOwnedError as err:
+            switch = await async_entity_names(self.hass, "switch", [kind.value])
+            raise HomeAssistantError(
+                translation_domain=DOMAIN,
+                translation_key="bus_owned",
+                translation_placeholders={"switch": switch},
             ) from err
         except BmsError as err:
             # The command may have reached the BMS: keep what the driver wrote.

@@ -8,8 +8,10 @@ import voluptuous as vol
 from homeassistant.components.repairs import RepairsFlow
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResult
+from homeassistant.helpers import issue_registry as ir
 
 from .bus.removal import async_remove_bus_pack
+from .const import DOMAIN
 
 
 class RemoveGonePackFlow(RepairsFlow):
@@ -35,7 +37,14 @@ class RemoveGonePackFlow(RepairsFlow):
             if entry is not None:
                 await async_remove_bus_pack(self.hass, entry, self._address)
             return self.async_create_entry(data={})
-        return self.async_show_form(step_id="confirm", data_schema=vol.Schema({}))
+        issue = ir.async_get(self.hass).async_get_issue(DOMAIN, self.issue_id)
+        return self.async_show_form(
+            step_id="confirm",
+            data_schema=vol.Schema({}),
+            description_placeholders=dict(
+                issue.translation_placeholders or {} if issue else {}
+            ),
+        )
 
 
 async def async_create_fix_flow(
