@@ -148,10 +148,13 @@ async def has_master(bus: SerialBus, window: float) -> bool:
 
 
 async def _read(client: BmsClient) -> tuple[DeviceInfo, BatterySnapshot] | None:
-    """Device info and one snapshot, or None when the pack does not answer."""
+    """Device info and one snapshot, or None when the pack does not answer.
+
+    The snapshot first: an absent pack costs one reply timeout.
+    """
     try:
-        info = await client.read_device_info()
-        return info, await client.read_snapshot()
+        snapshot = await client.read_snapshot()
+        return await client.read_device_info(), snapshot
     except BmsError as err:
         _LOGGER.debug("No pack at %s: %s", client.driver.options.address, err)
         return None
