@@ -25,6 +25,7 @@ from ..device import (
     uuid16,
 )
 from ..pack import PackModel, sixteen_cells
+from ..serial.adapter import SimulatedResponder
 
 FFF1_HANDLE = 0x11
 FFF2_HANDLE = 0x14
@@ -90,9 +91,9 @@ def modbus_frame(body: bytes) -> bytes:
     return body + crc16(body).to_bytes(2, "little")
 
 
-def a5_frame(command: int, data: bytes) -> bytes:
-    """A legacy reply frame from BMS address 0x01."""
-    body = bytes((0xA5, 0x01, command, 0x08)) + data.ljust(8, b"\0")[:8]
+def a5_frame(command: int, data: bytes, source: int = 0x01) -> bytes:
+    """A legacy reply frame from BMS address ``source`` (0x01, or the board)."""
+    body = bytes((0xA5, source, command, 0x08)) + data.ljust(8, b"\0")[:8]
     return body + bytes((sum(body) & 0xFF,))
 
 
@@ -141,6 +142,8 @@ class DalySimulator(SimulatedBms):
         self.mos_block = True
         self.settings_block = True
         self.a5_hosts: set[int] = {0x80}
+        # The address A5 replies come from: 0x01, or the board number on RS485.
+        self.a5_source = 0x01
         self.first_answer_delay = 0.0
         self.drop_frame: int | None = None
         self.all_cell_frames = True
@@ -425,7 +428,8 @@ class DalySimulator(SimulatedBms):
         if not self.refuse_commands and self.take_fault(Fault.IGNORE_COMMAND) is None:
             target = "charge_enabled" if command == 0xDA else "discharge_enabled"
             setattr(self.pack, target, bool(value))
-        self.send(a5_frame(command, bytes((value, 1, 0, 0, 2, 0, 0x6C))))
+        ack = bytes((value, 1, 0, 0, 2, 0, 0x6C))
+        self.send(a5_frame(command, ack, self.a5_source))
 
     def _a5_reply(self, command: int) -> list[bytes]:
         pack = self.pack
@@ -457,19 +461,25 @@ class DalySimulator(SimulatedBms):
             0x98: self.failure_bytes(),
         }
         if command in single:
-            return [a5_frame(command, single[command])]
+            return [a5_frame(command, single[command], self.a5_source)]
         if command == 0x95:
             count = 16 if self.all_cell_frames else -(-len(cells) // 3)
             padded = cells + [0] * (3 * count - len(cells))
             return [
-                a5_frame(0x95, bytes((n + 1,)) + u16(*padded[3 * n : 3 * n + 3]))
+                a5_frame(
+                    0x95,
+                    bytes((n + 1,)) + u16(*padded[3 * n : 3 * n + 3]),
+                    self.a5_source,
+                )
                 for n in range(count)
             ]
         if command == 0x96:
             count = max(2, -(-len(temps) // 7))
             padded = temps + [0] * (7 * count - len(temps))
             return [
-                a5_frame(0x96, bytes((n + 1, *padded[7 * n : 7 * n + 7])))
+                a5_frame(
+                    0x96, bytes((n + 1, *padded[7 * n : 7 * n + 7])), self.a5_source
+                )
                 for n in range(count)
             ]
         return []
@@ -478,3 +488,40 @@ class DalySimulator(SimulatedBms):
 def demo(address: str) -> DalySimulator:
     """The family's demo device (development setup, end-to-end test, benchmark)."""
     return DalySimulator(address, pack=sixteen_cells(), newer_gatt=True)
+
+
+# On the wire (Daly's UART / RS485; see protocol/daly/wired.py for the sources).
+A5_BOARD_HOST_OFFSET = 0x3F  # board n is asked at 0x3F + n and answers from n
+
+
+def a5_request_length(buf: bytes) -> int | None:
+    """An A5 request is 13 bytes from its 0xA5."""
+    if not buf:
+        return None
+    return 13 if buf[0] == 0xA5 else 0
+
+
+def modbus_request_length(buf: bytes) -> int | None:
+    """A read (0x03) or single write (0x06) request is 8 bytes."""
+    if len(buf) < 2:
+        return None
+    return 8 if buf[1] in (0x03, 0x06) else 0
+
+
+def wired_a5(board: int) -> SimulatedResponder:
+    """A 16-cell board on an RS485 line, speaking A5 at its board number."""
+    device = DalySimulator(
+        f"02:00:00:00:01:{board:02X}", pack=sixteen_cells(), mode="a5"
+    )
+    device.a5_hosts = {A5_BOARD_HOST_OFFSET + board}
+    device.a5_source = board
+    return SimulatedResponder(device, board, a5_request_length)
+
+
+def wired_d2(address: int) -> SimulatedResponder:
+    """A 16-cell pack speaking D2 Modbus on its UART (slave 0xD2)."""
+    device = DalySimulator(f"02:00:00:00:02:{address:02X}", pack=sixteen_cells())
+    return SimulatedResponder(device, address, modbus_request_length)
+
+
+WIRED_DEMOS = {"daly_a5": wired_a5, "daly_d2": wired_d2}

@@ -21,6 +21,7 @@ from ..device import (
     uuid16,
 )
 from ..pack import PackModel
+from ..serial.adapter import SimulatedResponder
 
 ALARM_BITS = {
     "cell_overvoltage": 0,
@@ -237,3 +238,23 @@ def demo(address: str) -> JbdSimulator:
     device.pack.cell_voltages = [3.301, 3.302, 3.299, 3.305]
     device.pack.temperatures = [21.5, 22.0, 23.1]
     return device
+
+
+def request_length(buf: bytes) -> int | None:
+    """Where a request on the wire ends: ``DD`` 7 + length, ``FF AA`` 5 + length."""
+    if len(buf) < 4:
+        return None if buf[:1] in (b"", b"\xdd", b"\xff") else 0
+    if buf[0] == 0xDD and buf[1] in (0xA5, 0x5A):
+        return 7 + buf[3]
+    if buf[:2] == b"\xff\xaa":
+        return 5 + buf[3]
+    return 0
+
+
+def wired_demo(address: int) -> SimulatedResponder:
+    """The demo pack on a UART (JBD has no bus address: one pack per port)."""
+    device = demo(f"02:00:00:00:00:{address:02X}")
+    return SimulatedResponder(device, address, request_length)
+
+
+WIRED_DEMOS = {"jbd": wired_demo}

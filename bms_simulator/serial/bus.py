@@ -41,6 +41,8 @@ class BusSimulator:
         self.collisions = 0
         self._buf = bytearray()
         self._tasks: set[asyncio.Task[None]] = set()
+        for responder in self.responders:
+            responder.connect_line(self.deliver)
 
     def feed(self, data: bytes) -> None:
         """Bytes from the host: echo them, answer every complete request."""
@@ -77,6 +79,10 @@ class BusSimulator:
                     await asyncio.sleep(self.reply_delay)
                     self._emit(reply)
             await asyncio.sleep(interval)
+
+    def deliver(self, reply: bytes) -> None:
+        """A reply a responder produced by itself (after its own delay)."""
+        self._later(self._reply(reply))
 
     async def _reply(self, reply: bytes) -> None:
         await asyncio.sleep(self.reply_delay)

@@ -8,7 +8,9 @@ codec tests.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+
+type LineSender = Callable[[bytes], None]
 
 
 def modbus_crc(data: bytes) -> int:
@@ -40,6 +42,9 @@ class Responder(ABC):
     @abstractmethod
     def answer(self, request: bytes) -> bytes | None:
         """The reply to a complete request, None when it is not for this pack."""
+
+    def connect_line(self, send: LineSender) -> None:
+        """Hook: how to put a reply on the line later (one that answers late)."""
 
 
 class ModbusResponder(Responder):

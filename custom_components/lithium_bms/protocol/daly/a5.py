@@ -21,6 +21,12 @@ DATA_LENGTH = 8
 FRAME_LENGTH = 13
 HOST_BLE = 0x80
 HOST_UART = 0x40
+# On RS485 each board has a number, 1 to 16: it is asked at host address
+# 0x3F + number and answers from the number (ai-republic/bms-to-inverter
+# bms-daly-rs485/.../DalyBmsRS485Processor.java @7ca7b30, sendMessage;
+# board 1 is 0x40, the UART host, and answers from 0x01 as every A5 reply).
+BOARDS = tuple(range(1, 17))
+BOARD_HOST_OFFSET = 0x3F
 
 PACK = 0x90
 CELL_RANGE = 0x91
@@ -39,6 +45,13 @@ TEMPERATURES_PER_FRAME = 7
 MAX_CELL_FRAMES = 16
 CURRENT_OFFSET = 30000
 TEMP_OFFSET = 40
+
+
+def board_host(board: int) -> int:
+    """The host address that asks board ``board`` on an RS485 line."""
+    if board not in BOARDS:
+        raise ValueError(f"Daly board number {board} is outside 1-16")
+    return BOARD_HOST_OFFSET + board
 
 
 def checksum(body: bytes | bytearray) -> int:

@@ -69,28 +69,39 @@ def _window_crc_ok(prefix: list[int], start: int, length: int) -> bool:
 class DalyRules(FrameRules):
     """Frames by length and checksum; the CRC register is kept after every byte.
 
+    A5 replies come from ``a5_address`` (None: no A5 frames), Modbus replies
+    from one of ``modbus_addresses``; a frame from any other address is never
+    a candidate (another board on the same line).
+
     Recovery: a failed Modbus candidate costs a constant (:func:`_window_crc_ok`).
     """
 
     name = "Daly"
     starts = bytes(STARTS)
 
-    def __init__(self) -> None:
+    def __init__(
+        self,
+        a5_address: int | None = a5.BMS_ADDRESS,
+        modbus_addresses: tuple[int, ...] = MODBUS_STARTS,
+    ) -> None:
         """Start with an empty CRC history."""
+        a5_start = () if a5_address is None else (a5.START,)
+        self.starts = bytes((*a5_start, *modbus_addresses))  # type: ignore[misc]
+        self._a5_address = a5_address
         self._prefix = [0]  # CRC register after each byte of the buffer
 
     def length(self, buf: bytearray, pos: int) -> int | None:
         """Length of the frame that would start at ``pos``."""
-        if buf[pos] == a5.START:
+        if buf[pos] == a5.START and self._a5_address is not None:
             if len(buf) - pos < 4:
                 return NEED_MORE
-            reply = buf[pos + 1] == a5.BMS_ADDRESS and buf[pos + 3] == a5.DATA_LENGTH
+            reply = buf[pos + 1] == self._a5_address and buf[pos + 3] == a5.DATA_LENGTH
             return a5.FRAME_LENGTH if reply else 0
         return d2.frame_length(bytes(buf[pos : pos + 3]))
 
     def check(self, buf: bytearray, pos: int, length: int) -> ProtocolError | None:
         """The checksum error of the candidate at ``pos``, or None if it is valid."""
-        if buf[pos] == a5.START:
+        if buf[pos] == a5.START and self._a5_address is not None:
             body = buf[pos : pos + length - 1]
             if a5.checksum(body) != buf[pos + length - 1]:
                 return ChecksumError("Daly A5 checksum mismatch")
@@ -116,8 +127,12 @@ class DalyRules(FrameRules):
 
 
 class DalyReassembler(Scanner):
-    """The shared scanner with Daly's rules."""
+    """The shared scanner with Daly's rules (by default every BLE variant's)."""
 
-    def __init__(self) -> None:
+    def __init__(
+        self,
+        a5_address: int | None = a5.BMS_ADDRESS,
+        modbus_addresses: tuple[int, ...] = MODBUS_STARTS,
+    ) -> None:
         """Start with an empty buffer."""
-        super().__init__(DalyRules())
+        super().__init__(DalyRules(a5_address, modbus_addresses))

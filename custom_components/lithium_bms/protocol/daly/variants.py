@@ -356,7 +356,7 @@ class P81Variant(ModbusVariant):
 class A5Variant(DalyVariant):
     """Legacy A5: up to seven commands per update; the MOSFETs are the switches."""
 
-    host: ClassVar[int]
+    host: int  # the host address the requests are sent from
 
     def __init__(self, driver: DalyDriver) -> None:
         """Nothing known yet of the optional commands."""
@@ -500,6 +500,21 @@ class A5HostUart(A5Variant):
 
     name = A5_40
     host = a5.HOST_UART
+
+
+class A5Board(A5Variant):
+    """A5 to one board of an RS485 line: host 0x3F + board, replies from it.
+
+    The board is the driver's bus address; the reassembler refuses replies
+    from every other board.
+    """
+
+    name = "a5_board"
+
+    def __init__(self, driver: DalyDriver) -> None:
+        """Ask the driver's board."""
+        super().__init__(driver)
+        self.host = a5.board_host(driver.options.bus_address or a5.BMS_ADDRESS)
 
 
 VARIANT_TYPES: dict[str, type[DalyVariant]] = {
