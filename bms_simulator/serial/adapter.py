@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from ..device import SimulatedBms
+from ..pack import PackModel
 from .responders import LineSender, Responder
 
 type RequestLength = Callable[[bytes], int | None]
@@ -56,6 +57,11 @@ class SimulatedResponder(Responder):
         self._send: LineSender | None = None
         device.mtu = WHOLE_REPLY
         device.attach(self._notified, self._dropped)
+
+    @property
+    def pack(self) -> PackModel:
+        """The ground truth of the pack."""
+        return self.device.pack
 
     def request_length(self, buf: bytes) -> int | None:
         """The protocol's rule."""
