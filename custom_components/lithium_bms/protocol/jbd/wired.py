@@ -1,9 +1,11 @@
 """JBD over its UART / RS485 port: the same ``DD A5 … 77`` frames as over BLE.
 
-The BMS's UART speaks the frames of the vendor protocol at 9600 baud 8N1
-(syssi/esphome-jbd-bms components/jbd_bms/ and its README "UART" wiring;
-Louisvdw/dbus-serialbattery etc/dbus-serialbattery/bms/lltjbd.py, baud 9600).
-The frames carry no bus address: one pack per port, at address 0. The ``FF AA``
+The BMS's UART speaks the frames of the vendor protocol at 9600 baud 8N1: a
+jbdtool session over a USB-UART adapter reads 0x03, 0x04 and 0x05 with the
+Bluetooth requests and gets the same replies (syssi/esphome-jbd-bms
+docs/debug.txt @0cb0834, the vectors in tests/protocol/data/
+jbd_wired_vectors.json). The frames carry no bus address: one pack per port,
+at address 0. The ``FF AA``
 authentication belongs to the Bluetooth module, not the BMS: over the wire it
 never runs (a password set for Bluetooth does not apply here).
 """
@@ -14,8 +16,7 @@ from ..wired import WiredProtocol
 from .driver import JbdDriver
 
 BAUDRATE = 9600
-# The whole 0x03 reply of a 32-cell pack with 8 NTCs is under 80 bytes: 83 ms
-# at 9600 baud; dbus-serialbattery waits up to 0.5 s for a reply.
+# The 0x04 reply of a 32-cell pack is 71 bytes: 81 ms at 9600 baud.
 REPLY_TIMEOUT = 0.5
 
 
