@@ -183,14 +183,13 @@ def frame_length(head: bytes | bytearray, pos: int = 0) -> int | None:
     return total if MIN_LENGTH <= total <= MAX_LENGTH else 0
 
 
-def check_frame(frame: bytes | bytearray | memoryview) -> None:
+def check_frame(frame: bytes) -> None:
     """Raise unless ``frame`` is one whole frame with its end mark and sum."""
-    data = bytes(frame)
-    if frame_length(data) != len(data):
+    if frame_length(frame) != len(frame):
         raise FrameError("not a JK 4E 57 frame")
-    if data[-TAIL_LENGTH + 4] != END_MARK:
+    if frame[-TAIL_LENGTH + 4] != END_MARK:
         raise FrameError("JK 4E 57 frame without its end mark")
-    if int.from_bytes(data[-4:], "big") != checksum(data[:-4]):
+    if int.from_bytes(frame[-4:], "big") != checksum(frame[:-4]):
         raise ChecksumError("JK 4E 57 checksum mismatch")
 
 
@@ -259,7 +258,7 @@ def _current(raw: int, protocol: int) -> float:
     """
     if protocol == 1:
         magnitude = (raw & 0x7FFF) / 100
-        return round(magnitude if raw & 0x8000 else -magnitude, 2)
+        return magnitude if raw & 0x8000 else 0.0 - magnitude
     return round((10000 - raw) / 100, 2)
 
 

@@ -185,7 +185,7 @@ class Rs485Rules(FrameRules):
     def check(self, buf: bytearray, pos: int, length: int) -> ProtocolError | None:
         """The error of the candidate's end mark or sum, None when it is valid."""
         try:
-            rs485.check_frame(memoryview(buf)[pos : pos + length])
+            rs485.check_frame(bytes(buf[pos : pos + length]))
         except ProtocolError as err:
             return err
         return None
