@@ -29,6 +29,7 @@ from ..device import (
     SimulatedBms,
     uuid16,
 )
+from ..jk_wired import Jk4e57Pack, JkPbPack
 from ..pack import PackModel, sixteen_cells
 
 COMMAND_HEADER = b"\xaa\x55\x90\xeb"
@@ -412,3 +413,19 @@ class JkSimulator(SimulatedBms):
 def demo(address: str) -> JkSimulator:
     """The family's demo device (development setup, end-to-end test, benchmark)."""
     return JkSimulator(address, "JK-PB2A16S20P-DEMO", sixteen_cells())
+
+
+def pb_pack(address: int, pack: PackModel | None = None) -> JkPbPack:
+    """A JK-PB pack at a DIP address, its frames from this module's encoder."""
+    name = f"JK-PB-{address}"
+    frames = JkSimulator(f"C8:47:80:00:00:{address:02X}", name, pack or sixteen_cells())
+    return JkPbPack(address, frames)
+
+
+def board_4e57(address: int) -> Jk4e57Pack:
+    """An older JK board on its UART-TTL / RS485 port."""
+    return Jk4e57Pack(address, sixteen_cells())
+
+
+# The wired protocols (``protocol/jk/__init__.py``'s ``WIRED``).
+WIRED_DEMOS = {"jk_pb": pb_pack, "jk_rs485": board_4e57}

@@ -70,6 +70,49 @@ IS_STREAM_START = _kinds(FrameType.SETTINGS, FrameType.CELL_INFO)
 IS_ANY = _kinds(*FrameType)
 
 
+def snapshot_of(
+    frame: bytes,
+    layout: Layout,
+    settings: JkSettings | None,
+    *,
+    extra_probes: bool,
+) -> BatterySnapshot:
+    """The snapshot of a cell-info frame, with the settings known.
+
+    Shared with the wired JK-PB driver, whose frames are the same.
+    """
+    codec = CODECS[layout]
+    cells = decode_cell_info(frame, layout, extra_probes=extra_probes)
+    kinds = tuple(codec.switch_registers)
+    return BatterySnapshot(
+        voltage=cells.voltage,
+        current=cells.current or 0.0,
+        measures_current=cells.current is not None,
+        cell_voltages=cells.cell_voltages,
+        temperatures=cells.temperatures,
+        state_of_charge=None if cells.soc is None else float(cells.soc),
+        state_of_health=None if cells.soh is None else float(cells.soh),
+        remaining_capacity=cells.remaining_capacity,
+        full_capacity=cells.full_capacity,
+        design_capacity=settings.nominal_capacity if settings else None,
+        cycles=cells.cycles,
+        balancing=cells.balancing,
+        balance_current=cells.balance_current,
+        charge_mosfet=cells.charge_fet,
+        discharge_mosfet=cells.discharge_fet,
+        heater=cells.heater,
+        switches={k: settings.switch(k) if settings else None for k in kinds},
+        alarms=decode_alarms(cells.errors or 0),
+        supported_alarms=supported_alarms(layout),
+        protection_code=cells.errors,
+        cell_resistances=cells.cell_resistances,
+        # The cell frame's enabled-cells mask, not the settings' cell
+        # count: that one is configured, and the BMS itself raises its
+        # cell-count alarm (error bit 2) when the two differ.
+        reported_cell_count=cells.reported_cell_count,
+    )
+
+
 class JkDriver(BmsDriver):
     """Reads and controls a JK BMS from its frame stream.
 
@@ -315,38 +358,9 @@ class JkDriver(BmsDriver):
         return self._snapshot(frame, layout)
 
     def _snapshot(self, frame: bytes, layout: Layout) -> BatterySnapshot:
-        codec = CODECS[layout]
-        extras = self._info is not None and codec.extra_probes(self._info.sw_version)
-        cells = decode_cell_info(frame, layout, extra_probes=extras)
-        settings = self._settings(layout)
-        kinds = tuple(codec.switch_registers)
-        return BatterySnapshot(
-            voltage=cells.voltage,
-            current=cells.current or 0.0,
-            measures_current=cells.current is not None,
-            cell_voltages=cells.cell_voltages,
-            temperatures=cells.temperatures,
-            state_of_charge=None if cells.soc is None else float(cells.soc),
-            state_of_health=None if cells.soh is None else float(cells.soh),
-            remaining_capacity=cells.remaining_capacity,
-            full_capacity=cells.full_capacity,
-            design_capacity=settings.nominal_capacity if settings else None,
-            cycles=cells.cycles,
-            balancing=cells.balancing,
-            balance_current=cells.balance_current,
-            charge_mosfet=cells.charge_fet,
-            discharge_mosfet=cells.discharge_fet,
-            heater=cells.heater,
-            switches={k: settings.switch(k) if settings else None for k in kinds},
-            alarms=decode_alarms(cells.errors or 0),
-            supported_alarms=supported_alarms(layout),
-            protection_code=cells.errors,
-            cell_resistances=cells.cell_resistances,
-            # The cell frame's enabled-cells mask, not the settings' cell
-            # count: that one is configured, and the BMS itself raises its
-            # cell-count alarm (error bit 2) when the two differ.
-            reported_cell_count=cells.reported_cell_count,
-        )
+        info = self._info
+        extras = info is not None and CODECS[layout].extra_probes(info.sw_version)
+        return snapshot_of(frame, layout, self._settings(layout), extra_probes=extras)
 
     async def set_switch(self, kind: SwitchKind, on: bool) -> BatterySnapshot:
         """Write one switch register, then confirm it in a fresh settings frame."""

@@ -16,6 +16,7 @@ from enum import IntEnum
 
 from ..errors import FrameError, ProtocolError
 from ..scanner import NEED_MORE, Feed, FrameRules, Scanner
+from . import pb, rs485
 from .frames import (
     COMMAND_HEADER,
     COMMAND_LENGTH,
@@ -167,3 +168,97 @@ class JkReassembler(Scanner):
         if rest.startswith(FRAME_HEADER):
             return [], [FrameError("JK frame stopped half-way: bytes were lost")]
         return [], []
+
+
+class Rs485Rules(FrameRules):
+    """``4E 57`` frames by length, end mark and 16-bit sum (``rs485.py``)."""
+
+    name = "JK 4E 57"
+    starts = rs485.START[:1]
+
+    def length(self, buf: bytearray, pos: int) -> int | None:
+        """The length field's total at ``4E 57``; NEED_MORE at a lone ``4E``."""
+        if len(buf) - pos < 2:
+            return NEED_MORE
+        return rs485.frame_length(buf, pos)
+
+    def check(self, buf: bytearray, pos: int, length: int) -> ProtocolError | None:
+        """The error of the candidate's end mark or sum, None when it is valid."""
+        try:
+            rs485.check_frame(bytes(buf[pos : pos + length]))
+        except ProtocolError as err:
+            return err
+        return None
+
+    def stalled(self, buf: bytearray, pos: int) -> int | None:
+        """Where a complete valid frame starts inside the waiting candidate."""
+        later = buf.find(rs485.START, pos + 1)
+        while later >= 0:
+            length = rs485.frame_length(buf, later)
+            if (
+                length
+                and later + length <= len(buf)
+                and self.check(buf, later, length) is None
+            ):
+                return later
+            later = buf.find(rs485.START, later + 1)
+        return None
+
+
+class Rs485Reassembler(Scanner):
+    """The shared scanner with the ``4E 57`` rules."""
+
+    def __init__(self) -> None:
+        """Start with an empty buffer."""
+        super().__init__(Rs485Rules())
+
+
+class PbRules(FrameRules):
+    """The JK-PB line: 300-byte frames and the Modbus 0x10 writes around them.
+
+    A frame is refused when another frame header starts inside it (bytes were
+    lost and the next frame went on); a frame that waits for its bytes is
+    dropped once a complete valid piece starts after its header.
+    """
+
+    name = "JK-PB"
+    starts = FRAME_HEADER[:1] + bytes(range(pb.MAX_ADDRESS + 1))
+
+    def length(self, buf: bytearray, pos: int) -> int | None:
+        """300 at a frame header, a Modbus piece's length at an address byte."""
+        if buf[pos] == FRAME_HEADER[0]:
+            head = buf[pos : pos + len(FRAME_HEADER)]
+            if head == FRAME_HEADER:
+                return FRAME_LENGTH
+            return NEED_MORE if FRAME_HEADER.startswith(head) else 0
+        return pb.modbus_length(buf, pos)
+
+    def check(self, buf: bytearray, pos: int, length: int) -> ProtocolError | None:
+        """A frame's header, sum and type (a Modbus piece's CRC held already)."""
+        if buf[pos] != FRAME_HEADER[0]:
+            return None
+        candidate = bytes(buf[pos : pos + length])
+        if candidate.find(FRAME_HEADER, 1) > 0:
+            return FrameError("JK-PB frame cut by the next header: bytes were lost")
+        try:
+            check_frame(candidate)
+        except ProtocolError as err:
+            return err
+        return None
+
+    def stalled(self, buf: bytearray, pos: int) -> int | None:
+        """Where the next header or complete Modbus piece starts, if one does."""
+        for later in range(pos + 1, len(buf)):
+            if buf[later : later + len(FRAME_HEADER)] == FRAME_HEADER:
+                return later
+            if buf[later] <= pb.MAX_ADDRESS and pb.modbus_length(buf, later):
+                return later
+        return None
+
+
+class PbReassembler(Scanner):
+    """The shared scanner with the JK-PB line rules."""
+
+    def __init__(self) -> None:
+        """Start with an empty buffer."""
+        super().__init__(PbRules())
