@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import time
 from collections.abc import AsyncIterator
@@ -216,9 +217,7 @@ async def test_a_master_on_the_bus_stops_the_scan() -> None:
     pty = PtyEndpoint(sim, lifetime=30)
     bus = SerialBus(PortSettings(await pty.start(), FAST.baudrate))
     poll = ydt_frame(0x25, 1, 0x46, 0x42, b"\x01")
-    task = __import__("asyncio").ensure_future(
-        sim.master(poll, interval=0.01, count=30)
-    )
+    task = asyncio.ensure_future(sim.master(poll, interval=0.01, count=30))
     try:
         with pytest.raises(BusOwnedError):
             await scan_bus(bus, FAST, [1])

@@ -8,8 +8,6 @@ version and production text. The MOSFETs switch with 0x9A and 0x9B, and a
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from ..codecs import ydt1363
 from ..driver import BmsDriver, DriverOptions
 from ..errors import (
@@ -67,14 +65,6 @@ BLOCKING = {
 }
 
 
-@dataclass(frozen=True, slots=True)
-class _Reply:
-    """Matches a PACE reply (the reassembler already kept only our address)."""
-
-    def __call__(self, frame: bytes) -> bool:
-        return is_reply(frame)
-
-
 class PaceDriver(BmsDriver):
     """Reads a PACE pack at one bus address and switches its MOSFETs."""
 
@@ -115,7 +105,8 @@ class PaceDriver(BmsDriver):
         """One exchange; the reply's INFO. A refusal (RTN not 00) raises."""
         self._asked = command
         try:
-            frame = await self.exchange(payload, _Reply())
+            # The reassembler keeps our address only; is_reply drops echoed requests.
+            frame = await self.exchange(payload, is_reply)
         finally:
             self._asked = None
         reply = ydt1363.parse_frame(frame)
