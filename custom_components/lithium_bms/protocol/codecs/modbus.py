@@ -202,10 +202,8 @@ class ModbusRequest:
             return False
         if reply.function == self.function | EXCEPTION_FLAG:
             return True
-        if self.function in BIT_READS:
-            size = (self.count + 7) // 8
-        else:
-            size = 2 * self.count
+        bits = self.function in BIT_READS
+        size = (self.count + 7) // 8 if bits else 2 * self.count
         return reply.function == self.function and len(reply.data) == size
 
 
@@ -283,9 +281,9 @@ class ModbusListenRules(ModbusRules):
         if available < 2:
             return NEED_MORE
         request = buf[pos + 1] in READS
-        if request and available >= REQUEST_LENGTH:
-            if crc_ok(buf[pos : pos + REQUEST_LENGTH]):
-                return REQUEST_LENGTH
+        whole = request and available >= REQUEST_LENGTH
+        if whole and crc_ok(buf[pos : pos + REQUEST_LENGTH]):
+            return REQUEST_LENGTH
         if request and available < REQUEST_LENGTH:
             return NEED_MORE
         if reply is NEED_MORE or reply:

@@ -39,7 +39,7 @@ VENDOR = 0x51
 RTN_NORMAL = 0x00
 RTN_CID2_INVALID = 0x04
 # Table 5: the return codes a pack answers with (a request carries a command).
-RETURN_CODES = frozenset({*range(0x00, 0x08), *range(0xE1, 0xE5)})
+RETURN_CODES = frozenset({*range(0x08), *range(0xE1, 0xE5)})
 MAX_ADDRESS = 15
 TEMPERATURES = CELL_PROBES + 2  # four cells, environment, power
 

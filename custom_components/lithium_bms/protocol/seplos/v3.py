@@ -181,9 +181,7 @@ def decode_status(pic: bytes) -> SeplosStatus:
         raise FrameError(f"Seplos V3 PIC has {len(pic)} bytes")
     events = [pic[index] for index, _ in EVENT_TABLES]
     return SeplosStatus(
-        alarms=bit_alarms(
-            (pic[index], table) for index, table in EVENT_TABLES
-        ),
+        alarms=bit_alarms((pic[index], table) for index, table in EVENT_TABLES),
         fets=pic[PIC_FET],
         balancing_cells=cells_of(pic[PIC_BALANCE], pic[PIC_BALANCE + 1]),
         protection_code=int.from_bytes(bytes(events), "big"),
