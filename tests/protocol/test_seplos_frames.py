@@ -142,7 +142,9 @@ def test_v3_pia_and_pib_vectors_decode_exactly() -> None:
     pia = modbus.parse_response(frame(vector("V3 PIA reply, pack 1 discharging")))
     pib = modbus.parse_response(frame(vector("V3 PIB reply, pack 1")))
     measurement = v3.decode_measurement(pia.registers, pib.registers)
-    assert_measurement(measurement, vector("V3 PIA reply, pack 1 discharging")["expected"])
+    assert_measurement(
+        measurement, vector("V3 PIA reply, pack 1 discharging")["expected"]
+    )
     assert_measurement(measurement, vector("V3 PIB reply, pack 1")["expected"])
 
 
@@ -151,8 +153,10 @@ def test_v3_pic_vector_decodes() -> None:
     reply = modbus.parse_response(frame(v))
     assert len(reply.data) == v["expected"]["byte_count"]
     status = v3.decode_status(reply.data)
-    assert status.charge_fet and status.discharge_fet
-    assert not status.alarms and not status.balancing_cells
+    assert status.charge_fet
+    assert status.discharge_fet
+    assert not status.alarms
+    assert not status.balancing_cells
 
 
 def test_v3_a_captured_17_register_poll_pairs_with_its_reply() -> None:
@@ -160,12 +164,14 @@ def test_v3_a_captured_17_register_poll_pairs_with_its_reply() -> None:
     reply = frame(vector("V3 PIA reply 17 registers, pack 1"))
     heard = HeardExchanges(1)
     exchanges, errors = heard.feed(request + reply)
-    assert exchanges == [request + reply] and not errors
+    assert exchanges == [request + reply]
+    assert not errors
     asked, answer = split_exchange(exchanges[0])
     assert v3.PIA.asked_by(asked)
-    assert len(answer.data) == vector("V3 PIA reply 17 registers, pack 1")["expected"][
-        "byte_count"
-    ]
+    assert (
+        len(answer.data)
+        == vector("V3 PIA reply 17 registers, pack 1")["expected"]["byte_count"]
+    )
 
 
 @pytest.mark.parametrize("name", sorted(V2_ALARM_BITS))
@@ -195,7 +201,8 @@ def test_v3_balancing_and_fets_come_from_pic() -> None:
     reply = SeplosV3Pack(1, pack).answer(v3.PIC.request(1))
     status = v3.decode_status(modbus.parse_response(reply or b"").data)
     assert status.balancing_cells == {1, 9, 16}
-    assert not status.charge_fet and status.discharge_fet
+    assert not status.charge_fet
+    assert status.discharge_fet
 
 
 def v2_frames() -> list[bytes]:
@@ -223,7 +230,9 @@ def test_v2_a_corrupted_frame_never_hides_the_next() -> None:
     good = v2_frames()[3]  # pack 2 telemetry
     bad = bytearray(good)
     bad[40] = ord("0") if bad[40] != ord("0") else ord("1")
-    frames, errors = SeplosV2Reassembler(2).feed(b"\x00noise" + good[:30] + bytes(bad) + good)
+    frames, errors = SeplosV2Reassembler(2).feed(
+        b"\x00noise" + good[:30] + bytes(bad) + good
+    )
     assert frames == [good]
     assert any(isinstance(e, ChecksumError) for e in errors)
 
@@ -276,7 +285,7 @@ def test_v3_a_reply_without_its_request_is_dropped() -> None:
 
 
 def test_v3_master_replies_only_from_our_address() -> None:
-    stream, exchanges = v3_cycle((1, 2))
+    _stream, exchanges = v3_cycle((1, 2))
     replies = b"".join(e[8:] for e in exchanges[1] + exchanges[2])
     frames, _ = SeplosV3Reassembler(2).feed(replies)
     assert frames == [e[8:] for e in exchanges[2]]
@@ -287,4 +296,18 @@ def test_the_simulator_refuses_what_its_map_lacks() -> None:
         modbus.read_request(1, 0x2100, 4, modbus.READ_INPUT)
     )
     parsed = modbus.parse_response(reply or b"")
-    assert parsed.is_exception and parsed.exception_code == 2
+    assert parsed.is_exception
+    assert parsed.exception_code == 2
+
+
+def test_the_modbus_listen_mode_finds_requests_and_replies() -> None:
+    stream, exchanges = v3_cycle((1,))
+    heard, errors = modbus.ModbusReassembler((1,), requests=True).feed(stream)
+    assert heard == [part for e in exchanges[1] for part in (e[:8], e[8:])]
+    assert not errors
+    replies_only, _ = modbus.ModbusReassembler((1,)).feed(stream)
+    assert replies_only == [e[8:] for e in exchanges[1]]
+    request = exchanges[1][0][:8]
+    assert modbus.parse_request(request) == modbus.ModbusRequest(1, 4, 0x1000, 0x12)
+    with pytest.raises(ChecksumError):
+        modbus.parse_request(request[:-1] + bytes((request[-1] ^ 1,)))

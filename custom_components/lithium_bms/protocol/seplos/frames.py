@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
-from ..snapshot import Alarm, BatterySnapshot, SwitchKind, Temperature, TemperatureKind
+from ..snapshot import Alarm, BatterySnapshot, Temperature, TemperatureKind
 
 ZERO_CELSIUS = 2731  # 0.1 K
 MAX_CELLS = 16
@@ -132,7 +132,6 @@ def snapshot(
         Temperature(TemperatureKind.AMBIENT, measurement.ambient_temperature),
         Temperature(TemperatureKind.MOSFET, measurement.mosfet_temperature),
     )
-    switches: dict[SwitchKind, bool | None] = {}
     return BatterySnapshot(
         voltage=measurement.voltage,
         current=measurement.current,
@@ -149,7 +148,6 @@ def snapshot(
         charge_mosfet=status.charge_fet,
         discharge_mosfet=status.discharge_fet,
         heater=bool(status.fets & FET_HEATER),
-        switches=switches,
         alarms=status.alarms,
         supported_alarms=supported_alarms,
         protection_code=status.protection_code,
