@@ -4,7 +4,7 @@ The host's bytes reach every responder; the one addressed answers after a
 short delay. Knobs: ``echo`` (a 2-wire adapter hears its own bytes), ``noise``
 (bytes in front of every reply), ``collide_every`` (every n-th reply is hit by
 another sender: one byte garbled), and :meth:`master` (another master that
-owns the bus and polls a pack periodically, bounded in count).
+owns the bus and polls packs periodically, a cycle of requests, bounded in count).
 """
 
 from __future__ import annotations
@@ -69,16 +69,17 @@ class BusSimulator:
                     self._later(self._reply(reply))
                     break
 
-    async def master(self, request: bytes, *, interval: float, count: int) -> None:
-        """Another master polls with ``request`` ``count`` times: the host hears it."""
+    async def master(self, *requests: bytes, interval: float, count: int) -> None:
+        """Another master polls: ``count`` cycles of ``requests``, heard by the host."""
         for _ in range(count):
-            self._emit(request)
-            for responder in self.responders:
-                reply = responder.answer(request)
-                if reply is not None:
-                    await asyncio.sleep(self.reply_delay)
-                    self._emit(reply)
-            await asyncio.sleep(interval)
+            for request in requests:
+                self._emit(request)
+                for responder in self.responders:
+                    reply = responder.answer(request)
+                    if reply is not None:
+                        await asyncio.sleep(self.reply_delay)
+                        self._emit(reply)
+                await asyncio.sleep(interval)
 
     def deliver(self, reply: bytes) -> None:
         """A reply a responder produced by itself (after its own delay)."""

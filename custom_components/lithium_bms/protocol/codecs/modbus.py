@@ -34,6 +34,7 @@ MAX_FRAME_LENGTH = 5 + MAX_BYTE_COUNT
 EXCEPTION_LENGTH = 5
 WRITE_REPLY_LENGTH = 8
 MAX_ADDRESS = 247
+REQUEST_LENGTH = 8  # the reads and 0x06: address, function, two u16, CRC
 
 
 def _table_entry(value: int) -> int:
@@ -186,6 +187,40 @@ def parse_response(frame: bytes) -> ModbusResponse:
     return ModbusResponse(frame[0], frame[1], bytes(data))
 
 
+@dataclass(frozen=True, slots=True)
+class ModbusRequest:
+    """A validated read request: what a master asked of a slave."""
+
+    address: int
+    function: int
+    start: int
+    count: int
+
+    def answered_by(self, reply: ModbusResponse) -> bool:
+        """Whether ``reply`` (a read's data or an exception) answers this request."""
+        if reply.address != self.address:
+            return False
+        if reply.function == self.function | EXCEPTION_FLAG:
+            return True
+        bits = self.function in BIT_READS
+        size = (self.count + 7) // 8 if bits else 2 * self.count
+        return reply.function == self.function and len(reply.data) == size
+
+
+def parse_request(frame: bytes) -> ModbusRequest:
+    """Validate one complete read request (length, function and CRC)."""
+    if len(frame) != REQUEST_LENGTH or frame[1] not in READS:
+        raise FrameError(f"not a Modbus read request: {frame.hex()}")
+    if not crc_ok(frame):
+        raise ChecksumError("Modbus CRC mismatch")
+    return ModbusRequest(
+        frame[0],
+        frame[1],
+        int.from_bytes(frame[2:4], "big"),
+        int.from_bytes(frame[4:6], "big"),
+    )
+
+
 class ModbusRules(FrameRules):
     """Responses from ``addresses`` with one of ``functions``, CRC-checked.
 
@@ -229,11 +264,46 @@ class ModbusRules(FrameRules):
         return None
 
 
+class ModbusListenRules(ModbusRules):
+    """Read requests and responses both: the frames of a line another master polls.
+
+    A complete response whose CRC holds wins; else 8 bytes of a read whose CRC
+    holds are a request. Which one a frame is, the caller tells by pairing it
+    with what came before (an 8-byte frame can be either).
+    """
+
+    def length(self, buf: bytearray, pos: int) -> int | None:
+        """Length of the response or request that would start at ``pos``."""
+        available = len(buf) - pos
+        reply = response_length(buf, pos, self.functions)
+        if reply and reply <= available and crc_ok(buf[pos : pos + reply]):
+            return reply
+        if available < 2:
+            return NEED_MORE
+        request = buf[pos + 1] in READS
+        whole = request and available >= REQUEST_LENGTH
+        if whole and crc_ok(buf[pos : pos + REQUEST_LENGTH]):
+            return REQUEST_LENGTH
+        if request and available < REQUEST_LENGTH:
+            return NEED_MORE
+        if reply is NEED_MORE or reply:
+            return reply
+        return REQUEST_LENGTH if request else 0
+
+
 class ModbusReassembler(Scanner):
-    """The shared scanner with Modbus rules for some slave addresses."""
+    """The shared scanner with Modbus rules for some slave addresses.
+
+    ``requests`` also accepts the read requests of a master (a listened line).
+    """
 
     def __init__(
-        self, addresses: Iterable[int], functions: Iterable[int] = FUNCTIONS
+        self,
+        addresses: Iterable[int],
+        functions: Iterable[int] = FUNCTIONS,
+        *,
+        requests: bool = False,
     ) -> None:
         """Start with an empty buffer."""
-        super().__init__(ModbusRules(addresses, functions))
+        rules = ModbusListenRules if requests else ModbusRules
+        super().__init__(rules(addresses, functions))
