@@ -44,6 +44,15 @@ class BusSimulator:
         for responder in self.responders:
             responder.connect_line(self.deliver)
 
+    def add(self, responder: Responder) -> None:
+        """A pack joins the line."""
+        self.responders.append(responder)
+        responder.connect_line(self.deliver)
+
+    def remove(self, responder: Responder) -> None:
+        """A pack leaves the line (it hears and answers nothing more)."""
+        self.responders.remove(responder)
+
     def feed(self, data: bytes) -> None:
         """Bytes from the host: echo them, answer every complete request."""
         self.received += data

@@ -165,9 +165,12 @@ class LithiumBmsCoordinator(DataUpdateCoordinator[BatterySnapshot]):
                     "address": self.address,
                 },
             )
+        key = error_key(err)
+        if key == "connection_lost" and not self.pack.bluetooth:
+            key = "wired_connection_lost"
         return UpdateFailed(
             translation_domain=DOMAIN,
-            translation_key=error_key(err),
+            translation_key=key,
             translation_placeholders={"error": str(err)},
         )
 

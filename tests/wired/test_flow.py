@@ -113,7 +113,7 @@ async def test_a_bus_that_speaks_another_protocol(
     line = await start_line("daly_a5", ())
     flow = await _to_port_form(hass, "jbd")
     # A device of some other protocol answers every request with its own bytes.
-    with patch.object(line.bus, "feed", lambda data: line.bus._emit(b"\x55\xaa")):
+    with patch.object(line.bus, "feed", lambda _: line.bus._emit(b"\x55\xaa")):
         result = await _submit_port(hass, flow, line.url)
     assert result["errors"] == {"base": "unexpected_data"}
 
