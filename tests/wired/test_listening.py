@@ -7,7 +7,7 @@ import dataclasses
 from collections.abc import AsyncIterator, Awaitable, Callable
 
 import pytest
-from homeassistant.config_entries import SOURCE_USER
+from homeassistant.config_entries import SOURCE_USER, ConfigEntryState
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
 from homeassistant.exceptions import HomeAssistantError
@@ -124,5 +124,22 @@ async def test_switching_on_a_bus_a_master_owns_is_refused_and_sends_nothing(
         after = hass.states.get(switch)
         assert after is not None
         assert after.state == before.state
+    finally:
+        task.cancel()
+
+
+async def test_a_master_on_a_bus_whose_protocol_cannot_listen_is_not_talked_over(
+    hass: HomeAssistant, start_line: StartLine
+) -> None:
+    line = await start_line("pace", (1, 2))
+    task = asyncio.ensure_future(
+        line.bus.master(b"~20014A420000FDA2\r", interval=0.05, count=10**6)
+    )
+    try:
+        entry = bus_entry(line)
+        await setup_bus(hass, entry)
+        assert entry.state is ConfigEntryState.SETUP_RETRY
+        assert entry.error_reason_translation_key == "master_on_bus"
+        assert line.bus.received == b""
     finally:
         task.cancel()

@@ -116,7 +116,14 @@ async def _async_listening(
     except SerialPortError:
         forget_bus(bus)
         raise
-    if heard and protocol.listens:
+    if heard and not protocol.listens:
+        forget_bus(bus)
+        raise ConfigEntryNotReady(
+            translation_domain=DOMAIN,
+            translation_key="master_on_bus",
+            translation_placeholders={"port": port_label(entry.data)},
+        )
+    if heard:
         _LOGGER.info("A master now owns %s: reading by listening", entry.title)
         hass.config_entries.async_update_entry(
             entry, data={**entry.data, CONF_LISTEN: True}

@@ -35,6 +35,8 @@ class WiredProtocol:
 
     ``addresses`` are the ones a scan asks, in order; ``reply_timeout`` is how
     long one reply may take (and how long the line stays a pack's after it);
+    ``probe_timeout`` is how long a scan waits at an address (what an absent
+    pack costs: the longest reply's time on the wire and the pack's latency);
     ``listen_window`` is the longest cycle of a master that owns the bus, for
     a protocol that ``listens``; ``variant`` is handed to the driver as its
     stored variant.
@@ -48,6 +50,7 @@ class WiredProtocol:
     listens: bool = False
     listen_window: float = 1.0
     variant: str | None = None
+    probe_timeout: float | None = None
     # The protocol's name as the flow and the bus device show it.
     title: str = ""
 
@@ -55,6 +58,11 @@ class WiredProtocol:
     def name(self) -> str:
         """The protocol's name, for people."""
         return self.title or self.key
+
+    @property
+    def scan_timeout(self) -> float:
+        """How long a scan waits for each reply of an address."""
+        return self.probe_timeout or self.reply_timeout
 
     @property
     def family(self) -> str:
@@ -102,9 +110,14 @@ def wired_client(
     invert_current: bool = False,
     variant: str | None = None,
     memory: dict[str, bool | int | str | None] | None = None,
+    timeout: float | None = None,
 ) -> BmsClient:
-    """A session with the pack at ``address`` on ``bus`` (the link stays open)."""
-    transport = SerialTransport(bus, hold=protocol.reply_timeout, listens=listen)
+    """A session with the pack at ``address`` on ``bus`` (the link stays open).
+
+    ``timeout`` replaces the protocol's reply timeout (a scan's shorter one).
+    """
+    reply_timeout = timeout or protocol.reply_timeout
+    transport = SerialTransport(bus, hold=reply_timeout, listens=listen)
     driver = protocol.driver(
         transport,
         DriverOptions(
@@ -114,7 +127,7 @@ def wired_client(
             memory=memory,
             bus_address=address,
             listen=listen,
-            reply_timeout=protocol.listen_window if listen else protocol.reply_timeout,
+            reply_timeout=protocol.listen_window if listen else reply_timeout,
         ),
     )
     return BmsClient(driver, keep_connected=True)
@@ -181,7 +194,10 @@ async def scan_bus(
         master = ear.heard > 0
         if master and not protocol.listens:
             raise BusOwnedError("another master talks on the bus")
-        clients = [wired_client(bus, protocol, a, listen=master) for a in wanted]
+        clients = [
+            wired_client(bus, protocol, a, listen=master, timeout=protocol.scan_timeout)
+            for a in wanted
+        ]
         if master:
             # Every listener hears the same cycle: read them side by side.
             results = await asyncio.gather(*(_read(c) for c in clients))

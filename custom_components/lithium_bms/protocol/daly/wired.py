@@ -76,6 +76,8 @@ class DalyD2WiredDriver(DalyWiredDriver):
 WIRED = (
     WiredProtocol(
         key="daly_a5",
+        title="Daly A5 (UART / RS485)",
+        probe_timeout=0.3,
         driver=DalyA5WiredDriver,
         baudrate=BAUDRATE,
         addresses=a5.BOARDS,
@@ -83,6 +85,7 @@ WIRED = (
     ),
     WiredProtocol(
         key="daly_d2",
+        title="Daly H/K/M/S (D2 Modbus)",
         driver=DalyD2WiredDriver,
         baudrate=BAUDRATE,
         addresses=(d2.D2_ADDRESS,),

@@ -35,6 +35,7 @@ class JbdWiredDriver(JbdDriver):
 WIRED = (
     WiredProtocol(
         key="jbd",
+        title="JBD (UART / RS485)",
         driver=JbdWiredDriver,
         baudrate=BAUDRATE,
         addresses=(0,),

@@ -14,6 +14,8 @@ DRIVER = JkDriver
 WIRED = (
     WiredProtocol(
         key="jk_pb",
+        title="JK-PB (RS485)",
+        probe_timeout=0.3,
         driver=JkPbDriver,
         baudrate=115200,
         addresses=tuple(range(1, MAX_ADDRESS + 1)),
@@ -23,6 +25,7 @@ WIRED = (
     ),
     WiredProtocol(
         key="jk_rs485",
+        title="JK (4E 57, UART / RS485)",
         driver=JkRs485Driver,
         baudrate=115200,
         addresses=(0,),

@@ -14,6 +14,8 @@ from .driver import PaceDriver
 WIRED = (
     WiredProtocol(
         key="pace",
+        title="PACE (RS485)",
+        probe_timeout=0.35,
         driver=PaceDriver,
         baudrate=9600,
         addresses=tuple(range(17)),

@@ -23,6 +23,8 @@ V3_ADDRESSES = tuple(range(0x11))
 WIRED = (
     WiredProtocol(
         key="seplos_v2",
+        title="Seplos V2 (RS485)",
+        probe_timeout=0.3,
         driver=SeplosDriver,
         baudrate=19200,
         addresses=V2_ADDRESSES,
@@ -31,6 +33,8 @@ WIRED = (
     ),
     WiredProtocol(
         key="seplos_v3",
+        title="Seplos V3 (RS485)",
+        probe_timeout=0.25,
         driver=SeplosDriver,
         baudrate=19200,
         addresses=V3_ADDRESSES,
