@@ -28,7 +28,11 @@ def _crc_frame(body: bytes) -> bytes:
 
 
 class Responder(ABC):
-    """One pack on the bus: takes a complete request, may answer it."""
+    """One pack on the bus: takes a complete request, may answer it.
+
+    A family's demo responder (``WIRED_DEMOS``) also has ``pack``, the
+    ground truth it encodes.
+    """
 
     address: int
 

@@ -15,6 +15,7 @@ from pytest_homeassistant_custom_component.common import async_fire_time_changed
 from pytest_homeassistant_custom_component.typing import WebSocketGenerator
 
 from bms_simulator.registry import DEMOS
+from tests.e2e.realhass import free_port
 
 DEV = Path(__file__).resolve().parents[2] / "dev"
 SIM = "lithium_bms_sim"
@@ -173,3 +174,34 @@ def test_made_up_addresses_are_stable_and_distinct() -> None:
     assert first == demo_address("jbd", 0)
     assert mac_address(first) == first
     assert len({demo_address(f, i) for f in ("jbd", "jk") for i in range(3)}) == 6
+
+
+async def test_the_wired_bus_serves_its_packs_on_loopback(
+    hass: HomeAssistant, enable_bluetooth: None, socket_enabled: None
+) -> None:
+    from custom_components.lithium_bms.protocol.registry import (  # noqa: PLC0415
+        wired_protocol,
+    )
+    from custom_components.lithium_bms.protocol.serial.bus import (  # noqa: PLC0415
+        SerialBus,
+    )
+    from custom_components.lithium_bms.protocol.wired import scan_bus  # noqa: PLC0415
+
+    port = free_port()
+    wired = {"protocol": "seplos_v2", "port": port, "addresses": [1, 2]}
+    assert await setup_sim(hass, {"devices": [], "wired": wired})
+    protocol = wired_protocol("seplos_v2")
+    bus = SerialBus(protocol.settings(f"socket://127.0.0.1:{port}"))
+    result = await scan_bus(bus, protocol, (1, 2, 3))
+    assert [pack.address for pack in result.packs] == [1, 2]
+    hass.bus.async_fire("homeassistant_stop")
+    await hass.async_block_till_done()
+
+
+def test_the_wired_bus_is_off_unless_configured() -> None:
+    from custom_components.lithium_bms_sim.config import (  # noqa: PLC0415
+        CONFIG_SCHEMA,
+    )
+
+    assert CONFIG_SCHEMA({SIM: {}})[SIM]["wired"] is None
+    assert CONFIG_SCHEMA({SIM: {"wired": True}})[SIM]["wired"]["protocol"] == "pace"

@@ -88,6 +88,8 @@ class RealHass:
         self.token = token
         self.session = session
         self.port = free_port()
+        # The simulated wired bus of the development configuration.
+        self.wired_port = free_port()
         self.process: subprocess.Popen[bytes] | None = None
 
     @property
@@ -101,6 +103,7 @@ class RealHass:
             **os.environ,
             "HASS_DEV_HOST": "127.0.0.1",
             "HASS_DEV_PORT": str(self.port),
+            "HASS_DEV_WIRED_PORT": str(self.wired_port),
         }
         with self.log_path.open("ab") as log:
             self.process = subprocess.Popen(  # noqa: S603  (our own launcher)

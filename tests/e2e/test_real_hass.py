@@ -38,6 +38,7 @@ TOLERANCE = {
 }
 TEMPERATURE_TOLERANCE = 1.0
 PROBE = re.compile(r"temperature_(\d+)")
+PACK_VOLTAGE = re.compile(r"sensor\.pace_pack_\d+_voltage")
 # Not a protection: JBD shows its software lock while a MOSFET is switched off.
 ALARM_KEYS = frozenset(a.value for a in Alarm) - {Alarm.MOSFET_LOCK.value}
 FLOW_TIMEOUT = 60.0
@@ -254,5 +255,51 @@ async def test_discover_add_read_switch_restart(start_hass: StartHass) -> None:
     assert await wait_entities(hass, addresses) == keys
     await assert_states_match(hass, keys)
 
+    assert await hass.stop() == 0
+    assert not integration_errors(hass.log_path.read_text(encoding="utf-8"))
+
+
+async def test_the_development_bus_is_added_with_its_three_packs(
+    start_hass: StartHass,
+) -> None:
+    hass = await start_hass(None)  # the development configuration as it is
+    url = f"socket://127.0.0.1:{hass.wired_port}"
+    flow = await hass.rest(
+        "POST", "/api/config/config_entries/flow", {"handler": DOMAIN}
+    )
+    assert flow["type"] == "menu", flow
+    assert "wired" in flow["menu_options"]
+    path = f"/api/config/config_entries/flow/{flow['flow_id']}"
+    flow = await hass.rest("POST", path, {"next_step_id": "wired"})
+    flow = await hass.rest("POST", path, {"protocol": "pace"})
+    assert flow["step_id"] == "wired_port", flow
+    flow = await hass.rest("POST", path, {"serial_port": url, "baudrate": "9600"})
+    assert flow["step_id"] == "wired_packs", flow
+    assert flow["description_placeholders"] == {"count": "3"}
+    flow = await hass.rest("POST", path, {"packs": ["1", "2", "3"]})
+    assert flow["type"] == "create_entry", flow
+    entry_id = flow["result"]["entry_id"]
+
+    async def pack_voltages() -> list[str]:
+        found = [
+            s["state"]
+            for s in await hass.rest("GET", "/api/states")
+            if PACK_VOLTAGE.fullmatch(s["entity_id"])
+            and s["state"] not in ("unavailable", "unknown")
+        ]
+        return found if len(found) == 3 else []
+
+    voltages = await hass.until(pack_voltages, "the packs' voltages", ENTITY_TIMEOUT)
+    assert all(40 < float(v) < 60 for v in voltages), voltages
+    devices = [
+        d
+        for d in await hass.ws("config/device_registry/list")
+        if entry_id in d["config_entries"]
+    ]
+    bus = [d for d in devices if d["via_device_id"] is None]
+    packs = [d for d in devices if d["via_device_id"] is not None]
+    assert len(bus) == 1
+    assert len(packs) == 3
+    assert {d["via_device_id"] for d in packs} == {bus[0]["id"]}
     assert await hass.stop() == 0
     assert not integration_errors(hass.log_path.read_text(encoding="utf-8"))

@@ -56,7 +56,7 @@ def clock() -> Iterator[Clock]:
 
 def pack_model(line: Line, address: int) -> PackModel:
     """The ground truth of the simulated pack at ``address``."""
-    return line.packs[address].pack  # type: ignore[attr-defined, no-any-return]
+    return line.packs[address].pack
 
 
 def entity_id(
@@ -100,7 +100,7 @@ async def test_each_pack_is_a_device_under_the_bus_with_its_values(
         device = devices.async_get_device(identifiers={(DOMAIN, key)})
         assert device is not None
         assert device.via_device_id == bus.id
-        assert device.name == f"{entry.title} pack {address}"
+        assert device.name == f"Daly A5 pack {address}"
         truth = pack_model(line, address)
         voltage = entity_id(hass, entry, "sensor", f"{key}_voltage")
         assert float(state(hass, voltage)) == pytest.approx(truth.voltage, abs=0.1)

@@ -83,7 +83,7 @@ async def test_the_flow_hears_the_master_and_reads_every_pack_by_listening(
     await hass.async_block_till_done()
     entry = result["result"]
     for address, pack in line.packs.items():
-        truth = pack.pack  # type: ignore[attr-defined]
+        truth = pack.pack
         voltage = _voltage(hass, f"{entry.entry_id}_{address}_voltage")
         assert voltage == pytest.approx(truth.voltage, abs=0.05)
     assert line.bus.received == b""  # not one byte sent, ever
@@ -120,7 +120,7 @@ async def test_switching_on_a_bus_a_master_owns_is_refused_and_sends_nothing(
         assert refused.value.translation_key == "bus_owned"
         assert refused.value.translation_placeholders == {"switch": "Charge MOSFET"}
         assert line.bus.received == b""
-        assert line.packs[1].pack.charge_enabled is True  # type: ignore[attr-defined]
+        assert line.packs[1].pack.charge_enabled is True
         after = hass.states.get(switch)
         assert after is not None
         assert after.state == before.state

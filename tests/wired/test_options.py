@@ -55,7 +55,7 @@ async def test_series_wiring_adds_the_pack_voltages(
         "sensor", DOMAIN, f"bank_{entry.entry_id}_voltage"
     )
     assert voltage is not None
-    total = sum(p.pack.voltage for p in line.packs.values())  # type: ignore[attr-defined]
+    total = sum(p.pack.voltage for p in line.packs.values())
     state = hass.states.get(voltage)
     assert state is not None
     assert float(state.state) == pytest.approx(total, abs=0.1)

@@ -7,8 +7,9 @@ from typing import Any
 
 from homeassistant.config_entries import ConfigEntry
 
-from ..const import CONF_BUS_ADDRESS, CONF_PACKS, CONF_SERIAL_PORT
+from ..const import CONF_BUS_ADDRESS, CONF_PACKS, CONF_PROTOCOL, CONF_SERIAL_PORT
 from ..identity import PackIdentity
+from ..protocol.registry import wired_protocol
 from ..protocol.serial.port import redacted
 
 
@@ -31,11 +32,19 @@ def pack_identity(entry: ConfigEntry[Any], address: int) -> PackIdentity:
     """The pack at ``address`` on the entry's bus."""
     return PackIdentity(
         key=f"{entry.entry_id}_{address}",
-        name=f"{entry.title} pack {address}",
+        name=f"{_short_name(entry)} pack {address}",
         storage_id=f"{entry.entry_id}_{address}",
         bluetooth=False,
         via=bus_key(entry),
     )
+
+
+def _short_name(entry: ConfigEntry[Any]) -> str:
+    """The protocol's short name ("PACE"), or the entry's title if unknown."""
+    try:
+        return wired_protocol(entry.data[CONF_PROTOCOL]).short_name
+    except KeyError:
+        return entry.title
 
 
 def with_packs(

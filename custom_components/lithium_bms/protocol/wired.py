@@ -60,6 +60,11 @@ class WiredProtocol:
         return self.title or self.key
 
     @property
+    def short_name(self) -> str:
+        """The name without the link in brackets ("PACE" of "PACE (RS485)")."""
+        return self.name.split(" (", 1)[0]
+
+    @property
     def scan_timeout(self) -> float:
         """How long a scan waits for each reply of an address."""
         return self.probe_timeout or self.reply_timeout

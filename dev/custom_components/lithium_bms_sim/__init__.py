@@ -2,7 +2,8 @@
 
 Not shipped with the integration. Configured in YAML (see ``config.py``): it
 registers one virtual proxy with Home Assistant's Bluetooth stack, hosts the
-configured simulators on it and lets their packs change over time.
+configured simulators on it, serves a simulated RS485 bus of several packs at
+``socket://127.0.0.1:<port>``, and lets every pack change over time.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from homeassistant.helpers.event import async_track_time_interval
 from homeassistant.helpers.typing import ConfigType
 
 from bms_simulator.dynamics import PackDynamics
+from bms_simulator.pack import PackModel
 from bms_simulator.proxy import VirtualProxy, async_start_proxy
 
 from .config import (
@@ -28,11 +30,13 @@ from .config import (
     CONF_SLOTS,
     CONF_SOURCE,
     CONF_SPEED,
+    CONF_WIRED,
     CONFIG_SCHEMA,
     DOMAIN,
     build_device,
 )
 from .websocket import DATA_PROXY, async_register_commands
+from .wired import async_start_wired_bus
 
 __all__ = ["CONFIG_SCHEMA", "DOMAIN", "async_setup"]
 
@@ -46,8 +50,13 @@ async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
     for device_conf in conf[CONF_DEVICES]:
         proxy.add(build_device(device_conf))
     stoppers = [async_start_proxy(hass, proxy)]
+    packs = [device.pack for device in proxy.devices.values()]
+    if conf[CONF_WIRED] is not None:
+        line = await async_start_wired_bus(conf[CONF_WIRED])
+        stoppers.append(line.stop)
+        packs += line.packs
     if conf[CONF_DYNAMICS] is not None:
-        stoppers.append(start_dynamics(hass, proxy, conf[CONF_DYNAMICS]))
+        stoppers.append(start_dynamics(hass, packs, conf[CONF_DYNAMICS]))
     hass.data[DATA_PROXY] = proxy
     async_register_commands(hass)
 
@@ -69,11 +78,11 @@ async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
 
 
 def start_dynamics(
-    hass: HomeAssistant, proxy: VirtualProxy, settings: dict[str, Any]
+    hass: HomeAssistant, packs: list[PackModel], settings: dict[str, Any]
 ) -> CALLBACK_TYPE:
     """Advance every pack every ``interval`` seconds; return a stopper."""
     rng = random.Random(settings.get(CONF_SEED))
-    models = [PackDynamics(d.pack, rng=rng) for d in proxy.devices.values()]
+    models = [PackDynamics(pack, rng=rng) for pack in packs]
     simulated_seconds = settings[CONF_INTERVAL] * settings[CONF_SPEED]
 
     @callback

@@ -14,6 +14,7 @@ from bms_simulator.device import SimulatedBms
 from bms_simulator.pack import PackModel
 from bms_simulator.proxy import DEFAULT_SLOTS
 from bms_simulator.registry import DEMOS
+from bms_simulator.serial.registry import WIRED_DEMOS
 from custom_components.lithium_bms.protocol.snapshot import Alarm
 
 DOMAIN = "lithium_bms_sim"
@@ -29,6 +30,10 @@ CONF_SEED = "seed"
 CONF_SLOTS = "slots"
 CONF_SOURCE = "source"
 CONF_SPEED = "speed"
+CONF_WIRED = "wired"
+CONF_PROTOCOL = "protocol"
+CONF_PORT = "port"
+CONF_ADDRESSES = "addresses"
 
 DEFAULT_SOURCE = "53:49:4D:00:00:01"
 
@@ -98,6 +103,25 @@ DYNAMICS_SCHEMA = vol.Schema(
 )
 
 
+WIRED_SCHEMA = vol.Schema(
+    {
+        vol.Optional(CONF_PROTOCOL, default="pace"): vol.In(sorted(WIRED_DEMOS)),
+        vol.Optional(CONF_PORT, default=8899): cv.port,
+        vol.Optional(CONF_ADDRESSES, default=[1, 2, 3]): vol.All(
+            cv.ensure_list, [vol.All(vol.Coerce(int), vol.Range(min=0, max=247))]
+        ),
+    }
+)
+
+
+def wired(value: Any) -> dict[str, Any] | None:
+    """Absent or ``false``: no simulated bus; empty or ``true``: the defaults."""
+    if value is None or isinstance(value, bool):
+        return WIRED_SCHEMA({}) if value is True else None
+    result: dict[str, Any] = WIRED_SCHEMA(value)
+    return result
+
+
 def dynamics(value: Any) -> dict[str, Any] | None:
     """``false`` turns the dynamics off; empty or ``true`` keeps the defaults."""
     if value is None or isinstance(value, bool):
@@ -143,6 +167,7 @@ CONFIG_SCHEMA = vol.Schema(
                         vol.Coerce(int), vol.Range(min=1)
                     ),
                     vol.Optional(CONF_DYNAMICS, default=None): dynamics,
+                    vol.Optional(CONF_WIRED, default=False): wired,
                     vol.Optional(CONF_DEVICES, default=one_of_each_family): vol.All(
                         cv.ensure_list, [DEVICE_SCHEMA], with_addresses
                     ),
