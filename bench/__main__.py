@@ -25,6 +25,7 @@ from bms_simulator.link import (
 from .devices import families
 from .protocol import Settings, measure_families
 from .report import table
+from .wired import measure_wired, wired_table
 
 ROOT = Path(__file__).resolve().parent.parent
 HA_TESTS = "tests/bench/test_bench_ha.py"
@@ -93,11 +94,17 @@ def main() -> None:
         "protocol": measure_families(names, settings),
         "home_assistant": _home_assistant(args.short),
         "aiobmsble": _aiobmsble(args.aiobmsble_python, settings),
+        "wired": measure_wired(settings.updates),
     }
     out = ROOT / args.out
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(figures, indent=2) + "\n")
-    sys.stdout.write(table(figures) + f"\n\nwritten to {args.out}\n")
+    sys.stdout.write(
+        table(figures)
+        + "\n\n"
+        + wired_table(figures["wired"])
+        + f"\n\nwritten to {args.out}\n"
+    )
 
 
 if __name__ == "__main__":

@@ -28,6 +28,7 @@ class BusSimulator:
         noise: bytes = b"",
         collide_every: int = 0,
         reply_delay: float = 0.005,
+        baudrate: int | None = None,
     ) -> None:
         """Put ``responders`` on the line."""
         self.responders = list(responders)
@@ -35,12 +36,15 @@ class BusSimulator:
         self.noise = noise
         self.collide_every = collide_every
         self.reply_delay = reply_delay
+        self.baudrate = baudrate
         self.send: Sender | None = None
         self.received = bytearray()  # everything the host sent
+        self.sent = 0  # bytes the packs put on the line
         self.replies = 0
         self.collisions = 0
         self._buf = bytearray()
         self._tasks: set[asyncio.Task[None]] = set()
+        self._request_airtime = 0.0  # of the request being answered
         for responder in self.responders:
             responder.connect_line(self.deliver)
 
@@ -72,6 +76,7 @@ class BusSimulator:
                 return
             request = bytes(self._buf[:length])
             del self._buf[:length]
+            self._request_airtime = self.airtime(request)
             for responder in self.responders:
                 reply = responder.answer(request)
                 if reply is not None:
@@ -90,12 +95,17 @@ class BusSimulator:
                         self._emit(reply)
                 await asyncio.sleep(interval)
 
+    def airtime(self, data: bytes) -> float:
+        """How long ``data`` takes on the wire (nothing without a baud rate)."""
+        return len(data) * 11 / self.baudrate if self.baudrate else 0.0
+
     def deliver(self, reply: bytes) -> None:
         """A reply a responder produced by itself (after its own delay)."""
         self._later(self._reply(reply))
 
     async def _reply(self, reply: bytes) -> None:
-        await asyncio.sleep(self.reply_delay)
+        wire = self._request_airtime + self.airtime(self.noise + reply)
+        await asyncio.sleep(self.reply_delay + wire)
         self.replies += 1
         if self.collide_every and self.replies % self.collide_every == 0:
             self.collisions += 1
@@ -103,6 +113,7 @@ class BusSimulator:
             reply = (
                 reply[:middle] + bytes((reply[middle] ^ 0x5A,)) + reply[middle + 1 :]
             )
+        self.sent += len(self.noise) + len(reply)
         self._emit(self.noise + reply)
 
     def _later(self, job: Coroutine[object, object, None]) -> None:

@@ -14,6 +14,7 @@ vanishes every transport is told, and the next connect opens it again.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from collections.abc import Awaitable, Callable
@@ -28,6 +29,8 @@ _LOGGER = logging.getLogger(__name__)
 
 # Modbus RTU: 3.5 characters of silence, at least 1.75 ms above 19200 baud.
 MIN_GAP = 0.00175
+# How long a close may take to report itself before the port counts as free.
+CLOSE_TIMEOUT = 1.0
 BITS_PER_CHARACTER = 11
 
 type Opener = Callable[
@@ -88,6 +91,7 @@ class SerialBus:
         self._members: set[BusMember] = set()
         self._quiet_at = 0.0  # when the line last fell silent (monotonic)
         self._generation = 0  # which opening of the port is the current one
+        self._closed: asyncio.Future[None] | None = None  # a close under way
 
     @property
     def is_open(self) -> bool:
@@ -152,9 +156,14 @@ class SerialBus:
         port, self._port = self._port, None
         self._generation += 1  # its connection_lost is no loss
         self._echo.reset()
-        if port is not None:
-            port.close()
-            await asyncio.sleep(0)
+        if port is None:
+            return
+        closed = self._closed = asyncio.get_running_loop().create_future()
+        port.close()
+        # The port is free for the next owner only once it reported its close.
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(CLOSE_TIMEOUT):
+                await closed
 
     async def _ensure_open(self) -> asyncio.WriteTransport:
         async with self._opening:
@@ -202,6 +211,8 @@ class SerialBus:
         owner.bus_data(data)
 
     def _lost(self, exc: Exception | None, generation: int) -> None:
+        if self._closed is not None and not self._closed.done():
+            self._closed.set_result(None)
         if generation != self._generation:
             return
         if exc is not None:
