@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from homeassistant.components.bluetooth import async_discovered_service_info
-from homeassistant.config_entries import SOURCE_BLUETOOTH, SOURCE_USER
+from homeassistant.config_entries import SOURCE_BLUETOOTH
 from homeassistant.const import CONF_ADDRESS, CONF_PASSWORD
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
@@ -22,6 +22,7 @@ from custom_components.lithium_bms.const import (
     CONF_UPDATE_INTERVAL,
     DOMAIN,
 )
+from tests.flows import user_flow
 
 from .conftest import JBD_ADDRESS, setup_entry
 
@@ -119,9 +120,7 @@ async def test_unsupported_device_aborts(
 async def test_user_step_lists_discovered_devices(
     hass: HomeAssistant, jbd: JbdSimulator
 ) -> None:
-    result = await hass.config_entries.flow.async_init(
-        DOMAIN, context={"source": SOURCE_USER}
-    )
+    result = await user_flow(hass)
     assert result["type"] is FlowResultType.FORM
     assert result["step_id"] == "device"
     choices = result["data_schema"].schema[CONF_ADDRESS].container
@@ -140,9 +139,7 @@ async def test_user_step_password_and_cannot_connect(
     hass: HomeAssistant, jbd: JbdSimulator
 ) -> None:
     jbd.password = "123456"
-    result = await hass.config_entries.flow.async_init(
-        DOMAIN, context={"source": SOURCE_USER}
-    )
+    result = await user_flow(hass)
     result = await hass.config_entries.flow.async_configure(
         result["flow_id"], {CONF_ADDRESS: JBD_ADDRESS}
     )
@@ -158,9 +155,7 @@ async def test_user_step_password_and_cannot_connect(
 async def test_user_step_without_devices_aborts(
     hass: HomeAssistant, proxy: VirtualProxy
 ) -> None:
-    result = await hass.config_entries.flow.async_init(
-        DOMAIN, context={"source": SOURCE_USER}
-    )
+    result = await user_flow(hass)
     assert result["type"] is FlowResultType.ABORT
     assert result["reason"] == "no_devices_found"
 
@@ -169,9 +164,7 @@ async def test_user_step_skips_configured_devices(
     hass: HomeAssistant, jbd: JbdSimulator
 ) -> None:
     await setup_entry(hass, jbd, "jbd")
-    result = await hass.config_entries.flow.async_init(
-        DOMAIN, context={"source": SOURCE_USER}
-    )
+    result = await user_flow(hass)
     assert result["type"] is FlowResultType.ABORT
     assert result["reason"] == "no_devices_found"
 

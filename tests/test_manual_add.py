@@ -6,7 +6,6 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from homeassistant.config_entries import SOURCE_USER
 from homeassistant.const import CONF_ADDRESS, CONF_PASSWORD
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
@@ -18,6 +17,7 @@ from custom_components.lithium_bms import config_flow
 from custom_components.lithium_bms.const import CONF_FAMILY, DOMAIN
 from custom_components.lithium_bms.protocol.daly import DalyDriver
 from custom_components.lithium_bms.protocol.matching import uuid16
+from tests.flows import user_flow
 
 from .conftest import setup_entry
 
@@ -44,9 +44,7 @@ async def _renamed_jbd(add_device: AddDevice, address: str = RENAMED) -> JbdSimu
 
 
 async def _pick(hass: HomeAssistant, address: str) -> dict[str, Any]:
-    result = await hass.config_entries.flow.async_init(
-        DOMAIN, context={"source": SOURCE_USER}
-    )
+    result = await user_flow(hass)
     assert result["step_id"] == "device"
     assert address in result["data_schema"].schema[CONF_ADDRESS].container
     return await hass.config_entries.flow.async_configure(
@@ -121,9 +119,7 @@ async def test_configured_devices_are_not_offered(
 ) -> None:
     await setup_entry(hass, jbd, "jbd")
     await _renamed_jbd(add_device)
-    result = await hass.config_entries.flow.async_init(
-        DOMAIN, context={"source": SOURCE_USER}
-    )
+    result = await user_flow(hass)
     choices = result["data_schema"].schema[CONF_ADDRESS].container
     assert list(choices) == [RENAMED]
 
@@ -134,9 +130,7 @@ async def test_discovered_devices_come_first_and_still_work(
     await _renamed_jbd(add_device)
     jk = JkSimulator("C8:47:8C:12:34:56", "JK-B2A24S15P")
     await add_device(jk)
-    result = await hass.config_entries.flow.async_init(
-        DOMAIN, context={"source": SOURCE_USER}
-    )
+    result = await user_flow(hass)
     choices = result["data_schema"].schema[CONF_ADDRESS].container
     assert list(choices) == ["C8:47:8C:12:34:56", RENAMED]
     result = await hass.config_entries.flow.async_configure(

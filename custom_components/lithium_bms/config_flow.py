@@ -62,7 +62,11 @@ from .option_fields import analytics_fields, interval_field, invert_current_fiel
 from .protocol.driver import BmsDriver
 from .protocol.errors import AuthenticationError, BmsError, PairingRequiredError
 from .protocol.matching import uuid16
-from .protocol.registry import DRIVERS, driver_by_family, driver_for_advertisement
+from .protocol.registry import (
+    BLUETOOTH_DRIVERS,
+    driver_by_family,
+    driver_for_advertisement,
+)
 from .protocol.wired import ScanResult
 from .tracker import thresholds_from_options
 
@@ -100,7 +104,7 @@ def _probe_order(info: BluetoothServiceInfoBleak) -> list[type[BmsDriver]]:
     """Families whose GATT service the device advertises first, then the rest."""
     advertised = {uuid.lower() for uuid in info.service_uuids}
     return sorted(
-        DRIVERS,
+        BLUETOOTH_DRIVERS,
         key=lambda driver: (
             not any(uuid16(profile.service) in advertised for profile in driver.gatt)
         ),

@@ -41,6 +41,8 @@ def _families() -> tuple[tuple[type[BmsDriver], ...], tuple[WiredProtocol, ...]]
 
 # The first family that claims an advertisement wins (see ``claim_order``).
 DRIVERS, WIRED_PROTOCOLS = _families()
+# The families reached over Bluetooth (the others are wired only, so far).
+BLUETOOTH_DRIVERS = tuple(driver for driver in DRIVERS if driver.gatt)
 
 
 def wired_protocol(key: str) -> WiredProtocol:
