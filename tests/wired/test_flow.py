@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from typing import Any
-from unittest.mock import patch
+from unittest.mock import Mock, patch
 
 import pytest
 from homeassistant.config_entries import SOURCE_USER
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
+from homeassistant.helpers import selector
 
 from custom_components.lithium_bms.const import (
     CONF_BUS_ADDRESS,
@@ -26,6 +27,8 @@ from .conftest import Line, bus_entry, setup_bus
 pytestmark = pytest.mark.usefixtures("socket_enabled")
 
 type StartLine = Callable[..., Awaitable[Line]]
+
+SCAN_PORTS = "homeassistant.components.usb.utils.scan_serial_ports"
 
 
 async def _to_port_form(hass: HomeAssistant, key: str) -> dict[str, Any]:
@@ -147,3 +150,38 @@ async def test_the_protocol_default_baud_rate_is_preselected(
     flow = await _to_port_form(hass, "jbd")
     defaults = flow["data_schema"]({"serial_port": "/dev/ttyUSB0"})
     assert defaults["baudrate"] == str(wired_protocol("jbd").baudrate)
+
+
+OWN_PICKER = hasattr(selector, "SerialPortSelector")
+
+
+@pytest.mark.skipif(OWN_PICKER, reason="Home Assistant lists the ports itself")
+async def test_the_host_ports_are_listed_on_older_home_assistant(
+    hass: HomeAssistant,
+) -> None:
+    ports = [
+        Mock(device="/dev/serial/by-id/usb-FTDI_FT232R-if00-port0"),
+        Mock(device="/dev/ttyAMA0"),
+    ]
+    with patch(SCAN_PORTS, return_value=ports):
+        flow = await _to_port_form(hass, "pace")
+    field = flow["data_schema"].schema["serial_port"]
+    config = field.config
+    assert list(config["options"]) == [p.device for p in ports]
+    assert config["custom_value"] is True  # a path or URL may be typed in
+
+
+@pytest.mark.skipif(OWN_PICKER, reason="Home Assistant lists the ports itself")
+async def test_a_port_list_that_fails_still_takes_a_typed_path(
+    hass: HomeAssistant,
+) -> None:
+    with patch(SCAN_PORTS, side_effect=OSError("no sysfs")):
+        flow = await _to_port_form(hass, "pace")
+    assert flow["data_schema"].schema["serial_port"].config["options"] == []
+
+
+@pytest.mark.skipif(not OWN_PICKER, reason="Home Assistant 2026.5 and later")
+async def test_home_assistant_s_own_port_picker_is_used(hass: HomeAssistant) -> None:
+    flow = await _to_port_form(hass, "pace")
+    picker = flow["data_schema"].schema["serial_port"]
+    assert isinstance(picker, selector.SerialPortSelector)  # type: ignore[attr-defined]
