@@ -10,7 +10,6 @@ import pytest
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.const import STATE_UNAVAILABLE
 from homeassistant.core import HomeAssistant
-from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers import entity_registry as er
 from homeassistant.helpers import issue_registry as ir
 from homeassistant.setup import async_setup_component
@@ -23,6 +22,7 @@ from custom_components.lithium_bms import async_remove_config_entry_device
 from custom_components.lithium_bms.bus.coordinator import STALE_AFTER
 from custom_components.lithium_bms.bus.kind import BusData
 from custom_components.lithium_bms.const import CONF_BUS_ADDRESS, CONF_PACKS, DOMAIN
+from custom_components.lithium_bms.devices import entry_device
 from custom_components.lithium_bms.protocol.serial.bus import forget_bus, shared_bus
 from custom_components.lithium_bms.repairs import async_create_fix_flow
 
@@ -92,12 +92,11 @@ async def test_each_pack_is_a_device_under_the_bus_with_its_values(
     entry = bus_entry(line)
     await setup_bus(hass, entry)
     assert entry.state is ConfigEntryState.LOADED
-    devices = dr.async_get(hass)
-    bus = devices.async_get_device(identifiers={(DOMAIN, f"bus_{entry.entry_id}")})
+    bus = entry_device(hass, entry.entry_id, f"bus_{entry.entry_id}")
     assert bus is not None
     for address in (1, 2, 5):
         key = f"{entry.entry_id}_{address}"
-        device = devices.async_get_device(identifiers={(DOMAIN, key)})
+        device = entry_device(hass, entry.entry_id, key)
         assert device is not None
         assert device.via_device_id == bus.id
         assert device.name == f"Daly A5 pack {address}"
@@ -238,10 +237,7 @@ async def test_a_pack_silent_for_an_hour_raises_a_repair_that_removes_it(
     await flow.async_step_confirm({})
     await hass.async_block_till_done()
     assert [p[CONF_BUS_ADDRESS] for p in entry.data[CONF_PACKS]] == [1]
-    devices = dr.async_get(hass)
-    assert (
-        devices.async_get_device(identifiers={(DOMAIN, f"{entry.entry_id}_2")}) is None
-    )
+    assert entry_device(hass, entry.entry_id, f"{entry.entry_id}_2") is None
     assert ir.async_get(hass).async_get_issue(DOMAIN, issue_id) is None
     assert entry.state is ConfigEntryState.LOADED
 
@@ -270,9 +266,8 @@ async def test_only_a_silent_pack_device_can_be_deleted(
     line = await start_line("daly_a5", (1, 2))
     entry = bus_entry(line)
     await setup_bus(hass, entry)
-    devices = dr.async_get(hass)
-    one = devices.async_get_device(identifiers={(DOMAIN, f"{entry.entry_id}_1")})
-    bus = devices.async_get_device(identifiers={(DOMAIN, f"bus_{entry.entry_id}")})
+    one = entry_device(hass, entry.entry_id, f"{entry.entry_id}_1")
+    bus = entry_device(hass, entry.entry_id, f"bus_{entry.entry_id}")
     assert one is not None
     assert bus is not None
     assert not await async_remove_config_entry_device(hass, entry, one)

@@ -7,12 +7,11 @@ from collections.abc import Awaitable, Callable
 
 import pytest
 from homeassistant.core import HomeAssistant
-from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers.storage import Store
 
 from bms_simulator.device import Fault
 from custom_components.lithium_bms.bus.kind import BusData
-from custom_components.lithium_bms.const import DOMAIN
+from custom_components.lithium_bms.devices import entry_device
 from custom_components.lithium_bms.diagnostics import (
     async_get_config_entry_diagnostics,
 )
@@ -37,7 +36,7 @@ async def test_device_information_missed_at_first_is_read_with_the_next_reading(
     assert isinstance(data, BusData)
     pack = data.packs[0]
     assert pack.device_info is not None
-    device = dr.async_get(hass).async_get_device(identifiers={(DOMAIN, pack.pack.key)})
+    device = entry_device(hass, entry.entry_id, pack.pack.key)
     assert device is not None
     assert device.model == pack.device_info.model == simulator.model
 

@@ -22,6 +22,7 @@ from ..analytics.bank import Wiring
 from ..bank.coordinator import BankCoordinator
 from ..const import CONF_BUS_ADDRESS, CONF_PACKS, DOMAIN
 from ..coordinator import LithiumBmsConfigEntry, LithiumBmsCoordinator
+from ..devices import entry_device
 from ..identity import PackIdentity
 from ..protocol.client import BmsClient
 from ..protocol.errors import BmsError
@@ -118,11 +119,10 @@ class BusPackCoordinator(LithiumBmsCoordinator):
     def _update_device(self) -> None:
         """Fill in the model and versions read after the device was created."""
         info = self.device_info
-        registry = dr.async_get(self.hass)
-        device = registry.async_get_device(identifiers={(DOMAIN, self.pack.key)})
+        device = entry_device(self.hass, self.config_entry.entry_id, self.pack.key)
         if info is None or device is None:
             return
-        registry.async_update_device(
+        dr.async_get(self.hass).async_update_device(
             device.id,
             manufacturer=info.manufacturer,
             model=info.model,

@@ -11,6 +11,7 @@ from homeassistant.helpers import issue_registry as ir
 
 from ..bank.coordinator import async_remove_bank_state
 from ..const import CONF_BUS_ADDRESS, DOMAIN
+from ..devices import entry_device
 from ..tracker import async_remove_saved_state
 from .coordinator import pack_gone_issue_id
 from .kind import BusConfigEntry
@@ -25,9 +26,10 @@ async def async_remove_bus_pack(
     identity = pack_identity(entry, address)
     ir.async_delete_issue(hass, DOMAIN, pack_gone_issue_id(entry.entry_id, address))
     await async_remove_saved_state(hass, identity.storage_id)
-    registry = dr.async_get(hass)
-    if device := registry.async_get_device(identifiers={(DOMAIN, identity.key)}):
-        registry.async_update_device(device.id, remove_config_entry_id=entry.entry_id)
+    if device := entry_device(hass, entry.entry_id, identity.key):
+        dr.async_get(hass).async_update_device(
+            device.id, remove_config_entry_id=entry.entry_id
+        )
     hass.config_entries.async_update_entry(entry, data=with_packs(entry.data, packs))
     hass.config_entries.async_schedule_reload(entry.entry_id)
 
