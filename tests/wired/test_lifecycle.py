@@ -11,6 +11,7 @@ from homeassistant.helpers.storage import Store
 
 from bms_simulator.device import Fault
 from custom_components.lithium_bms.bus.kind import BusData
+from custom_components.lithium_bms.const import DOMAIN
 from custom_components.lithium_bms.devices import entry_device
 from custom_components.lithium_bms.diagnostics import (
     async_get_config_entry_diagnostics,
