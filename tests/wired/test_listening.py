@@ -15,7 +15,12 @@ from homeassistant.helpers import entity_registry as er
 
 from bms_simulator.families.seplos import v3_master_polls
 from bms_simulator.jk_wired import master_cycle
-from custom_components.lithium_bms.const import CONF_LISTEN, DOMAIN
+from custom_components.lithium_bms.const import (
+    CONF_BUS_ADDRESS,
+    CONF_LISTEN,
+    CONF_PACKS,
+    DOMAIN,
+)
 from custom_components.lithium_bms.protocol import registry
 
 from .conftest import Line, bus_entry, setup_bus
@@ -143,3 +148,33 @@ async def test_a_master_on_a_bus_whose_protocol_cannot_listen_is_not_talked_over
         assert line.bus.received == b""
     finally:
         task.cancel()
+
+
+async def test_a_pack_the_master_starts_polling_is_added_by_listening(
+    hass: HomeAssistant, start_line: StartLine
+) -> None:
+    line = await start_line("seplos_v3", (1, 2, 3))
+    polls = asyncio.ensure_future(
+        line.bus.master(*v3_master_polls((1, 2, 3)), interval=0.01, count=10**6)
+    )
+    try:
+        entry = bus_entry(line, listen=True)
+        entry.add_to_hass(hass)
+        hass.config_entries.async_update_entry(
+            entry,
+            data={
+                **entry.data,
+                CONF_PACKS: [{CONF_BUS_ADDRESS: 1}, {CONF_BUS_ADDRESS: 2}],
+            },
+        )
+        await hass.config_entries.async_setup(entry.entry_id)
+        await hass.async_block_till_done()
+        await entry.runtime_data.async_find_new_packs(hass)
+        await hass.async_block_till_done()
+        assert [p[CONF_BUS_ADDRESS] for p in entry.data[CONF_PACKS]] == [1, 2, 3]
+        assert 3 in entry.runtime_data.packs
+        voltage = _voltage(hass, f"{entry.entry_id}_3_voltage")
+        assert voltage == pytest.approx(line.packs[3].pack.voltage, abs=0.05)
+        assert line.bus.received == b""
+    finally:
+        polls.cancel()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import partial
@@ -14,13 +15,18 @@ from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
 from homeassistant.helpers.entity import Entity
 
 from ..bank.kind import BankData
+from ..const import CONF_BUS_ADDRESS
 from ..diagnostics import pack_diagnostics
 from ..kind import EntityAdder
 from ..pack import ENTITIES
+from ..protocol.errors import BmsError
 from ..protocol.serial.bus import SerialBus, forget_bus
-from ..protocol.wired import WiredProtocol
+from ..protocol.wired import WiredProtocol, scan_bus
 from ..redaction import Redactor
 from .coordinator import BusBankCoordinator, BusPackCoordinator
+from .packs import stored_packs, with_packs
+
+_LOGGER = logging.getLogger(__name__)
 
 
 @dataclass
@@ -68,6 +74,35 @@ class BusData:
         self._waiting.pop(address)()
         for platform, add in self._adders.items():
             add(ENTITIES[platform](pack))
+
+    async def async_find_new_packs(self, hass: HomeAssistant) -> None:
+        """Listen for packs the master polls that the bus does not have yet.
+
+        Only on a bus a master owns: listening sends nothing, so it costs the
+        line nothing. Packs found join the entry, which reloads with them.
+        """
+        known = set(self.packs)
+        wanted = [a for a in self.protocol.addresses if a not in known]
+        if not wanted:
+            return
+        try:
+            result = await scan_bus(self.bus, self.protocol, wanted, listen=True)
+        except BmsError as err:
+            _LOGGER.debug("Listening for new packs failed: %s", err)
+            return
+        if not result.packs:
+            return
+        _LOGGER.info(
+            "%s: new packs heard at %s",
+            self.entry.title,
+            ", ".join(str(pack.address) for pack in result.packs),
+        )
+        added = [{CONF_BUS_ADDRESS: pack.address} for pack in result.packs]
+        hass.config_entries.async_update_entry(
+            self.entry,
+            data=with_packs(self.entry.data, [*stored_packs(self.entry), *added]),
+        )
+        hass.config_entries.async_schedule_reload(self.entry.entry_id)
 
     async def async_close(self) -> None:
         """Stop every pack and the bank; free the port for the next setup."""

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import logging
+from datetime import datetime, timedelta
 
 from homeassistant.const import EVENT_HOMEASSISTANT_STOP, Platform
-from homeassistant.core import Event, HomeAssistant
+from homeassistant.core import Event, HomeAssistant, callback
 from homeassistant.exceptions import ConfigEntryError, ConfigEntryNotReady
 from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers.device_registry import DeviceInfo
+from homeassistant.helpers.event import async_track_time_interval
 
 from ..analytics.bank import Wiring
 from ..const import (
@@ -37,6 +39,9 @@ from .kind import BusData
 from .packs import bus_key, pack_identity, port_label, stored_packs
 
 _LOGGER = logging.getLogger(__name__)
+
+# How often a bus a master owns is listened to for packs it does not have.
+NEW_PACKS_EVERY = timedelta(minutes=10)
 
 
 async def async_setup_bus(
@@ -86,6 +91,17 @@ async def async_setup_bus(
         await data.bank.async_config_entry_first_refresh()
     entry.runtime_data = data  # type: ignore[assignment]
     entry.async_on_unload(data.async_close)
+    if listening:
+
+        @callback
+        def _listen_for_new_packs(_: datetime) -> None:
+            entry.async_create_background_task(
+                hass, data.async_find_new_packs(hass), "lithium_bms new packs"
+            )
+
+        entry.async_on_unload(
+            async_track_time_interval(hass, _listen_for_new_packs, NEW_PACKS_EVERY)
+        )
 
     async def _on_stop(_: Event) -> None:
         await data.async_close()

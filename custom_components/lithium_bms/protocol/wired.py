@@ -184,19 +184,25 @@ async def scan_bus(
     bus: SerialBus,
     protocol: WiredProtocol,
     addresses: Sequence[int] | None = None,
+    *,
+    listen: bool | None = None,
 ) -> ScanResult:
     """Find the packs on ``bus``: by listening if a master owns it, else by asking.
 
-    Raises :class:`SerialPortError` when the port cannot be opened, and
-    :class:`BusOwnedError` when a master owns a bus whose protocol cannot
-    listen.
+    ``listen`` True: a master is known to own the bus (only listen); None:
+    find out first. Raises :class:`SerialPortError` when the port cannot be
+    opened, and :class:`BusOwnedError` when a master owns a bus whose
+    protocol cannot listen.
     """
     wanted = tuple(addresses if addresses is not None else protocol.addresses)
     ear = _Ear()
     await bus.attach(ear)  # holds the port open through the whole scan
     try:
-        await asyncio.sleep(protocol.listen_window)
-        master = ear.heard > 0
+        if listen:
+            master = True
+        else:
+            await asyncio.sleep(protocol.listen_window)
+            master = ear.heard > 0
         if master and not protocol.listens:
             raise BusOwnedError("another master talks on the bus")
         clients = [
