@@ -153,3 +153,71 @@ async def test_add_a_discovered_bms_and_open_its_device_page(
         elsewhere = [url for url in brand_requests if not url.startswith(local)]
         assert not elsewhere, "brand images asked of another server"
     assert await hass.stop() == 0
+
+
+async def test_add_the_simulated_wired_bus_from_the_browser(
+    start_hass: StartHass,
+) -> None:
+    require_chromium()
+    expect.set_options(timeout=UI_TIMEOUT_MS)
+    hass = await start_hass(None)  # the dev configuration, with its wired bus
+    url = f"socket://127.0.0.1:{hass.wired_port}"
+
+    async with async_playwright() as playwright:
+        browser = await playwright.chromium.launch(
+            executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True
+        )
+        try:
+            context = await browser.new_context(
+                viewport={"width": 1280, "height": 900}, locale="en-US"
+            )
+            await context.route(EXTERNAL, offline)
+            page = await context.new_page()
+            page.set_default_timeout(UI_TIMEOUT_MS)
+            await page.goto(hass.url + "/")
+            await page.get_by_role("textbox", name="Username").fill("dev")
+            await page.get_by_role("textbox", name="Password").fill("dev")
+            await page.get_by_role("button", name="Log in").click()
+            await expect(page.locator("ha-sidebar")).to_be_visible()
+
+            # What "Add integration → Lithium BMS" opens.
+            await page.goto(
+                hass.url + "/config/integrations/dashboard/add?domain=lithium_bms"
+            )
+            await page.get_by_role("button", name="OK").click()  # "set up …?"
+            # With BMS discovered, the frontend offers them first.
+            await page.get_by_text("Set up another instance of Lithium BMS").click()
+            await page.get_by_text("A wired BMS (RS485 / UART)").click()
+            await expect(page.get_by_text("Wired BMS: protocol").first).to_be_visible()
+            await page.wait_for_timeout(3000)
+            await shot(page, "wired-1-protocol")
+            await page.get_by_role("combobox", name="Protocol").click()
+            await page.get_by_role("option", name="PACE (RS485)").click()
+            await page.get_by_role("button", name="Submit").click()
+
+            await expect(page.get_by_text("Wired BMS: port").first).to_be_visible()
+            await page.get_by_label("Serial port").first.click()
+            # The picker's search field has the focus: type the URL, take it.
+            await page.wait_for_timeout(500)
+            await page.keyboard.type(url)
+            await expect(page.get_by_text(url).first).to_be_visible()
+            await page.keyboard.press("Enter")
+            await shot(page, "wired-2-port")
+            await page.get_by_role("button", name="Submit").click()
+
+            await expect(page.get_by_text("3 packs answered").first).to_be_visible()
+            await shot(page, "wired-3-packs")
+            await page.get_by_role("button", name="Submit").click()
+            finish = page.get_by_role(
+                "button", name=re.compile("finish", re.IGNORECASE)
+            )
+            await expect(finish).to_be_visible()
+            await shot(page, "wired-4-created")
+            await finish.click()
+
+            await page.goto(hass.url + "/config/integrations/integration/lithium_bms")
+            await expect(page.get_by_text("4 devices").first).to_be_visible()
+            await shot(page, "wired-5-devices")
+        finally:
+            await browser.close()
+    assert await hass.stop() == 0
