@@ -16,6 +16,9 @@ from .responders import Responder
 
 type Sender = Callable[[bytes], None]
 
+# Bytes a paced reply is put on the line in (with ``baudrate``).
+CHUNK = 16
+
 
 class BusSimulator:
     """The far side of a serial port: a line with addressed responders."""
@@ -45,6 +48,7 @@ class BusSimulator:
         self._buf = bytearray()
         self._tasks: set[asyncio.Task[None]] = set()
         self._request_airtime = 0.0  # of the request being answered
+        self._line = asyncio.Lock()  # one paced reply on the line at a time
         for responder in self.responders:
             responder.connect_line(self.deliver)
 
@@ -104,8 +108,7 @@ class BusSimulator:
         self._later(self._reply(reply))
 
     async def _reply(self, reply: bytes) -> None:
-        wire = self._request_airtime + self.airtime(self.noise + reply)
-        await asyncio.sleep(self.reply_delay + wire)
+        await asyncio.sleep(self.reply_delay + self._request_airtime)
         self.replies += 1
         if self.collide_every and self.replies % self.collide_every == 0:
             self.collisions += 1
@@ -113,8 +116,21 @@ class BusSimulator:
             reply = (
                 reply[:middle] + bytes((reply[middle] ^ 0x5A,)) + reply[middle + 1 :]
             )
-        self.sent += len(self.noise) + len(reply)
-        self._emit(self.noise + reply)
+        data = self.noise + reply
+        self.sent += len(data)
+        if not self.baudrate:
+            self._emit(data)
+            return
+        # On a real line the bytes come one after another at the baud rate,
+        # and one reply after another.
+        async with self._line:
+            loop = asyncio.get_running_loop()
+            due = loop.time()  # deadlines, so sleeping late does not add up
+            for start in range(0, len(data), CHUNK):
+                chunk = data[start : start + CHUNK]
+                due += self.airtime(chunk)
+                await asyncio.sleep(max(0.0, due - loop.time()))
+                self._emit(chunk)
 
     def _later(self, job: Coroutine[object, object, None]) -> None:
         task = asyncio.ensure_future(job)

@@ -14,6 +14,7 @@ the line is quiet the scan asks each address in turn, as master.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -35,8 +36,9 @@ class WiredProtocol:
 
     ``addresses`` are the ones a scan asks, in order; ``reply_timeout`` is how
     long one reply may take (and how long the line stays a pack's after it);
-    ``probe_timeout`` is how long a scan waits at an address (what an absent
-    pack costs: the longest reply's time on the wire and the pack's latency);
+    ``probe_timeout`` is how long a scan waits for the first byte from an
+    address (what an absent pack costs: the request's time on the wire and
+    the pack's latency);
     ``listen_window`` is the longest cycle of a master that owns the bus, for
     a protocol that ``listens``; ``variant`` is handed to the driver as its
     stored variant.
@@ -66,7 +68,7 @@ class WiredProtocol:
 
     @property
     def scan_timeout(self) -> float:
-        """How long a scan waits for each reply of an address."""
+        """How long a scan waits for an address's first byte."""
         return self.probe_timeout or self.reply_timeout
 
     @property
@@ -180,6 +182,27 @@ async def _read(client: BmsClient) -> tuple[DeviceInfo, BatterySnapshot] | None:
         await client.close()
 
 
+async def _probe(
+    client: BmsClient, ear: _Ear, silence: float
+) -> tuple[DeviceInfo, BatterySnapshot] | None:
+    """Read the pack, unless not one byte comes within ``silence`` seconds.
+
+    An absent pack costs ``silence``, not a whole reply timeout: a pack that
+    is there starts its reply within its latency, and once bytes come the
+    read runs to its end, bounded by the protocol's reply timeouts.
+    """
+    heard = ear.heard
+    reading = asyncio.ensure_future(_read(client))
+    done, _ = await asyncio.wait({reading}, timeout=silence)
+    if not done and ear.heard == heard:
+        reading.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await reading
+        await client.close()
+        return None
+    return await reading
+
+
 async def scan_bus(
     bus: SerialBus,
     protocol: WiredProtocol,
@@ -205,15 +228,12 @@ async def scan_bus(
             master = ear.heard > 0
         if master and not protocol.listens:
             raise BusOwnedError("another master talks on the bus")
-        clients = [
-            wired_client(bus, protocol, a, listen=master, timeout=protocol.scan_timeout)
-            for a in wanted
-        ]
+        clients = [wired_client(bus, protocol, a, listen=master) for a in wanted]
         if master:
             # Every listener hears the same cycle: read them side by side.
             results = await asyncio.gather(*(_read(c) for c in clients))
         else:
-            results = [await _read(c) for c in clients]
+            results = [await _probe(c, ear, protocol.scan_timeout) for c in clients]
     finally:
         await bus.detach(ear)
     found = tuple(

@@ -77,7 +77,7 @@ WIRED = (
     WiredProtocol(
         key="daly_a5",
         title="Daly A5 (UART / RS485)",
-        probe_timeout=0.3,
+        probe_timeout=0.2,
         driver=DalyA5WiredDriver,
         baudrate=BAUDRATE,
         addresses=a5.BOARDS,

@@ -15,7 +15,7 @@ WIRED = (
     WiredProtocol(
         key="jk_pb",
         title="JK-PB (RS485)",
-        probe_timeout=0.3,
+        probe_timeout=0.2,
         driver=JkPbDriver,
         baudrate=115200,
         addresses=tuple(range(1, MAX_ADDRESS + 1)),

@@ -15,7 +15,7 @@ WIRED = (
     WiredProtocol(
         key="pace",
         title="PACE (RS485)",
-        probe_timeout=0.35,
+        probe_timeout=0.2,
         driver=PaceDriver,
         baudrate=9600,
         addresses=tuple(range(17)),

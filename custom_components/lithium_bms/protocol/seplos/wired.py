@@ -24,7 +24,7 @@ WIRED = (
     WiredProtocol(
         key="seplos_v2",
         title="Seplos V2 (RS485)",
-        probe_timeout=0.3,
+        probe_timeout=0.2,
         driver=SeplosDriver,
         baudrate=19200,
         addresses=V2_ADDRESSES,
@@ -34,7 +34,7 @@ WIRED = (
     WiredProtocol(
         key="seplos_v3",
         title="Seplos V3 (RS485)",
-        probe_timeout=0.25,
+        probe_timeout=0.2,
         driver=SeplosDriver,
         baudrate=19200,
         addresses=V3_ADDRESSES,
