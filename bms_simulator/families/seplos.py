@@ -6,13 +6,25 @@ oracle, checked against the captured vectors through the driver tests.
 Temperatures: ``PackModel.temperatures`` holds the four cell probes and then
 the environment probe; ``mosfet_temperature`` is the power probe.
 
-Wired only: no Bluetooth ``demo()``, only ``WIRED_DEMOS``.
+Over Bluetooth (``demo()``) a V3 pack's module advertises service FFF0 under
+its ``SP..B`` name and carries the same Modbus RTU frames through FFF2
+(write) and FFF1 (notify), answering for device 0x01, the first pack
+(patman15/aiobmsble ``aiobmsble/bms/seplos_bms.py``
+@ b0567331025033d33729385fa89a1198275d6486).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
+from ..device import (
+    Advertising,
+    Fault,
+    SimCharacteristic,
+    SimService,
+    SimulatedBms,
+    uuid16,
+)
 from ..pack import PackModel
 from ..serial.responders import Responder, modbus_crc, ydt_frame
 
@@ -295,6 +307,54 @@ def demo_pack(address: int) -> PackModel:
     pack.mosfet_temperature = 26.5
     pack.state_of_health = 99.5
     return pack
+
+
+# The Modbus device the Bluetooth module answers for.
+BLE_DEVICE = 0x01
+
+
+class SeplosV3Ble(SimulatedBms):
+    """A V3 pack behind its Bluetooth module: Modbus RTU in FFF2, out FFF1."""
+
+    family = "seplos"
+    services = (
+        SimService(
+            0x10,
+            0xFFF0,
+            (
+                SimCharacteristic(0x11, 0xFFF1, ("read", "notify")),
+                SimCharacteristic(0x14, 0xFFF2, ("read", "write-without-response")),
+            ),
+        ),
+    )
+    notify_handle = 0x11
+
+    def __init__(self, address: str, name: str, pack: PackModel | None = None) -> None:
+        """The module and the pack it reads (device 0x01)."""
+        super().__init__(address, name, pack)
+        self.responder = SeplosV3Pack(BLE_DEVICE, self.pack)
+
+    @property
+    def requests(self) -> int:
+        """Requests the pack has answered."""
+        return self.responder.requests
+
+    def default_advertising(self, name: str) -> Advertising:
+        """Its name and service FFF0, as the real modules advertise."""
+        return Advertising(name=name, service_uuids=[uuid16(0xFFF0)])
+
+    def handle_write(self, handle: int, data: bytes) -> None:
+        """One Modbus read (one write, 8 bytes) to the pack."""
+        if len(data) != 8 or self.take_fault(Fault.IGNORE_COMMAND) is not None:
+            return
+        answer = self.responder.answer(data)
+        if answer is not None:
+            self.send(answer)
+
+
+def demo(address: str) -> SeplosV3Ble:
+    """The family's demo device (development setup, end-to-end test, benchmark)."""
+    return SeplosV3Ble(address, "SP05B2312190075", demo_pack(BLE_DEVICE))
 
 
 WIRED_DEMOS: dict[str, Callable[[int], Responder]] = {

@@ -231,12 +231,12 @@ async def test_the_via_reply_is_redacted_from_the_frame_log() -> None:
     assert received == ["redacted (107 bytes)"]
 
 
-def test_a_seplos_driver_needs_its_variant_and_address() -> None:
+def test_a_wired_seplos_driver_needs_its_variant() -> None:
     transport = SerialTransport(SerialBus(PortSettings("/dev/null")))
     with pytest.raises(UnsupportedError):
         SeplosDriver(transport, DriverOptions(bus_address=1))
-    with pytest.raises(UnsupportedError):
-        SeplosDriver(transport, DriverOptions(variant="v3"))
+    # Without a bus address the pack is on Bluetooth, where it speaks V3.
+    assert SeplosDriver(transport, DriverOptions(variant="v2")).variant == "v3"
     driver = SeplosDriver(transport, DriverOptions(variant="v3", bus_address=1))
     assert driver.variant == "v3"
     assert driver.limits.max_cells == 16

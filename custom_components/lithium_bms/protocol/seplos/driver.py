@@ -1,8 +1,14 @@
-"""Seplos BMS on a wired RS485 bus: V2 (YD/T1363 ASCII) and V3 (Modbus RTU).
+"""Seplos BMS: V2 (YD/T1363 ASCII) and V3 (Modbus RTU) on RS485, V3 over BLE.
 
-Wired only for now (no Bluetooth profile, no matchers). The protocol variant
-comes with the wired protocol (``seplos_v2`` or ``seplos_v3``) and the pack by
-its bus address. Read only: neither public source documents a MOSFET command
+On a wired bus the protocol variant comes with the wired protocol
+(``seplos_v2`` or ``seplos_v3``) and the pack by its bus address. Over
+Bluetooth a V3 pack's module (service FFF0, notify FFF1, write FFF2) carries
+the same Modbus RTU frames as the wire; the driver reads PIA, PIB and PIC of
+Modbus device 0x01, the first pack, as aiobmsble does
+(patman15/aiobmsble ``aiobmsble/bms/seplos_bms.py``
+@ b0567331025033d33729385fa89a1198275d6486: its ``_PQUERY`` reads PIA and
+PIB of packs 1 to the pack count, and its test's PIA1 / PIB1 replies come
+from device 0x01). Read only: neither public source documents a MOSFET command
 together with a read-back that confirms it (the V3 map lists write-only FET
 "control off" registers, 0x1510-0x1515, with no capture of their use).
 """
@@ -11,30 +17,58 @@ from __future__ import annotations
 
 from ..driver import BmsDriver, DriverOptions, Reassembler
 from ..errors import BusOwnedError, UnsupportedError
+from ..matching import AdvertisementMatcher, uuid16
 from ..plausibility import Limits
 from ..snapshot import BatterySnapshot, DeviceInfo, SwitchKind
-from ..transport import Transport
+from ..transport import GattProfile, Transport
 from .frames import MAX_CELLS
-from .variants import VARIANT_TYPES, SeplosVariant
+from .variants import V3, VARIANT_TYPES, SeplosVariant
+
+# The Modbus device a V3 module answers for over Bluetooth: the first pack.
+BLE_DEVICE = 0x01
 
 
 class SeplosDriver(BmsDriver):
-    """Reads one Seplos pack on a wired bus, in its protocol variant."""
+    """Reads one Seplos pack on a wired bus (either variant) or over BLE (V3)."""
 
     family = "seplos"
     manufacturer = "Seplos"
+    # After JBD: JBD's module names ``SP0?S*`` / ``SP1?S*`` start as Seplos'
+    # ``SP??B*`` do; neither claims the other's records (corpus test).
     claim_order = 310
-    gatt = ()
-    matchers = ()
+    gatt = (GattProfile(service=0xFFF0, notify=0xFFF1, write=0xFFF2),)
+    # Seplos V3 modules: ``SP<model>B<date><serial>`` (SP05B, SP47B-A,
+    # SP112B...), XZH ``XZHX*`` and ``CSY*``, always with service FFF0. Source:
+    # the matcher table of patman15/aiobmsble ``aiobmsble/bms/seplos_bms.py``
+    # and its ``aiobmsble/test_data/seplos_bms.json``
+    # @ b0567331025033d33729385fa89a1198275d6486 (BMS_BLE-HA issues #142,
+    # #214, #231, #454, #547), in tests/protocol/data/advertisements.json.
+    matchers = tuple(
+        AdvertisementMatcher(local_name=name, service_uuid=uuid16(0xFFF0))
+        for name in (
+            # Home Assistant wants three literal characters first: SP??B*
+            # is spelt out per first digit.
+            *(f"SP{digit}?B*" for digit in range(10)),
+            "SP1??B*",
+            "XZHX*",
+            "CSY*",
+        )
+    )
     variants = tuple(VARIANT_TYPES)
     limits = Limits(max_cells=MAX_CELLS)
 
     def __init__(self, transport: Transport, options: DriverOptions) -> None:
-        """Pick the variant object before the base class asks for a reassembler."""
-        variant = VARIANT_TYPES.get(options.variant or "")
-        if variant is None or options.bus_address is None:
-            raise UnsupportedError("a Seplos pack needs its wired protocol and address")
-        self._variant: SeplosVariant = variant(self, options.bus_address)
+        """Pick the variant object before the base class asks for a reassembler.
+
+        Without a bus address the pack is on Bluetooth, where it speaks V3.
+        """
+        if options.bus_address is None:
+            self._variant: SeplosVariant = VARIANT_TYPES[V3](self, BLE_DEVICE)
+        else:
+            variant = VARIANT_TYPES.get(options.variant or "")
+            if variant is None:
+                raise UnsupportedError("a wired Seplos pack needs its protocol")
+            self._variant = variant(self, options.bus_address)
         super().__init__(transport, options)
 
     @property

@@ -1,0 +1,173 @@
+"""The Seplos driver over Bluetooth (V3 Modbus through FFF0), against the simulator."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from bms_simulator.device import Fault
+from bms_simulator.families.seplos import V3_ALARM_BITS, SeplosV3Ble, demo
+from bms_simulator.transport import SimulatorTransport
+from custom_components.lithium_bms.protocol.client import BmsClient
+from custom_components.lithium_bms.protocol.driver import DriverOptions
+from custom_components.lithium_bms.protocol.errors import (
+    BmsConnectionError,
+    BmsError,
+    BmsTimeoutError,
+    ChecksumError,
+    UnsupportedError,
+)
+from custom_components.lithium_bms.protocol.matching import Advertisement
+from custom_components.lithium_bms.protocol.registry import driver_for_advertisement
+from custom_components.lithium_bms.protocol.seplos import SeplosDriver
+from custom_components.lithium_bms.protocol.snapshot import SwitchKind
+
+from .test_seplos_driver import assert_matches
+
+ADDRESS = "C0:D6:3C:00:11:22"
+type MakeClient = Callable[..., BmsClient]
+
+
+@pytest.fixture(autouse=True)
+def fast_seplos(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Short timeouts so silent-BMS tests take milliseconds."""
+    monkeypatch.setattr(SeplosDriver, "request_timeout", 0.05)
+    monkeypatch.setattr(SeplosDriver, "connect_delay", 0.0)
+
+
+@pytest.fixture
+def sim() -> SeplosV3Ble:
+    return demo(ADDRESS)
+
+
+@pytest.fixture
+async def make_client(sim: SeplosV3Ble) -> AsyncIterator[MakeClient]:
+    clients: list[BmsClient] = []
+
+    def _make(keep_connected: bool = True, **options: Any) -> BmsClient:
+        options.setdefault("address", ADDRESS)
+        driver = SeplosDriver(SimulatorTransport(sim), DriverOptions(**options))
+        client = BmsClient(driver, keep_connected=keep_connected)
+        clients.append(client)
+        return client
+
+    yield _make
+    for client in clients:
+        await client.close()
+
+
+def test_the_demo_is_claimed_by_seplos(sim: SeplosV3Ble) -> None:
+    adv = Advertisement(
+        address=ADDRESS,
+        name=sim.advertising.name,
+        service_uuids=tuple(sim.advertising.service_uuids),
+    )
+    assert driver_for_advertisement(adv) is SeplosDriver
+
+
+async def test_snapshot_equals_the_pack(
+    sim: SeplosV3Ble, make_client: MakeClient
+) -> None:
+    client = make_client()
+    assert client.driver.variant == "v3"
+    assert_matches(await client.read_snapshot(), sim.pack)
+    sim.pack.current = 7.25
+    sim.pack.balancing_cells = {2, 11}
+    sim.pack.charge_enabled = False
+    assert_matches(await client.read_snapshot(), sim.pack)
+
+
+async def test_device_info_and_redacted_serial(make_client: MakeClient) -> None:
+    client = make_client()
+    info = await client.read_device_info()
+    assert info.manufacturer == "Seplos"
+    assert info.model == "SG16S200A-SP57B-A"
+    assert info.serial_number == "SIM0001"
+    received = [f for d, f in client.frame_log if d == "rx"]
+    assert received == ["redacted (107 bytes)"]
+
+
+@pytest.mark.parametrize("alarm", sorted(V3_ALARM_BITS))
+async def test_each_alarm(
+    sim: SeplosV3Ble, make_client: MakeClient, alarm: str
+) -> None:
+    sim.pack.alarms = {alarm}
+    snap = await make_client().read_snapshot()
+    assert_matches(snap, sim.pack)
+
+
+@pytest.mark.parametrize(
+    ("fault", "error", "reconnects"),
+    [
+        (Fault.NO_ANSWER, BmsTimeoutError, True),
+        (Fault.BAD_CHECKSUM, ChecksumError, False),
+        (Fault.TRUNCATED, BmsTimeoutError, True),
+        (Fault.DISCONNECT_MID_FRAME, BmsConnectionError, True),
+        (Fault.IGNORE_COMMAND, BmsTimeoutError, True),
+    ],
+)
+async def test_fault_then_recovery(
+    sim: SeplosV3Ble,
+    make_client: MakeClient,
+    fault: Fault,
+    error: type[BmsError],
+    reconnects: bool,
+) -> None:
+    client = make_client()
+    sim.inject(fault)
+    with pytest.raises(error):
+        await client.read_snapshot()
+    assert client.is_connected is not reconnects
+    assert client.stats.read_failures == 1
+    assert_matches(await client.read_snapshot(), sim.pack)
+    assert client.stats.connects == (2 if reconnects else 1)
+
+
+async def test_link_lost_while_idle(sim: SeplosV3Ble, make_client: MakeClient) -> None:
+    client = make_client()
+    await client.read_snapshot()
+    sim._drop_link()
+    assert client.is_connected is False
+    assert_matches(await client.read_snapshot(), sim.pack)
+    assert client.stats.connects == 2
+
+
+async def test_a_hung_pack_times_out(sim: SeplosV3Ble, make_client: MakeClient) -> None:
+    client = make_client()
+    sim.hung = True
+    with pytest.raises(BmsTimeoutError):
+        await client.read_snapshot()
+    sim.hung = False
+    assert_matches(await client.read_snapshot(), sim.pack)
+
+
+async def test_switches_are_unsupported(make_client: MakeClient) -> None:
+    client = make_client()
+    assert SeplosDriver.switches == frozenset()
+    with pytest.raises(UnsupportedError):
+        await client.set_switch(SwitchKind.CHARGE, False)
+
+
+@settings(
+    max_examples=40,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
+@given(mtu=st.integers(min_value=1, max_value=80), delay=st.sampled_from([0, 0.001]))
+async def test_fuzzed_notification_splits(mtu: int, delay: float) -> None:
+    """Replies cut into notifications of any size reassemble into the pack."""
+    sim = demo(ADDRESS)
+    sim.mtu = mtu
+    sim.notify_delay = delay
+    sim.pack.alarms = {"cell_overvoltage", "mosfet_fault"}
+    client = BmsClient(
+        SeplosDriver(SimulatorTransport(sim), DriverOptions(address=ADDRESS))
+    )
+    try:
+        assert_matches(await client.read_snapshot(), sim.pack)
+    finally:
+        await client.close()
