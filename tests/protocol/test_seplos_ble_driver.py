@@ -13,6 +13,7 @@ from bms_simulator.device import Fault
 from bms_simulator.families.seplos import V3_ALARM_BITS, SeplosV3Ble, demo
 from bms_simulator.transport import SimulatorTransport
 from custom_components.lithium_bms.protocol.client import BmsClient
+from custom_components.lithium_bms.protocol.codecs import modbus
 from custom_components.lithium_bms.protocol.driver import DriverOptions
 from custom_components.lithium_bms.protocol.errors import (
     BmsConnectionError,
@@ -171,3 +172,15 @@ async def test_fuzzed_notification_splits(mtu: int, delay: float) -> None:
         assert_matches(await client.read_snapshot(), sim.pack)
     finally:
         await client.close()
+
+
+async def test_the_requests_are_the_ble_readers_own(
+    sim: SeplosV3Ble, make_client: MakeClient
+) -> None:
+    """PIA (0x11 registers), PIB and PIC of device 0x01, as captured readers ask."""
+    await make_client().read_snapshot()
+    assert [w.hex() for w in sim.writes] == [
+        "01041000001134c6",  # the captured request (seplos_vectors.json)
+        modbus.read_request(1, 0x1100, 0x1A, modbus.READ_INPUT).hex(),
+        modbus.read_request(1, 0x1200, 0x90, modbus.READ_COILS).hex(),
+    ]

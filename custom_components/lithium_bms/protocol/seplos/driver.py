@@ -4,13 +4,17 @@ On a wired bus the protocol variant comes with the wired protocol
 (``seplos_v2`` or ``seplos_v3``) and the pack by its bus address. Over
 Bluetooth a V3 pack's module (service FFF0, notify FFF1, write FFF2) carries
 the same Modbus RTU frames as the wire; the driver reads PIA, PIB and PIC of
-Modbus device 0x01, the first pack, as aiobmsble does
-(patman15/aiobmsble ``aiobmsble/bms/seplos_bms.py``
-@ b0567331025033d33729385fa89a1198275d6486: its ``_PQUERY`` reads PIA and
-PIB of packs 1 to the pack count, and its test's PIA1 / PIB1 replies come
-from device 0x01). Read only: neither public source documents a MOSFET command
-together with a read-back that confirms it (the V3 map lists write-only FET
-"control off" registers, 0x1510-0x1515, with no capture of their use).
+Modbus device 0x01, the first pack, as the public BLE readers do: they read
+PIA, PIB (and PIC) of packs 0x01 to the pack count (syssi/esphome-seplos-bms
+``components/seplos_bms_v3_ble/seplos_bms_v3_ble.cpp``
+@ 0840c50a874fea8df43e1ce18fe039ed7ca26c92, patman15/aiobmsble
+``aiobmsble/bms/seplos_bms.py`` @ b0567331025033d33729385fa89a1198275d6486,
+whose test's PIA1 / PIB1 replies come from device 0x01; the capture
+``docs/pdus/v3/SP05B2312190075-all-frames.txt`` of the former, named after a
+module's BLE name, holds PIC replies of device 0x01). Read only: neither
+public source documents a MOSFET command together with a read-back that
+confirms it (the V3 map lists write-only FET "control off" registers,
+0x1510-0x1515, with no capture of their use).
 """
 
 from __future__ import annotations
@@ -22,7 +26,7 @@ from ..plausibility import Limits
 from ..snapshot import BatterySnapshot, DeviceInfo, SwitchKind
 from ..transport import GattProfile, Transport
 from .frames import MAX_CELLS
-from .variants import V3, VARIANT_TYPES, SeplosVariant
+from .variants import VARIANT_TYPES, SeplosVariant, V3BleVariant
 
 # The Modbus device a V3 module answers for over Bluetooth: the first pack.
 BLE_DEVICE = 0x01
@@ -63,7 +67,7 @@ class SeplosDriver(BmsDriver):
         Without a bus address the pack is on Bluetooth, where it speaks V3.
         """
         if options.bus_address is None:
-            self._variant: SeplosVariant = VARIANT_TYPES[V3](self, BLE_DEVICE)
+            self._variant: SeplosVariant = V3BleVariant(self, BLE_DEVICE)
         else:
             variant = VARIANT_TYPES.get(options.variant or "")
             if variant is None:

@@ -78,6 +78,13 @@ PIB = Block("PIB", modbus.READ_INPUT, 0x1100, 0x1A, 0x1A)
 PIC = Block("PIC", modbus.READ_COILS, 0x1200, 0x90, 0x90)
 VIA = Block("VIA", modbus.READ_INPUT, 0x1700, 0x33, 0x24)
 READING = (PIA, PIB, PIC)
+# Over Bluetooth both public readers ask PIA with 0x11 registers (and PIB
+# 0x1A, PIC 0x90) of packs 0x01-0x10: syssi/esphome-seplos-bms
+# ``components/seplos_bms_v3_ble/seplos_bms_v3_ble.cpp``
+# @ 0840c50a874fea8df43e1ce18fe039ed7ca26c92 (``SEPLOS_V3_PACK_COMMANDS``)
+# and patman15/aiobmsble ``aiobmsble/bms/seplos_bms.py``
+# @ b0567331025033d33729385fa89a1198275d6486 (``_PIA_LEN``).
+BLE_PIA = Block("PIA", modbus.READ_INPUT, 0x1000, 0x11, 0x08)
 
 # PIB registers after the sixteen cells.
 PIB_CELL_TEMPERATURES = 0x10

@@ -99,6 +99,7 @@ class V3Variant(SeplosVariant):
 
     name = V3
     supported_alarms = v3.SUPPORTED_ALARMS
+    pia: ClassVar[v3.Block] = v3.PIA
 
     @property
     def listens(self) -> bool:
@@ -165,11 +166,17 @@ class V3Variant(SeplosVariant):
         """PIA, PIB and PIC (a listener takes them from the next cycle heard)."""
         if self.listens:
             self.driver.inbox.clear()
-        pia = await self._block(v3.PIA)
+        pia = await self._block(self.pia)
         pib = await self._block(v3.PIB)
         pic = await self._block(v3.PIC)
         measurement = v3.decode_measurement(pia.registers, pib.registers)
         return snapshot(measurement, v3.decode_status(pic.data), self.supported_alarms)
+
+
+class V3BleVariant(V3Variant):
+    """V3 through the pack's Bluetooth module: PIA read as the BLE readers do."""
+
+    pia = v3.BLE_PIA
 
 
 VARIANT_TYPES: dict[str, type[SeplosVariant]] = {
