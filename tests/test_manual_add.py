@@ -17,6 +17,7 @@ from custom_components.lithium_bms import config_flow
 from custom_components.lithium_bms.const import CONF_FAMILY, DOMAIN
 from custom_components.lithium_bms.protocol.daly import DalyDriver
 from custom_components.lithium_bms.protocol.matching import uuid16
+from custom_components.lithium_bms.protocol.registry import BLUETOOTH_DRIVERS
 from tests.flows import user_flow
 
 from .conftest import setup_entry
@@ -86,7 +87,7 @@ async def test_device_that_speaks_no_protocol_gets_an_error(
     result = await _pick(hass, SILENT)
     assert result["type"] is FlowResultType.FORM
     assert result["errors"] == {"base": "no_supported_protocol"}
-    assert sim.connections <= 3, "at most one connection per family"
+    assert sim.connections <= len(BLUETOOTH_DRIVERS), "one connection per family"
     sim.faults.clear()
     result = await hass.config_entries.flow.async_configure(
         result["flow_id"], {CONF_ADDRESS: SILENT}

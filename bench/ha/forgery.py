@@ -26,7 +26,19 @@ def forge(frame: bytes, rng: random.Random) -> bytes | None:
         return _daly_a5(frame, rng)
     if frame[:1] in (b"\xd2", b"\x51") and len(frame) > 5 and frame[1] == 0x03:
         return _modbus(frame, rng)
+    if _seplos_v3(frame):
+        return _modbus(frame, rng)
     return None
+
+
+def _seplos_v3(frame: bytes) -> bool:
+    """A Seplos V3 reply over BLE: device 0x01, a read of coils or inputs."""
+    return (
+        frame[:1] == b"\x01"
+        and len(frame) > 5
+        and frame[1] in (0x01, 0x04)
+        and len(frame) == frame[2] + 5
+    )
 
 
 def _random(rng: random.Random, size: int) -> bytes:
@@ -54,6 +66,6 @@ def _daly_a5(frame: bytes, rng: random.Random) -> bytes:
 
 
 def _modbus(frame: bytes, rng: random.Random) -> bytes:
-    """``addr 03 len <data> <crc16>`` with random data."""
+    """``addr fn len <data> <crc16>`` with random data."""
     body = frame[:3] + _random(rng, frame[2])
     return body + crc16(body).to_bytes(2, "little")

@@ -21,6 +21,7 @@ from bench.devices import families
 from bench.ha.clock import VirtualClock
 from bench.ha.soak import MEMORY_SLACK, run_soak
 from bms_simulator.proxy import VirtualProxy
+from custom_components.lithium_bms.protocol.registry import driver_by_family
 
 SEED = 20240607
 SHORT_STEPS = 400
@@ -55,8 +56,10 @@ async def test_fault_soak(
     # The run met every kind of trouble it is about.
     assert figures.outages > 0
     assert figures.gone_periods > 0
-    assert figures.commands_confirmed > 0
-    assert figures.commands_rejected > 0
+    # A read-only family (Seplos) has no command to confirm or reject.
+    switching = bool(driver_by_family(family).switches)
+    assert (figures.commands_confirmed > 0) is switching
+    assert (figures.commands_rejected > 0) is switching
     # ... and the faults of issue 10: lost notifications inside frames,
     # garbage with valid checksums, late and duplicated answers, protections
     # holding a MOSFET while switching, clock jumps and a corrupt store.
@@ -65,7 +68,7 @@ async def test_fault_soak(
     assert figures.late_answers > 0
     assert figures.duplicated_answers > 0
     assert figures.protections > 0
-    assert figures.commands_under_protection > 0
+    assert (figures.commands_under_protection > 0) is switching
     assert figures.clock_jumps > 0
     assert figures.store_corruptions == 1
     assert figures.store_resets_logged == figures.store_corruptions
