@@ -323,7 +323,9 @@ class SeplosV3Ble(SimulatedBms):
             0xFFF0,
             (
                 SimCharacteristic(0x11, 0xFFF1, ("read", "notify")),
-                SimCharacteristic(0x14, 0xFFF2, ("read", "write-without-response")),
+                SimCharacteristic(
+                    0x14, 0xFFF2, ("read", "write-without-response", "write")
+                ),
             ),
         ),
     )
