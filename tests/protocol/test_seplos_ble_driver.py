@@ -165,9 +165,10 @@ async def test_fuzzed_notification_splits(mtu: int, delay: float) -> None:
     sim.mtu = mtu
     sim.notify_delay = delay
     sim.pack.alarms = {"cell_overvoltage", "mosfet_fault"}
-    client = BmsClient(
-        SeplosDriver(SimulatorTransport(sim), DriverOptions(address=ADDRESS))
-    )
+    # 1-byte notifications 1 ms apart: a reply takes longer than the fast
+    # timeout of the other tests.
+    options = DriverOptions(address=ADDRESS, reply_timeout=5.0)
+    client = BmsClient(SeplosDriver(SimulatorTransport(sim), options))
     try:
         assert_matches(await client.read_snapshot(), sim.pack)
     finally:
