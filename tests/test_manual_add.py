@@ -68,6 +68,17 @@ async def test_unclaimed_jbd_is_offered_and_found_by_probing(
     assert sim.connections == 3
 
 
+async def test_the_device_step_names_every_bluetooth_family(
+    hass: HomeAssistant, add_device: AddDevice
+) -> None:
+    await _renamed_jbd(add_device)
+    result = await user_flow(hass)
+    names = result["description_placeholders"]["protocols"].split(", ")
+    assert len(names) == len(set(names))
+    for driver in BLUETOOTH_DRIVERS:
+        assert (driver.brand or driver.manufacturer) in names
+
+
 async def test_advertised_service_orders_the_probes(
     hass: HomeAssistant, add_device: AddDevice
 ) -> None:

@@ -100,6 +100,14 @@ def _claimed_first(info: BluetoothServiceInfoBleak) -> tuple[bool, str]:
     return (not claimed, info.name or info.address)
 
 
+def _supported_protocols() -> str:
+    """The Bluetooth families, as the device step names them."""
+    names = dict.fromkeys(
+        driver.brand or driver.manufacturer for driver in BLUETOOTH_DRIVERS
+    )
+    return ", ".join(names)
+
+
 def _probe_order(info: BluetoothServiceInfoBleak) -> list[type[BmsDriver]]:
     """Families whose GATT service the device advertises first, then the rest."""
     advertised = {uuid.lower() for uuid in info.service_uuids}
@@ -310,7 +318,10 @@ class LithiumBmsConfigFlow(ConfigFlow, domain=DOMAIN):
         if _asks_password(errors):
             schema.update(PASSWORD_SCHEMA.schema)
         return self.async_show_form(
-            step_id="device", data_schema=vol.Schema(schema), errors=errors
+            step_id="device",
+            data_schema=vol.Schema(schema),
+            errors=errors,
+            description_placeholders={"protocols": _supported_protocols()},
         )
 
     async def _async_add_picked(

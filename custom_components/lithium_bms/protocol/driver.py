@@ -58,6 +58,9 @@ class BmsDriver(ABC):
 
     family: ClassVar[str]
     manufacturer: ClassVar[str]
+    # How the config flow lists the family among the supported protocols
+    # (the manufacturer when empty).
+    brand: ClassVar[str] = ""
     gatt: ClassVar[tuple[GattProfile, ...]]
     matchers: ClassVar[tuple[AdvertisementMatcher, ...]]
     switches: ClassVar[frozenset[SwitchKind]] = frozenset()

@@ -92,6 +92,7 @@ class JbdDriver(BmsDriver):
     # equal one of Daly's IDs, while JBD's claim needs FF00 and a name or OUI.
     claim_order = 20
     manufacturer = "Jiabaida (JBD)"
+    brand = "JBD"
     gatt = (
         GattProfile(service=0xFF00, notify=0xFF01, write=0xFF02),
         GattProfile(service=0xFFF0, notify=0xFFF1, write=0xFFF2),

@@ -124,6 +124,7 @@ class JkDriver(BmsDriver):
     # JK claims by its own service and company IDs: tried first.
     claim_order = 10
     manufacturer = "Jikong (JK)"
+    brand = "JK"
     gatt = (GattProfile(service=0xFFE0, notify=0xFFE1, write=0xFFE1),)
     matchers = tuple(
         AdvertisementMatcher(service_uuid=uuid16(0xFFE0), manufacturer_id=company)

@@ -37,6 +37,7 @@ class SeplosDriver(BmsDriver):
 
     family = "seplos"
     manufacturer = "Seplos"
+    brand = "Seplos V3"
     # After JBD: JBD's module names ``SP0?S*`` / ``SP1?S*`` start as Seplos'
     # ``SP??B*`` do; neither claims the other's records (corpus test).
     claim_order = 310
