@@ -287,7 +287,7 @@ def merge_duplicate_characteristics(device: SimulatedBms) -> bool:
     merged = False
     services: list[SimService] = []
     for service in device.services:
-        by_uuid: dict[int, SimCharacteristic] = {}
+        by_uuid: dict[int | str, SimCharacteristic] = {}
         for char in service.characteristics:
             seen = by_uuid.get(char.uuid)
             if seen is None:
