@@ -93,6 +93,7 @@ class FamilyCase:
     build: Callable[[], SimulatedBms]
     switches: tuple[str, ...]
     alarms: bool = True  # whether the variant reports protection alarms
+    cells: bool = True  # whether it reports each cell's voltage
     options: dict[str, Any] = field(default_factory=dict)
 
 
@@ -120,7 +121,7 @@ CASES = (
     FamilyCase("daly_a5", "daly", _daly("a5"), ("charge_mosfet", "discharge_mosfet")),
     FamilyCase("daly_p81", "daly", _daly("p81"), (), alarms=False),
     FamilyCase("seplos_v3", "seplos", _seplos, ()),
-    FamilyCase("pylontech", "pylontech", _pylontech, (), alarms=False),
+    FamilyCase("pylontech", "pylontech", _pylontech, (), alarms=False, cells=False),
 )
 SWITCH_ATTRIBUTES = {
     "charge_mosfet": "charge_enabled",
