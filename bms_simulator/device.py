@@ -77,6 +77,8 @@ class SimulatedBms(ABC):
     family: str
     services: tuple[SimService, ...]
     notify_handle: int
+    # False: the device reports only its highest and lowest cell and probe.
+    per_cell = True
 
     def __init__(self, address: str, name: str, pack: PackModel | None = None) -> None:
         """Create a device with a pack model."""

@@ -56,6 +56,7 @@ class PylontechRt(SimulatedBms):
         ),
     )
     notify_handle = 0x11
+    per_cell = False
 
     def __init__(
         self,
