@@ -195,3 +195,17 @@ def test_fuzz_never_yields_a_wrong_frame() -> None:
         ]
         found, _ = feed_all(chunks)
         assert found == parts
+
+
+def test_the_simulator_refuses_what_a_module_would(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    sent: list[bytes] = []
+    sim = PylontechRt("A4:C1:38:00:00:01", "RT12100-710003", demo_pack())
+    monkeypatch.setattr(sim, "send", sent.append)
+    sim.handle_write(0x14, frames.MAIN_REQUEST[:-1] + b"\x00")  # wrong CRC
+    sim.handle_write(0x14, modbus.read_request(2, 0x1016, 13))  # other device
+    assert sent == []
+    sim.handle_write(0x14, modbus.read_request(1, 0x1016, 13, modbus.READ_INPUT))
+    sim.handle_write(0x14, modbus.read_request(1, 0x1016, 12))
+    assert [modbus.parse_response(f).exception_code for f in sent] == [1, 2]
