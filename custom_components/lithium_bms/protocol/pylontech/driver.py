@@ -70,7 +70,7 @@ class PylontechDriver(BmsDriver):
         for tens in "1234"
         for units in "2468"
     )
-    # A 12 V pack has 4 LFP cells, a 48 V pack 16; no cell voltages come.
+    # Only the highest and lowest cell come, never each cell: a snapshot has none.
     limits = Limits(min_cells=0, max_cells=0)
 
     def new_reassembler(self) -> Reassembler:
