@@ -86,6 +86,15 @@ def _frame(body: bytes) -> bytes:
     return body + modbus_crc(body).to_bytes(2, "little")
 
 
+def reply(pack: PackModel, start: int = 0, count: int = REGISTERS) -> bytes:
+    """The reply to a read of ``count`` registers from ``start``."""
+    if count < 1 or start + count > REGISTERS:
+        return _frame(bytes((DEVICE, 0x83, 0x02)))
+    regs = registers(pack)[start : start + count]
+    payload = b"".join(r.to_bytes(2, "big") for r in regs)
+    return _frame(bytes((DEVICE, 0x03, len(payload))) + payload)
+
+
 class Eg4Ble(SimulatedBms):
     """The module: Modbus reads in 1001, replies out 1002."""
 
@@ -128,12 +137,8 @@ class Eg4Ble(SimulatedBms):
         count = int.from_bytes(data[4:6], "big")
         if data[1] != 0x03:
             self.send(_frame(bytes((DEVICE, data[1] | 0x80, 0x01))))
-        elif count < 1 or start + count > REGISTERS:
-            self.send(_frame(bytes((DEVICE, 0x83, 0x02))))
         else:
-            regs = registers(self.pack)[start : start + count]
-            payload = b"".join(r.to_bytes(2, "big") for r in regs)
-            self.send(_frame(bytes((DEVICE, 0x03, len(payload))) + payload))
+            self.send(reply(self.pack, start, count))
 
 
 def demo_pack() -> PackModel:
