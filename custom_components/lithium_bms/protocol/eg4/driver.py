@@ -5,8 +5,9 @@ device 0x01 (patman15/aiobmsble ``aiobmsble/bms/eg4_bms.py`` and the request
 ``01 03 00 00 00 27 05 D0`` of its ``tests/bms/test_eg4_bms.py``
 @ b0567331025033d33729385fa89a1198275d6486). Read only: no
 public source documents a MOSFET or balancer command with a read-back. The
-status block reports no MOSFET state and no heater (dbus-serialbattery's heater
-byte reads 0x03 in a capture, none of the values it knows).
+status block reports no MOSFET state, and no heater this driver can trust:
+dbus-serialbattery's heater byte (0x00 off, 0x80 on) reads 0x03 in the
+capture of aiobmsble issue #48.
 """
 
 from __future__ import annotations

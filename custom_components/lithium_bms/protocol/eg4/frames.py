@@ -48,7 +48,7 @@ FIELDS = (
     Field("error", 56, 2),
     Field("cycles", 58, 4),
     Field("full", 62, 4, scale=1 / MAS_PER_AH, decimals=2),
-    Field("cells", 72, 2),
+    Field("cell_count", 72, 2),
     Field("design", 74, 2, scale=0.1, decimals=1),
     Field("balancer", 76, 2),
 )
@@ -124,7 +124,7 @@ def decode_status(data: bytes) -> BatterySnapshot:
     if len(data) != STATUS_SIZE:
         raise FrameError(f"EG4 status block has {len(data)} bytes")
     values = read_fields(FIELDS, data)
-    count = int(values["cells"])
+    count = int(values["cell_count"])
     if not 1 <= count <= MAX_CELLS:
         raise FrameError(f"EG4 status block reports {count} cells")
     cells = tuple(
