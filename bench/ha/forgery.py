@@ -26,7 +26,9 @@ def forge(frame: bytes, rng: random.Random) -> bytes | None:
         return _daly_a5(frame, rng)
     if frame[:1] in (b"\xd2", b"\x51") and len(frame) > 5 and frame[1] == 0x03:
         return _modbus(frame, rng)
-    if _seplos_v3(frame) or _pylontech(frame):
+    if _seplos_v3(frame):
+        return _modbus(frame, rng)
+    if _eg4(frame):
         return _modbus(frame, rng)
     return None
 
@@ -41,14 +43,9 @@ def _seplos_v3(frame: bytes) -> bool:
     )
 
 
-def _pylontech(frame: bytes) -> bool:
-    """A Pylontech RT reply: device 0x01, a read of holding registers."""
-    return (
-        frame[:1] == b"\x01"
-        and len(frame) > 5
-        and frame[1] == 0x03
-        and len(frame) == frame[2] + 5
-    )
+def _eg4(frame: bytes) -> bool:
+    """An EG4 status or Pylontech RT reply: device 0x01, holding registers."""
+    return frame[:2] == b"\x01\x03" and len(frame) > 5 and len(frame) == frame[2] + 5
 
 
 def _random(rng: random.Random, size: int) -> bytes:
