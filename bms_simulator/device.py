@@ -19,6 +19,11 @@ def uuid16(value: int) -> str:
     return BASE_UUID.format(value)
 
 
+def full_uuid(value: int | str) -> str:
+    """A 16-bit UUID expanded, or a 128-bit UUID string in lowercase."""
+    return value.lower() if isinstance(value, str) else uuid16(value)
+
+
 class Fault(StrEnum):
     """Misbehaviour a test can inject into the next answers."""
 
@@ -31,19 +36,19 @@ class Fault(StrEnum):
 
 @dataclass(frozen=True)
 class SimCharacteristic:
-    """One characteristic: handle, 16-bit UUID, bleak property names."""
+    """One characteristic: handle, UUID (16-bit or 128-bit), bleak property names."""
 
     handle: int
-    uuid: int
+    uuid: int | str
     properties: tuple[str, ...]
 
 
 @dataclass(frozen=True)
 class SimService:
-    """One GATT service."""
+    """One GATT service (UUID 16-bit or 128-bit)."""
 
     handle: int
-    uuid: int
+    uuid: int | str
     characteristics: tuple[SimCharacteristic, ...]
 
 

@@ -28,7 +28,7 @@ OURS = {driver.family for driver in DRIVERS if driver.matchers}
 FF00 = uuid16(0xFF00)
 # What the corpus shows today; a matcher change must not lower it. The misses
 # are named in test_known_misses.
-RECALL_FLOOR = {"jbd": 1.0, "jk": 5 / 7, "daly": 9 / 10, "seplos": 1.0}
+RECALL_FLOOR = {"jbd": 1.0, "jk": 5 / 7, "daly": 9 / 10, "seplos": 1.0, "gobel": 1.0}
 
 
 def _records() -> list[dict[str, Any]]:
@@ -77,7 +77,15 @@ def test_corpus_is_sourced_and_varied() -> None:
         assert record["source"], record
         assert record["family"], record
     families = Counter(record["family"] for record in records)
-    assert all(families[family] >= 5 for family in OURS), families
+    # Families with fewer than 5 public advertisements, and what was searched.
+    FEW_PUBLIC = {  # noqa: N806
+        # aiobmsble test_data/gobel_bms.json (0.31.0: 3 records), BMS_BLE-HA
+        # issues #749 and #775 (Dyness AR1.2), aiobmsble PR #128.
+        "gobel": 3,
+    }
+    assert all(families[family] >= FEW_PUBLIC.get(family, 5) for family in OURS), (
+        families
+    )
     others_on_ff00 = [
         r for r in records if r["family"] != "jbd" and FF00 in r["service_uuids"]
     ]

@@ -20,6 +20,11 @@ def uuid16(value: int) -> str:
     return BASE_UUID.format(value)
 
 
+def full_uuid(value: int | str) -> str:
+    """A 16-bit UUID expanded, or a 128-bit UUID string in lowercase."""
+    return value.lower() if isinstance(value, str) else uuid16(value)
+
+
 @dataclass(frozen=True, slots=True)
 class Advertisement:
     """The parts of a Bluetooth advertisement that matchers look at."""

@@ -16,11 +16,14 @@ type DisconnectCallback = Callable[[], None]
 
 @dataclass(frozen=True, slots=True)
 class GattProfile:
-    """A GATT service with its notify and write characteristics (16-bit UUIDs)."""
+    """A GATT service with its notify and write characteristics.
 
-    service: int
-    notify: int
-    write: int
+    Each UUID is a 16-bit number or a full 128-bit string.
+    """
+
+    service: int | str
+    notify: int | str
+    write: int | str
     write_with_response: bool = False
 
 
