@@ -26,6 +26,7 @@ from syrupy.location import PyTestLocation
 
 from bms_simulator.device import SimulatedBms
 from bms_simulator.families.daly import DalySimulator
+from bms_simulator.families.gobel import GobelSimulator
 from bms_simulator.families.jbd import JbdSimulator
 from bms_simulator.families.jk import JkLayout, JkSimulator
 from bms_simulator.families.seplos import SeplosV3Ble
@@ -79,6 +80,10 @@ def _seplos() -> SimulatedBms:
     return SeplosV3Ble("C0:D6:3C:00:11:22", "SP05B2312190075", pack_model())
 
 
+def _gobel() -> SimulatedBms:
+    return GobelSimulator("04:D8:10:00:11:22", "BMS-4056911A1100032P", pack_model())
+
+
 @dataclass(frozen=True)
 class FamilyCase:
     """One family (and variant) as a test sees it."""
@@ -115,6 +120,8 @@ CASES = (
     FamilyCase("daly_a5", "daly", _daly("a5"), ("charge_mosfet", "discharge_mosfet")),
     FamilyCase("daly_p81", "daly", _daly("p81"), (), alarms=False),
     FamilyCase("seplos_v3", "seplos", _seplos, ()),
+    # Its status registers have no public bit table: no named alarm.
+    FamilyCase("gobel", "gobel", _gobel, (), alarms=False),
 )
 SWITCH_ATTRIBUTES = {
     "charge_mosfet": "charge_enabled",
