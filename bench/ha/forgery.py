@@ -28,6 +28,8 @@ def forge(frame: bytes, rng: random.Random) -> bytes | None:
         return _modbus(frame, rng)
     if _seplos_v3(frame):
         return _modbus(frame, rng)
+    if _gobel(frame):
+        return _modbus(frame, rng)
     return None
 
 
@@ -37,6 +39,16 @@ def _seplos_v3(frame: bytes) -> bool:
         frame[:1] == b"\x01"
         and len(frame) > 5
         and frame[1] in (0x01, 0x04)
+        and len(frame) == frame[2] + 5
+    )
+
+
+def _gobel(frame: bytes) -> bool:
+    """A Gobel reply: device 0x01, a read of holding registers."""
+    return (
+        frame[:1] == b"\x01"
+        and len(frame) > 5
+        and frame[1] == 0x03
         and len(frame) == frame[2] + 5
     )
 

@@ -129,7 +129,7 @@ def demo(address: str) -> GobelSimulator:
         cell_voltages=[3.327, 3.330, 3.330, 3.329],
         current=-4.25,
         soc=97,
-        full_capacity=324.93,
+        full_capacity=324.0,
         design_capacity=314.0,
         cycles=1,
         temperatures=[20.9],
