@@ -12,6 +12,7 @@ from custom_components.lithium_bms.protocol.jbd import JbdDriver
 from custom_components.lithium_bms.protocol.matching import (
     Advertisement,
     AdvertisementMatcher,
+    full_uuid,
     uuid16,
 )
 
@@ -34,6 +35,12 @@ def adv(
 def test_uuid16() -> None:
     assert uuid16(0xFF00) == FF00
     assert uuid16(0xFFE0) == "0000ffe0-0000-1000-8000-00805f9b34fb"
+
+
+def test_full_uuid_takes_16_bit_numbers_and_128_bit_strings() -> None:
+    assert full_uuid(0xFF00) == FF00
+    gobel = "00002760-08C2-11E1-9073-0E8AC72E1001"
+    assert full_uuid(gobel) == gobel.lower()
 
 
 @pytest.mark.parametrize(
