@@ -7,10 +7,12 @@ requests, the layout and the GATT UUIDs: patman15/aiobmsble
 @ b0567331025033d33729385fa89a1198275d6486 (the PACE Modbus register map:
 current, voltage, SOC, SOH, remaining / full capacity, cycles, three status
 registers, MOSFET register, cell count, cells, probe count, probes, MOSFET
-probe). Register 6, which aiobmsble leaves unnamed, is the design capacity as
-a second public decoder reads it (a Flutter reader of the same service, which
-asks the same two blocks); the captures agree: 314.00 Ah in a ``GP-LA12-314``
-pack, 100.00 Ah in a 100 Ah Dyness AR1.2 (BMS_BLE-HA issue #749).
+probe). Register 6, which aiobmsble leaves unnamed, is the design capacity:
+a second public reader of the same service reads it so (a Flutter app that
+asks the same two blocks; the code index holds it without naming its
+repository), and the captures agree: 31400 in the ``GP-LA12-314`` pack's
+reply, 10000 in the 8-register notification of a 100 Ah Dyness AR1.2 quoted
+in patman15/BMS_BLE-HA issue #749 (``0103100000051b004800641d85292227100001``).
 
 The three status registers (8-10: alarm, protection, fault) have no public
 bit table: they stay in ``protection_code`` and raise no named alarm.
