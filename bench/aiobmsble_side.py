@@ -52,6 +52,7 @@ AIOBMSBLE_MODULES = {
     "daly": "aiobmsble.bms.daly_bms",
     "eg4": "aiobmsble.bms.eg4_bms",
     "pylontech": "aiobmsble.bms.pylontech_bms",
+    "gobel": "aiobmsble.bms.gobel_bms",
 }
 
 

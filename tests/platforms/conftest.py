@@ -27,6 +27,7 @@ from syrupy.location import PyTestLocation
 from bms_simulator.device import SimulatedBms
 from bms_simulator.families.daly import DalySimulator
 from bms_simulator.families.eg4 import Eg4Ble
+from bms_simulator.families.gobel import GobelSimulator
 from bms_simulator.families.jbd import JbdSimulator
 from bms_simulator.families.jk import JkLayout, JkSimulator
 from bms_simulator.families.pylontech import PylontechRt
@@ -87,6 +88,8 @@ def _eg4() -> SimulatedBms:
 
 def _pylontech() -> SimulatedBms:
     return PylontechRt("A4:C1:38:00:11:22", "RT24100-000001", pack_model())
+def _gobel() -> SimulatedBms:
+    return GobelSimulator("04:D8:10:00:11:22", "BMS-4056911A1100032P", pack_model())
 
 
 @dataclass(frozen=True)
@@ -128,6 +131,8 @@ CASES = (
     FamilyCase("seplos_v3", "seplos", _seplos, ()),
     FamilyCase("eg4", "eg4", _eg4, ()),
     FamilyCase("pylontech", "pylontech", _pylontech, (), alarms=False, cells=False),
+    # Its status registers have no public bit table: no named alarm.
+    FamilyCase("gobel", "gobel", _gobel, (), alarms=False),
 )
 SWITCH_ATTRIBUTES = {
     "charge_mosfet": "charge_enabled",

@@ -35,6 +35,7 @@ RECALL_FLOOR = {
     "seplos": 1.0,
     "eg4": 1.0,
     "pylontech": 1.0,
+    "gobel": 1.0,
 }
 
 
@@ -89,6 +90,9 @@ def test_corpus_is_sourced_and_varied() -> None:
         "eg4": 3,  # aiobmsble eg4_bms.json, BMS_BLE-HA #509 #616 #699, aiobmsble #48
         # aiobmsble pylontech_bms.json and docs, BMS_BLE-HA issues, code search
         "pylontech": 1,
+        # aiobmsble test_data/gobel_bms.json (0.31.0: 3 records), BMS_BLE-HA
+        # issues #749 and #775 (Dyness AR1.2), aiobmsble PR #128.
+        "gobel": 3,
     }
     assert all(families[family] >= FEW_PUBLIC.get(family, 5) for family in OURS), (
         families
