@@ -28,7 +28,18 @@ OURS = {driver.family for driver in DRIVERS if driver.matchers}
 FF00 = uuid16(0xFF00)
 # What the corpus shows today; a matcher change must not lower it. The misses
 # are named in test_known_misses.
-RECALL_FLOOR = {"jbd": 1.0, "jk": 5 / 7, "daly": 9 / 10, "seplos": 1.0}
+RECALL_FLOOR = {
+    "jbd": 1.0,
+    "jk": 5 / 7,
+    "daly": 9 / 10,
+    "seplos": 1.0,
+    "pace": 1.0,
+}
+# Families with fewer than five public advertisements, all of them in the
+# corpus. PACE: aiobmsble test_data/pace_bms.json holds one (BMS_BLE-HA #521);
+# BMS_BLE-HA #47 and PR #534, aiobmsble #17, #59 and #259, and batmon-ha #276
+# and #332 show no other.
+FEW_PUBLIC = {"pace": 1}
 
 
 def _records() -> list[dict[str, Any]]:
@@ -77,7 +88,9 @@ def test_corpus_is_sourced_and_varied() -> None:
         assert record["source"], record
         assert record["family"], record
     families = Counter(record["family"] for record in records)
-    assert all(families[family] >= 5 for family in OURS), families
+    assert all(families[family] >= FEW_PUBLIC.get(family, 5) for family in OURS), (
+        families
+    )
     others_on_ff00 = [
         r for r in records if r["family"] != "jbd" and FF00 in r["service_uuids"]
     ]
