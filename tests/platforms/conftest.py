@@ -28,6 +28,7 @@ from bms_simulator.device import SimulatedBms
 from bms_simulator.families.daly import DalySimulator
 from bms_simulator.families.jbd import JbdSimulator
 from bms_simulator.families.jk import JkLayout, JkSimulator
+from bms_simulator.families.pace import PaceBle
 from bms_simulator.families.seplos import SeplosV3Ble
 from bms_simulator.pack import PackModel
 from custom_components.lithium_bms.protocol.daly.driver import DalyDriver
@@ -79,6 +80,10 @@ def _seplos() -> SimulatedBms:
     return SeplosV3Ble("C0:D6:3C:00:11:22", "SP05B2312190075", pack_model())
 
 
+def _pace_ble() -> SimulatedBms:
+    return PaceBle("C0:D6:3C:00:96:62", "PC-9662", pack_model())
+
+
 @dataclass(frozen=True)
 class FamilyCase:
     """One family (and variant) as a test sees it."""
@@ -115,6 +120,7 @@ CASES = (
     FamilyCase("daly_a5", "daly", _daly("a5"), ("charge_mosfet", "discharge_mosfet")),
     FamilyCase("daly_p81", "daly", _daly("p81"), (), alarms=False),
     FamilyCase("seplos_v3", "seplos", _seplos, ()),
+    FamilyCase("pace_ble", "pace", _pace_ble, (), alarms=False),
 )
 SWITCH_ATTRIBUTES = {
     "charge_mosfet": "charge_enabled",
