@@ -3,10 +3,12 @@
 Each pack is read by its own requests: 0x0a01 (its pack values) and 0x0a02
 (its cells and probes), as aiobmsble does since PR #259. The system request
 0x0a00 is never sent: in a parallel bank only the master pack answers it with
-values, every other pack with a valid frame of zeros. Read only: no public
-source documents a BLE command that switches a MOSFET, nor a read-back of
-the MOSFETs, the balancer or the protections (the 0x0a03 reply and the
-parameter frames of aiobmsble's test are not decoded anywhere).
+values (the bank's), every other pack with a valid frame of zeros. (aiobmsble
+0.31.0 still asks it and shows a master's bank values; here every pack is one
+device with its own values.) Read only: no public source documents a BLE
+command that switches a MOSFET, nor a read-back of the MOSFETs, the balancer
+or the protections (the 0x0a03 reply and the parameter frames of aiobmsble's
+test are decoded nowhere).
 """
 
 from __future__ import annotations

@@ -98,7 +98,8 @@ class PaceDriver(BmsDriver):
     matchers = (AdvertisementMatcher(local_name="PC-????"),)
     claim_order = 300
     switches = _LinkSwitches()
-    request_timeout = 1.0
+    # The base's 5 s over BLE (aiobmsble's TIMEOUT); on a bus the wired
+    # protocol's reply timeout replaces it.
     # Up to 16 cells in 48 V class packs; current is 16 bits of 10 mA and the
     # capacities 16 bits of 10 mAh (PDF chart A.4).
     limits = Limits(
