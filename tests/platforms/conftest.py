@@ -26,6 +26,7 @@ from syrupy.location import PyTestLocation
 
 from bms_simulator.device import SimulatedBms
 from bms_simulator.families.daly import DalySimulator
+from bms_simulator.families.eg4 import Eg4Ble
 from bms_simulator.families.jbd import JbdSimulator
 from bms_simulator.families.jk import JkLayout, JkSimulator
 from bms_simulator.families.pace import PaceBle
@@ -80,6 +81,10 @@ def _seplos() -> SimulatedBms:
     return SeplosV3Ble("C0:D6:3C:00:11:22", "SP05B2312190075", pack_model())
 
 
+def _eg4() -> SimulatedBms:
+    return Eg4Ble("80:6F:B0:00:11:22", "Z122002264", pack_model())
+
+
 def _pace_ble() -> SimulatedBms:
     return PaceBle("C0:D6:3C:00:96:62", "PC-9662", pack_model())
 
@@ -120,6 +125,7 @@ CASES = (
     FamilyCase("daly_a5", "daly", _daly("a5"), ("charge_mosfet", "discharge_mosfet")),
     FamilyCase("daly_p81", "daly", _daly("p81"), (), alarms=False),
     FamilyCase("seplos_v3", "seplos", _seplos, ()),
+    FamilyCase("eg4", "eg4", _eg4, ()),
     FamilyCase("pace_ble", "pace", _pace_ble, (), alarms=False),
 )
 SWITCH_ATTRIBUTES = {
