@@ -46,7 +46,7 @@ def _seplos_v3(frame: bytes) -> bool:
 
 
 def _eg4(frame: bytes) -> bool:
-    """An EG4 status reply: device 0x01, a read of holding registers."""
+    """An EG4 status or Pylontech RT reply: device 0x01, holding registers."""
     return frame[:2] == b"\x01\x03" and len(frame) > 5 and len(frame) == frame[2] + 5
 
 

@@ -30,6 +30,7 @@ from bms_simulator.families.eg4 import Eg4Ble
 from bms_simulator.families.jbd import JbdSimulator
 from bms_simulator.families.jk import JkLayout, JkSimulator
 from bms_simulator.families.pace import PaceBle
+from bms_simulator.families.pylontech import PylontechRt
 from bms_simulator.families.seplos import SeplosV3Ble
 from bms_simulator.pack import PackModel
 from custom_components.lithium_bms.protocol.daly.driver import DalyDriver
@@ -89,6 +90,10 @@ def _pace_ble() -> SimulatedBms:
     return PaceBle("C0:D6:3C:00:96:62", "PC-9662", pack_model())
 
 
+def _pylontech() -> SimulatedBms:
+    return PylontechRt("A4:C1:38:00:11:22", "RT24100-000001", pack_model())
+
+
 @dataclass(frozen=True)
 class FamilyCase:
     """One family (and variant) as a test sees it."""
@@ -98,6 +103,7 @@ class FamilyCase:
     build: Callable[[], SimulatedBms]
     switches: tuple[str, ...]
     alarms: bool = True  # whether the variant reports protection alarms
+    cells: bool = True  # whether it reports each cell's voltage
     options: dict[str, Any] = field(default_factory=dict)
 
 
@@ -127,6 +133,7 @@ CASES = (
     FamilyCase("seplos_v3", "seplos", _seplos, ()),
     FamilyCase("eg4", "eg4", _eg4, ()),
     FamilyCase("pace_ble", "pace", _pace_ble, (), alarms=False),
+    FamilyCase("pylontech", "pylontech", _pylontech, (), alarms=False, cells=False),
 )
 SWITCH_ATTRIBUTES = {
     "charge_mosfet": "charge_enabled",

@@ -35,6 +35,7 @@ RECALL_FLOOR = {
     "seplos": 1.0,
     "eg4": 1.0,
     "pace": 1.0,
+    "pylontech": 1.0,
 }
 
 
@@ -90,6 +91,8 @@ def test_corpus_is_sourced_and_varied() -> None:
         # aiobmsble pace_bms.json (BMS_BLE-HA #521); none in BMS_BLE-HA #47,
         # PR #534, aiobmsble #17, #59, #259, batmon-ha #276, #332.
         "pace": 1,
+        # aiobmsble pylontech_bms.json and docs, BMS_BLE-HA issues, code search
+        "pylontech": 1,
     }
     assert all(families[family] >= FEW_PUBLIC.get(family, 5) for family in OURS), (
         families
