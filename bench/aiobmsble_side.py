@@ -51,6 +51,7 @@ AIOBMSBLE_MODULES = {
     "jk": "aiobmsble.bms.jikong_bms",
     "daly": "aiobmsble.bms.daly_bms",
     "eg4": "aiobmsble.bms.eg4_bms",
+    "pace": "aiobmsble.bms.pace_bms",
     "pylontech": "aiobmsble.bms.pylontech_bms",
     "gobel": "aiobmsble.bms.gobel_bms",
 }

@@ -30,6 +30,8 @@ def forge(frame: bytes, rng: random.Random) -> bytes | None:
         return _modbus(frame, rng)
     if _eg4(frame):
         return _modbus(frame, rng)
+    if _pace_ble(frame):
+        return _pace(frame, rng)
     return None
 
 
@@ -46,6 +48,16 @@ def _seplos_v3(frame: bytes) -> bool:
 def _eg4(frame: bytes) -> bool:
     """An EG4, Pylontech RT or Gobel reply: device 0x01, holding registers."""
     return frame[:2] == b"\x01\x03" and len(frame) > 5 and len(frame) == frame[2] + 5
+
+
+def _pace_ble(frame: bytes) -> bool:
+    """A PACEEX reply: ``9A``, type, length, data, CRC and ``9D``."""
+    return (
+        frame[:1] == b"\x9a"
+        and len(frame) >= 11
+        and len(frame) == frame[7] + 11
+        and frame[-1:] == b"\x9d"
+    )
 
 
 def _random(rng: random.Random, size: int) -> bytes:
@@ -70,6 +82,12 @@ def _daly_a5(frame: bytes, rng: random.Random) -> bytes:
     """``A5 addr cmd 08 <8 bytes> <sum>`` with random data."""
     body = frame[:4] + _random(rng, 8)
     return body + bytes((sum(body) & 0xFF,))
+
+
+def _pace(frame: bytes, rng: random.Random) -> bytes:
+    """``9A <type> <len> <data> <crc16, high first> 9D`` with random data."""
+    body = frame[:8] + _random(rng, frame[7])
+    return body + crc16(body).to_bytes(2, "big") + b"\x9d"
 
 
 def _modbus(frame: bytes, rng: random.Random) -> bytes:

@@ -30,6 +30,7 @@ from bms_simulator.families.eg4 import Eg4Ble
 from bms_simulator.families.gobel import GobelSimulator
 from bms_simulator.families.jbd import JbdSimulator
 from bms_simulator.families.jk import JkLayout, JkSimulator
+from bms_simulator.families.pace import PaceBle
 from bms_simulator.families.pylontech import PylontechRt
 from bms_simulator.families.seplos import SeplosV3Ble
 from bms_simulator.pack import PackModel
@@ -86,6 +87,10 @@ def _eg4() -> SimulatedBms:
     return Eg4Ble("80:6F:B0:00:11:22", "Z122002264", pack_model())
 
 
+def _pace_ble() -> SimulatedBms:
+    return PaceBle("C0:D6:3C:00:96:62", "PC-9662", pack_model())
+
+
 def _pylontech() -> SimulatedBms:
     return PylontechRt("A4:C1:38:00:11:22", "RT24100-000001", pack_model())
 def _gobel() -> SimulatedBms:
@@ -130,6 +135,7 @@ CASES = (
     FamilyCase("daly_p81", "daly", _daly("p81"), (), alarms=False),
     FamilyCase("seplos_v3", "seplos", _seplos, ()),
     FamilyCase("eg4", "eg4", _eg4, ()),
+    FamilyCase("pace_ble", "pace", _pace_ble, (), alarms=False),
     FamilyCase("pylontech", "pylontech", _pylontech, (), alarms=False, cells=False),
     # Its status registers have no public bit table: no named alarm.
     FamilyCase("gobel", "gobel", _gobel, (), alarms=False),

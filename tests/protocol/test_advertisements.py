@@ -34,6 +34,7 @@ RECALL_FLOOR = {
     "daly": 9 / 10,
     "seplos": 1.0,
     "eg4": 1.0,
+    "pace": 1.0,
     "pylontech": 1.0,
     "gobel": 1.0,
 }
@@ -88,6 +89,9 @@ def test_corpus_is_sourced_and_varied() -> None:
     # Families with fewer than 5 public advertisements (what was searched).
     FEW_PUBLIC = {  # noqa: N806
         "eg4": 3,  # aiobmsble eg4_bms.json, BMS_BLE-HA #509 #616 #699, aiobmsble #48
+        # aiobmsble pace_bms.json (BMS_BLE-HA #521); none in BMS_BLE-HA #47,
+        # PR #534, aiobmsble #17, #59, #259, batmon-ha #276, #332.
+        "pace": 1,
         # aiobmsble pylontech_bms.json and docs, BMS_BLE-HA issues, code search
         "pylontech": 1,
         # aiobmsble test_data/gobel_bms.json (0.31.0: 3 records), BMS_BLE-HA

@@ -1,15 +1,19 @@
-"""PACE packs on an RS485 bus: the conversation with one pack, by its address.
+"""PACE packs on an RS485 bus, by address, or over their Bluetooth module.
 
-Each pack is read by its own requests (ADR and the INFO pack number are its
-address): 0x42 analog values, 0x44 alarms and MOSFET states, C1 and C2 its
-version and production text. The MOSFETs switch with 0x9A and 0x9B, and a
-0x44 read-back confirms them. Frames are in :mod:`.frames`.
+On the bus each pack is read by its own requests (ADR and the INFO pack
+number are its address): 0x42 analog values, 0x44 alarms and MOSFET states,
+C1 and C2 its version and production text. The MOSFETs switch with 0x9A and
+0x9B, and a 0x44 read-back confirms them. Frames are in :mod:`.frames`.
+
+Without a bus address the pack is on Bluetooth: a PACEEX / PeiCheng module
+(service FFF0, notify FFF1, write FFF2) speaking the binary frames of
+:mod:`.ble_frames`, read only (:mod:`.ble`).
 """
 
 from __future__ import annotations
 
 from ..codecs import ydt1363
-from ..driver import BmsDriver, DriverOptions
+from ..driver import BmsDriver, DriverOptions, Reassembler
 from ..errors import (
     BusOwnedError,
     CommandNotConfirmedError,
@@ -17,9 +21,12 @@ from ..errors import (
     FrameError,
     UnsupportedError,
 )
+from ..matching import AdvertisementMatcher
 from ..plausibility import Limits
 from ..snapshot import BatterySnapshot, DeviceInfo, SwitchKind
-from ..transport import Transport
+from ..transport import GattProfile, Transport
+from .ble import PaceBleLink
+from .ble_frames import BleCommand
 from .frames import (
     MOSFET_COMMANDS,
     SUPPORTED_ALARMS,
@@ -34,9 +41,10 @@ from .frames import (
     pack_request,
     request,
 )
-from .stream import PaceReassembler
+from .stream import PaceBleReassembler, PaceReassembler
 
 DEFAULT_ADDRESS = 1
+WIRED_SWITCHES = frozenset({SwitchKind.CHARGE, SwitchKind.DISCHARGE})
 # What holds a MOSFET off whatever it is switched to (the protections of each
 # direction, PDF charts A.19 and A.20).
 BLOCKING = {
@@ -65,16 +73,33 @@ BLOCKING = {
 }
 
 
+class _LinkSwitches:
+    """``switches``: the MOSFETs on a bus, none over Bluetooth (the class's)."""
+
+    def __get__(
+        self, driver: PaceDriver | None, owner: type[PaceDriver]
+    ) -> frozenset[SwitchKind]:
+        if driver is None or driver.ble is not None:
+            return frozenset()
+        return WIRED_SWITCHES
+
+
 class PaceDriver(BmsDriver):
-    """Reads a PACE pack at one bus address and switches its MOSFETs."""
+    """Reads a PACE pack (on a bus or over BLE); on a bus switches its MOSFETs."""
 
     family = "pace"
     manufacturer = "PACE"
-    gatt = ()
-    matchers = ()
+    brand = "PACE"
+    gatt = (GattProfile(service=0xFFF0, notify=0xFFF1, write=0xFFF2),)
+    # PACEEX modules advertise as ``PC-`` and four characters, with no service
+    # UUID in the advertisement (patman15/aiobmsble aiobmsble/bms/pace_bms.py
+    # and aiobmsble/test_data/pace_bms.json
+    # @ b0567331025033d33729385fa89a1198275d6486, BMS_BLE-HA issue #521).
+    matchers = (AdvertisementMatcher(local_name="PC-????"),)
     claim_order = 300
-    switches = frozenset({SwitchKind.CHARGE, SwitchKind.DISCHARGE})
-    request_timeout = 1.0
+    switches = _LinkSwitches()
+    # The base's 5 s over BLE (aiobmsble's TIMEOUT); on a bus the wired
+    # protocol's reply timeout replaces it.
     # Up to 16 cells in 48 V class packs; current is 16 bits of 10 mA and the
     # capacities 16 bits of 10 mAh (PDF chart A.4).
     limits = Limits(
@@ -86,19 +111,24 @@ class PaceDriver(BmsDriver):
     )
 
     def __init__(self, transport: Transport, options: DriverOptions) -> None:
-        """Bind to the pack at ``options.bus_address`` (1 when unset)."""
+        """Bind to the pack at ``options.bus_address``; without one, over BLE."""
+        self.ble = PaceBleLink(self) if options.bus_address is None else None
         self.bus_address = (
             DEFAULT_ADDRESS if options.bus_address is None else options.bus_address
         )
         super().__init__(transport, options)
         self._asked: Command | None = None
 
-    def new_reassembler(self) -> PaceReassembler:
-        """Frames from this pack's address only."""
+    def new_reassembler(self) -> Reassembler:
+        """BLE frames, or on a bus the frames of this pack's address only."""
+        if self.ble is not None:
+            return PaceBleReassembler()
         return PaceReassembler(self.bus_address)
 
     def is_sensitive(self, frame: bytes) -> bool:
-        """C2 carries the serial number: its request and its reply."""
+        """C2 (bus) and 0x0002 (BLE) carry the serial number, both ways."""
+        if self.ble is not None:
+            return self.ble.asked is BleCommand.SERIAL
         return self._asked is Command.PRODUCT_INFO
 
     async def _ask(self, command: Command, payload: bytes) -> bytes:
@@ -141,6 +171,8 @@ class PaceDriver(BmsDriver):
 
     async def read_device_info(self) -> DeviceInfo:
         """C1 (version, its first field the board model) and C2 (serial)."""
+        if self.ble is not None:
+            return await self.ble.device_info()
         version = decode_text(
             await self._ask(
                 Command.SOFTWARE_VERSION,
@@ -161,7 +193,9 @@ class PaceDriver(BmsDriver):
         )
 
     async def read_snapshot(self) -> BatterySnapshot:
-        """0x42 then 0x44 of this pack, combined."""
+        """0x42 then 0x44 of this pack, combined (over BLE its own reads)."""
+        if self.ble is not None:
+            return await self.ble.snapshot()
         analog = await self.read_analog()
         status = await self.read_status()
         return self._snapshot(analog, status)
@@ -205,7 +239,7 @@ class PaceDriver(BmsDriver):
         """
         if self.options.listen:
             raise BusOwnedError("another master owns the bus: listening only")
-        if kind not in self.switches:
+        if kind not in self.switches:  # none over BLE
             raise UnsupportedError(f"PACE has no {kind} switch")
         try:
             await self._ask(

@@ -1,8 +1,15 @@
-"""PACE replies rebuilt from the line: the shared YD/T1363 scanner, one address."""
+"""PACE replies rebuilt from the byte stream.
+
+On RS485 the shared YD/T1363 scanner for one address; over Bluetooth the
+shared scanner with the rules of the binary frames (:mod:`.ble_frames`).
+"""
 
 from __future__ import annotations
 
 from ..codecs.ydt1363 import Ydt1363Reassembler
+from ..errors import ProtocolError
+from ..scanner import NEED_MORE, FrameRules, Scanner
+from .ble_frames import HEAD, LENGTH_AT, check_frame, frame_length
 
 
 class PaceReassembler(Ydt1363Reassembler):
@@ -16,3 +23,50 @@ class PaceReassembler(Ydt1363Reassembler):
     def __init__(self, address: int) -> None:
         """Accept frames whose ADR is ``address``."""
         super().__init__((address,))
+
+
+class PaceBleRules(FrameRules):
+    """Frames by head, length byte, tail and CRC.
+
+    Recovery: a candidate still short of bytes is dropped as soon as a
+    complete valid frame follows it, so a stray ``9A`` or a truncated reply
+    cannot hide the next reply.
+    """
+
+    name = "PACE BLE"
+    starts = bytes((HEAD,))
+
+    def length(self, buf: bytearray, pos: int) -> int | None:
+        """The length the frame at ``pos`` states."""
+        if len(buf) - pos <= LENGTH_AT:
+            return NEED_MORE
+        return frame_length(bytes(buf[pos : pos + LENGTH_AT + 1]))
+
+    def check(self, buf: bytearray, pos: int, length: int) -> ProtocolError | None:
+        """The error of the candidate, None when it is a valid frame."""
+        try:
+            check_frame(bytes(buf[pos : pos + length]))
+        except ProtocolError as err:
+            return err
+        return None
+
+    def stalled(self, buf: bytearray, pos: int) -> int | None:
+        """Offset of the first complete valid frame after ``pos``."""
+        offset = buf.find(HEAD, pos + 1)
+        while offset >= 0 and not self._valid_at(buf, offset):
+            offset = buf.find(HEAD, offset + 1)
+        return offset if offset >= 0 else None
+
+    def _valid_at(self, buf: bytearray, offset: int) -> bool:
+        length = self.length(buf, offset)
+        if length is NEED_MORE or offset + length > len(buf):
+            return False
+        return self.check(buf, offset, length) is None
+
+
+class PaceBleReassembler(Scanner):
+    """The shared scanner with the PACE BLE rules."""
+
+    def __init__(self) -> None:
+        """Start with an empty buffer."""
+        super().__init__(PaceBleRules())
