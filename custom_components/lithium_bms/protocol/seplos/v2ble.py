@@ -17,7 +17,8 @@ machine data, INFO ``00``): cells, probes, the analog values of the V2.0
 telemetry, then per-cell and per-probe byte alarms, the current and voltage
 alarms, system state, switch state, P alarm event bytes (events 1-8),
 balancing and disconnection (one bit a cell, eight cells a byte, cell 1 in
-bit 0 of the first byte, as syssi reads it).
+bit 0 of the first byte, as syssi reads it). aiobmsble 0.31.0 (PyPI) reads
+the switch state and the alarm events of the 0x61 reply at the same places.
 """
 
 from __future__ import annotations
