@@ -19,8 +19,9 @@ confirms it (the V3 map lists write-only FET "control off" registers,
 A V2 pack's module (``BP0x``, service FF00, notify FF01, write FF02) speaks a
 binary form of the V2 frames (``v2ble``). Which of the two a new Bluetooth
 pack speaks is probed after the first connect (``ble``) and then stored.
-Read only over FF00 too: syssi's 0xAA switch command is answered by a result
-byte, with no public capture of its use.
+Read only over FF00 too: syssi/esphome-seplos-bms (#146) sends a 0xAA MOSFET
+command, but no public capture shows it, its reply or a read-back after it,
+and aiobmsble does not send it.
 """
 
 from __future__ import annotations

@@ -105,7 +105,8 @@ class SeplosV2BleRules(FrameRules):
 
     Recovery: the module's AT text is cut out of each notification, and a
     candidate that waits for bytes is dropped once a complete valid reply
-    follows it (the AT text can replace a reply's tail).
+    follows it (the AT text can replace a reply's tail). Text cut from inside
+    a reply by mistake only fails its CRC: the reply is lost, never misread.
     """
 
     name = "Seplos V2 BLE"
