@@ -52,6 +52,8 @@ AIOBMSBLE_MODULES = {
     "daly": "aiobmsble.bms.daly_bms",
     "seplos": "aiobmsble.bms.seplos_bms",
     "seplos_v2_ble": "aiobmsble.bms.seplos_v2_bms",
+    "eg4": "aiobmsble.bms.eg4_bms",
+    "pylontech": "aiobmsble.bms.pylontech_bms",
 }
 
 
@@ -289,7 +291,7 @@ def merge_duplicate_characteristics(device: SimulatedBms) -> bool:
     merged = False
     services: list[SimService] = []
     for service in device.services:
-        by_uuid: dict[int, SimCharacteristic] = {}
+        by_uuid: dict[int | str, SimCharacteristic] = {}
         for char in service.characteristics:
             seen = by_uuid.get(char.uuid)
             if seen is None:

@@ -26,8 +26,10 @@ from syrupy.location import PyTestLocation
 
 from bms_simulator.device import SimulatedBms
 from bms_simulator.families.daly import DalySimulator
+from bms_simulator.families.eg4 import Eg4Ble
 from bms_simulator.families.jbd import JbdSimulator
 from bms_simulator.families.jk import JkLayout, JkSimulator
+from bms_simulator.families.pylontech import PylontechRt
 from bms_simulator.families.seplos import SeplosV3Ble
 from bms_simulator.families.seplos_v2_ble import SeplosV2Ble
 from bms_simulator.pack import PackModel
@@ -84,6 +86,14 @@ def _seplos_v2() -> SimulatedBms:
     return SeplosV2Ble("60:6E:41:00:11:22", "BP00", pack_model())
 
 
+def _eg4() -> SimulatedBms:
+    return Eg4Ble("80:6F:B0:00:11:22", "Z122002264", pack_model())
+
+
+def _pylontech() -> SimulatedBms:
+    return PylontechRt("A4:C1:38:00:11:22", "RT24100-000001", pack_model())
+
+
 @dataclass(frozen=True)
 class FamilyCase:
     """One family (and variant) as a test sees it."""
@@ -93,6 +103,7 @@ class FamilyCase:
     build: Callable[[], SimulatedBms]
     switches: tuple[str, ...]
     alarms: bool = True  # whether the variant reports protection alarms
+    cells: bool = True  # whether it reports each cell's voltage
     options: dict[str, Any] = field(default_factory=dict)
 
 
@@ -121,6 +132,8 @@ CASES = (
     FamilyCase("daly_p81", "daly", _daly("p81"), (), alarms=False),
     FamilyCase("seplos_v3", "seplos", _seplos, ()),
     FamilyCase("seplos_v2_ble", "seplos", _seplos_v2, ()),
+    FamilyCase("eg4", "eg4", _eg4, ()),
+    FamilyCase("pylontech", "pylontech", _pylontech, (), alarms=False, cells=False),
 )
 SWITCH_ATTRIBUTES = {
     "charge_mosfet": "charge_enabled",

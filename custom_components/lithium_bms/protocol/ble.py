@@ -11,7 +11,7 @@ from bleak.backends.device import BLEDevice
 from bleak.exc import BleakError
 
 from .errors import BmsConnectionError, PairingRequiredError
-from .matching import uuid16
+from .matching import full_uuid
 from .transport import DataCallback, DisconnectCallback, GattProfile, Transport
 
 _LOGGER = logging.getLogger(__name__)
@@ -132,19 +132,23 @@ def _resolve(
     client: bleak_retry_connector.BleakClientWithServiceCache, profile: GattProfile
 ) -> tuple[BleakGATTCharacteristic, BleakGATTCharacteristic] | None:
     """Find the notify and write characteristics of a profile, by properties."""
-    service = client.services.get_service(uuid16(profile.service))
+    service = client.services.get_service(full_uuid(profile.service))
     if service is None:
         return None
     notify = write = None
     for char in service.characteristics:
         props = set(char.properties)
         if (
-            char.uuid == uuid16(profile.notify)
+            char.uuid == full_uuid(profile.notify)
             and props & NOTIFY_PROPS
             and notify is None
         ):
             notify = char
-        if char.uuid == uuid16(profile.write) and props & WRITE_PROPS and write is None:
+        if (
+            char.uuid == full_uuid(profile.write)
+            and props & WRITE_PROPS
+            and write is None
+        ):
             write = char
     if notify is None or write is None:
         return None

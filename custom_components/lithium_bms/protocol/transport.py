@@ -16,11 +16,15 @@ type DisconnectCallback = Callable[[], None]
 
 @dataclass(frozen=True, slots=True)
 class GattProfile:
-    """A GATT service with its notify and write characteristics (16-bit UUIDs)."""
+    """A GATT service with its notify and write characteristics.
 
-    service: int
-    notify: int
-    write: int
+    A UUID is an ``int`` for a 16-bit one, or the full 128-bit string for a
+    vendor UUID outside the Bluetooth base (``matching.full_uuid`` expands both).
+    """
+
+    service: int | str
+    notify: int | str
+    write: int | str
     write_with_response: bool = False
 
 
