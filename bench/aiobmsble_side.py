@@ -50,7 +50,6 @@ AIOBMSBLE_MODULES = {
     "jbd": "aiobmsble.bms.jbd_bms",
     "jk": "aiobmsble.bms.jikong_bms",
     "daly": "aiobmsble.bms.daly_bms",
-    "seplos": "aiobmsble.bms.seplos_bms",
     "seplos_v2_ble": "aiobmsble.bms.seplos_v2_bms",
     "eg4": "aiobmsble.bms.eg4_bms",
     "pylontech": "aiobmsble.bms.pylontech_bms",
