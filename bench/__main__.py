@@ -22,7 +22,7 @@ from bms_simulator.link import (
     BleLink,
 )
 
-from .devices import families
+from .devices import VARIANT_DEMOS, families
 from .protocol import Settings, measure_families
 from .report import table
 from .wired import measure_wired, wired_table
@@ -86,7 +86,7 @@ def main() -> None:
         interval=args.interval,
         link=link,
     )
-    names = families()
+    names = [*families(), *VARIANT_DEMOS]
     figures: dict[str, Any] = {
         "mode": "short" if args.short else "full",
         "settings": {"interval": args.interval, "link": asdict(link)},

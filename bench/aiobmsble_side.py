@@ -37,7 +37,7 @@ from custom_components.lithium_bms.protocol.client import BmsClient
 from custom_components.lithium_bms.protocol.driver import BmsDriver, DriverOptions
 from custom_components.lithium_bms.protocol.registry import driver_by_family
 
-from .devices import bench_device, families, vary
+from .devices import VARIANT_DEMOS, bench_device, families, family_of, vary
 from .replay import ReplayTransport
 from .vclock import run_virtual
 
@@ -50,6 +50,7 @@ AIOBMSBLE_MODULES = {
     "jbd": "aiobmsble.bms.jbd_bms",
     "jk": "aiobmsble.bms.jikong_bms",
     "daly": "aiobmsble.bms.daly_bms",
+    "seplos_v2_ble": "aiobmsble.bms.seplos_v2_bms",
     "eg4": "aiobmsble.bms.eg4_bms",
     "pace": "aiobmsble.bms.pace_bms",
     "pylontech": "aiobmsble.bms.pylontech_bms",
@@ -314,7 +315,7 @@ def _family(
     module = AIOBMSBLE_MODULES[family]
     figures: dict[str, Any] = {"aiobmsble_module": module}
     stacks: dict[str, Callable[[BLEDevice], Stack]] = {
-        "ours": lambda ble: OurStack(family, ble),
+        "ours": lambda ble: OurStack(family_of(family), ble),
         "aiobmsble": lambda ble: AiobmsbleStack(module, ble),
     }
     for name, factory in stacks.items():
@@ -367,7 +368,7 @@ def main() -> None:
         },
         "families": {
             family: _family(family, args.updates, args.replays, args.interval, args.mtu)
-            for family in families()
+            for family in (*families(), *VARIANT_DEMOS)
             if family in AIOBMSBLE_MODULES
         },
     }

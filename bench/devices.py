@@ -2,11 +2,20 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from bms_simulator.device import SimulatedBms
+from bms_simulator.families.seplos_v2_ble import ble_demo
 from bms_simulator.registry import DEMOS
 from custom_components.lithium_bms.protocol.registry import DRIVERS
 
 CELLS = 16
+
+
+# Variants measured beside their family's demo: case -> (family, device).
+VARIANT_DEMOS: dict[str, tuple[str, Callable[[str], SimulatedBms]]] = {
+    "seplos_v2_ble": ("seplos", ble_demo),
+}
 
 
 def families() -> list[str]:
@@ -14,9 +23,15 @@ def families() -> list[str]:
     return [driver.family for driver in DRIVERS if driver.family in DEMOS]
 
 
+def family_of(case: str) -> str:
+    """The family a bench case (a family or a variant case) belongs to."""
+    return VARIANT_DEMOS[case][0] if case in VARIANT_DEMOS else case
+
+
 def bench_device(family: str, address: str) -> SimulatedBms:
-    """The family's demo device with a 16-cell pack, discharging."""
-    device = DEMOS[family](address)
+    """The family's (or variant case's) demo device, 16 cells, discharging."""
+    factory = VARIANT_DEMOS[family][1] if family in VARIANT_DEMOS else DEMOS[family]
+    device = factory(address)
     pack = device.pack
     pack.cell_voltages = [round(3.300 + 0.001 * i, 3) for i in range(CELLS)]
     pack.current = -12.5

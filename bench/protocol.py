@@ -17,7 +17,7 @@ from custom_components.lithium_bms.protocol.client import BmsClient
 from custom_components.lithium_bms.protocol.driver import BmsDriver, DriverOptions
 from custom_components.lithium_bms.protocol.registry import driver_by_family
 
-from .devices import bench_device, vary
+from .devices import bench_device, family_of, vary
 from .replay import ReplayTransport
 from .stats import median, p95
 from .vclock import run_virtual
@@ -49,7 +49,9 @@ async def _measure(family: str, settings: Settings) -> dict[str, Any]:
     loop = asyncio.get_running_loop()
     device = settings.link.apply(bench_device(family, ADDRESS))
     transport = LinkTransport(SimulatorTransport(device))
-    driver = driver_by_family(family)(transport, DriverOptions(address=ADDRESS))
+    driver = driver_by_family(family_of(family))(
+        transport, DriverOptions(address=ADDRESS)
+    )
     client = BmsClient(driver)
 
     started = loop.time()

@@ -13,6 +13,7 @@ from homeassistant.data_entry_flow import FlowResultType
 from bms_simulator.device import Advertising, Fault, SimulatedBms
 from bms_simulator.families.jbd import JbdSimulator
 from bms_simulator.families.jk import JkSimulator
+from bms_simulator.families.seplos_v2_ble import ble_demo
 from custom_components.lithium_bms import config_flow
 from custom_components.lithium_bms.const import CONF_FAMILY, DOMAIN
 from custom_components.lithium_bms.protocol.daly import DalyDriver
@@ -157,8 +158,17 @@ async def test_discovered_devices_come_first_and_still_work(
 async def test_other_brand_on_ff00_is_not_discovered(
     hass: HomeAssistant, add_device: AddDevice
 ) -> None:
-    # A Seplos V2 advertises FF00 and a BPxx name (BMS_BLE-HA #101).
-    other = JbdSimulator("60:6E:41:16:72:CD", "BP01")
+    # A Humsienk advertises FF00 and its own name (corpus: humsienk).
+    other = JbdSimulator("13:C2:A7:16:72:CD", "HS30A3")
     await add_device(other)
     assert other.advertising.service_uuids == [uuid16(0xFF00)]
     assert not hass.config_entries.flow.async_progress_by_handler(DOMAIN)
+
+
+async def test_seplos_v2_on_ff00_is_discovered_as_seplos(
+    hass: HomeAssistant, add_device: AddDevice
+) -> None:
+    # A Seplos V2 advertises FF00 and a BPxx name (BMS_BLE-HA #101).
+    await add_device(ble_demo("60:6E:41:16:72:CD"))
+    flows = hass.config_entries.flow.async_progress_by_handler(DOMAIN)
+    assert [flow["context"]["source"] for flow in flows] == ["bluetooth"]

@@ -33,6 +33,7 @@ from bms_simulator.families.jk import JkLayout, JkSimulator
 from bms_simulator.families.pace import PaceBle
 from bms_simulator.families.pylontech import PylontechRt
 from bms_simulator.families.seplos import SeplosV3Ble
+from bms_simulator.families.seplos_v2_ble import SeplosV2Ble
 from bms_simulator.pack import PackModel
 from custom_components.lithium_bms.protocol.daly.driver import DalyDriver
 from custom_components.lithium_bms.protocol.jk import JkDriver
@@ -81,6 +82,10 @@ def _daly(mode: str) -> Callable[[], SimulatedBms]:
 
 def _seplos() -> SimulatedBms:
     return SeplosV3Ble("C0:D6:3C:00:11:22", "SP05B2312190075", pack_model())
+
+
+def _seplos_v2() -> SimulatedBms:
+    return SeplosV2Ble("60:6E:41:00:11:22", "BP00", pack_model())
 
 
 def _eg4() -> SimulatedBms:
@@ -134,6 +139,7 @@ CASES = (
     FamilyCase("daly_a5", "daly", _daly("a5"), ("charge_mosfet", "discharge_mosfet")),
     FamilyCase("daly_p81", "daly", _daly("p81"), (), alarms=False),
     FamilyCase("seplos_v3", "seplos", _seplos, ()),
+    FamilyCase("seplos_v2_ble", "seplos", _seplos_v2, ()),
     FamilyCase("eg4", "eg4", _eg4, ()),
     FamilyCase("pace_ble", "pace", _pace_ble, (), alarms=False),
     FamilyCase("pylontech", "pylontech", _pylontech, (), alarms=False, cells=False),

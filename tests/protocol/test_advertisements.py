@@ -21,6 +21,7 @@ from custom_components.lithium_bms.protocol.registry import (
     DRIVERS,
     driver_for_advertisement,
 )
+from custom_components.lithium_bms.protocol.seplos import SeplosDriver
 
 CORPUS = Path(__file__).parent / "data" / "advertisements.json"
 # Families that claim advertisements (a wired-only family has no matchers yet).
@@ -135,9 +136,20 @@ def test_known_misses() -> None:
 
 
 def test_seplos_v2_and_other_ff00_brands_are_not_jbd() -> None:
+    v2 = [r for r in _records() if r.get("variant") == "v2"]
+    assert len(v2) == 4
     for record in _records():
-        if record["family"] in {"seplos_v2", "humsienk", "braunpwr"}:
+        if record in v2 or record["family"] in {"humsienk", "braunpwr"}:
             assert not JbdDriver.claims(_advertisement(record)), record
+
+
+def test_seplos_v2_is_told_from_jbd_on_ff00() -> None:
+    for record in _records():
+        claimant = driver_for_advertisement(_advertisement(record))
+        if record.get("variant") == "v2":
+            assert claimant is SeplosDriver, record
+        elif record["family"] == "jbd":
+            assert claimant is JbdDriver, record
 
 
 def test_jbd_needs_a_name_or_an_oui_with_ff00() -> None:

@@ -61,22 +61,17 @@ async def test_a_switch_confirmation_is_inverted_too(family: str) -> None:
     assert snapshot.current == pytest.approx(-3.0, abs=0.1)
 
 
-# Over Bluetooth Seplos speaks V3 whatever is stored: its V2 is wired only.
-FIXED_OVER_BLUETOOTH = {"seplos": "v3"}
-
-
 @pytest.mark.parametrize("family", sorted(DEMOS))
 def test_a_stored_variant_is_taken_only_when_the_family_speaks_it(family: str) -> None:
     driver_class = driver_by_family(family)
     transport = SimulatorTransport(DEMOS[family](ADDRESS))
-    fixed = FIXED_OVER_BLUETOOTH.get(family)
     for variant in driver_class.variants:
         driver = driver_class(transport, DriverOptions(variant=variant))
         assert driver.stored_variant == variant
-        assert driver.variant == (fixed or variant)
+        assert driver.variant == variant
     unknown = driver_class(transport, DriverOptions(variant="not-a-variant"))
     assert unknown.stored_variant is None
-    assert unknown.variant == fixed
+    assert unknown.variant is None
 
 
 def test_families_with_variants_declare_them() -> None:

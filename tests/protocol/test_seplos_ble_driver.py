@@ -51,6 +51,7 @@ async def make_client(sim: SeplosV3Ble) -> AsyncIterator[MakeClient]:
 
     def _make(keep_connected: bool = True, **options: Any) -> BmsClient:
         options.setdefault("address", ADDRESS)
+        options.setdefault("variant", "v3")  # as stored for a known pack
         driver = SeplosDriver(SimulatorTransport(sim), DriverOptions(**options))
         client = BmsClient(driver, keep_connected=keep_connected)
         clients.append(client)

@@ -235,8 +235,10 @@ def test_a_wired_seplos_driver_needs_its_variant() -> None:
     transport = SerialTransport(SerialBus(PortSettings("/dev/null")))
     with pytest.raises(UnsupportedError):
         SeplosDriver(transport, DriverOptions(bus_address=1))
-    # Without a bus address the pack is on Bluetooth, where it speaks V3.
-    assert SeplosDriver(transport, DriverOptions(variant="v2")).variant == "v3"
+    # Without a bus address the pack is on Bluetooth: its stored variant,
+    # or none until the probe tells.
+    assert SeplosDriver(transport, DriverOptions(variant="v2")).variant == "v2"
+    assert SeplosDriver(transport, DriverOptions()).variant is None
     driver = SeplosDriver(transport, DriverOptions(variant="v3", bus_address=1))
     assert driver.variant == "v3"
     assert driver.limits.max_cells == 16

@@ -1,4 +1,4 @@
-"""Seplos BMS: V2 (YD/T1363 ASCII) and V3 (Modbus RTU) on RS485, V3 over BLE.
+"""Seplos BMS: V2 (YD/T1363 ASCII) and V3 (Modbus RTU) on RS485, both over BLE.
 
 On a wired bus the protocol variant comes with the wired protocol
 (``seplos_v2`` or ``seplos_v3``) and the pack by its bus address. Over
@@ -15,6 +15,13 @@ module's BLE name, holds PIC replies of device 0x01). Read only: neither
 public source documents a MOSFET command together with a read-back that
 confirms it (the V3 map lists write-only FET "control off" registers,
 0x1510-0x1515, with no capture of their use).
+
+A V2 pack's module (``BP0x``, service FF00, notify FF01, write FF02) speaks a
+binary form of the V2 frames (``v2ble``). Which of the two a new Bluetooth
+pack speaks is probed after the first connect (``ble``) and then stored.
+Read only over FF00 too: syssi/esphome-seplos-bms (#146) sends a 0xAA MOSFET
+command, but no public capture shows it, its reply or a read-back after it,
+and aiobmsble does not send it.
 """
 
 from __future__ import annotations
@@ -25,39 +32,53 @@ from ..matching import AdvertisementMatcher, uuid16
 from ..plausibility import Limits
 from ..snapshot import BatterySnapshot, DeviceInfo, SwitchKind
 from ..transport import GattProfile, Transport
+from . import ble
 from .frames import MAX_CELLS
-from .variants import VARIANT_TYPES, SeplosVariant, V3BleVariant
+from .stream import SeplosBleProbe
+from .variants import VARIANT_TYPES, SeplosVariant
 
 # The Modbus device a V3 module answers for over Bluetooth: the first pack.
 BLE_DEVICE = 0x01
 
 
 class SeplosDriver(BmsDriver):
-    """Reads one Seplos pack on a wired bus (either variant) or over BLE (V3)."""
+    """Reads one Seplos pack on a wired bus or over BLE (either variant)."""
 
     family = "seplos"
     manufacturer = "Seplos"
-    brand = "Seplos V3"
+    brand = "Seplos"
     # After JBD: JBD's module names ``SP0?S*`` / ``SP1?S*`` start as Seplos'
     # ``SP??B*`` do; neither claims the other's records (corpus test).
     claim_order = 310
-    gatt = (GattProfile(service=0xFFF0, notify=0xFFF1, write=0xFFF2),)
+    gatt = (
+        GattProfile(service=0xFFF0, notify=0xFFF1, write=0xFFF2),
+        GattProfile(service=0xFF00, notify=0xFF01, write=0xFF02),
+    )
     # Seplos V3 modules: ``SP<model>B<date><serial>`` (SP05B, SP47B-A,
     # SP112B...), XZH ``XZHX*`` and ``CSY*``, always with service FFF0. Source:
     # the matcher table of patman15/aiobmsble ``aiobmsble/bms/seplos_bms.py``
     # and its ``aiobmsble/test_data/seplos_bms.json``
     # @ b0567331025033d33729385fa89a1198275d6486 (BMS_BLE-HA issues #142,
     # #214, #231, #454, #547), in tests/protocol/data/advertisements.json.
-    matchers = tuple(
-        AdvertisementMatcher(local_name=name, service_uuid=uuid16(0xFFF0))
-        for name in (
-            # Home Assistant wants three literal characters first: SP??B*
-            # is spelt out per first digit.
-            *(f"SP{digit}?B*" for digit in range(10)),
-            "SP1??B*",
-            "XZHX*",
-            "CSY*",
-        )
+    # Seplos V2 modules: ``BP00`` to ``BP2?`` with service FF00 (the matchers
+    # of ``aiobmsble/bms/seplos_v2_bms.py``, same commit; BMS_BLE-HA #101,
+    # #418); JBD's FF00 names start otherwise.
+    matchers = (
+        *(
+            AdvertisementMatcher(local_name=name, service_uuid=uuid16(0xFFF0))
+            for name in (
+                # Home Assistant wants three literal characters first: SP??B*
+                # is spelt out per first digit.
+                *(f"SP{digit}?B*" for digit in range(10)),
+                "SP1??B*",
+                "XZHX*",
+                "CSY*",
+            )
+        ),
+        *(
+            AdvertisementMatcher(local_name=name, service_uuid=uuid16(0xFF00))
+            for name in ("BP0?", "BP1?", "BP2?")
+        ),
     )
     variants = tuple(VARIANT_TYPES)
     limits = Limits(max_cells=MAX_CELLS)
@@ -65,10 +86,12 @@ class SeplosDriver(BmsDriver):
     def __init__(self, transport: Transport, options: DriverOptions) -> None:
         """Pick the variant object before the base class asks for a reassembler.
 
-        Without a bus address the pack is on Bluetooth, where it speaks V3.
+        Without a bus address the pack is on Bluetooth: its stored variant,
+        or None until the probe tells.
         """
+        self._variant: SeplosVariant | None
         if options.bus_address is None:
-            self._variant: SeplosVariant = V3BleVariant(self, BLE_DEVICE)
+            self._variant = ble.known_variant(self, options.variant, BLE_DEVICE)
         else:
             variant = VARIANT_TYPES.get(options.variant or "")
             if variant is None:
@@ -77,25 +100,38 @@ class SeplosDriver(BmsDriver):
         super().__init__(transport, options)
 
     @property
-    def variant(self) -> str:
-        """``v2`` or ``v3``."""
-        return self._variant.name
+    def variant(self) -> str | None:
+        """``v2`` or ``v3`` (None over BLE until probed)."""
+        return None if self._variant is None else self._variant.name
 
     def new_reassembler(self) -> Reassembler:
-        """The variant's frames of this pack."""
+        """The variant's frames of this pack (both BLE forms while probing)."""
+        if self._variant is None:
+            return SeplosBleProbe(BLE_DEVICE)
         return self._variant.new_reassembler()
 
     def is_sensitive(self, frame: bytes) -> bool:
         """Frames that carry a serial number."""
-        return self._variant.is_sensitive(frame)
+        return self._variant is not None and self._variant.is_sensitive(frame)
+
+    async def _known(self) -> SeplosVariant:
+        """The variant, probed once over BLE when none is stored."""
+        if self._variant is None:
+            self._variant = await ble.probe(self, BLE_DEVICE)
+            self.reassembler = self._variant.new_reassembler()
+        return self._variant
+
+    async def initialize(self) -> None:
+        """Probe a new Bluetooth pack's variant."""
+        await self._known()
 
     async def read_device_info(self) -> DeviceInfo:
         """Model and versions, where the variant reports them."""
-        return await self._variant.device_info()
+        return await (await self._known()).device_info()
 
     async def read_snapshot(self) -> BatterySnapshot:
         """One complete reading."""
-        return await self._variant.read()
+        return await (await self._known()).read()
 
     async def set_switch(self, kind: SwitchKind, on: bool) -> BatterySnapshot:
         """Seplos is read only here; a listener may not even try."""

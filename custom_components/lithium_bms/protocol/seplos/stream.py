@@ -1,4 +1,4 @@
-"""Seplos frames from the byte stream: V2 YD/T1363, V3 Modbus, V3 listened.
+"""Seplos frames from the byte stream: V2 YD/T1363, V3 Modbus, V3 listened, V2 BLE.
 
 V2 and V3 use the shared scanners of ``codecs`` for one pack address. A
 listened V3 line carries the master pack's requests and the packs' replies:
@@ -9,10 +9,13 @@ alone does not say which registers it holds).
 
 from __future__ import annotations
 
+import re
+
 from ..codecs import modbus
 from ..codecs.ydt1363 import Ydt1363Reassembler
 from ..errors import ProtocolError
-from ..scanner import Feed
+from ..scanner import Feed, FrameRules, Scanner
+from . import v2ble
 
 V3_FUNCTIONS = frozenset({modbus.READ_INPUT, modbus.READ_COILS})
 
@@ -88,3 +91,80 @@ class HeardExchanges:
         except ProtocolError:
             return False
         return True
+
+
+# The V2 Bluetooth module writes its own AT text into the notifications
+# (``T+NAME=BP00`` CR LF in the middle of a 0x61 reply of syssi/esphome-seplos-bms
+# ``docs/pdus/v2/btsnoop_hci_1101-10E-SP76-16S.log``
+# @ dedb6bb404330241f34a744bae1a128c14eb2e24; BMS_BLE-HA's known issues).
+AT_TEXT = re.compile(rb"(?:A?T)?\+[A-Z]+(?:=[\x20-\x7e]*)?\r\n|AT\r\n|OK\r\n")
+
+
+class SeplosV2BleRules(FrameRules):
+    """Binary V2 replies by LEN, 0x0D end and CRC-16/XMODEM.
+
+    Recovery: the module's AT text is cut out of each notification, and a
+    candidate that waits for bytes is dropped once a complete valid reply
+    follows it (the AT text can replace a reply's tail). Text cut from inside
+    a reply by mistake only fails its CRC: the reply is lost, never misread.
+    """
+
+    name = "Seplos V2 BLE"
+    starts = bytes((v2ble.SOI,))
+
+    def clean(self, data: bytes) -> bytes:
+        """The notification without the module's AT text."""
+        return AT_TEXT.sub(b"", data)
+
+    def length(self, buf: bytearray, pos: int) -> int | None:
+        """Length of the reply that would start at ``pos``."""
+        return v2ble.frame_length(buf, pos)
+
+    def check(self, buf: bytearray, pos: int, length: int) -> ProtocolError | None:
+        """The error that refuses the complete candidate."""
+        return v2ble.check_frame(buf, pos, length)
+
+    def stalled(self, buf: bytearray, pos: int) -> int | None:
+        """Resume at a later complete valid reply; None keeps waiting."""
+        later = buf.find(v2ble.SOI, pos + 1)
+        while later >= 0:
+            length = v2ble.frame_length(buf, later)
+            if (
+                length
+                and later + length <= len(buf)
+                and v2ble.check_frame(buf, later, length) is None
+            ):
+                return later
+            later = buf.find(v2ble.SOI, later + 1)
+        return None
+
+
+class SeplosV2BleReassembler(Scanner):
+    """The shared scanner with the V2 BLE rules."""
+
+    def __init__(self) -> None:
+        """Start with an empty buffer."""
+        super().__init__(SeplosV2BleRules())
+
+
+class SeplosBleProbe:
+    """Both Bluetooth forms at once, until the probe knows which one speaks."""
+
+    def __init__(self, device: int) -> None:
+        """V2 replies, and V3 replies of Modbus ``device``."""
+        self._scanners = (SeplosV2BleReassembler(), SeplosV3Reassembler(device))
+
+    def feed(self, data: bytes) -> Feed:
+        """Add bytes; return the frames and errors of both."""
+        frames: list[bytes] = []
+        errors: list[ProtocolError] = []
+        for scanner in self._scanners:
+            found, failed = scanner.feed(data)
+            frames += found
+            errors += failed
+        return frames, errors
+
+    def reset(self) -> None:
+        """Forget partial frames."""
+        for scanner in self._scanners:
+            scanner.reset()

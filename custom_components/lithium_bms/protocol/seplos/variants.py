@@ -2,7 +2,9 @@
 
 ``v2`` asks YD/T1363 telemetry and telesignalisation; ``v3`` reads the Modbus
 blocks PIA, PIB and PIC, as the bus master or, when the master pack owns the
-bus, by listening to the master's own polls (it never sends then).
+bus, by listening to the master's own polls (it never sends then). Over
+Bluetooth ``v2`` asks the binary single machine data (``v2ble``) and ``v3``
+the same Modbus blocks of the first pack.
 """
 
 from __future__ import annotations
@@ -14,10 +16,11 @@ from ..codecs import modbus
 from ..driver import Reassembler
 from ..errors import UnsupportedError
 from ..snapshot import Alarm, BatterySnapshot, DeviceInfo
-from . import v2, v3
+from . import v2, v2ble, v3
 from .frames import snapshot
 from .stream import (
     HeardExchanges,
+    SeplosV2BleReassembler,
     SeplosV2Reassembler,
     SeplosV3Reassembler,
     split_exchange,
@@ -181,4 +184,41 @@ class V3BleVariant(V3Variant):
 
 VARIANT_TYPES: dict[str, type[SeplosVariant]] = {
     variant.name: variant for variant in (V2Variant, V3Variant)
+}
+
+
+class V2BleVariant(SeplosVariant):
+    """V2 through the BP0x Bluetooth module: 0x61 each update, 0x51 once."""
+
+    name = V2
+    supported_alarms = v2ble.SUPPORTED_ALARMS
+
+    def new_reassembler(self) -> Reassembler:
+        """The module's binary replies, without its AT text."""
+        return SeplosV2BleReassembler()
+
+    async def _ask(self, command: int, info: bytes = b"") -> bytes:
+        frame = await self.driver.exchange(
+            v2ble.build_request(command, info),
+            lambda reply: v2ble.is_reply(command, reply),
+        )
+        return v2ble.reply_info(frame)
+
+    async def device_info(self) -> DeviceInfo:
+        """Hardware and software version from 0x51."""
+        info = v2ble.decode_info(await self._ask(v2ble.INFO))
+        return DeviceInfo(
+            manufacturer=self.driver.manufacturer,
+            model=info.hardware,
+            sw_version=info.software,
+        )
+
+    async def read(self) -> BatterySnapshot:
+        """The single machine data of the pack."""
+        single = v2ble.decode_single(await self._ask(v2ble.SINGLE, b"\x00"))
+        return snapshot(single.measurement, single.status, self.supported_alarms)
+
+
+BLE_VARIANT_TYPES: dict[str, type[SeplosVariant]] = {
+    variant.name: variant for variant in (V2BleVariant, V3BleVariant)
 }
