@@ -34,6 +34,8 @@ class DriverOptions:
     """Per-device settings a driver may need."""
 
     address: str = ""
+    # The advertised local name, for a family whose variants it tells apart.
+    name: str | None = None
     password: str | None = None
     # Applied by the client to every family's snapshot, not by the driver.
     invert_current: bool = False

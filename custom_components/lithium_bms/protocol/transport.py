@@ -16,12 +16,17 @@ type DisconnectCallback = Callable[[], None]
 
 @dataclass(frozen=True, slots=True)
 class GattProfile:
-    """A GATT service with its notify and write characteristics (16-bit UUIDs)."""
+    """A GATT service with its notify and write characteristics (16-bit UUIDs).
+
+    ``write_service`` holds the write characteristic when it sits in another
+    service than the notify one (Renogy: notify FFF1 in FFF0, write FFD1 in FFD0).
+    """
 
     service: int
     notify: int
     write: int
     write_with_response: bool = False
+    write_service: int | None = None
 
 
 class Transport(ABC):
