@@ -182,7 +182,7 @@ def _with_crc(body: bytes) -> bytes:
 
 def demo_pack() -> PackModel:
     """A 12 V 100 Ah battery, discharging a little."""
-    pack = PackModel(
+    return PackModel(
         cell_voltages=[3.3, 3.4, 3.3, 3.3],
         current=-2.35,
         soc=80.0,
@@ -191,7 +191,6 @@ def demo_pack() -> PackModel:
         cycles=15,
         temperatures=[17.0, 17.5],
     )
-    return pack
 
 
 def demo(address: str) -> RenogyBattery:

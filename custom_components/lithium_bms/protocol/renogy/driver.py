@@ -121,9 +121,7 @@ class RenogyDriver(BmsDriver):
     async def read_snapshot(self) -> BatterySnapshot:
         """The cell, battery and status blocks."""
         cells = decode_cells(await self._read(CELLS))
-        battery = decode_battery(
-            await self._read(BATTERY), self._variant.current_scale
-        )
+        battery = decode_battery(await self._read(BATTERY), self._variant.current_scale)
         status = decode_status(await self._read(STATUS))
         return BatterySnapshot(
             voltage=battery.voltage,

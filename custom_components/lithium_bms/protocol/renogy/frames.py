@@ -100,17 +100,18 @@ STATUS2_ALARMS: Mapping[int, Alarm] = {
 STATUS2_HEATER = 1 << 13
 # Two-bit alarm codes: 01 below the lower limit, 10 above the upper one.
 BELOW, ABOVE = 0b01, 0b10
-# Other alarm info (5104-5105): the 2-bit field's shift -> (below, above).
-OTHER_ALARMS: Mapping[int, tuple[Alarm | None, Alarm | None]] = {
-    30: (None, Alarm.MOSFET_OVERTEMPERATURE),  # BMS board temperature
-    20: (None, Alarm.CHARGE_OVERCURRENT),
-    18: (None, Alarm.DISCHARGE_OVERCURRENT),
+# Other alarm info (5104-5105): the 2-bit field's shift -> the alarm its
+# "above the upper limit" code raises.
+OTHER_ALARMS: Mapping[int, Alarm] = {
+    30: Alarm.MOSFET_OVERTEMPERATURE,  # BMS board temperature
+    20: Alarm.CHARGE_OVERCURRENT,
+    18: Alarm.DISCHARGE_OVERCURRENT,
 }
 SUPPORTED_ALARMS = frozenset(
     (
         *STATUS1_ALARMS.values(),
         *STATUS2_ALARMS.values(),
-        Alarm.MOSFET_OVERTEMPERATURE,
+        *OTHER_ALARMS.values(),
     )
 )
 
@@ -207,9 +208,7 @@ def decode_status(data: bytes) -> Status:
     )
     alarms |= {a for bit, a in STATUS1_ALARMS.items() if status1 >> bit & 1}
     alarms |= {a for bit, a in STATUS2_ALARMS.items() if status2 >> bit & 1}
-    for shift, pair in OTHER_ALARMS.items():
-        code = other >> shift & 0b11
-        alarms |= {a for c, a in zip((BELOW, ABOVE), pair, strict=True) if a and c == code}
+    alarms |= {a for shift, a in OTHER_ALARMS.items() if other >> shift & 3 == ABOVE}
     states = STATUS1_CHARGE_FET | STATUS1_DISCHARGE_FET | STATUS1_MODULE_POWER
     return Status(
         alarms=frozenset(alarms),
