@@ -28,6 +28,7 @@ from bms_simulator.device import SimulatedBms
 from bms_simulator.families.daly import DalySimulator
 from bms_simulator.families.jbd import JbdSimulator
 from bms_simulator.families.jk import JkLayout, JkSimulator
+from bms_simulator.families.renogy import RenogyBattery
 from bms_simulator.families.seplos import SeplosV3Ble
 from bms_simulator.pack import PackModel
 from custom_components.lithium_bms.protocol.daly.driver import DalyDriver
@@ -79,6 +80,13 @@ def _seplos() -> SimulatedBms:
     return SeplosV3Ble("C0:D6:3C:00:11:22", "SP05B2312190075", pack_model())
 
 
+def _renogy(variant: str, name: str, address: str) -> Callable[[], SimulatedBms]:
+    def build() -> SimulatedBms:
+        return RenogyBattery(address, name, pack_model(), variant=variant)
+
+    return build
+
+
 @dataclass(frozen=True)
 class FamilyCase:
     """One family (and variant) as a test sees it."""
@@ -89,6 +97,8 @@ class FamilyCase:
     switches: tuple[str, ...]
     alarms: bool = True  # whether the variant reports protection alarms
     options: dict[str, Any] = field(default_factory=dict)
+    # A new cell 1 voltage and how its sensor shows it (the cell resolution).
+    changed_cell: tuple[float, str] = (3.401, "3.401")
 
 
 CASES = (
@@ -115,6 +125,20 @@ CASES = (
     FamilyCase("daly_a5", "daly", _daly("a5"), ("charge_mosfet", "discharge_mosfet")),
     FamilyCase("daly_p81", "daly", _daly("p81"), (), alarms=False),
     FamilyCase("seplos_v3", "seplos", _seplos, ()),
+    FamilyCase(
+        "renogy",
+        "renogy",
+        _renogy("classic", "BT-TH-66EDFC11", "60:98:66:00:11:22"),
+        (),
+        changed_cell=(3.5, "3.5"),
+    ),
+    FamilyCase(
+        "renogy_pro",
+        "renogy",
+        _renogy("pro", "RNGRBP1228000830", "4C:E1:74:00:11:22"),
+        (),
+        changed_cell=(3.5, "3.5"),
+    ),
 )
 SWITCH_ATTRIBUTES = {
     "charge_mosfet": "charge_enabled",
