@@ -118,8 +118,13 @@ class RenogyBattery(SimulatedBms):
         return Advertising(name=name, service_uuids=[uuid16(0xFFD0)])
 
     def registers(self) -> dict[int, int]:
-        """Every register the battery answers, by address."""
+        """Every register the battery answers, by address.
+
+        The battery measures its cells in 0.1 V: the pack model is held at
+        that resolution first, so the ground truth is what it can know.
+        """
         pack = self.pack
+        pack.cell_voltages = [round(v, 1) for v in pack.cell_voltages]
         cells = [round(v * 10) for v in pack.cell_voltages]
         probes = [_s16(t * 10) for t in pack.temperatures]
         status = {5104: 0, 5106: MODULE_POWER, 5107: HEATER_ON if self.heater else 0}
