@@ -34,8 +34,6 @@ class DriverOptions:
     """Per-device settings a driver may need."""
 
     address: str = ""
-    # The advertised local name, for a family whose variants it tells apart.
-    name: str | None = None
     password: str | None = None
     # Applied by the client to every family's snapshot, not by the driver.
     invert_current: bool = False
@@ -48,6 +46,8 @@ class DriverOptions:
     bus_address: int | None = None
     listen: bool = False
     reply_timeout: float | None = None
+    # The advertised local name, for a family whose variants it tells apart.
+    name: str | None = None
 
 
 class BmsDriver(ABC):
