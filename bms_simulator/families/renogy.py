@@ -88,6 +88,10 @@ class RenogyBattery(SimulatedBms):
         self.model = model
         self.serial = "20210526"
         self.heater = False
+        # The environment probes (5036-5038); the BMS board probe is the
+        # pack's MOSFET temperature. ``board_block`` False: refuse 5035-5038.
+        self.ambient = [24.0]
+        self.board_block = True
         self.requests = 0
         pro = variant == "pro"
         write = ("write-without-response", "write")
@@ -148,6 +152,10 @@ class RenogyBattery(SimulatedBms):
             5110: _text(self.serial, 8) + [0] * 4,
             5122: _text(self.model, 8) + _text("0100", 2),
         }
+        if self.board_block:
+            ambient = [_s16(t * 10) for t in [*self.ambient, 0, 0][:2]]
+            board = _s16(pack.mosfet_temperature * 10)
+            blocks[5035] = [board, len(self.ambient), *ambient]
         return {
             start + index: value
             for start, values in blocks.items()

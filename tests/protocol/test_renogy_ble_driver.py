@@ -79,7 +79,12 @@ def assert_matches(snapshot: BatterySnapshot, sim: RenogyBattery) -> None:
     assert snapshot.remaining_capacity == pytest.approx(pack.remaining_capacity)
     assert snapshot.full_capacity == pytest.approx(pack.full_capacity)
     assert snapshot.cycles == pack.cycles
-    assert [t.value for t in snapshot.temperatures] == pytest.approx(pack.temperatures)
+    probes = [*pack.temperatures, *sim.ambient, pack.mosfet_temperature]
+    if not sim.board_block:
+        probes = pack.temperatures
+    assert [t.value for t in snapshot.temperatures] == pytest.approx(probes)
+    if sim.board_block:
+        assert snapshot.mosfet_temperature == pack.mosfet_temperature
     assert snapshot.charge_mosfet is pack.charge_fet
     assert snapshot.discharge_mosfet is pack.discharge_fet
     assert snapshot.heater is sim.heater
@@ -125,6 +130,8 @@ async def test_snapshot_equals_the_pack(
     sim.pack.current = 12.5
     sim.pack.soc = 99.5
     sim.pack.temperatures = [-5.5, -4.0]
+    sim.pack.mosfet_temperature = -2.5
+    sim.ambient = [-7.0]
     sim.pack.charge_enabled = False
     sim.heater = True
     assert_matches(await client.read_snapshot(), sim)
@@ -136,9 +143,21 @@ async def test_the_requests_are_the_reference_bytes(
     await make_client().read_snapshot()
     assert [w.hex() for w in sim.writes] == [
         "300313880022455c",
+        "300313ab0004354c",  # the board block: no public capture of it
         "300313b20007a48a",
         "300313ec0008855c",
     ]
+
+
+async def test_a_refused_board_block_is_not_asked_again(
+    sim: RenogyBattery, make_client: MakeClient
+) -> None:
+    sim.board_block = False
+    client = make_client()
+    assert_matches(await client.read_snapshot(), sim)
+    sim.writes.clear()
+    assert_matches(await client.read_snapshot(), sim)
+    assert [w[2:4].hex() for w in sim.writes] == ["1388", "13b2", "13ec"]
 
 
 async def test_device_info_and_redacted_serial(

@@ -207,3 +207,20 @@ def test_fuzz_damage_never_publishes_a_frame_that_was_not_sent() -> None:
         assert set(found) <= sent
         reassembler.reset()
         assert reassembler.feed(stream)[0] == good_frames()
+
+
+def test_the_board_block_and_its_limits() -> None:
+    battery = RenogyBattery("60:98:66:00:00:03", "BT-TH-00000003", demo_pack())
+    battery.pack.mosfet_temperature = -3.5
+    battery.ambient = [21.5, -1.0]
+    reply = battery.answer(frames.BOARD.request)
+    assert reply is not None
+    board = frames.decode_board(modbus.parse_response(reply).data)
+    assert board == frames.Board(-3.5, (21.5, -1.0))
+    three = bytearray(modbus.parse_response(reply).data)
+    three[3] = 3
+    with pytest.raises(FrameError):
+        frames.decode_board(bytes(three))
+    sizes = [b.size for b in (frames.CELLS, frames.BOARD, frames.BATTERY)]
+    sizes += [frames.STATUS.size, frames.INFO.size]
+    assert len(set(sizes)) == len(sizes), "each reply tells its block by its size"

@@ -8,6 +8,9 @@ cyrils/renogy-bt ``renogybt/BaseClient.py``
 @ 76774aa58b66cd719c19ad2d19f9adc08fe2a017 do. The Pro series reports its
 current in 0.1 A instead of 0.01 A; which line a battery belongs to comes from
 its advertised name (``RNGRBP``/``RNGC`` are Pro) and is stored with the entry.
+The cell, battery, status and device-info reads are the reference's; the
+board block (5035-5038: BMS board and environment probes) is read beside
+them from the V1.7 register map, and no longer once a battery refuses it.
 Read only: no public source documents a command with a read-back.
 """
 
@@ -30,6 +33,7 @@ from ..snapshot import (
 from ..transport import GattProfile, Transport
 from .frames import (
     BATTERY,
+    BOARD,
     CELLS,
     CLASSIC,
     DEVICE,
@@ -40,8 +44,10 @@ from .frames import (
     SUPPORTED_ALARMS,
     VARIANTS,
     Block,
+    Board,
     Variant,
     decode_battery,
+    decode_board,
     decode_cells,
     decode_info,
     decode_status,
@@ -51,6 +57,10 @@ from .stream import RenogyReassembler
 # Renogy's company ID as the Pro batteries advertise it (0xE14C).
 RENOGY_PRO_COMPANY = 57676
 PRO_NAMES = ("RNGRBP*", "RNGC*")
+
+
+class RegistersRefusedError(FrameError):
+    """The battery answered a read with a Modbus exception."""
 
 
 def _answers(block: Block) -> FrameMatcher:
@@ -90,6 +100,8 @@ class RenogyDriver(BmsDriver):
         super().__init__(transport, options)
         stored = VARIANTS.get(self.stored_variant or "")
         self._variant: Variant = stored or _variant_by_name(options.name)
+        # Until the battery refuses the board block (not in every public read).
+        self._reads_board = True
 
     @property
     def variant(self) -> str:
@@ -109,27 +121,36 @@ class RenogyDriver(BmsDriver):
             await self.exchange(block.request, _answers(block))
         )
         if reply.is_exception:
-            raise FrameError(
+            raise RegistersRefusedError(
                 f"Renogy refused {block.start:#06x}: exception {reply.exception_code}"
             )
         return reply.data
+
+    async def _board(self) -> Board | None:
+        """The board and environment probes, until the battery refuses them."""
+        if not self._reads_board:
+            return None
+        try:
+            return decode_board(await self._read(BOARD))
+        except RegistersRefusedError:
+            self._reads_board = False
+            return None
 
     async def read_device_info(self) -> DeviceInfo:
         """Battery name, software version and serial number."""
         return decode_info(await self._read(INFO), self.manufacturer)
 
     async def read_snapshot(self) -> BatterySnapshot:
-        """The cell, battery and status blocks."""
+        """The cell, board, battery and status blocks."""
         cells = decode_cells(await self._read(CELLS))
+        board = await self._board()
         battery = decode_battery(await self._read(BATTERY), self._variant.current_scale)
         status = decode_status(await self._read(STATUS))
         return BatterySnapshot(
             voltage=battery.voltage,
             current=battery.current,
             cell_voltages=cells.voltages,
-            temperatures=tuple(
-                Temperature(TemperatureKind.CELL, t) for t in cells.temperatures
-            ),
+            temperatures=_temperatures(cells.temperatures, board),
             state_of_charge=battery.state_of_charge,
             remaining_capacity=battery.remaining,
             full_capacity=battery.total,
@@ -152,3 +173,13 @@ def _variant_by_name(name: str | None) -> Variant:
     if name and any(fnmatchcase(name, pattern) for pattern in PRO_NAMES):
         return PRO
     return CLASSIC
+
+
+def _temperatures(
+    cells: tuple[float, ...], board: Board | None
+) -> tuple[Temperature, ...]:
+    probes = [Temperature(TemperatureKind.CELL, t) for t in cells]
+    if board is not None:
+        probes += [Temperature(TemperatureKind.AMBIENT, t) for t in board.ambient]
+        probes.append(Temperature(TemperatureKind.MOSFET, board.board))
+    return tuple(probes)

@@ -49,6 +49,13 @@ class Block:
 
 # 5000-5033: cell count, 16 cells (0.1 V), probe count, 16 probes (0.1 °C).
 CELLS = Block(0x1388, 0x22)
+# 5035-5038: BMS board temperature, environment probe count (at most 2) and
+# the environment probes, 0.1 °C (V1.7; the registers answered in the RS485
+# scan of Grmume/renogy-smart-battery ``README.md``
+# @ 7ed0d268da1afbcb70d570f22622f6bbf2dd7ac4). Its 8 data bytes tell its reply
+# from every other block's.
+BOARD = Block(0x13AB, 0x04)
+MAX_AMBIENT = 2
 # 5042-5048: current, voltage (0.1 V), remaining and total capacity (mAh, u32),
 # cycles.
 BATTERY = Block(0x13B2, 0x07)
@@ -148,6 +155,26 @@ def decode_cells(data: bytes) -> Cells:
         for i in range(probes)
     )
     return Cells(cells, tuple(round(v / 10, 1) for v in regs[1 : 1 + cells]), temps)
+
+
+@dataclass(frozen=True, slots=True)
+class Board:
+    """The BMS board probe and the environment probes."""
+
+    board: float
+    ambient: tuple[float, ...]
+
+
+def decode_board(data: bytes) -> Board:
+    """Registers 5035-5038; more than two environment probes is no Renogy frame."""
+    _checked(data, BOARD)
+    count = int.from_bytes(data[2:4], "big")
+    if count > MAX_AMBIENT:
+        raise FrameError(f"Renogy: {count} environment probes")
+    temps = [int.from_bytes(data[i : i + 2], "big", signed=True) for i in (0, 4, 6)]
+    return Board(
+        round(temps[0] / 10, 1), tuple(round(t / 10, 1) for t in temps[1:][:count])
+    )
 
 
 @dataclass(frozen=True, slots=True)
