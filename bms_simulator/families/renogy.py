@@ -92,6 +92,8 @@ class RenogyBattery(SimulatedBms):
         # pack's MOSFET temperature. ``board_block`` False: refuse 5035-5038.
         self.ambient = [24.0]
         self.board_block = True
+        # ``board_silent``: leave reads of 5035 unanswered.
+        self.board_silent = False
         self.requests = 0
         pro = variant == "pro"
         write = ("write-without-response", "write")
@@ -170,8 +172,10 @@ class RenogyBattery(SimulatedBms):
             or modbus_crc(request[:-2]).to_bytes(2, "little") != request[-2:]
         ):
             return None
-        self.requests += 1
         start = int.from_bytes(request[2:4], "big")
+        if start == 5035 and self.board_silent:
+            return None
+        self.requests += 1
         count = int.from_bytes(request[4:6], "big")
         regs = self.registers()
         wanted = range(start, start + count)

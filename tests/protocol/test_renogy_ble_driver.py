@@ -28,6 +28,7 @@ from custom_components.lithium_bms.protocol.errors import (
 from custom_components.lithium_bms.protocol.matching import Advertisement
 from custom_components.lithium_bms.protocol.registry import driver_for_advertisement
 from custom_components.lithium_bms.protocol.renogy import RenogyDriver
+from custom_components.lithium_bms.protocol.renogy.driver import BOARD_SILENCES
 from custom_components.lithium_bms.protocol.snapshot import (
     Alarm,
     BatterySnapshot,
@@ -181,6 +182,30 @@ async def test_each_alarm(
     snap = await make_client().read_snapshot()
     assert_matches(snap, sim)
     assert snap.problem
+
+
+async def test_a_board_block_left_unanswered_thrice_is_dropped(
+    sim: RenogyBattery, make_client: MakeClient
+) -> None:
+    client = make_client()
+    sim.board_silent = True
+    for _ in range(BOARD_SILENCES):
+        with pytest.raises(BmsTimeoutError):
+            await client.read_snapshot()
+    sim.board_block = False  # what the battery shows without the block
+    assert_matches(await client.read_snapshot(), sim)
+
+
+async def test_one_lost_board_reply_keeps_the_block(
+    sim: RenogyBattery, make_client: MakeClient
+) -> None:
+    client = make_client()
+    for _ in range(BOARD_SILENCES):
+        sim.board_silent = True
+        with pytest.raises(BmsTimeoutError):
+            await client.read_snapshot()
+        sim.board_silent = False
+        assert_matches(await client.read_snapshot(), sim)
 
 
 async def test_a_refused_register_is_a_frame_error(

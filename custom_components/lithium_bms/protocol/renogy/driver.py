@@ -10,7 +10,8 @@ current in 0.1 A instead of 0.01 A; which line a battery belongs to comes from
 its advertised name (``RNGRBP``/``RNGC`` are Pro) and is stored with the entry.
 The cell, battery, status and device-info reads are the reference's; the
 board block (5035-5038: BMS board and environment probes) is read beside
-them from the V1.7 register map, and no longer once a battery refuses it.
+them from the V1.7 register map, and no longer once a battery refuses it
+or leaves it unanswered three times in a row.
 Read only: no public source documents a command with a read-back.
 """
 
@@ -20,7 +21,7 @@ from fnmatch import fnmatchcase
 
 from ..codecs import modbus
 from ..driver import BmsDriver, DriverOptions, FrameMatcher, Reassembler
-from ..errors import FrameError, UnsupportedError
+from ..errors import BmsTimeoutError, FrameError, UnsupportedError
 from ..matching import AdvertisementMatcher, uuid16
 from ..plausibility import Limits
 from ..snapshot import (
@@ -57,6 +58,8 @@ from .stream import RenogyReassembler
 # Renogy's company ID as the Pro batteries advertise it (0xE14C).
 RENOGY_PRO_COMPANY = 57676
 PRO_NAMES = ("RNGRBP*", "RNGC*")
+# Unanswered board reads in a row after which a battery is taken not to have it.
+BOARD_SILENCES = 3
 
 
 class RegistersRefusedError(FrameError):
@@ -100,8 +103,10 @@ class RenogyDriver(BmsDriver):
         super().__init__(transport, options)
         stored = VARIANTS.get(self.stored_variant or "")
         self._variant: Variant = stored or _variant_by_name(options.name)
-        # Until the battery refuses the board block (not in every public read).
+        # Until the battery refuses the board block (not in every public
+        # read) or leaves it unanswered BOARD_SILENCES times in a row.
         self._reads_board = True
+        self._board_silences = 0
 
     @property
     def variant(self) -> str:
@@ -131,10 +136,16 @@ class RenogyDriver(BmsDriver):
         if not self._reads_board:
             return None
         try:
-            return decode_board(await self._read(BOARD))
+            board = decode_board(await self._read(BOARD))
         except RegistersRefusedError:
             self._reads_board = False
             return None
+        except BmsTimeoutError:
+            self._board_silences += 1
+            self._reads_board = self._board_silences < BOARD_SILENCES
+            raise
+        self._board_silences = 0
+        return board
 
     async def read_device_info(self) -> DeviceInfo:
         """Battery name, software version and serial number."""
