@@ -50,6 +50,8 @@ AIOBMSBLE_MODULES = {
     "jbd": "aiobmsble.bms.jbd_bms",
     "jk": "aiobmsble.bms.jikong_bms",
     "daly": "aiobmsble.bms.daly_bms",
+    "eg4": "aiobmsble.bms.eg4_bms",
+    "pylontech": "aiobmsble.bms.pylontech_bms",
     "renogy": "aiobmsble.bms.renogy_bms",
 }
 
@@ -288,7 +290,7 @@ def merge_duplicate_characteristics(device: SimulatedBms) -> bool:
     merged = False
     services: list[SimService] = []
     for service in device.services:
-        by_uuid: dict[int, SimCharacteristic] = {}
+        by_uuid: dict[int | str, SimCharacteristic] = {}
         for char in service.characteristics:
             seen = by_uuid.get(char.uuid)
             if seen is None:

@@ -12,7 +12,7 @@ from bleak.backends.device import BLEDevice
 from bleak.backends.service import BleakGATTService, BleakGATTServiceCollection
 from bleak.exc import BleakError
 
-from .device import SimulatedBms, uuid16
+from .device import SimulatedBms, full_uuid
 
 
 class SlotCounter:
@@ -96,14 +96,14 @@ class SimulatedBleakClient(BaseBleakClient):
             self._slots.take(device.address.upper())
         collection = BleakGATTServiceCollection()
         for spec in device.services:
-            service = BleakGATTService(None, spec.handle, uuid16(spec.uuid))
+            service = BleakGATTService(None, spec.handle, full_uuid(spec.uuid))
             collection.add_service(service)
             for char in spec.characteristics:
                 collection.add_characteristic(
                     BleakGATTCharacteristic(
                         None,
                         char.handle,
-                        uuid16(char.uuid),
+                        full_uuid(char.uuid),
                         list(char.properties),  # type: ignore[arg-type]
                         lambda: 20,
                         service,

@@ -19,6 +19,11 @@ def uuid16(value: int) -> str:
     return BASE_UUID.format(value)
 
 
+def full_uuid(value: int | str) -> str:
+    """A 16-bit UUID expanded, a 128-bit vendor UUID as given (lowercase)."""
+    return uuid16(value) if isinstance(value, int) else value.lower()
+
+
 class Fault(StrEnum):
     """Misbehaviour a test can inject into the next answers."""
 
@@ -31,19 +36,19 @@ class Fault(StrEnum):
 
 @dataclass(frozen=True)
 class SimCharacteristic:
-    """One characteristic: handle, 16-bit UUID, bleak property names."""
+    """One characteristic: handle, UUID (16-bit int or 128-bit str), properties."""
 
     handle: int
-    uuid: int
+    uuid: int | str
     properties: tuple[str, ...]
 
 
 @dataclass(frozen=True)
 class SimService:
-    """One GATT service."""
+    """One GATT service (UUID as for :class:`SimCharacteristic`)."""
 
     handle: int
-    uuid: int
+    uuid: int | str
     characteristics: tuple[SimCharacteristic, ...]
 
 
@@ -72,6 +77,8 @@ class SimulatedBms(ABC):
     family: str
     services: tuple[SimService, ...]
     notify_handle: int
+    # False: the device reports only its highest and lowest cell and probe.
+    per_cell = True
 
     def __init__(self, address: str, name: str, pack: PackModel | None = None) -> None:
         """Create a device with a pack model."""

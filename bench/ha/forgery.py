@@ -28,6 +28,8 @@ def forge(frame: bytes, rng: random.Random) -> bytes | None:
         return _modbus(frame, rng)
     if _seplos_v3(frame) or _renogy(frame):
         return _modbus(frame, rng)
+    if _eg4(frame):
+        return _modbus(frame, rng)
     return None
 
 
@@ -39,6 +41,11 @@ def _seplos_v3(frame: bytes) -> bool:
         and frame[1] in (0x01, 0x04)
         and len(frame) == frame[2] + 5
     )
+
+
+def _eg4(frame: bytes) -> bool:
+    """An EG4 status or Pylontech RT reply: device 0x01, holding registers."""
+    return frame[:2] == b"\x01\x03" and len(frame) > 5 and len(frame) == frame[2] + 5
 
 
 def _renogy(frame: bytes) -> bool:

@@ -129,6 +129,8 @@ class Truth:
     mosfet_temperature: float
     switches: tuple[tuple[SwitchKind, bool], ...]
     fets: tuple[tuple[SwitchKind, bool], ...]
+    # False: only the highest and lowest cell and probe are reported (no cell).
+    per_cell: bool = True
 
     @property
     def power(self) -> float:
@@ -136,14 +138,15 @@ class Truth:
         return round(sum(self.cells), 3) * self.current
 
     @classmethod
-    def of(cls, pack: PackModel) -> Truth:
-        """The comparable state of a pack."""
+    def of(cls, pack: PackModel, *, per_cell: bool = True) -> Truth:
+        """The comparable state of a pack, as a device of ``per_cell`` shows it."""
+        probes = pack.temperatures
         return cls(
             cells=tuple(pack.cell_voltages),
             current=pack.current,
             soc=pack.soc,
             remaining=round(pack.remaining_capacity, 3),
-            temperatures=tuple(pack.temperatures),
+            temperatures=tuple(probes) if per_cell else (max(probes), min(probes)),
             mosfet_temperature=pack.mosfet_temperature,
             switches=(
                 (SwitchKind.CHARGE, pack.charge_enabled),
@@ -154,11 +157,13 @@ class Truth:
                 (SwitchKind.CHARGE, pack.charge_fet),
                 (SwitchKind.DISCHARGE, pack.discharge_fet),
             ),
+            per_cell=per_cell,
         )
 
     def matches(self, snap: BatterySnapshot) -> list[str]:
         """The fields of ``snap`` that differ from this state."""
         wrong = []
+        cells = self.cells if self.per_cell else ()
         pairs: list[tuple[str, float | None, float]] = [
             ("voltage", snap.voltage, round(sum(self.cells), 3)),
             ("current", snap.current, self.current),
@@ -170,7 +175,7 @@ class Truth:
             zip(
                 _names("cell", snap.cell_voltages),
                 snap.cell_voltages,
-                self.cells,
+                cells,
                 strict=False,
             )
         )
@@ -181,8 +186,8 @@ class Truth:
         for name, got, want in pairs:
             if got is not None and abs(got - want) > EPSILON:
                 wrong.append(f"{name}={got} (held {want})")
-        if len(snap.cell_voltages) != len(self.cells):
-            wrong.append(f"{len(snap.cell_voltages)} cells (held {len(self.cells)})")
+        if len(snap.cell_voltages) != len(cells):
+            wrong.append(f"{len(snap.cell_voltages)} cells (held {len(cells)})")
         # A switch shows the setting, or (JBD, Daly A5: the only thing they
         # report) the MOSFET; anything else was never read.
         held, fets = dict(self.switches), dict(self.fets)
@@ -340,7 +345,8 @@ class _Checker:
                 self.figures.forged_frames += 1
                 original(forged)
                 return
-            self.sent.append((self.clock.now, Truth.of(device.pack)))
+            truth = Truth.of(device.pack, per_cell=device.per_cell)
+            self.sent.append((self.clock.now, truth))
             if fault is LinkFault.DUPLICATE:
                 self.link_faults.popleft()
                 self.figures.duplicated_answers += 1

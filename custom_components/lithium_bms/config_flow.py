@@ -61,7 +61,7 @@ from .coordinator import LithiumBmsConfigEntry
 from .option_fields import analytics_fields, interval_field, invert_current_field
 from .protocol.driver import BmsDriver
 from .protocol.errors import AuthenticationError, BmsError, PairingRequiredError
-from .protocol.matching import uuid16
+from .protocol.matching import full_uuid
 from .protocol.registry import (
     BLUETOOTH_DRIVERS,
     driver_by_family,
@@ -114,7 +114,7 @@ def _probe_order(info: BluetoothServiceInfoBleak) -> list[type[BmsDriver]]:
     return sorted(
         BLUETOOTH_DRIVERS,
         key=lambda driver: (
-            not any(uuid16(profile.service) in advertised for profile in driver.gatt)
+            not any(full_uuid(profile.service) in advertised for profile in driver.gatt)
         ),
     )
 

@@ -26,8 +26,10 @@ from syrupy.location import PyTestLocation
 
 from bms_simulator.device import SimulatedBms
 from bms_simulator.families.daly import DalySimulator
+from bms_simulator.families.eg4 import Eg4Ble
 from bms_simulator.families.jbd import JbdSimulator
 from bms_simulator.families.jk import JkLayout, JkSimulator
+from bms_simulator.families.pylontech import PylontechRt
 from bms_simulator.families.renogy import RenogyBattery
 from bms_simulator.families.seplos import SeplosV3Ble
 from bms_simulator.pack import PackModel
@@ -80,6 +82,14 @@ def _seplos() -> SimulatedBms:
     return SeplosV3Ble("C0:D6:3C:00:11:22", "SP05B2312190075", pack_model())
 
 
+def _eg4() -> SimulatedBms:
+    return Eg4Ble("80:6F:B0:00:11:22", "Z122002264", pack_model())
+
+
+def _pylontech() -> SimulatedBms:
+    return PylontechRt("A4:C1:38:00:11:22", "RT24100-000001", pack_model())
+
+
 def _renogy(variant: str, name: str, address: str) -> Callable[[], SimulatedBms]:
     def build() -> SimulatedBms:
         return RenogyBattery(address, name, pack_model(), variant=variant)
@@ -96,6 +106,7 @@ class FamilyCase:
     build: Callable[[], SimulatedBms]
     switches: tuple[str, ...]
     alarms: bool = True  # whether the variant reports protection alarms
+    cells: bool = True  # whether it reports each cell's voltage
     options: dict[str, Any] = field(default_factory=dict)
     # A new cell 1 voltage and how its sensor shows it (the cell resolution).
     changed_cell: tuple[float, str] = (3.401, "3.401")
@@ -125,6 +136,8 @@ CASES = (
     FamilyCase("daly_a5", "daly", _daly("a5"), ("charge_mosfet", "discharge_mosfet")),
     FamilyCase("daly_p81", "daly", _daly("p81"), (), alarms=False),
     FamilyCase("seplos_v3", "seplos", _seplos, ()),
+    FamilyCase("eg4", "eg4", _eg4, ()),
+    FamilyCase("pylontech", "pylontech", _pylontech, (), alarms=False, cells=False),
     FamilyCase(
         "renogy",
         "renogy",

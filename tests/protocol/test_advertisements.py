@@ -33,6 +33,8 @@ RECALL_FLOOR = {
     "jk": 5 / 7,
     "daly": 9 / 10,
     "seplos": 1.0,
+    "eg4": 1.0,
+    "pylontech": 1.0,
     "renogy": 1.0,
 }
 
@@ -83,7 +85,15 @@ def test_corpus_is_sourced_and_varied() -> None:
         assert record["source"], record
         assert record["family"], record
     families = Counter(record["family"] for record in records)
-    assert all(families[family] >= 5 for family in OURS), families
+    # Families with fewer than 5 public advertisements (what was searched).
+    FEW_PUBLIC = {  # noqa: N806
+        "eg4": 3,  # aiobmsble eg4_bms.json, BMS_BLE-HA #509 #616 #699, aiobmsble #48
+        # aiobmsble pylontech_bms.json and docs, BMS_BLE-HA issues, code search
+        "pylontech": 1,
+    }
+    assert all(families[family] >= FEW_PUBLIC.get(family, 5) for family in OURS), (
+        families
+    )
     others_on_ff00 = [
         r for r in records if r["family"] != "jbd" and FF00 in r["service_uuids"]
     ]

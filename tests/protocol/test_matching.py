@@ -12,6 +12,7 @@ from custom_components.lithium_bms.protocol.jbd import JbdDriver
 from custom_components.lithium_bms.protocol.matching import (
     Advertisement,
     AdvertisementMatcher,
+    full_uuid,
     uuid16,
 )
 
@@ -34,6 +35,12 @@ def adv(
 def test_uuid16() -> None:
     assert uuid16(0xFF00) == FF00
     assert uuid16(0xFFE0) == "0000ffe0-0000-1000-8000-00805f9b34fb"
+
+
+def test_full_uuid_expands_16_bit_and_keeps_128_bit() -> None:
+    assert full_uuid(0xFF00) == FF00
+    telink = "00010203-0405-0607-0809-0a0b0c0d1910"
+    assert full_uuid(telink.upper()) == telink
 
 
 @pytest.mark.parametrize(

@@ -11,7 +11,7 @@ from bleak.backends.device import BLEDevice
 from bleak.exc import BleakError
 
 from .errors import BmsConnectionError, PairingRequiredError
-from .matching import uuid16
+from .matching import full_uuid
 from .transport import DataCallback, DisconnectCallback, GattProfile, Transport
 
 _LOGGER = logging.getLogger(__name__)
@@ -132,9 +132,9 @@ def _resolve(
     client: bleak_retry_connector.BleakClientWithServiceCache, profile: GattProfile
 ) -> tuple[BleakGATTCharacteristic, BleakGATTCharacteristic] | None:
     """Find the notify and write characteristics of a profile, by properties."""
-    service = client.services.get_service(uuid16(profile.service))
+    service = client.services.get_service(full_uuid(profile.service))
     writes_in = client.services.get_service(
-        uuid16(profile.write_service or profile.service)
+        full_uuid(profile.write_service or profile.service)
     )
     if service is None or writes_in is None:
         return None
@@ -142,7 +142,7 @@ def _resolve(
         (
             char
             for char in service.characteristics
-            if char.uuid == uuid16(profile.notify)
+            if char.uuid == full_uuid(profile.notify)
             and set(char.properties) & NOTIFY_PROPS
         ),
         None,
@@ -151,7 +151,8 @@ def _resolve(
         (
             char
             for char in writes_in.characteristics
-            if char.uuid == uuid16(profile.write) and set(char.properties) & WRITE_PROPS
+            if char.uuid == full_uuid(profile.write)
+            and set(char.properties) & WRITE_PROPS
         ),
         None,
     )

@@ -20,6 +20,11 @@ def uuid16(value: int) -> str:
     return BASE_UUID.format(value)
 
 
+def full_uuid(value: int | str) -> str:
+    """A 16-bit UUID expanded, a 128-bit one as given, both lowercase."""
+    return uuid16(value) if isinstance(value, int) else value.lower()
+
+
 @dataclass(frozen=True, slots=True)
 class Advertisement:
     """The parts of a Bluetooth advertisement that matchers look at."""

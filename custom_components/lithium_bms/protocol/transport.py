@@ -16,17 +16,20 @@ type DisconnectCallback = Callable[[], None]
 
 @dataclass(frozen=True, slots=True)
 class GattProfile:
-    """A GATT service with its notify and write characteristics (16-bit UUIDs).
+    """A GATT service with its notify and write characteristics.
 
     ``write_service`` holds the write characteristic when it sits in another
     service than the notify one (Renogy: notify FFF1 in FFF0, write FFD1 in FFD0).
+
+    A UUID is an ``int`` for a 16-bit one, or the full 128-bit string for a
+    vendor UUID outside the Bluetooth base (``matching.full_uuid`` expands both).
     """
 
-    service: int
-    notify: int
-    write: int
+    service: int | str
+    notify: int | str
+    write: int | str
     write_with_response: bool = False
-    write_service: int | None = None
+    write_service: int | str | None = None
 
 
 class Transport(ABC):

@@ -41,6 +41,18 @@ def _listening(options: DriverOptions) -> None:
         raise BusOwnedError("another master owns the bus: listening only")
 
 
+class _JkWiredDriver(BmsDriver):
+    """What both JK serial protocols share: no Bluetooth, short replies."""
+
+    family = "jk"
+    manufacturer = MANUFACTURER
+    gatt = ()
+    matchers = ()
+    request_timeout = 0.5
+    # Seconds between a switch command and the read that confirms it.
+    confirm_delay = 0.2
+
+
 @dataclass(frozen=True, slots=True)
 class _Reply:
     """Matches the "read all" reply for one terminal number."""
@@ -51,7 +63,7 @@ class _Reply:
         return rs485.is_read_reply(frame, self.terminal)
 
 
-class JkRs485Driver(BmsDriver):
+class JkRs485Driver(_JkWiredDriver):
     """A JK board's ``4E 57`` protocol: "read all" answers every read.
 
     The frame's terminal number is no bus address in any source (all send 0),
@@ -60,13 +72,7 @@ class JkRs485Driver(BmsDriver):
     cannot be set over this port.
     """
 
-    family = "jk"
-    manufacturer = MANUFACTURER
-    gatt = ()
-    matchers = ()
     switches = frozenset(rs485.SWITCH_FIELDS)
-    request_timeout = 0.5
-    confirm_delay = 0.2
 
     def __init__(self, transport: Transport, options: DriverOptions) -> None:
         """Bind to the line; the terminal number is the bus address (0)."""
@@ -168,7 +174,7 @@ LAYOUT = Layout.JK02_32S
 EXTRA_PROBES_UNHEARD = True
 
 
-class JkPbDriver(BmsDriver):
+class JkPbDriver(_JkWiredDriver):
     """One JK-PB pack on an RS485 bus, asked as master or heard by listening.
 
     Asking, it sends the triggers itself (device info once, settings and
@@ -179,13 +185,7 @@ class JkPbDriver(BmsDriver):
     frame read right after it.
     """
 
-    family = "jk"
-    manufacturer = MANUFACTURER
-    gatt = ()
-    matchers = ()
     switches = frozenset(pb.SWITCH_REGISTERS)
-    request_timeout = 0.5
-    confirm_delay = 0.2
 
     def __init__(self, transport: Transport, options: DriverOptions) -> None:
         """Bind to the pack at ``options.bus_address``."""

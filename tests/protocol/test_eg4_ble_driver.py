@@ -1,0 +1,215 @@
+"""The EG4 driver over Bluetooth (service 1000), against the simulator."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from bms_simulator.device import Fault
+from bms_simulator.families import eg4 as eg4_sim
+from bms_simulator.families.eg4 import ALARM_BITS, Eg4Ble, demo
+from bms_simulator.pack import PackModel
+from bms_simulator.transport import SimulatorTransport
+from custom_components.lithium_bms.protocol.client import BmsClient
+from custom_components.lithium_bms.protocol.driver import DriverOptions
+from custom_components.lithium_bms.protocol.eg4 import Eg4Driver
+from custom_components.lithium_bms.protocol.errors import (
+    BmsConnectionError,
+    BmsError,
+    BmsTimeoutError,
+    ChecksumError,
+    UnsupportedError,
+)
+from custom_components.lithium_bms.protocol.matching import Advertisement
+from custom_components.lithium_bms.protocol.registry import driver_for_advertisement
+from custom_components.lithium_bms.protocol.snapshot import (
+    Alarm,
+    BatterySnapshot,
+    SwitchKind,
+    TemperatureKind,
+)
+
+ADDRESS = "80:6F:B0:00:11:22"
+type MakeClient = Callable[..., BmsClient]
+
+
+def assert_matches(snapshot: BatterySnapshot, pack: PackModel) -> None:
+    """The snapshot is the pack model, at the protocol's resolution."""
+    assert snapshot.cell_voltages == tuple(pack.cell_voltages)
+    assert snapshot.voltage == pytest.approx(pack.voltage, abs=0.006)
+    assert snapshot.current == pytest.approx(pack.current, abs=0.06)
+    assert snapshot.state_of_charge == round(pack.soc)
+    assert snapshot.state_of_health == round(pack.state_of_health)
+    assert snapshot.remaining_capacity == pytest.approx(
+        pack.remaining_capacity, abs=0.06
+    )
+    assert snapshot.full_capacity == pytest.approx(pack.full_capacity)
+    assert snapshot.design_capacity == pytest.approx(pack.design_capacity)
+    assert snapshot.cycles == pack.cycles
+    probes = [t.value for t in snapshot.temperatures if t.kind == TemperatureKind.CELL]
+    assert probes == [round(t) for t in (pack.temperatures + pack.temperatures)[:2]]
+    assert snapshot.mosfet_temperature == round(pack.mosfet_temperature)
+    assert snapshot.balancing is bool(pack.balancing_cells)
+    assert snapshot.alarms == {Alarm(a) for a in pack.alarms}
+    assert snapshot.charge_mosfet is None
+    assert snapshot.discharge_mosfet is None
+
+
+@pytest.fixture(autouse=True)
+def fast_eg4(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Short timeouts so silent-BMS tests take milliseconds."""
+    monkeypatch.setattr(Eg4Driver, "request_timeout", 0.05)
+
+
+@pytest.fixture
+def sim() -> Eg4Ble:
+    return demo(ADDRESS)
+
+
+@pytest.fixture
+async def make_client(sim: Eg4Ble) -> AsyncIterator[MakeClient]:
+    clients: list[BmsClient] = []
+
+    def _make(keep_connected: bool = True, **options: Any) -> BmsClient:
+        options.setdefault("address", ADDRESS)
+        driver = Eg4Driver(SimulatorTransport(sim), DriverOptions(**options))
+        client = BmsClient(driver, keep_connected=keep_connected)
+        clients.append(client)
+        return client
+
+    yield _make
+    for client in clients:
+        await client.close()
+
+
+def test_the_demo_is_claimed_by_eg4(sim: Eg4Ble) -> None:
+    adv = Advertisement(
+        address="11:22:33:44:55:66",
+        name=sim.advertising.name,
+        service_uuids=tuple(sim.advertising.service_uuids),
+        manufacturer_data=sim.advertising.manufacturer_data,
+    )
+    assert driver_for_advertisement(adv) is Eg4Driver
+
+
+async def test_snapshot_equals_the_pack(sim: Eg4Ble, make_client: MakeClient) -> None:
+    client = make_client()
+    assert_matches(await client.read_snapshot(), sim.pack)
+    sim.pack.current = 37.5
+    sim.pack.balancing_cells = {2}
+    sim.pack.temperatures = [-4.0, 2.0]
+    assert_matches(await client.read_snapshot(), sim.pack)
+
+
+async def test_sixteen_cells(sim: Eg4Ble, make_client: MakeClient) -> None:
+    sim.pack.cell_voltages = [round(3.3 + 0.001 * i, 3) for i in range(16)]
+    assert_matches(await make_client().read_snapshot(), sim.pack)
+
+
+async def test_device_info_names_the_maker(make_client: MakeClient) -> None:
+    info = await make_client().read_device_info()
+    assert info.manufacturer == "EG4 Electronics"
+    assert info.serial_number is None
+
+
+async def test_the_request_is_the_captured_one(
+    sim: Eg4Ble, make_client: MakeClient
+) -> None:
+    client = make_client()
+    await client.read_snapshot()
+    assert [w.hex() for w in sim.writes] == ["01030000002705d0"]
+    # Nothing the status block carries is secret: the log keeps the frames.
+    assert [d for d, _ in client.frame_log] == ["tx", "rx"]
+    assert not any(f.startswith("redacted") for _, f in client.frame_log)
+
+
+@pytest.mark.parametrize("alarm", sorted(ALARM_BITS))
+async def test_each_alarm(sim: Eg4Ble, make_client: MakeClient, alarm: str) -> None:
+    sim.pack.alarms = {alarm}
+    assert_matches(await make_client().read_snapshot(), sim.pack)
+
+
+@pytest.mark.parametrize(
+    ("fault", "error", "reconnects"),
+    [
+        (Fault.NO_ANSWER, BmsTimeoutError, True),
+        (Fault.BAD_CHECKSUM, ChecksumError, False),
+        (Fault.TRUNCATED, BmsTimeoutError, True),
+        (Fault.DISCONNECT_MID_FRAME, BmsConnectionError, True),
+        (Fault.IGNORE_COMMAND, BmsTimeoutError, True),
+    ],
+)
+async def test_fault_then_recovery(
+    sim: Eg4Ble,
+    make_client: MakeClient,
+    fault: Fault,
+    error: type[BmsError],
+    reconnects: bool,
+) -> None:
+    client = make_client()
+    sim.inject(fault)
+    with pytest.raises(error):
+        await client.read_snapshot()
+    assert client.is_connected is not reconnects
+    assert client.stats.read_failures == 1
+    assert_matches(await client.read_snapshot(), sim.pack)
+    assert client.stats.connects == (2 if reconnects else 1)
+
+
+async def test_link_lost_while_idle(sim: Eg4Ble, make_client: MakeClient) -> None:
+    client = make_client()
+    await client.read_snapshot()
+    sim._drop_link()
+    assert client.is_connected is False
+    assert_matches(await client.read_snapshot(), sim.pack)
+    assert client.stats.connects == 2
+
+
+async def test_a_hung_pack_times_out(sim: Eg4Ble, make_client: MakeClient) -> None:
+    client = make_client()
+    sim.hung = True
+    with pytest.raises(BmsTimeoutError):
+        await client.read_snapshot()
+    sim.hung = False
+    assert_matches(await client.read_snapshot(), sim.pack)
+
+
+async def test_switches_are_unsupported(make_client: MakeClient) -> None:
+    client = make_client()
+    assert Eg4Driver.switches == frozenset()
+    for kind in SwitchKind:
+        with pytest.raises(UnsupportedError):
+            await client.set_switch(kind, False)
+
+
+@settings(
+    max_examples=40,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
+@given(mtu=st.integers(min_value=1, max_value=90), delay=st.sampled_from([0, 0.001]))
+async def test_fuzzed_notification_splits(mtu: int, delay: float) -> None:
+    """Replies cut into notifications of any size reassemble into the pack."""
+    sim = demo(ADDRESS)
+    sim.mtu = mtu
+    sim.notify_delay = delay
+    sim.pack.alarms = {"cell_overvoltage", "temperature_sensor_fault"}
+    options = DriverOptions(address=ADDRESS, reply_timeout=5.0)
+    client = BmsClient(Eg4Driver(SimulatorTransport(sim), options))
+    try:
+        assert_matches(await client.read_snapshot(), sim.pack)
+    finally:
+        await client.close()
+
+
+async def test_a_refused_read_is_typed(
+    monkeypatch: pytest.MonkeyPatch, make_client: MakeClient
+) -> None:
+    refusal = eg4_sim.reply(eg4_sim.demo_pack(), eg4_sim.REGISTERS, 1)
+    monkeypatch.setattr(eg4_sim, "reply", lambda *_: refusal)
+    with pytest.raises(UnsupportedError, match="code 2"):
+        await make_client().read_snapshot()
