@@ -55,6 +55,7 @@ AIOBMSBLE_MODULES = {
     "pace": "aiobmsble.bms.pace_bms",
     "pylontech": "aiobmsble.bms.pylontech_bms",
     "gobel": "aiobmsble.bms.gobel_bms",
+    "renogy": "aiobmsble.bms.renogy_bms",
 }
 
 

@@ -26,7 +26,7 @@ def forge(frame: bytes, rng: random.Random) -> bytes | None:
         return _daly_a5(frame, rng)
     if frame[:1] in (b"\xd2", b"\x51") and len(frame) > 5 and frame[1] == 0x03:
         return _modbus(frame, rng)
-    if _seplos_v3(frame):
+    if _seplos_v3(frame) or _renogy(frame):
         return _modbus(frame, rng)
     if _eg4(frame):
         return _modbus(frame, rng)
@@ -58,6 +58,9 @@ def _pace_ble(frame: bytes) -> bool:
         and len(frame) == frame[7] + 11
         and frame[-1:] == b"\x9d"
     )
+def _renogy(frame: bytes) -> bool:
+    """A Renogy reply over BLE: device 0x30, a read of holding registers."""
+    return frame[:2] == b"\x30\x03" and len(frame) > 5 and len(frame) == frame[2] + 5
 
 
 def _random(rng: random.Random, size: int) -> bytes:

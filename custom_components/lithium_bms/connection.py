@@ -45,10 +45,12 @@ def build_client(
         return bluetooth.async_ble_device_from_address(hass, address, connectable=True)
 
     driver_class = driver_by_family(family)
+    device = device_provider()
     driver = driver_class(
         BleTransport(device_provider, driver_class.gatt),
         DriverOptions(
             address=address,
+            name=device.name if device is not None else None,
             password=options.get(CONF_PASSWORD) or None,
             invert_current=options.get(CONF_INVERT_CURRENT, False),
             variant=variant,

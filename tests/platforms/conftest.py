@@ -32,6 +32,7 @@ from bms_simulator.families.jbd import JbdSimulator
 from bms_simulator.families.jk import JkLayout, JkSimulator
 from bms_simulator.families.pace import PaceBle
 from bms_simulator.families.pylontech import PylontechRt
+from bms_simulator.families.renogy import RenogyBattery
 from bms_simulator.families.seplos import SeplosV3Ble
 from bms_simulator.families.seplos_v2_ble import SeplosV2Ble
 from bms_simulator.pack import PackModel
@@ -102,6 +103,13 @@ def _gobel() -> SimulatedBms:
     return GobelSimulator("04:D8:10:00:11:22", "BMS-4056911A1100032P", pack_model())
 
 
+def _renogy(variant: str, name: str, address: str) -> Callable[[], SimulatedBms]:
+    def build() -> SimulatedBms:
+        return RenogyBattery(address, name, pack_model(), variant=variant)
+
+    return build
+
+
 @dataclass(frozen=True)
 class FamilyCase:
     """One family (and variant) as a test sees it."""
@@ -113,6 +121,8 @@ class FamilyCase:
     alarms: bool = True  # whether the variant reports protection alarms
     cells: bool = True  # whether it reports each cell's voltage
     options: dict[str, Any] = field(default_factory=dict)
+    # A new cell 1 voltage and how its sensor shows it (the cell resolution).
+    changed_cell: tuple[float, str] = (3.401, "3.401")
 
 
 CASES = (
@@ -145,6 +155,20 @@ CASES = (
     FamilyCase("pylontech", "pylontech", _pylontech, (), alarms=False, cells=False),
     # Its status registers have no public bit table: no named alarm.
     FamilyCase("gobel", "gobel", _gobel, (), alarms=False),
+    FamilyCase(
+        "renogy",
+        "renogy",
+        _renogy("classic", "BT-TH-66EDFC11", "60:98:66:00:11:22"),
+        (),
+        changed_cell=(3.5, "3.5"),
+    ),
+    FamilyCase(
+        "renogy_pro",
+        "renogy",
+        _renogy("pro", "RNGRBP1228000830", "4C:E1:74:00:11:22"),
+        (),
+        changed_cell=(3.5, "3.5"),
+    ),
 )
 SWITCH_ATTRIBUTES = {
     "charge_mosfet": "charge_enabled",

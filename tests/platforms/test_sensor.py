@@ -25,14 +25,15 @@ async def test_cells_follow_the_pack(
     hass: HomeAssistant, family: FamilySetup, only_platform: None
 ) -> None:
     entry = await family.setup()
-    family.device.pack.cell_voltages[0] = 3.401
+    value, shown = family.case.changed_cell
+    family.device.pack.cell_voltages[0] = value
     await family.device_settles()
     await entry.runtime_data.coordinator.async_refresh()
     if not family.case.cells:
         assert family.state("sensor", "voltage") == "26.56"  # the pack's sum
         return
-    assert family.state("sensor", "cell_voltage_1") == "3.401"
-    assert family.state("sensor", "cell_voltage_max") == "3.401"
+    assert family.state("sensor", "cell_voltage_1") == shown
+    assert family.state("sensor", "cell_voltage_max") == shown
 
 
 async def test_silent_device_goes_unavailable_then_recovers(
@@ -46,13 +47,14 @@ async def test_silent_device_goes_unavailable_then_recovers(
         await coordinator.async_refresh()
     assert not coordinator.last_update_success
     assert family.state("sensor", "voltage") == STATE_UNAVAILABLE
+    cell, shown = family.case.changed_cell
     key, value = (
-        ("cell_voltage_1", "3.401") if family.case.cells else ("voltage", "26.56")
+        ("cell_voltage_1", shown) if family.case.cells else ("voltage", "26.56")
     )
     assert family.state("sensor", key) == STATE_UNAVAILABLE
 
     family.device.hung = False
-    family.device.pack.cell_voltages[0] = 3.401
+    family.device.pack.cell_voltages[0] = cell
     await coordinator.async_refresh()
     await family.device_settles()
     await coordinator.async_refresh()

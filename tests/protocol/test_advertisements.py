@@ -38,6 +38,7 @@ RECALL_FLOOR = {
     "pace": 1.0,
     "pylontech": 1.0,
     "gobel": 1.0,
+    "renogy": 1.0,
 }
 
 

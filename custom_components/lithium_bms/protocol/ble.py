@@ -133,23 +133,29 @@ def _resolve(
 ) -> tuple[BleakGATTCharacteristic, BleakGATTCharacteristic] | None:
     """Find the notify and write characteristics of a profile, by properties."""
     service = client.services.get_service(full_uuid(profile.service))
-    if service is None:
+    writes_in = client.services.get_service(
+        full_uuid(profile.write_service or profile.service)
+    )
+    if service is None or writes_in is None:
         return None
-    notify = write = None
-    for char in service.characteristics:
-        props = set(char.properties)
-        if (
-            char.uuid == full_uuid(profile.notify)
-            and props & NOTIFY_PROPS
-            and notify is None
-        ):
-            notify = char
-        if (
-            char.uuid == full_uuid(profile.write)
-            and props & WRITE_PROPS
-            and write is None
-        ):
-            write = char
+    notify = next(
+        (
+            char
+            for char in service.characteristics
+            if char.uuid == full_uuid(profile.notify)
+            and set(char.properties) & NOTIFY_PROPS
+        ),
+        None,
+    )
+    write = next(
+        (
+            char
+            for char in writes_in.characteristics
+            if char.uuid == full_uuid(profile.write)
+            and set(char.properties) & WRITE_PROPS
+        ),
+        None,
+    )
     if notify is None or write is None:
         return None
     return notify, write

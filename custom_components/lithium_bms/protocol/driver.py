@@ -46,6 +46,8 @@ class DriverOptions:
     bus_address: int | None = None
     listen: bool = False
     reply_timeout: float | None = None
+    # The advertised local name, for a family whose variants it tells apart.
+    name: str | None = None
 
 
 class BmsDriver(ABC):

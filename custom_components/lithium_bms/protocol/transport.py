@@ -18,6 +18,9 @@ type DisconnectCallback = Callable[[], None]
 class GattProfile:
     """A GATT service with its notify and write characteristics.
 
+    ``write_service`` holds the write characteristic when it sits in another
+    service than the notify one (Renogy: notify FFF1 in FFF0, write FFD1 in FFD0).
+
     A UUID is an ``int`` for a 16-bit one, or the full 128-bit string for a
     vendor UUID outside the Bluetooth base (``matching.full_uuid`` expands both).
     """
@@ -26,6 +29,7 @@ class GattProfile:
     notify: int | str
     write: int | str
     write_with_response: bool = False
+    write_service: int | str | None = None
 
 
 class Transport(ABC):
