@@ -10,7 +10,14 @@ simulator equals the simulated pack.
 
 from __future__ import annotations
 
-from ..device import Advertising, SimCharacteristic, SimService, SimulatedBms, uuid16
+from ..device import (
+    Advertising,
+    Fault,
+    SimCharacteristic,
+    SimService,
+    SimulatedBms,
+    uuid16,
+)
 from ..pack import PackModel
 
 COMPANY_ID = 0x585A
@@ -48,12 +55,13 @@ class RedodoSimulator(SimulatedBms):
             0x10,
             0xFFE0,
             (
-                SimCharacteristic(0x11, 0xFFE1, ("read", "write", "notify")),
+                SimCharacteristic(0x11, 0xFFE1, ("read", "notify")),
                 SimCharacteristic(0x15, 0xFFE2, ("write-without-response", "write")),
             ),
         ),
     )
     notify_handle = 0x11
+    write_handle = 0x15
 
     def __init__(self, address: str, name: str, pack: PackModel | None = None) -> None:
         """Add the counters the real reply carries beside the pack."""
@@ -71,8 +79,10 @@ class RedodoSimulator(SimulatedBms):
         )
 
     def handle_write(self, handle: int, data: bytes) -> None:
-        """Answer a well-formed status request; ignore anything else."""
-        if data == STATUS_REQUEST:
+        """Answer a status request written to FFE2; ignore anything else."""
+        if handle != self.write_handle or data != STATUS_REQUEST:
+            return
+        if self.take_fault(Fault.IGNORE_COMMAND) is None:
             self.send(self.status_frame())
 
     def status_frame(self) -> bytes:
