@@ -28,6 +28,7 @@ from bms_simulator.device import SimulatedBms
 from bms_simulator.families.daly import DalySimulator
 from bms_simulator.families.jbd import JbdSimulator
 from bms_simulator.families.jk import JkLayout, JkSimulator
+from bms_simulator.families.redodo import RedodoSimulator
 from bms_simulator.families.seplos import SeplosV3Ble
 from bms_simulator.pack import PackModel
 from custom_components.lithium_bms.protocol.daly.driver import DalyDriver
@@ -79,6 +80,10 @@ def _seplos() -> SimulatedBms:
     return SeplosV3Ble("C0:D6:3C:00:11:22", "SP05B2312190075", pack_model())
 
 
+def _redodo() -> SimulatedBms:
+    return RedodoSimulator("C8:47:80:00:11:22", "R-24100BNN160-A00643", pack_model())
+
+
 @dataclass(frozen=True)
 class FamilyCase:
     """One family (and variant) as a test sees it."""
@@ -88,6 +93,8 @@ class FamilyCase:
     build: Callable[[], SimulatedBms]
     switches: tuple[str, ...]
     alarms: bool = True  # whether the variant reports protection alarms
+    # An alarm the variant reports (what the alarm test raises).
+    alarm: str = "cell_undervoltage"
     options: dict[str, Any] = field(default_factory=dict)
 
 
@@ -115,6 +122,7 @@ CASES = (
     FamilyCase("daly_a5", "daly", _daly("a5"), ("charge_mosfet", "discharge_mosfet")),
     FamilyCase("daly_p81", "daly", _daly("p81"), (), alarms=False),
     FamilyCase("seplos_v3", "seplos", _seplos, ()),
+    FamilyCase("redodo", "redodo", _redodo, (), alarm="pack_undervoltage"),
 )
 SWITCH_ATTRIBUTES = {
     "charge_mosfet": "charge_enabled",
