@@ -50,6 +50,7 @@ AIOBMSBLE_MODULES = {
     "jbd": "aiobmsble.bms.jbd_bms",
     "jk": "aiobmsble.bms.jikong_bms",
     "daly": "aiobmsble.bms.daly_bms",
+    "redodo": "aiobmsble.bms.redodo_bms",
 }
 
 

@@ -14,6 +14,8 @@ import random
 from bms_simulator.families.daly import crc16
 
 JK_HEADER = b"\x55\xaa\xeb\x90"
+# A Redodo status reply: ``00 00 65 01 93 55 AA <status>``.
+REDODO_HEADER = bytes.fromhex("000065019355aa")
 
 
 def forge(frame: bytes, rng: random.Random) -> bytes | None:
@@ -28,6 +30,8 @@ def forge(frame: bytes, rng: random.Random) -> bytes | None:
         return _modbus(frame, rng)
     if _seplos_v3(frame):
         return _modbus(frame, rng)
+    if frame.startswith(REDODO_HEADER) and len(frame) == frame[2] + 4:
+        return _redodo(frame, rng)
     return None
 
 
@@ -62,6 +66,12 @@ def _jbd(frame: bytes, rng: random.Random) -> bytes:
 def _daly_a5(frame: bytes, rng: random.Random) -> bytes:
     """``A5 addr cmd 08 <8 bytes> <sum>`` with random data."""
     body = frame[:4] + _random(rng, 8)
+    return body + bytes((sum(body) & 0xFF,))
+
+
+def _redodo(frame: bytes, rng: random.Random) -> bytes:
+    """Header and status kept; the byte sum at the end made to fit."""
+    body = frame[:8] + _random(rng, len(frame) - 9)
     return body + bytes((sum(body) & 0xFF,))
 
 

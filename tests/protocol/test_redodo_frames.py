@@ -12,6 +12,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from bms_simulator.families.redodo import demo
 from custom_components.lithium_bms.protocol.errors import (
     ChecksumError,
     FrameError,
@@ -335,3 +336,28 @@ def test_decoders_raise_only_protocol_errors(raw: bytes) -> None:
     with contextlib.suppress(ProtocolError):
         check_frame(raw)
         decode_status(raw)
+
+
+def test_aiobmsble_reads_the_same_values() -> None:
+    """A second decoder on the vectors and on the simulator's frames.
+
+    Runs where aiobmsble is installed (the bleak 3 environment).
+    """
+    redodo_bms = pytest.importorskip("aiobmsble.bms.redodo_bms")
+    reference = redodo_bms.BMS
+    sim = demo("C8:47:80:00:00:01")
+    sim.pack.cell_voltages = [round(3.3 + 0.001 * i, 3) for i in range(16)]
+    sim.pack.alarms = {"short_circuit"}
+    for frame in [*FRAMES, sim.status_frame()]:
+        theirs = reference._decode_data(reference._FIELDS, frame, byteorder="little")
+        cells = reference._cell_voltages(frame, cells=16, start=16, byteorder="little")
+        ours = decode_status(frame)
+        assert theirs["voltage"] == ours.voltage
+        assert theirs["current"] == ours.current
+        assert theirs["battery_level"] == ours.soc
+        assert theirs["battery_health"] == ours.soh
+        assert theirs["cycle_charge"] == ours.remaining
+        assert theirs["cycles"] == ours.cycles
+        assert theirs["problem_code"] == ours.protection_code
+        assert bool(theirs["balancer"]) is ours.balancing
+        assert tuple(cells) == ours.cell_voltages
