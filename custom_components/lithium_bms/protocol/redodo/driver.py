@@ -60,8 +60,11 @@ class RedodoDriver(BmsDriver):
     brand = "Redodo"
     # Service FFE0 is also JK's, ANT's, RoyPow's and Topband's: the claim needs
     # a name, FFE0 and company ID 22618 together, which no other family's
-    # record in the corpus has; tried early, as JK is, for being that narrow.
-    claim_order = 15
+    # record in the corpus has (E&J's LiTime packs share the company ID and
+    # the LT- prefix, not these serial ranges). Overlapping no older family's
+    # claim, it comes after them, so an unclaimed device is probed for those
+    # first, as before.
+    claim_order = 40
     gatt = (GattProfile(service=0xFFE0, notify=0xFFE1, write=0xFFE2),)
     matchers = tuple(
         AdvertisementMatcher(
