@@ -43,7 +43,7 @@ CELLS_AT = 16
 # Five signed °C probes from byte 52 [A]: 52 cells, 54 MOSFET [B][C][D][F].
 TEMPERATURES_AT = 52
 MAX_PROBES = 5
-FIXED_PROBES = 2  # 52 and 54 are always present [B][C][D]
+FIXED_PROBES = 2  # 52 and 54 are always present [B][C][D][F]
 
 # Fixed fields of the status reply, offsets in the whole frame.
 STATUS_FIELDS = (
@@ -52,7 +52,7 @@ STATUS_FIELDS = (
     Field("voltage", 12, 4, scale=0.001, decimals=3, order="little"),
     Field("current", 48, 4, signed=True, scale=0.001, decimals=3, order="little"),
     Field("remaining", 62, 2, scale=0.01, decimals=2, order="little"),
-    # The measured full capacity, above the rating on a new pack [B][D].
+    # The full charge capacity [B], measured: above the rating when new [D].
     Field("full", 64, 2, scale=0.01, decimals=2, order="little"),
     # "heat": 0x80 discharge disabled from the app, 0x02 heater error [B];
     # no source names a heater-on bit, so the heater stays unreported.
@@ -66,6 +66,8 @@ STATUS_FIELDS = (
     Field("soh", 92, 4, order="little"),
     Field("cycles", 96, 4, order="little"),
 )
+_SCALED = tuple(f for f in STATUS_FIELDS if f.decimals is not None)
+_INTS = tuple(f for f in STATUS_FIELDS if f.decimals is None)
 DISCHARGE_DISABLED = 0x80
 CHARGE_DISABLED = 0x0004
 # The BMS-error digit of the failure word [B].
@@ -169,10 +171,6 @@ def decode_status(frame: bytes) -> RedodoStatus:
         alarms=frozenset(alarms),
         protection_code=values["protection"] | failure << 32,
     )
-
-
-_SCALED = tuple(f for f in STATUS_FIELDS if f.decimals is not None)
-_INTS = tuple(f for f in STATUS_FIELDS if f.decimals is None)
 
 
 def _cells(frame: bytes) -> tuple[float, ...]:
