@@ -56,6 +56,7 @@ AIOBMSBLE_MODULES = {
     "pylontech": "aiobmsble.bms.pylontech_bms",
     "gobel": "aiobmsble.bms.gobel_bms",
     "renogy": "aiobmsble.bms.renogy_bms",
+    "redodo": "aiobmsble.bms.redodo_bms",
 }
 
 

@@ -14,6 +14,8 @@ import random
 from bms_simulator.families.daly import crc16
 
 JK_HEADER = b"\x55\xaa\xeb\x90"
+# A Redodo status reply: ``00 00 65 01 93 55 AA <status>``.
+REDODO_HEADER = bytes.fromhex("000065019355aa")
 
 
 def forge(frame: bytes, rng: random.Random) -> bytes | None:
@@ -32,6 +34,8 @@ def forge(frame: bytes, rng: random.Random) -> bytes | None:
         return _modbus(frame, rng)
     if _pace_ble(frame):
         return _pace(frame, rng)
+    if frame.startswith(REDODO_HEADER) and len(frame) == frame[2] + 4:
+        return _redodo(frame, rng)
     return None
 
 
@@ -58,6 +62,8 @@ def _pace_ble(frame: bytes) -> bool:
         and len(frame) == frame[7] + 11
         and frame[-1:] == b"\x9d"
     )
+
+
 def _renogy(frame: bytes) -> bool:
     """A Renogy reply over BLE: device 0x30, a read of holding registers."""
     return frame[:2] == b"\x30\x03" and len(frame) > 5 and len(frame) == frame[2] + 5
@@ -91,6 +97,12 @@ def _pace(frame: bytes, rng: random.Random) -> bytes:
     """``9A <type> <len> <data> <crc16, high first> 9D`` with random data."""
     body = frame[:8] + _random(rng, frame[7])
     return body + crc16(body).to_bytes(2, "big") + b"\x9d"
+
+
+def _redodo(frame: bytes, rng: random.Random) -> bytes:
+    """Header and status kept; the byte sum at the end made to fit."""
+    body = frame[:8] + _random(rng, len(frame) - 9)
+    return body + bytes((sum(body) & 0xFF,))
 
 
 def _modbus(frame: bytes, rng: random.Random) -> bytes:

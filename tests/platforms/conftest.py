@@ -33,6 +33,7 @@ from bms_simulator.families.jk import JkLayout, JkSimulator
 from bms_simulator.families.pace import PaceBle
 from bms_simulator.families.pylontech import PylontechRt
 from bms_simulator.families.renogy import RenogyBattery
+from bms_simulator.families.redodo import RedodoSimulator
 from bms_simulator.families.seplos import SeplosV3Ble
 from bms_simulator.families.seplos_v2_ble import SeplosV2Ble
 from bms_simulator.pack import PackModel
@@ -99,6 +100,8 @@ def _pace_ble() -> SimulatedBms:
 
 def _pylontech() -> SimulatedBms:
     return PylontechRt("A4:C1:38:00:11:22", "RT24100-000001", pack_model())
+
+
 def _gobel() -> SimulatedBms:
     return GobelSimulator("04:D8:10:00:11:22", "BMS-4056911A1100032P", pack_model())
 
@@ -108,6 +111,10 @@ def _renogy(variant: str, name: str, address: str) -> Callable[[], SimulatedBms]
         return RenogyBattery(address, name, pack_model(), variant=variant)
 
     return build
+
+
+def _redodo() -> SimulatedBms:
+    return RedodoSimulator("C8:47:80:00:11:22", "R-24100BNN160-A00643", pack_model())
 
 
 @dataclass(frozen=True)
@@ -120,6 +127,8 @@ class FamilyCase:
     switches: tuple[str, ...]
     alarms: bool = True  # whether the variant reports protection alarms
     cells: bool = True  # whether it reports each cell's voltage
+    # An alarm the variant reports (what the alarm test raises).
+    alarm: str = "cell_undervoltage"
     options: dict[str, Any] = field(default_factory=dict)
     # A new cell 1 voltage and how its sensor shows it (the cell resolution).
     changed_cell: tuple[float, str] = (3.401, "3.401")
@@ -169,6 +178,7 @@ CASES = (
         (),
         changed_cell=(3.5, "3.5"),
     ),
+    FamilyCase("redodo", "redodo", _redodo, (), alarm="pack_undervoltage"),
 )
 SWITCH_ATTRIBUTES = {
     "charge_mosfet": "charge_enabled",

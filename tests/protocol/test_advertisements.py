@@ -39,6 +39,7 @@ RECALL_FLOOR = {
     "pylontech": 1.0,
     "gobel": 1.0,
     "renogy": 1.0,
+    "redodo": 1.0,
 }
 
 
