@@ -118,8 +118,9 @@ def test_the_corpus_variants_follow_the_advertised_name() -> None:
 def test_a_stored_variant_wins_over_the_name() -> None:
     options = DriverOptions(address=CLASSIC, name="BT-TH-66EDFC11", variant="pro")
     assert RenogyDriver(SimulatorTransport(demo(CLASSIC)), options).variant == "pro"
+    # Neither stored nor named: read as classic, but no variant to store.
     unnamed = DriverOptions(address=CLASSIC)
-    assert RenogyDriver(SimulatorTransport(demo(CLASSIC)), unnamed).variant == "classic"
+    assert RenogyDriver(SimulatorTransport(demo(CLASSIC)), unnamed).variant is None
 
 
 async def test_snapshot_equals_the_pack(

@@ -103,15 +103,17 @@ class RenogyDriver(BmsDriver):
         super().__init__(transport, options)
         stored = VARIANTS.get(self.stored_variant or "")
         self._variant: Variant = stored or _variant_by_name(options.name)
+        # Without a stored variant or a name, classic is a guess: not stored.
+        self._known = stored is not None or bool(options.name)
         # Until the battery refuses the board block (not in every public
         # read) or leaves it unanswered BOARD_SILENCES times in a row.
         self._reads_board = True
         self._board_silences = 0
 
     @property
-    def variant(self) -> str:
-        """``classic`` or ``pro``."""
-        return self._variant.name
+    def variant(self) -> str | None:
+        """``classic`` or ``pro``, once the stored variant or the name says."""
+        return self._variant.name if self._known else None
 
     def new_reassembler(self) -> Reassembler:
         """Replies of device 0x30."""
