@@ -130,6 +130,10 @@ class SimulatedBms(ABC):
         self._in_flight.clear()
         self.on_disconnect()
 
+    def carried_temperature(self, value: float) -> float:
+        """A pack temperature as the protocol carries it (the soak compares that)."""
+        return value
+
     def on_connect(self) -> None:
         """Hook: a host connected."""
 

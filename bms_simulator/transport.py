@@ -29,6 +29,15 @@ class SimulatorTransport(Transport):
         """Whether the simulated link is up."""
         return self._on_data is not None
 
+    @property
+    def service(self) -> int | str | None:
+        """The device's service that holds its notify characteristic."""
+        return next(
+            s.uuid
+            for s in self.device.services
+            if any(c.handle == self.device.notify_handle for c in s.characteristics)
+        )
+
     async def connect(
         self, on_data: DataCallback, on_disconnect: DisconnectCallback
     ) -> None:

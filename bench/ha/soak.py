@@ -138,9 +138,18 @@ class Truth:
         return round(sum(self.cells), 3) * self.current
 
     @classmethod
-    def of(cls, pack: PackModel, *, per_cell: bool = True) -> Truth:
-        """The comparable state of a pack, as a device of ``per_cell`` shows it."""
-        probes = pack.temperatures
+    def of(
+        cls,
+        pack: PackModel,
+        *,
+        per_cell: bool = True,
+        carried: Callable[[float], float] = float,
+    ) -> Truth:
+        """The comparable state of a pack, as a device of ``per_cell`` shows it.
+
+        ``carried`` is a probe's value as the protocol carries it.
+        """
+        probes = [carried(t) for t in pack.temperatures]
         return cls(
             cells=tuple(pack.cell_voltages),
             current=pack.current,
@@ -345,7 +354,11 @@ class _Checker:
                 self.figures.forged_frames += 1
                 original(forged)
                 return
-            truth = Truth.of(device.pack, per_cell=device.per_cell)
+            truth = Truth.of(
+                device.pack,
+                per_cell=device.per_cell,
+                carried=device.carried_temperature,
+            )
             self.sent.append((self.clock.now, truth))
             if fault is LinkFault.DUPLICATE:
                 self.link_faults.popleft()

@@ -41,11 +41,17 @@ class BleTransport(Transport):
         self._client: bleak_retry_connector.BleakClientWithServiceCache | None = None
         self._write_char: BleakGATTCharacteristic | None = None
         self._write_response = False
+        self._service: int | str | None = None
 
     @property
     def is_connected(self) -> bool:
         """Whether the GATT link is up."""
         return self._client is not None and self._client.is_connected
+
+    @property
+    def service(self) -> int | str | None:
+        """The service of the profile the link uses (None until connected)."""
+        return self._service
 
     async def connect(
         self, on_data: DataCallback, on_disconnect: DisconnectCallback
@@ -93,9 +99,11 @@ class BleTransport(Transport):
                     _LOGGER.debug("Notify on %s refused: %s", notify.uuid, err)
                     continue
                 self._client = client
+                self._service = profile.service
                 self._write_char = write
                 self._write_response = profile.write_with_response or (
-                    "write-without-response" not in write.properties
+                    write is not None
+                    and "write-without-response" not in write.properties
                 )
                 return
         except BaseException:
@@ -108,8 +116,10 @@ class BleTransport(Transport):
 
     async def write(self, data: bytes) -> None:
         """Write one request."""
-        if self._client is None or self._write_char is None:
+        if self._client is None:
             raise BmsConnectionError("not connected")
+        if self._write_char is None:
+            raise BmsConnectionError("this BMS has no write characteristic")
         try:
             await self._client.write_gatt_char(
                 self._write_char, data, response=self._write_response
@@ -121,6 +131,7 @@ class BleTransport(Transport):
         """Disconnect if connected."""
         client, self._client = self._client, None
         self._write_char = None
+        self._service = None
         if client is not None:
             try:
                 await client.disconnect()
@@ -130,8 +141,11 @@ class BleTransport(Transport):
 
 def _resolve(
     client: bleak_retry_connector.BleakClientWithServiceCache, profile: GattProfile
-) -> tuple[BleakGATTCharacteristic, BleakGATTCharacteristic] | None:
-    """Find the notify and write characteristics of a profile, by properties."""
+) -> tuple[BleakGATTCharacteristic, BleakGATTCharacteristic | None] | None:
+    """Find the notify and write characteristics of a profile, by properties.
+
+    A profile without a write characteristic needs only the notify one.
+    """
     service = client.services.get_service(full_uuid(profile.service))
     writes_in = client.services.get_service(
         full_uuid(profile.write_service or profile.service)
@@ -147,18 +161,18 @@ def _resolve(
         ),
         None,
     )
+    if notify is None or profile.write is None:
+        return None if notify is None else (notify, None)
+    wanted = full_uuid(profile.write)
     write = next(
         (
             char
             for char in writes_in.characteristics
-            if char.uuid == full_uuid(profile.write)
-            and set(char.properties) & WRITE_PROPS
+            if char.uuid == wanted and set(char.properties) & WRITE_PROPS
         ),
         None,
     )
-    if notify is None or write is None:
-        return None
-    return notify, write
+    return None if write is None else (notify, write)
 
 
 def _needs_pairing(err: Exception) -> bool:

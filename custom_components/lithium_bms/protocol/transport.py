@@ -20,6 +20,7 @@ class GattProfile:
 
     ``write_service`` holds the write characteristic when it sits in another
     service than the notify one (Renogy: notify FFF1 in FFF0, write FFD1 in FFD0).
+    ``write`` is None for a BMS that only streams (Topband): nothing is written.
 
     A UUID is an ``int`` for a 16-bit one, or the full 128-bit string for a
     vendor UUID outside the Bluetooth base (``matching.full_uuid`` expands both).
@@ -27,7 +28,7 @@ class GattProfile:
 
     service: int | str
     notify: int | str
-    write: int | str
+    write: int | str | None = None
     write_with_response: bool = False
     write_service: int | str | None = None
 
@@ -39,6 +40,11 @@ class Transport(ABC):
     @abstractmethod
     def is_connected(self) -> bool:
         """Whether the link is up."""
+
+    @property
+    def service(self) -> int | str | None:
+        """The GATT service of the profile in use (None: not known or not GATT)."""
+        return None
 
     @abstractmethod
     async def connect(

@@ -1,0 +1,7 @@
+"""Topband / PowerXtreme: frames, reassembly and the BLE driver."""
+
+from .driver import TopbandDriver
+
+DRIVER = TopbandDriver
+
+__all__ = ["DRIVER", "TopbandDriver"]

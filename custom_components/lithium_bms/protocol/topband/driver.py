@@ -1,0 +1,105 @@
+"""Topband and PowerXtreme packs over BLE: the conversation.
+
+The BMS notifies a status frame again and again while a host stays
+connected, without being asked (patman15/aiobmsble
+``aiobmsble/bms/topband_bms.py`` @ b0567331025033d33729385fa89a1198275d6486
+has no write characteristic and waits for the next frame), so a snapshot is
+the next frame after the read starts. Topband modules (Ective, StartCraft,
+KiloVault) notify on FFE4 in service FFE0; PowerXtreme ones on FFF1 in FFF0
+(``aiobmsble/bms/pwrxtreme_bms.py``
+@ 00e4ff0fb63d93e18664f0bbffe02a0fcca6001a). The frames are in
+:mod:`.frames`. Read only: no public source documents a command.
+"""
+
+from __future__ import annotations
+
+from ..driver import BmsDriver
+from ..errors import UnsupportedError
+from ..matching import AdvertisementMatcher, full_uuid, uuid16
+from ..plausibility import Limits
+from ..snapshot import (
+    BatterySnapshot,
+    DeviceInfo,
+    SwitchKind,
+    Temperature,
+    TemperatureKind,
+)
+from ..transport import GattProfile
+from .frames import MAX_CELLS, decode_status
+from .stream import TopbandReassembler
+
+TOPBAND_SERVICE = 0xFFE0
+POWERXTREME_SERVICE = 0xFFF0
+POWERXTREME = "PowerXtreme"
+# Company IDs of the matchers of aiobmsble ``topband_bms.py`` (0 and 65535:
+# unregistered; the data is the module's MAC) and ``pwrxtreme_bms.py`` (76,
+# an iBeacon frame), at the commits above.
+TOPBAND_COMPANIES = (0x0000, 0xFFFF)
+POWERXTREME_COMPANY = 76
+
+
+def _always(_: bytes) -> bool:
+    """Every frame the reassembler passes is a status frame."""
+    return True
+
+
+class TopbandDriver(BmsDriver):
+    """Reads a Topband (Ective, StartCraft, KiloVault) or PowerXtreme BMS."""
+
+    family = "topband"
+    manufacturer = "Topband"
+    brand = "Topband / PowerXtreme"
+    # FFE0 is also JK's, Redodo's and others', FFF0 Seplos V3's, Renogy's
+    # and others': the claim needs the service with these company IDs, which
+    # no other family's record in the corpus has. It overlaps no older
+    # family's claim and comes after them.
+    claim_order = 360
+    gatt = (
+        GattProfile(service=TOPBAND_SERVICE, notify=0xFFE4),
+        GattProfile(service=POWERXTREME_SERVICE, notify=0xFFF1),
+    )
+    matchers = (
+        *(
+            AdvertisementMatcher(
+                service_uuid=uuid16(TOPBAND_SERVICE), manufacturer_id=company
+            )
+            for company in TOPBAND_COMPANIES
+        ),
+        AdvertisementMatcher(
+            service_uuid=uuid16(POWERXTREME_SERVICE),
+            manufacturer_id=POWERXTREME_COMPANY,
+        ),
+    )
+    limits = Limits(max_cells=MAX_CELLS)
+
+    def new_reassembler(self) -> TopbandReassembler:
+        """Frames by head, hex digits, sum and content."""
+        return TopbandReassembler()
+
+    async def read_device_info(self) -> DeviceInfo:
+        """The frame has no model: the maker is told by the service in use."""
+        service = self.transport.service
+        if service is not None and full_uuid(service) == uuid16(POWERXTREME_SERVICE):
+            return DeviceInfo(manufacturer=POWERXTREME)
+        return DeviceInfo(manufacturer=self.manufacturer)
+
+    async def read_snapshot(self) -> BatterySnapshot:
+        """The next status frame the BMS sends."""
+        self.inbox.clear()
+        status = decode_status(
+            await self.inbox.wait_for(_always, self.request_timeout)
+        )
+        return BatterySnapshot(
+            voltage=status.voltage,
+            current=status.current,
+            cell_voltages=status.cell_voltages,
+            temperatures=(Temperature(TemperatureKind.CELL, status.temperature),),
+            state_of_charge=float(status.soc),
+            remaining_capacity=status.remaining,
+            cycles=status.cycles,
+            protection_code=status.problem_code,
+        )
+
+    async def set_switch(self, kind: SwitchKind, on: bool) -> BatterySnapshot:
+        """Read only: no public source documents a command."""
+        raise UnsupportedError(f"Topband has no {kind} command")
