@@ -39,6 +39,7 @@ LAYOUT = {
 }
 CELLS_AT = 22
 STATUS_BYTES = 54
+LENGTH = 1 + 2 * (STATUS_BYTES + 2)  # the head and the hex digits
 # What a PowerXtreme X210 advertised (BMS_BLE-HA issue #769): an iBeacon.
 IBEACON = bytes.fromhex("0215fda50693a4e24fb1afcfc6eb07647825275165c1c6")
 
@@ -110,15 +111,18 @@ class TopbandSimulator(SimulatedBms):
             self._timer.cancel()
             self._timer = None
 
-    def _schedule(self) -> None:
-        self._timer = asyncio.get_running_loop().call_later(self.period, self._tick)
+    def _schedule(self, sending: float = 0.0) -> None:
+        """The next frame ``period`` seconds after this one is out."""
+        delay = sending + self.period
+        self._timer = asyncio.get_running_loop().call_later(delay, self._tick)
 
     def _tick(self) -> None:
         self._timer = None
         if not self.connected:
             return
         self.send(self.status_frame())
-        self._schedule()
+        # A frame goes out whole before the next one starts.
+        self._schedule(self.notify_delay * -(-LENGTH // self.mtu))
 
     def carried_temperature(self, value: float) -> float:
         """In 0.1 K, so a whole °C arrives as x.05 or x.95."""

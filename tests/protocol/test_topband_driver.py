@@ -1,0 +1,281 @@
+"""The Topband driver over Bluetooth (FFE0 / FFF0), against the simulator."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from bms_simulator.device import Fault
+from bms_simulator.families.topband import TopbandSimulator, demo
+from bms_simulator.pack import PackModel
+from bms_simulator.transport import SimulatorTransport
+from custom_components.lithium_bms.protocol.client import BmsClient
+from custom_components.lithium_bms.protocol.driver import DriverOptions
+from custom_components.lithium_bms.protocol.errors import (
+    BmsConnectionError,
+    BmsTimeoutError,
+    ChecksumError,
+    UnsupportedError,
+)
+from custom_components.lithium_bms.protocol.matching import Advertisement
+from custom_components.lithium_bms.protocol.redodo import RedodoDriver
+from custom_components.lithium_bms.protocol.registry import driver_for_advertisement
+from custom_components.lithium_bms.protocol.snapshot import (
+    BatterySnapshot,
+    SwitchKind,
+    TemperatureKind,
+)
+from custom_components.lithium_bms.protocol.topband import TopbandDriver
+
+ADDRESS = "30:55:44:12:34:56"
+PERIOD = 0.01  # seconds between streamed frames
+type MakeClient = Callable[..., BmsClient]
+
+
+def assert_matches(snapshot: BatterySnapshot, sim: TopbandSimulator) -> None:
+    """The snapshot is the pack model, at the protocol's resolution."""
+    pack = sim.pack
+    assert snapshot.cell_voltages == tuple(pack.cell_voltages)
+    assert snapshot.voltage == round(pack.voltage, 3)
+    assert snapshot.current == pytest.approx(pack.current)
+    assert snapshot.state_of_charge == round(pack.soc)
+    assert snapshot.remaining_capacity == round(pack.remaining_capacity, 3)
+    assert snapshot.cycles == pack.cycles
+    [probe] = snapshot.temperatures
+    assert probe.kind is TemperatureKind.CELL
+    assert probe.value == sim.carried_temperature(pack.temperatures[0])
+    assert abs(probe.value - pack.temperatures[0]) <= 0.05 + 1e-9
+    assert snapshot.protection_code == sim.problem
+    # What the frame does not carry stays unknown.
+    for absent in (
+        snapshot.full_capacity,
+        snapshot.design_capacity,
+        snapshot.state_of_health,
+        snapshot.charge_mosfet,
+        snapshot.discharge_mosfet,
+        snapshot.balancing,
+        snapshot.heater,
+        snapshot.mosfet_temperature,
+    ):
+        assert absent is None
+    assert snapshot.alarms == frozenset()
+    assert snapshot.supported_alarms == frozenset()
+
+
+def _advertisement(sim: TopbandSimulator) -> Advertisement:
+    return Advertisement(
+        address=sim.address,
+        name=sim.advertising.name,
+        service_uuids=tuple(sim.advertising.service_uuids),
+        manufacturer_data=sim.advertising.manufacturer_data,
+    )
+
+
+@pytest.fixture(autouse=True)
+def fast_topband(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A short wait for the next frame, so silent-BMS tests take milliseconds."""
+    monkeypatch.setattr(TopbandDriver, "request_timeout", 0.2)
+
+
+@pytest.fixture(params=[False, True], ids=["topband", "powerxtreme"])
+def sim(request: pytest.FixtureRequest) -> TopbandSimulator:
+    device = TopbandSimulator(
+        ADDRESS, "NWJ20221223010330", demo(ADDRESS).pack, powerxtreme=request.param
+    )
+    device.period = PERIOD
+    return device
+
+
+@pytest.fixture
+async def make_client(sim: TopbandSimulator) -> AsyncIterator[MakeClient]:
+    clients: list[BmsClient] = []
+
+    def _make(keep_connected: bool = True, **options: Any) -> BmsClient:
+        options.setdefault("address", ADDRESS)
+        driver = TopbandDriver(SimulatorTransport(sim), DriverOptions(**options))
+        client = BmsClient(driver, keep_connected=keep_connected)
+        clients.append(client)
+        return client
+
+    yield _make
+    for client in clients:
+        await client.close()
+
+
+def test_the_demos_are_claimed_by_topband(sim: TopbandSimulator) -> None:
+    adv = _advertisement(sim)
+    assert driver_for_advertisement(adv) is TopbandDriver
+    # The service alone, or the company alone, is not enough.
+    assert not TopbandDriver.claims(Advertisement(ADDRESS, adv.name, adv.service_uuids))
+    assert not TopbandDriver.claims(
+        Advertisement(ADDRESS, adv.name, (), adv.manufacturer_data)
+    )
+
+
+def test_a_redodo_pack_on_ffe0_is_not_topband() -> None:
+    adv = Advertisement(
+        "C8:47:80:12:34:56",
+        "R-12100BNN160-A00643",
+        ("0000ffe0-0000-1000-8000-00805f9b34fb",),
+        {22618: bytes.fromhex("c84780123456")},
+    )
+    assert driver_for_advertisement(adv) is RedodoDriver
+
+
+async def test_snapshot_equals_the_pack(
+    sim: TopbandSimulator, make_client: MakeClient
+) -> None:
+    client = make_client()
+    assert_matches(await client.read_snapshot(), sim)
+    # A 16-cell pack, charging, on a new connection (the count guard holds
+    # the cell count within one).
+    await client.close()
+    client = make_client()
+    sim.pack.cell_voltages = [round(3.3 + 0.002 * i, 3) for i in range(16)]
+    sim.pack.current = 37.25
+    sim.pack.full_capacity = 280.0
+    sim.pack.soc = 73
+    sim.pack.cycles = 1234
+    sim.pack.temperatures = [-7.0]
+    assert_matches(await client.read_snapshot(), sim)
+
+
+async def test_each_read_takes_a_frame_sent_after_it_started(
+    sim: TopbandSimulator, make_client: MakeClient
+) -> None:
+    client = make_client()
+    await client.read_snapshot()
+    sim.pack.current = -3.5
+    sim.pack.soc = 12
+    snap = await client.read_snapshot()
+    assert (snap.current, snap.state_of_charge) == (-3.5, 12)
+
+
+async def test_device_info_tells_the_maker_by_the_service(
+    sim: TopbandSimulator, make_client: MakeClient
+) -> None:
+    info = await make_client().read_device_info()
+    assert info.manufacturer == ("PowerXtreme" if sim.powerxtreme else "Topband")
+    assert info.model is None
+
+
+async def test_nothing_is_ever_written(
+    sim: TopbandSimulator, make_client: MakeClient
+) -> None:
+    client = make_client()
+    await client.read_device_info()
+    await client.read_snapshot()
+    await client.read_snapshot()
+    assert sim.writes == []
+
+
+async def test_a_problem_code_shows_as_the_protection_code_only(
+    sim: TopbandSimulator, make_client: MakeClient
+) -> None:
+    """No public source names its bits: no named alarm, no problem."""
+    sim.problem = 0x80
+    snap = await make_client().read_snapshot()
+    assert_matches(snap, sim)
+    assert snap.protection_code == 0x80
+    assert snap.problem is False
+
+
+@pytest.mark.parametrize(
+    "fault", [Fault.NO_ANSWER, Fault.BAD_CHECKSUM, Fault.TRUNCATED]
+)
+async def test_a_lost_or_bad_frame_is_skipped_for_the_next(
+    sim: TopbandSimulator, make_client: MakeClient, fault: Fault
+) -> None:
+    client = make_client()
+    sim.inject(fault)
+    assert_matches(await client.read_snapshot(), sim)
+    assert client.stats.read_failures == 0
+    assert client.stats.connects == 1
+    assert not sim.faults
+
+
+async def test_a_drop_mid_frame_fails_the_read_then_recovers(
+    sim: TopbandSimulator, make_client: MakeClient
+) -> None:
+    client = make_client()
+    sim.inject(Fault.DISCONNECT_MID_FRAME)
+    with pytest.raises(BmsConnectionError):
+        await client.read_snapshot()
+    assert client.is_connected is False
+    assert_matches(await client.read_snapshot(), sim)
+    assert client.stats.connects == 2
+
+
+async def test_every_frame_bad_is_the_checksum_error(
+    sim: TopbandSimulator, make_client: MakeClient
+) -> None:
+    client = make_client()
+    sim.inject(Fault.BAD_CHECKSUM, count=1000)
+    with pytest.raises(ChecksumError):
+        await client.read_snapshot()
+    sim.faults.clear()
+    assert_matches(await client.read_snapshot(), sim)
+
+
+async def test_a_silent_pack_times_out_then_recovers(
+    sim: TopbandSimulator, make_client: MakeClient
+) -> None:
+    client = make_client()
+    sim.hung = True
+    with pytest.raises(BmsTimeoutError):
+        await client.read_snapshot()
+    sim.hung = False
+    assert_matches(await client.read_snapshot(), sim)
+
+
+async def test_link_lost_while_idle(
+    sim: TopbandSimulator, make_client: MakeClient
+) -> None:
+    client = make_client()
+    await client.read_snapshot()
+    sim._drop_link()
+    assert client.is_connected is False
+    assert_matches(await client.read_snapshot(), sim)
+    assert client.stats.connects == 2
+
+
+async def test_the_stream_stops_with_the_link(
+    sim: TopbandSimulator, make_client: MakeClient
+) -> None:
+    client = make_client(keep_connected=False)
+    await client.read_snapshot()
+    assert not sim.connected
+    assert sim._timer is None
+
+
+async def test_switches_are_unsupported(make_client: MakeClient) -> None:
+    client = make_client()
+    assert TopbandDriver.switches == frozenset()
+    for kind in SwitchKind:
+        with pytest.raises(UnsupportedError):
+            await client.set_switch(kind, False)
+
+
+@settings(
+    max_examples=40,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
+@given(mtu=st.integers(min_value=1, max_value=120), delay=st.sampled_from([0, 0.001]))
+async def test_fuzzed_notification_splits(mtu: int, delay: float) -> None:
+    """Frames cut into notifications of any size reassemble into the pack."""
+    sim = demo(ADDRESS)
+    sim.period = PERIOD
+    sim.mtu = mtu
+    sim.notify_delay = delay
+    sim.pack = PackModel(cell_voltages=[3.301, 3.302, 3.303], current=-1.5)
+    options = DriverOptions(address=ADDRESS, reply_timeout=5.0)
+    client = BmsClient(TopbandDriver(SimulatorTransport(sim), options))
+    try:
+        assert_matches(await client.read_snapshot(), sim)
+    finally:
+        await client.close()
