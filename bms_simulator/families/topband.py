@@ -40,7 +40,9 @@ LAYOUT = {
 CELLS_AT = 22
 STATUS_BYTES = 54
 LENGTH = 1 + 2 * (STATUS_BYTES + 2)  # the head and the hex digits
-# What a PowerXtreme X210 advertised (BMS_BLE-HA issue #769): an iBeacon.
+# What a PowerXtreme X210 advertised under company 76 (BMS_BLE-HA issue
+# #769): an iBeacon frame. Home Assistant passes company-76 data on only
+# with a wanted first byte (habluetooth: 0x02, iBeacon, is one).
 IBEACON = bytes.fromhex("0215fda50693a4e24fb1afcfc6eb07647825275165c1c6")
 
 
@@ -86,7 +88,12 @@ class TopbandSimulator(SimulatedBms):
         self.notify_handle = 0x11
 
     def default_advertising(self, name: str) -> Advertising:
-        """Topband: FFE0, company 65535 with the MAC; PowerXtreme: an iBeacon."""
+        """Topband: FFE0, company 0 with the MAC; PowerXtreme: FFF0, company 76.
+
+        Real Topband modules use company 0 or 65535 (advertisements.json);
+        the simulator takes 0, as Home Assistant's Kegtron integration wakes
+        up for 65535.
+        """
         if self.powerxtreme:
             return Advertising(
                 name=name,
@@ -95,7 +102,7 @@ class TopbandSimulator(SimulatedBms):
             )
         mac = bytes.fromhex(self.address.replace(":", ""))
         return Advertising(
-            name=name, service_uuids=[uuid16(0xFFE0)], manufacturer_data={0xFFFF: mac}
+            name=name, service_uuids=[uuid16(0xFFE0)], manufacturer_data={0x0000: mac}
         )
 
     def handle_write(self, handle: int, data: bytes) -> None:

@@ -36,6 +36,7 @@ from bms_simulator.families.redodo import RedodoSimulator
 from bms_simulator.families.renogy import RenogyBattery
 from bms_simulator.families.seplos import SeplosV3Ble
 from bms_simulator.families.seplos_v2_ble import SeplosV2Ble
+from bms_simulator.families.topband import TopbandSimulator
 from bms_simulator.pack import PackModel
 from custom_components.lithium_bms.protocol.daly.driver import DalyDriver
 from custom_components.lithium_bms.protocol.jk import JkDriver
@@ -117,6 +118,12 @@ def _redodo() -> SimulatedBms:
     return RedodoSimulator("C8:47:80:00:11:22", "R-24100BNN160-A00643", pack_model())
 
 
+def _topband() -> SimulatedBms:
+    sim = TopbandSimulator("30:55:44:00:11:22", "NWJ20221223010330", pack_model())
+    sim.period = JK_PERIOD
+    return sim
+
+
 @dataclass(frozen=True)
 class FamilyCase:
     """One family (and variant) as a test sees it."""
@@ -179,6 +186,9 @@ CASES = (
         changed_cell=(3.5, "3.5"),
     ),
     FamilyCase("redodo", "redodo", _redodo, (), alarm="pack_undervoltage"),
+    # A problem code without a public bit table: no named alarm. PowerXtreme
+    # speaks the same protocol (tests/families/test_topband.py).
+    FamilyCase("topband", "topband", _topband, (), alarms=False),
 )
 SWITCH_ATTRIBUTES = {
     "charge_mosfet": "charge_enabled",
