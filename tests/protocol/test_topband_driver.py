@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
@@ -144,15 +145,31 @@ async def test_snapshot_equals_the_pack(
     assert_matches(await client.read_snapshot(), sim)
 
 
-async def test_each_read_takes_a_frame_sent_after_it_started(
+async def test_each_read_takes_the_newest_frame(
     sim: TopbandSimulator, make_client: MakeClient
 ) -> None:
     client = make_client()
     await client.read_snapshot()
     sim.pack.current = -3.5
     sim.pack.soc = 12
+    await asyncio.sleep(5 * PERIOD)  # frames of the old and the new state
     snap = await client.read_snapshot()
     assert (snap.current, snap.state_of_charge) == (-3.5, 12)
+    assert client.driver.inbox.take(lambda _: True) is None, "older ones dropped"
+
+
+async def test_a_frame_is_never_read_twice(
+    sim: TopbandSimulator, make_client: MakeClient
+) -> None:
+    """Once the pack falls silent, the last frame is not published again."""
+    client = make_client()
+    await client.read_snapshot()
+    await asyncio.sleep(5 * PERIOD)  # several frames wait
+    sim.hung = True
+    await asyncio.sleep(5 * PERIOD)  # whatever was on its way has arrived
+    await client.read_snapshot()  # the newest of them
+    with pytest.raises(BmsTimeoutError):
+        await client.read_snapshot()
 
 
 async def test_device_info_tells_the_maker_by_the_service(

@@ -84,11 +84,17 @@ class TopbandDriver(BmsDriver):
         return DeviceInfo(manufacturer=self.manufacturer)
 
     async def read_snapshot(self) -> BatterySnapshot:
-        """The next status frame the BMS sends."""
-        self.inbox.clear()
-        status = decode_status(
-            await self.inbox.wait_for(_always, self.request_timeout)
-        )
+        """The newest frame since the last read, else the next one to come.
+
+        The inbox is emptied on every connect and by every read, so a frame
+        found there arrived after the previous read.
+        """
+        frame = None
+        while (newer := self.inbox.take(_always)) is not None:
+            frame = newer
+        if frame is None:
+            frame = await self.inbox.wait_for(_always, self.request_timeout)
+        status = decode_status(frame)
         return BatterySnapshot(
             voltage=status.voltage,
             current=status.current,
