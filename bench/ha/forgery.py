@@ -16,6 +16,9 @@ from bms_simulator.families.daly import crc16
 JK_HEADER = b"\x55\xaa\xeb\x90"
 # A Redodo status reply: ``00 00 65 01 93 55 AA <status>``.
 REDODO_HEADER = bytes.fromhex("000065019355aa")
+# A Topband status frame: a head byte and 112 hex digits (54 bytes and a sum).
+TOPBAND_HEADS = b"\x5e\x83\xb0\xe8"
+TOPBAND_LENGTH = 113
 
 
 def forge(frame: bytes, rng: random.Random) -> bytes | None:
@@ -36,6 +39,8 @@ def forge(frame: bytes, rng: random.Random) -> bytes | None:
         return _pace(frame, rng)
     if frame.startswith(REDODO_HEADER) and len(frame) == frame[2] + 4:
         return _redodo(frame, rng)
+    if frame[:1] and frame[0] in TOPBAND_HEADS and len(frame) == TOPBAND_LENGTH:
+        return _topband(frame, rng)
     return None
 
 
@@ -103,6 +108,13 @@ def _redodo(frame: bytes, rng: random.Random) -> bytes:
     """Header and status kept; the byte sum at the end made to fit."""
     body = frame[:8] + _random(rng, len(frame) - 9)
     return body + bytes((sum(body) & 0xFF,))
+
+
+def _topband(frame: bytes, rng: random.Random) -> bytes:
+    """Head kept; 54 random bytes and their 16-bit sum, as hex digits."""
+    body = _random(rng, 54)
+    digits = (body + (sum(body) & 0xFFFF).to_bytes(2, "big")).hex().upper()
+    return frame[:1] + digits.encode("ascii")
 
 
 def _modbus(frame: bytes, rng: random.Random) -> bytes:

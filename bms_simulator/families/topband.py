@@ -68,6 +68,9 @@ class TopbandSimulator(SimulatedBms):
         super().__init__(address, name, pack)
         self.head = ECTIVE_HEAD
         self.period = 1.0
+        # The first frame comes this soon after a host connects (aiobmsble's
+        # mock sends one as soon as notifications start).
+        self.first_delay = 0.1
         self.problem = 0  # the problem code byte
         self._timer: asyncio.TimerHandle | None = None
         if powerxtreme:
@@ -110,7 +113,9 @@ class TopbandSimulator(SimulatedBms):
 
     def on_connect(self) -> None:
         """Start streaming."""
-        self._schedule()
+        self._timer = asyncio.get_running_loop().call_later(
+            self.first_delay, self._tick
+        )
 
     def on_disconnect(self) -> None:
         """Stop streaming."""
@@ -118,18 +123,16 @@ class TopbandSimulator(SimulatedBms):
             self._timer.cancel()
             self._timer = None
 
-    def _schedule(self, sending: float = 0.0) -> None:
-        """The next frame ``period`` seconds after this one is out."""
-        delay = sending + self.period
-        self._timer = asyncio.get_running_loop().call_later(delay, self._tick)
-
     def _tick(self) -> None:
         self._timer = None
         if not self.connected:
             return
         self.send(self.status_frame())
-        # A frame goes out whole before the next one starts.
-        self._schedule(self.notify_delay * -(-LENGTH // self.mtu))
+        # The next frame ``period`` after this one is out whole.
+        sending = self.notify_delay * -(-LENGTH // self.mtu)
+        self._timer = asyncio.get_running_loop().call_later(
+            sending + self.period, self._tick
+        )
 
     def carried_temperature(self, value: float) -> float:
         """In 0.1 K, so a whole °C arrives as x.05 or x.95."""
