@@ -86,7 +86,9 @@ class TopbandSimulator(SimulatedBms):
             )
         else:
             self.services = (
-                SimService(0x10, 0xFFE0, (SimCharacteristic(0x11, 0xFFE4, ("notify",)),)),
+                SimService(
+                    0x10, 0xFFE0, (SimCharacteristic(0x11, 0xFFE4, ("notify",)),)
+                ),
             )
         self.notify_handle = 0x11
 

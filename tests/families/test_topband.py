@@ -46,7 +46,9 @@ def without_kegtron_and_ibeacon() -> Iterator[None]:
         yield
 
 
-def _sim(address: str, powerxtreme: bool, advertising: Advertising | None) -> SimulatedBms:
+def _sim(
+    address: str, powerxtreme: bool, advertising: Advertising | None
+) -> SimulatedBms:
     pack = PackModel(cell_voltages=[3.344, 3.388, 3.389, 3.386], current=-2.5)
     sim = TopbandSimulator(address, "NWJ20200720020539", pack, powerxtreme=powerxtreme)
     sim.period = 0.05
@@ -56,7 +58,7 @@ def _sim(address: str, powerxtreme: bool, advertising: Advertising | None) -> Si
 
 
 @pytest.mark.parametrize(
-    ("address", "powerxtreme", "advertising", "maker"),
+    "case",
     [
         # As in BMS_BLE-HA #739: no local name, company 65535 with the MAC.
         (
@@ -73,13 +75,9 @@ def _sim(address: str, powerxtreme: bool, advertising: Advertising | None) -> Si
     ids=["company_65535", "company_0", "powerxtreme"],
 )
 async def test_discovery_creates_a_topband_entry(
-    hass: HomeAssistant,
-    add_device: AddDevice,
-    address: str,
-    powerxtreme: bool,
-    advertising: Advertising | None,
-    maker: str,
+    hass: HomeAssistant, add_device: AddDevice, case: tuple[Any, ...]
 ) -> None:
+    address, powerxtreme, advertising, maker = case
     sim = _sim(address, powerxtreme, advertising)
     await add_device(sim)
     assert sim.connections == 0, "no connection before the user confirms"

@@ -67,24 +67,23 @@ WRONG_CRC = AIOBMSBLE_WRONG["wrong_CRC"][:LENGTH]
 # @ 203f01da52c9fceb15c9e3f202b3a873888dbf7f, testData[2] ("bad data"): the
 # second capture with one digit replaced by "!".
 BAD_CHARACTER = bytes.fromhex(
-    "".join(
-        (
-            "5e 35 34 33 37 30 30 30 30 30 30 30 30 30 30 30 30",
-            "34 38 45 38 30 21 30 30 31 30 30 30 36 33 30 30",
-            "43 30 30 42 30 30 38 30 38 37 46 34",
-            "33 41 30 45 30 35 30 45 30 33 30 45 30 46 30 44",
-            "30 30 30 30 30 30 30 30 30 30 30 30 30 30 30 30",
-            "30 30 30 30 30 30 30 30 30 30 30 30 30 30 30 30",
-            "30 30 30 30 30 30 30 30 30 30 30 30 30 30 30 30",
-            "30 35 37 44 00 00 00 00 00 00 00 00",
-        )
-    ).replace(" ", "")
+    "5e 35 34 33 37 30 30 30 30 30 30 30 30 30 30 30 30 "
+    "34 38 45 38 30 21 30 30 31 30 30 30 36 33 30 30 "
+    "43 30 30 42 30 30 38 30 38 37 46 34 "
+    "33 41 30 45 30 35 30 45 30 33 30 45 30 46 30 44 "
+    "30 30 30 30 30 30 30 30 30 30 30 30 30 30 30 30 "
+    "30 30 30 30 30 30 30 30 30 30 30 30 30 30 30 30 "
+    "30 30 30 30 30 30 30 30 30 30 30 30 30 30 30 30 "
+    "30 35 37 44 00 00 00 00 00 00 00 00"
 )
 
 
 def encode(head: int, data: bytes) -> bytes:
     """A frame of ``data`` (54 bytes) with its sum made to fit."""
-    return bytes((head,)) + (data + checksum(data).to_bytes(2, "big")).hex().upper().encode()
+    return (
+        bytes((head,))
+        + (data + checksum(data).to_bytes(2, "big")).hex().upper().encode()
+    )
 
 
 def with_bytes(frame: bytes, offset: int, data: bytes) -> bytes:
