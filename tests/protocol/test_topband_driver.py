@@ -10,10 +10,12 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from bms_simulator.backend import SimulatedBleakClient
 from bms_simulator.device import Fault
 from bms_simulator.families.topband import TopbandSimulator, demo
 from bms_simulator.pack import PackModel
 from bms_simulator.transport import SimulatorTransport
+from custom_components.lithium_bms.protocol.ble import _resolve
 from custom_components.lithium_bms.protocol.client import BmsClient
 from custom_components.lithium_bms.protocol.driver import DriverOptions
 from custom_components.lithium_bms.protocol.errors import (
@@ -296,3 +298,23 @@ async def test_fuzzed_notification_splits(mtu: int, delay: float) -> None:
         assert_matches(await client.read_snapshot(), sim)
     finally:
         await client.close()
+
+
+@pytest.mark.parametrize("powerxtreme", [False, True], ids=["topband", "powerxtreme"])
+async def test_gatt_needs_only_the_notify_characteristic(powerxtreme: bool) -> None:
+    """A profile without a write characteristic resolves to notify alone."""
+    device = TopbandSimulator(ADDRESS, "NWJ", powerxtreme=powerxtreme)
+    bleak_client = SimulatedBleakClient(ADDRESS, devices={ADDRESS: device})
+    await bleak_client.connect()
+    try:
+        topband, powerx = (
+            _resolve(bleak_client, profile)  # type: ignore[arg-type]
+            for profile in TopbandDriver.gatt
+        )
+        found = powerx if powerxtreme else topband
+        assert (topband is None) is powerxtreme
+        assert found is not None
+        notify, write = found
+        assert (notify.handle, write) == (0x11, None)
+    finally:
+        await bleak_client.disconnect()
