@@ -27,6 +27,7 @@ def advertisement(info: bluetooth.BluetoothServiceInfoBleak) -> Advertisement:
         name=info.name,
         service_uuids=tuple(info.service_uuids),
         manufacturer_data=dict(info.manufacturer_data),
+        service_data=dict(info.service_data),
     )
 
 

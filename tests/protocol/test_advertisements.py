@@ -63,6 +63,10 @@ def _advertisement(record: dict[str, Any]) -> Advertisement:
             int(company): bytes.fromhex(payload)
             for company, payload in record["manufacturer_data"].items()
         },
+        service_data={
+            uuid: bytes.fromhex(payload)
+            for uuid, payload in record["service_data"].items()
+        },
     )
 
 
@@ -175,6 +179,15 @@ def test_jbd_company_id_equal_to_a_daly_id_stays_jbd() -> None:
     )
     assert DalyDriver.claims(adv)
     assert driver_for_advertisement(adv) is JbdDriver
+
+
+def test_the_absence_of_service_data_stays_out_of_the_manifest() -> None:
+    matcher = AdvertisementMatcher(service_uuid=FF00, without_service_data=True)
+    assert matcher.as_manifest() == {"service_uuid": FF00, "connectable": True}
+    assert matcher.matches(Advertisement("A4:C1:37:00:00:01", None, (FF00,)))
+    assert not matcher.matches(
+        Advertisement("A4:C1:37:00:00:01", None, (FF00,), service_data={FF00: b"1"})
+    )
 
 
 def test_address_prefixes_stay_out_of_the_manifest() -> None:

@@ -1,9 +1,9 @@
 """Advertisement matchers, with Home Assistant's manifest semantics.
 
-A matcher may also name address prefixes (OUIs). Home Assistant's manifest
-cannot express them, so the manifest entry is the matcher without them: it
-wakes the integration for a wider set of devices, and :meth:`matches` (used
-by the config flow) decides.
+A matcher may also name address prefixes (OUIs) or ask for no service data.
+Home Assistant's manifest cannot express either, so the manifest entry is the
+matcher without them: it wakes the integration for a wider set of devices,
+and :meth:`matches` (used by the config flow) decides.
 """
 
 from __future__ import annotations
@@ -33,6 +33,7 @@ class Advertisement:
     name: str | None
     service_uuids: tuple[str, ...] = ()
     manufacturer_data: Mapping[int, bytes] | None = None
+    service_data: Mapping[str, bytes] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,6 +45,8 @@ class AdvertisementMatcher:
     manufacturer_id: int | None = None
     manufacturer_data_start: bytes | None = None
     address_prefixes: tuple[str, ...] = ()
+    # True: the advertisement must carry no service data at all.
+    without_service_data: bool = False
 
     def matches(self, adv: Advertisement) -> bool:
         """Whether the advertisement satisfies this matcher."""
@@ -54,6 +57,8 @@ class AdvertisementMatcher:
         if self.address_prefixes and not adv.address.upper().startswith(
             self.address_prefixes
         ):
+            return False
+        if self.without_service_data and adv.service_data:
             return False
         if self.service_uuid is not None and self.service_uuid.lower() not in {
             u.lower() for u in adv.service_uuids
@@ -69,7 +74,10 @@ class AdvertisementMatcher:
         return True
 
     def as_manifest(self) -> dict[str, object]:
-        """The matcher as a ``manifest.json`` ``bluetooth`` entry (no prefixes)."""
+        """The matcher as a ``manifest.json`` ``bluetooth`` entry.
+
+        Without the address prefixes and the absence of service data.
+        """
         entry: dict[str, object] = {}
         if self.local_name is not None:
             entry["local_name"] = self.local_name

@@ -59,9 +59,14 @@ class TopbandDriver(BmsDriver):
         GattProfile(service=POWERXTREME_SERVICE, notify=0xFFF1),
     )
     matchers = (
+        # No service data: Epoch GC2 packs advertise FFE0 and company 65535
+        # too, with service data 3333 (aiobmsble 0.31.0 on PyPI, its
+        # ``service_data_uuid: ""`` and ``test_data/epoch_pro_bms.json``).
         *(
             AdvertisementMatcher(
-                service_uuid=uuid16(TOPBAND_SERVICE), manufacturer_id=company
+                service_uuid=uuid16(TOPBAND_SERVICE),
+                manufacturer_id=company,
+                without_service_data=True,
             )
             for company in TOPBAND_COMPANIES
         ),
