@@ -17,7 +17,7 @@ JK_HEADER = b"\x55\xaa\xeb\x90"
 # A Redodo status reply: ``00 00 65 01 93 55 AA <status>``.
 REDODO_HEADER = bytes.fromhex("000065019355aa")
 # A Topband status frame: a head byte and 112 hex digits (54 bytes and a sum).
-TOPBAND_HEADS = b"\x5e\x83\xb0\xe8"
+HEX_DIGITS = frozenset(b"0123456789ABCDEF")
 TOPBAND_LENGTH = 113
 
 
@@ -39,7 +39,7 @@ def forge(frame: bytes, rng: random.Random) -> bytes | None:
         return _pace(frame, rng)
     if frame.startswith(REDODO_HEADER) and len(frame) == frame[2] + 4:
         return _redodo(frame, rng)
-    if frame[:1] and frame[0] in TOPBAND_HEADS and len(frame) == TOPBAND_LENGTH:
+    if len(frame) == TOPBAND_LENGTH and HEX_DIGITS.issuperset(frame[1:]):
         return _topband(frame, rng)
     return None
 

@@ -140,10 +140,22 @@ def test_what_the_source_received_gives_exactly_its_frame(received: bytes) -> No
     assert feed_all(chunks) == ([frame], [])
 
 
-@pytest.mark.parametrize("name", sorted(AIOBMSBLE_WRONG))
+@pytest.mark.parametrize("name", sorted(set(AIOBMSBLE_WRONG) - {"wrong_SOF"}))
 def test_aiobmsble_wrong_responses_give_no_frame(name: str) -> None:
     frames, _errors = feed_all([AIOBMSBLE_WRONG[name]])
     assert frames == []
+
+
+def test_the_wrong_head_of_aiobmsble_is_a_head_since_0_31() -> None:
+    """0x5A is no hex digit: aiobmsble 0.31.0 takes it as a head, as we do.
+
+    Its digits and sum are those of the Ective capture with -13.000 A.
+    """
+    frames, errors = feed_all([AIOBMSBLE_WRONG["wrong_SOF"]])
+    assert errors == []
+    [frame] = frames
+    assert frame[0] == 0x5A
+    assert decode_status(frame).current == -13.0
 
 
 def test_a_wrong_sum_is_a_checksum_error() -> None:
@@ -158,9 +170,19 @@ def test_a_character_that_is_no_hex_digit_refuses_the_frame() -> None:
     assert feed_all([BAD_CHARACTER]) == ([], [])
     with pytest.raises(FrameError):
         decode_status(BAD_CHARACTER[:LENGTH])
-    # Lowercase digits are hex digits too (aiobmsble accepts them).
+    # Digits are uppercase (aiobmsble 0.31.0): a lowercase one is refused.
     lower = ECTIVE[:1] + ECTIVE[1:].lower()
-    assert decode_status(lower) == decode_status(ECTIVE)
+    with pytest.raises(FrameError):
+        decode_status(lower)
+    assert feed_all([lower]) == ([], [])
+
+
+@pytest.mark.parametrize("head", [0x00, 0x5E, 0x83, 0xB0, 0xE8, 0x47, 0xFF])
+def test_any_byte_that_is_no_hex_digit_heads_a_frame(head: int) -> None:
+    """aiobmsble 0.31.0 takes any such byte; the captures show 5E, 83 and B0."""
+    frame = bytes((head,)) + ECTIVE[1:]
+    assert feed_all([b"\x52" * 3 + frame]) == ([frame], [])
+    assert decode_status(frame) == decode_status(ECTIVE)
 
 
 @pytest.mark.parametrize(

@@ -13,6 +13,8 @@ different head bytes. Sources, cited below as [A] to [C]:
   ``tests/bms/test_pwrxtreme_bms.py`` @ 00e4ff0fb63d93e18664f0bbffe02a0fcca6001a
 - [C] naugehyde/bt-sensors-plugin-sk ``sensor_classes/EctiveBMS.js``
   @ 203f01da52c9fceb15c9e3f202b3a873888dbf7f (the same field offsets)
+- [D] aiobmsble 0.31.0 (the PyPI wheel) ``aiobmsble/bms/topband_bms.py``:
+  any byte that is no uppercase hex digit starts a frame
 
 The sum is weak (a forged or spliced frame fits it easily), so a frame is
 also refused when its content contradicts itself: cells after an empty slot,
@@ -27,9 +29,10 @@ from dataclasses import dataclass
 from ..errors import ChecksumError, FrameError
 from ..fields import Field, read_fields
 
-# Ective 0x5E, StartCraft 0x83, KiloVault 0xB0 [A], a fourth head 0xE8 [B].
-HEADS = b"\x5e\x83\xb0\xe8"
-HEX_DIGITS = frozenset(b"0123456789ABCDEFabcdef")
+HEX_DIGITS = frozenset(b"0123456789ABCDEF")  # uppercase only [D]
+# Ective 0x5E, StartCraft 0x83, KiloVault 0xB0 [A], 0xE8 [B]: any byte that
+# is no hex digit heads a frame [D].
+HEADS = bytes(byte for byte in range(256) if byte not in HEX_DIGITS)
 DIGITS = 112
 LENGTH = 1 + DIGITS  # 113 bytes on the air [A]
 DATA = 54  # decoded bytes before the sum
@@ -80,7 +83,7 @@ class TopbandStatus:
 
 def decode_digits(frame: bytes) -> bytes:
     """The 56 bytes behind a frame's head; FrameError unless it is one."""
-    if len(frame) != LENGTH or frame[0] not in HEADS:
+    if len(frame) != LENGTH or frame[0] in HEX_DIGITS:
         raise FrameError("not a Topband frame")
     if not HEX_DIGITS.issuperset(frame[1:]):
         raise FrameError("Topband frame with a character that is no hex digit")

@@ -10,8 +10,8 @@ from .frames import HEADS, HEX_DIGITS, LENGTH, decode_status
 class TopbandRules(FrameRules):
     """A head byte and 112 hex digits, then the sum and the content checks.
 
-    No head byte is a hex digit, so a candidate ends at the first byte that
-    is none: the next head (a frame cut short) or garbage.
+    Every byte that is no hex digit may head a frame, so a candidate ends at
+    the first such byte: the next head (a frame cut short) or garbage.
     """
 
     name = "Topband"
