@@ -136,6 +136,11 @@ class TopbandSimulator(SimulatedBms):
             sending + self.period, self._tick
         )
 
+    @property
+    def probes(self) -> list[float]:
+        """The one probe the frame carries: the pack's first, in 0.1 K."""
+        return [self.carried_temperature(self.pack.temperatures[0])]
+
     def carried_temperature(self, value: float) -> float:
         """In 0.1 K, so a whole °C arrives as x.05 or x.95."""
         return round(round(_decikelvin(value) * 0.1, 1) - 273.15, 2)

@@ -291,3 +291,9 @@ def test_fuzz_random_bytes_never_raise(data: bytes) -> None:
     for frame in frames:
         decode_status(frame)
     assert all(isinstance(e, ProtocolError) for e in errors)
+
+
+def test_the_simulator_reports_its_one_probe() -> None:
+    sim = demo("30:55:44:00:11:22")
+    sim.pack.temperatures = [21.0, 30.0]
+    assert sim.probes == [decode_status(sim.status_frame()).temperature] == [21.05]
