@@ -15,7 +15,7 @@ from bms_simulator.device import Fault
 from bms_simulator.families.topband import TopbandSimulator, demo
 from bms_simulator.pack import PackModel
 from bms_simulator.transport import SimulatorTransport
-from custom_components.lithium_bms.protocol.ble import _resolve
+from custom_components.lithium_bms.protocol.ble import BleTransport, _resolve
 from custom_components.lithium_bms.protocol.client import BmsClient
 from custom_components.lithium_bms.protocol.driver import DriverOptions
 from custom_components.lithium_bms.protocol.errors import (
@@ -318,3 +318,15 @@ async def test_gatt_needs_only_the_notify_characteristic(powerxtreme: bool) -> N
         assert (notify.handle, write) == (0x11, None)
     finally:
         await bleak_client.disconnect()
+
+
+async def test_the_ble_transport_refuses_a_write_without_a_write_characteristic() -> (
+    None
+):
+    transport = BleTransport(lambda: None, TopbandDriver.gatt)
+    with pytest.raises(BmsConnectionError, match="not connected"):
+        await transport.write(b"\x00")
+    transport._client = object()  # type: ignore[assignment]  # a link, no write char
+    with pytest.raises(BmsConnectionError, match="no write characteristic"):
+        await transport.write(b"\x00")
+    assert transport.service is None, "no profile in use before a connect"
