@@ -16,6 +16,8 @@ from bms_simulator.families.daly import crc16
 JK_HEADER = b"\x55\xaa\xeb\x90"
 # A Redodo status reply: ``00 00 65 01 93 55 AA <status>``.
 REDODO_HEADER = bytes.fromhex("000065019355aa")
+# Modbus read coils, holding registers, input registers.
+READ_FUNCTIONS = frozenset({0x01, 0x03, 0x04})
 
 
 def forge(frame: bytes, rng: random.Random) -> bytes | None:
@@ -26,32 +28,26 @@ def forge(frame: bytes, rng: random.Random) -> bytes | None:
         return _jbd(frame, rng)
     if frame[:1] == b"\xa5" and len(frame) == 13:
         return _daly_a5(frame, rng)
-    if frame[:1] in (b"\xd2", b"\x51") and len(frame) > 5 and frame[1] == 0x03:
-        return _modbus(frame, rng)
-    if _seplos_v3(frame) or _renogy(frame):
-        return _modbus(frame, rng)
-    if _eg4(frame):
-        return _modbus(frame, rng)
     if _pace_ble(frame):
         return _pace(frame, rng)
     if frame.startswith(REDODO_HEADER) and len(frame) == frame[2] + 4:
         return _redodo(frame, rng)
+    if _modbus_read_reply(frame):
+        return _modbus(frame, rng)
     return None
 
 
-def _seplos_v3(frame: bytes) -> bool:
-    """A Seplos V3 reply over BLE: device 0x01, a read of coils or inputs."""
+def _modbus_read_reply(frame: bytes) -> bool:
+    """A Modbus RTU reply to a read (Daly D2, Seplos V3, EG4, Renogy, ...).
+
+    Any device address and read function, its byte count and a valid CRC.
+    """
     return (
-        frame[:1] == b"\x01"
-        and len(frame) > 5
-        and frame[1] in (0x01, 0x04)
+        len(frame) > 5
+        and frame[1] in READ_FUNCTIONS
         and len(frame) == frame[2] + 5
+        and crc16(frame[:-2]).to_bytes(2, "little") == frame[-2:]
     )
-
-
-def _eg4(frame: bytes) -> bool:
-    """An EG4, Pylontech RT or Gobel reply: device 0x01, holding registers."""
-    return frame[:2] == b"\x01\x03" and len(frame) > 5 and len(frame) == frame[2] + 5
 
 
 def _pace_ble(frame: bytes) -> bool:
@@ -62,11 +58,6 @@ def _pace_ble(frame: bytes) -> bool:
         and len(frame) == frame[7] + 11
         and frame[-1:] == b"\x9d"
     )
-
-
-def _renogy(frame: bytes) -> bool:
-    """A Renogy reply over BLE: device 0x30, a read of holding registers."""
-    return frame[:2] == b"\x30\x03" and len(frame) > 5 and len(frame) == frame[2] + 5
 
 
 def _random(rng: random.Random, size: int) -> bytes:
