@@ -1,9 +1,10 @@
 """Felicity replies rebuilt from notifications (shared scanner).
 
 A reply is one JSON object: it ends where its braces balance, counting none
-inside a string. The replies are ASCII text and under 1 kB (about 800
-bytes for the real-time one), so a candidate holding another byte (a control or 8-bit one), or still
-open after :data:`MAX_FRAME` bytes, is no reply.
+inside a string. The replies are ASCII text under 1 kB (about 800 bytes for
+the real-time one): a candidate ends at a byte that is no text (a control or
+8-bit byte), and is refused; one still open after :data:`MAX_FRAME` bytes is
+no reply.
 """
 
 from __future__ import annotations
@@ -58,7 +59,8 @@ def _object_length(buf: bytearray, pos: int) -> int | None:
     for index in range(pos, min(len(buf), pos + MAX_FRAME)):
         byte = buf[index]
         if byte not in _TEXT:
-            return 0
+            # The candidate ends here: :meth:`FelicityRules.check` refuses it.
+            return index - pos + 1
         if in_string:
             if escaped:
                 escaped = False
