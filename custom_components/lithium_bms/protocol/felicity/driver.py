@@ -44,6 +44,10 @@ NOTIFY = "49535458-8341-43f4-a9d4-ec0e34729bb3"
 WRITE = "49535258-184d-4bd9-bc61-20c647249616"
 # Every reply names the dongle (wifiSN) and most the BMS (DevSN).
 SERIAL_KEYS = (b'"wifiSN"', b'"DevSN"')
+# The real-time reply is some 800 bytes, 40 notifications at the smallest
+# MTU (about ten times a binary family's reply): it is given two request
+# timeouts to arrive.
+REAL_INFO_TIMEOUTS = 2
 
 
 class FelicityDriver(BmsDriver):
@@ -84,7 +88,10 @@ class FelicityDriver(BmsDriver):
 
     async def read_snapshot(self) -> BatterySnapshot:
         """One real-time request and its reply."""
-        status = decode_real_info(await self.exchange(REAL_INFO, is_real_info))
+        frame = await self.exchange(
+            REAL_INFO, is_real_info, REAL_INFO_TIMEOUTS * self.request_timeout
+        )
+        status = decode_real_info(frame)
         return BatterySnapshot(
             voltage=status.voltage,
             current=status.current,
