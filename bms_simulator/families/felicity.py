@@ -170,8 +170,8 @@ class FelicityBattery(SimulatedBms):
 def demo(address: str) -> FelicityBattery:
     """The family's demo device (development setup, end-to-end test, benchmark)."""
     pack = PackModel(
-        cell_voltages=[3.296, 3.296, 3.297, 3.297, 3.297, 3.297, 3.297, 3.297]
-        + [3.297, 3.297, 3.296, 3.297, 3.297, 3.297, 3.297, 3.297],
+        # The idle capture of patman15/aiobmsble's test: cells 1, 2 and 11 low.
+        cell_voltages=[3.296 if i in (0, 1, 10) else 3.297 for i in range(16)],
         current=-0.1,
         soc=33,
         full_capacity=300.0,

@@ -46,9 +46,7 @@ def assert_matches(snapshot: BatterySnapshot, pack: PackModel) -> None:
         pack.remaining_capacity, abs=0.0005
     )
     assert snapshot.full_capacity == pytest.approx(pack.full_capacity)
-    assert [t.value for t in snapshot.temperatures] == pytest.approx(
-        pack.temperatures
-    )
+    assert [t.value for t in snapshot.temperatures] == pytest.approx(pack.temperatures)
     assert {t.kind for t in snapshot.temperatures} <= {TemperatureKind.CELL}
     assert snapshot.mosfet_temperature is None
     assert (snapshot.state_of_health, snapshot.cycles) == (None, None)

@@ -67,9 +67,7 @@ def test_every_vector_names_its_source_and_a_second_check() -> None:
 
 @pytest.mark.parametrize("frame", REAL, ids=["idle", "bank"])
 def test_every_real_vector_decodes_exactly(frame: bytes) -> None:
-    expected = next(v for v in VECTORS if bytes.fromhex(v["hex"]) == frame)[
-        "expected"
-    ]
+    expected = next(v for v in VECTORS if bytes.fromhex(v["hex"]) == frame)["expected"]
     status = decode_real_info(frame)
     assert status.voltage == expected["voltage"]
     assert status.current == expected["current"]
@@ -128,16 +126,16 @@ def test_parse_refuses(raw: bytes) -> None:
         (b'"BMaxMin":[[3297,3296]', b'"BMaxMin":[[3298,3296]'),
         (b'"BMaxMin":[[3297,3296]', b'"BMaxMin":[[3297,3295]'),
         (b'"BMaxMin":[[3297,3296],', b'"BMaxMin":[[3297],'),
-        (b'[[3296,3296,3297', b'[[3296,65535,3297'),  # an unused slot between
-        (b'[[3296,3296,3297', b'[[65535,3296,3297'),
-        (b'[[3296,3296,3297', b'[[3296,3296.0,3297'),
-        (b'[[3296,3296,3297', b'[[3296,"3296",3297'),
-        (b'[[3296,3296,3297', b'[[3296,3296,3296,3297'),  # 17 slots
+        (b"[[3296,3296,3297", b"[[3296,65535,3297"),  # an unused slot between
+        (b"[[3296,3296,3297", b"[[65535,3296,3297"),
+        (b"[[3296,3296,3297", b"[[3296,3296.0,3297"),
+        (b"[[3296,3296,3297", b'[[3296,"3296",3297'),
+        (b"[[3296,3296,3297", b"[[3296,3296,3296,3297"),  # 17 slots
         (b'"BattList":[[52750,', b'"BattList":[[null,'),
         (b'"BattList":[[52750,65535],[-1,-1]]', b'"BattList":[[52750,65535]]'),
         (b'"BatsocList":[[3300,', b'"BatsocList":[[10001,'),
         (b'"BatsocList":[[3300,', b'"BatsocList":[[-1,'),
-        (b"1000,300000]],\"BatcelList", b'1000,0]],"BatcelList'),
+        (b'1000,300000]],"BatcelList', b'1000,0]],"BatcelList'),
         (b'"Bfault":0', b'"Bfault":-1'),
         (b'"Bwarn":0', b'"Bwarn":null'),
         (b'"BtemList":[[130,', b'"BtemList":[["130",'),

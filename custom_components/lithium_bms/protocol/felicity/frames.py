@@ -59,7 +59,7 @@ REAL_FIELDS = (
     JsonField("voltage", "BattList", 0, 0, 0.001, 3),  # mV [B][C]
     JsonField("current", "BattList", 1, 0, 0.1, 1),  # dA, + charging [B][C]
     JsonField("soc", "BatsocList", 0, 0, 0.01, 2),  # 1/100 % [A][B]
-    JsonField("full", "BatsocList", 0, 2, 0.001, 3),  # mAh: SOC × it = charge [A]
+    JsonField("full", "BatsocList", 0, 2, 0.001, 3),  # mAh: SOC x it = charge [A]
 )
 
 
@@ -122,7 +122,11 @@ def _integer(value: object, what: str) -> int:
 
 def _row(message: dict[str, Any], key: str, row: int) -> list[object]:
     rows = message.get(key)
-    if not isinstance(rows, list) or len(rows) <= row or not isinstance(rows[row], list):
+    if (
+        not isinstance(rows, list)
+        or len(rows) <= row
+        or not isinstance(rows[row], list)
+    ):
         raise FrameError(f"Felicity reply lacks {key}[{row}]")
     values: list[object] = rows[row]
     return values
@@ -156,7 +160,7 @@ def decode_real_info(frame: bytes) -> FelicityStatus:
         voltage=scaled["voltage"],
         current=scaled["current"],
         soc=scaled["soc"],
-        # SOC (1/100 %) × full (mAh) / 1e7, in Ah [A].
+        # SOC (1/100 %) x full (mAh) / 1e7, in Ah [A].
         remaining=round(raw["soc"] * raw["full"] / 1e7, 3),
         full=scaled["full"],
         cell_voltages=tuple(mv / 1000 for mv in cells),
