@@ -19,6 +19,7 @@ one is expected. Sources, cited below as [A] to [C]:
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -90,7 +91,7 @@ def _refuse_constant(name: str) -> Any:
     raise FrameError(f"Felicity reply holds {name}")
 
 
-def parse(frame: bytes) -> dict[str, Any]:
+def parse(frame: bytes) -> Mapping[str, Any]:
     """The JSON object of one reply; raise unless it is one of version 1."""
     try:
         message = json.loads(frame.decode("ascii"), parse_constant=_refuse_constant)
@@ -120,7 +121,7 @@ def _integer(value: object, what: str) -> int:
     return value
 
 
-def _row(message: dict[str, Any], key: str, row: int) -> list[object]:
+def _row(message: Mapping[str, Any], key: str, row: int) -> list[object]:
     rows = message.get(key)
     if (
         not isinstance(rows, list)
@@ -132,7 +133,7 @@ def _row(message: dict[str, Any], key: str, row: int) -> list[object]:
     return values
 
 
-def _number(message: dict[str, Any], field: JsonField) -> int:
+def _number(message: Mapping[str, Any], field: JsonField) -> int:
     values = _row(message, field.key, field.row)
     if len(values) <= field.column:
         raise FrameError(f"Felicity reply lacks {field.key}[{field.row}]")
@@ -169,7 +170,7 @@ def decode_real_info(frame: bytes) -> FelicityStatus:
     )
 
 
-def _cells(message: dict[str, Any]) -> list[int]:
+def _cells(message: Mapping[str, Any]) -> list[int]:
     """The used cells: the slots before the first unused one [A][C]."""
     slots = [_integer(v, "BatcelList") for v in _row(message, REAL_KEY, 0)]
     if len(slots) > MAX_CELLS:
@@ -180,7 +181,7 @@ def _cells(message: dict[str, Any]) -> list[int]:
     return slots[:used]
 
 
-def _check_extremes(message: dict[str, Any], cells: list[int]) -> None:
+def _check_extremes(message: Mapping[str, Any], cells: list[int]) -> None:
     """``BMaxMin[0]`` is the highest and lowest cell in mV [A][B][C].
 
     Both captures give the positions in ``BMaxMin[1]`` counted from 0, [C]

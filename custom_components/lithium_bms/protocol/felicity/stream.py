@@ -9,14 +9,23 @@ no reply.
 
 from __future__ import annotations
 
+import re
+
 from ..errors import ProtocolError
 from ..scanner import NEED_MORE, FrameRules, Scanner
 from .frames import START, parse
 
 MAX_FRAME = 2048
-_OPEN, _CLOSE, _QUOTE, _ESCAPE = b"{", b"}", b'"', b"\\"
-# Printable ASCII and the whitespace JSON allows.
-_TEXT = frozenset({0x09, 0x0A, 0x0D, *range(0x20, 0x7F)})
+_OPEN, _CLOSE, _QUOTE = b"{"[0], b"}"[0], b'"'[0]
+# What the scan stops at: a whole string (skipped), a brace, a string still
+# open, or a byte that is no text (printable ASCII or JSON whitespace).
+_TOKEN = re.compile(
+    rb'"[^"\\\x00-\x1f\x7f-\xff]*(?:\\[\x20-\x7e][^"\\\x00-\x1f\x7f-\xff]*)*"'
+    rb'|[{}"]|[^\t\n\r\x20-\x7e]'
+)
+_NOT_TEXT = re.compile(rb"[^\t\n\r\x20-\x7e]")
+# What no JSON string holds (raw whitespace included).
+_NOT_IN_STRING = re.compile(rb"[^\x20-\x7e]")
 
 
 class FelicityRules(FrameRules):
@@ -43,39 +52,39 @@ class FelicityRules(FrameRules):
         A ``{`` in garbage, or a reply cut short, swallows the next reply
         as a nested object; the valid one after it is taken instead.
         """
-        offset = buf.find(_OPEN, pos + 1)
+        offset = buf.find(START, pos + 1)
         while offset != -1:
             total = _object_length(buf, offset)
             if total and self.check(buf, offset, total) is None:
                 return offset
-            offset = buf.find(_OPEN, offset + 1)
+            offset = buf.find(START, offset + 1)
         return None
 
 
 def _object_length(buf: bytearray, pos: int) -> int | None:
     """0 when no object starts at ``pos``, NEED_MORE while it is still open."""
+    end = min(len(buf), pos + MAX_FRAME)
+    if buf.find(b"}", pos, end) == -1 and not _NOT_TEXT.search(buf, pos, end):
+        # Nothing can close it yet (the usual case between notifications).
+        return 0 if end - pos >= MAX_FRAME else NEED_MORE
     depth = 0
-    in_string = escaped = False
-    for index in range(pos, min(len(buf), pos + MAX_FRAME)):
-        byte = buf[index]
-        if byte not in _TEXT:
-            # The candidate ends here: :meth:`FelicityRules.check` refuses it.
-            return index - pos + 1
-        if in_string:
-            if escaped:
-                escaped = False
-            elif byte == _ESCAPE[0]:
-                escaped = True
-            elif byte == _QUOTE[0]:
-                in_string = False
-        elif byte == _QUOTE[0]:
-            in_string = True
-        elif byte == _OPEN[0]:
+    for token in _TOKEN.finditer(buf, pos, end):
+        byte = token[0][0]
+        if byte == _OPEN:
             depth += 1
-        elif byte == _CLOSE[0]:
+        elif byte == _CLOSE:
             depth -= 1
             if depth == 0:
-                return index - pos + 1
+                return token.end() - pos
+        elif token[0] == b'"':
+            # A string still open, or ended by a byte no string holds.
+            bad = _NOT_IN_STRING.search(buf, token.end(), end)
+            if bad is not None:
+                return bad.end() - pos
+            break
+        elif byte != _QUOTE:
+            # The candidate ends here: :meth:`FelicityRules.check` refuses it.
+            return token.end() - pos
     if len(buf) - pos >= MAX_FRAME:
         return 0
     return NEED_MORE
