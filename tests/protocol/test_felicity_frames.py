@@ -247,6 +247,20 @@ def test_incomplete_reply_waits_and_reset_drops_it() -> None:
 def test_braces_inside_strings_are_not_counted() -> None:
     frame = b'{"CommVer":1,"note":"}{\\"}","M1SwVer":1}'
     assert feed_all([frame[:9], frame[9:]]) == ([frame], [])
+    # An escape cut between two notifications.
+    cut = frame.index(b"\\") + 1
+    assert feed_all([frame[:cut], frame[cut:]]) == ([frame], [])
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [b'{"CommVer":1,"a":"x\x01', b'{"CommVer":1,"a":"x\t"', b'{"CommVer":1,\x80'],
+    ids=["control-in-string", "tab-in-string", "8bit"],
+)
+def test_a_byte_no_reply_holds_ends_the_candidate(bad: bytes) -> None:
+    frames, errors = feed_all([bad + IDLE])
+    assert frames == [IDLE]
+    assert errors
 
 
 FOREIGN = {
