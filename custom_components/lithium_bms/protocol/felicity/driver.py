@@ -7,11 +7,12 @@ as patman15/aiobmsble ``aiobmsble/bms/felicity_bms.py``
 @ b0567331025033d33729385fa89a1198275d6486 does; the frames are in
 :mod:`.frames`. The module advertises only its name, the dongle serial: ``F10``
 (LUX-Y-48300LG01, BMS_BLE-HA #161) or ``F07`` (FLB48314TG1, BMS_BLE-HA #466)
-and 16 digits. Read only: no public source documents a write command. The
-fault and warning words have no public bit table (the ESPHome felicity_bms
-component publishes them raw for that reason): they show in the protection
-code only, never as a named alarm; the MOSFET and balancing states are not
-decoded by any public source either.
+and 16 digits. Read only: the app's ``wifilocalMonitor:set cmd=<JSON>`` is
+known to exist, but no public source documents its settings or a read-back
+(felicity-cyd ``docs/protocol.md``). The fault and warning words have no
+public bit table (a public ESPHome ``felicity_bms`` component publishes them
+raw for that reason): they show in the protection code only, never as a
+named alarm; no public source decodes MOSFET or balancing states either.
 """
 
 from __future__ import annotations

@@ -12,8 +12,9 @@ one is expected. Sources, cited below as [A] to [C]:
 - [B] randyoo/aiobmsble ``tests/bms/test_felicity_bms.py``
   @ 0e841c95cb1659e9d45b7b61256989292086805b (a 3-module bank: reads the
   module's own ``BattList``, where ``Batt`` holds the bank's)
-- [C] the felicity-cyd ``docs/protocol.md`` notes on the same JSON over the
-  dongle's TCP port 53970 (units, the 32767 padding of unused cells)
+- [C] felicity-cyd ``docs/protocol.md``, public notes on the same JSON over
+  the dongle's TCP port 53970 (units, the 32767 padding of unused cells); the
+  code index holds the file without its repository name or commit
 """
 
 from __future__ import annotations
