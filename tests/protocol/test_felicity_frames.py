@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import itertools
 import json
+import random
 from pathlib import Path
 from typing import Any
 
@@ -372,3 +373,18 @@ def test_aiobmsble_reads_the_same_values() -> None:
         assert tuple(float(t) for t in reference._conv_temp(message)) == (
             ours.temperatures
         )
+
+
+def test_forged_replies_are_well_formed_and_refused() -> None:
+    """The soak's forgery rule: random integers, the same keys and length."""
+    forgery = pytest.importorskip("bench.ha.forgery")
+    rng = random.Random(16)
+    sim = demo("A8:17:10:00:00:01")
+    for frame in [*REAL, sim.real_info()]:
+        for _ in range(300):
+            forged = forgery.forge(frame, rng)
+            assert forged is not None
+            assert len(forged) == len(frame)
+            assert parse(forged).keys() == parse(frame).keys()
+            with pytest.raises(FrameError):
+                decode_real_info(forged)
