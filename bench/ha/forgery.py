@@ -10,6 +10,7 @@ decoders' own checks stand between it and the entities.
 from __future__ import annotations
 
 import random
+import re
 
 from bms_simulator.families.daly import crc16
 
@@ -18,6 +19,10 @@ JK_HEADER = b"\x55\xaa\xeb\x90"
 REDODO_HEADER = bytes.fromhex("000065019355aa")
 # Modbus read coils, holding registers, input registers.
 READ_FUNCTIONS = frozenset({0x01, 0x03, 0x04})
+# A Felicity reply: one JSON object of protocol version 1, no checksum.
+FELICITY_HEADER = b'{"CommVer":1,'
+# A JSON string (kept) or an integer (forged).
+_FELICITY_TOKEN = re.compile(rb'"(?:[^"\\]|\\.)*"|\d+')
 
 
 def forge(frame: bytes, rng: random.Random) -> bytes | None:
@@ -34,6 +39,8 @@ def forge(frame: bytes, rng: random.Random) -> bytes | None:
         return _redodo(frame, rng)
     if _modbus_read_reply(frame):
         return _modbus(frame, rng)
+    if frame.startswith(FELICITY_HEADER) and frame.endswith(b"}"):
+        return _felicity(frame, rng)
     return None
 
 
@@ -94,6 +101,26 @@ def _redodo(frame: bytes, rng: random.Random) -> bytes:
     """Header and status kept; the byte sum at the end made to fit."""
     body = frame[:8] + _random(rng, len(frame) - 9)
     return body + bytes((sum(body) & 0xFF,))
+
+
+def _felicity(frame: bytes, rng: random.Random) -> bytes:
+    """Keys, strings, signs and the version kept; every other integer random.
+
+    Each keeps its number of digits (no leading zero), so the reply stays
+    well-formed JSON of the same length: only the decoder's cross-checks
+    and the plausibility gate can refuse it.
+    """
+    head = len(FELICITY_HEADER)
+
+    def digits(match: re.Match[bytes]) -> bytes:
+        token = match.group()
+        if token.startswith(b'"') or match.start() < head:
+            return token
+        first = str(rng.randrange(1, 10) if len(token) > 1 else rng.randrange(10))
+        rest = "".join(str(rng.randrange(10)) for _ in token[1:])
+        return (first + rest).encode()
+
+    return _FELICITY_TOKEN.sub(digits, frame)
 
 
 def _modbus(frame: bytes, rng: random.Random) -> bytes:
