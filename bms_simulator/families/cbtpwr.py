@@ -134,6 +134,11 @@ class CbtPowerVb(SimulatedBms):
             manufacturer_data={CREABEST_COMPANY: b"\x54\x5e\x02\x11" + mac},
         )
 
+    def corrupt(self, frame: bytes) -> bytes:
+        """The last CHKSUM digit changed to another hexadecimal digit."""
+        digit = b"1" if frame[-2:-1] == b"0" else b"0"
+        return frame[:-2] + digit + frame[-1:]
+
     def on_connect(self) -> None:
         """A new connection starts with no partial request."""
         self._request = b""
