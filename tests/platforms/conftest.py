@@ -25,6 +25,7 @@ from syrupy.extensions.amber import AmberSnapshotExtension
 from syrupy.location import PyTestLocation
 
 from bms_simulator.device import SimulatedBms
+from bms_simulator.families.cbtpwr import CbtPowerClassic, CbtPowerVb
 from bms_simulator.families.daly import DalySimulator
 from bms_simulator.families.eg4 import Eg4Ble
 from bms_simulator.families.gobel import GobelSimulator
@@ -117,6 +118,14 @@ def _redodo() -> SimulatedBms:
     return RedodoSimulator("C8:47:80:00:11:22", "R-24100BNN160-A00643", pack_model())
 
 
+def _cbtpwr() -> SimulatedBms:
+    return CbtPowerClassic("38:AB:41:00:11:22", "170R000121", pack_model())
+
+
+def _cbtpwr_vb() -> SimulatedBms:
+    return CbtPowerVb("F8:2E:0C:00:11:22", "VB024000390", pack_model())
+
+
 @dataclass(frozen=True)
 class FamilyCase:
     """One family (and variant) as a test sees it."""
@@ -179,6 +188,9 @@ CASES = (
         changed_cell=(3.5, "3.5"),
     ),
     FamilyCase("redodo", "redodo", _redodo, (), alarm="pack_undervoltage"),
+    # No public bit table of the problem word: no named alarm.
+    FamilyCase("cbtpwr", "cbtpwr", _cbtpwr, (), alarms=False),
+    FamilyCase("cbtpwr_vb", "cbtpwr", _cbtpwr_vb, (), alarms=False),
 )
 SWITCH_ATTRIBUTES = {
     "charge_mosfet": "charge_enabled",
