@@ -57,6 +57,8 @@ AIOBMSBLE_MODULES = {
     "gobel": "aiobmsble.bms.gobel_bms",
     "renogy": "aiobmsble.bms.renogy_bms",
     "redodo": "aiobmsble.bms.redodo_bms",
+    "cbtpwr": "aiobmsble.bms.cbtpwr_bms",
+    "cbtpwr_vb": "aiobmsble.bms.cbtpwr_vb_bms",
 }
 
 
@@ -132,7 +134,7 @@ class OurStack:
         driver_class = driver_by_family(family)
         self.driver: BmsDriver = driver_class(
             BleTransport(lambda: device, driver_class.gatt),
-            DriverOptions(address=device.address),
+            DriverOptions(address=device.address, name=device.name),
         )
         self.client = BmsClient(self.driver)
 

@@ -16,6 +16,8 @@ from bms_simulator.families.daly import crc16
 JK_HEADER = b"\x55\xaa\xeb\x90"
 # A Redodo status reply: ``00 00 65 01 93 55 AA <status>``.
 REDODO_HEADER = bytes.fromhex("000065019355aa")
+# A CBT Power VB reply: YD/T1363 ASCII with VER 0x22.
+CBTPWR_VB_HEADER = b"~22"
 
 
 def forge(frame: bytes, rng: random.Random) -> bytes | None:
@@ -36,6 +38,10 @@ def forge(frame: bytes, rng: random.Random) -> bytes | None:
         return _pace(frame, rng)
     if frame.startswith(REDODO_HEADER) and len(frame) == frame[2] + 4:
         return _redodo(frame, rng)
+    if _cbtpwr(frame):
+        return _cbtpwr_classic(frame, rng)
+    if frame.startswith(CBTPWR_VB_HEADER) and frame[-1:] == b"\r":
+        return _cbtpwr_vb(frame, rng)
     return None
 
 
@@ -67,6 +73,16 @@ def _pace_ble(frame: bytes) -> bool:
 def _renogy(frame: bytes) -> bool:
     """A Renogy reply over BLE: device 0x30, a read of holding registers."""
     return frame[:2] == b"\x30\x03" and len(frame) > 5 and len(frame) == frame[2] + 5
+
+
+def _cbtpwr(frame: bytes) -> bool:
+    """A CBT Power classic reply: ``AA 55 cmd len <data> <sum> 0D 0A``."""
+    return (
+        frame[:2] == b"\xaa\x55"
+        and len(frame) > 7
+        and len(frame) == frame[3] + 7
+        and frame[-2:] == b"\r\n"
+    )
 
 
 def _random(rng: random.Random, size: int) -> bytes:
@@ -103,6 +119,19 @@ def _redodo(frame: bytes, rng: random.Random) -> bytes:
     """Header and status kept; the byte sum at the end made to fit."""
     body = frame[:8] + _random(rng, len(frame) - 9)
     return body + bytes((sum(body) & 0xFF,))
+
+
+def _cbtpwr_classic(frame: bytes, rng: random.Random) -> bytes:
+    """Command and length kept, random data; the byte sum made to fit."""
+    body = frame[2:4] + _random(rng, frame[3])
+    return frame[:2] + body + bytes((sum(body) & 0xFF,)) + frame[-2:]
+
+
+def _cbtpwr_vb(frame: bytes, rng: random.Random) -> bytes:
+    """Header and LENGTH kept, random hexadecimal INFO, CHKSUM made to fit."""
+    info = _random(rng, (len(frame) - 18) // 2).hex().upper().encode()
+    body = frame[1:13] + info
+    return b"~" + body + f"{-sum(body) & 0xFFFF:04X}".encode() + b"\r"
 
 
 def _modbus(frame: bytes, rng: random.Random) -> bytes:
