@@ -210,19 +210,26 @@ async def test_vb_requests_go_in_twenty_byte_writes() -> None:
     ]
 
 
-async def test_classic_replies_that_disagree_are_refused(
-    monkeypatch: pytest.MonkeyPatch,
+def _drifting_temperatures(
+    monkeypatch: pytest.MonkeyPatch, device: CbtPowerClassic, values: list[int]
 ) -> None:
-    device = demo(ADDRESS)
-    replies = iter([20, 21] * 10)
+    """The 0x09 replies read ``values`` in turn (then the last one)."""
+    replies = iter(values)
     original = device.reply
 
     def drifting(command: int) -> bytes | None:
         if command == 0x09:
-            device.pack.temperatures = [float(next(replies))]
+            device.pack.temperatures = [float(next(replies, values[-1]))]
         return original(command)
 
     monkeypatch.setattr(device, "reply", drifting)
+
+
+async def test_classic_replies_that_keep_disagreeing_are_refused(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    device = demo(ADDRESS)
+    _drifting_temperatures(monkeypatch, device, [20, 21, 20])
     client = BmsClient(
         CbtPowerDriver(SimulatorTransport(device), DriverOptions(name="170R000121"))
     )
@@ -231,6 +238,22 @@ async def test_classic_replies_that_disagree_are_refused(
             await client.read_snapshot()
     finally:
         await client.close()
+
+
+async def test_a_value_that_changes_once_costs_one_more_ask(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    device = demo(ADDRESS)
+    _drifting_temperatures(monkeypatch, device, [20, 21, 21])
+    client = BmsClient(
+        CbtPowerDriver(SimulatorTransport(device), DriverOptions(name="170R000121"))
+    )
+    try:
+        snap = await client.read_snapshot()
+    finally:
+        await client.close()
+    assert [t.value for t in snap.temperatures] == [21]
+    assert [w[2] for w in device.writes].count(0x09) == 3
 
 
 async def test_device_info(sim: CbtSim, make_client: MakeClient) -> None:

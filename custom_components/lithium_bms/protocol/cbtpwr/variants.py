@@ -47,6 +47,10 @@ class CbtVariant(ABC):
         """One complete snapshot."""
 
 
+# Asks of a reply that only its sum guards, until two in a row agree.
+CONFIRM_ASKS = 3
+
+
 def _answers(command: int) -> FrameMatcher:
     def matches(frame: bytes) -> bool:
         return frames.command_of(frame) == command
@@ -99,15 +103,19 @@ class Classic(CbtVariant):
         return await link.exchange(frames.build_request(command), _answers(command))
 
     async def _confirmed(self, link: Link, command: int) -> bytes:
-        """A reply whose one value only the one-byte sum guards, asked twice.
+        """A reply whose one value only the one-byte sum guards.
 
         Its length is the only other check, so a damaged reply whose sum
-        still fits would pass: the value is taken when two replies agree.
+        still fits would pass: the value is taken once two replies in a row
+        agree (a value that changes between two asks costs a third ask).
         """
-        first = await self._ask(link, command)
-        if await self._ask(link, command) != first:
-            raise FrameError(f"CBT Power replies to {command:#04x} disagree")
-        return first
+        previous = await self._ask(link, command)
+        for _ in range(CONFIRM_ASKS - 1):
+            reply = await self._ask(link, command)
+            if reply == previous:
+                return reply
+            previous = reply
+        raise FrameError(f"CBT Power replies to {command:#04x} disagree")
 
 
 def _vb_answers(kind: str) -> FrameMatcher:
