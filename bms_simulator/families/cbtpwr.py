@@ -92,6 +92,10 @@ class CbtPowerClassic(SimulatedBms):
         elif command == 0x0B:
             current = _le(round(pack.current * 1000), 4, True)
             data = _le(sum(millivolts), 4) + current
+        elif command == 0x0C:
+            # Hours to empty x 100 at bytes 14-15 (aiobmsble reads only these).
+            hours = pack.remaining_capacity / -pack.current if pack.current < 0 else 0
+            data = bytes(10) + _le(min(round(hours * 100), 0xFFFF), 2)
         elif command == 0x15:
             data = _le(round(pack.design_capacity), 2) + _le(pack.cycles, 2)
         elif command == 0x21:

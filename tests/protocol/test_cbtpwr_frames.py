@@ -395,3 +395,60 @@ def test_simulator_frames_are_what_the_source_reads() -> None:
     assert vb.decode_analog(vb.reply_info(device.analog())) == vb.decode_analog(
         vb.reply_info(ANALOG)
     )
+
+
+def test_aiobmsble_reads_the_same_values() -> None:
+    """The source's decoders on the vectors and on the simulators' frames.
+
+    Runs where aiobmsble is installed (the bleak 3 environment).
+    """
+    classic_bms = pytest.importorskip("aiobmsble.bms.cbtpwr_bms").BMS
+    vb_bms = pytest.importorskip("aiobmsble.bms.cbtpwr_vb_bms").BMS
+    device = demo("38:AB:41:00:00:01")
+    device.pack.cell_voltages = [round(3.3 + 0.001 * i, 3) for i in range(7)]
+    device.pack.current = -4.2
+    device.problem_word = 0x80000001
+    sim_replies = {c: device.reply(c) for c in (0x05, 0x06, 0x09, 0x0A, 0x0B, 0x15)}
+    sim_replies[0x21] = device.reply(0x21)
+    for replies in (
+        {frames.command_of(f): f for f in CLASSIC if f[2] in (0x09, 0x0A, 0x15)}
+        | {0x0B: VOLTAGE, 0x21: BY_NAME["classic 0x21 last warning bit"]},
+        sim_replies,
+    ):
+        theirs = classic_bms._decode_data(
+            classic_bms._FIELDS, replies, byteorder="little"
+        )
+        ours = {
+            k: v for f in replies.values() if f for k, v in _decode_classic(f).items()
+        }
+        assert theirs["voltage"] == ours["voltage"]
+        assert theirs["current"] == ours["current"]
+        assert theirs["battery_level"] == ours["soc"]
+        assert theirs["design_capacity"] == ours["design_capacity"]
+        assert theirs["cycles"] == ours["cycles"]
+        assert theirs["problem_code"] == ours["problem_code"]
+        assert theirs["temp_values"][0] == ours["temperature"]
+    cells = [device.reply(c) for c in (0x05, 0x06)]
+    theirs_cells = [
+        v
+        for f in cells
+        for v in classic_bms._cell_voltages(f, cells=5, start=4, byteorder="little")
+    ]
+    assert theirs_cells == [v for f in cells for v in frames.cells_of(f or b"")]
+    vb_device = vb_demo("F8:2E:0C:00:00:01")
+    vb_device.pack.current = -12.3
+    for frame in (ANALOG, vb_device.analog()):
+        msg = bytes.fromhex(frame[1:-1].decode())
+        cells_count = msg[6]
+        temp_pos = 6 + 2 * cells_count + 1
+        start = temp_pos + 2 * msg[temp_pos] + 1
+        theirs = vb_bms._decode_data(vb_bms._FIELDS, msg, start=start)
+        status = vb.decode_analog(vb.reply_info(frame))
+        assert theirs["voltage"] == status.voltage
+        assert theirs["current"] == status.current
+        assert theirs["battery_level"] == status.soc
+        assert theirs["cycles"] == status.cycles
+        assert theirs["problem_code"] == status.problem_code
+        assert vb_bms._cell_voltages(msg, cells=cells_count, start=7) == list(
+            status.cell_voltages
+        )
