@@ -23,8 +23,9 @@ from .variants import CLASSIC, VARIANTS, VB, CbtVariant
 
 # aiobmsble's classic matchers: service FFE5; service 03C1 with company ID
 # 0x5352; a Creabest name ``???[CR]??????`` with service FFF0. Home
-# Assistant wants three literal characters first: every public name starts
-# with ``1`` and two digits (100R, 140R, 150R, 170R, 170C), spelt out here.
+# Assistant wants three literal characters first. The public names start with
+# ``1`` and two digits (100R, 140R, 170R, 170C): every ``1``-two-digit prefix
+# is spelt out, so that the others of aiobmsble's pattern (150R …) match too.
 COMPANY_ID = 0x5352
 CLASSIC_NAMES = tuple(f"1{number:02d}[CR]??????" for number in range(100))
 # The VB series: ``VB?????????`` with service FFF0 [aiobmsble]; the VB0 of
