@@ -58,6 +58,8 @@ AIOBMSBLE_MODULES = {
     "renogy": "aiobmsble.bms.renogy_bms",
     "redodo": "aiobmsble.bms.redodo_bms",
     "felicity": "aiobmsble.bms.felicity_bms",
+    "cbtpwr": "aiobmsble.bms.cbtpwr_bms",
+    "cbtpwr_vb": "aiobmsble.bms.cbtpwr_vb_bms",
 }
 
 
@@ -133,7 +135,7 @@ class OurStack:
         driver_class = driver_by_family(family)
         self.driver: BmsDriver = driver_class(
             BleTransport(lambda: device, driver_class.gatt),
-            DriverOptions(address=device.address),
+            DriverOptions(address=device.address, name=device.name),
         )
         self.client = BmsClient(self.driver)
 

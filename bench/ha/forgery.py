@@ -23,6 +23,8 @@ READ_FUNCTIONS = frozenset({0x01, 0x03, 0x04})
 FELICITY_HEADER = b'{"CommVer":1,'
 # A JSON string (kept) or an integer (forged).
 _FELICITY_TOKEN = re.compile(rb'"(?:[^"\\]|\\.)*"|\d+')
+# A CBT Power VB reply: YD/T1363 ASCII with VER 0x22.
+CBTPWR_VB_HEADER = b"~22"
 
 
 def forge(frame: bytes, rng: random.Random) -> bytes | None:
@@ -41,6 +43,10 @@ def forge(frame: bytes, rng: random.Random) -> bytes | None:
         return _modbus(frame, rng)
     if frame.startswith(FELICITY_HEADER) and frame.endswith(b"}"):
         return _felicity(frame, rng)
+    if _cbtpwr(frame):
+        return _cbtpwr_classic(frame, rng)
+    if frame.startswith(CBTPWR_VB_HEADER) and frame[-1:] == b"\r":
+        return _cbtpwr_vb(frame, rng)
     return None
 
 
@@ -64,6 +70,16 @@ def _pace_ble(frame: bytes) -> bool:
         and len(frame) >= 11
         and len(frame) == frame[7] + 11
         and frame[-1:] == b"\x9d"
+    )
+
+
+def _cbtpwr(frame: bytes) -> bool:
+    """A CBT Power classic reply: ``AA 55 cmd len <data> <sum> 0D 0A``."""
+    return (
+        frame[:2] == b"\xaa\x55"
+        and len(frame) > 7
+        and len(frame) == frame[3] + 7
+        and frame[-2:] == b"\r\n"
     )
 
 
@@ -121,6 +137,19 @@ def _felicity(frame: bytes, rng: random.Random) -> bytes:
         return (first + rest).encode()
 
     return _FELICITY_TOKEN.sub(digits, frame)
+
+
+def _cbtpwr_classic(frame: bytes, rng: random.Random) -> bytes:
+    """Command and length kept, random data; the byte sum made to fit."""
+    body = frame[2:4] + _random(rng, frame[3])
+    return frame[:2] + body + bytes((sum(body) & 0xFF,)) + frame[-2:]
+
+
+def _cbtpwr_vb(frame: bytes, rng: random.Random) -> bytes:
+    """Header and LENGTH kept, random hexadecimal INFO, CHKSUM made to fit."""
+    info = _random(rng, (len(frame) - 18) // 2).hex().upper().encode()
+    body = frame[1:13] + info
+    return b"~" + body + f"{-sum(body) & 0xFFFF:04X}".encode() + b"\r"
 
 
 def _modbus(frame: bytes, rng: random.Random) -> bytes:

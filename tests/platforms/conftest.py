@@ -25,6 +25,7 @@ from syrupy.extensions.amber import AmberSnapshotExtension
 from syrupy.location import PyTestLocation
 
 from bms_simulator.device import SimulatedBms
+from bms_simulator.families.cbtpwr import CbtPowerClassic, CbtPowerVb
 from bms_simulator.families.daly import DalySimulator
 from bms_simulator.families.eg4 import Eg4Ble
 from bms_simulator.families.felicity import FelicityBattery
@@ -122,6 +123,14 @@ def _felicity() -> SimulatedBms:
     return FelicityBattery("A8:17:10:00:11:22", "F100011002400000002", pack_model())
 
 
+def _cbtpwr() -> SimulatedBms:
+    return CbtPowerClassic("38:AB:41:00:11:22", "170R000121", pack_model())
+
+
+def _cbtpwr_vb() -> SimulatedBms:
+    return CbtPowerVb("F8:2E:0C:00:11:22", "VB024000390", pack_model())
+
+
 @dataclass(frozen=True)
 class FamilyCase:
     """One family (and variant) as a test sees it."""
@@ -186,6 +195,9 @@ CASES = (
     FamilyCase("redodo", "redodo", _redodo, (), alarm="pack_undervoltage"),
     # Its fault and warning words have no public bit table: no named alarm.
     FamilyCase("felicity", "felicity", _felicity, (), alarms=False),
+    # No public bit table of the problem word: no named alarm.
+    FamilyCase("cbtpwr", "cbtpwr", _cbtpwr, (), alarms=False),
+    FamilyCase("cbtpwr_vb", "cbtpwr", _cbtpwr_vb, (), alarms=False),
 )
 SWITCH_ATTRIBUTES = {
     "charge_mosfet": "charge_enabled",

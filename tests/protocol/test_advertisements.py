@@ -41,6 +41,7 @@ RECALL_FLOOR = {
     "renogy": 1.0,
     "redodo": 1.0,
     "felicity": 1.0,
+    "cbtpwr": 1.0,
 }
 
 
