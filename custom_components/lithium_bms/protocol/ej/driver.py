@@ -72,8 +72,9 @@ class EjDriver(BmsDriver):
         GattProfile(service=AG_SERVICE, notify=AG_NOTIFY, write=AG_WRITE),
     )
     # patman15/aiobmsble ``ej_bms.py`` and ``ag_bms.py`` @ b0567331; Home
-    # Assistant wants three literal characters first, so Chins' ``G-`` is
-    # spelt out per digit; ``EJ2`` is the E&J name of BMS_BLE-HA #819.
+    # Assistant wants three literal characters first, so Chins' ``G-`` and
+    # AG's ``AG???L`` are spelt out per digit; ``EJ2`` is the E&J name of
+    # BMS_BLE-HA #819.
     matchers = (
         AdvertisementMatcher(local_name="L-12V???AH-*"),
         AdvertisementMatcher(local_name="LT-12V-*"),
@@ -91,7 +92,10 @@ class EjDriver(BmsDriver):
             AdvertisementMatcher(local_name=f"G-{digit}*V*Ah-[0-9]*")
             for digit in range(10)
         ),
-        AdvertisementMatcher(local_name="AG???L*", manufacturer_id=HS_COMPANY),
+        *(
+            AdvertisementMatcher(local_name=f"AG{digit}??L*", manufacturer_id=HS_COMPANY)
+            for digit in range(10)
+        ),
         AdvertisementMatcher(local_name="EJ2*", manufacturer_id=HS_COMPANY),
     )
     limits = Limits(max_cells=MAX_CELLS)
