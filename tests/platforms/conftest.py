@@ -27,6 +27,7 @@ from syrupy.location import PyTestLocation
 from bms_simulator.device import SimulatedBms
 from bms_simulator.families.daly import DalySimulator
 from bms_simulator.families.eg4 import Eg4Ble
+from bms_simulator.families.ej import EjSimulator, Variant
 from bms_simulator.families.gobel import GobelSimulator
 from bms_simulator.families.jbd import JbdSimulator
 from bms_simulator.families.jk import JkLayout, JkSimulator
@@ -117,6 +118,13 @@ def _redodo() -> SimulatedBms:
     return RedodoSimulator("C8:47:80:00:11:22", "R-24100BNN160-A00643", pack_model())
 
 
+def _ej(variant: Variant, name: str) -> Callable[[], SimulatedBms]:
+    def build() -> SimulatedBms:
+        return EjSimulator("02:00:07:00:11:22", name, pack_model(), variant=variant)
+
+    return build
+
+
 @dataclass(frozen=True)
 class FamilyCase:
     """One family (and variant) as a test sees it."""
@@ -179,6 +187,15 @@ CASES = (
         changed_cell=(3.5, "3.5"),
     ),
     FamilyCase("redodo", "redodo", _redodo, (), alarm="pack_undervoltage"),
+    # Its status bits have no public table: no named alarm.
+    FamilyCase("ej", "ej", _ej(Variant.TWO_FRAME, "L-12V100AH-0001"), (), alarms=False),
+    FamilyCase(
+        "ej_single_frame",
+        "ej",
+        _ej(Variant.SINGLE_FRAME, "G-24V100Ah-0001"),
+        (),
+        alarms=False,
+    ),
 )
 SWITCH_ATTRIBUTES = {
     "charge_mosfet": "charge_enabled",
