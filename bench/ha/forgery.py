@@ -16,6 +16,7 @@ from bms_simulator.families.daly import crc16
 JK_HEADER = b"\x55\xaa\xeb\x90"
 # A Redodo status reply: ``00 00 65 01 93 55 AA <status>``.
 REDODO_HEADER = bytes.fromhex("000065019355aa")
+EJ_DIGITS = b"0123456789ABCDEF"
 
 
 def forge(frame: bytes, rng: random.Random) -> bytes | None:
@@ -36,6 +37,8 @@ def forge(frame: bytes, rng: random.Random) -> bytes | None:
         return _pace(frame, rng)
     if frame.startswith(REDODO_HEADER) and len(frame) == frame[2] + 4:
         return _redodo(frame, rng)
+    if _ej(frame):
+        return _ej_ascii(frame, rng)
     return None
 
 
@@ -67,6 +70,18 @@ def _pace_ble(frame: bytes) -> bool:
 def _renogy(frame: bytes) -> bool:
     """A Renogy reply over BLE: device 0x30, a read of holding registers."""
     return frame[:2] == b"\x30\x03" and len(frame) > 5 and len(frame) == frame[2] + 5
+
+
+def _ej(frame: bytes) -> bool:
+    """An E&J reply: ``:``, hex digits of the length it states, ``~``."""
+    head = frame[1:11]
+    return (
+        frame[:1] == b":"
+        and frame[-1:] == b"~"
+        and len(head) == 10
+        and all(c in EJ_DIGITS for c in head)
+        and int(head[6:], 16) == len(frame)
+    )
 
 
 def _random(rng: random.Random, size: int) -> bytes:
@@ -109,3 +124,10 @@ def _modbus(frame: bytes, rng: random.Random) -> bytes:
     """``addr fn len <data> <crc16>`` with random data."""
     body = frame[:3] + _random(rng, frame[2])
     return body + crc16(body).to_bytes(2, "little")
+
+
+def _ej_ascii(frame: bytes, rng: random.Random) -> bytes:
+    """Head and length kept; random hex digits; the character sum made to fit."""
+    body = frame[1:11] + bytes(rng.choice(EJ_DIGITS) for _ in range(len(frame) - 14))
+    check = (sum(body) & 0xFF) ^ 0xFF
+    return b":" + body + f"{check:02X}".encode() + b"~"
