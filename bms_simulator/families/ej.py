@@ -143,7 +143,9 @@ class EjSimulator(SimulatedBms):
         if not single:
             out[5:12] = TWO_FRAME_HEAD
         for index, volts in enumerate(pack.cell_voltages[:16]):
-            out[12 + 2 * index : 14 + 2 * index] = round(volts * 1000).to_bytes(2, "big")
+            out[12 + 2 * index : 14 + 2 * index] = round(volts * 1000).to_bytes(
+                2, "big"
+            )
         centiamps = round(pack.current * 100)
         out[44:46] = max(centiamps, 0).to_bytes(2, "big")
         out[46:48] = max(-centiamps, 0).to_bytes(2, "big")
@@ -174,7 +176,11 @@ class EjSimulator(SimulatedBms):
         pack = self.pack
         return b"".join(
             round(ah * 10).to_bytes(2, "big")
-            for ah in (pack.remaining_capacity, pack.full_capacity, pack.design_capacity)
+            for ah in (
+                pack.remaining_capacity,
+                pack.full_capacity,
+                pack.design_capacity,
+            )
         )
 
 

@@ -42,7 +42,9 @@ from custom_components.lithium_bms.protocol.snapshot import (
 ADDRESS = "02:00:07:12:34:56"
 VECTORS = {
     v["name"]: bytes.fromhex(v["hex"])
-    for v in json.loads((Path(__file__).parent / "data" / "ej_vectors.json").read_text())
+    for v in json.loads(
+        (Path(__file__).parent / "data" / "ej_vectors.json").read_text()
+    )
 }
 type MakeClient = Callable[..., BmsClient]
 

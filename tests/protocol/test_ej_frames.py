@@ -173,8 +173,10 @@ def test_request_bytes() -> None:
         (RT_10S + b"~", FrameError),
         (POWERBOOZT, ChecksumError),
     ],
-    ids=["soi", "eoi", "length", "crc", "encoding", "empty", "colon", "short"]
-    + ["long", "powerboozt"],
+    ids=[
+        *("soi", "eoi", "length", "crc", "encoding"),
+        *("empty", "colon", "short", "long", "powerboozt"),
+    ],
 )
 def test_check_frame_refuses(raw: bytes, error: type[ProtocolError]) -> None:
     with pytest.raises(error):
@@ -326,9 +328,9 @@ FOREIGN = {
     # patman15/aiobmsble tests/bms/test_jbd_bms.py: a JBD 0x04 cell reply.
     "jbd": bytes.fromhex("dd0400080d660d610d680d59fe3c77"),
     "redodo": bytes.fromhex(
-        json.loads((Path(__file__).parent / "data" / "redodo_vectors.json").read_text())[
-            0
-        ]["hex"]
+        json.loads(
+            (Path(__file__).parent / "data" / "redodo_vectors.json").read_text()
+        )[0]["hex"]
     ),
     "powerboozt": POWERBOOZT,
     "modbus_ascii": b":010300000002FA\r\n",
@@ -440,7 +442,10 @@ def test_valid_frames_survive_any_chunking_and_garbage(
 
 
 @settings(max_examples=300, deadline=None)
-@given(st.binary(max_size=160) | st.text("0123456789ABCDEF:~", max_size=160).map(str.encode))
+@given(
+    st.binary(max_size=160)
+    | st.text("0123456789ABCDEF:~", max_size=160).map(str.encode)
+)
 def test_decoders_raise_only_protocol_errors(raw: bytes) -> None:
     with contextlib.suppress(ProtocolError):
         check_frame(raw, verify_checksum=False)

@@ -93,7 +93,9 @@ class EjDriver(BmsDriver):
             for digit in range(10)
         ),
         *(
-            AdvertisementMatcher(local_name=f"AG{digit}??L*", manufacturer_id=HS_COMPANY)
+            AdvertisementMatcher(
+                local_name=f"AG{digit}??L*", manufacturer_id=HS_COMPANY
+            )
             for digit in range(10)
         ),
         AdvertisementMatcher(local_name="EJ2*", manufacturer_id=HS_COMPANY),
@@ -136,10 +138,9 @@ class EjDriver(BmsDriver):
         if not capacity.agrees_with(soc):
             return None
         design = capacity.design
-        if self._design is not None and design != self._design:
-            if design != self._candidate:
-                self._candidate = design
-                return None
+        if self._design not in (None, design) and design != self._candidate:
+            self._candidate = design
+            return None
         self._design, self._candidate = design, None
         return capacity
 
@@ -174,4 +175,3 @@ def _snapshot(realtime: EjRealtime, capacity: EjCapacity | None) -> BatterySnaps
         # No public source names the status bits: only the code is shown.
         protection_code=realtime.protection_code,
     )
-

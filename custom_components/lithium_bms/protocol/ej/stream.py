@@ -1,7 +1,7 @@
 """E&J frames rebuilt from notifications (shared scanner).
 
 A frame arrives in 20-byte notifications or glued to the next one; the BLE
-module may put ``AT\\r\\n`` in front [A] (see :mod:`.frames`), which the
+module may put ``AT`` and CR LF in front [A] (see :mod:`.frames`), which the
 scanner skips as it skips any byte before a ``:``.
 """
 
