@@ -60,6 +60,7 @@ AIOBMSBLE_MODULES = {
     "felicity": "aiobmsble.bms.felicity_bms",
     "cbtpwr": "aiobmsble.bms.cbtpwr_bms",
     "cbtpwr_vb": "aiobmsble.bms.cbtpwr_vb_bms",
+    "ej": "aiobmsble.bms.ej_bms",
 }
 
 

@@ -25,6 +25,7 @@ FELICITY_HEADER = b'{"CommVer":1,'
 _FELICITY_TOKEN = re.compile(rb'"(?:[^"\\]|\\.)*"|\d+')
 # A CBT Power VB reply: YD/T1363 ASCII with VER 0x22.
 CBTPWR_VB_HEADER = b"~22"
+EJ_DIGITS = b"0123456789ABCDEF"
 
 
 def forge(frame: bytes, rng: random.Random) -> bytes | None:
@@ -47,6 +48,8 @@ def forge(frame: bytes, rng: random.Random) -> bytes | None:
         return _cbtpwr_classic(frame, rng)
     if frame.startswith(CBTPWR_VB_HEADER) and frame[-1:] == b"\r":
         return _cbtpwr_vb(frame, rng)
+    if _ej(frame):
+        return _ej_ascii(frame, rng)
     return None
 
 
@@ -80,6 +83,18 @@ def _cbtpwr(frame: bytes) -> bool:
         and len(frame) > 7
         and len(frame) == frame[3] + 7
         and frame[-2:] == b"\r\n"
+    )
+
+
+def _ej(frame: bytes) -> bool:
+    """An E&J reply: ``:``, hex digits of the length it states, ``~``."""
+    head = frame[1:11]
+    return (
+        frame[:1] == b":"
+        and frame[-1:] == b"~"
+        and len(head) == 10
+        and all(c in EJ_DIGITS for c in head)
+        and int(head[6:], 16) == len(frame)
     )
 
 
@@ -156,3 +171,10 @@ def _modbus(frame: bytes, rng: random.Random) -> bytes:
     """``addr fn len <data> <crc16>`` with random data."""
     body = frame[:3] + _random(rng, frame[2])
     return body + crc16(body).to_bytes(2, "little")
+
+
+def _ej_ascii(frame: bytes, rng: random.Random) -> bytes:
+    """Head and length kept; random hex digits; the character sum made to fit."""
+    body = frame[1:11] + bytes(rng.choice(EJ_DIGITS) for _ in range(len(frame) - 14))
+    check = (sum(body) & 0xFF) ^ 0xFF
+    return b":" + body + f"{check:02X}".encode() + b"~"

@@ -28,6 +28,7 @@ from bms_simulator.device import SimulatedBms
 from bms_simulator.families.cbtpwr import CbtPowerClassic, CbtPowerVb
 from bms_simulator.families.daly import DalySimulator
 from bms_simulator.families.eg4 import Eg4Ble
+from bms_simulator.families.ej import EjSimulator, Variant
 from bms_simulator.families.felicity import FelicityBattery
 from bms_simulator.families.gobel import GobelSimulator
 from bms_simulator.families.jbd import JbdSimulator
@@ -131,6 +132,13 @@ def _cbtpwr_vb() -> SimulatedBms:
     return CbtPowerVb("F8:2E:0C:00:11:22", "VB024000390", pack_model())
 
 
+def _ej(variant: Variant, name: str) -> Callable[[], SimulatedBms]:
+    def build() -> SimulatedBms:
+        return EjSimulator("02:00:07:00:11:22", name, pack_model(), variant=variant)
+
+    return build
+
+
 @dataclass(frozen=True)
 class FamilyCase:
     """One family (and variant) as a test sees it."""
@@ -198,6 +206,15 @@ CASES = (
     # No public bit table of the problem word: no named alarm.
     FamilyCase("cbtpwr", "cbtpwr", _cbtpwr, (), alarms=False),
     FamilyCase("cbtpwr_vb", "cbtpwr", _cbtpwr_vb, (), alarms=False),
+    # Its status bits have no public table: no named alarm.
+    FamilyCase("ej", "ej", _ej(Variant.TWO_FRAME, "L-12V100AH-0001"), (), alarms=False),
+    FamilyCase(
+        "ej_single_frame",
+        "ej",
+        _ej(Variant.SINGLE_FRAME, "G-24V100Ah-0001"),
+        (),
+        alarms=False,
+    ),
 )
 SWITCH_ATTRIBUTES = {
     "charge_mosfet": "charge_enabled",

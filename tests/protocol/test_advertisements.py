@@ -42,6 +42,7 @@ RECALL_FLOOR = {
     "redodo": 1.0,
     "felicity": 1.0,
     "cbtpwr": 1.0,
+    "ej": 1.0,
 }
 
 

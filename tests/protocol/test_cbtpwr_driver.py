@@ -22,13 +22,11 @@ from custom_components.lithium_bms.protocol.errors import (
     BmsTimeoutError,
     ChecksumError,
     FrameError,
-    UnsupportedError,
 )
 from custom_components.lithium_bms.protocol.matching import Advertisement
 from custom_components.lithium_bms.protocol.registry import driver_for_advertisement
 from custom_components.lithium_bms.protocol.snapshot import (
     BatterySnapshot,
-    SwitchKind,
     TemperatureKind,
 )
 
@@ -289,32 +287,6 @@ async def test_fault_then_recovery(
     assert client.stats.read_failures == 1
     assert_matches(await client.read_snapshot(), sim)
     assert client.stats.connects == (2 if reconnects else 1)
-
-
-async def test_link_lost_while_idle(sim: CbtSim, make_client: MakeClient) -> None:
-    client = make_client()
-    await client.read_snapshot()
-    sim._drop_link()
-    assert client.is_connected is False
-    assert_matches(await client.read_snapshot(), sim)
-    assert client.stats.connects == 2
-
-
-async def test_a_hung_pack_times_out(sim: CbtSim, make_client: MakeClient) -> None:
-    client = make_client()
-    sim.hung = True
-    with pytest.raises(BmsTimeoutError):
-        await client.read_snapshot()
-    sim.hung = False
-    assert_matches(await client.read_snapshot(), sim)
-
-
-async def test_switches_are_unsupported(make_client: MakeClient) -> None:
-    client = make_client()
-    assert CbtPowerDriver.switches == frozenset()
-    for kind in SwitchKind:
-        with pytest.raises(UnsupportedError):
-            await client.set_switch(kind, False)
 
 
 @settings(
