@@ -25,7 +25,7 @@ from custom_components.lithium_bms.protocol.errors import (
     BmsConnectionError,
     BmsError,
     BmsTimeoutError,
-    ChecksumError,
+    ProtocolError,
     UnsupportedError,
 )
 from custom_components.lithium_bms.protocol.matching import Advertisement
@@ -105,7 +105,8 @@ def test_the_demo_is_claimed_by_its_family_alone(sim: SimulatedBms) -> None:
     ("fault", "errors", "reconnects"),
     [
         (Fault.NO_ANSWER, (BmsTimeoutError,), True),
-        (Fault.BAD_CHECKSUM, (ChecksumError, BmsTimeoutError), None),
+        # A family without a checksum refuses the corrupt frame itself.
+        (Fault.BAD_CHECKSUM, (ProtocolError, BmsTimeoutError), None),
         (Fault.TRUNCATED, (BmsTimeoutError,), True),
         (Fault.DISCONNECT_MID_FRAME, (BmsConnectionError,), True),
     ],
@@ -122,9 +123,9 @@ async def test_a_fault_costs_one_read(
     sim.inject(fault)
     with pytest.raises(errors) as raised:
         await client.read_snapshot()
-    # A refused checksum keeps the link; a silent pack is reconnected.
+    # A refused frame keeps the link; a silent pack is reconnected.
     if reconnects is None:
-        reconnects = raised.type is not ChecksumError
+        reconnects = not issubclass(raised.type, ProtocolError)
     assert client.is_connected is not reconnects
     assert client.stats.read_failures == 1
     assert await client.read_snapshot() == expected
