@@ -40,6 +40,7 @@ RECALL_FLOOR = {
     "gobel": 1.0,
     "renogy": 1.0,
     "redodo": 1.0,
+    "tdt": 1.0,
 }
 
 
@@ -100,6 +101,9 @@ def test_corpus_is_sourced_and_varied() -> None:
         # aiobmsble test_data/gobel_bms.json (0.31.0: 3 records), BMS_BLE-HA
         # issues #749 and #775 (Dyness AR1.2), aiobmsble PR #128.
         "gobel": 3,
+        # aiobmsble test_data/tdt_bms.json, BMS_BLE-HA #315, #730, #815; none
+        # with advertisement data in BMS_BLE-HA #102, #356, #400, #798, #807.
+        "tdt": 4,
     }
     assert all(families[family] >= FEW_PUBLIC.get(family, 5) for family in OURS), (
         families
