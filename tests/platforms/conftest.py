@@ -36,6 +36,7 @@ from bms_simulator.families.redodo import RedodoSimulator
 from bms_simulator.families.renogy import RenogyBattery
 from bms_simulator.families.seplos import SeplosV3Ble
 from bms_simulator.families.seplos_v2_ble import SeplosV2Ble
+from bms_simulator.families.tdt import TdtSimulator
 from bms_simulator.pack import PackModel
 from custom_components.lithium_bms.protocol.daly.driver import DalyDriver
 from custom_components.lithium_bms.protocol.jk import JkDriver
@@ -117,6 +118,10 @@ def _redodo() -> SimulatedBms:
     return RedodoSimulator("C8:47:80:00:11:22", "R-24100BNN160-A00643", pack_model())
 
 
+def _tdt() -> SimulatedBms:
+    return TdtSimulator("C0:D6:3C:00:33:44", "XDZN_001_3344", pack_model())
+
+
 @dataclass(frozen=True)
 class FamilyCase:
     """One family (and variant) as a test sees it."""
@@ -179,6 +184,7 @@ CASES = (
         changed_cell=(3.5, "3.5"),
     ),
     FamilyCase("redodo", "redodo", _redodo, (), alarm="pack_undervoltage"),
+    FamilyCase("tdt", "tdt", _tdt, ()),
 )
 SWITCH_ATTRIBUTES = {
     "charge_mosfet": "charge_enabled",
