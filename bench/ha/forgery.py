@@ -16,6 +16,8 @@ from bms_simulator.families.daly import crc16
 JK_HEADER = b"\x55\xaa\xeb\x90"
 # A Redodo status reply: ``00 00 65 01 93 55 AA <status>``.
 REDODO_HEADER = bytes.fromhex("000065019355aa")
+# A TDT read reply: ``7E <version> 01 03 00 <data point> <length:2>``.
+TDT_HEADER = bytes.fromhex("7e000103")
 
 
 def forge(frame: bytes, rng: random.Random) -> bytes | None:
@@ -36,6 +38,8 @@ def forge(frame: bytes, rng: random.Random) -> bytes | None:
         return _pace(frame, rng)
     if frame.startswith(REDODO_HEADER) and len(frame) == frame[2] + 4:
         return _redodo(frame, rng)
+    if _tdt(frame):
+        return _tdt_reply(frame, rng)
     return None
 
 
@@ -67,6 +71,16 @@ def _pace_ble(frame: bytes) -> bool:
 def _renogy(frame: bytes) -> bool:
     """A Renogy reply over BLE: device 0x30, a read of holding registers."""
     return frame[:2] == b"\x30\x03" and len(frame) > 5 and len(frame) == frame[2] + 5
+
+
+def _tdt(frame: bytes) -> bool:
+    """A TDT reply: ``7E 00 01 03 00 <dp> <length:2> <data> <crc16> 0D``."""
+    return (
+        frame.startswith(TDT_HEADER)
+        and len(frame) > 11
+        and len(frame) == int.from_bytes(frame[6:8]) + 11
+        and frame[-1] == 0x0D
+    )
 
 
 def _random(rng: random.Random, size: int) -> bytes:
@@ -103,6 +117,12 @@ def _redodo(frame: bytes, rng: random.Random) -> bytes:
     """Header and status kept; the byte sum at the end made to fit."""
     body = frame[:8] + _random(rng, len(frame) - 9)
     return body + bytes((sum(body) & 0xFF,))
+
+
+def _tdt_reply(frame: bytes, rng: random.Random) -> bytes:
+    """Header and length kept, random data, its CRC (high byte first) and tail."""
+    body = frame[:8] + _random(rng, len(frame) - 11)
+    return body + crc16(body).to_bytes(2, "big") + b"\x0d"
 
 
 def _modbus(frame: bytes, rng: random.Random) -> bytes:

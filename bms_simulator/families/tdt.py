@@ -204,6 +204,7 @@ def demo(address: str) -> TdtSimulator:
     device.pack.cell_voltages = [3.294, 3.293, 3.295, 3.290]
     device.pack.temperatures = [18.7, 17.6, 17.6]
     device.pack.mosfet_temperature = 19.8
-    device.pack.full_capacity = 314.0
+    # 0.1 Ah steps: a whole SOC of 310 Ah has one decimal.
+    device.pack.full_capacity = 310.0
     device.pack.design_capacity = 314.0
     return device
