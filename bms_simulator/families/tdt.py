@@ -157,7 +157,7 @@ class TdtSimulator(SimulatedBms):
             data += _u16(round(volts * 1000))
         data.append(len(probes))
         for celsius in probes:
-            data += _u16(round(celsius * 10) + 2731)
+            data += _u16(round(celsius * 10) + 2730)
         data += _current(pack.current)
         data += _u16(round(sum(round(v * 1000) for v in pack.cell_voltages) / 10))
         data += _u16(round(pack.remaining_capacity * 10))
@@ -183,7 +183,7 @@ class TdtSimulator(SimulatedBms):
             if alarm in ALARM_BITS:
                 register, bit = ALARM_BITS[alarm]
                 registers[register] |= bit
-        fets = (0x04 if pack.charge_fet else 0) | (0x02 if pack.discharge_fet else 0)
+        fets = (0x02 if pack.charge_fet else 0) | (0x04 if pack.discharge_fet else 0)
         mode = 1 if pack.current > 0 else 2 if pack.current < 0 else 0
         balance = sum(1 << (cell - 1) for cell in pack.balancing_cells)
         data = bytearray((cells,)) + bytes(cells) + bytes((probes,)) + bytes(probes)

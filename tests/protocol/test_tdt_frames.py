@@ -117,10 +117,10 @@ def test_every_vector_decodes_exactly(vector: dict[str, Any]) -> None:
         assert analog.cycles == expected["cycles"]
         assert list(analog.cell_voltages) == expected["cell_voltages"]
         assert _temperatures(analog.probes) == expected["temperatures"]
-        if "temperatures_at_2730" in expected:
-            # The other decoder's 273.0 K: 0.1 °C above ours.
-            shifted = [round(t + 0.1, 1) for t in analog.probes]
-            assert shifted == expected["temperatures_at_2730"]
+        if "temperatures_at_2731" in expected:
+            # The source's older 273.1 K: 0.1 °C below ours.
+            shifted = [round(t - 0.1, 1) for t in analog.probes]
+            assert shifted == expected["temperatures_at_2731"]
         assert analog.soh is None
     elif data_point(frame) == WARNING:
         warning = decode_warning(frame)
@@ -285,7 +285,7 @@ def test_each_status_bit_is_its_alarm() -> None:
 
 def test_fets_and_balancing_bits() -> None:
     fixed = 8 + 1 + 16 + 1 + 6
-    frame = with_bytes(WARNING_16S, fixed + 6, b"\x04")
+    frame = with_bytes(WARNING_16S, fixed + 6, b"\x02")
     frame = with_bytes(frame, fixed + 13, b"\x81\x80")
     warning = decode_warning(frame)
     assert (warning.charge_enabled, warning.discharge_enabled) == (True, False)
@@ -301,3 +301,56 @@ def test_the_simulators_frames_decode() -> None:
     assert analog.balance_current == 0.0
     assert decode_warning(sim.warning_frame()).cell_count == 4
     assert decode_product(sim.product_frame()).sw_version == "WT12_20004SW10_L447"
+
+
+def test_aiobmsble_reads_the_same_values() -> None:
+    """A second decoder on the vectors and on the simulator's frames.
+
+    Runs where aiobmsble is installed (the bleak 3 environment).
+    """
+    reference = pytest.importorskip("aiobmsble.bms.tdt_bms").BMS
+    sim = demo("C0:D6:3C:00:00:01")
+    sim.pack.cell_voltages = [round(3.3 + 0.001 * i, 3) for i in range(16)]
+    sim.pack.current = -37.4
+    sim.pack.alarms = {"cell_overvoltage", "charge_overtemperature"}
+    sim.pack.charge_enabled = False
+    sim.extended = True
+    pairs = [
+        (BY_NAME["analog 4S4T v0.0 idle"], WARNING_4S),
+        (BY_NAME["analog 16S6T v0.0 discharging"], WARNING_16S),
+        (BY_NAME["analog 16S6T v0.4 discharging"], BY_NAME["warning 16S6T v0.4"]),
+        (BY_NAME["analog 4S4T WattCycle 314 Ah idle"], WARNING_4S),
+        (sim.analog_frame(), sim.warning_frame()),
+    ]
+    for analog_frame, warning_frame in pairs:
+        msgs = {ANALOG: analog_frame[:-3], WARNING: warning_frame[:-3]}
+        cells = analog_frame[8]
+        probes = analog_frame[9 + 2 * cells]
+        shift = 8 + 2 * (cells + probes) + 2
+        theirs = reference._decode_data(reference._FIELDS, msgs, start=shift)
+        temps = reference._temp_values(
+            msgs[ANALOG],
+            values=probes,
+            start=10 + 2 * cells,
+            signed=False,
+            offset=2730,
+            divider=10,
+        )
+        ours, warning = decode_analog(analog_frame), decode_warning(warning_frame)
+        assert theirs["voltage"] == ours.voltage
+        assert theirs["current"] == ours.current
+        assert theirs["cycle_charge"] == ours.remaining
+        assert theirs["battery_level"] == ours.soc
+        assert theirs["cycles"] == ours.cycles
+        assert theirs["design_capacity"] == int(ours.design)
+        assert theirs.get("battery_health") == ours.soh
+        assert [t.value for t in temps] == list(ours.probes)
+        assert tuple(
+            reference._cell_voltages(msgs[ANALOG], cells=cells, start=9)
+        ) == ours.cell_voltages
+        status = 8 + cells + probes + 2
+        problem = int.from_bytes(msgs[WARNING][status + 4 : status + 6])
+        assert problem == warning.protection_code & 0xFFFF
+        fets = msgs[WARNING][status + 6]
+        assert bool(fets & 0x2) is warning.charge_enabled
+        assert bool(fets & 0x4) is warning.discharge_enabled

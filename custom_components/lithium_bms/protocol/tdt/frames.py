@@ -7,16 +7,17 @@ byte before it, sent high byte first. A reply always starts with 0x7E, also
 when the request began with the alternative head 0x1E [A] (BMS_BLE-HA #356).
 Sources, cited below as [A] and [B]:
 
-- [A] patman15/aiobmsble ``aiobmsble/bms/tdt_bms.py`` and
+- [A] patman15/aiobmsble ``aiobmsble/bms/tdt_bms.py`` 0.31.0 (PyPI; its
+  PR #257 fixed the MOSFET bits) and, for the captures,
   ``tests/bms/test_tdt_bms.py`` @ b0567331025033d33729385fa89a1198275d6486
 - [B] qume/wattcycle_ble ``PROTOCOL.md``, ``src/wattcycle_ble/protocol.py`` and
   ``models.py`` @ 433a2e39ec4731a17423fab2f564a4882d42f3e6 (from the
   WattCycle app ``com.gz.wattcycle``)
 
-Where they differ we follow [A], whose expected values are the reference of
-the captured vectors: probes are K x 10 with 273.1 K at 0 °C ([B]: 273.0),
-the first probe is ambient and the second the MOSFETs' ([B]: MOSFET, then
-PCB).
+Probes are 0.1 K with 273.0 K at 0 °C in both (the older [A] of the
+captures used 273.1 K). They differ on the probes' places: [A] reads
+ambient, MOSFET, then the cells; [B] MOSFET, PCB, then the cells. We follow
+[A], the decoder in use with these modules in Home Assistant.
 """
 
 from __future__ import annotations
@@ -43,7 +44,7 @@ OVERHEAD = HEAD + 3  # CRC and tail
 MAX_DATA = 255  # far above the longest reply (32 cells, 32 probes: 180)
 MAX_CELLS = 32  # the app asks for up to 32 cells and 32 probes [B]
 MAX_PROBES = 32
-KELVIN_OFFSET = 2731  # 0.1 K at 0 °C [A]
+KELVIN_OFFSET = 2730  # 0.1 K at 0 °C [A][B]
 PRODUCT_LENGTH = 60  # three 20-byte strings [B]
 
 # The fixed tail of the analog reply, offsets after the last probe [A][B].
@@ -56,8 +57,9 @@ ANALOG_FIELDS = (
     Field("soc", 12, 2),
 )
 ANALOG_TAIL = 14
-# Newer firmware appends SOH, the charge throughput, the time left, three
-# reserved words and the balance current [B]; no public capture shows it.
+# Newer firmware appends SOH ([A] reads it too), the charge throughput, the
+# time left, three reserved words and the balance current [B]; no public
+# capture shows it.
 EXTENSION = 18
 SOH_AT = ANALOG_TAIL
 BALANCE_CURRENT_AT = ANALOG_TAIL + 16
@@ -70,8 +72,8 @@ SOC_TOLERANCE = 10
 # and warning registers 1 and 2; then one balancing bit per cell.
 WARNING_FIXED = 13
 STATUS_1, STATUS_2, STATUS_3, STATUS_5 = 4, 5, 6, 8
-CHARGE_FET = 0x04  # status register 3 [A]
-DISCHARGE_FET = 0x02
+CHARGE_FET = 0x02  # status register 3 [A]
+DISCHARGE_FET = 0x04
 
 # Protections and faults, from status registers 1, 2 and 5 [B].
 STATUS_1_BITS = {
