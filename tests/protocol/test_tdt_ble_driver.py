@@ -5,14 +5,20 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
+import bleak_retry_connector
 import pytest
+from bleak import BleakClient
+from bleak.backends.device import BLEDevice
+from bleak.exc import BleakError
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bms_simulator.device import Fault
+from bms_simulator.backend import SimulatedBleakClient
+from bms_simulator.device import Fault, SimService
 from bms_simulator.families.tdt import ALARM_BITS, TdtSimulator, demo
 from bms_simulator.pack import PackModel
 from bms_simulator.transport import SimulatorTransport
+from custom_components.lithium_bms.protocol.ble import BleTransport
 from custom_components.lithium_bms.protocol.client import BmsClient
 from custom_components.lithium_bms.protocol.driver import DriverOptions
 from custom_components.lithium_bms.protocol.errors import (
@@ -191,7 +197,9 @@ async def test_a_module_that_answers_only_the_0x1e_head(
 
 
 @pytest.mark.parametrize("alarm", sorted(ALARM_BITS))
-async def test_each_alarm(sim: TdtSimulator, make_client: MakeClient, alarm: str) -> None:
+async def test_each_alarm(
+    sim: TdtSimulator, make_client: MakeClient, alarm: str
+) -> None:
     sim.pack.alarms = {alarm}
     snap = await make_client().read_snapshot()
     assert_matches(snap, sim.pack)
@@ -254,7 +262,9 @@ async def test_link_lost_while_idle(sim: TdtSimulator, make_client: MakeClient) 
     assert client.stats.connects == 2
 
 
-async def test_a_hung_pack_times_out(sim: TdtSimulator, make_client: MakeClient) -> None:
+async def test_a_hung_pack_times_out(
+    sim: TdtSimulator, make_client: MakeClient
+) -> None:
     client = make_client()
     sim.hung = True
     with pytest.raises(BmsTimeoutError):
@@ -291,6 +301,77 @@ async def test_fuzzed_notification_splits(mtu: int, delay: float) -> None:
     sim.pack.alarms = {"cell_overvoltage", "mosfet_fault"}
     options = DriverOptions(address=ADDRESS, reply_timeout=5.0)
     client = BmsClient(TdtDriver(SimulatorTransport(sim), options))
+    try:
+        assert_matches(await client.read_snapshot(), sim.pack)
+    finally:
+        await client.close()
+
+
+def _through_bleak(monkeypatch: pytest.MonkeyPatch, sim: TdtSimulator) -> BmsClient:
+    """A client on the real BLE transport, bleak's client on the simulator."""
+
+    async def establish(
+        _client_class: type, device: BLEDevice, _name: str, **kwargs: Any
+    ) -> BleakClient:
+        client = BleakClient(
+            device,
+            disconnected_callback=kwargs.get("disconnected_callback"),
+            backend=SimulatedBleakClient,
+            devices={ADDRESS: sim},
+        )
+        await client.connect()
+        return client
+
+    monkeypatch.setattr(bleak_retry_connector, "establish_connection", establish)
+    device = BLEDevice(ADDRESS, sim.advertising.name, None)
+    transport = BleTransport(lambda: device, TdtDriver.gatt)
+    return BmsClient(TdtDriver(transport, DriverOptions(address=ADDRESS)))
+
+
+async def test_the_ble_transport_unlocks_a_module_that_waits_for_it(
+    monkeypatch: pytest.MonkeyPatch, sim: TdtSimulator
+) -> None:
+    sim.needs_unlock = True
+    client = _through_bleak(monkeypatch, sim)
+    try:
+        assert_matches(await client.read_snapshot(), sim.pack)
+        assert sim.writes[0] == b"HiLink"
+        assert sim.unlocked
+    finally:
+        await client.close()
+
+
+async def test_a_module_without_the_unlock_characteristic_is_read(
+    monkeypatch: pytest.MonkeyPatch, sim: TdtSimulator
+) -> None:
+    (service,) = sim.services
+    sim.services = (
+        SimService(
+            service.handle,
+            service.uuid,
+            tuple(c for c in service.characteristics if c.uuid != 0xFFFA),
+        ),
+    )
+    client = _through_bleak(monkeypatch, sim)
+    try:
+        assert_matches(await client.read_snapshot(), sim.pack)
+        assert b"HiLink" not in sim.writes
+    finally:
+        await client.close()
+
+
+async def test_a_refused_unlock_is_not_fatal(
+    monkeypatch: pytest.MonkeyPatch, sim: TdtSimulator
+) -> None:
+    receive = sim.receive
+
+    def _refuse_unlock(handle: int, data: bytes) -> None:
+        if handle == sim.unlock_handle:
+            raise BleakError("write not permitted")
+        receive(handle, data)
+
+    monkeypatch.setattr(sim, "receive", _refuse_unlock)
+    client = _through_bleak(monkeypatch, sim)
     try:
         assert_matches(await client.read_snapshot(), sim.pack)
     finally:

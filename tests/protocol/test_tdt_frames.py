@@ -206,10 +206,14 @@ def test_glued_frames_and_every_truncation() -> None:
 
 @settings(max_examples=200, deadline=None)
 @given(
-    garbage=st.lists(st.binary(max_size=30), min_size=len(FRAMES), max_size=len(FRAMES)),
+    garbage=st.lists(
+        st.binary(max_size=30), min_size=len(FRAMES), max_size=len(FRAMES)
+    ),
     chunk=st.integers(min_value=1, max_value=40),
 )
-def test_garbage_between_frames_never_hides_one(garbage: list[bytes], chunk: int) -> None:
+def test_garbage_between_frames_never_hides_one(
+    garbage: list[bytes], chunk: int
+) -> None:
     stream = b"".join(g + f for g, f in zip(garbage, FRAMES, strict=True))
     chunks = [stream[i : i + chunk] for i in range(0, len(stream), chunk)]
     frames, _ = feed_all(chunks)
@@ -243,7 +247,7 @@ def test_counts_that_do_not_fit_the_length_are_refused() -> None:
     for offset, value in ((8, 5), (8, 0), (17, 3), (17, 40)):
         with pytest.raises(FrameError):
             decode_analog(with_bytes(ANALOG_4S, offset, bytes((value,))))
-    for offset, value in ((8, 3), (13, 5)):
+    for offset, value in ((8, 3), (8, 0), (13, 5)):
         with pytest.raises(FrameError):
             decode_warning(with_bytes(WARNING_4S, offset, bytes((value,))))
 
@@ -290,6 +294,14 @@ def test_fets_and_balancing_bits() -> None:
     warning = decode_warning(frame)
     assert (warning.charge_enabled, warning.discharge_enabled) == (True, False)
     assert warning.balancing_cells == {1, 8, 16}
+
+
+def test_a_health_above_100_is_refused() -> None:
+    sim = demo("C0:D6:3C:00:00:01")
+    sim.extended = True
+    sim.pack.state_of_health = 101
+    with pytest.raises(FrameError):
+        decode_analog(sim.analog_frame())
 
 
 def test_the_simulators_frames_decode() -> None:
@@ -345,9 +357,10 @@ def test_aiobmsble_reads_the_same_values() -> None:
         assert theirs["design_capacity"] == int(ours.design)
         assert theirs.get("battery_health") == ours.soh
         assert [t.value for t in temps] == list(ours.probes)
-        assert tuple(
-            reference._cell_voltages(msgs[ANALOG], cells=cells, start=9)
-        ) == ours.cell_voltages
+        assert (
+            tuple(reference._cell_voltages(msgs[ANALOG], cells=cells, start=9))
+            == ours.cell_voltages
+        )
         status = 8 + cells + probes + 2
         problem = int.from_bytes(msgs[WARNING][status + 4 : status + 6])
         assert problem == warning.protection_code & 0xFFFF

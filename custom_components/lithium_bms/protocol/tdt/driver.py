@@ -168,4 +168,3 @@ def _snapshot(analog: TdtAnalog, warning: TdtWarning) -> BatterySnapshot:
         protection_code=warning.protection_code,
         reported_cell_count=warning.cell_count,
     )
-

@@ -40,7 +40,11 @@ class TdtRules(FrameRules):
             if buf[offset] != REPLY_HEAD:
                 continue
             total = self.length(buf, offset)
-            if total and len(buf) - offset >= total and not self.check(buf, offset, total):
+            if (
+                total
+                and len(buf) - offset >= total
+                and not self.check(buf, offset, total)
+            ):
                 return offset
         return None
 
