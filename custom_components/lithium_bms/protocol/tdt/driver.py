@@ -50,8 +50,11 @@ from .stream import TdtReassembler
 # The modules' company ID 0xD6C0; its data carries the MAC's last four bytes
 # (aiobmsble ``matcher_dict_list()`` and ``test_data/tdt_bms.json``).
 COMPANY_ID = 54976
-# WattCycle's own names, advertised with service FFF0 (BMS_BLE-HA #730, #807).
-NAMES = ("WTaHdAZ*",)
+# WattCycle's own names, advertised with service FFF0: ``WTDH*`` and
+# ``WT???AZ*`` in aiobmsble 0.31.0 ``matcher_dict_list()``; Home Assistant
+# indexes a name by its first three characters, so the second is spelt as the
+# one seen, ``WTaHdAZ…`` (BMS_BLE-HA #730, #807).
+NAMES = ("WTDH*", "WTaHdAZ*")
 UNLOCK = b"HiLink"
 # Ambient, MOSFET, then the cells (aiobmsble ``tdt_bms.py``).
 PROBE_KINDS = (TemperatureKind.AMBIENT, TemperatureKind.MOSFET)

@@ -18,6 +18,11 @@ Probes are 0.1 K with 273.0 K at 0 °C in both (the older [A] of the
 captures used 273.1 K). They differ on the probes' places: [A] reads
 ambient, MOSFET, then the cells; [B] MOSFET, PCB, then the cells. We follow
 [A], the decoder in use with these modules in Home Assistant.
+
+Not taken from [A] 0.31.0, for want of a capture: whole amperes and
+ampere-hours from firmware whose version ends in ``1.x`` (the current's tenths
+flag still tells its scale), and 0x8D replies with a broken CRC, which some
+modules send: a frame whose CRC does not match is never read.
 """
 
 from __future__ import annotations
