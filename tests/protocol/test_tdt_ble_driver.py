@@ -20,6 +20,7 @@ from bms_simulator.pack import PackModel
 from bms_simulator.transport import SimulatorTransport
 from custom_components.lithium_bms.protocol.ble import BleTransport
 from custom_components.lithium_bms.protocol.client import BmsClient
+from custom_components.lithium_bms.protocol.codecs.modbus import crc16
 from custom_components.lithium_bms.protocol.driver import DriverOptions
 from custom_components.lithium_bms.protocol.errors import (
     BmsConnectionError,
@@ -41,6 +42,13 @@ from custom_components.lithium_bms.protocol.tdt import TdtDriver
 from custom_components.lithium_bms.protocol.tdt.frames import build_request
 
 ADDRESS = "C0:D6:3C:12:34:56"
+
+
+def with_crc(body: bytes) -> bytes:
+    """``body`` with its CRC (high byte first) and the tail."""
+    return body + crc16(body).to_bytes(2, "big") + b"\x0d"
+
+
 type MakeClient = Callable[..., BmsClient]
 
 
@@ -182,6 +190,17 @@ async def test_a_module_without_product_info(
     info = await make_client().read_device_info()
     assert info.manufacturer == "TDT"
     assert info.serial_number is None
+
+
+async def test_a_product_info_of_another_length_is_no_device_info(
+    sim: TdtSimulator, make_client: MakeClient
+) -> None:
+    product = sim.product_frame()
+    body = product[:6] + (40).to_bytes(2) + product[8:48]
+    sim.product_frame = lambda: with_crc(body)  # type: ignore[method-assign]
+    info = await make_client().read_device_info()
+    assert info.sw_version is None
+    assert info.manufacturer == "TDT"
 
 
 async def test_a_module_that_answers_only_the_0x1e_head(

@@ -101,8 +101,9 @@ class TdtDriver(BmsDriver):
         """Software version, manufacturer and serial number (0x92)."""
         try:
             product = decode_product(await self._read(PRODUCT))
-        except BmsTimeoutError:
-            # Not every module answers it (aiobmsble ``_fetch_device_info``).
+        except (BmsTimeoutError, FrameError):
+            # Not every module answers it (aiobmsble ``_fetch_device_info``),
+            # nor with the 60 bytes [qume/wattcycle_ble] expects.
             return DeviceInfo(manufacturer=self.manufacturer)
         return DeviceInfo(
             manufacturer=product.manufacturer or self.manufacturer,
