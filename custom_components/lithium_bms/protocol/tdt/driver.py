@@ -66,10 +66,11 @@ class TdtDriver(BmsDriver):
     family = "tdt"
     manufacturer = "TDT"
     brand = "TDT / WattCycle"
-    # Its company ID and the WTaHdAZ names are claimed by no other family;
-    # after the older families, so an unclaimed device is probed for those
-    # first, as before.
-    claim_order = 50
+    # Its company ID and the WattCycle names are claimed by no other family.
+    # After the older families that also use FFF0 (Daly, PACE, Seplos V3,
+    # Renogy), so an unclaimed device is probed for those first, as before:
+    # a silent TDT probe waits for both request heads.
+    claim_order = 345
     gatt = (
         GattProfile(
             service=0xFFF0, notify=0xFFF1, write=0xFFF2, unlock=(0xFFFA, UNLOCK)
