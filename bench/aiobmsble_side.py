@@ -61,6 +61,7 @@ AIOBMSBLE_MODULES = {
     "cbtpwr": "aiobmsble.bms.cbtpwr_bms",
     "cbtpwr_vb": "aiobmsble.bms.cbtpwr_vb_bms",
     "ej": "aiobmsble.bms.ej_bms",
+    "tdt": "aiobmsble.bms.tdt_bms",
 }
 
 

@@ -26,6 +26,8 @@ _FELICITY_TOKEN = re.compile(rb'"(?:[^"\\]|\\.)*"|\d+')
 # A CBT Power VB reply: YD/T1363 ASCII with VER 0x22.
 CBTPWR_VB_HEADER = b"~22"
 EJ_DIGITS = b"0123456789ABCDEF"
+# A TDT read reply: ``7E <version> 01 03 00 <data point> <length:2>``.
+TDT_HEADER = bytes.fromhex("7e000103")
 
 
 def forge(frame: bytes, rng: random.Random) -> bytes | None:
@@ -50,6 +52,8 @@ def forge(frame: bytes, rng: random.Random) -> bytes | None:
         return _cbtpwr_vb(frame, rng)
     if _ej(frame):
         return _ej_ascii(frame, rng)
+    if _tdt(frame):
+        return _tdt_reply(frame, rng)
     return None
 
 
@@ -95,6 +99,16 @@ def _ej(frame: bytes) -> bool:
         and len(head) == 10
         and all(c in EJ_DIGITS for c in head)
         and int(head[6:], 16) == len(frame)
+    )
+
+
+def _tdt(frame: bytes) -> bool:
+    """A TDT reply: ``7E 00 01 03 00 <dp> <length:2> <data> <crc16> 0D``."""
+    return (
+        frame.startswith(TDT_HEADER)
+        and len(frame) > 11
+        and len(frame) == int.from_bytes(frame[6:8]) + 11
+        and frame[-1] == 0x0D
     )
 
 
@@ -165,6 +179,12 @@ def _cbtpwr_vb(frame: bytes, rng: random.Random) -> bytes:
     info = _random(rng, (len(frame) - 18) // 2).hex().upper().encode()
     body = frame[1:13] + info
     return b"~" + body + f"{-sum(body) & 0xFFFF:04X}".encode() + b"\r"
+
+
+def _tdt_reply(frame: bytes, rng: random.Random) -> bytes:
+    """Header and length kept, random data, its CRC (high byte first) and tail."""
+    body = frame[:8] + _random(rng, len(frame) - 11)
+    return body + crc16(body).to_bytes(2, "big") + b"\x0d"
 
 
 def _modbus(frame: bytes, rng: random.Random) -> bytes:

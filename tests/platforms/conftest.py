@@ -39,6 +39,7 @@ from bms_simulator.families.redodo import RedodoSimulator
 from bms_simulator.families.renogy import RenogyBattery
 from bms_simulator.families.seplos import SeplosV3Ble
 from bms_simulator.families.seplos_v2_ble import SeplosV2Ble
+from bms_simulator.families.tdt import TdtSimulator
 from bms_simulator.pack import PackModel
 from custom_components.lithium_bms.protocol.daly.driver import DalyDriver
 from custom_components.lithium_bms.protocol.jk import JkDriver
@@ -139,6 +140,10 @@ def _ej(variant: Variant, name: str) -> Callable[[], SimulatedBms]:
     return build
 
 
+def _tdt() -> SimulatedBms:
+    return TdtSimulator("C0:D6:3C:00:33:44", "XDZN_001_3344", pack_model())
+
+
 @dataclass(frozen=True)
 class FamilyCase:
     """One family (and variant) as a test sees it."""
@@ -215,6 +220,7 @@ CASES = (
         (),
         alarms=False,
     ),
+    FamilyCase("tdt", "tdt", _tdt, ()),
 )
 SWITCH_ATTRIBUTES = {
     "charge_mosfet": "charge_enabled",

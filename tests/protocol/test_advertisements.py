@@ -43,6 +43,7 @@ RECALL_FLOOR = {
     "felicity": 1.0,
     "cbtpwr": 1.0,
     "ej": 1.0,
+    "tdt": 1.0,
 }
 
 
@@ -107,6 +108,9 @@ def test_corpus_is_sourced_and_varied() -> None:
         # SolarB_ names of newer firmware (BMS_BLE-HA #801, batmon-ha #415)
         # come with no reply that shows they speak this protocol.
         "felicity": 2,
+        # aiobmsble test_data/tdt_bms.json, BMS_BLE-HA #315, #730, #815; none
+        # with advertisement data in BMS_BLE-HA #102, #356, #400, #798, #807.
+        "tdt": 4,
     }
     assert all(families[family] >= FEW_PUBLIC.get(family, 5) for family in OURS), (
         families
