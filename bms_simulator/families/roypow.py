@@ -54,7 +54,11 @@ def _u16(value: float) -> bytes:
 
 
 class RoyPowSimulator(SimulatedBms):
-    """Answers the 0x02, 0x03 and 0x04 requests, AT+STAT before each reply."""
+    """Answers the 0x02, 0x03 and 0x04 requests, AT+STAT before each reply.
+
+    The module's message comes first, as patman15/aiobmsble's mock client
+    sends it on every write.
+    """
 
     family = "roypow"
     services = (
@@ -102,8 +106,14 @@ class RoyPowSimulator(SimulatedBms):
         if build is None or data[6:] != bytes((_xor(data[3:6]), 0xF5)):
             return
         if self.take_fault(Fault.IGNORE_COMMAND) is None:
-            self._deliver(MODULE_MESSAGE)
+            self._module_message()
             self.send(build())
+
+    def _module_message(self) -> None:
+        """``AT+STAT`` in one notification, at once, so it precedes the reply."""
+        notify = self._notify
+        if notify is not None and not self.hung:
+            notify(self.notify_handle, MODULE_MESSAGE)
 
     def cells_frame(self) -> bytes:
         """The 0x02 reply: the cells, mV."""
