@@ -34,6 +34,7 @@ from bms_simulator.families.pace import PaceBle
 from bms_simulator.families.pylontech import PylontechRt
 from bms_simulator.families.redodo import RedodoSimulator
 from bms_simulator.families.renogy import RenogyBattery
+from bms_simulator.families.roypow import RoyPowSimulator
 from bms_simulator.families.seplos import SeplosV3Ble
 from bms_simulator.families.seplos_v2_ble import SeplosV2Ble
 from bms_simulator.pack import PackModel
@@ -117,6 +118,10 @@ def _redodo() -> SimulatedBms:
     return RedodoSimulator("C8:47:80:00:11:22", "R-24100BNN160-A00643", pack_model())
 
 
+def _roypow() -> SimulatedBms:
+    return RoyPowSimulator("12:6C:14:00:11:22", " B24100A 220600016 ", pack_model())
+
+
 @dataclass(frozen=True)
 class FamilyCase:
     """One family (and variant) as a test sees it."""
@@ -179,6 +184,8 @@ CASES = (
         changed_cell=(3.5, "3.5"),
     ),
     FamilyCase("redodo", "redodo", _redodo, (), alarm="pack_undervoltage"),
+    # Its problem code has no public bit table: no named alarm.
+    FamilyCase("roypow", "roypow", _roypow, (), alarms=False),
 )
 SWITCH_ATTRIBUTES = {
     "charge_mosfet": "charge_enabled",
