@@ -16,6 +16,8 @@ from bms_simulator.families.daly import crc16
 JK_HEADER = b"\x55\xaa\xeb\x90"
 # A Redodo status reply: ``00 00 65 01 93 55 AA <status>``.
 REDODO_HEADER = bytes.fromhex("000065019355aa")
+# A RoyPow reply: ``EA D1 01 <len> FF <command> <data> <xor> F5``.
+ROYPOW_HEAD = bytes.fromhex("ead101")
 
 
 def forge(frame: bytes, rng: random.Random) -> bytes | None:
@@ -36,6 +38,8 @@ def forge(frame: bytes, rng: random.Random) -> bytes | None:
         return _pace(frame, rng)
     if frame.startswith(REDODO_HEADER) and len(frame) == frame[2] + 4:
         return _redodo(frame, rng)
+    if frame.startswith(ROYPOW_HEAD) and len(frame) == frame[3] + 4 >= 8:
+        return _roypow(frame, rng)
     return None
 
 
@@ -103,6 +107,15 @@ def _redodo(frame: bytes, rng: random.Random) -> bytes:
     """Header and status kept; the byte sum at the end made to fit."""
     body = frame[:8] + _random(rng, len(frame) - 9)
     return body + bytes((sum(body) & 0xFF,))
+
+
+def _roypow(frame: bytes, rng: random.Random) -> bytes:
+    """Head, length, address and command kept; the XOR before F5 made to fit."""
+    body = frame[:6] + _random(rng, len(frame) - 8)
+    xor = 0
+    for byte in body[3:]:
+        xor ^= byte
+    return body + bytes((xor, 0xF5))
 
 
 def _modbus(frame: bytes, rng: random.Random) -> bytes:
