@@ -14,6 +14,8 @@ from homeassistant.data_entry_flow import FlowResultType
 from bms_simulator.device import Advertising, SimulatedBms, uuid16
 from bms_simulator.families.roypow import demo
 from custom_components.lithium_bms.const import CONF_FAMILY, DOMAIN
+from custom_components.lithium_bms.protocol.jk import JkDriver
+from tests.flows import user_flow
 
 ADDRESS = "12:6C:14:00:31:35"
 type AddDevice = Callable[[SimulatedBms], Any]
@@ -40,6 +42,9 @@ async def test_discovery_titles_the_entry_without_the_spaces(
     await hass.async_block_till_done()
     assert result["title"] == name.strip()
     assert result["data"] == {CONF_ADDRESS: ADDRESS, CONF_FAMILY: "roypow"}
+    # JK's request went to FFE1 first, and went unanswered.
+    assert sim.writes[0].startswith(bytes.fromhex("aa5590eb"))
+    assert bytes.fromhex("ead10104ff02f9f5") in sim.writes
     assert result["result"].state is ConfigEntryState.LOADED
 
 
@@ -60,3 +65,25 @@ async def test_lookalikes_are_not_offered(
     sim.advertising = advertising
     await add_device(sim)
     assert hass.config_entries.flow.async_progress_by_handler(DOMAIN) == []
+
+
+async def test_a_renamed_pack_is_found_by_probing(
+    hass: HomeAssistant, add_device: AddDevice, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Families on FFE0 are probed first, in claim order: JK waits for its
+    # cell frame in vain, Redodo finds no FFE2, RoyPow answers.
+    monkeypatch.setattr(JkDriver, "request_timeout", 0.2)
+    sim = demo(ADDRESS)
+    sim.advertising = Advertising("Camper battery", [uuid16(0xFFE0)])
+    await add_device(sim)
+    assert hass.config_entries.flow.async_progress_by_handler(DOMAIN) == []
+    result = await user_flow(hass)
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_ADDRESS: ADDRESS}
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["title"] == "Camper battery"
+    assert result["data"] == {CONF_ADDRESS: ADDRESS, CONF_FAMILY: "roypow"}
+    # JK's request went to FFE1 first, and went unanswered.
+    assert sim.writes[0].startswith(bytes.fromhex("aa5590eb"))
+    assert bytes.fromhex("ead10104ff02f9f5") in sim.writes
