@@ -82,12 +82,10 @@ class RoyPowDriver(BmsDriver):
             voltage=pack.voltage,
             current=status.current,
             cell_voltages=cells,
+            # At most four probes, one per slot (the decoder refuses more).
             temperatures=tuple(
-                Temperature(
-                    PROBE_KINDS[i] if i < len(PROBE_KINDS) else TemperatureKind.CELL,
-                    float(t),
-                )
-                for i, t in enumerate(status.probes)
+                Temperature(kind, float(value))
+                for kind, value in zip(PROBE_KINDS, status.probes, strict=False)
             ),
             state_of_charge=float(pack.soc),
             remaining_capacity=pack.remaining,

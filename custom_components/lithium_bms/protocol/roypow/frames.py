@@ -28,7 +28,6 @@ ADDRESS = 0xFF  # byte 4 of every request and reply [A][B]
 CELLS = 0x02
 STATUS = 0x03
 PACK = 0x04
-COMMANDS = (CELLS, STATUS, PACK)
 # A request: FF, command, XOR, F5.
 MIN_LENGTH = 4
 # The BLE module's own message, sent before and after replies [A].
@@ -40,7 +39,8 @@ CELLS_AT = 9
 CELLS_OVERHEAD = 7
 
 # 0x03: the state byte 6 is 0x31 discharging, 0x32 charging [B]; its bit 0
-# is the sign of the current [A].
+# is the sign of the current [A]. A byte outside 0x30-0x33 is refused: the
+# XOR passes one random frame in 256, this check most of the rest.
 STATE_MASK = 0xFC
 STATE_BASE = 0x30
 DISCHARGING = 0x01
@@ -59,7 +59,8 @@ DISCHARGE_FET = 0x02
 STATUS_MIN_SIZE = 27  # the fields up to byte 24, XOR and F5
 
 # 0x04: tagged values, tag 0x01 at byte 6 to tag 0x0A at byte 32 (the
-# capture of [A]); a 32-bit capacity is two tagged 16-bit halves, mAh.
+# capture of [A]); a 32-bit capacity is two tagged 16-bit halves, mAh. A
+# reply whose tags differ is refused (both sources read fixed offsets).
 PACK_TAGS = {6: 1, 8: 2, 11: 3, 14: 4, 17: 5, 20: 6, 23: 7, 26: 8, 29: 9, 32: 10}
 PACK_FIELDS = (
     Field("soc", 7, 1),  # tag 1 [A][B]
