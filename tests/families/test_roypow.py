@@ -42,9 +42,6 @@ async def test_discovery_titles_the_entry_without_the_spaces(
     await hass.async_block_till_done()
     assert result["title"] == name.strip()
     assert result["data"] == {CONF_ADDRESS: ADDRESS, CONF_FAMILY: "roypow"}
-    # JK's request went to FFE1 first, and went unanswered.
-    assert sim.writes[0].startswith(bytes.fromhex("aa5590eb"))
-    assert bytes.fromhex("ead10104ff02f9f5") in sim.writes
     assert result["result"].state is ConfigEntryState.LOADED
 
 
