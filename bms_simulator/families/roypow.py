@@ -89,6 +89,11 @@ class RoyPowSimulator(SimulatedBms):
             manufacturer_data={COMPANY_ID: b"\x88\xa0" + mac},
         )
 
+    @property
+    def probes(self) -> list[float]:
+        """Two cell probes and the ambient one: slots 1, 2 and 4 (3 is the MOSFET)."""
+        return self.pack.temperatures[:3]
+
     def handle_write(self, handle: int, data: bytes) -> None:
         """Answer a request written to FFE1; ignore anything else."""
         replies = {
