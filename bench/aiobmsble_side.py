@@ -62,6 +62,7 @@ AIOBMSBLE_MODULES = {
     "cbtpwr_vb": "aiobmsble.bms.cbtpwr_vb_bms",
     "ej": "aiobmsble.bms.ej_bms",
     "tdt": "aiobmsble.bms.tdt_bms",
+    "roypow": "aiobmsble.bms.roypow_bms",
 }
 
 

@@ -28,6 +28,8 @@ CBTPWR_VB_HEADER = b"~22"
 EJ_DIGITS = b"0123456789ABCDEF"
 # A TDT read reply: ``7E <version> 01 03 00 <data point> <length:2>``.
 TDT_HEADER = bytes.fromhex("7e000103")
+# A RoyPow reply: ``EA D1 01 <len> FF <command> <data> <xor> F5``.
+ROYPOW_HEAD = bytes.fromhex("ead101")
 
 
 def forge(frame: bytes, rng: random.Random) -> bytes | None:
@@ -54,6 +56,8 @@ def forge(frame: bytes, rng: random.Random) -> bytes | None:
         return _ej_ascii(frame, rng)
     if _tdt(frame):
         return _tdt_reply(frame, rng)
+    if frame.startswith(ROYPOW_HEAD) and len(frame) == frame[3] + 4 >= 8:
+        return _roypow(frame, rng)
     return None
 
 
@@ -185,6 +189,15 @@ def _tdt_reply(frame: bytes, rng: random.Random) -> bytes:
     """Header and length kept, random data, its CRC (high byte first) and tail."""
     body = frame[:8] + _random(rng, len(frame) - 11)
     return body + crc16(body).to_bytes(2, "big") + b"\x0d"
+
+
+def _roypow(frame: bytes, rng: random.Random) -> bytes:
+    """Head, length, address and command kept; the XOR before F5 made to fit."""
+    body = frame[:6] + _random(rng, len(frame) - 8)
+    xor = 0
+    for byte in body[3:]:
+        xor ^= byte
+    return body + bytes((xor, 0xF5))
 
 
 def _modbus(frame: bytes, rng: random.Random) -> bytes:

@@ -94,6 +94,11 @@ def _asks_password(errors: Mapping[str, str]) -> bool:
     return errors.get("base") == "invalid_auth" or CONF_PASSWORD in errors
 
 
+def _title(name: str | None, address: str) -> str:
+    """The advertised name without the spaces around it (RoyPow, Gobel)."""
+    return (name or "").strip() or address
+
+
 def _claimed_first(info: BluetoothServiceInfoBleak) -> tuple[bool, str]:
     """Sort key: devices a family claims first, then by name."""
     claimed = driver_for_advertisement(advertisement(info)) is not None
@@ -159,7 +164,7 @@ class LithiumBmsConfigFlow(ConfigFlow, domain=DOMAIN):
         if driver is None:
             return self.async_abort(reason="not_supported")
         self._address = discovery_info.address
-        self._name = discovery_info.name or discovery_info.address
+        self._name = _title(discovery_info.name, discovery_info.address)
         self._family = driver.family
         self.context["title_placeholders"] = {"name": self._name}
         return await self.async_step_bluetooth_confirm()
@@ -334,7 +339,7 @@ class LithiumBmsConfigFlow(ConfigFlow, domain=DOMAIN):
         if info.address != self._address:
             driver = driver_for_advertisement(advertisement(info))
             self._address = info.address
-            self._name = info.name or info.address
+            self._name = _title(info.name, info.address)
             self._family = driver.family if driver is not None else ""
         if self._family:
             return await self._async_create(user_input, errors)

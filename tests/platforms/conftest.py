@@ -37,6 +37,7 @@ from bms_simulator.families.pace import PaceBle
 from bms_simulator.families.pylontech import PylontechRt
 from bms_simulator.families.redodo import RedodoSimulator
 from bms_simulator.families.renogy import RenogyBattery
+from bms_simulator.families.roypow import RoyPowSimulator
 from bms_simulator.families.seplos import SeplosV3Ble
 from bms_simulator.families.seplos_v2_ble import SeplosV2Ble
 from bms_simulator.families.tdt import TdtSimulator
@@ -144,6 +145,10 @@ def _tdt() -> SimulatedBms:
     return TdtSimulator("C0:D6:3C:00:33:44", "XDZN_001_3344", pack_model())
 
 
+def _roypow() -> SimulatedBms:
+    return RoyPowSimulator("12:6C:14:00:11:22", " B24100A 220600016 ", pack_model())
+
+
 @dataclass(frozen=True)
 class FamilyCase:
     """One family (and variant) as a test sees it."""
@@ -221,6 +226,8 @@ CASES = (
         alarms=False,
     ),
     FamilyCase("tdt", "tdt", _tdt, ()),
+    # Its problem code has no public bit table: no named alarm.
+    FamilyCase("roypow", "roypow", _roypow, (), alarms=False),
 )
 SWITCH_ATTRIBUTES = {
     "charge_mosfet": "charge_enabled",

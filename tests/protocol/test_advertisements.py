@@ -44,6 +44,7 @@ RECALL_FLOOR = {
     "cbtpwr": 1.0,
     "ej": 1.0,
     "tdt": 1.0,
+    "roypow": 1.0,
 }
 
 
