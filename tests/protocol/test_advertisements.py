@@ -40,6 +40,7 @@ RECALL_FLOOR = {
     "gobel": 1.0,
     "renogy": 1.0,
     "redodo": 1.0,
+    "ecoworthy": 1.0,
 }
 
 

@@ -81,7 +81,8 @@ def test_wired_protocols_have_unique_keys_and_a_simulated_pack() -> None:
 
 @pytest.mark.parametrize("family", FOLDERS)
 def test_family_has_a_readme_row(family: str) -> None:
-    readme = (ROOT / "README.md").read_text().lower()
+    # A brand spelt with a hyphen (ECO-WORTHY) has its folder without it.
+    readme = (ROOT / "README.md").read_text().lower().replace("-", "")
     assert f"| **{family}" in readme
 
 
