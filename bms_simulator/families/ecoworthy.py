@@ -98,14 +98,15 @@ class EcoworthySimulator(SimulatedBms):
         )
 
     def handle_write(self, handle: int, data: bytes) -> None:
-        """A1 after the first command; A1 and A2 after the second."""
-        if handle != self.write_handle or data not in (FIRST_COMMAND, SECOND_COMMAND):
+        """After the second command, the A1 and A2 frames in one burst.
+
+        One burst keeps the two frames in order on the link however they are
+        cut into notifications; the first command is taken silently.
+        """
+        if handle != self.write_handle or data != SECOND_COMMAND:
             return
-        if self.take_fault(Fault.IGNORE_COMMAND) is not None:
-            return
-        self.send(self.status_frame())
-        if data == SECOND_COMMAND:
-            self.send(self.cell_frame())
+        if self.take_fault(Fault.IGNORE_COMMAND) is None:
+            self.send(self.status_frame() + self.cell_frame())
 
     def _frame(self, kind: int, data: bytes) -> bytes:
         if self.mac_in_front:

@@ -239,8 +239,10 @@ def test_twenty_byte_notifications_and_glued_frames() -> None:
 
 @pytest.mark.parametrize(
     "garbage",
-    [b"\xa1", b"\xa2\x00", b"\xe2", b"\xe2\xe7\x79", b"\xe2\xe7\x79\x00\x00\x00\xa1"]
-    + [b"\xff" * 9, V1_STATUS[:14], V2_CELLS[:12]],
+    [
+        *(b"\xa1", b"\xa2\x00", b"\xe2", b"\xe2\xe7\x79"),
+        *(b"\xe2\xe7\x79\x00\x00\x00\xa1", b"\xff" * 9, V1_STATUS[:14], V2_CELLS[:12]),
+    ],
 )
 def test_garbage_before_and_between_frames(garbage: bytes) -> None:
     frames, _errors = feed_all([garbage + V1_STATUS + garbage + V2_CELLS + garbage])
