@@ -26,6 +26,7 @@ from syrupy.location import PyTestLocation
 
 from bms_simulator.device import SimulatedBms
 from bms_simulator.families.daly import DalySimulator
+from bms_simulator.families.ecoworthy import EcoworthySimulator
 from bms_simulator.families.eg4 import Eg4Ble
 from bms_simulator.families.gobel import GobelSimulator
 from bms_simulator.families.jbd import JbdSimulator
@@ -117,6 +118,10 @@ def _redodo() -> SimulatedBms:
     return RedodoSimulator("C8:47:80:00:11:22", "R-24100BNN160-A00643", pack_model())
 
 
+def _ecoworthy() -> SimulatedBms:
+    return EcoworthySimulator("E2:E0:5A:00:11:22", "ECO-WORTHY 0B_1122", pack_model())
+
+
 @dataclass(frozen=True)
 class FamilyCase:
     """One family (and variant) as a test sees it."""
@@ -179,6 +184,8 @@ CASES = (
         changed_cell=(3.5, "3.5"),
     ),
     FamilyCase("redodo", "redodo", _redodo, (), alarm="pack_undervoltage"),
+    # Its problem code has no public bit table: no named alarm.
+    FamilyCase("ecoworthy", "ecoworthy", _ecoworthy, (), alarms=False),
 )
 SWITCH_ATTRIBUTES = {
     "charge_mosfet": "charge_enabled",
