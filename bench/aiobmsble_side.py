@@ -57,6 +57,7 @@ AIOBMSBLE_MODULES = {
     "gobel": "aiobmsble.bms.gobel_bms",
     "renogy": "aiobmsble.bms.renogy_bms",
     "redodo": "aiobmsble.bms.redodo_bms",
+    "ecoworthy": "aiobmsble.bms.ecoworthy_bms",
 }
 
 

@@ -36,6 +36,8 @@ def forge(frame: bytes, rng: random.Random) -> bytes | None:
         return _pace(frame, rng)
     if frame.startswith(REDODO_HEADER) and len(frame) == frame[2] + 4:
         return _redodo(frame, rng)
+    if (head := _ecoworthy_head(frame)) is not None:
+        return _ecoworthy(frame, head, rng)
     return None
 
 
@@ -67,6 +69,19 @@ def _pace_ble(frame: bytes) -> bool:
 def _renogy(frame: bytes) -> bool:
     """A Renogy reply over BLE: device 0x30, a read of holding registers."""
     return frame[:2] == b"\x30\x03" and len(frame) > 5 and len(frame) == frame[2] + 5
+
+
+def _ecoworthy_head(frame: bytes) -> int | None:
+    """The head length of an ECO-WORTHY A1 / A2 frame: 14 (V1) or 12 (V2)."""
+    for head, kind_at in ((14, 0), (12, 6)):
+        if (
+            len(frame) > head + 2
+            and frame[kind_at] in (0xA1, 0xA2)
+            and frame[head - 2] == 0x03
+            and len(frame) == head + frame[head - 1] + 2
+        ):
+            return head
+    return None
 
 
 def _random(rng: random.Random, size: int) -> bytes:
@@ -103,6 +118,12 @@ def _redodo(frame: bytes, rng: random.Random) -> bytes:
     """Header and status kept; the byte sum at the end made to fit."""
     body = frame[:8] + _random(rng, len(frame) - 9)
     return body + bytes((sum(body) & 0xFF,))
+
+
+def _ecoworthy(frame: bytes, head: int, rng: random.Random) -> bytes:
+    """Head and count kept (the MAC too); random data, its CRC-16 made to fit."""
+    body = frame[:head] + _random(rng, len(frame) - head - 2)
+    return body + crc16(body).to_bytes(2, "little")
 
 
 def _modbus(frame: bytes, rng: random.Random) -> bytes:

@@ -15,6 +15,9 @@ those of the captures.
 
 from __future__ import annotations
 
+import asyncio
+from collections import deque
+
 from ..device import (
     Advertising,
     Fault,
@@ -55,10 +58,15 @@ def _word(value: int, signed: bool = False) -> bytes:
 
 
 class EcoworthySimulator(SimulatedBms):
-    """Answers the app's commands with A1 status and A2 cell frames.
+    """Streams A1 status and A2 cell frames once the app's commands came.
 
-    ``mac_in_front`` (V2, aiobmsble's protocol version 2) puts the address in
-    front of each frame and counts the current in 0.1 A; V1 counts 0.01 A.
+    Each command is answered with an A1 frame (as aiobmsble's mock module
+    does); once both came on a connection, the module streams A1 then A2
+    every ``period`` seconds until the host disconnects. Frames leave in
+    order, each in notifications of its own (aiobmsble reads one frame per
+    notification). ``mac_in_front`` (V2, aiobmsble's protocol version 2) puts
+    the address in front of each frame and counts the current in 0.1 A; V1
+    counts 0.01 A.
     """
 
     family = "ecoworthy"
@@ -83,10 +91,15 @@ class EcoworthySimulator(SimulatedBms):
         *,
         mac_in_front: bool = True,
     ) -> None:
-        """Add the problem code beside the pack."""
+        """Add the problem code and the stream beside the pack."""
         super().__init__(address, name, pack)
         self.mac_in_front = mac_in_front
         self.problem_code = 0
+        self.period = 1.0
+        self._commands: set[bytes] = set()
+        self._timer: asyncio.TimerHandle | None = None
+        self._pump: asyncio.TimerHandle | None = None
+        self._outbox: deque[bytes | None] = deque()
 
     def default_advertising(self, name: str) -> Advertising:
         """FFF0; the company ID and data spell the MAC, as the modules do."""
@@ -97,16 +110,62 @@ class EcoworthySimulator(SimulatedBms):
             manufacturer_data={int.from_bytes(mac[:2], "little"): mac[2:]},
         )
 
-    def handle_write(self, handle: int, data: bytes) -> None:
-        """After the second command, the A1 and A2 frames in one burst.
+    def on_disconnect(self) -> None:
+        """Stop streaming and forget undelivered bytes."""
+        self._commands.clear()
+        for handle in (self._timer, self._pump):
+            if handle is not None:
+                handle.cancel()
+        self._timer = self._pump = None
+        self._outbox.clear()
 
-        One burst keeps the two frames in order on the link however they are
-        cut into notifications; the first command is taken silently.
-        """
-        if handle != self.write_handle or data != SECOND_COMMAND:
+    def handle_write(self, handle: int, data: bytes) -> None:
+        """Answer a command with A1; start the stream after both."""
+        if handle != self.write_handle or data not in (FIRST_COMMAND, SECOND_COMMAND):
             return
-        if self.take_fault(Fault.IGNORE_COMMAND) is None:
-            self.send(self.status_frame() + self.cell_frame())
+        if self.take_fault(Fault.IGNORE_COMMAND) is not None:
+            return
+        self._commands.add(data)
+        self.send(self.status_frame())
+        if len(self._commands) == 2 and self._timer is None:
+            self._timer = asyncio.get_running_loop().call_soon(self._tick)
+
+    def _tick(self) -> None:
+        self._timer = None
+        if not self.connected:
+            return
+        self.send(self.status_frame())
+        self.send(self.cell_frame())
+        self._timer = asyncio.get_running_loop().call_later(self.period, self._tick)
+
+    def _deliver(self, frame: bytes, then_drop: bool = False) -> None:
+        """Queue a frame (``None`` marks a link drop) behind those on their way."""
+        if not self.connected:
+            return
+        self._outbox.append(frame)
+        if then_drop:
+            self._outbox.append(None)
+        if self._pump is None:
+            loop = asyncio.get_running_loop()
+            self._pump = loop.call_later(self.notify_delay, self._pump_once)
+
+    def _pump_once(self) -> None:
+        """Notify the next ``mtu`` bytes of the frame at the head of the queue."""
+        self._pump = None
+        notify = self._notify
+        if notify is None or not self._outbox:
+            return
+        head = self._outbox.popleft()
+        if head is None:
+            self._outbox.clear()
+            self._drop_link()
+            return
+        if len(head) > self.mtu:
+            self._outbox.appendleft(head[self.mtu :])
+        notify(self.notify_handle, head[: self.mtu])
+        if self._outbox and self._notify is notify:
+            loop = asyncio.get_running_loop()
+            self._pump = loop.call_later(self.notify_delay, self._pump_once)
 
     def _frame(self, kind: int, data: bytes) -> bytes:
         if self.mac_in_front:

@@ -119,7 +119,9 @@ def _redodo() -> SimulatedBms:
 
 
 def _ecoworthy() -> SimulatedBms:
-    return EcoworthySimulator("E2:E0:5A:00:11:22", "ECO-WORTHY 0B_1122", pack_model())
+    sim = EcoworthySimulator("E2:E0:5A:00:11:22", "ECO-WORTHY 0B_1122", pack_model())
+    sim.period = JK_PERIOD  # the stream's interval, as short as JK's
+    return sim
 
 
 @dataclass(frozen=True)

@@ -21,7 +21,6 @@ from custom_components.lithium_bms.protocol.errors import (
     BmsConnectionError,
     BmsError,
     BmsTimeoutError,
-    ChecksumError,
     UnsupportedError,
 )
 from custom_components.lithium_bms.protocol.jbd import JbdDriver
@@ -34,6 +33,7 @@ from custom_components.lithium_bms.protocol.snapshot import (
 )
 
 ADDRESS = "E2:E0:5A:78:3C:31"
+STREAM_PERIOD = 0.01  # seconds between streamed A1 / A2 pairs
 type MakeClient = Callable[..., BmsClient]
 
 
@@ -69,6 +69,7 @@ def fast_ecoworthy(monkeypatch: pytest.MonkeyPatch) -> None:
 def sim(request: pytest.FixtureRequest) -> EcoworthySimulator:
     device = demo(ADDRESS)
     device.mac_in_front = request.param
+    device.period = STREAM_PERIOD
     return device
 
 
@@ -162,32 +163,49 @@ async def test_a_v2_module_read_without_its_address_times_out(
 
 
 @pytest.mark.parametrize(
-    ("fault", "error", "reconnects"),
+    "fault", [Fault.NO_ANSWER, Fault.BAD_CHECKSUM, Fault.TRUNCATED]
+)
+async def test_a_damaged_frame_is_made_up_by_the_stream(
+    sim: EcoworthySimulator, make_client: MakeClient, fault: Fault
+) -> None:
+    client = make_client()
+    sim.inject(fault, 4)  # every frame of the first burst
+    assert_matches(await client.read_snapshot(), sim.pack)
+    assert client.stats.read_failures == 0
+
+
+@pytest.mark.parametrize(
+    ("fault", "count", "error"),
     [
-        (Fault.NO_ANSWER, BmsTimeoutError, True),
-        # The A1 frame arrives, the A2 frame's CRC is broken.
-        (Fault.BAD_CHECKSUM, ChecksumError, False),
-        # The A1 frame arrives, the A2 frame never completes.
-        (Fault.TRUNCATED, BmsTimeoutError, True),
-        (Fault.DISCONNECT_MID_FRAME, BmsConnectionError, True),
-        (Fault.IGNORE_COMMAND, BmsTimeoutError, True),
+        (Fault.DISCONNECT_MID_FRAME, 1, BmsConnectionError),
+        # No command taken: no answer and no stream.
+        (Fault.IGNORE_COMMAND, 2, BmsTimeoutError),
     ],
 )
 async def test_fault_then_recovery(
     sim: EcoworthySimulator,
     make_client: MakeClient,
     fault: Fault,
+    count: int,
     error: type[BmsError],
-    reconnects: bool,
 ) -> None:
     client = make_client()
-    sim.inject(fault)
+    sim.inject(fault, count)
     with pytest.raises(error):
         await client.read_snapshot()
-    assert client.is_connected is not reconnects
+    assert client.is_connected is False
     assert client.stats.read_failures == 1
     assert_matches(await client.read_snapshot(), sim.pack)
-    assert client.stats.connects == (2 if reconnects else 1)
+    assert client.stats.connects == 2
+
+
+async def test_a_silent_stream_times_out(
+    sim: EcoworthySimulator, make_client: MakeClient
+) -> None:
+    """The commands are answered (A1) but no A2 comes."""
+    sim.cell_frame = lambda: b""  # type: ignore[method-assign]
+    with pytest.raises(BmsTimeoutError):
+        await make_client().read_snapshot()
 
 
 async def test_link_lost_while_idle(
@@ -234,6 +252,7 @@ async def test_fuzzed_notification_splits(mtu: int, delay: float, v2: bool) -> N
     """Frames cut into notifications of any size reassemble into the pack."""
     sim = demo(ADDRESS)
     sim.mac_in_front = v2
+    sim.period = STREAM_PERIOD
     sim.mtu = mtu
     sim.notify_delay = delay
     options = DriverOptions(address=ADDRESS, reply_timeout=5.0)

@@ -1,13 +1,13 @@
 """ECO-WORTHY packs with the BW02 / DCHOUSE Bluetooth module: the conversation.
 
-The vendor app writes two commands to FFF2; the module then notifies an A1
-status frame and an A2 cell frame on FFF1 (the frames are in :mod:`.frames`).
-patman15/aiobmsble ``aiobmsble/bms/ecoworthy_bms.py``
+The vendor app writes two commands to FFF2; the module answers them and then
+streams an A1 status frame and an A2 cell frame on FFF1 (the frames are in
+:mod:`.frames`). patman15/aiobmsble ``aiobmsble/bms/ecoworthy_bms.py``
 @ b0567331025033d33729385fa89a1198275d6486 writes them when the stream is
-silent and answers from the frames it streams; this driver writes them before
-each read and waits for the next A1 and A2, so a read does not depend on the
-stream's period. Read only: no public source documents a command that
-switches this module's MOSFETs.
+silent; this driver writes them before each read (a module that still
+streams takes them as before) and takes the next A1 and A2 frames. Read
+only: no public source documents a command that switches this module's
+MOSFETs.
 
 Other ECO-WORTHY packs carry a JBD board and advertise a JBD name on FF00
 (``DP04S007L4S100A``, ``ECO-LFP48100-3U-*``): the ``jbd`` family claims them.
@@ -72,7 +72,10 @@ class EcoworthyDriver(BmsDriver):
         AdvertisementMatcher(local_name="ECO-WORTHY*", service_uuid=uuid16(0xFFF0)),
         AdvertisementMatcher(local_name="DCHOUSE*", service_uuid=uuid16(0xFFF0)),
     )
-    limits = Limits(max_cells=MAX_CELLS)
+    # A1's pack voltage is the sum of A2's cells within 0.01 V in both
+    # captures (ecoworthy_vectors.json): a status and a cell frame that
+    # disagree by more than 0.05 V are not of one moment (or not real).
+    limits = Limits(max_cells=MAX_CELLS, cell_sum_tolerance=0.0, cell_sum_margin=0.05)
 
     def __init__(self, transport: Transport, options: DriverOptions) -> None:
         """Know the module's address: a V2 frame starts with it."""
