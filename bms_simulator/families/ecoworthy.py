@@ -128,7 +128,7 @@ class EcoworthySimulator(SimulatedBms):
         self._commands.add(data)
         self.send(self.status_frame())
         if len(self._commands) == 2 and self._timer is None:
-            self._timer = asyncio.get_running_loop().call_soon(self._tick)
+            self._timer = asyncio.get_running_loop().call_later(0.0, self._tick)
 
     def _tick(self) -> None:
         self._timer = None
