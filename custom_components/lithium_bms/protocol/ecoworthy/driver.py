@@ -75,6 +75,10 @@ class EcoworthyDriver(BmsDriver):
     # A1's pack voltage is the sum of A2's cells within 0.01 V in both
     # captures (ecoworthy_vectors.json): a status and a cell frame that
     # disagree by more than 0.05 V are not of one moment (or not real).
+    # ECO-WORTHY also ships JBD boards; one behind a module with an
+    # ECO-WORTHY name would fail this probe and answer JBD's (whose GATT
+    # profiles include FFF0): the config flow then tries JBD.
+    probe_also = ("jbd",)
     limits = Limits(max_cells=MAX_CELLS, cell_sum_tolerance=0.0, cell_sum_margin=0.05)
 
     def __init__(self, transport: Transport, options: DriverOptions) -> None:
