@@ -126,7 +126,6 @@ class EcoworthyDriver(BmsDriver):
             state_of_health=float(status.soh),
             design_capacity=status.design_capacity,
             protection_code=status.problem_code,
-            reported_cell_count=len(cells.cell_voltages),
         )
 
     async def set_switch(self, kind: SwitchKind, on: bool) -> BatterySnapshot:

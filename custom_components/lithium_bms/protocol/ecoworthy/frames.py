@@ -27,8 +27,6 @@ KINDS = (STATUS, CELLS)
 READ = 0x03  # the Modbus function byte before the count [A]
 # Data bytes after the count byte, as every capture shows them [A].
 COUNTS = {STATUS: 0x44, CELLS: 0x56}
-V1_HEAD = 14
-V2_HEAD = 12
 MAC_LENGTH = 6
 CRC_LENGTH = 2
 # The two commands the vendor app writes to FFF2 before the module streams [A].
@@ -38,8 +36,9 @@ UNLOCK = (
 )
 MAX_CELLS = 32  # cell slots of the A2 frame: data bytes 2 to 65 [A]
 MAX_PROBES = 9  # probe slots of the A2 frame: data bytes 68 to 85 [A]
-CELLS_AT = 2
-PROBES_AT = 68
+# The counts before the slots, offsets in the A2 data [A].
+CELL_COUNT_AT = 0
+PROBE_COUNT_AT = 66
 UNUSED_CELL = 0xFFFF  # what an unused cell slot holds [A]
 UNUSED_PROBE = -1000  # what an unused probe slot holds (FC18) [A]
 
@@ -53,8 +52,19 @@ STATUS_FIELDS = (
     # aiobmsble's "problem_code": any bit set is a problem; no source names one.
     Field("problem", 37, 2),
 )
-# The current's step in A, by framing: 0.01 A in V1, 0.1 A in V2 [A].
-CURRENT_STEP = {False: 0.01, True: 0.1}
+
+
+@dataclass(frozen=True, slots=True)
+class Framing:
+    """Where a framing puts the kind byte, how long its head is, its current step."""
+
+    kind_at: int
+    head: int  # through the byte count
+    current_step: float  # A
+
+
+V1 = Framing(kind_at=0, head=14, current_step=0.01)
+V2 = Framing(kind_at=MAC_LENGTH, head=12, current_step=0.1)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -88,19 +98,19 @@ def mac_bytes(address: str) -> bytes | None:
         return None
 
 
-def head_length(frame: bytes, mac: bytes | None) -> int:
-    """The head's length: V2 when ``frame`` starts with ``mac``, else V1."""
-    return V2_HEAD if mac is not None and frame.startswith(mac) else V1_HEAD
+def framing(frame: bytes, mac: bytes | None) -> Framing:
+    """V2 when ``frame`` starts with the module's address ``mac``, else V1."""
+    return V2 if mac is not None and frame.startswith(mac) else V1
 
 
 def kind(frame: bytes, mac: bytes | None) -> int:
     """The frame's kind byte (0xA1 or 0xA2)."""
-    return frame[MAC_LENGTH if head_length(frame, mac) == V2_HEAD else 0]
+    return frame[framing(frame, mac).kind_at]
 
 
 def check_frame(frame: bytes, mac: bytes | None) -> None:
     """Raise unless ``frame`` is one whole A1 or A2 frame with a matching CRC."""
-    head = head_length(frame, mac)
+    head = framing(frame, mac).head
     if len(frame) < head + CRC_LENGTH:
         raise FrameError("ECO-WORTHY frame too short")
     frame_kind = kind(frame, mac)
@@ -114,25 +124,25 @@ def check_frame(frame: bytes, mac: bytes | None) -> None:
         raise ChecksumError("ECO-WORTHY CRC mismatch")
 
 
-def _data(frame: bytes, mac: bytes | None, expected: int) -> tuple[bytes, bool]:
-    """The data after the count, and whether the frame is V2."""
+def _data(frame: bytes, mac: bytes | None, expected: int) -> tuple[bytes, Framing]:
+    """The data after the count, and the frame's framing."""
     check_frame(frame, mac)
     if kind(frame, mac) != expected:
         raise FrameError("not the expected ECO-WORTHY frame")
-    head = head_length(frame, mac)
-    return frame[head:-CRC_LENGTH], head == V2_HEAD
+    layout = framing(frame, mac)
+    return frame[layout.head : -CRC_LENGTH], layout
 
 
 def decode_status(frame: bytes, mac: bytes | None) -> EcoworthyStatus:
     """Decode an A1 frame; a percentage above 100 refuses it."""
-    data, v2 = _data(frame, mac, STATUS)
+    data, layout = _data(frame, mac, STATUS)
     values = read_fields(STATUS_FIELDS, data)
     soc, soh = int(values["soc"]), int(values["soh"])
     if soc > 100 or soh > 100:
         raise FrameError("ECO-WORTHY percentage above 100")
     return EcoworthyStatus(
         voltage=values["voltage"],
-        current=round(values["current"] * CURRENT_STEP[v2], 2),
+        current=round(values["current"] * layout.current_step, 2),
         soc=soc,
         soh=soh,
         design_capacity=values["design"],
@@ -143,8 +153,8 @@ def decode_status(frame: bytes, mac: bytes | None) -> EcoworthyStatus:
 def decode_cells(frame: bytes, mac: bytes | None) -> EcoworthyCells:
     """Decode an A2 frame: the counted cells and probes, the rest unused."""
     data, _ = _data(frame, mac, CELLS)
-    cells = _words(data, 0, 1 + MAX_CELLS, signed=False)
-    probes = _words(data, PROBES_AT - 2, 1 + MAX_PROBES, signed=True)
+    cells = _words(data, CELL_COUNT_AT, 1 + MAX_CELLS, signed=False)
+    probes = _words(data, PROBE_COUNT_AT, 1 + MAX_PROBES, signed=True)
     count, slots = cells[0], cells[1:]
     probe_count, probe_slots = probes[0], probes[1:]
     if not 0 < count <= MAX_CELLS or not 0 <= probe_count <= MAX_PROBES:

@@ -4,15 +4,7 @@ from __future__ import annotations
 
 from ..errors import ProtocolError
 from ..scanner import NEED_MORE, FrameRules, Scanner
-from .frames import (
-    COUNTS,
-    CRC_LENGTH,
-    MAC_LENGTH,
-    READ,
-    V1_HEAD,
-    V2_HEAD,
-    check_frame,
-)
+from .frames import COUNTS, CRC_LENGTH, MAC_LENGTH, READ, V1, V2, Framing, check_frame
 
 
 class EcoworthyRules(FrameRules):
@@ -35,7 +27,7 @@ class EcoworthyRules(FrameRules):
         v2 = self._v2_length(buf, pos)
         if v2 != 0:
             return v2
-        return _head_length(buf, pos, 0, V1_HEAD)
+        return _head_length(buf, pos, V1)
 
     def _v2_length(self, buf: bytearray, pos: int) -> int | None:
         mac = self.mac
@@ -46,7 +38,7 @@ class EcoworthyRules(FrameRules):
             return 0
         if len(seen) < MAC_LENGTH:
             return NEED_MORE
-        return _head_length(buf, pos, MAC_LENGTH, V2_HEAD)
+        return _head_length(buf, pos, V2)
 
     def check(self, buf: bytearray, pos: int, length: int) -> ProtocolError | None:
         """The error of the complete candidate, None when it is valid."""
@@ -69,8 +61,9 @@ class EcoworthyRules(FrameRules):
         return None
 
 
-def _head_length(buf: bytearray, pos: int, at: int, head: int) -> int | None:
-    """The total length of a head of ``head`` bytes whose kind is at ``at``."""
+def _head_length(buf: bytearray, pos: int, layout: Framing) -> int | None:
+    """The total length of a frame of ``layout`` at ``pos``: 0 for none."""
+    at, head = layout.kind_at, layout.head
     if len(buf) - pos <= at:
         return NEED_MORE
     kind = buf[pos + at]
