@@ -24,6 +24,7 @@ from bms_simulator.families.jbd import JbdSimulator
 from custom_components.lithium_bms.const import CONF_FAMILY, DOMAIN
 from custom_components.lithium_bms.protocol.ecoworthy import EcoworthyDriver
 from custom_components.lithium_bms.protocol.jbd import JbdDriver
+from tests.flows import user_flow
 
 type AddDevice = Callable[[SimulatedBms], Any]
 
@@ -143,3 +144,23 @@ async def test_neither_board_answering_is_a_clear_error(
     await hass.async_block_till_done()
     await hass.config_entries.async_unload(result["result"].entry_id)
     await hass.async_block_till_done()
+
+
+@pytest.mark.usefixtures("fast_probes")
+async def test_picked_by_hand_the_error_names_the_brands_too(
+    hass: HomeAssistant, add_device: AddDevice
+) -> None:
+    sim = demo("E2:E0:5A:78:3C:31")
+    sim.hung = True
+    await add_device(sim)
+    result = await user_flow(hass)
+    assert result["step_id"] == "device"
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_ADDRESS: sim.address}
+    )
+    assert result["type"] is FlowResultType.FORM
+    assert result["errors"] == {"base": "no_answer_as_brand"}
+    placeholders = result["description_placeholders"]
+    assert placeholders is not None
+    assert (placeholders["brand"], placeholders["fallbacks"]) == ("ECO-WORTHY", "JBD")
+    assert "ECO-WORTHY" in placeholders["protocols"]
