@@ -63,6 +63,7 @@ AIOBMSBLE_MODULES = {
     "ej": "aiobmsble.bms.ej_bms",
     "tdt": "aiobmsble.bms.tdt_bms",
     "roypow": "aiobmsble.bms.roypow_bms",
+    "ecoworthy": "aiobmsble.bms.ecoworthy_bms",
 }
 
 

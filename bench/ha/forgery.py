@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import random
 import re
+from collections.abc import Callable
 
 from bms_simulator.families.daly import crc16
 
@@ -26,6 +27,7 @@ _FELICITY_TOKEN = re.compile(rb'"(?:[^"\\]|\\.)*"|\d+')
 # A CBT Power VB reply: YD/T1363 ASCII with VER 0x22.
 CBTPWR_VB_HEADER = b"~22"
 EJ_DIGITS = b"0123456789ABCDEF"
+type Forger = Callable[[bytes, random.Random], bytes]
 # A TDT read reply: ``7E <version> 01 03 00 <data point> <length:2>``.
 TDT_HEADER = bytes.fromhex("7e000103")
 # A RoyPow reply: ``EA D1 01 <len> FF <command> <data> <xor> F5``.
@@ -34,30 +36,9 @@ ROYPOW_HEAD = bytes.fromhex("ead101")
 
 def forge(frame: bytes, rng: random.Random) -> bytes | None:
     """A random frame shaped like ``frame``; None when its kind is unknown."""
-    if frame.startswith(JK_HEADER) and len(frame) >= 300:
-        return _jk(frame, rng)
-    if frame[:1] == b"\xdd" and len(frame) >= 7 and frame[2] == 0:
-        return _jbd(frame, rng)
-    if frame[:1] == b"\xa5" and len(frame) == 13:
-        return _daly_a5(frame, rng)
-    if _pace_ble(frame):
-        return _pace(frame, rng)
-    if frame.startswith(REDODO_HEADER) and len(frame) == frame[2] + 4:
-        return _redodo(frame, rng)
-    if _modbus_read_reply(frame):
-        return _modbus(frame, rng)
-    if frame.startswith(FELICITY_HEADER) and frame.endswith(b"}"):
-        return _felicity(frame, rng)
-    if _cbtpwr(frame):
-        return _cbtpwr_classic(frame, rng)
-    if frame.startswith(CBTPWR_VB_HEADER) and frame[-1:] == b"\r":
-        return _cbtpwr_vb(frame, rng)
-    if _ej(frame):
-        return _ej_ascii(frame, rng)
-    if _tdt(frame):
-        return _tdt_reply(frame, rng)
-    if frame.startswith(ROYPOW_HEAD) and len(frame) == frame[3] + 4 >= 8:
-        return _roypow(frame, rng)
+    for shaped, forger in FORGERS:
+        if shaped(frame):
+            return forger(frame, rng)
     return None
 
 
@@ -114,6 +95,19 @@ def _tdt(frame: bytes) -> bool:
         and len(frame) == int.from_bytes(frame[6:8]) + 11
         and frame[-1] == 0x0D
     )
+
+
+def _ecoworthy_head(frame: bytes) -> int | None:
+    """The head length of an ECO-WORTHY A1 / A2 frame: 14 (V1) or 12 (V2)."""
+    for head, kind_at in ((14, 0), (12, 6)):
+        if (
+            len(frame) > head + 2
+            and frame[kind_at] in (0xA1, 0xA2)
+            and frame[head - 2] == 0x03
+            and len(frame) == head + frame[head - 1] + 2
+        ):
+            return head
+    return None
 
 
 def _random(rng: random.Random, size: int) -> bytes:
@@ -200,6 +194,13 @@ def _roypow(frame: bytes, rng: random.Random) -> bytes:
     return body + bytes((xor, 0xF5))
 
 
+def _ecoworthy(frame: bytes, rng: random.Random) -> bytes:
+    """Head and count kept (the MAC too); random data, its CRC-16 made to fit."""
+    head = _ecoworthy_head(frame) or 0
+    body = frame[:head] + _random(rng, len(frame) - head - 2)
+    return body + crc16(body).to_bytes(2, "little")
+
+
 def _modbus(frame: bytes, rng: random.Random) -> bytes:
     """``addr fn len <data> <crc16>`` with random data."""
     body = frame[:3] + _random(rng, frame[2])
@@ -211,3 +212,22 @@ def _ej_ascii(frame: bytes, rng: random.Random) -> bytes:
     body = frame[1:11] + bytes(rng.choice(EJ_DIGITS) for _ in range(len(frame) - 14))
     check = (sum(body) & 0xFF) ^ 0xFF
     return b":" + body + f"{check:02X}".encode() + b"~"
+
+
+# Each kind of frame the simulators send: how to recognise it, how to forge
+# it. The first that recognises a frame forges it.
+FORGERS: tuple[tuple[Callable[[bytes], bool], Forger], ...] = (
+    (lambda f: f.startswith(JK_HEADER) and len(f) >= 300, _jk),
+    (lambda f: f[:1] == b"\xdd" and len(f) >= 7 and f[2] == 0, _jbd),
+    (lambda f: f[:1] == b"\xa5" and len(f) == 13, _daly_a5),
+    (_pace_ble, _pace),
+    (lambda f: f.startswith(REDODO_HEADER) and len(f) == f[2] + 4, _redodo),
+    (_modbus_read_reply, _modbus),
+    (lambda f: f.startswith(FELICITY_HEADER) and f.endswith(b"}"), _felicity),
+    (_cbtpwr, _cbtpwr_classic),
+    (lambda f: f.startswith(CBTPWR_VB_HEADER) and f[-1:] == b"\r", _cbtpwr_vb),
+    (_ej, _ej_ascii),
+    (_tdt, _tdt_reply),
+    (lambda f: f.startswith(ROYPOW_HEAD) and len(f) == f[3] + 4 >= 8, _roypow),
+    (lambda f: _ecoworthy_head(f) is not None, _ecoworthy),
+)

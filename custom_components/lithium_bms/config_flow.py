@@ -107,10 +107,13 @@ def _claimed_first(info: BluetoothServiceInfoBleak) -> tuple[bool, str]:
 
 def _supported_protocols() -> str:
     """The Bluetooth families, as the device step names them."""
-    names = dict.fromkeys(
-        driver.brand or driver.manufacturer for driver in BLUETOOTH_DRIVERS
-    )
+    names = dict.fromkeys(_brand(driver) for driver in BLUETOOTH_DRIVERS)
     return ", ".join(names)
+
+
+def _brand(driver: type[BmsDriver]) -> str:
+    """How the flow names a family."""
+    return driver.brand or driver.manufacturer
 
 
 def _probe_order(info: BluetoothServiceInfoBleak) -> list[type[BmsDriver]]:
@@ -187,8 +190,18 @@ class LithiumBmsConfigFlow(ConfigFlow, domain=DOMAIN):
             step_id="bluetooth_confirm",
             data_schema=schema,
             errors=errors,
-            description_placeholders={"name": self._name},
+            description_placeholders={"name": self._name, **self._brands()},
         )
+
+    def _brands(self) -> dict[str, str]:
+        """The claimed family's brand and those of the families it falls back to."""
+        claimed = driver_by_family(self._family)
+        return {
+            "brand": _brand(claimed),
+            "fallbacks": ", ".join(
+                _brand(driver_by_family(family)) for family in claimed.probe_also
+            ),
+        }
 
     async def async_step_user(
         self, user_input: dict[str, Any] | None = None
@@ -326,7 +339,10 @@ class LithiumBmsConfigFlow(ConfigFlow, domain=DOMAIN):
             step_id="device",
             data_schema=vol.Schema(schema),
             errors=errors,
-            description_placeholders={"protocols": _supported_protocols()},
+            description_placeholders={
+                "protocols": _supported_protocols(),
+                **(self._brands() if self._family else {}),
+            },
         )
 
     async def _async_add_picked(
@@ -398,12 +414,46 @@ class LithiumBmsConfigFlow(ConfigFlow, domain=DOMAIN):
             errors["base"] = "pairing_required"
             return None
         except BmsError:
-            errors["base"] = "cannot_connect"
-            return None
+            return await self._async_fallback(options, errors)
         data = {CONF_ADDRESS: self._address, CONF_FAMILY: self._family}
         if variant:
             data[CONF_VARIANT] = variant
         return self.async_create_entry(title=self._name, data=data, options=options)
+
+    async def _async_fallback(
+        self, options: dict[str, Any], errors: dict[str, str]
+    ) -> ConfigFlowResult | None:
+        """The claimed family did not answer: probe the brand's other boards.
+
+        The first that answers is added, and the flow says which brand it is;
+        when none does, the error names them all.
+        """
+        claimed = driver_by_family(self._family)
+        for family in claimed.probe_also:
+            try:
+                _, variant = await async_probe(
+                    self.hass, self._address, family, options
+                )
+            except BmsError:
+                continue
+            data = {CONF_ADDRESS: self._address, CONF_FAMILY: family}
+            if variant:
+                data[CONF_VARIANT] = variant
+            return self.async_create_entry(
+                title=self._name,
+                data=data,
+                options=options,
+                description="found_other",
+                description_placeholders={
+                    "name": self._name,
+                    "claimed": _brand(claimed),
+                    "brand": _brand(driver_by_family(family)),
+                },
+            )
+        errors["base"] = (
+            "no_answer_as_brand" if claimed.probe_also else "cannot_connect"
+        )
+        return None
 
     async def async_step_reauth(
         self, entry_data: Mapping[str, Any]

@@ -27,6 +27,7 @@ from syrupy.location import PyTestLocation
 from bms_simulator.device import SimulatedBms
 from bms_simulator.families.cbtpwr import CbtPowerClassic, CbtPowerVb
 from bms_simulator.families.daly import DalySimulator
+from bms_simulator.families.ecoworthy import EcoworthySimulator
 from bms_simulator.families.eg4 import Eg4Ble
 from bms_simulator.families.ej import EjSimulator, Variant
 from bms_simulator.families.felicity import FelicityBattery
@@ -149,6 +150,12 @@ def _roypow() -> SimulatedBms:
     return RoyPowSimulator("12:6C:14:00:11:22", " B24100A 220600016 ", pack_model())
 
 
+def _ecoworthy() -> SimulatedBms:
+    sim = EcoworthySimulator("E2:E0:5A:00:11:22", "ECO-WORTHY 0B_1122", pack_model())
+    sim.period = JK_PERIOD  # the stream's interval, as short as JK's
+    return sim
+
+
 @dataclass(frozen=True)
 class FamilyCase:
     """One family (and variant) as a test sees it."""
@@ -228,6 +235,8 @@ CASES = (
     FamilyCase("tdt", "tdt", _tdt, ()),
     # Its problem code has no public bit table: no named alarm.
     FamilyCase("roypow", "roypow", _roypow, (), alarms=False),
+    # Its problem code has no public bit table: no named alarm.
+    FamilyCase("ecoworthy", "ecoworthy", _ecoworthy, (), alarms=False),
 )
 SWITCH_ATTRIBUTES = {
     "charge_mosfet": "charge_enabled",

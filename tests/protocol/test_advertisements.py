@@ -45,6 +45,7 @@ RECALL_FLOOR = {
     "ej": 1.0,
     "tdt": 1.0,
     "roypow": 1.0,
+    "ecoworthy": 1.0,
 }
 
 

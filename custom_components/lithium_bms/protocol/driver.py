@@ -79,6 +79,10 @@ class BmsDriver(ABC):
     claim_order: ClassVar[int] = 100
     # The protocol variants the family speaks, as stored in a config entry.
     variants: ClassVar[tuple[str, ...]] = ()
+    # Families the same brand also ships under a name this family claims:
+    # when the user confirms a discovered device and this family's probe
+    # fails, the config flow probes these, in order.
+    probe_also: ClassVar[tuple[str, ...]] = ()
 
     def __init__(self, transport: Transport, options: DriverOptions) -> None:
         """Bind the driver to its transport."""
