@@ -19,6 +19,7 @@ from .bank.coordinator import (
 )
 from .bank.kind import BankData
 from .bus.kind import BusConfigEntry
+from .bus.packs import pack_addresses
 from .bus.removal import async_remove_bus_pack_device, async_remove_bus_state
 from .bus.setup import async_setup_bus
 from .connection import build_client
@@ -36,7 +37,8 @@ from .const import (
     MIN_BANK_MEMBERS,
 )
 from .coordinator import LithiumBmsConfigEntry, LithiumBmsCoordinator
-from .pack import LithiumBmsData
+from .reported.coordinator import reported_identity
+from .reported.setup import async_setup_master
 from .tracker import PackTracker, async_remove_saved_state, thresholds_from_options
 
 PLATFORMS: list[Platform] = [Platform.BINARY_SENSOR, Platform.SENSOR, Platform.SWITCH]
@@ -81,7 +83,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: LithiumBmsConfigEntry) -
         hass.bus.async_listen_once(EVENT_HOMEASSISTANT_STOP, _on_stop)
     )
     await coordinator.async_config_entry_first_refresh()
-    entry.runtime_data = LithiumBmsData(coordinator)
+    entry.runtime_data = await async_setup_master(hass, entry, coordinator)
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
     return True
 
@@ -110,6 +112,12 @@ async def async_remove_entry(hass: HomeAssistant, entry: LithiumBmsConfigEntry) 
         await async_remove_bus_state(hass, entry)
         return
     await async_remove_saved_state(hass, entry.entry_id)
+    for number in pack_addresses(entry):
+        await async_remove_saved_state(
+            hass, reported_identity(entry, number).storage_id
+        )
+    if pack_addresses(entry):
+        await async_remove_bank_state(hass, entry.entry_id)
     for bank in hass.config_entries.async_entries(DOMAIN):
         members = bank.data.get(CONF_MEMBERS, [])
         if entry.entry_id not in members:

@@ -26,6 +26,8 @@ and aiobmsble does not send it.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from ..driver import BmsDriver, DriverOptions, Reassembler
 from ..errors import BusOwnedError, UnsupportedError
 from ..matching import AdvertisementMatcher, uuid16
@@ -35,7 +37,7 @@ from ..transport import GattProfile, Transport
 from . import ble
 from .frames import MAX_CELLS
 from .stream import SeplosBleProbe
-from .variants import VARIANT_TYPES, SeplosVariant
+from .variants import VARIANT_TYPES, SeplosVariant, V3BleVariant
 
 # The Modbus device a V3 module answers for over Bluetooth: the first pack.
 BLE_DEVICE = 0x01
@@ -103,6 +105,13 @@ class SeplosDriver(BmsDriver):
     def variant(self) -> str | None:
         """``v2`` or ``v3`` (None over BLE until probed)."""
         return None if self._variant is None else self._variant.name
+
+    @property
+    def reported_packs(self) -> Mapping[int, BatterySnapshot | None]:
+        """The other packs a V3 master reports over Bluetooth (by device)."""
+        if isinstance(self._variant, V3BleVariant):
+            return self._variant.reported
+        return {}
 
     def new_reassembler(self) -> Reassembler:
         """The variant's frames of this pack (both BLE forms while probing)."""
