@@ -147,9 +147,7 @@ def test_bank_reassembly_garbage_bad_crc_and_foreign_devices() -> None:
     rng = random.Random(7)
     noise = bytes(rng.randrange(256) for _ in range(40))
     stream = noise + bytes(bad) + foreign + frames[0] + noise[:5] + b"".join(frames)
-    found, errors = SeplosV3BankReassembler(v3.MASTER_DEVICE, v3.MAX_PACKS).feed(
-        stream
-    )
+    found, errors = SeplosV3BankReassembler(v3.MASTER_DEVICE, v3.MAX_PACKS).feed(stream)
     assert found == [frames[0], *frames]
     assert any(isinstance(e, ChecksumError) for e in errors)
 
@@ -213,7 +211,9 @@ async def test_packs_leave_and_join_the_report(
     sim.set_others([demo_pack(2), demo_pack(3), demo_pack(4)])
     await client.read_snapshot()
     assert sorted(client.reported_packs) == [2, 3, 4]
-    assert_matches(client.reported_packs[4] or pytest.fail(), sim.others[2])
+    joined = client.reported_packs[4]
+    assert joined is not None
+    assert_matches(joined, sim.others[2])
 
 
 async def test_a_silent_pack_is_none_and_the_reading_stands(
