@@ -106,6 +106,11 @@ class SimulatedBms(ABC):
         """Process bytes written by the host; answer through :meth:`send`."""
 
     @property
+    def probes(self) -> list[float]:
+        """Every temperature the device reports, in its probes' order."""
+        return list(self.pack.temperatures)
+
+    @property
     def connected(self) -> bool:
         """Whether a host is connected."""
         return self._notify is not None

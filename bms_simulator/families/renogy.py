@@ -123,6 +123,12 @@ class RenogyBattery(SimulatedBms):
             return Advertising(name=name, manufacturer_data={PRO_COMPANY: payload})
         return Advertising(name=name, service_uuids=[uuid16(0xFFD0)])
 
+    @property
+    def probes(self) -> list[float]:
+        """The cell probes, then the environment probes of the board block."""
+        ambient = self.ambient[:2] if self.board_block else []
+        return [*self.pack.temperatures, *ambient]
+
     def registers(self) -> dict[int, int]:
         """Every register the battery answers, by address.
 

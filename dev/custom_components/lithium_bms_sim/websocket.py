@@ -39,6 +39,7 @@ def describe(device: SimulatedBms) -> dict[str, Any]:
         "address": device.address,
         "name": device.advertising.name,
         "connected": device.connected,
+        "probes": device.probes,
         "pack": values,
     }
 
