@@ -40,9 +40,13 @@ def forge(frame: bytes, rng: random.Random) -> bytes | None:
 
 
 def _seplos_v3(frame: bytes) -> bool:
-    """A Seplos V3 reply over BLE: device 0x01, a read of coils or inputs."""
+    """A Seplos V3 reply over BLE: a read of coils or inputs.
+
+    Of device 0x01 (the module's pack), 0x00 (its master's EIA) or another
+    pack of the master's bank (0x02-0x10).
+    """
     return (
-        frame[:1] == b"\x01"
+        frame[:1] <= b"\x10"
         and len(frame) > 5
         and frame[1] in (0x01, 0x04)
         and len(frame) == frame[2] + 5

@@ -40,6 +40,13 @@ def unique_ids(hass: HomeAssistant, entry: MockConfigEntry) -> set[str]:
     }
 
 
+def entity_ids(hass: HomeAssistant, entry: MockConfigEntry) -> list[str]:
+    registry = er.async_get(hass)
+    return [
+        e.entity_id for e in er.async_entries_for_config_entry(registry, entry.entry_id)
+    ]
+
+
 def state(hass: HomeAssistant, platform: str, unique_id: str) -> str:
     entity_id = er.async_get(hass).async_get_entity_id(platform, DOMAIN, unique_id)
     assert entity_id is not None, unique_id
@@ -121,6 +128,7 @@ async def test_each_pack_is_a_device_under_the_master_and_the_bank_forms(
             == (pack.cell_voltages[0])
         )
         assert float(state(hass, "sensor", f"{key}_current")) == pack.current
+    assert not any(i.startswith("switch.") for i in entity_ids(hass, entry))
     total = sum(p.current for p in (sim.pack, *sim.others))
     bank_current = state(hass, "sensor", f"bank_{entry.entry_id}_current")
     assert float(bank_current) == pytest.approx(total)

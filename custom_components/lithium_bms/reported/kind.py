@@ -39,7 +39,9 @@ class MasterData(LithiumBmsData):
         for pack in self.packs.values():
             if pack.has_reading:
                 found += ENTITIES[platform](pack)
-        if self.bank is not None:
+        # A bank of read-only packs has nothing to switch.
+        switches = self.coordinator.client.driver.switches
+        if self.bank is not None and (platform is not Platform.SWITCH or switches):
             found += BankData(self.bank).entities(platform)
         return found
 

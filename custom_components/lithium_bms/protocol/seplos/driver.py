@@ -11,7 +11,10 @@ PIA, PIB (and PIC) of packs 0x01 to the pack count (syssi/esphome-seplos-bms
 ``aiobmsble/bms/seplos_bms.py`` @ b0567331025033d33729385fa89a1198275d6486,
 whose test's PIA1 / PIB1 replies come from device 0x01; the capture
 ``docs/pdus/v3/SP05B2312190075-all-frames.txt`` of the former, named after a
-module's BLE name, holds PIC replies of device 0x01). Read only: neither
+module's BLE name, holds PIC replies of device 0x01). When that pack is the master
+of a bank, EIA of device 0x00 gives the pack count and the other packs are
+read as devices 0x02 onwards (:class:`~.variants.V3BleVariant`,
+:attr:`reported_packs`). Read only: neither
 public source documents a MOSFET command together with a read-back that
 confirms it (the V3 map lists write-only FET "control off" registers,
 0x1510-0x1515, with no capture of their use).
