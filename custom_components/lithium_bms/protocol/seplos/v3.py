@@ -92,9 +92,9 @@ BLE_PIA = Block("PIA", modbus.READ_INPUT, 0x1000, 0x11, 0x08)
 # ``pack_count`` at byte 44, PIA/PIB of packs 1 to the count), the same in
 # syssi/esphome-seplos-bms ``components/seplos_bms_v3_ble/seplos_bms_v3_ble.cpp``
 # @ dedb6bb404330241f34a744bae1a128c14eb2e24 (``decode_eia_data_``: register
-# 0x2016, at most 16; ``SEPLOS_V3_PACK_COMMANDS`` per pack), and the captures ``docs/pdus/v3/SG16S200A-SP57B-A-all-frames.txt`` and
-# ``SP05B2312190075-all-frames.txt`` of syssi/esphome-seplos-bms
-# @ dedb6bb404330241f34a744bae1a128c14eb2e24 (EIA of device 0x00, one pack).
+# 0x2016, at most 16; ``SEPLOS_V3_PACK_COMMANDS`` per pack), and the capture
+# ``docs/pdus/v3/SG16S200A-SP57B-A-all-frames.txt`` of the latter, same
+# commit (EIA of device 0x00 from a bank of one pack).
 EIA = Block("EIA", modbus.READ_INPUT, 0x2000, 0x1A, 0x1A)
 MASTER_DEVICE = 0x00
 MAX_PACKS = 0x10  # aiobmsble reads at most 16 packs
