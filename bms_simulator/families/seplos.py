@@ -337,6 +337,8 @@ class SeplosV3Master(Responder):
         """Summarise ``packs`` (the master's own first)."""
         self.packs = packs
         self.requests = 0
+        # A master that refuses EIA (exception 2), as one not yet up may.
+        self.refuses = False
 
     def request_length(self, buf: bytes) -> int | None:
         """8 bytes for the reads 0x01 and 0x04."""
@@ -382,7 +384,7 @@ class SeplosV3Master(Responder):
         start = int.from_bytes(request[2:4], "big")
         count = int.from_bytes(request[4:6], "big")
         regs = self.registers()
-        if function != 0x04 or start != 0x2000 or count > len(regs):
+        if self.refuses or function != 0x04 or start != 0x2000 or count > len(regs):
             return _modbus(bytes((MASTER_DEVICE, function | 0x80, 0x02)))
         data = b"".join((r & 0xFFFF).to_bytes(2, "big") for r in regs[:count])
         return _modbus(bytes((MASTER_DEVICE, function, len(data))) + data)

@@ -34,6 +34,7 @@ from custom_components.lithium_bms.protocol.seplos import SeplosDriver, v3
 from custom_components.lithium_bms.protocol.seplos.stream import (
     SeplosV3BankReassembler,
 )
+from custom_components.lithium_bms.protocol.seplos.variants import EIA_SILENT_LIMIT
 
 from .test_seplos_driver import assert_matches
 from .test_seplos_frames import frame, of_kind, vector
@@ -249,16 +250,30 @@ async def test_inverted_current_applies_to_every_pack(
     assert snapshot.current == pytest.approx(-sim.others[0].current)
 
 
-async def test_a_module_without_eia_is_a_single_pack_and_not_asked_again(
+async def test_a_module_without_eia_is_a_single_pack_and_stops_being_asked(
     sim: SeplosV3Ble, make_client: MakeClient
 ) -> None:
     sim.eia_answered = False
     client = make_client()
-    assert_matches(await client.read_snapshot(), sim.pack)
-    assert client.reported_packs == {}
+    for _ in range(EIA_SILENT_LIMIT):
+        assert_matches(await client.read_snapshot(), sim.pack)
+        assert client.reported_packs == {}
     writes = len(sim.writes)
     await client.read_snapshot()
     assert len(sim.writes) == writes + 3  # PIA, PIB, PIC: no EIA again
+
+
+async def test_a_refused_eia_is_a_single_pack_and_asked_again(
+    sim: SeplosV3Ble, make_client: MakeClient
+) -> None:
+    """A refusal costs no wait: the module may answer once its master is up."""
+    client = make_client()
+    sim.master.refuses = True
+    await client.read_snapshot()
+    assert client.reported_packs == {}
+    sim.master.refuses = False
+    await client.read_snapshot()
+    assert sorted(client.reported_packs) == [2, 3]
 
 
 async def test_a_known_master_that_misses_eia_once_keeps_its_count(

@@ -32,6 +32,8 @@ if TYPE_CHECKING:
 
 V2 = "v2"
 V3 = "v3"
+# Silent EIA reads after which a module that never answered one is not asked.
+EIA_SILENT_LIMIT = 3
 # A VIA reply (or more) carries the BMS and pack serial numbers.
 SENSITIVE_BYTE_COUNT = v3.VIA.size(v3.VIA.least)
 
@@ -193,8 +195,7 @@ class V3BleVariant(V3Variant):
     driver asks EIA of device 0x00 for the pack count and reads PIA, PIB and
     PIC of each other pack (devices 0x02 to the count). A pack that does not
     answer, or answers nonsense, is reported as None for this reading; the
-    first pack's reading stands either way. A module that never answered EIA
-    (or refused it) is not asked again: it reports no bank.
+    first pack's reading stands either way.
     """
 
     pia = v3.BLE_PIA
@@ -204,7 +205,7 @@ class V3BleVariant(V3Variant):
         super().__init__(driver, address)
         self.pack_count = 1
         self._eia_answered = False
-        self._eia_refused = False
+        self._eia_silent = 0
         self.reported: dict[int, BatterySnapshot | None] = {}
 
     def new_reassembler(self) -> Reassembler:
@@ -225,18 +226,20 @@ class V3BleVariant(V3Variant):
         return snapshot
 
     async def _update_pack_count(self) -> None:
-        """Ask EIA; keep the last count when a known master misses once."""
-        if self._eia_refused:
+        """Ask EIA; a refused, lost or implausible reply keeps the last count.
+
+        A module that never answered is not asked again after
+        :data:`EIA_SILENT_LIMIT` silent tries: it has no master to ask.
+        """
+        if not self._eia_answered and self._eia_silent >= EIA_SILENT_LIMIT:
             return
         try:
             reply = await self._asked(v3.EIA, v3.MASTER_DEVICE)
             self.pack_count = v3.decode_pack_count(reply.registers)
-        except UnsupportedError:
-            self._eia_refused = True
-            self.pack_count = 1
-        except (BmsTimeoutError, ProtocolError):
-            if not self._eia_answered:
-                self._eia_refused = True
+        except BmsTimeoutError:
+            self._eia_silent += 1
+            return
+        except (ProtocolError, UnsupportedError):
             return
         self._eia_answered = True
 
