@@ -19,7 +19,6 @@ from .bank.coordinator import (
 )
 from .bank.kind import BankData
 from .bus.kind import BusConfigEntry
-from .bus.packs import pack_addresses
 from .bus.removal import async_remove_bus_pack_device, async_remove_bus_state
 from .bus.setup import async_setup_bus
 from .connection import build_client
@@ -37,7 +36,10 @@ from .const import (
     MIN_BANK_MEMBERS,
 )
 from .coordinator import LithiumBmsConfigEntry, LithiumBmsCoordinator
-from .reported.coordinator import reported_identity
+from .reported.removal import (
+    async_remove_reported_pack_device,
+    async_remove_reported_state,
+)
 from .reported.setup import async_setup_master
 from .tracker import PackTracker, async_remove_saved_state, thresholds_from_options
 
@@ -112,12 +114,7 @@ async def async_remove_entry(hass: HomeAssistant, entry: LithiumBmsConfigEntry) 
         await async_remove_bus_state(hass, entry)
         return
     await async_remove_saved_state(hass, entry.entry_id)
-    for number in pack_addresses(entry):
-        await async_remove_saved_state(
-            hass, reported_identity(entry, number).storage_id
-        )
-    if pack_addresses(entry):
-        await async_remove_bank_state(hass, entry.entry_id)
+    await async_remove_reported_state(hass, entry)
     for bank in hass.config_entries.async_entries(DOMAIN):
         members = bank.data.get(CONF_MEMBERS, [])
         if entry.entry_id not in members:
@@ -142,9 +139,11 @@ async def async_remove_entry(hass: HomeAssistant, entry: LithiumBmsConfigEntry) 
 async def async_remove_config_entry_device(
     hass: HomeAssistant, entry: LithiumBmsConfigEntry, device: dr.DeviceEntry
 ) -> bool:
-    """Let the user delete a pack that left its bus (nothing else)."""
-    if entry.data.get(CONF_KIND) != KIND_BUS:
+    """Let the user delete a pack that left its bus or its master (nothing else)."""
+    if entry.data.get(CONF_KIND) == KIND_BANK:
         return False
+    if entry.data.get(CONF_KIND) != KIND_BUS:
+        return await async_remove_reported_pack_device(hass, entry, device)
     return await async_remove_bus_pack_device(
         hass, cast("BusConfigEntry", entry), device
     )

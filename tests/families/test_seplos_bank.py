@@ -19,6 +19,7 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from bms_simulator.device import SimulatedBms
 from bms_simulator.families.seplos import SeplosV3Ble, demo, demo_bank, demo_pack
+from custom_components.lithium_bms import async_remove_config_entry_device
 from custom_components.lithium_bms.const import (
     CONF_PACKS,
     CONF_VARIANT,
@@ -253,3 +254,23 @@ async def test_the_diagnostics_show_the_reported_packs(
     found = data.diagnostics(hass)
     assert sorted(found["reported_packs"]) == ["2", "3"]
     assert ADDRESS not in str(found)
+
+
+async def test_only_a_pack_that_left_may_be_deleted(
+    hass: HomeAssistant, add_device: AddDevice
+) -> None:
+    sim, entry = await set_up_bank(hass, add_device)
+    registry = dr.async_get(hass)
+    master = registry.async_get_device(identifiers={(DOMAIN, ADDRESS)})
+    pack3 = registry.async_get_device(identifiers={(DOMAIN, f"{ADDRESS}_pack3")})
+    assert master is not None
+    assert pack3 is not None
+    assert not await async_remove_config_entry_device(hass, entry, pack3)
+    assert not await async_remove_config_entry_device(hass, entry, master)
+    sim.set_others(sim.others[:1])
+    await refresh(hass, entry)
+    assert await async_remove_config_entry_device(hass, entry, pack3)
+    await hass.async_block_till_done(wait_background_tasks=True)
+    assert entry.data[CONF_PACKS] == [{"bus_address": 2}]
+    assert entry.state is ConfigEntryState.LOADED
+    assert state(hass, "sensor", f"{ADDRESS}_pack2_voltage") != STATE_UNAVAILABLE
