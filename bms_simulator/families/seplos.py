@@ -325,7 +325,7 @@ def _u32(value: float) -> list[int]:
 
 
 class SeplosV3Master(Responder):
-    """The master pack's summary of its bank: EIA (0x2000) of device 0x00.
+    """The master pack's summary of its bank: EIA, EIB and EIC of device 0x00.
 
     Registers after the XZH map as aiobmsble reads them: pack voltage,
     current (0.1 A), remaining, total, discharged and rated capacity (u32),
@@ -371,8 +371,44 @@ class SeplosV3Master(Responder):
             round(min(p.state_of_health for p in packs) * 10),
         ]
 
+    def summary(self) -> list[int]:
+        """EIB (0x2100): the bank's extremes and their numbers.
+
+        Cell voltage, pack voltage and cell temperature (0.1 °C, as in the
+        captures), then zeros.
+        """
+        cells = [
+            (volts, number, index)
+            for number, pack in enumerate(self.packs, start=1)
+            for index, volts in enumerate(pack.cell_voltages, start=1)
+        ]
+        packs = [(p.voltage, number) for number, p in enumerate(self.packs, start=1)]
+        probes = [t for p in self.packs for t in _probes(p)[:4]]
+        high, low = max(cells), min(cells)
+        return [
+            round(high[0] * 1000),
+            round(low[0] * 1000),
+            high[2],
+            low[2],
+            round(max(packs)[0] * 100),
+            round(min(packs)[0] * 100),
+            max(packs)[1],
+            min(packs)[1],
+            round(max(probes) * 10),
+            round(min(probes) * 10),
+            round(sum(probes) / len(probes) * 10),
+        ] + [0] * 15
+
+    def events(self) -> bytes:
+        """EIC (coils 0x2200): the PIC event bytes TB09-TB15 of the bank."""
+        out = bytearray(10)
+        for pack in self.packs:
+            for index, byte in enumerate(SeplosV3Pack(0, pack).coils()[8:18]):
+                out[index] |= byte
+        return bytes(out)
+
     def answer(self, request: bytes) -> bytes | None:
-        """Answer a read of EIA whose CRC holds; refuse any other read."""
+        """Answer a read of EIA, EIB or EIC whose CRC holds; refuse others."""
         body = request[:-2]
         if (
             request[0] != MASTER_DEVICE
@@ -383,11 +419,24 @@ class SeplosV3Master(Responder):
         function = request[1]
         start = int.from_bytes(request[2:4], "big")
         count = int.from_bytes(request[4:6], "big")
-        regs = self.registers()
-        if self.refuses or function != 0x04 or start != 0x2000 or count > len(regs):
+        data = None if self.refuses else self._read(function, start, count)
+        if data is None:
             return _modbus(bytes((MASTER_DEVICE, function | 0x80, 0x02)))
-        data = b"".join((r & 0xFFFF).to_bytes(2, "big") for r in regs[:count])
         return _modbus(bytes((MASTER_DEVICE, function, len(data))) + data)
+
+    def _read(self, function: int, start: int, count: int) -> bytes | None:
+        if function == 0x01:
+            events = self.events()
+            if start != 0x2200 or count > 8 * len(events):
+                return None
+            return events[: (count + 7) // 8]
+        blocks = {0x2000: self.registers, 0x2100: self.summary}
+        if function != 0x04 or start not in blocks:
+            return None
+        regs = blocks[start]()
+        if count > len(regs):
+            return None
+        return b"".join((r & 0xFFFF).to_bytes(2, "big") for r in regs[:count])
 
 
 class SeplosV3Ble(SimulatedBms):

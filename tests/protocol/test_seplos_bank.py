@@ -313,3 +313,28 @@ async def test_a_single_pack_reports_no_bank() -> None:
         assert client.reported_packs == {}
     finally:
         await client.close()
+
+
+def test_the_simulated_master_summarises_as_aiobmsble_reads() -> None:
+    """EIB's mean cell temperature (register 10, 0.1 °C) and EIC's FET byte (7).
+
+    The offsets aiobmsble ``seplos_bms.py`` reads (``_FIELDS``), so the bench
+    can run it against the same simulated master.
+    """
+    packs = [demo_pack(1), demo_pack(2)]
+    packs[1].charge_enabled = False
+    master = SeplosV3Master(packs)
+    eib = modbus.parse_response(
+        master.answer(modbus.read_request(0, 0x2100, 0x16, modbus.READ_INPUT)) or b""
+    )
+    probes = [t for p in packs for t in (p.temperatures + p.temperatures[-1:] * 4)[:4]]
+    assert eib.registers[10] / 10 == pytest.approx(sum(probes) / len(probes), abs=0.1)
+    eic = modbus.parse_response(
+        master.answer(modbus.read_request(0, 0x2200, 0x50, modbus.READ_COILS)) or b""
+    )
+    assert len(eic.data) == 10
+    assert eic.data[7] & 0x03 == 0x03  # pack 1's FETs are on: any pack's bit
+    refused = modbus.parse_response(
+        master.answer(modbus.read_request(0, 0x2300, 1, modbus.READ_INPUT)) or b""
+    )
+    assert refused.is_exception
