@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 
+from bench.ha.forgery import forge
 from bms_simulator.device import Fault
 from bms_simulator.families.seplos import (
     SeplosV3Ble,
@@ -21,6 +22,7 @@ from bms_simulator.families.seplos import (
     demo_bank,
     demo_pack,
 )
+from bms_simulator.pack import PackModel
 from bms_simulator.transport import SimulatorTransport
 from custom_components.lithium_bms.protocol.client import BmsClient
 from custom_components.lithium_bms.protocol.codecs import modbus
@@ -35,6 +37,7 @@ from custom_components.lithium_bms.protocol.seplos.stream import (
     SeplosV3BankReassembler,
 )
 from custom_components.lithium_bms.protocol.seplos.variants import EIA_SILENT_LIMIT
+from custom_components.lithium_bms.protocol.snapshot import BatterySnapshot
 
 from .test_seplos_driver import assert_matches
 from .test_seplos_frames import frame, of_kind, vector
@@ -338,3 +341,62 @@ def test_the_simulated_master_summarises_as_aiobmsble_reads() -> None:
         master.answer(modbus.read_request(0, 0x2300, 1, modbus.READ_INPUT)) or b""
     )
     assert refused.is_exception
+
+
+def numeric_mismatches(snapshot: BatterySnapshot, pack: PackModel) -> list[str]:
+    """The values the soak compares with what the simulator held."""
+    held = {
+        "voltage": (snapshot.voltage, pack.voltage, 0.006),
+        "current": (snapshot.current, pack.current, 0.006),
+        "soc": (snapshot.state_of_charge, pack.soc, 0.06),
+        "remaining": (snapshot.remaining_capacity, pack.remaining_capacity, 0.006),
+    }
+    wrong = [
+        name
+        for name, (got, want, tolerance) in held.items()
+        if got is None or abs(got - want) > tolerance
+    ]
+    if snapshot.cell_voltages != tuple(pack.cell_voltages):
+        wrong.append("cells")
+    return wrong
+
+
+async def test_forged_frames_of_the_bank_never_publish_a_value(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Random content with a valid CRC in EIA and pack 2's replies (the soak's
+    forgery): pack 2 reads as what it holds or not at all, and no pack is
+    invented by a forged count."""
+    monkeypatch.setattr(SeplosDriver, "request_timeout", 0.02)
+    sim = demo_bank(ADDRESS, 3)
+    rng = random.Random(20240607)
+    send = sim.send
+    forged = 0
+
+    def forging(frame: bytes) -> None:
+        nonlocal forged
+        fake = forge(frame, rng) if frame[0] in (0x00, 0x02) else None
+        if fake is not None and rng.random() < 0.5:
+            forged += 1
+            frame = fake
+        send(frame)
+
+    sim.send = forging  # type: ignore[method-assign]
+    client = BmsClient(
+        SeplosDriver(
+            SimulatorTransport(sim), DriverOptions(address=ADDRESS, variant="v3")
+        )
+    )
+    published = 0
+    try:
+        for _ in range(60):
+            await client.read_snapshot()
+            assert set(client.reported_packs) <= {2, 3}
+            pack2 = client.reported_packs.get(2)
+            if pack2 is not None:
+                published += 1
+                assert numeric_mismatches(pack2, sim.others[0]) == []
+    finally:
+        await client.close()
+    assert forged > 30
+    assert published > 0
