@@ -50,6 +50,7 @@ AIOBMSBLE_MODULES = {
     "jbd": "aiobmsble.bms.jbd_bms",
     "jk": "aiobmsble.bms.jikong_bms",
     "daly": "aiobmsble.bms.daly_bms",
+    "seplos": "aiobmsble.bms.seplos_bms",
     "seplos_v2_ble": "aiobmsble.bms.seplos_v2_bms",
     "eg4": "aiobmsble.bms.eg4_bms",
     "pace": "aiobmsble.bms.pace_bms",

@@ -58,7 +58,12 @@ from .const import (
     MIN_BANK_MEMBERS,
 )
 from .coordinator import LithiumBmsConfigEntry
-from .option_fields import analytics_fields, interval_field, invert_current_field
+from .option_fields import (
+    analytics_fields,
+    interval_field,
+    invert_current_field,
+    wiring_field,
+)
 from .protocol.driver import BmsDriver
 from .protocol.errors import AuthenticationError, BmsError, PairingRequiredError
 from .protocol.matching import full_uuid
@@ -539,6 +544,12 @@ class LithiumBmsOptionsFlow(OptionsFlowWithReload):
                 ): BooleanSelector(),
                 **invert_current_field(options),
                 **password_field,
+                # Offered once the BMS is the master of a bank it reports.
+                **(
+                    wiring_field(options)
+                    if self.config_entry.data.get(CONF_PACKS)
+                    else {}
+                ),
                 **analytics_fields(options),
             }
         )

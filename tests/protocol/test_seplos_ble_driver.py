@@ -83,10 +83,14 @@ async def test_each_alarm(
 async def test_the_requests_are_the_ble_readers_own(
     sim: SeplosV3Ble, make_client: MakeClient
 ) -> None:
-    """PIA (0x11 registers), PIB and PIC of device 0x01, as captured readers ask."""
+    """PIA (0x11 registers), PIB and PIC of device 0x01, then EIA of device 0x00.
+
+    A single pack's master reports one pack: nothing else is asked.
+    """
     await make_client().read_snapshot()
     assert [w.hex() for w in sim.writes] == [
         "01041000001134c6",  # the captured request (seplos_vectors.json)
         modbus.read_request(1, 0x1100, 0x1A, modbus.READ_INPUT).hex(),
         modbus.read_request(1, 0x1200, 0x90, modbus.READ_COILS).hex(),
+        "00042000001a7bd0",  # the captured EIA request (seplos_vectors.json)
     ]

@@ -110,6 +110,15 @@ class BmsDriver(ABC):
         return None
 
     @property
+    def reported_packs(self) -> Mapping[int, BatterySnapshot | None]:
+        """The other packs of a master pack's bank, by pack number.
+
+        Read with the master's own snapshot; None for a pack the master
+        counts that did not answer. Empty for a BMS that is no master.
+        """
+        return {}
+
+    @property
     def memory(self) -> DriverMemory:
         """State the BMS cannot report that must survive a restart.
 
