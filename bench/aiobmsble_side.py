@@ -50,6 +50,7 @@ AIOBMSBLE_MODULES = {
     "jbd": "aiobmsble.bms.jbd_bms",
     "jk": "aiobmsble.bms.jikong_bms",
     "daly": "aiobmsble.bms.daly_bms",
+    "seplos": "aiobmsble.bms.seplos_bms",
     "seplos_v2_ble": "aiobmsble.bms.seplos_v2_bms",
     "eg4": "aiobmsble.bms.eg4_bms",
     "pace": "aiobmsble.bms.pace_bms",
@@ -58,6 +59,13 @@ AIOBMSBLE_MODULES = {
     "renogy": "aiobmsble.bms.renogy_bms",
     "redodo": "aiobmsble.bms.redodo_bms",
     "topband": "aiobmsble.bms.topband_bms",
+    "felicity": "aiobmsble.bms.felicity_bms",
+    "cbtpwr": "aiobmsble.bms.cbtpwr_bms",
+    "cbtpwr_vb": "aiobmsble.bms.cbtpwr_vb_bms",
+    "ej": "aiobmsble.bms.ej_bms",
+    "tdt": "aiobmsble.bms.tdt_bms",
+    "roypow": "aiobmsble.bms.roypow_bms",
+    "ecoworthy": "aiobmsble.bms.ecoworthy_bms",
 }
 
 
@@ -133,7 +141,7 @@ class OurStack:
         driver_class = driver_by_family(family)
         self.driver: BmsDriver = driver_class(
             BleTransport(lambda: device, driver_class.gatt),
-            DriverOptions(address=device.address),
+            DriverOptions(address=device.address, name=device.name),
         )
         self.client = BmsClient(self.driver)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from bms_simulator.device import SimulatedBms
+from bms_simulator.families.cbtpwr import vb_demo
 from bms_simulator.families.seplos_v2_ble import ble_demo
 from bms_simulator.registry import DEMOS
 from custom_components.lithium_bms.protocol.registry import DRIVERS
@@ -15,6 +16,7 @@ CELLS = 16
 # Variants measured beside their family's demo: case -> (family, device).
 VARIANT_DEMOS: dict[str, tuple[str, Callable[[str], SimulatedBms]]] = {
     "seplos_v2_ble": ("seplos", ble_demo),
+    "cbtpwr_vb": ("cbtpwr", vb_demo),
 }
 
 

@@ -50,7 +50,7 @@ async def _measure(family: str, settings: Settings) -> dict[str, Any]:
     device = settings.link.apply(bench_device(family, ADDRESS))
     transport = LinkTransport(SimulatorTransport(device))
     driver = driver_by_family(family_of(family))(
-        transport, DriverOptions(address=ADDRESS)
+        transport, DriverOptions(address=ADDRESS, name=device.advertising.name)
     )
     client = BmsClient(driver)
 

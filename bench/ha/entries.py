@@ -17,7 +17,8 @@ def make_entry(
     """A config entry for a simulated device."""
     return MockConfigEntry(
         domain=DOMAIN,
-        title=device.advertising.name,
+        # As the config flow titles it (``config_flow._title``).
+        title=device.advertising.name.strip(),
         unique_id=device.address,
         data={CONF_ADDRESS: device.address, CONF_FAMILY: family},
         options=options or {},

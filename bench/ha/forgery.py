@@ -10,6 +10,8 @@ decoders' own checks stand between it and the entities.
 from __future__ import annotations
 
 import random
+import re
+from collections.abc import Callable
 
 from bms_simulator.families.daly import crc16
 
@@ -19,44 +21,41 @@ REDODO_HEADER = bytes.fromhex("000065019355aa")
 # A Topband status frame: a head byte and 112 hex digits (54 bytes and a sum).
 HEX_DIGITS = frozenset(b"0123456789ABCDEF")
 TOPBAND_LENGTH = 113
+# Modbus read coils, holding registers, input registers.
+READ_FUNCTIONS = frozenset({0x01, 0x03, 0x04})
+# A Felicity reply: one JSON object of protocol version 1, no checksum.
+FELICITY_HEADER = b'{"CommVer":1,'
+# A JSON string (kept) or an integer (forged).
+_FELICITY_TOKEN = re.compile(rb'"(?:[^"\\]|\\.)*"|\d+')
+# A CBT Power VB reply: YD/T1363 ASCII with VER 0x22.
+CBTPWR_VB_HEADER = b"~22"
+EJ_DIGITS = b"0123456789ABCDEF"
+type Forger = Callable[[bytes, random.Random], bytes]
+# A TDT read reply: ``7E <version> 01 03 00 <data point> <length:2>``.
+TDT_HEADER = bytes.fromhex("7e000103")
+# A RoyPow reply: ``EA D1 01 <len> FF <command> <data> <xor> F5``.
+ROYPOW_HEAD = bytes.fromhex("ead101")
 
 
 def forge(frame: bytes, rng: random.Random) -> bytes | None:
     """A random frame shaped like ``frame``; None when its kind is unknown."""
-    if frame.startswith(JK_HEADER) and len(frame) >= 300:
-        return _jk(frame, rng)
-    if frame[:1] == b"\xdd" and len(frame) >= 7 and frame[2] == 0:
-        return _jbd(frame, rng)
-    if frame[:1] == b"\xa5" and len(frame) == 13:
-        return _daly_a5(frame, rng)
-    if frame[:1] in (b"\xd2", b"\x51") and len(frame) > 5 and frame[1] == 0x03:
-        return _modbus(frame, rng)
-    if _seplos_v3(frame) or _renogy(frame):
-        return _modbus(frame, rng)
-    if _eg4(frame):
-        return _modbus(frame, rng)
-    if _pace_ble(frame):
-        return _pace(frame, rng)
-    if frame.startswith(REDODO_HEADER) and len(frame) == frame[2] + 4:
-        return _redodo(frame, rng)
-    if len(frame) == TOPBAND_LENGTH and HEX_DIGITS.issuperset(frame[1:]):
-        return _topband(frame, rng)
+    for shaped, forger in FORGERS:
+        if shaped(frame):
+            return forger(frame, rng)
     return None
 
 
-def _seplos_v3(frame: bytes) -> bool:
-    """A Seplos V3 reply over BLE: device 0x01, a read of coils or inputs."""
+def _modbus_read_reply(frame: bytes) -> bool:
+    """A Modbus RTU reply to a read (Daly D2, Seplos V3, EG4, Renogy, ...).
+
+    Any device address and read function, its byte count and a valid CRC.
+    """
     return (
-        frame[:1] == b"\x01"
-        and len(frame) > 5
-        and frame[1] in (0x01, 0x04)
+        len(frame) > 5
+        and frame[1] in READ_FUNCTIONS
         and len(frame) == frame[2] + 5
+        and crc16(frame[:-2]).to_bytes(2, "little") == frame[-2:]
     )
-
-
-def _eg4(frame: bytes) -> bool:
-    """An EG4, Pylontech RT or Gobel reply: device 0x01, holding registers."""
-    return frame[:2] == b"\x01\x03" and len(frame) > 5 and len(frame) == frame[2] + 5
 
 
 def _pace_ble(frame: bytes) -> bool:
@@ -69,9 +68,49 @@ def _pace_ble(frame: bytes) -> bool:
     )
 
 
-def _renogy(frame: bytes) -> bool:
-    """A Renogy reply over BLE: device 0x30, a read of holding registers."""
-    return frame[:2] == b"\x30\x03" and len(frame) > 5 and len(frame) == frame[2] + 5
+def _cbtpwr(frame: bytes) -> bool:
+    """A CBT Power classic reply: ``AA 55 cmd len <data> <sum> 0D 0A``."""
+    return (
+        frame[:2] == b"\xaa\x55"
+        and len(frame) > 7
+        and len(frame) == frame[3] + 7
+        and frame[-2:] == b"\r\n"
+    )
+
+
+def _ej(frame: bytes) -> bool:
+    """An E&J reply: ``:``, hex digits of the length it states, ``~``."""
+    head = frame[1:11]
+    return (
+        frame[:1] == b":"
+        and frame[-1:] == b"~"
+        and len(head) == 10
+        and all(c in EJ_DIGITS for c in head)
+        and int(head[6:], 16) == len(frame)
+    )
+
+
+def _tdt(frame: bytes) -> bool:
+    """A TDT reply: ``7E 00 01 03 00 <dp> <length:2> <data> <crc16> 0D``."""
+    return (
+        frame.startswith(TDT_HEADER)
+        and len(frame) > 11
+        and len(frame) == int.from_bytes(frame[6:8]) + 11
+        and frame[-1] == 0x0D
+    )
+
+
+def _ecoworthy_head(frame: bytes) -> int | None:
+    """The head length of an ECO-WORTHY A1 / A2 frame: 14 (V1) or 12 (V2)."""
+    for head, kind_at in ((14, 0), (12, 6)):
+        if (
+            len(frame) > head + 2
+            and frame[kind_at] in (0xA1, 0xA2)
+            and frame[head - 2] == 0x03
+            and len(frame) == head + frame[head - 1] + 2
+        ):
+            return head
+    return None
 
 
 def _random(rng: random.Random, size: int) -> bytes:
@@ -117,7 +156,89 @@ def _topband(frame: bytes, rng: random.Random) -> bytes:
     return frame[:1] + digits.encode("ascii")
 
 
+def _felicity(frame: bytes, rng: random.Random) -> bytes:
+    """Keys, strings, signs and the version kept; every other integer random.
+
+    Each keeps its number of digits (no leading zero), so the reply stays
+    well-formed JSON of the same length: only the decoder's cross-checks
+    and the plausibility gate can refuse it.
+    """
+    head = len(FELICITY_HEADER)
+
+    def digits(match: re.Match[bytes]) -> bytes:
+        token = match.group()
+        if token.startswith(b'"') or match.start() < head:
+            return token
+        first = str(rng.randrange(1, 10) if len(token) > 1 else rng.randrange(10))
+        rest = "".join(str(rng.randrange(10)) for _ in token[1:])
+        return (first + rest).encode()
+
+    return _FELICITY_TOKEN.sub(digits, frame)
+
+
+def _cbtpwr_classic(frame: bytes, rng: random.Random) -> bytes:
+    """Command and length kept, random data; the byte sum made to fit."""
+    body = frame[2:4] + _random(rng, frame[3])
+    return frame[:2] + body + bytes((sum(body) & 0xFF,)) + frame[-2:]
+
+
+def _cbtpwr_vb(frame: bytes, rng: random.Random) -> bytes:
+    """Header and LENGTH kept, random hexadecimal INFO, CHKSUM made to fit."""
+    info = _random(rng, (len(frame) - 18) // 2).hex().upper().encode()
+    body = frame[1:13] + info
+    return b"~" + body + f"{-sum(body) & 0xFFFF:04X}".encode() + b"\r"
+
+
+def _tdt_reply(frame: bytes, rng: random.Random) -> bytes:
+    """Header and length kept, random data, its CRC (high byte first) and tail."""
+    body = frame[:8] + _random(rng, len(frame) - 11)
+    return body + crc16(body).to_bytes(2, "big") + b"\x0d"
+
+
+def _roypow(frame: bytes, rng: random.Random) -> bytes:
+    """Head, length, address and command kept; the XOR before F5 made to fit."""
+    body = frame[:6] + _random(rng, len(frame) - 8)
+    xor = 0
+    for byte in body[3:]:
+        xor ^= byte
+    return body + bytes((xor, 0xF5))
+
+
+def _ecoworthy(frame: bytes, rng: random.Random) -> bytes:
+    """Head and count kept (the MAC too); random data, its CRC-16 made to fit."""
+    head = _ecoworthy_head(frame) or 0
+    body = frame[:head] + _random(rng, len(frame) - head - 2)
+    return body + crc16(body).to_bytes(2, "little")
+
+
 def _modbus(frame: bytes, rng: random.Random) -> bytes:
     """``addr fn len <data> <crc16>`` with random data."""
     body = frame[:3] + _random(rng, frame[2])
     return body + crc16(body).to_bytes(2, "little")
+
+
+def _ej_ascii(frame: bytes, rng: random.Random) -> bytes:
+    """Head and length kept; random hex digits; the character sum made to fit."""
+    body = frame[1:11] + bytes(rng.choice(EJ_DIGITS) for _ in range(len(frame) - 14))
+    check = (sum(body) & 0xFF) ^ 0xFF
+    return b":" + body + f"{check:02X}".encode() + b"~"
+
+
+# Each kind of frame the simulators send: how to recognise it, how to forge
+# it. The first that recognises a frame forges it.
+FORGERS: tuple[tuple[Callable[[bytes], bool], Forger], ...] = (
+    (lambda f: f.startswith(JK_HEADER) and len(f) >= 300, _jk),
+    (lambda f: f[:1] == b"\xdd" and len(f) >= 7 and f[2] == 0, _jbd),
+    (lambda f: f[:1] == b"\xa5" and len(f) == 13, _daly_a5),
+    (_pace_ble, _pace),
+    (lambda f: f.startswith(REDODO_HEADER) and len(f) == f[2] + 4, _redodo),
+    (_modbus_read_reply, _modbus),
+    (lambda f: f.startswith(FELICITY_HEADER) and f.endswith(b"}"), _felicity),
+    (_cbtpwr, _cbtpwr_classic),
+    (lambda f: f.startswith(CBTPWR_VB_HEADER) and f[-1:] == b"\r", _cbtpwr_vb),
+    (_ej, _ej_ascii),
+    (_tdt, _tdt_reply),
+    (lambda f: f.startswith(ROYPOW_HEAD) and len(f) == f[3] + 4 >= 8, _roypow),
+    (lambda f: _ecoworthy_head(f) is not None, _ecoworthy),
+    (lambda f: len(f) == TOPBAND_LENGTH and HEX_DIGITS.issuperset(f[1:]), _topband),
+)

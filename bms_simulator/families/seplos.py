@@ -10,7 +10,9 @@ Over Bluetooth (``demo()``) a V3 pack's module advertises service FFF0 under
 its ``SP..B`` name and carries the same Modbus RTU frames through FFF2
 (write) and FFF1 (notify), answering for device 0x01, the first pack
 (patman15/aiobmsble ``aiobmsble/bms/seplos_bms.py``
-@ b0567331025033d33729385fa89a1198275d6486).
+@ b0567331025033d33729385fa89a1198275d6486). As the master of a bank it
+also answers EIA for device 0x00 and the blocks of the other packs, devices
+0x02 onwards (``SeplosV3Ble(..., others=[...])``, ``demo_bank()``).
 """
 
 from __future__ import annotations
@@ -309,8 +311,132 @@ def demo_pack(address: int) -> PackModel:
     return pack
 
 
-# The Modbus device the Bluetooth module answers for.
+# The Modbus device the Bluetooth module answers for, and its master's
+# summary device (EIA, patman15/aiobmsble ``aiobmsble/bms/seplos_bms.py``
+# @ b0567331025033d33729385fa89a1198275d6486).
 BLE_DEVICE = 0x01
+MASTER_DEVICE = 0x00
+
+
+def _u32(value: float) -> list[int]:
+    """A 32-bit register pair, low word first (as the captured EIA replies)."""
+    raw = round(value) & 0xFFFFFFFF
+    return [raw & 0xFFFF, raw >> 16]
+
+
+class SeplosV3Master(Responder):
+    """The master pack's summary of its bank: EIA, EIB and EIC of device 0x00.
+
+    Registers after the XZH map as aiobmsble reads them: pack voltage,
+    current (0.1 A), remaining, total, discharged and rated capacity (u32),
+    the online flags, the protected flags, two current limits (u32), two
+    suggested pack voltages, the pack count, cycles, SOC and SOH (u16).
+    """
+
+    def __init__(self, packs: list[PackModel]) -> None:
+        """Summarise ``packs`` (the master's own first)."""
+        self.packs = packs
+        self.requests = 0
+        # A master that refuses EIA (exception 2), as one not yet up may.
+        self.refuses = False
+
+    def request_length(self, buf: bytes) -> int | None:
+        """8 bytes for the reads 0x01 and 0x04."""
+        if len(buf) < 2:
+            return None
+        return 8 if buf[1] in (0x01, 0x04) else 0
+
+    def registers(self) -> list[int]:
+        """EIA: 26 registers."""
+        packs = self.packs
+        count = len(packs)
+        remaining = sum(p.remaining_capacity for p in packs)
+        total = sum(p.full_capacity for p in packs)
+        return [
+            *_u32(sum(p.voltage for p in packs) / count * 100),
+            *_u32(sum(p.current for p in packs) * 10),
+            *_u32(remaining * 100),
+            *_u32(total * 100),
+            *_u32(0),
+            *_u32(sum(p.design_capacity for p in packs) * 100),
+            *_u32((1 << count) - 1),
+            *_u32(0),
+            *_u32(1800),
+            *_u32(1800),
+            576,
+            464,
+            count,
+            max(p.cycles for p in packs),
+            round(remaining / total * 1000) if total else 0,
+            round(min(p.state_of_health for p in packs) * 10),
+        ]
+
+    def summary(self) -> list[int]:
+        """EIB (0x2100): the bank's extremes and their numbers.
+
+        Cell voltage, pack voltage and cell temperature (0.1 °C, as in the
+        captures), then zeros.
+        """
+        cells = [
+            (volts, number, index)
+            for number, pack in enumerate(self.packs, start=1)
+            for index, volts in enumerate(pack.cell_voltages, start=1)
+        ]
+        packs = [(p.voltage, number) for number, p in enumerate(self.packs, start=1)]
+        probes = [t for p in self.packs for t in _probes(p)[:4]]
+        high, low = max(cells), min(cells)
+        return [
+            round(high[0] * 1000),
+            round(low[0] * 1000),
+            high[2],
+            low[2],
+            round(max(packs)[0] * 100),
+            round(min(packs)[0] * 100),
+            max(packs)[1],
+            min(packs)[1],
+            round(max(probes) * 10),
+            round(min(probes) * 10),
+            round(sum(probes) / len(probes) * 10),
+        ] + [0] * 15
+
+    def events(self) -> bytes:
+        """EIC (coils 0x2200): the PIC event bytes TB09-TB15 of the bank."""
+        out = bytearray(10)
+        for pack in self.packs:
+            for index, byte in enumerate(SeplosV3Pack(0, pack).coils()[8:18]):
+                out[index] |= byte
+        return bytes(out)
+
+    def answer(self, request: bytes) -> bytes | None:
+        """Answer a read of EIA, EIB or EIC whose CRC holds; refuse others."""
+        body = request[:-2]
+        if (
+            request[0] != MASTER_DEVICE
+            or modbus_crc(body).to_bytes(2, "little") != request[-2:]
+        ):
+            return None
+        self.requests += 1
+        function = request[1]
+        start = int.from_bytes(request[2:4], "big")
+        count = int.from_bytes(request[4:6], "big")
+        data = None if self.refuses else self._read(function, start, count)
+        if data is None:
+            return _modbus(bytes((MASTER_DEVICE, function | 0x80, 0x02)))
+        return _modbus(bytes((MASTER_DEVICE, function, len(data))) + data)
+
+    def _read(self, function: int, start: int, count: int) -> bytes | None:
+        if function == 0x01:
+            events = self.events()
+            if start != 0x2200 or count > 8 * len(events):
+                return None
+            return events[: (count + 7) // 8]
+        blocks = {0x2000: self.registers, 0x2100: self.summary}
+        if function != 0x04 or start not in blocks:
+            return None
+        regs = blocks[start]()
+        if count > len(regs):
+            return None
+        return b"".join((r & 0xFFFF).to_bytes(2, "big") for r in regs[:count])
 
 
 class SeplosV3Ble(SimulatedBms):
@@ -331,15 +457,43 @@ class SeplosV3Ble(SimulatedBms):
     )
     notify_handle = 0x11
 
-    def __init__(self, address: str, name: str, pack: PackModel | None = None) -> None:
-        """The module and the pack it reads (device 0x01)."""
+    def __init__(
+        self,
+        address: str,
+        name: str,
+        pack: PackModel | None = None,
+        others: list[PackModel] | None = None,
+    ) -> None:
+        """The module, its pack (device 0x01) and the other packs of its bank.
+
+        ``others`` are devices 0x02 onwards; the master (device 0x00) reports
+        them all in EIA. Changing ``others`` adds or removes packs live.
+        """
         super().__init__(address, name, pack)
         self.responder = SeplosV3Pack(BLE_DEVICE, self.pack)
+        self.others = list(others or [])
+        self.master = SeplosV3Master([self.pack, *self.others])
+        self.eia_answered = True
 
     @property
     def requests(self) -> int:
         """Requests the pack has answered."""
         return self.responder.requests
+
+    def set_others(self, others: list[PackModel]) -> None:
+        """The other packs of the bank from now on (some join, some leave)."""
+        self.others = list(others)
+        self.master.packs = [self.pack, *self.others]
+
+    def _responder(self, device: int) -> Responder | None:
+        if device == BLE_DEVICE:
+            return self.responder
+        if device == MASTER_DEVICE:
+            return self.master if self.eia_answered else None
+        number = device - BLE_DEVICE - 1
+        if 0 <= number < len(self.others):
+            return SeplosV3Pack(device, self.others[number])
+        return None
 
     def default_advertising(self, name: str) -> Advertising:
         """Its name and service FFF0, as the real modules advertise."""
@@ -349,7 +503,10 @@ class SeplosV3Ble(SimulatedBms):
         """One Modbus read (one write, 8 bytes) to the pack."""
         if len(data) != 8 or self.take_fault(Fault.IGNORE_COMMAND) is not None:
             return
-        answer = self.responder.answer(data)
+        responder = self._responder(data[0])
+        if responder is None:
+            return
+        answer = responder.answer(data)
         if answer is not None:
             self.send(answer)
 
@@ -357,6 +514,16 @@ class SeplosV3Ble(SimulatedBms):
 def demo(address: str) -> SeplosV3Ble:
     """The family's demo device (development setup, end-to-end test, benchmark)."""
     return SeplosV3Ble(address, "SP05B2312190075", demo_pack(BLE_DEVICE))
+
+
+def demo_bank(address: str, count: int = 3) -> SeplosV3Ble:
+    """A master pack reporting a bank of ``count`` packs (devices 0x01 on)."""
+    return SeplosV3Ble(
+        address,
+        "SP05B2312190075",
+        demo_pack(BLE_DEVICE),
+        [demo_pack(device) for device in range(BLE_DEVICE + 1, BLE_DEVICE + count)],
+    )
 
 
 WIRED_DEMOS: dict[str, Callable[[int], Responder]] = {

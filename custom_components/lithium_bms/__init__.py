@@ -36,7 +36,11 @@ from .const import (
     MIN_BANK_MEMBERS,
 )
 from .coordinator import LithiumBmsConfigEntry, LithiumBmsCoordinator
-from .pack import LithiumBmsData
+from .reported.removal import (
+    async_remove_reported_pack_device,
+    async_remove_reported_state,
+)
+from .reported.setup import async_setup_master
 from .tracker import PackTracker, async_remove_saved_state, thresholds_from_options
 
 PLATFORMS: list[Platform] = [Platform.BINARY_SENSOR, Platform.SENSOR, Platform.SWITCH]
@@ -81,7 +85,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: LithiumBmsConfigEntry) -
         hass.bus.async_listen_once(EVENT_HOMEASSISTANT_STOP, _on_stop)
     )
     await coordinator.async_config_entry_first_refresh()
-    entry.runtime_data = LithiumBmsData(coordinator)
+    entry.runtime_data = await async_setup_master(hass, entry, coordinator)
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
     return True
 
@@ -110,6 +114,7 @@ async def async_remove_entry(hass: HomeAssistant, entry: LithiumBmsConfigEntry) 
         await async_remove_bus_state(hass, entry)
         return
     await async_remove_saved_state(hass, entry.entry_id)
+    await async_remove_reported_state(hass, entry)
     for bank in hass.config_entries.async_entries(DOMAIN):
         members = bank.data.get(CONF_MEMBERS, [])
         if entry.entry_id not in members:
@@ -134,9 +139,11 @@ async def async_remove_entry(hass: HomeAssistant, entry: LithiumBmsConfigEntry) 
 async def async_remove_config_entry_device(
     hass: HomeAssistant, entry: LithiumBmsConfigEntry, device: dr.DeviceEntry
 ) -> bool:
-    """Let the user delete a pack that left its bus (nothing else)."""
-    if entry.data.get(CONF_KIND) != KIND_BUS:
+    """Let the user delete a pack that left its bus or its master (nothing else)."""
+    if entry.data.get(CONF_KIND) == KIND_BANK:
         return False
+    if entry.data.get(CONF_KIND) != KIND_BUS:
+        return await async_remove_reported_pack_device(hass, entry, device)
     return await async_remove_bus_pack_device(
         hass, cast("BusConfigEntry", entry), device
     )

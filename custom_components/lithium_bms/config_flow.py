@@ -58,7 +58,12 @@ from .const import (
     MIN_BANK_MEMBERS,
 )
 from .coordinator import LithiumBmsConfigEntry
-from .option_fields import analytics_fields, interval_field, invert_current_field
+from .option_fields import (
+    analytics_fields,
+    interval_field,
+    invert_current_field,
+    wiring_field,
+)
 from .protocol.driver import BmsDriver
 from .protocol.errors import AuthenticationError, BmsError, PairingRequiredError
 from .protocol.matching import full_uuid
@@ -94,6 +99,11 @@ def _asks_password(errors: Mapping[str, str]) -> bool:
     return errors.get("base") == "invalid_auth" or CONF_PASSWORD in errors
 
 
+def _title(name: str | None, address: str) -> str:
+    """The advertised name without the spaces around it (RoyPow, Gobel)."""
+    return (name or "").strip() or address
+
+
 def _claimed_first(info: BluetoothServiceInfoBleak) -> tuple[bool, str]:
     """Sort key: devices a family claims first, then by name."""
     claimed = driver_for_advertisement(advertisement(info)) is not None
@@ -102,10 +112,13 @@ def _claimed_first(info: BluetoothServiceInfoBleak) -> tuple[bool, str]:
 
 def _supported_protocols() -> str:
     """The Bluetooth families, as the device step names them."""
-    names = dict.fromkeys(
-        driver.brand or driver.manufacturer for driver in BLUETOOTH_DRIVERS
-    )
+    names = dict.fromkeys(_brand(driver) for driver in BLUETOOTH_DRIVERS)
     return ", ".join(names)
+
+
+def _brand(driver: type[BmsDriver]) -> str:
+    """How the flow names a family."""
+    return driver.brand or driver.manufacturer
 
 
 def _probe_order(info: BluetoothServiceInfoBleak) -> list[type[BmsDriver]]:
@@ -159,7 +172,7 @@ class LithiumBmsConfigFlow(ConfigFlow, domain=DOMAIN):
         if driver is None:
             return self.async_abort(reason="not_supported")
         self._address = discovery_info.address
-        self._name = discovery_info.name or discovery_info.address
+        self._name = _title(discovery_info.name, discovery_info.address)
         self._family = driver.family
         self.context["title_placeholders"] = {"name": self._name}
         return await self.async_step_bluetooth_confirm()
@@ -182,8 +195,18 @@ class LithiumBmsConfigFlow(ConfigFlow, domain=DOMAIN):
             step_id="bluetooth_confirm",
             data_schema=schema,
             errors=errors,
-            description_placeholders={"name": self._name},
+            description_placeholders={"name": self._name, **self._brands()},
         )
+
+    def _brands(self) -> dict[str, str]:
+        """The claimed family's brand and those of the families it falls back to."""
+        claimed = driver_by_family(self._family)
+        return {
+            "brand": _brand(claimed),
+            "fallbacks": ", ".join(
+                _brand(driver_by_family(family)) for family in claimed.probe_also
+            ),
+        }
 
     async def async_step_user(
         self, user_input: dict[str, Any] | None = None
@@ -321,7 +344,10 @@ class LithiumBmsConfigFlow(ConfigFlow, domain=DOMAIN):
             step_id="device",
             data_schema=vol.Schema(schema),
             errors=errors,
-            description_placeholders={"protocols": _supported_protocols()},
+            description_placeholders={
+                "protocols": _supported_protocols(),
+                **(self._brands() if self._family else {}),
+            },
         )
 
     async def _async_add_picked(
@@ -334,7 +360,7 @@ class LithiumBmsConfigFlow(ConfigFlow, domain=DOMAIN):
         if info.address != self._address:
             driver = driver_for_advertisement(advertisement(info))
             self._address = info.address
-            self._name = info.name or info.address
+            self._name = _title(info.name, info.address)
             self._family = driver.family if driver is not None else ""
         if self._family:
             return await self._async_create(user_input, errors)
@@ -393,12 +419,46 @@ class LithiumBmsConfigFlow(ConfigFlow, domain=DOMAIN):
             errors["base"] = "pairing_required"
             return None
         except BmsError:
-            errors["base"] = "cannot_connect"
-            return None
+            return await self._async_fallback(options, errors)
         data = {CONF_ADDRESS: self._address, CONF_FAMILY: self._family}
         if variant:
             data[CONF_VARIANT] = variant
         return self.async_create_entry(title=self._name, data=data, options=options)
+
+    async def _async_fallback(
+        self, options: dict[str, Any], errors: dict[str, str]
+    ) -> ConfigFlowResult | None:
+        """The claimed family did not answer: probe the brand's other boards.
+
+        The first that answers is added, and the flow says which brand it is;
+        when none does, the error names them all.
+        """
+        claimed = driver_by_family(self._family)
+        for family in claimed.probe_also:
+            try:
+                _, variant = await async_probe(
+                    self.hass, self._address, family, options
+                )
+            except BmsError:
+                continue
+            data = {CONF_ADDRESS: self._address, CONF_FAMILY: family}
+            if variant:
+                data[CONF_VARIANT] = variant
+            return self.async_create_entry(
+                title=self._name,
+                data=data,
+                options=options,
+                description="found_other",
+                description_placeholders={
+                    "name": self._name,
+                    "claimed": _brand(claimed),
+                    "brand": _brand(driver_by_family(family)),
+                },
+            )
+        errors["base"] = (
+            "no_answer_as_brand" if claimed.probe_also else "cannot_connect"
+        )
+        return None
 
     async def async_step_reauth(
         self, entry_data: Mapping[str, Any]
@@ -484,6 +544,12 @@ class LithiumBmsOptionsFlow(OptionsFlowWithReload):
                 ): BooleanSelector(),
                 **invert_current_field(options),
                 **password_field,
+                # Offered once the BMS is the master of a bank it reports.
+                **(
+                    wiring_field(options)
+                    if self.config_entry.data.get(CONF_PACKS)
+                    else {}
+                ),
                 **analytics_fields(options),
             }
         )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, cast
 
 from homeassistant.config_entries import ConfigEntry
@@ -100,6 +101,8 @@ class LithiumBmsCoordinator(DataUpdateCoordinator[BatterySnapshot]):
         self.device_info: DeviceInfo | None = None
         self._calibration_needed: bool | None = None
         self._shut_down = False
+        # Told after each read whether it succeeded (a master's reported packs).
+        self.on_read: Callable[[bool], None] | None = None
 
     @property
     def has_reading(self) -> bool:
@@ -119,7 +122,11 @@ class LithiumBmsCoordinator(DataUpdateCoordinator[BatterySnapshot]):
         try:
             snapshot = await self.client.read_snapshot()
         except BmsError as err:
+            if self.on_read is not None:
+                self.on_read(False)
             raise self._failure(err) from err
+        if self.on_read is not None:
+            self.on_read(True)
         ir.async_delete_issue(self.hass, DOMAIN, self._pairing_issue_id)
         self._remember_driver_state()
         self.tracker.update(snapshot)

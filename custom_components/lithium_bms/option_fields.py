@@ -15,6 +15,7 @@ from homeassistant.helpers.selector import (
     SelectSelectorConfig,
 )
 
+from .analytics.bank import Wiring
 from .analytics.chemistry import Chemistry
 from .const import (
     CONF_CHEMISTRY,
@@ -23,6 +24,7 @@ from .const import (
     CONF_IMBALANCE_THRESHOLD,
     CONF_INVERT_CURRENT,
     CONF_UPDATE_INTERVAL,
+    CONF_WIRING,
     DEFAULT_UPDATE_INTERVAL,
     MAX_UPDATE_INTERVAL,
     MIN_UPDATE_INTERVAL,
@@ -88,4 +90,17 @@ def analytics_fields(options: Mapping[str, Any]) -> dict[Any, Any]:
             )
         ),
         **thresholds,
+    }
+
+
+def wiring_field(options: Mapping[str, Any]) -> dict[Any, Any]:
+    """How the packs of a bus, or those a master reports, are wired."""
+    return {
+        vol.Required(
+            CONF_WIRING, default=options.get(CONF_WIRING, Wiring.PARALLEL.value)
+        ): SelectSelector(
+            SelectSelectorConfig(
+                options=[w.value for w in Wiring], translation_key=CONF_WIRING
+            )
+        )
     }

@@ -25,8 +25,12 @@ from syrupy.extensions.amber import AmberSnapshotExtension
 from syrupy.location import PyTestLocation
 
 from bms_simulator.device import SimulatedBms
+from bms_simulator.families.cbtpwr import CbtPowerClassic, CbtPowerVb
 from bms_simulator.families.daly import DalySimulator
+from bms_simulator.families.ecoworthy import EcoworthySimulator
 from bms_simulator.families.eg4 import Eg4Ble
+from bms_simulator.families.ej import EjSimulator, Variant
+from bms_simulator.families.felicity import FelicityBattery
 from bms_simulator.families.gobel import GobelSimulator
 from bms_simulator.families.jbd import JbdSimulator
 from bms_simulator.families.jk import JkLayout, JkSimulator
@@ -34,8 +38,10 @@ from bms_simulator.families.pace import PaceBle
 from bms_simulator.families.pylontech import PylontechRt
 from bms_simulator.families.redodo import RedodoSimulator
 from bms_simulator.families.renogy import RenogyBattery
+from bms_simulator.families.roypow import RoyPowSimulator
 from bms_simulator.families.seplos import SeplosV3Ble
 from bms_simulator.families.seplos_v2_ble import SeplosV2Ble
+from bms_simulator.families.tdt import TdtSimulator
 from bms_simulator.families.topband import TopbandSimulator
 from bms_simulator.pack import PackModel
 from custom_components.lithium_bms.protocol.daly.driver import DalyDriver
@@ -124,6 +130,39 @@ def _topband() -> SimulatedBms:
     return sim
 
 
+def _felicity() -> SimulatedBms:
+    return FelicityBattery("A8:17:10:00:11:22", "F100011002400000002", pack_model())
+
+
+def _cbtpwr() -> SimulatedBms:
+    return CbtPowerClassic("38:AB:41:00:11:22", "170R000121", pack_model())
+
+
+def _cbtpwr_vb() -> SimulatedBms:
+    return CbtPowerVb("F8:2E:0C:00:11:22", "VB024000390", pack_model())
+
+
+def _ej(variant: Variant, name: str) -> Callable[[], SimulatedBms]:
+    def build() -> SimulatedBms:
+        return EjSimulator("02:00:07:00:11:22", name, pack_model(), variant=variant)
+
+    return build
+
+
+def _tdt() -> SimulatedBms:
+    return TdtSimulator("C0:D6:3C:00:33:44", "XDZN_001_3344", pack_model())
+
+
+def _roypow() -> SimulatedBms:
+    return RoyPowSimulator("12:6C:14:00:11:22", " B24100A 220600016 ", pack_model())
+
+
+def _ecoworthy() -> SimulatedBms:
+    sim = EcoworthySimulator("E2:E0:5A:00:11:22", "ECO-WORTHY 0B_1122", pack_model())
+    sim.period = JK_PERIOD  # the stream's interval, as short as JK's
+    return sim
+
+
 @dataclass(frozen=True)
 class FamilyCase:
     """One family (and variant) as a test sees it."""
@@ -189,6 +228,25 @@ CASES = (
     # A problem code without a public bit table: no named alarm. PowerXtreme
     # speaks the same protocol (tests/families/test_topband.py).
     FamilyCase("topband", "topband", _topband, (), alarms=False),
+    # Its fault and warning words have no public bit table: no named alarm.
+    FamilyCase("felicity", "felicity", _felicity, (), alarms=False),
+    # No public bit table of the problem word: no named alarm.
+    FamilyCase("cbtpwr", "cbtpwr", _cbtpwr, (), alarms=False),
+    FamilyCase("cbtpwr_vb", "cbtpwr", _cbtpwr_vb, (), alarms=False),
+    # Its status bits have no public table: no named alarm.
+    FamilyCase("ej", "ej", _ej(Variant.TWO_FRAME, "L-12V100AH-0001"), (), alarms=False),
+    FamilyCase(
+        "ej_single_frame",
+        "ej",
+        _ej(Variant.SINGLE_FRAME, "G-24V100Ah-0001"),
+        (),
+        alarms=False,
+    ),
+    FamilyCase("tdt", "tdt", _tdt, ()),
+    # Its problem code has no public bit table: no named alarm.
+    FamilyCase("roypow", "roypow", _roypow, (), alarms=False),
+    # Its problem code has no public bit table: no named alarm.
+    FamilyCase("ecoworthy", "ecoworthy", _ecoworthy, (), alarms=False),
 )
 SWITCH_ATTRIBUTES = {
     "charge_mosfet": "charge_enabled",

@@ -6,10 +6,7 @@ from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
 
-from bms_simulator.device import Fault
 from bms_simulator.families import eg4 as eg4_sim
 from bms_simulator.families.eg4 import ALARM_BITS, Eg4Ble, demo
 from bms_simulator.pack import PackModel
@@ -18,18 +15,11 @@ from custom_components.lithium_bms.protocol.client import BmsClient
 from custom_components.lithium_bms.protocol.driver import DriverOptions
 from custom_components.lithium_bms.protocol.eg4 import Eg4Driver
 from custom_components.lithium_bms.protocol.errors import (
-    BmsConnectionError,
-    BmsError,
-    BmsTimeoutError,
-    ChecksumError,
     UnsupportedError,
 )
-from custom_components.lithium_bms.protocol.matching import Advertisement
-from custom_components.lithium_bms.protocol.registry import driver_for_advertisement
 from custom_components.lithium_bms.protocol.snapshot import (
     Alarm,
     BatterySnapshot,
-    SwitchKind,
     TemperatureKind,
 )
 
@@ -86,16 +76,6 @@ async def make_client(sim: Eg4Ble) -> AsyncIterator[MakeClient]:
         await client.close()
 
 
-def test_the_demo_is_claimed_by_eg4(sim: Eg4Ble) -> None:
-    adv = Advertisement(
-        address="11:22:33:44:55:66",
-        name=sim.advertising.name,
-        service_uuids=tuple(sim.advertising.service_uuids),
-        manufacturer_data=sim.advertising.manufacturer_data,
-    )
-    assert driver_for_advertisement(adv) is Eg4Driver
-
-
 async def test_snapshot_equals_the_pack(sim: Eg4Ble, make_client: MakeClient) -> None:
     client = make_client()
     assert_matches(await client.read_snapshot(), sim.pack)
@@ -131,79 +111,6 @@ async def test_the_request_is_the_captured_one(
 async def test_each_alarm(sim: Eg4Ble, make_client: MakeClient, alarm: str) -> None:
     sim.pack.alarms = {alarm}
     assert_matches(await make_client().read_snapshot(), sim.pack)
-
-
-@pytest.mark.parametrize(
-    ("fault", "error", "reconnects"),
-    [
-        (Fault.NO_ANSWER, BmsTimeoutError, True),
-        (Fault.BAD_CHECKSUM, ChecksumError, False),
-        (Fault.TRUNCATED, BmsTimeoutError, True),
-        (Fault.DISCONNECT_MID_FRAME, BmsConnectionError, True),
-        (Fault.IGNORE_COMMAND, BmsTimeoutError, True),
-    ],
-)
-async def test_fault_then_recovery(
-    sim: Eg4Ble,
-    make_client: MakeClient,
-    fault: Fault,
-    error: type[BmsError],
-    reconnects: bool,
-) -> None:
-    client = make_client()
-    sim.inject(fault)
-    with pytest.raises(error):
-        await client.read_snapshot()
-    assert client.is_connected is not reconnects
-    assert client.stats.read_failures == 1
-    assert_matches(await client.read_snapshot(), sim.pack)
-    assert client.stats.connects == (2 if reconnects else 1)
-
-
-async def test_link_lost_while_idle(sim: Eg4Ble, make_client: MakeClient) -> None:
-    client = make_client()
-    await client.read_snapshot()
-    sim._drop_link()
-    assert client.is_connected is False
-    assert_matches(await client.read_snapshot(), sim.pack)
-    assert client.stats.connects == 2
-
-
-async def test_a_hung_pack_times_out(sim: Eg4Ble, make_client: MakeClient) -> None:
-    client = make_client()
-    sim.hung = True
-    with pytest.raises(BmsTimeoutError):
-        await client.read_snapshot()
-    sim.hung = False
-    assert_matches(await client.read_snapshot(), sim.pack)
-
-
-async def test_switches_are_unsupported(make_client: MakeClient) -> None:
-    client = make_client()
-    assert Eg4Driver.switches == frozenset()
-    for kind in SwitchKind:
-        with pytest.raises(UnsupportedError):
-            await client.set_switch(kind, False)
-
-
-@settings(
-    max_examples=40,
-    deadline=None,
-    suppress_health_check=[HealthCheck.function_scoped_fixture],
-)
-@given(mtu=st.integers(min_value=1, max_value=90), delay=st.sampled_from([0, 0.001]))
-async def test_fuzzed_notification_splits(mtu: int, delay: float) -> None:
-    """Replies cut into notifications of any size reassemble into the pack."""
-    sim = demo(ADDRESS)
-    sim.mtu = mtu
-    sim.notify_delay = delay
-    sim.pack.alarms = {"cell_overvoltage", "temperature_sensor_fault"}
-    options = DriverOptions(address=ADDRESS, reply_timeout=5.0)
-    client = BmsClient(Eg4Driver(SimulatorTransport(sim), options))
-    try:
-        assert_matches(await client.read_snapshot(), sim.pack)
-    finally:
-        await client.close()
 
 
 async def test_a_refused_read_is_typed(

@@ -6,8 +6,6 @@ from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
 
 from bms_simulator.device import Fault
 from bms_simulator.families.gobel import GobelSimulator, demo
@@ -15,19 +13,11 @@ from bms_simulator.pack import PackModel
 from bms_simulator.transport import SimulatorTransport
 from custom_components.lithium_bms.protocol.client import BmsClient
 from custom_components.lithium_bms.protocol.driver import DriverOptions
-from custom_components.lithium_bms.protocol.errors import (
-    BmsConnectionError,
-    BmsError,
-    BmsTimeoutError,
-    ChecksumError,
-    UnsupportedError,
-)
 from custom_components.lithium_bms.protocol.gobel import GobelDriver
 from custom_components.lithium_bms.protocol.matching import Advertisement
 from custom_components.lithium_bms.protocol.registry import driver_for_advertisement
 from custom_components.lithium_bms.protocol.snapshot import (
     BatterySnapshot,
-    SwitchKind,
     TemperatureKind,
 )
 
@@ -106,11 +96,6 @@ def test_discovery(
         assert driver_for_advertisement(adv) is GobelDriver
 
 
-def test_the_demo_is_claimed_by_gobel(sim: GobelSimulator) -> None:
-    adv = Advertisement(ADDRESS, sim.advertising.name, ())
-    assert driver_for_advertisement(adv) is GobelDriver
-
-
 async def test_snapshot_equals_the_pack(
     sim: GobelSimulator, make_client: MakeClient
 ) -> None:
@@ -182,83 +167,8 @@ async def test_device_info_when_the_pack_refuses_the_block(
     assert info.serial_number is None
 
 
-@pytest.mark.parametrize(
-    ("fault", "error", "reconnects"),
-    [
-        (Fault.NO_ANSWER, BmsTimeoutError, True),
-        (Fault.BAD_CHECKSUM, ChecksumError, False),
-        (Fault.TRUNCATED, BmsTimeoutError, True),
-        (Fault.DISCONNECT_MID_FRAME, BmsConnectionError, True),
-        (Fault.IGNORE_COMMAND, BmsTimeoutError, True),
-    ],
-)
-async def test_fault_then_recovery(
-    sim: GobelSimulator,
-    make_client: MakeClient,
-    fault: Fault,
-    error: type[BmsError],
-    reconnects: bool,
-) -> None:
-    client = make_client()
-    sim.inject(fault)
-    with pytest.raises(error):
-        await client.read_snapshot()
-    assert client.is_connected is not reconnects
-    assert client.stats.read_failures == 1
-    assert_matches(await client.read_snapshot(), sim.pack)
-    assert client.stats.connects == (2 if reconnects else 1)
-
-
-async def test_link_lost_while_idle(
-    sim: GobelSimulator, make_client: MakeClient
-) -> None:
-    client = make_client()
-    await client.read_snapshot()
-    sim._drop_link()
-    assert client.is_connected is False
-    assert_matches(await client.read_snapshot(), sim.pack)
-    assert client.stats.connects == 2
-
-
-async def test_a_hung_pack_times_out(
-    sim: GobelSimulator, make_client: MakeClient
-) -> None:
-    client = make_client()
-    sim.hung = True
-    with pytest.raises(BmsTimeoutError):
-        await client.read_snapshot()
-    sim.hung = False
-    assert_matches(await client.read_snapshot(), sim.pack)
-
-
-async def test_switches_are_unsupported(make_client: MakeClient) -> None:
-    client = make_client()
-    assert GobelDriver.switches == frozenset()
-    with pytest.raises(UnsupportedError):
-        await client.set_switch(SwitchKind.CHARGE, False)
-
-
 async def test_one_request_per_snapshot(
     sim: GobelSimulator, make_client: MakeClient
 ) -> None:
     await make_client().read_snapshot()
     assert [w.hex() for w in sim.writes] == ["01030000003b0419"]
-
-
-@settings(
-    max_examples=40,
-    deadline=None,
-    suppress_health_check=[HealthCheck.function_scoped_fixture],
-)
-@given(mtu=st.integers(min_value=1, max_value=80), delay=st.sampled_from([0, 0.001]))
-async def test_fuzzed_notification_splits(mtu: int, delay: float) -> None:
-    """Replies cut into notifications of any size reassemble into the pack."""
-    sim = demo(ADDRESS)
-    sim.mtu = mtu
-    sim.notify_delay = delay
-    options = DriverOptions(address=ADDRESS, reply_timeout=5.0)
-    client = BmsClient(GobelDriver(SimulatorTransport(sim), options))
-    try:
-        assert_matches(await client.read_snapshot(), sim.pack)
-    finally:
-        await client.close()

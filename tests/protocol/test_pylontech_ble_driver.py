@@ -11,8 +11,6 @@ import bleak_retry_connector
 import pytest
 from bleak import BleakClient
 from bleak.backends.device import BLEDevice
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
 
 from bms_simulator.backend import SimulatedBleakClient
 from bms_simulator.device import Fault
@@ -23,10 +21,6 @@ from custom_components.lithium_bms.protocol.ble import BleTransport
 from custom_components.lithium_bms.protocol.client import BmsClient
 from custom_components.lithium_bms.protocol.driver import DriverOptions
 from custom_components.lithium_bms.protocol.errors import (
-    BmsConnectionError,
-    BmsError,
-    BmsTimeoutError,
-    ChecksumError,
     UnsupportedError,
 )
 from custom_components.lithium_bms.protocol.matching import Advertisement
@@ -39,7 +33,6 @@ from custom_components.lithium_bms.protocol.pylontech.frames import (
 from custom_components.lithium_bms.protocol.registry import driver_for_advertisement
 from custom_components.lithium_bms.protocol.snapshot import (
     BatterySnapshot,
-    SwitchKind,
     Temperature,
     TemperatureKind,
 )
@@ -193,77 +186,6 @@ async def test_an_impossible_state_of_charge_never_becomes_a_value(
     sim.pack.soc = 250.0
     with pytest.raises(ImplausibleDataError):
         await make_client().read_snapshot()
-
-
-@pytest.mark.parametrize(
-    ("fault", "error", "reconnects"),
-    [
-        (Fault.NO_ANSWER, BmsTimeoutError, True),
-        (Fault.BAD_CHECKSUM, ChecksumError, False),
-        (Fault.TRUNCATED, BmsTimeoutError, True),
-        (Fault.DISCONNECT_MID_FRAME, BmsConnectionError, True),
-        (Fault.IGNORE_COMMAND, BmsTimeoutError, True),
-    ],
-)
-async def test_fault_then_recovery(
-    sim: PylontechRt,
-    make_client: MakeClient,
-    fault: Fault,
-    error: type[BmsError],
-    reconnects: bool,
-) -> None:
-    client = make_client()
-    sim.inject(fault)
-    with pytest.raises(error):
-        await client.read_snapshot()
-    assert client.is_connected is not reconnects
-    assert client.stats.read_failures == 1
-    assert_matches(await client.read_snapshot(), sim.pack)
-    assert client.stats.connects == (2 if reconnects else 1)
-
-
-async def test_link_lost_while_idle(sim: PylontechRt, make_client: MakeClient) -> None:
-    client = make_client()
-    await client.read_snapshot()
-    sim._drop_link()
-    assert client.is_connected is False
-    assert_matches(await client.read_snapshot(), sim.pack)
-    assert client.stats.connects == 2
-
-
-async def test_a_hung_pack_times_out(sim: PylontechRt, make_client: MakeClient) -> None:
-    client = make_client()
-    sim.hung = True
-    with pytest.raises(BmsTimeoutError):
-        await client.read_snapshot()
-    sim.hung = False
-    assert_matches(await client.read_snapshot(), sim.pack)
-
-
-async def test_switches_are_unsupported(make_client: MakeClient) -> None:
-    client = make_client()
-    assert PylontechDriver.switches == frozenset()
-    with pytest.raises(UnsupportedError):
-        await client.set_switch(SwitchKind.CHARGE, False)
-
-
-@settings(
-    max_examples=40,
-    deadline=None,
-    suppress_health_check=[HealthCheck.function_scoped_fixture],
-)
-@given(mtu=st.integers(min_value=1, max_value=40), delay=st.sampled_from([0, 0.001]))
-async def test_fuzzed_notification_splits(mtu: int, delay: float) -> None:
-    """Replies cut into notifications of any size reassemble into the pack."""
-    sim = demo(ADDRESS)
-    sim.mtu = mtu
-    sim.notify_delay = delay
-    options = DriverOptions(address=ADDRESS, reply_timeout=5.0)
-    client = BmsClient(PylontechDriver(SimulatorTransport(sim), options))
-    try:
-        assert_matches(await client.read_snapshot(), sim.pack)
-    finally:
-        await client.close()
 
 
 async def test_the_ble_transport_finds_the_128_bit_characteristics(

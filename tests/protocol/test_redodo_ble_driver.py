@@ -6,22 +6,12 @@ from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
 
-from bms_simulator.device import Fault
 from bms_simulator.families.redodo import ALARM_BITS, RedodoSimulator, demo
 from bms_simulator.pack import PackModel
 from bms_simulator.transport import SimulatorTransport
 from custom_components.lithium_bms.protocol.client import BmsClient
 from custom_components.lithium_bms.protocol.driver import DriverOptions
-from custom_components.lithium_bms.protocol.errors import (
-    BmsConnectionError,
-    BmsError,
-    BmsTimeoutError,
-    ChecksumError,
-    UnsupportedError,
-)
 from custom_components.lithium_bms.protocol.matching import Advertisement
 from custom_components.lithium_bms.protocol.plausibility import ImplausibleDataError
 from custom_components.lithium_bms.protocol.redodo import RedodoDriver
@@ -29,7 +19,6 @@ from custom_components.lithium_bms.protocol.registry import driver_for_advertise
 from custom_components.lithium_bms.protocol.snapshot import (
     Alarm,
     BatterySnapshot,
-    SwitchKind,
     TemperatureKind,
 )
 
@@ -181,80 +170,3 @@ async def test_health_above_the_rating_is_full_health(
 ) -> None:
     sim.pack.state_of_health = 105
     assert (await make_client().read_snapshot()).state_of_health == 100
-
-
-@pytest.mark.parametrize(
-    ("fault", "error", "reconnects"),
-    [
-        (Fault.NO_ANSWER, BmsTimeoutError, True),
-        (Fault.BAD_CHECKSUM, ChecksumError, False),
-        (Fault.TRUNCATED, BmsTimeoutError, True),
-        (Fault.DISCONNECT_MID_FRAME, BmsConnectionError, True),
-        (Fault.IGNORE_COMMAND, BmsTimeoutError, True),
-    ],
-)
-async def test_fault_then_recovery(
-    sim: RedodoSimulator,
-    make_client: MakeClient,
-    fault: Fault,
-    error: type[BmsError],
-    reconnects: bool,
-) -> None:
-    client = make_client()
-    sim.inject(fault)
-    with pytest.raises(error):
-        await client.read_snapshot()
-    assert client.is_connected is not reconnects
-    assert client.stats.read_failures == 1
-    assert_matches(await client.read_snapshot(), sim.pack)
-    assert client.stats.connects == (2 if reconnects else 1)
-
-
-async def test_link_lost_while_idle(
-    sim: RedodoSimulator, make_client: MakeClient
-) -> None:
-    client = make_client()
-    await client.read_snapshot()
-    sim._drop_link()
-    assert client.is_connected is False
-    assert_matches(await client.read_snapshot(), sim.pack)
-    assert client.stats.connects == 2
-
-
-async def test_a_hung_pack_times_out(
-    sim: RedodoSimulator, make_client: MakeClient
-) -> None:
-    client = make_client()
-    sim.hung = True
-    with pytest.raises(BmsTimeoutError):
-        await client.read_snapshot()
-    sim.hung = False
-    assert_matches(await client.read_snapshot(), sim.pack)
-
-
-async def test_switches_are_unsupported(make_client: MakeClient) -> None:
-    client = make_client()
-    assert RedodoDriver.switches == frozenset()
-    for kind in SwitchKind:
-        with pytest.raises(UnsupportedError):
-            await client.set_switch(kind, False)
-
-
-@settings(
-    max_examples=40,
-    deadline=None,
-    suppress_health_check=[HealthCheck.function_scoped_fixture],
-)
-@given(mtu=st.integers(min_value=1, max_value=110), delay=st.sampled_from([0, 0.001]))
-async def test_fuzzed_notification_splits(mtu: int, delay: float) -> None:
-    """Replies cut into notifications of any size reassemble into the pack."""
-    sim = demo(ADDRESS)
-    sim.mtu = mtu
-    sim.notify_delay = delay
-    sim.pack.alarms = {"short_circuit", "charge_overcurrent"}
-    options = DriverOptions(address=ADDRESS, reply_timeout=5.0)
-    client = BmsClient(RedodoDriver(SimulatorTransport(sim), options))
-    try:
-        assert_matches(await client.read_snapshot(), sim.pack)
-    finally:
-        await client.close()

@@ -11,19 +11,14 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bms_simulator.device import Fault
 from bms_simulator.families.renogy import ALARM_BITS, RenogyBattery, demo, demo_pro
 from bms_simulator.pack import PackModel
 from bms_simulator.transport import SimulatorTransport
 from custom_components.lithium_bms.protocol.client import BmsClient
 from custom_components.lithium_bms.protocol.driver import DriverOptions
 from custom_components.lithium_bms.protocol.errors import (
-    BmsConnectionError,
-    BmsError,
     BmsTimeoutError,
-    ChecksumError,
     FrameError,
-    UnsupportedError,
 )
 from custom_components.lithium_bms.protocol.matching import Advertisement
 from custom_components.lithium_bms.protocol.registry import driver_for_advertisement
@@ -32,7 +27,6 @@ from custom_components.lithium_bms.protocol.renogy.driver import BOARD_SILENCES
 from custom_components.lithium_bms.protocol.snapshot import (
     Alarm,
     BatterySnapshot,
-    SwitchKind,
 )
 
 CLASSIC = "60:98:66:00:11:22"
@@ -215,62 +209,6 @@ async def test_a_refused_register_is_a_frame_error(
     monkeypatch.setattr(RenogyBattery, "registers", lambda _self: {})
     with pytest.raises(FrameError, match="exception 2"):
         await make_client().read_snapshot()
-
-
-@pytest.mark.parametrize(
-    ("fault", "error", "reconnects"),
-    [
-        (Fault.NO_ANSWER, BmsTimeoutError, True),
-        (Fault.BAD_CHECKSUM, ChecksumError, False),
-        (Fault.TRUNCATED, BmsTimeoutError, True),
-        (Fault.DISCONNECT_MID_FRAME, BmsConnectionError, True),
-        (Fault.IGNORE_COMMAND, BmsTimeoutError, True),
-    ],
-)
-async def test_fault_then_recovery(
-    sim: RenogyBattery,
-    make_client: MakeClient,
-    fault: Fault,
-    error: type[BmsError],
-    reconnects: bool,
-) -> None:
-    client = make_client()
-    sim.inject(fault)
-    with pytest.raises(error):
-        await client.read_snapshot()
-    assert client.is_connected is not reconnects
-    assert client.stats.read_failures == 1
-    assert_matches(await client.read_snapshot(), sim)
-    assert client.stats.connects == (2 if reconnects else 1)
-
-
-async def test_link_lost_while_idle(
-    sim: RenogyBattery, make_client: MakeClient
-) -> None:
-    client = make_client()
-    await client.read_snapshot()
-    sim._drop_link()
-    assert client.is_connected is False
-    assert_matches(await client.read_snapshot(), sim)
-    assert client.stats.connects == 2
-
-
-async def test_a_hung_battery_times_out(
-    sim: RenogyBattery, make_client: MakeClient
-) -> None:
-    client = make_client()
-    sim.hung = True
-    with pytest.raises(BmsTimeoutError):
-        await client.read_snapshot()
-    sim.hung = False
-    assert_matches(await client.read_snapshot(), sim)
-
-
-async def test_switches_are_unsupported(make_client: MakeClient) -> None:
-    client = make_client()
-    assert RenogyDriver.switches == frozenset()
-    with pytest.raises(UnsupportedError):
-        await client.set_switch(SwitchKind.DISCHARGE, False)
 
 
 @settings(

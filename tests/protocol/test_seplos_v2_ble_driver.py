@@ -7,23 +7,16 @@ from typing import Any
 
 import pytest
 
-from bms_simulator.device import Fault, SimulatedBms
+from bms_simulator.device import SimulatedBms
 from bms_simulator.families.seplos import V2_ALARM_BITS, demo
 from bms_simulator.families.seplos_v2_ble import SeplosV2Ble, ble_demo
 from bms_simulator.transport import SimulatorTransport
 from custom_components.lithium_bms.protocol.client import BmsClient
 from custom_components.lithium_bms.protocol.driver import DriverOptions
 from custom_components.lithium_bms.protocol.errors import (
-    BmsConnectionError,
-    BmsError,
     BmsTimeoutError,
-    ChecksumError,
-    UnsupportedError,
 )
-from custom_components.lithium_bms.protocol.matching import Advertisement
-from custom_components.lithium_bms.protocol.registry import driver_for_advertisement
 from custom_components.lithium_bms.protocol.seplos import SeplosDriver
-from custom_components.lithium_bms.protocol.snapshot import SwitchKind
 
 from .test_seplos_driver import assert_matches
 
@@ -64,15 +57,6 @@ async def make_client() -> AsyncIterator[Callable[..., BmsClient]]:
 def variant(client: BmsClient) -> str | None:
     """The driver's variant, read afresh (no narrowing across reads)."""
     return client.driver.variant
-
-
-def test_the_demo_is_claimed_by_seplos(sim: SeplosV2Ble) -> None:
-    adv = Advertisement(
-        address=ADDRESS,
-        name=sim.advertising.name,
-        service_uuids=tuple(sim.advertising.service_uuids),
-    )
-    assert driver_for_advertisement(adv) is SeplosDriver
 
 
 async def test_snapshot_equals_the_pack(
@@ -148,41 +132,6 @@ async def test_at_text_in_the_notifications_costs_nothing(
     client = make_client(sim, variant="v2")
     assert_matches(await client.read_snapshot(), sim.pack)
     assert client.stats.read_failures == 0
-
-
-@pytest.mark.parametrize(
-    ("fault", "error", "reconnects"),
-    [
-        (Fault.NO_ANSWER, BmsTimeoutError, True),
-        (Fault.BAD_CHECKSUM, ChecksumError, False),
-        (Fault.TRUNCATED, BmsTimeoutError, True),
-        (Fault.DISCONNECT_MID_FRAME, BmsConnectionError, True),
-        (Fault.IGNORE_COMMAND, BmsTimeoutError, True),
-    ],
-)
-async def test_fault_then_recovery(
-    sim: SeplosV2Ble,
-    make_client: MakeClient,
-    fault: Fault,
-    error: type[BmsError],
-    reconnects: bool,
-) -> None:
-    client = make_client(sim, variant="v2")
-    sim.inject(fault)
-    with pytest.raises(error):
-        await client.read_snapshot()
-    assert client.is_connected is not reconnects
-    assert_matches(await client.read_snapshot(), sim.pack)
-    assert client.stats.connects == (2 if reconnects else 1)
-
-
-async def test_switches_are_unsupported(
-    sim: SeplosV2Ble, make_client: MakeClient
-) -> None:
-    client = make_client(sim, variant="v2")
-    with pytest.raises(UnsupportedError):
-        await client.set_switch(SwitchKind.DISCHARGE, False)
-    assert sim.writes == []
 
 
 @pytest.mark.parametrize("mtu", [1, 3, 20, 64, 200])

@@ -22,14 +22,12 @@ from custom_components.lithium_bms.protocol.errors import (
     BmsConnectionError,
     BmsTimeoutError,
     ChecksumError,
-    UnsupportedError,
 )
 from custom_components.lithium_bms.protocol.matching import Advertisement
 from custom_components.lithium_bms.protocol.redodo import RedodoDriver
 from custom_components.lithium_bms.protocol.registry import driver_for_advertisement
 from custom_components.lithium_bms.protocol.snapshot import (
     BatterySnapshot,
-    SwitchKind,
     TemperatureKind,
 )
 from custom_components.lithium_bms.protocol.topband import TopbandDriver
@@ -251,17 +249,6 @@ async def test_a_silent_pack_times_out_then_recovers(
     assert_matches(await client.read_snapshot(), sim)
 
 
-async def test_link_lost_while_idle(
-    sim: TopbandSimulator, make_client: MakeClient
-) -> None:
-    client = make_client()
-    await client.read_snapshot()
-    sim._drop_link()
-    assert client.is_connected is False
-    assert_matches(await client.read_snapshot(), sim)
-    assert client.stats.connects == 2
-
-
 async def test_the_stream_stops_with_the_link(
     sim: TopbandSimulator, make_client: MakeClient
 ) -> None:
@@ -269,14 +256,6 @@ async def test_the_stream_stops_with_the_link(
     await client.read_snapshot()
     assert not sim.connected
     assert sim._timer is None
-
-
-async def test_switches_are_unsupported(make_client: MakeClient) -> None:
-    client = make_client()
-    assert TopbandDriver.switches == frozenset()
-    for kind in SwitchKind:
-        with pytest.raises(UnsupportedError):
-            await client.set_switch(kind, False)
 
 
 @settings(

@@ -8,6 +8,7 @@ record of the bus entry. A pack that stops answering stays unavailable; after
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -156,11 +157,11 @@ class BusBankCoordinator(BankCoordinator):
         self,
         hass: HomeAssistant,
         entry: LithiumBmsConfigEntry,
-        packs: dict[str, BusPackCoordinator],
+        packs: Mapping[str, LithiumBmsCoordinator],
         wiring: Wiring,
         device: DeviceInfo,
     ) -> None:
-        """Combine ``packs`` (by pack key)."""
+        """Combine ``packs`` (by pack key; a master's reported packs too)."""
         super().__init__(hass, entry, list(packs), wiring, device)
         self._packs = packs
 

@@ -10,18 +10,20 @@ from homeassistant.config_entries import (
     ConfigFlowResult,
     OptionsFlowWithReload,
 )
-from homeassistant.helpers.selector import SelectSelector, SelectSelectorConfig
 
-from ..analytics.bank import Wiring
 from ..const import (
     CONF_BAUDRATE,
     CONF_BUS_ADDRESS,
     CONF_PACKS,
     CONF_SERIAL_PORT,
     CONF_UPDATE_INTERVAL,
-    CONF_WIRING,
 )
-from ..option_fields import analytics_fields, interval_field, invert_current_field
+from ..option_fields import (
+    analytics_fields,
+    interval_field,
+    invert_current_field,
+    wiring_field,
+)
 from ..protocol.wired import FoundPack
 from ..tracker import thresholds_from_options
 from .flow import async_scan, packs_schema, protocol_of
@@ -57,14 +59,7 @@ class BusOptionsFlow(OptionsFlowWithReload):
             {
                 **interval_field(options),
                 **invert_current_field(options),
-                vol.Required(
-                    CONF_WIRING,
-                    default=options.get(CONF_WIRING, Wiring.PARALLEL.value),
-                ): SelectSelector(
-                    SelectSelectorConfig(
-                        options=[w.value for w in Wiring], translation_key=CONF_WIRING
-                    )
-                ),
+                **wiring_field(options),
                 **analytics_fields(options),
             }
         )

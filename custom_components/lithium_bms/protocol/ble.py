@@ -105,6 +105,7 @@ class BleTransport(Transport):
                     write is not None
                     and "write-without-response" not in write.properties
                 )
+                await _unlock(client, profile)
                 return
         except BaseException:
             await client.disconnect()
@@ -173,6 +174,33 @@ def _resolve(
         None,
     )
     return None if write is None else (notify, write)
+
+
+async def _unlock(
+    client: bleak_retry_connector.BleakClientWithServiceCache, profile: GattProfile
+) -> None:
+    """Write the profile's unlock bytes, where the device has the characteristic."""
+    if profile.unlock is None:
+        return
+    uuid, data = profile.unlock
+    service = client.services.get_service(full_uuid(profile.service))
+    char = next(
+        (
+            char
+            for char in (service.characteristics if service else ())
+            if char.uuid == full_uuid(uuid) and set(char.properties) & WRITE_PROPS
+        ),
+        None,
+    )
+    if char is None:
+        _LOGGER.debug("No unlock characteristic %s", full_uuid(uuid))
+        return
+    try:
+        await client.write_gatt_char(
+            char, data, response="write-without-response" not in char.properties
+        )
+    except (BleakError, TimeoutError, OSError) as err:
+        _LOGGER.debug("Unlock write to %s refused: %s", char.uuid, err)
 
 
 def _needs_pairing(err: Exception) -> bool:

@@ -87,6 +87,8 @@ class BmsClient:
         self._lock = asyncio.Lock()
         self._connected = False
         self._counts = CountGuard()
+        self._pack_counts: dict[int, CountGuard] = {}
+        self.reported_packs: dict[int, BatterySnapshot | None] = {}
         driver.on_send = self._on_send
         driver.on_frame = self._on_frame
 
@@ -101,6 +103,10 @@ class BmsClient:
         result = await self._run(
             lambda: self._plausible(self.driver.read_snapshot()), "read"
         )
+        self.reported_packs = {
+            number: None if snapshot is None else self._gated(number, snapshot)
+            for number, snapshot in self.driver.reported_packs.items()
+        }
         self.stats.last_read_duration = round(time.monotonic() - started, 4)
         return result
 
@@ -124,6 +130,18 @@ class BmsClient:
             self.stats.implausible_snapshots += 1
             self.stats.last_implausible = str(err)
             raise
+        return snapshot
+
+    def _gated(self, number: int, snapshot: BatterySnapshot) -> BatterySnapshot | None:
+        """Another pack of a master's bank through the gate; None if implausible."""
+        snapshot = oriented(snapshot, self.driver.options)
+        try:
+            check(snapshot, self.driver.limits)
+            self._pack_counts.setdefault(number, CountGuard()).check(snapshot)
+        except ImplausibleDataError as err:
+            self.stats.implausible_snapshots += 1
+            self.stats.last_implausible = f"pack {number}: {err}"
+            return None
         return snapshot
 
     async def close(self) -> None:
@@ -166,6 +184,7 @@ class BmsClient:
         await self._disconnect()
         self.driver.reset()
         self._counts.reset()
+        self._pack_counts.clear()
         gate = self.policy.connecting() if self.policy is not None else nullcontext()
         try:
             async with gate:

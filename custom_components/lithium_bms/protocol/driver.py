@@ -79,6 +79,10 @@ class BmsDriver(ABC):
     claim_order: ClassVar[int] = 100
     # The protocol variants the family speaks, as stored in a config entry.
     variants: ClassVar[tuple[str, ...]] = ()
+    # Families the same brand also ships under a name this family claims:
+    # when the user confirms a discovered device and this family's probe
+    # fails, the config flow probes these, in order.
+    probe_also: ClassVar[tuple[str, ...]] = ()
 
     def __init__(self, transport: Transport, options: DriverOptions) -> None:
         """Bind the driver to its transport."""
@@ -104,6 +108,15 @@ class BmsDriver(ABC):
     def variant(self) -> str | None:
         """The protocol variant in use, once known (persisted by the caller)."""
         return None
+
+    @property
+    def reported_packs(self) -> Mapping[int, BatterySnapshot | None]:
+        """The other packs of a master pack's bank, by pack number.
+
+        Read with the master's own snapshot; None for a pack the master
+        counts that did not answer. Empty for a BMS that is no master.
+        """
+        return {}
 
     @property
     def memory(self) -> DriverMemory:

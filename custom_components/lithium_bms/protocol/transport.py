@@ -21,6 +21,9 @@ class GattProfile:
     ``write_service`` holds the write characteristic when it sits in another
     service than the notify one (Renogy: notify FFF1 in FFF0, write FFD1 in FFD0).
     ``write`` is None for a BMS that only streams (Topband): nothing is written.
+    ``unlock`` is a characteristic of ``service`` and the bytes written to it
+    once after notifications start (TDT: ``HiLink`` to FFFA); a device
+    without that characteristic is read without it.
 
     A UUID is an ``int`` for a 16-bit one, or the full 128-bit string for a
     vendor UUID outside the Bluetooth base (``matching.full_uuid`` expands both).
@@ -31,6 +34,7 @@ class GattProfile:
     write: int | str | None = None
     write_with_response: bool = False
     write_service: int | str | None = None
+    unlock: tuple[int | str, bytes] | None = None
 
 
 class Transport(ABC):

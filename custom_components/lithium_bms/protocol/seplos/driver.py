@@ -11,7 +11,10 @@ PIA, PIB (and PIC) of packs 0x01 to the pack count (syssi/esphome-seplos-bms
 ``aiobmsble/bms/seplos_bms.py`` @ b0567331025033d33729385fa89a1198275d6486,
 whose test's PIA1 / PIB1 replies come from device 0x01; the capture
 ``docs/pdus/v3/SP05B2312190075-all-frames.txt`` of the former, named after a
-module's BLE name, holds PIC replies of device 0x01). Read only: neither
+module's BLE name, holds PIC replies of device 0x01). When that pack is the master
+of a bank, EIA of device 0x00 gives the pack count and the other packs are
+read as devices 0x02 onwards (:class:`~.variants.V3BleVariant`,
+:attr:`reported_packs`). Read only: neither
 public source documents a MOSFET command together with a read-back that
 confirms it (the V3 map lists write-only FET "control off" registers,
 0x1510-0x1515, with no capture of their use).
@@ -26,6 +29,8 @@ and aiobmsble does not send it.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from ..driver import BmsDriver, DriverOptions, Reassembler
 from ..errors import BusOwnedError, UnsupportedError
 from ..matching import AdvertisementMatcher, uuid16
@@ -35,7 +40,7 @@ from ..transport import GattProfile, Transport
 from . import ble
 from .frames import MAX_CELLS
 from .stream import SeplosBleProbe
-from .variants import VARIANT_TYPES, SeplosVariant
+from .variants import VARIANT_TYPES, SeplosVariant, V3BleVariant
 
 # The Modbus device a V3 module answers for over Bluetooth: the first pack.
 BLE_DEVICE = 0x01
@@ -103,6 +108,13 @@ class SeplosDriver(BmsDriver):
     def variant(self) -> str | None:
         """``v2`` or ``v3`` (None over BLE until probed)."""
         return None if self._variant is None else self._variant.name
+
+    @property
+    def reported_packs(self) -> Mapping[int, BatterySnapshot | None]:
+        """The other packs a V3 master reports over Bluetooth (by device)."""
+        if isinstance(self._variant, V3BleVariant):
+            return self._variant.reported
+        return {}
 
     def new_reassembler(self) -> Reassembler:
         """The variant's frames of this pack (both BLE forms while probing)."""

@@ -36,6 +36,14 @@ class SeplosV3Reassembler(modbus.ModbusReassembler):
         super().__init__((address,), V3_FUNCTIONS)
 
 
+class SeplosV3BankReassembler(modbus.ModbusReassembler):
+    """Modbus replies of a master pack (``master``) and of packs 1 to ``packs``."""
+
+    def __init__(self, master: int, packs: int) -> None:
+        """Accept replies of the master and of every pack of its bank."""
+        super().__init__((master, *range(1, packs + 1)), V3_FUNCTIONS)
+
+
 def split_exchange(frame: bytes) -> tuple[modbus.ModbusRequest, modbus.ModbusResponse]:
     """The request and the reply of a heard exchange."""
     head = frame[: modbus.REQUEST_LENGTH]

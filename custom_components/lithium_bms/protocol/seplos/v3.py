@@ -85,6 +85,24 @@ READING = (PIA, PIB, PIC)
 # and patman15/aiobmsble ``aiobmsble/bms/seplos_bms.py``
 # @ b0567331025033d33729385fa89a1198275d6486 (``_PIA_LEN``).
 BLE_PIA = Block("PIA", modbus.READ_INPUT, 0x1000, 0x11, 0x08)
+# EIA (0x2000, 0x1A registers) of device 0x00: the master pack's summary of
+# its bank, whose register 0x2016 is the number of packs. The master reads
+# the other packs as Modbus devices 0x02 to that count. Source: aiobmsble
+# ``seplos_bms.py`` @ b0567331025033d33729385fa89a1198275d6486 (``_QUERY``,
+# ``pack_count`` at byte 44, PIA/PIB of packs 1 to the count), the same in
+# syssi/esphome-seplos-bms ``components/seplos_bms_v3_ble/seplos_bms_v3_ble.cpp``
+# @ dedb6bb404330241f34a744bae1a128c14eb2e24 (``decode_eia_data_``: register
+# 0x2016, at most 16; ``SEPLOS_V3_PACK_COMMANDS`` per pack), and the capture
+# ``docs/pdus/v3/SG16S200A-SP57B-A-all-frames.txt`` of the latter, same
+# commit (EIA of device 0x00 from a bank of one pack).
+EIA = Block("EIA", modbus.READ_INPUT, 0x2000, 0x1A, 0x1A)
+MASTER_DEVICE = 0x00
+MAX_PACKS = 0x10  # aiobmsble reads at most 16 packs
+EIA_ONLINE = 0x0C  # u32, low word first: bit n - 1 set while pack n is online
+EIA_PACK_COUNT = 0x16
+EIA_SOC = 0x18
+EIA_SOH = 0x19
+PERMILLE = 1000
 
 # PIB registers after the sixteen cells.
 PIB_CELL_TEMPERATURES = 0x10
@@ -180,6 +198,25 @@ def decode_measurement(pia: Sequence[int], pib: Sequence[int]) -> SeplosMeasurem
         state_of_health=pia[6] / 10,
         cycles=pia[7],
     )
+
+
+def decode_pack_count(eia: Sequence[int]) -> int:
+    """EIA: the number of packs the master reports, itself included.
+
+    Refused unless the count is 1 to 16, the online flags name packs of
+    that count only, and SOC and SOH are at most 100 %: the CRC alone lets
+    a frame with random content through.
+    """
+    _registers(eia, EIA)
+    count = eia[EIA_PACK_COUNT]
+    online = eia[EIA_ONLINE] | eia[EIA_ONLINE + 1] << 16
+    if not 1 <= count <= MAX_PACKS:
+        raise FrameError(f"Seplos V3 EIA reports {count} packs")
+    if online >> count:
+        raise FrameError(f"Seplos V3 EIA: online flags {online:#x} for {count} packs")
+    if eia[EIA_SOC] > PERMILLE or eia[EIA_SOH] > PERMILLE:
+        raise FrameError("Seplos V3 EIA: SOC or SOH above 100 %")
+    return count
 
 
 def decode_status(pic: bytes) -> SeplosStatus:

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, ClassVar
 
 from ..codecs import modbus
 from ..driver import Reassembler
-from ..errors import UnsupportedError
+from ..errors import BmsTimeoutError, ProtocolError, UnsupportedError
 from ..snapshot import Alarm, BatterySnapshot, DeviceInfo
 from . import v2, v2ble, v3
 from .frames import snapshot
@@ -22,6 +22,7 @@ from .stream import (
     HeardExchanges,
     SeplosV2BleReassembler,
     SeplosV2Reassembler,
+    SeplosV3BankReassembler,
     SeplosV3Reassembler,
     split_exchange,
 )
@@ -31,6 +32,8 @@ if TYPE_CHECKING:
 
 V2 = "v2"
 V3 = "v3"
+# Silent EIA reads after which a module that never answered one is not asked.
+EIA_SILENT_LIMIT = 3
 # A VIA reply (or more) carries the BMS and pack serial numbers.
 SENSITIVE_BYTE_COUNT = v3.VIA.size(v3.VIA.least)
 
@@ -124,16 +127,21 @@ class V3Variant(SeplosVariant):
             and reply[2] >= SENSITIVE_BYTE_COUNT
         )
 
-    async def _asked(self, block: v3.Block) -> modbus.ModbusResponse:
+    async def _asked(
+        self, block: v3.Block, address: int | None = None
+    ) -> modbus.ModbusResponse:
+        device = self.address if address is None else address
         size = block.size(block.count)
 
         def expect(frame: bytes) -> bool:
+            if frame[0] != device:
+                return False
             if frame[1] == block.function | modbus.EXCEPTION_FLAG:
                 return True
             return frame[1] == block.function and frame[2] == size
 
         reply = modbus.parse_response(
-            await self.driver.exchange(block.request(self.address), expect)
+            await self.driver.exchange(block.request(device), expect)
         )
         if reply.is_exception:
             raise UnsupportedError(
@@ -149,10 +157,10 @@ class V3Variant(SeplosVariant):
         frame = await self.driver.inbox.wait_for(heard, self.driver.request_timeout)
         return split_exchange(frame)[1]
 
-    async def _block(self, block: v3.Block) -> modbus.ModbusResponse:
+    async def _block(self, block: v3.Block, address: int) -> modbus.ModbusResponse:
         if self.listens:
             return await self._heard(block)
-        return await self._asked(block)
+        return await self._asked(block, address)
 
     async def device_info(self) -> DeviceInfo:
         """VIA when asking; a listener hears no VIA, so only the maker."""
@@ -169,17 +177,71 @@ class V3Variant(SeplosVariant):
         """PIA, PIB and PIC (a listener takes them from the next cycle heard)."""
         if self.listens:
             self.driver.inbox.clear()
-        pia = await self._block(self.pia)
-        pib = await self._block(v3.PIB)
-        pic = await self._block(v3.PIC)
+        return await self._read_pack(self.address)
+
+    async def _read_pack(self, address: int) -> BatterySnapshot:
+        """PIA, PIB and PIC of the pack at ``address``."""
+        pia = await self._block(self.pia, address)
+        pib = await self._block(v3.PIB, address)
+        pic = await self._block(v3.PIC, address)
         measurement = v3.decode_measurement(pia.registers, pib.registers)
         return snapshot(measurement, v3.decode_status(pic.data), self.supported_alarms)
 
 
 class V3BleVariant(V3Variant):
-    """V3 through the pack's Bluetooth module: PIA read as the BLE readers do."""
+    """V3 through the pack's Bluetooth module: PIA read as the BLE readers do.
+
+    The module's pack may be the master of a bank: after its own blocks the
+    driver asks EIA of device 0x00 for the pack count and reads PIA, PIB and
+    PIC of each other pack (devices 0x02 to the count). A pack that does not
+    answer, or answers nonsense, is reported as None for this reading; the
+    first pack's reading stands either way.
+    """
 
     pia = v3.BLE_PIA
+
+    def __init__(self, driver: SeplosDriver, address: int) -> None:
+        """Start with a single pack until EIA says otherwise."""
+        super().__init__(driver, address)
+        self.pack_count = 1
+        self._eia_answered = False
+        self._eia_silent = 0
+        self.reported: dict[int, BatterySnapshot | None] = {}
+
+    def new_reassembler(self) -> Reassembler:
+        """Replies of the master (0x00) and of every pack of its bank."""
+        return SeplosV3BankReassembler(v3.MASTER_DEVICE, v3.MAX_PACKS)
+
+    async def read(self) -> BatterySnapshot:
+        """The first pack, then the bank's count and its other packs."""
+        snapshot = await self._read_pack(self.address)
+        await self._update_pack_count()
+        reported: dict[int, BatterySnapshot | None] = {}
+        for number in range(self.address + 1, self.address + self.pack_count):
+            try:
+                reported[number] = await self._read_pack(number)
+            except (BmsTimeoutError, ProtocolError, UnsupportedError):
+                reported[number] = None
+        self.reported = reported
+        return snapshot
+
+    async def _update_pack_count(self) -> None:
+        """Ask EIA; a refused, lost or implausible reply keeps the last count.
+
+        A module that never answered is not asked again after
+        :data:`EIA_SILENT_LIMIT` silent tries: it has no master to ask.
+        """
+        if not self._eia_answered and self._eia_silent >= EIA_SILENT_LIMIT:
+            return
+        try:
+            reply = await self._asked(v3.EIA, v3.MASTER_DEVICE)
+            self.pack_count = v3.decode_pack_count(reply.registers)
+        except BmsTimeoutError:
+            self._eia_silent += 1
+            return
+        except (ProtocolError, UnsupportedError):
+            return
+        self._eia_answered = True
 
 
 VARIANT_TYPES: dict[str, type[SeplosVariant]] = {

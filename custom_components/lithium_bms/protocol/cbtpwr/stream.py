@@ -1,0 +1,66 @@
+"""CBT Power frames rebuilt from notifications (shared scanner).
+
+The classic replies go by head, known command and length, tail and sum; the
+VB replies are YD/T1363 ASCII frames of device 1 (``codecs/ydt1363.py``).
+"""
+
+from __future__ import annotations
+
+from ..codecs.ydt1363 import Ydt1363Reassembler
+from ..errors import ProtocolError
+from ..scanner import FrameRules, Scanner
+from .frames import HEAD, check_frame, frame_length
+from .vb import DEVICE
+
+
+class CbtPowerRules(FrameRules):
+    """Classic replies: ``AA 55``, a known command with its length, the sum.
+
+    Recovery: a candidate that waits for bytes is dropped once a complete
+    valid reply follows it (a lost notification must not hide the next one).
+    """
+
+    name = "CBT Power"
+    starts = HEAD[:1]
+
+    def length(self, buf: bytearray, pos: int) -> int | None:
+        """Length of the reply that would start at ``pos``."""
+        return frame_length(buf, pos)
+
+    def check(self, buf: bytearray, pos: int, length: int) -> ProtocolError | None:
+        """The error that refuses the complete candidate."""
+        try:
+            check_frame(bytes(buf[pos : pos + length]))
+        except ProtocolError as err:
+            return err
+        return None
+
+    def stalled(self, buf: bytearray, pos: int) -> int | None:
+        """Offset of the first complete valid reply after ``pos``."""
+        later = buf.find(HEAD, pos + 1)
+        while later >= 0:
+            length = frame_length(buf, later)
+            if (
+                length
+                and later + length <= len(buf)
+                and self.check(buf, later, length) is None
+            ):
+                return later
+            later = buf.find(HEAD, later + 1)
+        return None
+
+
+class CbtPowerReassembler(Scanner):
+    """The shared scanner with the classic rules."""
+
+    def __init__(self) -> None:
+        """Start with an empty buffer."""
+        super().__init__(CbtPowerRules())
+
+
+class CbtPowerVbReassembler(Ydt1363Reassembler):
+    """YD/T1363 frames of the VB module (device 1)."""
+
+    def __init__(self) -> None:
+        """Accept frames of device 1."""
+        super().__init__((DEVICE,))

@@ -1,0 +1,1 @@
+"""The packs a master pack reports over its own link, and the bank they form."""
