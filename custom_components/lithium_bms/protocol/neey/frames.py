@@ -120,7 +120,7 @@ def check_frame(frame: bytes) -> None:
 
 def is_reply(frame: bytes, kind: FrameType) -> bool:
     """Whether ``frame`` answers a ``kind`` request."""
-    return frame[4] == kind
+    return frame[4:5] == bytes((kind,))
 
 
 @dataclass(frozen=True, slots=True)

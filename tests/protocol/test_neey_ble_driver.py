@@ -1,0 +1,182 @@
+"""The Neey driver over Bluetooth (FFE0 / FFE1), against the simulator."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from typing import Any
+
+import pytest
+
+from bms_simulator.families.neey import (
+    MASK_OF_ALARM,
+    STATUS_OF_ALARM,
+    NeeySimulator,
+    demo,
+)
+from bms_simulator.pack import PackModel
+from bms_simulator.transport import SimulatorTransport
+from custom_components.lithium_bms.protocol.client import BmsClient
+from custom_components.lithium_bms.protocol.driver import DriverOptions
+from custom_components.lithium_bms.protocol.errors import UnsupportedError
+from custom_components.lithium_bms.protocol.matching import Advertisement
+from custom_components.lithium_bms.protocol.neey import NeeyDriver
+from custom_components.lithium_bms.protocol.registry import driver_for_advertisement
+from custom_components.lithium_bms.protocol.snapshot import (
+    Alarm,
+    BatterySnapshot,
+    SwitchKind,
+    TemperatureKind,
+)
+
+ADDRESS = "A4:C1:38:12:34:56"
+type MakeClient = Callable[..., BmsClient]
+CELL_REQUEST = "aa551101020014000000000000000000000027ff"
+INFO_REQUEST = "aa551101010014000000000000000000000026ff"
+
+
+def assert_matches(snapshot: BatterySnapshot, sim: NeeySimulator) -> None:
+    """The snapshot is the simulated balancer, at float resolution."""
+    pack: PackModel = sim.pack
+    assert snapshot.cell_voltages == tuple(pack.cell_voltages)
+    assert snapshot.voltage == pytest.approx(pack.voltage, abs=0.001)
+    assert snapshot.balancing is bool(pack.balancing_cells)
+    assert snapshot.balance_current == sim.balance_current
+    assert snapshot.cell_resistances == tuple(sim.resistances[: len(pack.cell_voltages)])
+    assert [t.value for t in snapshot.temperatures] == pytest.approx(sim.probes)
+    assert snapshot.alarms == {Alarm(a) for a in pack.alarms}
+    assert snapshot.charge_mosfet is None
+    assert snapshot.discharge_mosfet is None
+    assert snapshot.cycles is None
+    assert snapshot.state_of_health is None
+    assert snapshot.full_capacity is None
+    if sim.layout == "v1":
+        assert snapshot.measures_current is False
+        assert snapshot.current == 0.0
+        assert snapshot.state_of_charge is None
+        assert snapshot.remaining_capacity is None
+        assert snapshot.design_capacity is None
+    else:
+        assert snapshot.measures_current is True
+        assert snapshot.current == pytest.approx(pack.current)
+        assert snapshot.state_of_charge == pytest.approx(pack.soc)
+        assert snapshot.design_capacity == pack.design_capacity
+        assert snapshot.remaining_capacity == pytest.approx(
+            pack.design_capacity * pack.soc / 100, abs=0.001
+        )
+
+
+@pytest.fixture(autouse=True)
+def fast_neey(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Short timeouts so silent-device tests take milliseconds."""
+    monkeypatch.setattr(NeeyDriver, "request_timeout", 0.05)
+
+
+@pytest.fixture(params=["GW-24S4EB", "EK-B24S8E200A"], ids=["v1", "v2"])
+def sim(request: pytest.FixtureRequest) -> NeeySimulator:
+    device = demo(ADDRESS)
+    device.model = request.param
+    device.pack.temperatures = [24.5, 25.0, 26.5]
+    device.pack.current = 3.25
+    return device
+
+
+@pytest.fixture
+async def make_client(sim: NeeySimulator) -> AsyncIterator[MakeClient]:
+    clients: list[BmsClient] = []
+
+    def _make(keep_connected: bool = True, **options: Any) -> BmsClient:
+        options.setdefault("address", ADDRESS)
+        driver = NeeyDriver(SimulatorTransport(sim), DriverOptions(**options))
+        client = BmsClient(driver, keep_connected=keep_connected)
+        clients.append(client)
+        return client
+
+    yield _make
+    for client in clients:
+        await client.close()
+
+
+@pytest.mark.parametrize(
+    ("name", "ours"),
+    [("GW-24S4EB", True), ("EK-16S2EB", True), ("GW24S", False), ("JK-B2A24S", False)],
+)
+def test_claimed_by_name_and_fee7(name: str, ours: bool) -> None:
+    sim = demo(ADDRESS)
+    adv = Advertisement(ADDRESS, name, tuple(sim.advertising.service_uuids))
+    assert (driver_for_advertisement(adv) is NeeyDriver) is ours
+    # Without FEE7 the name alone is not enough.
+    assert not NeeyDriver.claims(Advertisement(ADDRESS, name, ()))
+
+
+async def test_snapshot_equals_the_balancer(
+    sim: NeeySimulator, make_client: MakeClient
+) -> None:
+    client = make_client()
+    snap = await client.read_snapshot()
+    assert_matches(snap, sim)
+    # A longer pack, on a new connection (the count guard holds the cell
+    # count within one connection).
+    await client.close()
+    sim.pack.cell_voltages = [round(3.3 + 0.002 * i, 3) for i in range(24)]
+    sim.pack.balancing_cells = set()
+    sim.pack.soc = 12.5
+    sim.balance_current = 0.0
+    assert_matches(await make_client().read_snapshot(), sim)
+
+
+async def test_probe_kinds(sim: NeeySimulator, make_client: MakeClient) -> None:
+    kinds = [t.kind for t in (await make_client().read_snapshot()).temperatures]
+    if sim.layout == "v1":
+        assert kinds == [TemperatureKind.CELL] * 2
+    else:
+        assert kinds == [
+            TemperatureKind.CELL,
+            TemperatureKind.CELL,
+            TemperatureKind.MOSFET,
+            TemperatureKind.AMBIENT,
+        ]
+
+
+async def test_device_info_then_one_request_per_update(
+    sim: NeeySimulator, make_client: MakeClient
+) -> None:
+    client = make_client()
+    info = await client.read_device_info()
+    assert (info.manufacturer, info.model) == ("Neey", sim.model)
+    assert (info.hw_version, info.sw_version) == ("HW-2.8.0", "ZH-1.2.3")
+    await client.read_snapshot()
+    await client.read_snapshot()
+    assert [w.hex() for w in sim.writes] == [INFO_REQUEST, CELL_REQUEST, CELL_REQUEST]
+
+
+async def test_a_snapshot_first_asks_the_model(
+    sim: NeeySimulator, make_client: MakeClient
+) -> None:
+    """Without device info read, the layout is learnt before the cells."""
+    driver = NeeyDriver(SimulatorTransport(sim), DriverOptions(address=ADDRESS))
+    client = BmsClient(driver, keep_connected=True)
+    try:
+        assert_matches(await client.read_snapshot(), sim)
+        assert [w.hex() for w in sim.writes][-2:] == [INFO_REQUEST, CELL_REQUEST]
+    finally:
+        await client.close()
+
+
+@pytest.mark.parametrize("alarm", sorted({*STATUS_OF_ALARM, *MASK_OF_ALARM}))
+async def test_each_alarm(
+    sim: NeeySimulator, make_client: MakeClient, alarm: str
+) -> None:
+    sim.pack.alarms = {alarm}
+    snap = await make_client().read_snapshot()
+    assert snap.alarms == {Alarm(alarm)}
+    assert snap.problem is True
+    assert Alarm(alarm) in snap.supported_alarms
+    # A fault in the operation status stops the balancing.
+    assert snap.balancing is (alarm in MASK_OF_ALARM)
+
+
+async def test_no_switch(make_client: MakeClient) -> None:
+    client = make_client()
+    for kind in SwitchKind:
+        with pytest.raises(UnsupportedError):
+            await client.set_switch(kind, True)

@@ -1,0 +1,385 @@
+"""Neey frames: every captured vector, the requests, checks, reassembly."""
+
+from __future__ import annotations
+
+import contextlib
+import itertools
+import json
+import struct
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from bms_simulator.families.neey import demo
+from custom_components.lithium_bms.protocol.errors import (
+    ChecksumError,
+    FrameError,
+    ProtocolError,
+)
+from custom_components.lithium_bms.protocol.neey.frames import (
+    LAYOUTS,
+    MASK_ALARMS,
+    STATUS_ALARMS,
+    FrameType,
+    build_request,
+    check_frame,
+    decode_cell_info,
+    decode_device_info,
+)
+from custom_components.lithium_bms.protocol.neey.stream import NeeyReassembler
+from custom_components.lithium_bms.protocol.snapshot import Alarm, TemperatureKind
+
+VECTORS: list[dict[str, Any]] = json.loads(
+    (Path(__file__).parent / "data" / "neey_vectors.json").read_text()
+)
+BY_NAME = {vector["name"]: bytes.fromhex(vector["hex"]) for vector in VECTORS}
+CELLS_V1 = BY_NAME["cell info GW-24S4EB (v1), 16 cells balancing"]
+CELLS_V2 = BY_NAME["cell info EK-B24S8E200A (v2), charging, 4 probes"]
+INFO_V1 = BY_NAME["device info GW-24S4EB (v1)"]
+SETTINGS_V2 = BY_NAME["settings EK-B24S8E200A (v2)"]
+ACK = BY_NAME["app acknowledgement with AT\\r\\n"]
+FRAMES = [CELLS_V1, INFO_V1, CELLS_V2, SETTINGS_V2]
+
+
+def with_bytes(frame: bytes, offset: int, data: bytes) -> bytes:
+    """``frame`` with ``data`` at ``offset`` and its sum made to fit."""
+    body = bytearray(frame)
+    body[offset : offset + len(data)] = data
+    body[-2] = sum(body[:-2]) & 0xFF
+    return bytes(body)
+
+
+def with_float(frame: bytes, offset: int, value: float) -> bytes:
+    return with_bytes(frame, offset, struct.pack("<f", value))
+
+
+def feed_all(chunks: list[bytes]) -> tuple[list[bytes], list[ProtocolError]]:
+    reassembler = NeeyReassembler()
+    frames: list[bytes] = []
+    errors: list[ProtocolError] = []
+    for chunk in chunks:
+        got, errs = reassembler.feed(chunk)
+        frames += got
+        errors += errs
+    return frames, errors
+
+
+def test_every_vector_names_its_source_and_its_cross_check() -> None:
+    for vector in VECTORS:
+        assert vector["source"].startswith("patman15/aiobmsble")
+        assert vector["expected"]
+        assert vector["note"]
+
+
+@pytest.mark.parametrize("vector", VECTORS, ids=lambda v: v["name"])
+def test_every_vector_decodes_exactly(vector: dict[str, Any]) -> None:
+    frame = bytes.fromhex(vector["hex"])
+    expected = vector["expected"]
+    if expected["kind"] == "noise":
+        assert feed_all([frame]) == ([], [])
+        return
+    check_frame(frame)
+    if expected["kind"] == "frame":
+        assert frame[4] == expected["type"]
+        assert len(frame) == expected["length"]
+        return
+    if expected["kind"] == "device_info":
+        info = decode_device_info(frame)
+        assert info.model == expected["model"]
+        assert info.hw_version == expected["hw_version"]
+        assert info.sw_version == expected["sw_version"]
+        assert info.v2 is expected["v2"]
+        return
+    cells = decode_cell_info(frame, LAYOUTS[expected["layout"] == "v2"])
+    assert cells.voltage == expected["voltage"]
+    assert list(cells.cell_voltages) == expected["cell_voltages"]
+    assert cells.balancing is expected["balancing"]
+    assert cells.balance_current == expected["balance_current"]
+    assert [t.value for t in cells.temperatures] == expected["temperatures"]
+    assert cells.alarms == frozenset()
+    assert cells.current == expected["current"]
+    for key in ("design_capacity", "remaining_capacity", "soc"):
+        assert getattr(cells, key) == expected.get(key)
+
+
+def test_the_vectors_beyond_what_the_source_states() -> None:
+    """Wire resistances and probe kinds, after syssi's layout comments."""
+    v1 = decode_cell_info(CELLS_V1, LAYOUTS[False])
+    assert v1.cell_resistances[:3] == (0.1607, 0.1627, 0.1515)
+    assert len(v1.cell_resistances) == 16
+    assert {t.kind for t in v1.temperatures} == {TemperatureKind.CELL}
+    v2 = decode_cell_info(CELLS_V2, LAYOUTS[True])
+    assert [t.kind for t in v2.temperatures] == [
+        TemperatureKind.CELL,
+        TemperatureKind.CELL,
+        TemperatureKind.MOSFET,
+        TemperatureKind.AMBIENT,
+    ]
+
+
+def test_request_bytes() -> None:
+    # syssi's heltec_balancer_ble.cpp comment: the settings request (0x04)
+    # ends "29 FF"; the same sum for the cell-info and device-info requests.
+    assert build_request(FrameType.CELL_INFO).hex() == (
+        "aa551101020014000000000000000000000027ff"
+    )
+    assert build_request(FrameType.DEVICE_INFO).hex() == (
+        "aa551101010014000000000000000000000026ff"
+    )
+
+
+@pytest.mark.parametrize(
+    ("raw", "error"),
+    [
+        (CELLS_V1[:-2] + b"\x00\xff", ChecksumError),  # aiobmsble's wrong_CRC
+        (INFO_V1[:-1] + b"\x00", FrameError),  # aiobmsble's wrong_EOF
+        (CELLS_V1[:100], FrameError),
+        (b"\x55\xaa\xeb\x90\x05" + bytes(295), FrameError),  # a JK frame
+        (b"", FrameError),
+    ],
+)
+def test_check_frame_refuses(raw: bytes, error: type[ProtocolError]) -> None:
+    with pytest.raises(error):
+        check_frame(raw)
+
+
+@pytest.mark.parametrize("index", range(8, len(CELLS_V1) - 2))
+def test_any_one_byte_corruption_is_refused(index: int) -> None:
+    corrupt = bytearray(CELLS_V1)
+    corrupt[index] ^= 0x01
+    with pytest.raises(ChecksumError):
+        check_frame(bytes(corrupt))
+
+
+@pytest.mark.parametrize(
+    ("offset", "value"),
+    [
+        (201, 53.0),  # the pack voltage is not the cells' sum
+        (205, 3.5),  # the average disagrees
+        (209, 0.1),  # the spread disagrees
+        (9, float("nan")),  # a cell that is no number
+        (9, 7.0),  # a cell out of range
+        (105, -1.0),  # a negative wire resistance
+        (217, 500.0),  # a balance current no balancer has
+        (221, 900.0),  # a probe out of range
+    ],
+)
+def test_a_self_contradicting_frame_is_refused(offset: int, value: float) -> None:
+    with pytest.raises(FrameError):
+        decode_cell_info(with_float(CELLS_V1, offset, value), LAYOUTS[False])
+
+
+def test_cells_must_be_one_block_and_indices_must_point_at_them() -> None:
+    gap = with_float(CELLS_V1, 9 + 4 * 20, 3.3)
+    with pytest.raises(FrameError, match="contiguous"):
+        decode_cell_info(gap, LAYOUTS[False])
+    with pytest.raises(FrameError, match="highest"):
+        decode_cell_info(with_bytes(CELLS_V1, 213, b"\x01"), LAYOUTS[False])
+    with pytest.raises(FrameError, match="out of range"):
+        decode_cell_info(with_bytes(CELLS_V1, 214, b"\x10"), LAYOUTS[False])
+    with pytest.raises(FrameError, match="status"):
+        decode_cell_info(with_bytes(CELLS_V1, 216, b"\x0d"), LAYOUTS[False])
+
+
+@pytest.mark.parametrize(
+    ("offset", "value"),
+    [(250, 90.0), (246, 400.0), (242, 0.0), (222, 1e6)],
+    ids=["soc", "remaining", "total", "current"],
+)
+def test_v2_capacities_must_agree(offset: int, value: float) -> None:
+    with pytest.raises(FrameError):
+        decode_cell_info(with_float(CELLS_V2, offset, value), LAYOUTS[True])
+
+
+def test_decoders_refuse_the_other_frame_kind() -> None:
+    with pytest.raises(FrameError):
+        decode_cell_info(INFO_V1, LAYOUTS[False])
+    with pytest.raises(FrameError):
+        decode_device_info(CELLS_V1)
+
+
+@pytest.mark.parametrize(("status", "alarm"), STATUS_ALARMS.items())
+def test_each_operation_status_fault(status: int, alarm: Alarm) -> None:
+    """aiobmsble's test_problem_response codes, named after syssi's table."""
+    cells = decode_cell_info(
+        with_bytes(CELLS_V1, 216, bytes((status,))), LAYOUTS[False]
+    )
+    assert cells.alarms == {alarm}
+    assert cells.balancing is False
+
+
+@pytest.mark.parametrize("layout", [False, True], ids=["v1", "v2"])
+@pytest.mark.parametrize("slot", range(len(MASK_ALARMS)))
+def test_each_cell_mask(layout: bool, slot: int) -> None:
+    frame = CELLS_V2 if layout else CELLS_V1
+    at = LAYOUTS[layout].masks_at + 3 * slot
+    cells = decode_cell_info(with_bytes(frame, at, b"\x00\x80\x00"), LAYOUTS[layout])
+    assert cells.alarms == {MASK_ALARMS[slot]}
+
+
+@pytest.mark.parametrize("frame", [CELLS_V1, INFO_V1], ids=["cells", "info"])
+def test_split_at_every_boundary(frame: bytes) -> None:
+    for cut in range(1, len(frame)):
+        assert feed_all([frame[:cut], frame[cut:]]) == ([frame], []), cut
+    assert feed_all([bytes((b,)) for b in frame]) == ([frame], [])
+
+
+def test_twenty_nine_byte_notifications_and_glued_frames() -> None:
+    """aiobmsble's mock sends 29-byte notifications."""
+    stream = b"".join(FRAMES)
+    chunks = [stream[i : i + 29] for i in range(0, len(stream), 29)]
+    assert feed_all(chunks) == (FRAMES, [])
+    assert feed_all([stream]) == (FRAMES, [])
+
+
+@pytest.mark.parametrize(
+    "garbage",
+    [b"\x55", b"\x55\xaa", b"\x55\xaa\x11\x01\x02", b"AT\r\n", ACK, b"\xff" * 9],
+)
+def test_garbage_before_and_between_frames(garbage: bytes) -> None:
+    frames, _errors = feed_all([garbage + CELLS_V1 + garbage + CELLS_V2 + garbage])
+    assert frames == [CELLS_V1, CELLS_V2]
+
+
+def test_corrupt_frame_then_good_frame() -> None:
+    bad = CELLS_V1[:-2] + b"\x00\xff"
+    frames, errors = feed_all([bad + CELLS_V2])
+    assert frames == [CELLS_V2]
+    assert any(isinstance(e, ChecksumError) for e in errors)
+
+
+def test_truncated_frame_never_hides_the_next() -> None:
+    frames, errors = feed_all([CELLS_V1[:60], INFO_V1, CELLS_V2])
+    assert CELLS_V2 in frames
+    assert feed_all([CELLS_V1[:60]]) == ([], [])
+    reassembler = NeeyReassembler()
+    reassembler.feed(CELLS_V1[:60])
+    reassembler.reset()
+    assert reassembler.feed(CELLS_V2) == ([CELLS_V2], [])
+    del errors
+
+
+DALY_STATUS = bytes.fromhex(
+    json.loads((Path(__file__).parent / "data" / "daly_vectors.json").read_text())[0][
+        "hex"
+    ]
+)
+FOREIGN = {
+    # patman15/aiobmsble tests/bms/test_jbd_bms.py: a JBD 0x04 cell reply.
+    "jbd": bytes.fromhex("dd0400080d660d610d680d59fe3c77"),
+    "daly": DALY_STATUS,
+    "ack": ACK,
+}
+
+
+@pytest.mark.parametrize("foreign", FOREIGN.values(), ids=FOREIGN.keys())
+def test_foreign_frames_yield_nothing(foreign: bytes) -> None:
+    assert feed_all([foreign])[0] == []
+    assert feed_all([foreign + CELLS_V1])[0] == [CELLS_V1]
+
+
+@st.composite
+def chunked(draw: st.DrawFn, data: bytes) -> list[bytes]:
+    """``data`` cut at random points."""
+    cuts = sorted(
+        draw(st.sets(st.integers(1, max(1, len(data) - 1)), max_size=len(data)))
+    )
+    bounds = [0, *cuts, len(data)]
+    return [data[a:b] for a, b in itertools.pairwise(bounds) if b > a]
+
+
+def _valid(frame: bytes) -> bool:
+    check_frame(frame)
+    return True
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.data(), st.binary(max_size=400))
+def test_random_bytes_never_raise(data: st.DataObject, raw: bytes) -> None:
+    frames, errors = feed_all(data.draw(chunked(raw)))
+    assert all(_valid(f) for f in frames)
+    assert all(isinstance(e, ProtocolError) for e in errors)
+
+
+@st.composite
+def mutated_stream(draw: st.DrawFn) -> bytes:
+    frames = draw(st.lists(st.sampled_from(FRAMES), min_size=1, max_size=3))
+    stream = bytearray(b"".join(frames))
+    for _ in range(draw(st.integers(1, 6))):
+        position = draw(st.integers(0, len(stream) - 1))
+        action = draw(st.sampled_from(["flip", "insert", "delete"]))
+        if action == "flip":
+            stream[position] ^= draw(st.integers(1, 255))
+        elif action == "insert":
+            stream[position:position] = draw(st.binary(min_size=1, max_size=5))
+        elif len(stream) > 1:
+            del stream[position]
+    return bytes(stream)
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.data(), mutated_stream())
+def test_mutated_frames_never_raise(data: st.DataObject, stream: bytes) -> None:
+    frames, errors = feed_all(data.draw(chunked(stream)))
+    assert all(_valid(f) for f in frames)
+    assert all(isinstance(e, ProtocolError) for e in errors)
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    st.data(),
+    st.lists(st.sampled_from(FRAMES), min_size=1, max_size=3),
+    st.binary(max_size=8),
+)
+def test_valid_frames_survive_any_chunking_and_garbage(
+    data: st.DataObject, frames: list[bytes], garbage: bytes
+) -> None:
+    stream = garbage + garbage.join(frames) + garbage
+    got, _errors = feed_all(data.draw(chunked(stream)))
+    assert got == frames
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.binary(min_size=300, max_size=300), st.booleans())
+def test_random_cell_info_with_a_valid_sum_is_refused(raw: bytes, v2: bool) -> None:
+    """What a forged frame looks like: the head kept, the rest random."""
+    frame = with_bytes(CELLS_V1[:8] + raw[8:-1] + b"\xff", 0, b"")
+    with contextlib.suppress(ProtocolError):
+        check_frame(frame)
+        decode_cell_info(frame, LAYOUTS[v2])
+        pytest.fail("a random frame passed every check")
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.binary(max_size=320), st.booleans())
+def test_decoders_raise_only_protocol_errors(raw: bytes, v2: bool) -> None:
+    with contextlib.suppress(ProtocolError):
+        check_frame(raw)
+        decode_device_info(raw)
+    with contextlib.suppress(ProtocolError):
+        decode_cell_info(raw, LAYOUTS[v2])
+
+
+@pytest.mark.parametrize("model", ["GW-24S4EB", "EK-B24S8E200A"])
+def test_aiobmsble_reads_the_same_values(model: str) -> None:
+    """A second decoder on the vectors and on the simulator's frames.
+
+    Runs where aiobmsble is installed (the bleak 3 environment).
+    """
+    neey_bms = pytest.importorskip("aiobmsble.bms.neey_bms")
+    reference = neey_bms.BMS
+    sim = demo("A4:C1:38:00:00:01")
+    sim.model = model
+    v2 = model.startswith("EK-B")
+    fields = reference._FIELDS if v2 else reference._FIELDS_v1
+    for frame in [CELLS_V2 if v2 else CELLS_V1, sim.cell_info_frame()]:
+        theirs = reference._conv_data(fields, frame)
+        ours = decode_cell_info(frame, LAYOUTS[v2])
+        assert theirs["voltage"] == ours.voltage
+        assert theirs["balance_current"] == ours.balance_current
+        assert theirs["balancer"] is ours.balancing
+        cells = reference._cell_voltages(frame, cells=24, start=9)
+        assert tuple(cells) == ours.cell_voltages
