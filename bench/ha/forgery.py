@@ -33,6 +33,8 @@ EJ_DIGITS = b"0123456789ABCDEF"
 type Forger = Callable[[bytes, random.Random], bytes]
 # A TDT read reply: ``7E <version> 01 03 00 <data point> <length:2>``.
 TDT_HEADER = bytes.fromhex("7e000103")
+# A Neey / Heltec reply: ``55 AA 11 01 <type> 00 <length:2>``, sum and FF.
+NEEY_HEAD = b"\x55\xaa\x11\x01"
 # A RoyPow reply: ``EA D1 01 <len> FF <command> <data> <xor> F5``.
 ROYPOW_HEAD = bytes.fromhex("ead101")
 
@@ -149,6 +151,12 @@ def _redodo(frame: bytes, rng: random.Random) -> bytes:
     return body + bytes((sum(body) & 0xFF,))
 
 
+def _neey(frame: bytes, rng: random.Random) -> bytes:
+    """Head, type and length kept; random data, the byte sum and FF made to fit."""
+    body = frame[:8] + _random(rng, len(frame) - 10)
+    return body + bytes((sum(body) & 0xFF, 0xFF))
+
+
 def _topband(frame: bytes, rng: random.Random) -> bytes:
     """Head kept; 54 random bytes and their 16-bit sum, as hex digits."""
     body = _random(rng, 54)
@@ -232,6 +240,10 @@ FORGERS: tuple[tuple[Callable[[bytes], bool], Forger], ...] = (
     (lambda f: f[:1] == b"\xa5" and len(f) == 13, _daly_a5),
     (_pace_ble, _pace),
     (lambda f: f.startswith(REDODO_HEADER) and len(f) == f[2] + 4, _redodo),
+    (
+        lambda f: f.startswith(NEEY_HEAD) and len(f) == int.from_bytes(f[6:8], "little"),
+        _neey,
+    ),
     (_modbus_read_reply, _modbus),
     (lambda f: f.startswith(FELICITY_HEADER) and f.endswith(b"}"), _felicity),
     (_cbtpwr, _cbtpwr_classic),

@@ -169,9 +169,14 @@ class NeeySimulator(SimulatedBms):
 
 
 def demo(address: str) -> NeeySimulator:
-    """The family's demo device (development setup, end-to-end test, benchmark)."""
-    device = NeeySimulator(address, "GW-24S4EB")
-    device.pack.cell_voltages = [3.265, 3.266, 3.267, 3.266]
-    device.pack.temperatures = [24.5, 25.0]
+    """The family's demo device (development setup, end-to-end test, benchmark).
+
+    An EK-B model (layout v2): the one that also reports a current, so the
+    benchmark's energy figures apply; the GW- layout is a platform case.
+    """
+    device = NeeySimulator(address, "EK-B24S8E200A", model="EK-B24S8E200A")
+    device.pack.cell_voltages = [3.272, 3.277, 3.271, 3.273]
+    device.pack.temperatures = [28.2, 28.09, 31.0]
+    device.pack.mosfet_temperature = 31.4
     device.pack.balancing_cells = {3}
     return device

@@ -74,6 +74,7 @@ def fast_neey(monkeypatch: pytest.MonkeyPatch) -> None:
 @pytest.fixture(params=["GW-24S4EB", "EK-B24S8E200A"], ids=["v1", "v2"])
 def sim(request: pytest.FixtureRequest) -> NeeySimulator:
     device = demo(ADDRESS)
+    assert device.model == "EK-B24S8E200A"
     device.model = request.param
     device.pack.temperatures = [24.5, 25.0, 26.5]
     device.pack.current = 3.25
