@@ -34,6 +34,7 @@ from bms_simulator.families.felicity import FelicityBattery
 from bms_simulator.families.gobel import GobelSimulator
 from bms_simulator.families.jbd import JbdSimulator
 from bms_simulator.families.jk import JkLayout, JkSimulator
+from bms_simulator.families.neey import NeeySimulator
 from bms_simulator.families.pace import PaceBle
 from bms_simulator.families.pylontech import PylontechRt
 from bms_simulator.families.redodo import RedodoSimulator
@@ -163,6 +164,13 @@ def _ecoworthy() -> SimulatedBms:
     return sim
 
 
+def _neey(model: str) -> Callable[[], SimulatedBms]:
+    def build() -> SimulatedBms:
+        return NeeySimulator("A4:C1:38:00:11:22", model, pack_model(), model=model)
+
+    return build
+
+
 @dataclass(frozen=True)
 class FamilyCase:
     """One family (and variant) as a test sees it."""
@@ -247,6 +255,9 @@ CASES = (
     FamilyCase("roypow", "roypow", _roypow, (), alarms=False),
     # Its problem code has no public bit table: no named alarm.
     FamilyCase("ecoworthy", "ecoworthy", _ecoworthy, (), alarms=False),
+    # A balancer without a current sensor (GW-), and an EK-B model with one.
+    FamilyCase("neey", "neey", _neey("GW-24S4EB"), ()),
+    FamilyCase("neey_ek_b", "neey", _neey("EK-B24S8E200A"), ()),
 )
 SWITCH_ATTRIBUTES = {
     "charge_mosfet": "charge_enabled",
