@@ -241,7 +241,9 @@ FORGERS: tuple[tuple[Callable[[bytes], bool], Forger], ...] = (
     (_pace_ble, _pace),
     (lambda f: f.startswith(REDODO_HEADER) and len(f) == f[2] + 4, _redodo),
     (
-        lambda f: f.startswith(NEEY_HEAD) and len(f) == int.from_bytes(f[6:8], "little"),
+        lambda f: (
+            f.startswith(NEEY_HEAD) and len(f) == int.from_bytes(f[6:8], "little")
+        ),
         _neey,
     ),
     (_modbus_read_reply, _modbus),

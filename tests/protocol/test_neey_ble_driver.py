@@ -41,7 +41,9 @@ def assert_matches(snapshot: BatterySnapshot, sim: NeeySimulator) -> None:
     assert snapshot.voltage == pytest.approx(pack.voltage, abs=0.001)
     assert snapshot.balancing is bool(pack.balancing_cells)
     assert snapshot.balance_current == sim.balance_current
-    assert snapshot.cell_resistances == tuple(sim.resistances[: len(pack.cell_voltages)])
+    assert snapshot.cell_resistances == tuple(
+        sim.resistances[: len(pack.cell_voltages)]
+    )
     assert [t.value for t in snapshot.temperatures] == pytest.approx(sim.probes)
     assert snapshot.alarms == {Alarm(a) for a in pack.alarms}
     assert snapshot.charge_mosfet is None

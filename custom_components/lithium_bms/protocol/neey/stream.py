@@ -10,8 +10,9 @@ from .frames import HEAD, MAX_LENGTH, MIN_LENGTH, REPLY_HEAD, check_frame
 class NeeyRules(FrameRules):
     """Frames by their ``55 AA 11 01 <type> 00`` head, length word and sum.
 
-    The Bluetooth module's ``AT\\r\\n`` and the app acknowledgement
-    ``AA 55 90 EB ..`` [A] do not start with this head and are skipped.
+    The Bluetooth module's ``AT`` line and the app acknowledgement
+    ``AA 55 90 EB ..`` (both in aiobmsble's Neey test) do not start with this
+    head and are skipped.
     """
 
     name = "Neey"
@@ -20,8 +21,7 @@ class NeeyRules(FrameRules):
     def length(self, buf: bytearray, pos: int) -> int | None:
         """Length of the frame that may start at ``pos``."""
         head = bytes(buf[pos : pos + HEAD])
-        want = REPLY_HEAD
-        if head[:4] != want[: len(head[:4])] or (len(head) > 5 and head[5] != 0):
+        if not REPLY_HEAD.startswith(head[:4]) or (len(head) > 5 and head[5] != 0):
             return 0
         if len(head) < HEAD:
             return NEED_MORE
