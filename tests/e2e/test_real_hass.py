@@ -26,6 +26,8 @@ pytestmark = pytest.mark.timeout(300)
 
 DOMAIN = "lithium_bms"
 ALARM = "charge_overtemperature"
+# A family whose protocol has no charge over-temperature raises another one.
+FAMILY_ALARM = {"neey": "mosfet_overtemperature"}
 # The coarsest resolution among the supported families (Daly reports 0.1 V,
 # 0.1 A, 0.1 Ah and whole °C; JK and JBD whole percent).
 TOLERANCE = {
@@ -52,8 +54,11 @@ type Keys = dict[str, str]
 
 def sim_yaml() -> str:
     """One device per family with known values; no dynamics (JSON is YAML)."""
-    pack = {"current": -3.25, "soc": 64, "alarms": [ALARM]}
-    devices = [{"family": family, "pack": dict(pack)} for family in DEMOS]
+    pack = {"current": -3.25, "soc": 64}
+    devices = [
+        {"family": family, "pack": pack | {"alarms": [FAMILY_ALARM.get(family, ALARM)]}}
+        for family in DEMOS
+    ]
     return json.dumps({"dynamics": False, "devices": devices})
 
 
