@@ -183,3 +183,10 @@ async def test_no_switch(make_client: MakeClient) -> None:
     for kind in SwitchKind:
         with pytest.raises(UnsupportedError):
             await client.set_switch(kind, True)
+
+
+def test_the_device_info_reply_is_redacted(sim: NeeySimulator) -> None:
+    driver = NeeyDriver(SimulatorTransport(sim), DriverOptions(address=ADDRESS))
+    assert driver.is_sensitive(sim.device_info_frame())
+    assert not driver.is_sensitive(sim.cell_info_frame())
+    assert not driver.is_sensitive(bytes.fromhex(INFO_REQUEST))

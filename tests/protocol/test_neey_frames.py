@@ -220,6 +220,14 @@ def test_each_cell_mask(layout: bool, slot: int) -> None:
     assert cells.alarms == {MASK_ALARMS[slot]}
 
 
+@pytest.mark.parametrize(("layout", "at"), [(False, 244), (True, 281)])
+def test_system_overheating(layout: bool, at: int) -> None:
+    """syssi's byte 244 (v1), 37 bytes later on v2."""
+    frame = CELLS_V2 if layout else CELLS_V1
+    cells = decode_cell_info(with_bytes(frame, at, b"\x02"), LAYOUTS[layout])
+    assert cells.alarms == {Alarm.MOSFET_OVERTEMPERATURE}
+
+
 @pytest.mark.parametrize("frame", [CELLS_V1, INFO_V1], ids=["cells", "info"])
 def test_split_at_every_boundary(frame: bytes) -> None:
     for cut in range(1, len(frame)):

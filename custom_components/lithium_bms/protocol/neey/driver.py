@@ -24,6 +24,7 @@ from ..transport import GattProfile, Transport
 from .frames import (
     LAYOUTS,
     MAX_CELLS,
+    REPLY_HEAD,
     STATUS_ALARMS,
     SUPPORTED_ALARMS,
     FrameType,
@@ -66,6 +67,10 @@ class NeeyDriver(BmsDriver):
     def new_reassembler(self) -> NeeyReassembler:
         """Frames by head, length word, sum and tail."""
         return NeeyReassembler()
+
+    def is_sensitive(self, frame: bytes) -> bool:
+        """The device-info reply: the EK-B capture carries a serial number at 64."""
+        return frame.startswith(REPLY_HEAD) and is_reply(frame, FrameType.DEVICE_INFO)
 
     def disconnected(self) -> None:
         """Another device may answer the next connection: ask again."""

@@ -87,6 +87,10 @@ MASK_ALARMS = (
     Alarm.HARDWARE_FAULT,
     Alarm.WIRE_RESISTANCE,
 )
+# The "system overheating" byte after the masks (bit 0, bit 1: probe 1, 2)
+# [B]; the charging and discharge fault bytes after it have no public
+# meaning for a balancer and are not read.
+OVERHEATING_AFTER_MASKS = 3 * len(MASK_ALARMS)
 SUPPORTED_ALARMS = frozenset({*STATUS_ALARMS.values(), *MASK_ALARMS})
 
 
@@ -266,6 +270,8 @@ def decode_cell_info(frame: bytes, layout: CellLayout) -> NeeyCellInfo:
         at = layout.masks_at + 3 * index
         if int.from_bytes(frame[at : at + 3], "little"):
             alarms.add(alarm)
+    if frame[layout.masks_at + OVERHEATING_AFTER_MASKS]:
+        alarms.add(Alarm.MOSFET_OVERTEMPERATURE)
     if isinstance(layout, LayoutV2):
         _check_v2(extras)
     return NeeyCellInfo(
