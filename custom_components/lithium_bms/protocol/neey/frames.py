@@ -45,7 +45,6 @@ MAX_CELLS = 24
 CELLS_AT = 9
 RESISTANCES_AT = 105
 CELL_INFO_LENGTH = 300
-DEVICE_INFO_LENGTH = 100
 # EK-B models answer with the v2 cell-info layout [A][B].
 V2_MODEL_PREFIX = "EK-B"
 
@@ -185,6 +184,9 @@ class CellLayout(ABC):
     def temperatures(self, frame: bytes) -> tuple[Temperature, ...]:
         """The probes."""
 
+    def check(self, extras: dict[str, float]) -> None:
+        """Raise unless the layout's own values agree (v1 has none to compare)."""
+
 
 class LayoutV1(CellLayout):
     """GW- models: balance current at 217, two probes at 221 and 225 [A][B]."""
@@ -223,6 +225,10 @@ class LayoutV2(CellLayout):
             "remaining_capacity": _float(frame, 246, 3),
             "soc": _float(frame, 250, 2),
         }
+
+    def check(self, extras: dict[str, float]) -> None:
+        """Current, capacities and state of charge must agree."""
+        _check_v2(extras)
 
     def temperatures(self, frame: bytes) -> tuple[Temperature, ...]:
         """Two cell probes, the MOSFET, the balancer board (ambient) [B]."""
@@ -272,8 +278,7 @@ def decode_cell_info(frame: bytes, layout: CellLayout) -> NeeyCellInfo:
             alarms.add(alarm)
     if frame[layout.masks_at + OVERHEATING_AFTER_MASKS]:
         alarms.add(Alarm.MOSFET_OVERTEMPERATURE)
-    if isinstance(layout, LayoutV2):
-        _check_v2(extras)
+    layout.check(extras)
     return NeeyCellInfo(
         voltage=voltage,
         cell_voltages=cells,
