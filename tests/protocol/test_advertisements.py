@@ -49,6 +49,7 @@ RECALL_FLOOR = {
     "tdt": 1.0,
     "roypow": 1.0,
     "ecoworthy": 1.0,
+    "braunpwr": 1.0,
 }
 
 
@@ -120,6 +121,9 @@ def test_corpus_is_sourced_and_varied() -> None:
         # aiobmsble test_data/tdt_bms.json, BMS_BLE-HA #315, #730, #815; none
         # with advertisement data in BMS_BLE-HA #102, #356, #400, #798, #807.
         "tdt": 4,
+        # aiobmsble test_data/braunpwr_bms.json (BMS_BLE-HA #303, #613); none
+        # with advertisement data in batmon-ha #375 or aiobmsble PR #251.
+        "braunpwr": 3,
     }
     assert all(families[family] >= FEW_PUBLIC.get(family, 5) for family in OURS), (
         families

@@ -42,8 +42,10 @@ from .stream import BraunReassembler
 # The modules' company ID, 0x007B, with FF00 (JBD's service too).
 COMPANY_ID = 0x7B
 # Name patterns of aiobmsble's ``matcher_dict_list()``: HSKS- (Braun Power, Docan
-# Energy Panda with the prefix added by its owner) and BL-.
-NAMES = ("HSKS-*", "BL-*")
+# Energy Panda with the prefix added by its owner) and BL-; KS- from
+# patman15/aiobmsble PR #251 (Vanvolt Arctic Pro, renamed by its owner to the
+# prefix of its firmware text ``KS_BLE_Ver1.0.0_20240326``).
+NAMES = ("HSKS-*", "BL-*", "KS-*")
 
 
 class BraunPowerDriver(BmsDriver):
