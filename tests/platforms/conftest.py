@@ -25,6 +25,7 @@ from syrupy.extensions.amber import AmberSnapshotExtension
 from syrupy.location import PyTestLocation
 
 from bms_simulator.device import SimulatedBms
+from bms_simulator.families.braunpwr import BraunPowerSimulator
 from bms_simulator.families.cbtpwr import CbtPowerClassic, CbtPowerVb
 from bms_simulator.families.daly import DalySimulator
 from bms_simulator.families.ecoworthy import EcoworthySimulator
@@ -122,6 +123,10 @@ def _renogy(variant: str, name: str, address: str) -> Callable[[], SimulatedBms]
 
 def _redodo() -> SimulatedBms:
     return RedodoSimulator("C8:47:80:00:11:22", "R-24100BNN160-A00643", pack_model())
+
+
+def _braunpwr() -> SimulatedBms:
+    return BraunPowerSimulator("24:19:72:00:11:22", "HSKS-25A-118", pack_model())
 
 
 def _topband() -> SimulatedBms:
@@ -230,6 +235,8 @@ CASES = (
     FamilyCase("topband", "topband", _topband, (), alarms=False),
     # Its fault and warning words have no public bit table: no named alarm.
     FamilyCase("felicity", "felicity", _felicity, (), alarms=False),
+    # A problem code without a public bit table: no named alarm.
+    FamilyCase("braunpwr", "braunpwr", _braunpwr, (), alarms=False),
     # No public bit table of the problem word: no named alarm.
     FamilyCase("cbtpwr", "cbtpwr", _cbtpwr, (), alarms=False),
     FamilyCase("cbtpwr_vb", "cbtpwr", _cbtpwr_vb, (), alarms=False),
