@@ -33,6 +33,8 @@ EJ_DIGITS = b"0123456789ABCDEF"
 type Forger = Callable[[bytes, random.Random], bytes]
 # A TDT read reply: ``7E <version> 01 03 00 <data point> <length:2>``.
 TDT_HEADER = bytes.fromhex("7e000103")
+# Braun Power replies the driver reads: status, cells, temperatures.
+BRAUNPWR_READS = frozenset({0x01, 0x02, 0x03})
 # A RoyPow reply: ``EA D1 01 <len> FF <command> <data> <xor> F5``.
 ROYPOW_HEAD = bytes.fromhex("ead101")
 
@@ -204,6 +206,11 @@ def _roypow(frame: bytes, rng: random.Random) -> bytes:
     return body + bytes((xor, 0xF5))
 
 
+def _braunpwr(frame: bytes, rng: random.Random) -> bytes:
+    """Head, command, length and tail kept; random data (there is no checksum)."""
+    return frame[:3] + _random(rng, frame[2]) + frame[-1:]
+
+
 def _ecoworthy(frame: bytes, rng: random.Random) -> bytes:
     """Head and count kept (the MAC too); random data, its CRC-16 made to fit."""
     head = _ecoworthy_head(frame) or 0
@@ -240,5 +247,14 @@ FORGERS: tuple[tuple[Callable[[bytes], bool], Forger], ...] = (
     (_tdt, _tdt_reply),
     (lambda f: f.startswith(ROYPOW_HEAD) and len(f) == f[3] + 4 >= 8, _roypow),
     (lambda f: _ecoworthy_head(f) is not None, _ecoworthy),
+    (
+        lambda f: (
+            len(f) > 4
+            and f[0] == 0x7B
+            and f[1] in BRAUNPWR_READS
+            and len(f) == f[2] + 4
+        ),
+        _braunpwr,
+    ),
     (lambda f: len(f) == TOPBAND_LENGTH and HEX_DIGITS.issuperset(f[1:]), _topband),
 )

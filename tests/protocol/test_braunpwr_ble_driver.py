@@ -90,7 +90,9 @@ def test_the_demo_is_claimed_by_braun_power_not_jbd(sim: BraunPowerSimulator) ->
         Advertisement(ADDRESS, sim.advertising.name, adv.service_uuids)
     )
     jbd = Advertisement(
-        "A4:C1:37:00:00:01", "SBL-12330BLH1-242055", adv.service_uuids,
+        "A4:C1:37:00:00:01",
+        "SBL-12330BLH1-242055",
+        adv.service_uuids,
         adv.manufacturer_data,
     )
     assert not BraunPowerDriver.claims(jbd)

@@ -117,13 +117,17 @@ def test_requests() -> None:
         (b"{\x04\x09\x04\x0b\x91\x0b\x91\x0b\x91\x0b\x91}", "unknown_CMD"),
         (b"{\x03\x08\x04\x0b\x91\x0b\x91\x0b\x91\x0b\x91}", "wrong_length"),
         (TEMPS_4[:-1] + b"\x00", "no tail"),
-        (b"{\x03\x00}", "empty"),
     ],
 )
 def test_check_frame_refuses(frame: bytes, why: str) -> None:
     with pytest.raises(FrameError):
         check_frame(frame)
-        decode_temperatures(frame)
+
+
+def test_an_empty_reply_holds_no_probe() -> None:
+    check_frame(b"{\x03\x00}")
+    with pytest.raises(FrameError):
+        decode_temperatures(b"{\x03\x00}")
 
 
 def test_aiobmsble_wrong_command_is_not_a_temperature_reply() -> None:
@@ -166,7 +170,9 @@ def test_balancing_a_cell_the_pack_lacks_is_refused() -> None:
     four = decode_cells(bytes.fromhex("7b0209040cff0d060d050d077d"))
     with pytest.raises(FrameError):
         check_reading(status, four, ())
-    fine = decode_status(with_bytes(with_bytes(STATUS_16S, 5, b"\x05\x35"), 25, b"\x00\x0f"))
+    fine = decode_status(
+        with_bytes(with_bytes(STATUS_16S, 5, b"\x05\x35"), 25, b"\x00\x0f")
+    )
     assert check_reading(fine, four, ()).balancing_cells == {1, 2, 3, 4}
 
 
@@ -346,5 +352,7 @@ def test_aiobmsble_reads_the_same_values() -> None:
         assert theirs["cycles"] == ours.cycles
         assert theirs["problem_code"] == ours.problem_code
         assert theirs["balancer"] == ours.balancing_mask
-        cells = reference._cell_voltages(replies[2], cells=theirs["cell_count"], start=4)
+        cells = reference._cell_voltages(
+            replies[2], cells=theirs["cell_count"], start=4
+        )
         assert tuple(cells) == decode_cells(replies[2])

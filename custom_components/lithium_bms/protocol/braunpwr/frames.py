@@ -125,7 +125,7 @@ def decode_status(frame: bytes) -> BraunStatus:
     )
     if status.soc > 100 or status.soh > 100:
         raise FrameError("Braun Power percentage above 100")
-    if not 0 < status.design or status.remaining > status.design:
+    if status.design <= 0 or status.remaining > status.design:
         raise FrameError("Braun Power remaining capacity above the design")
     return status
 
