@@ -56,8 +56,9 @@ class BraunPowerDriver(BmsDriver):
     brand = "Braun Power"
     # FF00 and company 0x007B are also JBD's (SBL-, TZ-H, SX60, N-... records
     # in the corpus); the names tell them apart, and no JBD name or OUI is a
-    # Braun Power one. Tried before JBD, whose FF00 + OUI claim is broader.
-    claim_order = 18
+    # Braun Power one. Tried after JBD: a renamed pack that no matcher claims
+    # is probed in claim order, and FF00 is far more often JBD's.
+    claim_order = 22
     gatt = (GattProfile(service=0xFF00, notify=0xFF01, write=0xFF02),)
     matchers = tuple(
         AdvertisementMatcher(
