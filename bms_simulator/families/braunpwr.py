@@ -26,6 +26,8 @@ COMPANY_ID = 0x7B
 COMPANY_DATA = bytes.fromhex("02ffff7d")
 FIRMWARE_TEXT = b"KS_BLE_WIFI_Ver1.0.0_20240313"
 PROGRAM_VERSION = bytes((2, 3, 1))
+# The boot version reply (0xF5) of the same captures; aiobmsble asks for it.
+BOOT_VERSION = bytes((0x02, 0x39))
 
 
 def _word(value: int, signed: bool = False) -> bytes:
@@ -37,7 +39,7 @@ def _frame(command: int, data: bytes) -> bytes:
 
 
 class BraunPowerSimulator(SimulatedBms):
-    """Answers 0x01, 0x02, 0x03, 0x74 and 0xF4 requests."""
+    """Answers 0x01, 0x02, 0x03, 0x74, 0xF4 and 0xF5 requests."""
 
     family = "braunpwr"
     services = (
@@ -99,6 +101,8 @@ class BraunPowerSimulator(SimulatedBms):
             return _frame(0x74, FIRMWARE_TEXT)
         if command == 0xF4:
             return _frame(0xF4, PROGRAM_VERSION)
+        if command == 0xF5:
+            return _frame(0xF5, BOOT_VERSION)
         return None
 
     def status_data(self) -> bytes:
