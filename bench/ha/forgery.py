@@ -35,6 +35,9 @@ type Forger = Callable[[bytes, random.Random], bytes]
 TDT_HEADER = bytes.fromhex("7e000103")
 # A RoyPow reply: ``EA D1 01 <len> FF <command> <data> <xor> F5``.
 ROYPOW_HEAD = bytes.fromhex("ead101")
+# An ANT status reply: ``7E A1 11 00 00 <len>``, then the permissions, the
+# battery state and the probe and cell counts.
+ANT_HEAD = bytes.fromhex("7ea1110000")
 
 
 def forge(frame: bytes, rng: random.Random) -> bytes | None:
@@ -149,6 +152,12 @@ def _redodo(frame: bytes, rng: random.Random) -> bytes:
     return body + bytes((sum(body) & 0xFF,))
 
 
+def _ant(frame: bytes, rng: random.Random) -> bytes:
+    """Head and counts kept; the rest random, the CRC-16/MODBUS made to fit."""
+    body = frame[:10] + _random(rng, len(frame) - 14)
+    return body + crc16(body[1:]).to_bytes(2, "little") + b"\xaa\x55"
+
+
 def _topband(frame: bytes, rng: random.Random) -> bytes:
     """Head kept; 54 random bytes and their 16-bit sum, as hex digits."""
     body = _random(rng, 54)
@@ -232,6 +241,7 @@ FORGERS: tuple[tuple[Callable[[bytes], bool], Forger], ...] = (
     (lambda f: f[:1] == b"\xa5" and len(f) == 13, _daly_a5),
     (_pace_ble, _pace),
     (lambda f: f.startswith(REDODO_HEADER) and len(f) == f[2] + 4, _redodo),
+    (lambda f: f.startswith(ANT_HEAD) and len(f) == f[5] + 10 > 14, _ant),
     (_modbus_read_reply, _modbus),
     (lambda f: f.startswith(FELICITY_HEADER) and f.endswith(b"}"), _felicity),
     (_cbtpwr, _cbtpwr_classic),

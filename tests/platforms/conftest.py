@@ -25,6 +25,7 @@ from syrupy.extensions.amber import AmberSnapshotExtension
 from syrupy.location import PyTestLocation
 
 from bms_simulator.device import SimulatedBms
+from bms_simulator.families.ant import AntSimulator
 from bms_simulator.families.cbtpwr import CbtPowerClassic, CbtPowerVb
 from bms_simulator.families.daly import DalySimulator
 from bms_simulator.families.ecoworthy import EcoworthySimulator
@@ -118,6 +119,10 @@ def _renogy(variant: str, name: str, address: str) -> Callable[[], SimulatedBms]
         return RenogyBattery(address, name, pack_model(), variant=variant)
 
     return build
+
+
+def _ant() -> SimulatedBms:
+    return AntSimulator("88:A0:80:00:11:22", "ANT-BLE24CHUB-0001", pack_model())
 
 
 def _redodo() -> SimulatedBms:
@@ -225,6 +230,7 @@ CASES = (
         changed_cell=(3.5, "3.5"),
     ),
     FamilyCase("redodo", "redodo", _redodo, (), alarm="pack_undervoltage"),
+    FamilyCase("ant", "ant", _ant, ("charge_mosfet", "discharge_mosfet", "balancer")),
     # A problem code without a public bit table: no named alarm. PowerXtreme
     # speaks the same protocol (tests/families/test_topband.py).
     FamilyCase("topband", "topband", _topband, (), alarms=False),

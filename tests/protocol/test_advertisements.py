@@ -49,6 +49,7 @@ RECALL_FLOOR = {
     "tdt": 1.0,
     "roypow": 1.0,
     "ecoworthy": 1.0,
+    "ant": 1.0,
 }
 
 
@@ -120,6 +121,9 @@ def test_corpus_is_sourced_and_varied() -> None:
         # aiobmsble test_data/tdt_bms.json, BMS_BLE-HA #315, #730, #815; none
         # with advertisement data in BMS_BLE-HA #102, #356, #400, #798, #807.
         "tdt": 4,
+        # aiobmsble test_data/ant_bms.json (BMS_BLE-HA #366, #668, #675); the
+        # legacy protocol's ANT-BLE16S record is not this protocol's.
+        "ant": 3,
     }
     assert all(families[family] >= FEW_PUBLIC.get(family, 5) for family in OURS), (
         families

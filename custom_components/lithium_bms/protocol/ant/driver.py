@@ -49,8 +49,8 @@ class AntDriver(BmsDriver):
     # The name pattern of patman15/aiobmsble ``aiobmsble/bms/ant_bms.py``
     # @ b0567331025033d33729385fa89a1198275d6486 (``ANT-BLE2*``, ``ANT@BLE2*``,
     # ``ANT-BLE3*``) with service FFE0; ``ANT-BLE0*`` / ``ANT-BLE1*`` are the
-    # legacy protocol, not spoken here. Before JK, whose FFE0 matchers are
-    # wider, though no ANT record in the corpus is claimed by another family.
+    # legacy protocol, not spoken here. No other family claims an ANT record
+    # of the corpus, nor ANT any of theirs; tried after JK, before JBD.
     claim_order = 15
     gatt = (GattProfile(service=0xFFE0, notify=0xFFE1, write=0xFFE1),)
     matchers = (
