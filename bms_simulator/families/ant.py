@@ -12,8 +12,14 @@ esphome-ant-bms ``components/ant_bms_ble`` (see the integration's
 
 from __future__ import annotations
 
-from ..device import Advertising, Fault, SimCharacteristic, SimService, SimulatedBms
-from ..device import uuid16
+from ..device import (
+    Advertising,
+    Fault,
+    SimCharacteristic,
+    SimService,
+    SimulatedBms,
+    uuid16,
+)
 from ..pack import PackModel
 from .daly import crc16
 
@@ -124,7 +130,9 @@ class AntSimulator(SimulatedBms):
     def _code(self, enabled: bool, codes: dict[str, int]) -> int:
         if not enabled:
             return SWITCHED_OFF
-        return next((code for key, code in codes.items() if key in self.pack.alarms), ON)
+        return next(
+            (code for key, code in codes.items() if key in self.pack.alarms), ON
+        )
 
     def status_frame(self) -> bytes:
         """The 0x11 status reply from the pack model."""

@@ -94,7 +94,9 @@ def test_the_demo_is_claimed_by_ant(sim: AntSimulator) -> None:
     assert not AntDriver.claims(Advertisement(ADDRESS, sim.advertising.name))
 
 
-async def test_snapshot_equals_the_pack(sim: AntSimulator, make_client: MakeClient) -> None:
+async def test_snapshot_equals_the_pack(
+    sim: AntSimulator, make_client: MakeClient
+) -> None:
     client = make_client()
     snap = await client.read_snapshot()
     assert_matches(snap, sim.pack)
@@ -123,7 +125,9 @@ async def test_device_info_and_the_one_request(
 
 
 @pytest.mark.parametrize("alarm", sorted({*CHARGE_CODES, *DISCHARGE_CODES}))
-async def test_each_alarm(sim: AntSimulator, make_client: MakeClient, alarm: str) -> None:
+async def test_each_alarm(
+    sim: AntSimulator, make_client: MakeClient, alarm: str
+) -> None:
     sim.pack.alarms = {alarm}
     snap = await make_client().read_snapshot()
     assert snap.alarms == {Alarm(alarm)}
@@ -145,7 +149,8 @@ async def test_each_switch_writes_its_register_and_is_read_back(
     assert sim.writes[-2][2] == 0x51
     snap = await client.set_switch(kind, True)
     assert snap.switches == before
-    assert sim.pack.charge_enabled and sim.pack.discharge_enabled
+    assert sim.pack.charge_enabled
+    assert sim.pack.discharge_enabled
 
 
 async def test_a_switched_off_mosfet_is_inactive(

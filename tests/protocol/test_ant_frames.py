@@ -105,7 +105,7 @@ def test_the_vectors_beyond_what_the_sources_state() -> None:
 
 def test_requests_as_the_sources_write_them() -> None:
     # patman15/aiobmsble tests/bms/test_ant_bms.py (CMDS) and esphome-ant-bms.
-    assert STATUS_REQUEST == bytes.fromhex("7ea1010000be1855aa55")
+    assert bytes.fromhex("7ea1010000be1855aa55") == STATUS_REQUEST
     # syssi/esphome-ant-bms switch/__init__.py lists each write so.
     assert switch_request(SwitchKind.DISCHARGE, False).hex() == "7ea151010000d8e5aa55"
     assert switch_request(SwitchKind.DISCHARGE, True).hex() == "7ea1510300007925aa55"

@@ -4,4 +4,4 @@ from .driver import AntDriver
 
 DRIVER = AntDriver
 
-__all__ = ["AntDriver", "DRIVER"]
+__all__ = ["DRIVER", "AntDriver"]

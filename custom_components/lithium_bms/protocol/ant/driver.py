@@ -50,8 +50,9 @@ class AntDriver(BmsDriver):
     # @ b0567331025033d33729385fa89a1198275d6486 (``ANT-BLE2*``, ``ANT@BLE2*``,
     # ``ANT-BLE3*``) with service FFE0; ``ANT-BLE0*`` / ``ANT-BLE1*`` are the
     # legacy protocol, not spoken here. No other family claims an ANT record
-    # of the corpus, nor ANT any of theirs; tried after JK, before JBD.
-    claim_order = 15
+    # of the corpus, nor ANT any of theirs. Tried late (an unrecognised
+    # device is probed in this order) but before Topband's wider FFE0 claim.
+    claim_order = 350
     gatt = (GattProfile(service=0xFFE0, notify=0xFFE1, write=0xFFE1),)
     matchers = (
         AdvertisementMatcher(local_name="ANT?BLE[23]*", service_uuid=uuid16(0xFFE0)),

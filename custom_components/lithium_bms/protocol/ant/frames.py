@@ -225,7 +225,9 @@ def decode_status(frame: bytes) -> AntStatus:
     )
 
 
-def _check_consistent(millivolts: list[int], values: dict[str, int], voltage: float) -> None:
+def _check_consistent(
+    millivolts: list[int], values: dict[str, int], voltage: float
+) -> None:
     """Raise unless the summary fields describe these cells [B]."""
     highest, lowest = max(millivolts), min(millivolts)
     numbers = (values["max_cell_number"], values["min_cell_number"])
