@@ -158,7 +158,7 @@ def check_and_return(frame: bytes) -> bytes:
         (BLOCK + 44, (2191).to_bytes(2, "little")),  # lowest cell
         (BLOCK + 46, (0).to_bytes(2, "little")),  # its number
         (BLOCK + 48, (149).to_bytes(2, "little")),  # delta
-        (BLOCK + 4, (5200).to_bytes(2, "little")),  # pack voltage
+        (BLOCK + 4, (5300).to_bytes(2, "little")),  # pack voltage
         (BLOCK + 8, (101).to_bytes(2, "little")),  # SOC
         (BLOCK + 20, (90_000_000).to_bytes(4, "little")),  # remaining > full
     ],

@@ -100,8 +100,10 @@ REGISTERS = {
     SwitchKind.CHARGE: (0x0006, 0x0004),
     SwitchKind.BALANCER: (0x000D, 0x000E),
 }
-# The pack voltage and the sum of the cells are measured apart.
-VOLTAGE_TOLERANCE = 1.0
+# The pack voltage and the sum of the cells are measured apart: they may
+# differ by this much and this share of the sum.
+VOLTAGE_TOLERANCE = 0.5
+VOLTAGE_SHARE = 0.02
 
 
 def build_request(function: int, address: int, length: int) -> bytes:
@@ -240,5 +242,6 @@ def _check_consistent(
         or millivolts[numbers[1] - 1] != lowest
     ):
         raise FrameError("ANT cell summary disagrees with the cells")
-    if abs(sum(millivolts) / 1000 - voltage) > VOLTAGE_TOLERANCE:
+    cells = sum(millivolts) / 1000
+    if abs(cells - voltage) > VOLTAGE_TOLERANCE + VOLTAGE_SHARE * cells:
         raise FrameError("ANT pack voltage disagrees with the cells")
