@@ -35,12 +35,14 @@ REPLY_FLAG = 0x10  # a reply's function is the request's with this bit [A][B]
 STATUS_LENGTH = 0xBE  # what a status request asks for [A][B]
 MAX_CELLS = 32  # [A][B]
 MAX_PROBES = 4  # "Number of temperature sensors, max 4" [B]
+# Bytes 10-33 are protection, warning and balancing bit masks with no public
+# bit table [B]; the cells start at 34, the probes follow them, then a fixed
+# block of 106 data bytes whose fields are below, from its start [A][B].
 CELLS_AT = 34
-# The fixed block after the cells and probes: 106 data bytes [A][B].
 FIXED_DATA = 106
-FIXED_AT = 34  # offsets below are from here plus two bytes per cell and probe
 STATUS_FIELDS = (
     Field("mosfet_temperature", 0, 2, signed=True, order="little"),
+    # 2: the balancer temperature [A][B], no kind of probe of ours.
     Field("voltage", 4, 2, scale=0.01, decimals=2, order="little"),
     Field("current", 6, 2, signed=True, scale=0.1, decimals=1, order="little"),
     Field("soc", 8, 2, order="little"),
@@ -196,7 +198,7 @@ def decode_status(frame: bytes) -> AntStatus:
         int.from_bytes(frame[at : at + 2], "little")
         for at in range(CELLS_AT, CELLS_AT + 2 * cells, 2)
     ]
-    block = frame[FIXED_AT + shift :]
+    block = frame[CELLS_AT + shift :]
     values = {name: int(value) for name, value in read_fields(_INTS, block).items()}
     scaled = read_fields(_SCALED, block)
     _check_consistent(millivolts, values, scaled["voltage"])
@@ -210,7 +212,7 @@ def decode_status(frame: bytes) -> AntStatus:
         cell_voltages=tuple(mv / 1000 for mv in millivolts),
         probes=tuple(
             int.from_bytes(frame[at : at + 2], "little", signed=True)
-            for at in range(CELLS_AT + 2 * cells, FIXED_AT + shift, 2)
+            for at in range(CELLS_AT + 2 * cells, CELLS_AT + shift, 2)
         ),
         mosfet_temperature=values["mosfet_temperature"],
         soc=values["soc"],
