@@ -346,3 +346,34 @@ def test_random_content_with_a_valid_crc_is_refused(body: bytes) -> None:
     forged = with_bytes(STATUS_22S, 6, body)
     with pytest.raises(FrameError):
         decode_status(check_and_return(forged))
+
+
+def test_aiobmsble_reads_the_same_values() -> None:
+    """A second decoder on the vectors and on the simulator's frames.
+
+    Runs where aiobmsble is installed (the bleak 3 environment).
+    """
+    ant_bms = pytest.importorskip("aiobmsble.bms.ant_bms")
+    reference = ant_bms.BMS
+    sim = demo("88:A0:00:00:00:01")
+    sim.pack.cell_voltages = [round(3.3 + 0.001 * i, 3) for i in range(16)]
+    sim.pack.current = -21.4
+    sim.pack.alarms = {"cell_undervoltage"}
+    for frame in [*(bytes.fromhex(v["hex"]) for v in VECTORS), sim.status_frame()]:
+        cells, probes = frame[9], frame[8]
+        theirs = reference._decode_data(
+            reference._FIELDS, frame, byteorder="little", start=2 * (cells + probes)
+        )
+        voltages = reference._cell_voltages(
+            frame, cells=cells, start=34, byteorder="little"
+        )
+        ours = decode_status(frame)
+        assert theirs["voltage"] == ours.voltage
+        assert theirs["current"] == ours.current
+        assert theirs["battery_level"] == ours.soc
+        assert theirs["battery_health"] == ours.soh
+        assert theirs["cycle_charge"] == ours.remaining
+        assert theirs["design_capacity"] == int(ours.full)
+        assert theirs["chrg_mosfet"] is (ours.charge_status == 1)
+        assert theirs["dischrg_mosfet"] is (ours.discharge_status == 1)
+        assert tuple(voltages) == ours.cell_voltages
