@@ -49,6 +49,7 @@ RECALL_FLOOR = {
     "tdt": 1.0,
     "roypow": 1.0,
     "ecoworthy": 1.0,
+    "pwrboozt": 1.0,
 }
 
 
@@ -120,6 +121,9 @@ def test_corpus_is_sourced_and_varied() -> None:
         # aiobmsble test_data/tdt_bms.json, BMS_BLE-HA #315, #730, #815; none
         # with advertisement data in BMS_BLE-HA #102, #356, #400, #798, #807.
         "tdt": 4,
+        # aiobmsble test_data/pwrboozt_bms.json (BMS_BLE-HA #452) and
+        # doerrpwr_bms.json (BMS_BLE-HA #792): one PowerBoozt, one Dörr.
+        "pwrboozt": 2,
     }
     assert all(families[family] >= FEW_PUBLIC.get(family, 5) for family in OURS), (
         families
@@ -253,7 +257,7 @@ def test_home_assistant_wakes_us_for_every_claimed_device() -> None:
             address=adv.address,
             connectable=True,
             service_uuids=list(adv.service_uuids),
-            service_data={},
+            service_data=dict(adv.service_data or {}),
             manufacturer_data=dict(adv.manufacturer_data or {}),
         )
         if _claimants(record):
