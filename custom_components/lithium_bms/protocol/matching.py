@@ -62,9 +62,11 @@ class AdvertisementMatcher:
             return False
         if self.without_service_data and adv.service_data:
             return False
-        if self.service_data_uuid is not None and self.service_data_uuid.lower() not in {
-            u.lower() for u in adv.service_data or {}
-        }:
+        if (
+            self.service_data_uuid is not None
+            and self.service_data_uuid.lower()
+            not in {u.lower() for u in adv.service_data or {}}
+        ):
             return False
         if self.service_uuid is not None and self.service_uuid.lower() not in {
             u.lower() for u in adv.service_uuids

@@ -38,6 +38,9 @@ START = b":"
 END = b"~"
 HEX_DIGITS = frozenset(hexdigits.encode())
 REQUEST = b":015150000EFE~"  # [A][B][C]
+# The address the request asks and both captured replies carry; it is
+# outside the checksum [A].
+ADDRESS = 0x01
 REPLY = 0x54
 VERSION = 0x01
 # ``:`` + address, command, version + the 4-digit length.
@@ -117,7 +120,7 @@ def check_frame(frame: bytes) -> bytes:
     ):
         raise FrameError("not a PowerBoozt frame")
     data = bytes.fromhex(frame[1:-1].decode("ascii"))
-    if data[1] != REPLY or data[2] != VERSION:
+    if data[0] != ADDRESS or data[1] != REPLY or data[2] != VERSION:
         raise FrameError("not a PowerBoozt reply")
     if int.from_bytes(data[3:5]) != REPLY_CHARS:
         raise FrameError("PowerBoozt frame length mismatch")
