@@ -35,6 +35,7 @@ from bms_simulator.families.gobel import GobelSimulator
 from bms_simulator.families.jbd import JbdSimulator
 from bms_simulator.families.jk import JkLayout, JkSimulator
 from bms_simulator.families.pace import PaceBle
+from bms_simulator.families.pwrboozt import PwrbooztSimulator
 from bms_simulator.families.pylontech import PylontechRt
 from bms_simulator.families.redodo import RedodoSimulator
 from bms_simulator.families.renogy import RenogyBattery
@@ -122,6 +123,15 @@ def _renogy(variant: str, name: str, address: str) -> Callable[[], SimulatedBms]
 
 def _redodo() -> SimulatedBms:
     return RedodoSimulator("C8:47:80:00:11:22", "R-24100BNN160-A00643", pack_model())
+
+
+def _pwrboozt(*, doerr: bool) -> Callable[[], SimulatedBms]:
+    def build() -> SimulatedBms:
+        return PwrbooztSimulator(
+            "00:25:07:00:11:22", "BT-Battery", pack_model(), doerr=doerr
+        )
+
+    return build
 
 
 def _topband() -> SimulatedBms:
@@ -247,6 +257,17 @@ CASES = (
     FamilyCase("roypow", "roypow", _roypow, (), alarms=False),
     # Its problem code has no public bit table: no named alarm.
     FamilyCase("ecoworthy", "ecoworthy", _ecoworthy, (), alarms=False),
+    # Dörr: the same protocol on FFF6 (the driver's second GATT profile).
+    FamilyCase(
+        "pwrboozt", "pwrboozt", _pwrboozt(doerr=False), (), alarm="pack_undervoltage"
+    ),
+    FamilyCase(
+        "pwrboozt_doerr",
+        "pwrboozt",
+        _pwrboozt(doerr=True),
+        (),
+        alarm="pack_undervoltage",
+    ),
 )
 SWITCH_ATTRIBUTES = {
     "charge_mosfet": "charge_enabled",
