@@ -30,6 +30,9 @@ _FELICITY_TOKEN = re.compile(rb'"(?:[^"\\]|\\.)*"|\d+')
 # A CBT Power VB reply: YD/T1363 ASCII with VER 0x22.
 CBTPWR_VB_HEADER = b"~22"
 EJ_DIGITS = b"0123456789ABCDEF"
+# A PowerBoozt reply: ``:`` address 01, command 54, version 01, 236 characters.
+PWRBOOZT_HEAD = b":01540100EC"
+PWRBOOZT_LENGTH = 236
 type Forger = Callable[[bytes, random.Random], bytes]
 # A TDT read reply: ``7E <version> 01 03 00 <data point> <length:2>``.
 TDT_HEADER = bytes.fromhex("7e000103")
@@ -224,6 +227,13 @@ def _ej_ascii(frame: bytes, rng: random.Random) -> bytes:
     return b":" + body + f"{check:02X}".encode() + b"~"
 
 
+def _pwrboozt(frame: bytes, rng: random.Random) -> bytes:
+    """Head kept; 111 random bytes and the inverted byte sum, as hex digits."""
+    body = bytes.fromhex(frame[1:11].decode()) + _random(rng, 111)
+    body += bytes((~sum(body[1:]) & 0xFF,))
+    return b":" + body.hex().upper().encode() + b"~"
+
+
 # Each kind of frame the simulators send: how to recognise it, how to forge
 # it. The first that recognises a frame forges it.
 FORGERS: tuple[tuple[Callable[[bytes], bool], Forger], ...] = (
@@ -236,6 +246,11 @@ FORGERS: tuple[tuple[Callable[[bytes], bool], Forger], ...] = (
     (lambda f: f.startswith(FELICITY_HEADER) and f.endswith(b"}"), _felicity),
     (_cbtpwr, _cbtpwr_classic),
     (lambda f: f.startswith(CBTPWR_VB_HEADER) and f[-1:] == b"\r", _cbtpwr_vb),
+    # Before E&J's rule: its head and length read as an E&J frame too.
+    (
+        lambda f: f.startswith(PWRBOOZT_HEAD) and len(f) == PWRBOOZT_LENGTH,
+        _pwrboozt,
+    ),
     (_ej, _ej_ascii),
     (_tdt, _tdt_reply),
     (lambda f: f.startswith(ROYPOW_HEAD) and len(f) == f[3] + 4 >= 8, _roypow),
