@@ -35,7 +35,7 @@ class PwrbooztDriver(BmsDriver):
 
     family = "pwrboozt"
     manufacturer = "PowerBoozt"
-    brand = "PowerBoozt / Dörr"
+    brand = "PowerBoozt"
     # Its matchers need ``BT-Battery`` with company 32516 and FFF0, or with
     # FFE1 service data: no other family's record in the corpus has either.
     claim_order = 37
