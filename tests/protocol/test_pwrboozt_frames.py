@@ -1,4 +1,4 @@
-"""PowerBoozt / Dörr frames: every captured vector, checksums, cross-checks, reassembly."""
+"""PowerBoozt / Dörr frames: the vectors, checksums, cross-checks, reassembly."""
 
 from __future__ import annotations
 
@@ -350,3 +350,25 @@ def test_decoders_raise_only_protocol_errors(raw: bytes) -> None:
     with contextlib.suppress(ProtocolError):
         check_frame(raw)
         decode_status(raw)
+
+
+def test_aiobmsble_reads_the_same_values() -> None:
+    """A second decoder on the vectors and on the simulator's frames.
+
+    Runs where aiobmsble is installed (the bleak 3 environment). Its
+    PowerBoozt module reads the current as signed: it agrees with ours on
+    the captures and on a charging simulator, not on a discharging one.
+    """
+    pwrboozt_bms = pytest.importorskip("aiobmsble.bms.pwrboozt_bms")
+    reference = pwrboozt_bms.BMS
+    sim = demo("00:25:07:00:00:01")
+    sim.pack.cell_voltages = [round(3.3 + 0.001 * i, 3) for i in range(16)]
+    for frame in [*FRAMES, sim.status_frame()]:
+        data = bytes.fromhex(frame[1:-1].decode())
+        theirs = reference._decode_data(reference._FIELDS, data)
+        ours = decode_status(frame)
+        assert theirs["voltage"] == ours.voltage
+        assert theirs["current"] == ours.current
+        assert theirs["battery_level"] == ours.soc
+        assert theirs["cycles"] == ours.cycles
+        assert theirs["design_capacity"] == ours.design
