@@ -139,7 +139,7 @@ def demo(address: str) -> PwrbooztSimulator:
     """The family's demo device (development setup, end-to-end test, benchmark)."""
     device = PwrbooztSimulator(address, "BT-Battery")
     device.pack.cell_voltages = [3.382, 3.382, 3.384, 3.376]
-    device.pack.temperatures = [21.0, 22.0]
+    device.pack.temperatures = [21.0, 22.0, 21.0, 21.0]  # four probes
     device.pack.current = 12.81
     device.pack.full_capacity = 300.0
     device.pack.design_capacity = 300.0
