@@ -20,9 +20,11 @@ The current: [A] reads offset 54 as a signed integer, [B] and [C] as a
 magnitude with bit 31 as the direction, and they disagree which way. The
 captured charging frame of [A] (12.81 A, bit 31 clear) carries the work
 state's "charging" bit [C], so bit 31 is not the direction there. The
-direction is taken from the work state's charging and discharging bits [C],
-which agree with every reading the sources report; a frame with a current but
-neither bit (or both) is refused, its direction cannot be told.
+direction is taken from the work state's charging and discharging bits [C]:
+they fit both full captures, and [B]'s charging and discharging readings
+(stated without their frames) if those frames set them; the magnitude is the
+low 31 bits. A frame with a current but neither bit (or both) is refused: its
+direction cannot be told.
 """
 
 from __future__ import annotations
