@@ -49,6 +49,7 @@ RECALL_FLOOR = {
     "tdt": 1.0,
     "roypow": 1.0,
     "ecoworthy": 1.0,
+    "humsienk": 1.0,
 }
 
 
@@ -120,6 +121,9 @@ def test_corpus_is_sourced_and_varied() -> None:
         # aiobmsble test_data/tdt_bms.json, BMS_BLE-HA #315, #730, #815; none
         # with advertisement data in BMS_BLE-HA #102, #356, #400, #798, #807.
         "tdt": 4,
+        # aiobmsble test_data/humsienk_bms.json (aiobmsble #65, #317, PR #209,
+        # BMS_BLE-HA #282); none in an issue search for Humsienk / BMC.
+        "humsienk": 4,
     }
     assert all(families[family] >= FEW_PUBLIC.get(family, 5) for family in OURS), (
         families
