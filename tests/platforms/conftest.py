@@ -34,6 +34,7 @@ from bms_simulator.families.felicity import FelicityBattery
 from bms_simulator.families.gobel import GobelSimulator
 from bms_simulator.families.jbd import JbdSimulator
 from bms_simulator.families.jk import JkLayout, JkSimulator
+from bms_simulator.families.humsienk import HumsienkSimulator
 from bms_simulator.families.pace import PaceBle
 from bms_simulator.families.pylontech import PylontechRt
 from bms_simulator.families.redodo import RedodoSimulator
@@ -122,6 +123,10 @@ def _renogy(variant: str, name: str, address: str) -> Callable[[], SimulatedBms]
 
 def _redodo() -> SimulatedBms:
     return RedodoSimulator("C8:47:80:00:11:22", "R-24100BNN160-A00643", pack_model())
+
+
+def _humsienk() -> SimulatedBms:
+    return HumsienkSimulator("13:C2:A7:00:11:22", "HS1122", pack_model())
 
 
 def _topband() -> SimulatedBms:
@@ -225,6 +230,7 @@ CASES = (
         changed_cell=(3.5, "3.5"),
     ),
     FamilyCase("redodo", "redodo", _redodo, (), alarm="pack_undervoltage"),
+    FamilyCase("humsienk", "humsienk", _humsienk, (), alarm="pack_undervoltage"),
     # A problem code without a public bit table: no named alarm. PowerXtreme
     # speaks the same protocol (tests/families/test_topband.py).
     FamilyCase("topband", "topband", _topband, (), alarms=False),
