@@ -66,6 +66,7 @@ AIOBMSBLE_MODULES = {
     "tdt": "aiobmsble.bms.tdt_bms",
     "roypow": "aiobmsble.bms.roypow_bms",
     "ecoworthy": "aiobmsble.bms.ecoworthy_bms",
+    "humsienk": "aiobmsble.bms.humsienk_bms",
 }
 
 
