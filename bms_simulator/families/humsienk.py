@@ -87,16 +87,25 @@ class HumsienkSimulator(SimulatedBms):
             return
         if data != _frame(data[1], b""):
             return
-        answer = {
-            0x00: lambda: _frame(0x00, b""),
-            0x11: lambda: _frame(0x11, MODEL),
+        answer = self._answer(data[1])
+        if answer is not None and self.take_fault(Fault.IGNORE_COMMAND) is None:
+            self.send(answer)
+
+    def _answer(self, command: int) -> bytes | None:
+        """The reply to ``command``, None for one the simulator does not know."""
+        if command == 0x00:
+            return _frame(0x00, b"")
+        if command == 0x11:
+            return _frame(0x11, MODEL)
+        if command == 0xF5:
+            return _frame(0xF5, VERSION)
+        frames = {
             0x20: self.status_frame,
             0x21: self.battery_frame,
             0x22: self.cells_frame,
-            0xF5: lambda: _frame(0xF5, VERSION),
-        }.get(data[1])
-        if answer is not None and self.take_fault(Fault.IGNORE_COMMAND) is None:
-            self.send(answer())
+        }
+        build = frames.get(command)
+        return None if build is None else build()
 
     def status_frame(self) -> bytes:
         """0x20: uptime, operation status, balance and disconnect bitmaps."""

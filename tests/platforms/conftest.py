@@ -32,9 +32,9 @@ from bms_simulator.families.eg4 import Eg4Ble
 from bms_simulator.families.ej import EjSimulator, Variant
 from bms_simulator.families.felicity import FelicityBattery
 from bms_simulator.families.gobel import GobelSimulator
+from bms_simulator.families.humsienk import HumsienkSimulator
 from bms_simulator.families.jbd import JbdSimulator
 from bms_simulator.families.jk import JkLayout, JkSimulator
-from bms_simulator.families.humsienk import HumsienkSimulator
 from bms_simulator.families.pace import PaceBle
 from bms_simulator.families.pylontech import PylontechRt
 from bms_simulator.families.redodo import RedodoSimulator

@@ -194,7 +194,9 @@ def test_impossible_uptime_is_refused() -> None:
 def test_charging_current_and_24_cells() -> None:
     frame = with_bytes(BATTERY_4S, 7, (25_500).to_bytes(4, "little", signed=True))
     assert decode_battery(frame).current == 25.5
-    cells = with_bytes(CELLS_4S, 3, b"".join((3300 + i).to_bytes(2, "little") for i in range(24)))
+    cells = with_bytes(
+        CELLS_4S, 3, b"".join((3300 + i).to_bytes(2, "little") for i in range(24))
+    )
     assert decode_cells(cells) == tuple((3300 + i) / 1000 for i in range(24))
 
 

@@ -35,7 +35,6 @@ from .frames import (
     HANDSHAKE,
     MAX_CELLS,
     MODEL,
-    MOSFET_PROBE,
     STATUS,
     SUPPORTED_ALARMS,
     VERSION,

@@ -45,7 +45,6 @@ BATTERY_FIELDS = (
 # the first probe as the MOSFET's; [B]'s table puts the MOSFET fifth.
 PROBES_AT = 23
 CELL_PROBES = 4
-MOSFET_PROBE = 4
 PROBES = 6
 
 # 0x20, offsets in the whole frame [B].
