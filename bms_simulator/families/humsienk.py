@@ -69,7 +69,6 @@ class HumsienkSimulator(SimulatedBms):
     def __init__(self, address: str, name: str, pack: PackModel | None = None) -> None:
         """Add what the real replies carry beside the pack."""
         super().__init__(address, name, pack)
-        self.ambient = 20  # the environment probe, °C
         self.disconnected_cells: set[int] = set()
 
     def default_advertising(self, name: str) -> Advertising:
@@ -123,8 +122,10 @@ class HumsienkSimulator(SimulatedBms):
         """0x21: voltage, current, SOC, SOH, capacities, cycles, six probes."""
         pack = self.pack
         millivolts = sum(round(v * 1000) for v in pack.cell_voltages)
-        cells = (pack.temperatures * 4)[:4]
-        probes = [*cells, pack.mosfet_temperature, self.ambient]
+        # The pack's probes fill the four cell slots and the environment slot
+        # (repeated when the pack has fewer); the MOSFET sits between them.
+        probes = (pack.temperatures * 5)[:5]
+        probes.insert(4, pack.mosfet_temperature)
         data = (
             _le(millivolts, 4)
             + _le(round(pack.current * 1000), 4, signed=True)
@@ -147,7 +148,7 @@ def demo(address: str) -> HumsienkSimulator:
     """The family's demo device (development setup, end-to-end test, benchmark)."""
     device = HumsienkSimulator(address, "HS30A3")
     device.pack.cell_voltages = [3.281, 3.291, 3.284, 3.280]
-    device.pack.temperatures = [26.0, 26.0, 26.0, 26.0]
+    device.pack.temperatures = [26.0, 26.0, 26.0, 27.0, 24.0]
     device.pack.mosfet_temperature = 30.0
     device.pack.full_capacity = 150.0
     device.pack.design_capacity = 150.0

@@ -28,7 +28,7 @@ FF00, SERVICE = uuid16(0xFF00), uuid16(0x0001)
 type MakeClient = Callable[..., BmsClient]
 
 
-def assert_matches(snapshot: BatterySnapshot, pack: PackModel, ambient: int) -> None:
+def assert_matches(snapshot: BatterySnapshot, pack: PackModel) -> None:
     """The snapshot is the pack model, at the protocol's resolution."""
     assert snapshot.cell_voltages == tuple(pack.cell_voltages)
     assert snapshot.voltage == pytest.approx(pack.voltage, abs=0.001)
@@ -39,11 +39,9 @@ def assert_matches(snapshot: BatterySnapshot, pack: PackModel, ambient: int) -> 
     assert snapshot.design_capacity == pytest.approx(pack.full_capacity)
     assert snapshot.full_capacity is None
     assert snapshot.cycles == pack.cycles
-    cells = (pack.temperatures * 4)[:4]
-    assert [t.value for t in snapshot.probe_temperatures] == [
-        *(round(t) for t in cells),
-        ambient,
-    ]
+    # Four cell probes and the environment probe, from the pack's probes.
+    probes = (pack.temperatures * 5)[:5]
+    assert [t.value for t in snapshot.probe_temperatures] == [round(t) for t in probes]
     assert snapshot.mosfet_temperature == round(pack.mosfet_temperature)
     assert snapshot.charge_mosfet is pack.charge_fet
     assert snapshot.discharge_mosfet is pack.discharge_fet
@@ -101,7 +99,7 @@ async def test_snapshot_equals_the_pack(
 ) -> None:
     client = make_client()
     snap = await client.read_snapshot()
-    assert_matches(snap, sim.pack, sim.ambient)
+    assert_matches(snap, sim.pack)
     kinds = [t.kind for t in snap.temperatures]
     assert kinds == [TemperatureKind.CELL] * 4 + [
         TemperatureKind.MOSFET,
@@ -116,7 +114,7 @@ async def test_snapshot_equals_the_pack(
     sim.pack.temperatures = [-5.0, 12.0]
     sim.pack.balancing_cells = {3, 16}
     sim.pack.charge_enabled = False
-    assert_matches(await client.read_snapshot(), sim.pack, sim.ambient)
+    assert_matches(await client.read_snapshot(), sim.pack)
 
 
 async def test_handshake_device_info_and_requests(
@@ -144,7 +142,7 @@ async def test_each_alarm(
 ) -> None:
     sim.pack.alarms = {alarm}
     snap = await make_client().read_snapshot()
-    assert_matches(snap, sim.pack, sim.ambient)
+    assert_matches(snap, sim.pack)
     assert snap.problem is True
     assert Alarm(alarm) in snap.supported_alarms
 
