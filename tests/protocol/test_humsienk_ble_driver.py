@@ -156,26 +156,27 @@ async def test_disconnected_cell_is_a_hardware_fault(
     assert snap.protection_code == 1 << 33
 
 
-@pytest.mark.parametrize(
-    ("field", "value"),
-    [("soc", 90.0), ("state_of_health", 101.0)],
-)
-async def test_inconsistent_battery_information_is_refused(
-    sim: HumsienkSimulator, make_client: MakeClient, field: str, value: float
+async def test_soc_that_disagrees_with_the_capacities_is_refused(
+    sim: HumsienkSimulator, make_client: MakeClient, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     client = make_client()
     await client.read_snapshot()
-    frame = sim.battery_frame
-    setattr(sim.pack, field, value)
-    good_remaining = sim.pack.full_capacity * 0.42
-    if field == "soc":
-        # The SOC no longer agrees with remaining / full.
-        sim.battery_frame = lambda: _with_remaining(frame(), good_remaining)  # type: ignore[method-assign]
-    with pytest.raises(ProtocolError):
+    frame = sim.battery_frame()
+    # 42 % of 150 Ah remaining, but the SOC byte says 90 %.
+    monkeypatch.setattr(sim, "battery_frame", lambda: _with(frame, 11, b"\x5a"))
+    with pytest.raises(ProtocolError, match="SOC disagrees"):
         await client.read_snapshot()
 
 
-def _with_remaining(frame: bytes, remaining: float) -> bytes:
+async def test_health_above_100_is_refused(
+    sim: HumsienkSimulator, make_client: MakeClient
+) -> None:
+    sim.pack.state_of_health = 101
+    with pytest.raises(ProtocolError, match="out of range"):
+        await make_client().read_snapshot()
+
+
+def _with(frame: bytes, offset: int, data: bytes) -> bytes:
     body = bytearray(frame[:-2])
-    body[13:17] = round(remaining * 1000).to_bytes(4, "little")
+    body[offset : offset + len(data)] = data
     return bytes(body) + (sum(body[1:]) & 0xFFFF).to_bytes(2, "little")
