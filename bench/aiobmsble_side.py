@@ -67,6 +67,7 @@ AIOBMSBLE_MODULES = {
     "roypow": "aiobmsble.bms.roypow_bms",
     "ecoworthy": "aiobmsble.bms.ecoworthy_bms",
     "pwrboozt": "aiobmsble.bms.pwrboozt_bms",
+    "humsienk": "aiobmsble.bms.humsienk_bms",
 }
 
 

@@ -38,6 +38,8 @@ type Forger = Callable[[bytes, random.Random], bytes]
 TDT_HEADER = bytes.fromhex("7e000103")
 # A RoyPow reply: ``EA D1 01 <len> FF <command> <data> <xor> F5``.
 ROYPOW_HEAD = bytes.fromhex("ead101")
+# A Humsienk reply: ``AA <command> <len> <data> <sum:2>``.
+HUMSIENK_START = 0xAA
 
 
 def forge(frame: bytes, rng: random.Random) -> bytes | None:
@@ -114,6 +116,16 @@ def _ecoworthy_head(frame: bytes) -> int | None:
         ):
             return head
     return None
+
+
+def _humsienk(frame: bytes) -> bool:
+    """A Humsienk reply with data: its length and 16-bit sum fit."""
+    return (
+        len(frame) > 5
+        and frame[0] == HUMSIENK_START
+        and len(frame) == frame[2] + 5
+        and sum(frame[1:-2]) & 0xFFFF == int.from_bytes(frame[-2:], "little")
+    )
 
 
 def _random(rng: random.Random, size: int) -> bytes:
@@ -214,6 +226,12 @@ def _ecoworthy(frame: bytes, rng: random.Random) -> bytes:
     return body + crc16(body).to_bytes(2, "little")
 
 
+def _humsienk_reply(frame: bytes, rng: random.Random) -> bytes:
+    """Head kept (command, length); random data, its 16-bit sum made to fit."""
+    body = frame[:3] + _random(rng, frame[2])
+    return body + (sum(body[1:]) & 0xFFFF).to_bytes(2, "little")
+
+
 def _modbus(frame: bytes, rng: random.Random) -> bytes:
     """``addr fn len <data> <crc16>`` with random data."""
     body = frame[:3] + _random(rng, frame[2])
@@ -255,5 +273,6 @@ FORGERS: tuple[tuple[Callable[[bytes], bool], Forger], ...] = (
     (_tdt, _tdt_reply),
     (lambda f: f.startswith(ROYPOW_HEAD) and len(f) == f[3] + 4 >= 8, _roypow),
     (lambda f: _ecoworthy_head(f) is not None, _ecoworthy),
+    (_humsienk, _humsienk_reply),
     (lambda f: len(f) == TOPBAND_LENGTH and HEX_DIGITS.issuperset(f[1:]), _topband),
 )

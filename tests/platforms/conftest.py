@@ -32,6 +32,7 @@ from bms_simulator.families.eg4 import Eg4Ble
 from bms_simulator.families.ej import EjSimulator, Variant
 from bms_simulator.families.felicity import FelicityBattery
 from bms_simulator.families.gobel import GobelSimulator
+from bms_simulator.families.humsienk import HumsienkSimulator
 from bms_simulator.families.jbd import JbdSimulator
 from bms_simulator.families.jk import JkLayout, JkSimulator
 from bms_simulator.families.pace import PaceBle
@@ -132,6 +133,10 @@ def _pwrboozt(*, doerr: bool) -> Callable[[], SimulatedBms]:
         )
 
     return build
+
+
+def _humsienk() -> SimulatedBms:
+    return HumsienkSimulator("13:C2:A7:00:11:22", "HS1122", pack_model())
 
 
 def _topband() -> SimulatedBms:
@@ -235,6 +240,7 @@ CASES = (
         changed_cell=(3.5, "3.5"),
     ),
     FamilyCase("redodo", "redodo", _redodo, (), alarm="pack_undervoltage"),
+    FamilyCase("humsienk", "humsienk", _humsienk, (), alarm="pack_undervoltage"),
     # A problem code without a public bit table: no named alarm. PowerXtreme
     # speaks the same protocol (tests/families/test_topband.py).
     FamilyCase("topband", "topband", _topband, (), alarms=False),

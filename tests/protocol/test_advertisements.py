@@ -50,6 +50,7 @@ RECALL_FLOOR = {
     "roypow": 1.0,
     "ecoworthy": 1.0,
     "pwrboozt": 1.0,
+    "humsienk": 1.0,
 }
 
 
@@ -124,6 +125,9 @@ def test_corpus_is_sourced_and_varied() -> None:
         # aiobmsble test_data/pwrboozt_bms.json (BMS_BLE-HA #452) and
         # doerrpwr_bms.json (BMS_BLE-HA #792): one PowerBoozt, one Dörr.
         "pwrboozt": 2,
+        # aiobmsble test_data/humsienk_bms.json (aiobmsble #65, #317, PR #209,
+        # BMS_BLE-HA #282); none in an issue search for Humsienk / BMC.
+        "humsienk": 4,
     }
     assert all(families[family] >= FEW_PUBLIC.get(family, 5) for family in OURS), (
         families
