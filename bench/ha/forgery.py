@@ -30,6 +30,9 @@ _FELICITY_TOKEN = re.compile(rb'"(?:[^"\\]|\\.)*"|\d+')
 # A CBT Power VB reply: YD/T1363 ASCII with VER 0x22.
 CBTPWR_VB_HEADER = b"~22"
 EJ_DIGITS = b"0123456789ABCDEF"
+# A PowerBoozt reply: ``:`` address 01, command 54, version 01, 236 characters.
+PWRBOOZT_HEAD = b":01540100EC"
+PWRBOOZT_LENGTH = 236
 type Forger = Callable[[bytes, random.Random], bytes]
 # A TDT read reply: ``7E <version> 01 03 00 <data point> <length:2>``.
 TDT_HEADER = bytes.fromhex("7e000103")
@@ -38,6 +41,8 @@ ROYPOW_HEAD = bytes.fromhex("ead101")
 # An ANT status reply: ``7E A1 11 00 00 <len>``, then the permissions, the
 # battery state and the probe and cell counts.
 ANT_HEAD = bytes.fromhex("7ea1110000")
+# A Humsienk reply: ``AA <command> <len> <data> <sum:2>``.
+HUMSIENK_START = 0xAA
 
 
 def forge(frame: bytes, rng: random.Random) -> bytes | None:
@@ -114,6 +119,16 @@ def _ecoworthy_head(frame: bytes) -> int | None:
         ):
             return head
     return None
+
+
+def _humsienk(frame: bytes) -> bool:
+    """A Humsienk reply with data: its length and 16-bit sum fit."""
+    return (
+        len(frame) > 5
+        and frame[0] == HUMSIENK_START
+        and len(frame) == frame[2] + 5
+        and sum(frame[1:-2]) & 0xFFFF == int.from_bytes(frame[-2:], "little")
+    )
 
 
 def _random(rng: random.Random, size: int) -> bytes:
@@ -220,6 +235,12 @@ def _ecoworthy(frame: bytes, rng: random.Random) -> bytes:
     return body + crc16(body).to_bytes(2, "little")
 
 
+def _humsienk_reply(frame: bytes, rng: random.Random) -> bytes:
+    """Head kept (command, length); random data, its 16-bit sum made to fit."""
+    body = frame[:3] + _random(rng, frame[2])
+    return body + (sum(body[1:]) & 0xFFFF).to_bytes(2, "little")
+
+
 def _modbus(frame: bytes, rng: random.Random) -> bytes:
     """``addr fn len <data> <crc16>`` with random data."""
     body = frame[:3] + _random(rng, frame[2])
@@ -231,6 +252,13 @@ def _ej_ascii(frame: bytes, rng: random.Random) -> bytes:
     body = frame[1:11] + bytes(rng.choice(EJ_DIGITS) for _ in range(len(frame) - 14))
     check = (sum(body) & 0xFF) ^ 0xFF
     return b":" + body + f"{check:02X}".encode() + b"~"
+
+
+def _pwrboozt(frame: bytes, rng: random.Random) -> bytes:
+    """Head kept; 111 random bytes and the inverted byte sum, as hex digits."""
+    body = bytes.fromhex(frame[1:11].decode()) + _random(rng, 111)
+    body += bytes((~sum(body[1:]) & 0xFF,))
+    return b":" + body.hex().upper().encode() + b"~"
 
 
 # Each kind of frame the simulators send: how to recognise it, how to forge
@@ -246,9 +274,15 @@ FORGERS: tuple[tuple[Callable[[bytes], bool], Forger], ...] = (
     (lambda f: f.startswith(FELICITY_HEADER) and f.endswith(b"}"), _felicity),
     (_cbtpwr, _cbtpwr_classic),
     (lambda f: f.startswith(CBTPWR_VB_HEADER) and f[-1:] == b"\r", _cbtpwr_vb),
+    # Before E&J's rule: its head and length read as an E&J frame too.
+    (
+        lambda f: f.startswith(PWRBOOZT_HEAD) and len(f) == PWRBOOZT_LENGTH,
+        _pwrboozt,
+    ),
     (_ej, _ej_ascii),
     (_tdt, _tdt_reply),
     (lambda f: f.startswith(ROYPOW_HEAD) and len(f) == f[3] + 4 >= 8, _roypow),
     (lambda f: _ecoworthy_head(f) is not None, _ecoworthy),
+    (_humsienk, _humsienk_reply),
     (lambda f: len(f) == TOPBAND_LENGTH and HEX_DIGITS.issuperset(f[1:]), _topband),
 )
