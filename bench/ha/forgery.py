@@ -30,6 +30,9 @@ _FELICITY_TOKEN = re.compile(rb'"(?:[^"\\]|\\.)*"|\d+')
 # A CBT Power VB reply: YD/T1363 ASCII with VER 0x22.
 CBTPWR_VB_HEADER = b"~22"
 EJ_DIGITS = b"0123456789ABCDEF"
+# A PowerBoozt reply: ``:`` address 01, command 54, version 01, 236 characters.
+PWRBOOZT_HEAD = b":01540100EC"
+PWRBOOZT_LENGTH = 236
 type Forger = Callable[[bytes, random.Random], bytes]
 # A TDT read reply: ``7E <version> 01 03 00 <data point> <length:2>``.
 TDT_HEADER = bytes.fromhex("7e000103")
@@ -37,6 +40,11 @@ TDT_HEADER = bytes.fromhex("7e000103")
 BRAUNPWR_READS = frozenset({0x01, 0x02, 0x03})
 # A RoyPow reply: ``EA D1 01 <len> FF <command> <data> <xor> F5``.
 ROYPOW_HEAD = bytes.fromhex("ead101")
+# An ANT status reply: ``7E A1 11 00 00 <len>``, then the permissions, the
+# battery state and the probe and cell counts.
+ANT_HEAD = bytes.fromhex("7ea1110000")
+# A Humsienk reply: ``AA <command> <len> <data> <sum:2>``.
+HUMSIENK_START = 0xAA
 
 
 def forge(frame: bytes, rng: random.Random) -> bytes | None:
@@ -115,6 +123,16 @@ def _ecoworthy_head(frame: bytes) -> int | None:
     return None
 
 
+def _humsienk(frame: bytes) -> bool:
+    """A Humsienk reply with data: its length and 16-bit sum fit."""
+    return (
+        len(frame) > 5
+        and frame[0] == HUMSIENK_START
+        and len(frame) == frame[2] + 5
+        and sum(frame[1:-2]) & 0xFFFF == int.from_bytes(frame[-2:], "little")
+    )
+
+
 def _random(rng: random.Random, size: int) -> bytes:
     return bytes(rng.randrange(256) for _ in range(size))
 
@@ -149,6 +167,12 @@ def _redodo(frame: bytes, rng: random.Random) -> bytes:
     """Header and status kept; the byte sum at the end made to fit."""
     body = frame[:8] + _random(rng, len(frame) - 9)
     return body + bytes((sum(body) & 0xFF,))
+
+
+def _ant(frame: bytes, rng: random.Random) -> bytes:
+    """Head and counts kept; the rest random, the CRC-16/MODBUS made to fit."""
+    body = frame[:10] + _random(rng, len(frame) - 14)
+    return body + crc16(body[1:]).to_bytes(2, "little") + b"\xaa\x55"
 
 
 def _topband(frame: bytes, rng: random.Random) -> bytes:
@@ -218,6 +242,12 @@ def _ecoworthy(frame: bytes, rng: random.Random) -> bytes:
     return body + crc16(body).to_bytes(2, "little")
 
 
+def _humsienk_reply(frame: bytes, rng: random.Random) -> bytes:
+    """Head kept (command, length); random data, its 16-bit sum made to fit."""
+    body = frame[:3] + _random(rng, frame[2])
+    return body + (sum(body[1:]) & 0xFFFF).to_bytes(2, "little")
+
+
 def _modbus(frame: bytes, rng: random.Random) -> bytes:
     """``addr fn len <data> <crc16>`` with random data."""
     body = frame[:3] + _random(rng, frame[2])
@@ -231,6 +261,13 @@ def _ej_ascii(frame: bytes, rng: random.Random) -> bytes:
     return b":" + body + f"{check:02X}".encode() + b"~"
 
 
+def _pwrboozt(frame: bytes, rng: random.Random) -> bytes:
+    """Head kept; 111 random bytes and the inverted byte sum, as hex digits."""
+    body = bytes.fromhex(frame[1:11].decode()) + _random(rng, 111)
+    body += bytes((~sum(body[1:]) & 0xFF,))
+    return b":" + body.hex().upper().encode() + b"~"
+
+
 # Each kind of frame the simulators send: how to recognise it, how to forge
 # it. The first that recognises a frame forges it.
 FORGERS: tuple[tuple[Callable[[bytes], bool], Forger], ...] = (
@@ -239,10 +276,16 @@ FORGERS: tuple[tuple[Callable[[bytes], bool], Forger], ...] = (
     (lambda f: f[:1] == b"\xa5" and len(f) == 13, _daly_a5),
     (_pace_ble, _pace),
     (lambda f: f.startswith(REDODO_HEADER) and len(f) == f[2] + 4, _redodo),
+    (lambda f: f.startswith(ANT_HEAD) and len(f) == f[5] + 10 > 14, _ant),
     (_modbus_read_reply, _modbus),
     (lambda f: f.startswith(FELICITY_HEADER) and f.endswith(b"}"), _felicity),
     (_cbtpwr, _cbtpwr_classic),
     (lambda f: f.startswith(CBTPWR_VB_HEADER) and f[-1:] == b"\r", _cbtpwr_vb),
+    # Before E&J's rule: its head and length read as an E&J frame too.
+    (
+        lambda f: f.startswith(PWRBOOZT_HEAD) and len(f) == PWRBOOZT_LENGTH,
+        _pwrboozt,
+    ),
     (_ej, _ej_ascii),
     (_tdt, _tdt_reply),
     (lambda f: f.startswith(ROYPOW_HEAD) and len(f) == f[3] + 4 >= 8, _roypow),
@@ -256,5 +299,6 @@ FORGERS: tuple[tuple[Callable[[bytes], bool], Forger], ...] = (
         ),
         _braunpwr,
     ),
+    (_humsienk, _humsienk_reply),
     (lambda f: len(f) == TOPBAND_LENGTH and HEX_DIGITS.issuperset(f[1:]), _topband),
 )
