@@ -67,6 +67,10 @@ AIOBMSBLE_MODULES = {
     "roypow": "aiobmsble.bms.roypow_bms",
     "ecoworthy": "aiobmsble.bms.ecoworthy_bms",
     "neey": "aiobmsble.bms.neey_bms",
+    "braunpwr": "aiobmsble.bms.braunpwr_bms",
+    "ant": "aiobmsble.bms.ant_bms",
+    "pwrboozt": "aiobmsble.bms.pwrboozt_bms",
+    "humsienk": "aiobmsble.bms.humsienk_bms",
 }
 
 

@@ -30,13 +30,23 @@ _FELICITY_TOKEN = re.compile(rb'"(?:[^"\\]|\\.)*"|\d+')
 # A CBT Power VB reply: YD/T1363 ASCII with VER 0x22.
 CBTPWR_VB_HEADER = b"~22"
 EJ_DIGITS = b"0123456789ABCDEF"
+# A PowerBoozt reply: ``:`` address 01, command 54, version 01, 236 characters.
+PWRBOOZT_HEAD = b":01540100EC"
+PWRBOOZT_LENGTH = 236
 type Forger = Callable[[bytes, random.Random], bytes]
 # A TDT read reply: ``7E <version> 01 03 00 <data point> <length:2>``.
 TDT_HEADER = bytes.fromhex("7e000103")
 # A Neey / Heltec reply: ``55 AA 11 01 <type> 00 <length:2>``, sum and FF.
 NEEY_HEAD = b"\x55\xaa\x11\x01"
+# Braun Power replies the driver reads: status, cells, temperatures.
+BRAUNPWR_READS = frozenset({0x01, 0x02, 0x03})
 # A RoyPow reply: ``EA D1 01 <len> FF <command> <data> <xor> F5``.
 ROYPOW_HEAD = bytes.fromhex("ead101")
+# An ANT status reply: ``7E A1 11 00 00 <len>``, then the permissions, the
+# battery state and the probe and cell counts.
+ANT_HEAD = bytes.fromhex("7ea1110000")
+# A Humsienk reply: ``AA <command> <len> <data> <sum:2>``.
+HUMSIENK_START = 0xAA
 
 
 def forge(frame: bytes, rng: random.Random) -> bytes | None:
@@ -115,6 +125,16 @@ def _ecoworthy_head(frame: bytes) -> int | None:
     return None
 
 
+def _humsienk(frame: bytes) -> bool:
+    """A Humsienk reply with data: its length and 16-bit sum fit."""
+    return (
+        len(frame) > 5
+        and frame[0] == HUMSIENK_START
+        and len(frame) == frame[2] + 5
+        and sum(frame[1:-2]) & 0xFFFF == int.from_bytes(frame[-2:], "little")
+    )
+
+
 def _random(rng: random.Random, size: int) -> bytes:
     return bytes(rng.randrange(256) for _ in range(size))
 
@@ -155,6 +175,12 @@ def _neey(frame: bytes, rng: random.Random) -> bytes:
     """Head, type and length kept; random data, the byte sum and FF made to fit."""
     body = frame[:8] + _random(rng, len(frame) - 10)
     return body + bytes((sum(body) & 0xFF, 0xFF))
+
+
+def _ant(frame: bytes, rng: random.Random) -> bytes:
+    """Head and counts kept; the rest random, the CRC-16/MODBUS made to fit."""
+    body = frame[:10] + _random(rng, len(frame) - 14)
+    return body + crc16(body[1:]).to_bytes(2, "little") + b"\xaa\x55"
 
 
 def _topband(frame: bytes, rng: random.Random) -> bytes:
@@ -212,11 +238,22 @@ def _roypow(frame: bytes, rng: random.Random) -> bytes:
     return body + bytes((xor, 0xF5))
 
 
+def _braunpwr(frame: bytes, rng: random.Random) -> bytes:
+    """Head, command, length and tail kept; random data (there is no checksum)."""
+    return frame[:3] + _random(rng, frame[2]) + frame[-1:]
+
+
 def _ecoworthy(frame: bytes, rng: random.Random) -> bytes:
     """Head and count kept (the MAC too); random data, its CRC-16 made to fit."""
     head = _ecoworthy_head(frame) or 0
     body = frame[:head] + _random(rng, len(frame) - head - 2)
     return body + crc16(body).to_bytes(2, "little")
+
+
+def _humsienk_reply(frame: bytes, rng: random.Random) -> bytes:
+    """Head kept (command, length); random data, its 16-bit sum made to fit."""
+    body = frame[:3] + _random(rng, frame[2])
+    return body + (sum(body[1:]) & 0xFFFF).to_bytes(2, "little")
 
 
 def _modbus(frame: bytes, rng: random.Random) -> bytes:
@@ -230,6 +267,13 @@ def _ej_ascii(frame: bytes, rng: random.Random) -> bytes:
     body = frame[1:11] + bytes(rng.choice(EJ_DIGITS) for _ in range(len(frame) - 14))
     check = (sum(body) & 0xFF) ^ 0xFF
     return b":" + body + f"{check:02X}".encode() + b"~"
+
+
+def _pwrboozt(frame: bytes, rng: random.Random) -> bytes:
+    """Head kept; 111 random bytes and the inverted byte sum, as hex digits."""
+    body = bytes.fromhex(frame[1:11].decode()) + _random(rng, 111)
+    body += bytes((~sum(body[1:]) & 0xFF,))
+    return b":" + body.hex().upper().encode() + b"~"
 
 
 # Each kind of frame the simulators send: how to recognise it, how to forge
@@ -246,13 +290,29 @@ FORGERS: tuple[tuple[Callable[[bytes], bool], Forger], ...] = (
         ),
         _neey,
     ),
+    (lambda f: f.startswith(ANT_HEAD) and len(f) == f[5] + 10 > 14, _ant),
     (_modbus_read_reply, _modbus),
     (lambda f: f.startswith(FELICITY_HEADER) and f.endswith(b"}"), _felicity),
     (_cbtpwr, _cbtpwr_classic),
     (lambda f: f.startswith(CBTPWR_VB_HEADER) and f[-1:] == b"\r", _cbtpwr_vb),
+    # Before E&J's rule: its head and length read as an E&J frame too.
+    (
+        lambda f: f.startswith(PWRBOOZT_HEAD) and len(f) == PWRBOOZT_LENGTH,
+        _pwrboozt,
+    ),
     (_ej, _ej_ascii),
     (_tdt, _tdt_reply),
     (lambda f: f.startswith(ROYPOW_HEAD) and len(f) == f[3] + 4 >= 8, _roypow),
     (lambda f: _ecoworthy_head(f) is not None, _ecoworthy),
+    (
+        lambda f: (
+            len(f) > 4
+            and f[0] == 0x7B
+            and f[1] in BRAUNPWR_READS
+            and len(f) == f[2] + 4
+        ),
+        _braunpwr,
+    ),
+    (_humsienk, _humsienk_reply),
     (lambda f: len(f) == TOPBAND_LENGTH and HEX_DIGITS.issuperset(f[1:]), _topband),
 )

@@ -25,6 +25,8 @@ from syrupy.extensions.amber import AmberSnapshotExtension
 from syrupy.location import PyTestLocation
 
 from bms_simulator.device import SimulatedBms
+from bms_simulator.families.ant import AntSimulator
+from bms_simulator.families.braunpwr import BraunPowerSimulator
 from bms_simulator.families.cbtpwr import CbtPowerClassic, CbtPowerVb
 from bms_simulator.families.daly import DalySimulator
 from bms_simulator.families.ecoworthy import EcoworthySimulator
@@ -32,10 +34,12 @@ from bms_simulator.families.eg4 import Eg4Ble
 from bms_simulator.families.ej import EjSimulator, Variant
 from bms_simulator.families.felicity import FelicityBattery
 from bms_simulator.families.gobel import GobelSimulator
+from bms_simulator.families.humsienk import HumsienkSimulator
 from bms_simulator.families.jbd import JbdSimulator
 from bms_simulator.families.jk import JkLayout, JkSimulator
 from bms_simulator.families.neey import NeeySimulator
 from bms_simulator.families.pace import PaceBle
+from bms_simulator.families.pwrboozt import PwrbooztSimulator
 from bms_simulator.families.pylontech import PylontechRt
 from bms_simulator.families.redodo import RedodoSimulator
 from bms_simulator.families.renogy import RenogyBattery
@@ -121,8 +125,29 @@ def _renogy(variant: str, name: str, address: str) -> Callable[[], SimulatedBms]
     return build
 
 
+def _ant() -> SimulatedBms:
+    return AntSimulator("88:A0:80:00:11:22", "ANT-BLE24CHUB-0001", pack_model())
+
+
 def _redodo() -> SimulatedBms:
     return RedodoSimulator("C8:47:80:00:11:22", "R-24100BNN160-A00643", pack_model())
+
+
+def _braunpwr() -> SimulatedBms:
+    return BraunPowerSimulator("24:19:72:00:11:22", "HSKS-25A-118", pack_model())
+
+
+def _pwrboozt(*, doerr: bool) -> Callable[[], SimulatedBms]:
+    def build() -> SimulatedBms:
+        return PwrbooztSimulator(
+            "00:25:07:00:11:22", "BT-Battery", pack_model(), doerr=doerr
+        )
+
+    return build
+
+
+def _humsienk() -> SimulatedBms:
+    return HumsienkSimulator("13:C2:A7:00:11:22", "HS1122", pack_model())
 
 
 def _topband() -> SimulatedBms:
@@ -233,11 +258,15 @@ CASES = (
         changed_cell=(3.5, "3.5"),
     ),
     FamilyCase("redodo", "redodo", _redodo, (), alarm="pack_undervoltage"),
+    FamilyCase("ant", "ant", _ant, ("charge_mosfet", "discharge_mosfet", "balancer")),
+    FamilyCase("humsienk", "humsienk", _humsienk, (), alarm="pack_undervoltage"),
     # A problem code without a public bit table: no named alarm. PowerXtreme
     # speaks the same protocol (tests/families/test_topband.py).
     FamilyCase("topband", "topband", _topband, (), alarms=False),
     # Its fault and warning words have no public bit table: no named alarm.
     FamilyCase("felicity", "felicity", _felicity, (), alarms=False),
+    # A problem code without a public bit table: no named alarm.
+    FamilyCase("braunpwr", "braunpwr", _braunpwr, (), alarms=False),
     # No public bit table of the problem word: no named alarm.
     FamilyCase("cbtpwr", "cbtpwr", _cbtpwr, (), alarms=False),
     FamilyCase("cbtpwr_vb", "cbtpwr", _cbtpwr_vb, (), alarms=False),
@@ -258,6 +287,17 @@ CASES = (
     # A balancer without a current sensor (GW-), and an EK-B model with one.
     FamilyCase("neey", "neey", _neey("GW-24S4EB"), ()),
     FamilyCase("neey_ek_b", "neey", _neey("EK-B24S8E200A"), ()),
+    # Dörr: the same protocol on FFF6 (the driver's second GATT profile).
+    FamilyCase(
+        "pwrboozt", "pwrboozt", _pwrboozt(doerr=False), (), alarm="pack_undervoltage"
+    ),
+    FamilyCase(
+        "pwrboozt_doerr",
+        "pwrboozt",
+        _pwrboozt(doerr=True),
+        (),
+        alarm="pack_undervoltage",
+    ),
 )
 SWITCH_ATTRIBUTES = {
     "charge_mosfet": "charge_enabled",

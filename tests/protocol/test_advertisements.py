@@ -50,6 +50,10 @@ RECALL_FLOOR = {
     "roypow": 1.0,
     "ecoworthy": 1.0,
     "neey": 1.0,
+    "braunpwr": 1.0,
+    "ant": 1.0,
+    "pwrboozt": 1.0,
+    "humsienk": 1.0,
 }
 
 
@@ -124,6 +128,18 @@ def test_corpus_is_sourced_and_varied() -> None:
         # aiobmsble test_data/neey_bms.json (BMS_BLE-HA #291, #454); none with
         # advertisement data in syssi/esphome-jk-bms #444, #950, PR #452.
         "neey": 4,
+        # aiobmsble test_data/braunpwr_bms.json (BMS_BLE-HA #303, #613); none
+        # with advertisement data in batmon-ha #375 or aiobmsble PR #251.
+        "braunpwr": 3,
+        # aiobmsble test_data/ant_bms.json (BMS_BLE-HA #366, #668, #675); the
+        # legacy protocol's ANT-BLE16S record is not this protocol's.
+        "ant": 3,
+        # aiobmsble test_data/pwrboozt_bms.json (BMS_BLE-HA #452) and
+        # doerrpwr_bms.json (BMS_BLE-HA #792): one PowerBoozt, one Dörr.
+        "pwrboozt": 2,
+        # aiobmsble test_data/humsienk_bms.json (aiobmsble #65, #317, PR #209,
+        # BMS_BLE-HA #282); none in an issue search for Humsienk / BMC.
+        "humsienk": 4,
     }
     assert all(families[family] >= FEW_PUBLIC.get(family, 5) for family in OURS), (
         families
@@ -257,7 +273,7 @@ def test_home_assistant_wakes_us_for_every_claimed_device() -> None:
             address=adv.address,
             connectable=True,
             service_uuids=list(adv.service_uuids),
-            service_data={},
+            service_data=dict(adv.service_data or {}),
             manufacturer_data=dict(adv.manufacturer_data or {}),
         )
         if _claimants(record):

@@ -45,6 +45,8 @@ class AdvertisementMatcher:
     manufacturer_id: int | None = None
     manufacturer_data_start: bytes | None = None
     address_prefixes: tuple[str, ...] = ()
+    # The advertisement must carry service data under this UUID (any bytes).
+    service_data_uuid: str | None = None
     # True: the advertisement must carry no service data at all.
     without_service_data: bool = False
 
@@ -59,6 +61,12 @@ class AdvertisementMatcher:
         ):
             return False
         if self.without_service_data and adv.service_data:
+            return False
+        if (
+            self.service_data_uuid is not None
+            and self.service_data_uuid.lower()
+            not in {u.lower() for u in adv.service_data or {}}
+        ):
             return False
         if self.service_uuid is not None and self.service_uuid.lower() not in {
             u.lower() for u in adv.service_uuids
@@ -83,6 +91,8 @@ class AdvertisementMatcher:
             entry["local_name"] = self.local_name
         if self.service_uuid is not None:
             entry["service_uuid"] = self.service_uuid
+        if self.service_data_uuid is not None:
+            entry["service_data_uuid"] = self.service_data_uuid
         if self.manufacturer_id is not None:
             entry["manufacturer_id"] = self.manufacturer_id
         if self.manufacturer_data_start is not None:

@@ -51,7 +51,7 @@ class NeeyDriver(BmsDriver):
     brand = "Neey"
     # Service FEE7 with a GW- or EK- name: no other family's record in the
     # corpus carries both, so the order only keeps it after the older ones.
-    claim_order = 55
+    claim_order = 57
     gatt = (GattProfile(service=0xFFE0, notify=0xFFE1, write=0xFFE1),)
     matchers = tuple(
         AdvertisementMatcher(local_name=name, service_uuid=uuid16(0xFEE7))

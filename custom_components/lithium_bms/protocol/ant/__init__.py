@@ -1,0 +1,7 @@
+"""ANT smart BMS: frames, reassembly and the BLE driver."""
+
+from .driver import AntDriver
+
+DRIVER = AntDriver
+
+__all__ = ["DRIVER", "AntDriver"]

@@ -1,0 +1,61 @@
+"""ANT frames rebuilt from notifications (shared scanner)."""
+
+from __future__ import annotations
+
+from ..errors import ProtocolError
+from ..scanner import NEED_MORE, FrameRules, Scanner
+from .frames import HEAD, HEADER, check_frame, frame_length
+
+
+class AntRules(FrameRules):
+    """Frames by their ``7E A1`` head, length byte, CRC and ``AA 55`` tail.
+
+    A candidate still short of bytes is dropped as soon as a complete valid
+    frame follows it (a lost notification must not hide the next reply).
+    """
+
+    name = "ANT"
+    starts = HEAD[:1]
+
+    def length(self, buf: bytearray, pos: int) -> int | None:
+        """Length of the frame that may start at ``pos``."""
+        return _candidate_length(buf, pos)
+
+    def check(self, buf: bytearray, pos: int, length: int) -> ProtocolError | None:
+        """The error of the complete candidate, None when it is valid."""
+        try:
+            check_frame(bytes(buf[pos : pos + length]))
+        except ProtocolError as err:
+            return err
+        return None
+
+    def stalled(self, buf: bytearray, pos: int) -> int | None:
+        """Offset of the first complete valid frame after ``pos``."""
+        for offset in range(pos + 1, len(buf)):
+            total = _candidate_length(buf, offset)
+            if (
+                total
+                and len(buf) - offset >= total
+                and self.check(buf, offset, total) is None
+            ):
+                return offset
+        return None
+
+
+def _candidate_length(buf: bytearray, pos: int) -> int | None:
+    """0 when no frame starts at ``pos``, NEED_MORE while the head is short."""
+    if len(buf) - pos < 2:
+        return NEED_MORE
+    if bytes(buf[pos : pos + 2]) != HEAD:
+        return 0
+    if len(buf) - pos < HEADER:
+        return NEED_MORE
+    return frame_length(bytes(buf[pos : pos + HEADER]))
+
+
+class AntReassembler(Scanner):
+    """The shared scanner with ANT's rules."""
+
+    def __init__(self) -> None:
+        """Start with an empty buffer."""
+        super().__init__(AntRules())

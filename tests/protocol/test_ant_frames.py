@@ -1,0 +1,379 @@
+"""ANT frames: every captured vector, the requests, CRC, consistency, reassembly."""
+
+from __future__ import annotations
+
+import contextlib
+import itertools
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from bms_simulator.families.ant import demo
+from custom_components.lithium_bms.protocol.ant.frames import (
+    STATUS_REQUEST,
+    SUPPORTED_ALARMS,
+    check_frame,
+    decode_status,
+    switch_request,
+)
+from custom_components.lithium_bms.protocol.ant.stream import AntReassembler
+from custom_components.lithium_bms.protocol.codecs.modbus import crc16
+from custom_components.lithium_bms.protocol.errors import (
+    ChecksumError,
+    FrameError,
+    ProtocolError,
+)
+from custom_components.lithium_bms.protocol.snapshot import Alarm, SwitchKind
+
+VECTORS: list[dict[str, Any]] = json.loads(
+    (Path(__file__).parent / "data" / "ant_vectors.json").read_text()
+)
+BY_NAME = {vector["name"]: bytes.fromhex(vector["hex"]) for vector in VECTORS}
+STATUS_22S = BY_NAME["status 22S four probes, both MOSFETs on"]
+SIM_4S = demo("11:22:33:44:55:66").status_frame()
+FRAMES = [STATUS_22S, SIM_4S]
+# Shift of the fixed block in the 22-cell, four-probe capture.
+BLOCK = 34 + 2 * (22 + 4)
+
+
+def with_bytes(frame: bytes, offset: int, data: bytes) -> bytes:
+    """``frame`` with ``data`` at ``offset`` and its CRC made to fit."""
+    body = bytearray(frame[:-4])
+    body[offset : offset + len(data)] = data
+    return bytes(body) + crc16(body[1:]).to_bytes(2, "little") + b"\xaa\x55"
+
+
+def feed_all(chunks: list[bytes]) -> tuple[list[bytes], list[ProtocolError]]:
+    reassembler = AntReassembler()
+    frames: list[bytes] = []
+    errors: list[ProtocolError] = []
+    for chunk in chunks:
+        got, errs = reassembler.feed(chunk)
+        frames += got
+        errors += errs
+    return frames, errors
+
+
+def test_every_vector_names_its_source_and_a_cross_check() -> None:
+    assert len(VECTORS) >= 3
+    for vector in VECTORS:
+        assert "aiobmsble" in vector["source"]
+        assert vector["expected"]
+        assert "esphome-ant-bms" in vector["note"]
+
+
+@pytest.mark.parametrize("vector", VECTORS, ids=lambda v: v["name"])
+def test_every_vector_decodes_exactly(vector: dict[str, Any]) -> None:
+    expected = vector["expected"]
+    status = decode_status(bytes.fromhex(vector["hex"]))
+    assert status.voltage == expected["voltage"]
+    assert status.current == expected["current"]
+    assert list(status.cell_voltages) == expected["cell_voltages"]
+    assert len(status.cell_voltages) == expected["cell_count"]
+    assert list(status.probes) == expected["temperatures"]
+    assert len(status.probes) == expected["temp_sensors"]
+    assert status.mosfet_temperature == expected["mosfet_temperature"]
+    assert status.soc == expected["battery_level"]
+    assert status.soh == expected["battery_health"]
+    assert status.remaining == expected["cycle_charge"]
+    assert status.full == expected["design_capacity"]
+    assert (status.charge_status == 1) is expected["chrg_mosfet"]
+    assert (status.discharge_status == 1) is expected["dischrg_mosfet"]
+    assert bool(status.balancing_cells) is expected["balancer"]
+    if expected["problem_code"]:
+        code = status.charge_status << 8 | status.discharge_status
+        assert code == expected["problem_code"]
+
+
+def test_the_vectors_beyond_what_the_sources_state() -> None:
+    normal, low, high = (decode_status(BY_NAME[v["name"]]) for v in VECTORS)
+    assert normal.alarms == frozenset()
+    assert normal.switches == {
+        SwitchKind.CHARGE: True,
+        SwitchKind.DISCHARGE: True,
+        SwitchKind.BALANCER: False,
+    }
+    assert low.alarms == {Alarm.CELL_OVERVOLTAGE, Alarm.CELL_UNDERVOLTAGE}
+    # "Waiting" and "Open failed": no alarm, and not switched off by hand.
+    assert high.alarms == frozenset()
+    assert high.switches[SwitchKind.CHARGE] is True
+
+
+def test_requests_as_the_sources_write_them() -> None:
+    # patman15/aiobmsble tests/bms/test_ant_bms.py (CMDS) and esphome-ant-bms.
+    assert bytes.fromhex("7ea1010000be1855aa55") == STATUS_REQUEST
+    # syssi/esphome-ant-bms switch/__init__.py lists each write so.
+    assert switch_request(SwitchKind.DISCHARGE, False).hex() == "7ea151010000d8e5aa55"
+    assert switch_request(SwitchKind.DISCHARGE, True).hex() == "7ea1510300007925aa55"
+    assert switch_request(SwitchKind.CHARGE, False).hex() == "7ea151040000c8e4aa55"
+    assert switch_request(SwitchKind.CHARGE, True).hex() == "7ea1510600006924aa55"
+    assert switch_request(SwitchKind.BALANCER, True).hex() == "7ea1510d000018e6aa55"
+    assert switch_request(SwitchKind.BALANCER, False).hex() == "7ea1510e0000e8e6aa55"
+
+
+@pytest.mark.parametrize(
+    ("raw", "error"),
+    [
+        (b"\x6e" + STATUS_22S[1:], FrameError),
+        (STATUS_22S[:-2] + b"\xa1\x55", FrameError),
+        (STATUS_22S[:-4] + b"\xff\xff\xaa\x55", ChecksumError),
+        (STATUS_22S[:5] + b"\x01" + STATUS_22S[6:], FrameError),
+        (STATUS_22S[:3], FrameError),
+        (bytes(1), FrameError),
+    ],
+    ids=["sof", "eof", "crc", "length", "short", "empty"],
+)
+def test_check_frame_refuses(raw: bytes, error: type[ProtocolError]) -> None:
+    with pytest.raises(error):
+        check_frame(raw)
+
+
+@pytest.mark.parametrize("index", range(len(STATUS_22S)))
+def test_any_one_byte_corruption_is_refused(index: int) -> None:
+    bad = bytearray(STATUS_22S)
+    bad[index] ^= 0x01
+    with pytest.raises(ProtocolError):
+        decode_status(check_and_return(bytes(bad)))
+
+
+def check_and_return(frame: bytes) -> bytes:
+    check_frame(frame)
+    return frame
+
+
+@pytest.mark.parametrize(
+    ("offset", "data"),
+    [
+        (2, b"\x12"),  # another function
+        (8, b"\x05"),  # five probes
+        (9, b"\x00"),  # no cells
+        (9, b"\x21"),  # 33 cells
+        (9, b"\x15"),  # a count the length disagrees with
+        (BLOCK + 40, (2339).to_bytes(2, "little")),  # highest cell
+        (BLOCK + 42, (11).to_bytes(2, "little")),  # its number
+        (BLOCK + 44, (2191).to_bytes(2, "little")),  # lowest cell
+        (BLOCK + 46, (0).to_bytes(2, "little")),  # its number
+        (BLOCK + 48, (149).to_bytes(2, "little")),  # delta
+        (BLOCK + 4, (5300).to_bytes(2, "little")),  # pack voltage
+        (BLOCK + 8, (101).to_bytes(2, "little")),  # SOC
+        (BLOCK + 20, (90_000_000).to_bytes(4, "little")),  # remaining > full
+    ],
+)
+def test_a_reply_that_disagrees_with_itself_is_refused(
+    offset: int, data: bytes
+) -> None:
+    with pytest.raises(FrameError):
+        decode_status(check_and_return(with_bytes(STATUS_22S, offset, data)))
+
+
+@pytest.mark.parametrize(
+    ("charge", "discharge", "alarm"),
+    [
+        (0x02, 0x01, Alarm.CELL_OVERVOLTAGE),
+        (0x03, 0x01, Alarm.CHARGE_OVERCURRENT),
+        (0x05, 0x01, Alarm.PACK_OVERVOLTAGE),
+        (0x06, 0x01, Alarm.CHARGE_OVERTEMPERATURE),
+        (0x11, 0x01, Alarm.CHARGE_UNDERTEMPERATURE),
+        (0x01, 0x02, Alarm.CELL_UNDERVOLTAGE),
+        (0x01, 0x05, Alarm.PACK_UNDERVOLTAGE),
+        (0x01, 0x0C, Alarm.SHORT_CIRCUIT),
+        (0x01, 0x07, Alarm.MOSFET_OVERTEMPERATURE),
+        (0x01, 0x13, Alarm.HARDWARE_FAULT),
+    ],
+)
+def test_status_codes_are_alarms(charge: int, discharge: int, alarm: Alarm) -> None:
+    frame = with_bytes(STATUS_22S, BLOCK + 12, bytes((charge, discharge)))
+    status = decode_status(frame)
+    assert status.alarms == {alarm}
+    assert alarm in SUPPORTED_ALARMS
+
+
+def test_switched_off_balancing_and_a_discharge_current() -> None:
+    sim = demo("11:22:33:44:55:66")
+    sim.pack.charge_enabled = False
+    sim.pack.current = -12.3
+    sim.pack.balancing_cells = {2, 4}
+    sim.pack.temperatures = [-5.0, 3.0]
+    status = decode_status(check_and_return(sim.status_frame()))
+    assert status.switches == {
+        SwitchKind.CHARGE: False,
+        SwitchKind.DISCHARGE: True,
+        SwitchKind.BALANCER: True,
+    }
+    assert status.current == -12.3
+    assert status.balancing_cells == {2, 4}
+    assert status.probes == (-5, 3)
+    assert status.alarms == frozenset()
+
+
+@pytest.mark.parametrize("frame", FRAMES, ids=["22s", "4s"])
+def test_split_at_every_boundary(frame: bytes) -> None:
+    for cut in range(1, len(frame)):
+        assert feed_all([frame[:cut], frame[cut:]]) == ([frame], []), cut
+    assert feed_all([bytes((b,)) for b in frame]) == ([frame], [])
+
+
+def test_twenty_byte_notifications_and_glued_frames() -> None:
+    stream = STATUS_22S + SIM_4S + STATUS_22S
+    chunks = [stream[i : i + 20] for i in range(0, len(stream), 20)]
+    assert feed_all(chunks) == ([STATUS_22S, SIM_4S, STATUS_22S], [])
+    assert feed_all([stream]) == ([STATUS_22S, SIM_4S, STATUS_22S], [])
+
+
+@pytest.mark.parametrize(
+    "garbage",
+    [b"\x7e", b"\x7e\xa1", b"\x7e\xa1\x11\x00", b"AT\r\n", b"\xff" * 9, b"\xaa\x55"],
+)
+def test_garbage_before_and_between_frames(garbage: bytes) -> None:
+    frames, _errors = feed_all([garbage + STATUS_22S + garbage + SIM_4S + garbage])
+    assert frames == [STATUS_22S, SIM_4S]
+
+
+def test_corrupt_frame_then_good_frame() -> None:
+    bad = STATUS_22S[:-4] + b"\x00\x00\xaa\x55"
+    frames, errors = feed_all([bad + SIM_4S])
+    assert frames == [SIM_4S]
+    assert any(isinstance(e, ChecksumError) for e in errors)
+
+
+def test_truncated_frame_never_hides_the_next() -> None:
+    frames, errors = feed_all([STATUS_22S[:60], SIM_4S])
+    assert frames == [SIM_4S]
+    assert errors
+    assert feed_all([STATUS_22S[:60], SIM_4S[:50], SIM_4S[50:]])[0] == [SIM_4S]
+
+
+def test_incomplete_frame_waits_and_reset_drops_it() -> None:
+    reassembler = AntReassembler()
+    assert reassembler.feed(STATUS_22S[:50]) == ([], [])
+    reassembler.reset()
+    assert reassembler.feed(STATUS_22S[50:]) == ([], [])
+    assert reassembler.feed(SIM_4S) == ([SIM_4S], [])
+
+
+FOREIGN = {
+    # patman15/aiobmsble tests/bms/test_jbd_bms.py: a JBD 0x04 cell reply.
+    "jbd": bytes.fromhex("dd0400080d660d610d680d59fe3c77"),
+    # A Redodo status request and a Modbus read.
+    "redodo": bytes.fromhex("000004011355aa17"),
+    "modbus": bytes.fromhex("0103020001 79 84".replace(" ", "")),
+}
+
+
+@pytest.mark.parametrize("foreign", FOREIGN.values(), ids=FOREIGN.keys())
+def test_foreign_frames_yield_nothing(foreign: bytes) -> None:
+    assert feed_all([foreign])[0] == []
+    assert feed_all([foreign + SIM_4S])[0] == [SIM_4S]
+
+
+@st.composite
+def chunked(draw: st.DrawFn, data: bytes) -> list[bytes]:
+    """``data`` cut at random points."""
+    cuts = sorted(
+        draw(st.sets(st.integers(1, max(1, len(data) - 1)), max_size=len(data)))
+    )
+    bounds = [0, *cuts, len(data)]
+    return [data[a:b] for a, b in itertools.pairwise(bounds) if b > a]
+
+
+def _valid(frame: bytes) -> bool:
+    check_frame(frame)
+    return True
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.data(), st.binary(max_size=300))
+def test_random_bytes_never_raise(data: st.DataObject, raw: bytes) -> None:
+    frames, errors = feed_all(data.draw(chunked(raw)))
+    assert all(_valid(f) for f in frames)
+    assert all(isinstance(e, ProtocolError) for e in errors)
+
+
+@st.composite
+def mutated_stream(draw: st.DrawFn) -> bytes:
+    frames = draw(st.lists(st.sampled_from(FRAMES), min_size=1, max_size=4))
+    stream = bytearray(b"".join(frames))
+    for _ in range(draw(st.integers(1, 6))):
+        position = draw(st.integers(0, len(stream) - 1))
+        action = draw(st.sampled_from(["flip", "insert", "delete"]))
+        if action == "flip":
+            stream[position] ^= draw(st.integers(1, 255))
+        elif action == "insert":
+            stream[position:position] = draw(st.binary(min_size=1, max_size=5))
+        elif len(stream) > 1:
+            del stream[position]
+    return bytes(stream)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.data(), mutated_stream())
+def test_mutated_frames_never_raise(data: st.DataObject, stream: bytes) -> None:
+    frames, errors = feed_all(data.draw(chunked(stream)))
+    assert all(_valid(f) for f in frames)
+    assert all(isinstance(e, ProtocolError) for e in errors)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.data(),
+    st.lists(st.sampled_from(FRAMES), min_size=1, max_size=4),
+    st.binary(max_size=8),
+)
+def test_valid_frames_survive_any_chunking_and_garbage(
+    data: st.DataObject, frames: list[bytes], garbage: bytes
+) -> None:
+    stream = garbage + garbage.join(frames) + garbage
+    got, _errors = feed_all(data.draw(chunked(stream)))
+    assert got == frames
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.binary(max_size=200))
+def test_decoders_raise_only_protocol_errors(raw: bytes) -> None:
+    with contextlib.suppress(ProtocolError):
+        check_frame(raw)
+        decode_status(raw)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.binary(min_size=len(STATUS_22S) - 10, max_size=len(STATUS_22S) - 10))
+def test_random_content_with_a_valid_crc_is_refused(body: bytes) -> None:
+    """What the soak forges: the head kept, the rest random, the CRC fitted."""
+    forged = with_bytes(STATUS_22S, 6, body)
+    with pytest.raises(FrameError):
+        decode_status(check_and_return(forged))
+
+
+def test_aiobmsble_reads_the_same_values() -> None:
+    """A second decoder on the vectors and on the simulator's frames.
+
+    Runs where aiobmsble is installed (the bleak 3 environment).
+    """
+    ant_bms = pytest.importorskip("aiobmsble.bms.ant_bms")
+    reference = ant_bms.BMS
+    sim = demo("88:A0:00:00:00:01")
+    sim.pack.cell_voltages = [round(3.3 + 0.001 * i, 3) for i in range(16)]
+    sim.pack.current = -21.4
+    sim.pack.alarms = {"cell_undervoltage"}
+    for frame in [*(bytes.fromhex(v["hex"]) for v in VECTORS), sim.status_frame()]:
+        cells, probes = frame[9], frame[8]
+        theirs = reference._decode_data(
+            reference._FIELDS, frame, byteorder="little", start=2 * (cells + probes)
+        )
+        voltages = reference._cell_voltages(
+            frame, cells=cells, start=34, byteorder="little"
+        )
+        ours = decode_status(frame)
+        assert theirs["voltage"] == ours.voltage
+        assert theirs["current"] == ours.current
+        assert theirs["battery_level"] == ours.soc
+        assert theirs["battery_health"] == ours.soh
+        assert theirs["cycle_charge"] == ours.remaining
+        assert theirs["design_capacity"] == int(ours.full)
+        assert theirs["chrg_mosfet"] is (ours.charge_status == 1)
+        assert theirs["dischrg_mosfet"] is (ours.discharge_status == 1)
+        assert tuple(voltages) == ours.cell_voltages
