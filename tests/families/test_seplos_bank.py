@@ -26,6 +26,7 @@ from custom_components.lithium_bms.const import (
     CONF_WIRING,
     DOMAIN,
 )
+from custom_components.lithium_bms.devices import entry_device
 from custom_components.lithium_bms.reported.kind import MasterData
 
 from ..conftest import setup_entry
@@ -104,17 +105,14 @@ async def test_each_pack_is_a_device_under_the_master_and_the_bank_forms(
     sim, entry = await set_up_bank(hass, add_device)
     assert entry.data[CONF_PACKS] == [{"bus_address": 2}, {"bus_address": 3}]
     assert entry.data[CONF_VARIANT] == "v3"
-    registry = dr.async_get(hass)
-    master = registry.async_get_device(identifiers={(DOMAIN, ADDRESS)})
+    master = entry_device(hass, entry.entry_id, ADDRESS)
     assert master is not None
     for number in (2, 3):
-        pack = registry.async_get_device(
-            identifiers={(DOMAIN, f"{ADDRESS}_pack{number}")}
-        )
+        pack = entry_device(hass, entry.entry_id, f"{ADDRESS}_pack{number}")
         assert pack is not None
         assert pack.via_device_id == master.id
         assert pack.name == f"SP05B2312190075 pack {number}"
-    bank = registry.async_get_device(identifiers={(DOMAIN, f"bank_{entry.entry_id}")})
+    bank = entry_device(hass, entry.entry_id, f"bank_{entry.entry_id}")
     assert bank is not None
     assert bank.via_device_id == master.id
     assert bank.model == "Battery bank (parallel)"
@@ -148,9 +146,7 @@ async def test_a_pack_that_leaves_goes_unavailable_and_comes_back(
     assert state(hass, "sensor", bank_voltage) == STATE_UNAVAILABLE
     # Not removed: the device and the record stay.
     assert entry.data[CONF_PACKS] == [{"bus_address": 2}, {"bus_address": 3}]
-    assert dr.async_get(hass).async_get_device(
-        identifiers={(DOMAIN, f"{ADDRESS}_pack3")}
-    )
+    assert entry_device(hass, entry.entry_id, f"{ADDRESS}_pack3")
     sim.set_others([sim.others[0], demo_pack(3)])
     await refresh(hass, entry)
     assert float(state(hass, "sensor", gone)) == pytest.approx(
@@ -236,9 +232,7 @@ async def test_the_options_offer_the_wiring_of_a_master_only(
     assert result["type"] == "create_entry"
     await hass.async_block_till_done(wait_background_tasks=True)
     assert entry.options[CONF_WIRING] == "series"
-    bank = dr.async_get(hass).async_get_device(
-        identifiers={(DOMAIN, f"bank_{entry.entry_id}")}
-    )
+    bank = entry_device(hass, entry.entry_id, f"bank_{entry.entry_id}")
     assert bank is not None
     assert bank.model == "Battery bank (series)"
     total = sum(p.voltage for p in (sim.pack, *sim.others))
@@ -260,9 +254,8 @@ async def test_only_a_pack_that_left_may_be_deleted(
     hass: HomeAssistant, add_device: AddDevice
 ) -> None:
     sim, entry = await set_up_bank(hass, add_device)
-    registry = dr.async_get(hass)
-    master = registry.async_get_device(identifiers={(DOMAIN, ADDRESS)})
-    pack3 = registry.async_get_device(identifiers={(DOMAIN, f"{ADDRESS}_pack3")})
+    master = entry_device(hass, entry.entry_id, ADDRESS)
+    pack3 = entry_device(hass, entry.entry_id, f"{ADDRESS}_pack3")
     assert master is not None
     assert pack3 is not None
     assert not await async_remove_config_entry_device(hass, entry, pack3)

@@ -43,7 +43,7 @@ FAMILIES = sorted(DEMOS)
 # own driver tests cover it.
 STREAMED = frozenset({"jk", "ecoworthy"})
 # A silent pack fails fast; a healthy simulator answers at once.
-SHORT = 0.05
+SHORT = 0.2
 ANSWERING = [f for f in FAMILIES if f not in STREAMED]
 READ_ONLY = [
     f for f in FAMILIES if not driver_by_family(DEMOS[f](ADDRESS).family).switches
