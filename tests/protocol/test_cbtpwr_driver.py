@@ -70,8 +70,8 @@ def assert_matches(snapshot: BatterySnapshot, device: CbtSim) -> None:
 
 @pytest.fixture(autouse=True)
 def fast_timeouts(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Short timeouts so silent-BMS tests take milliseconds."""
-    monkeypatch.setattr(CbtPowerDriver, "request_timeout", 0.05)
+    """Short timeouts (a VB request goes out in 20-byte writes: not too short)."""
+    monkeypatch.setattr(CbtPowerDriver, "request_timeout", 0.3)
 
 
 @pytest.fixture(params=sorted(DEMOS))
