@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import itertools
 import json
 from pathlib import Path
 from typing import Any
@@ -25,6 +24,8 @@ from custom_components.lithium_bms.protocol.errors import (
     ProtocolError,
 )
 from custom_components.lithium_bms.protocol.scanner import Scanner
+
+from .streams import chunked, mutated_stream
 
 VECTORS: list[dict[str, Any]] = json.loads(
     (Path(__file__).parent / "data" / "cbtpwr_vectors.json").read_text()
@@ -271,6 +272,15 @@ def test_corrupt_then_good_and_truncated_then_good() -> None:
     assert found == [CAPACITY]
 
 
+def test_a_yd_t1363_frame_that_is_no_vb_reply_is_not_delivered() -> None:
+    # Found by test_random_bytes_never_raise: device 1, a valid checksum, but
+    # the request version and another CID1, so no reply of the VB module.
+    foreign = b"~11011468A006000011FC71\r"
+    found, errors = feed_all(CbtPowerVbReassembler(), [foreign + ANALOG])
+    assert found == [ANALOG]
+    assert errors
+
+
 def test_incomplete_frame_waits_and_reset_drops_it() -> None:
     scanner = CbtPowerReassembler()
     assert scanner.feed(VOLTAGE[:6]) == ([], [])
@@ -295,38 +305,12 @@ def test_foreign_frames_yield_nothing(variant: str, foreign: bytes) -> None:
     assert feed_all(make(), [foreign + replies[0]])[0] == [replies[0]]
 
 
-@st.composite
-def chunked(draw: st.DrawFn, data: bytes) -> list[bytes]:
-    """``data`` cut at random points."""
-    cuts = sorted(
-        draw(st.sets(st.integers(1, max(1, len(data) - 1)), max_size=len(data)))
-    )
-    bounds = [0, *cuts, len(data)]
-    return [data[a:b] for a, b in itertools.pairwise(bounds) if b > a]
-
-
 def _valid(variant: str, frame: bytes) -> bool:
     if variant == "classic":
         frames.check_frame(frame)
     else:
         vb.reply_info(frame)
     return True
-
-
-@st.composite
-def mutated_stream(draw: st.DrawFn, replies: list[bytes]) -> bytes:
-    chosen = draw(st.lists(st.sampled_from(replies), min_size=1, max_size=4))
-    stream = bytearray(b"".join(chosen))
-    for _ in range(draw(st.integers(1, 6))):
-        position = draw(st.integers(0, len(stream) - 1))
-        action = draw(st.sampled_from(["flip", "insert", "delete"]))
-        if action == "flip":
-            stream[position] ^= draw(st.integers(1, 255))
-        elif action == "insert":
-            stream[position:position] = draw(st.binary(min_size=1, max_size=5))
-        elif len(stream) > 1:
-            del stream[position]
-    return bytes(stream)
 
 
 @settings(max_examples=150, deadline=None)

@@ -1,16 +1,18 @@
 """CBT Power frames rebuilt from notifications (shared scanner).
 
 The classic replies go by head, known command and length, tail and sum; the
-VB replies are YD/T1363 ASCII frames of device 1 (``codecs/ydt1363.py``).
+VB replies are YD/T1363 ASCII frames of device 1 (``codecs/ydt1363.py``)
+that are replies of the VB module (its reply version and CID1, a normal
+return code): a request echoed or a foreign frame is no reply.
 """
 
 from __future__ import annotations
 
-from ..codecs.ydt1363 import Ydt1363Reassembler
+from ..codecs.ydt1363 import Ydt1363Rules
 from ..errors import ProtocolError
 from ..scanner import FrameRules, Scanner
 from .frames import HEAD, check_frame, frame_length
-from .vb import DEVICE
+from .vb import DEVICE, reply_info
 
 
 class CbtPowerRules(FrameRules):
@@ -58,9 +60,23 @@ class CbtPowerReassembler(Scanner):
         super().__init__(CbtPowerRules())
 
 
-class CbtPowerVbReassembler(Ydt1363Reassembler):
-    """YD/T1363 frames of the VB module (device 1)."""
+class CbtPowerVbRules(Ydt1363Rules):
+    """YD/T1363 frames of device 1 that are VB replies."""
+
+    def check(self, buf: bytearray, pos: int, length: int) -> ProtocolError | None:
+        """Refuse a frame that fails its checksum or is no VB reply."""
+        if (error := super().check(buf, pos, length)) is not None:
+            return error
+        try:
+            reply_info(bytes(buf[pos : pos + length]))
+        except ProtocolError as err:
+            return err
+        return None
+
+
+class CbtPowerVbReassembler(Scanner):
+    """The shared scanner with the VB rules."""
 
     def __init__(self) -> None:
-        """Accept frames of device 1."""
-        super().__init__((DEVICE,))
+        """Accept the VB replies of device 1."""
+        super().__init__(CbtPowerVbRules((DEVICE,)))
