@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import itertools
 import json
 import random
 from pathlib import Path
@@ -28,6 +27,8 @@ from custom_components.lithium_bms.protocol.felicity.stream import (
     MAX_FRAME,
     FelicityReassembler,
 )
+
+from .streams import chunked, mutated_stream
 
 VECTORS: list[dict[str, Any]] = json.loads(
     (Path(__file__).parent / "data" / "felicity_vectors.json").read_text()
@@ -280,16 +281,6 @@ def test_foreign_frames_yield_nothing(foreign: bytes) -> None:
     assert feed_all([foreign + IDLE])[0] == [IDLE]
 
 
-@st.composite
-def chunked(draw: st.DrawFn, data: bytes) -> list[bytes]:
-    """``data`` cut at random points."""
-    cuts = sorted(
-        draw(st.sets(st.integers(1, max(1, len(data) - 1)), max_size=len(data)))
-    )
-    bounds = [0, *cuts, len(data)]
-    return [data[a:b] for a, b in itertools.pairwise(bounds) if b > a]
-
-
 def _valid(frame: bytes) -> bool:
     parse(frame)
     return True
@@ -303,24 +294,8 @@ def test_random_bytes_never_raise(data: st.DataObject, raw: bytes) -> None:
     assert all(isinstance(e, ProtocolError) for e in errors)
 
 
-@st.composite
-def mutated_stream(draw: st.DrawFn) -> bytes:
-    frames = draw(st.lists(st.sampled_from(FRAMES), min_size=1, max_size=3))
-    stream = bytearray(b"".join(frames))
-    for _ in range(draw(st.integers(1, 6))):
-        position = draw(st.integers(0, len(stream) - 1))
-        action = draw(st.sampled_from(["flip", "insert", "delete"]))
-        if action == "flip":
-            stream[position] ^= draw(st.integers(1, 255))
-        elif action == "insert":
-            stream[position:position] = draw(st.binary(min_size=1, max_size=5))
-        elif len(stream) > 1:
-            del stream[position]
-    return bytes(stream)
-
-
 @settings(max_examples=100, deadline=None)
-@given(st.data(), mutated_stream())
+@given(st.data(), mutated_stream(FRAMES, max_frames=3))
 def test_mutated_replies_never_raise(data: st.DataObject, stream: bytes) -> None:
     frames, errors = feed_all(data.draw(chunked(stream)))
     assert all(_valid(f) for f in frames)

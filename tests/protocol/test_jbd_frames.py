@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import itertools
 import json
 import struct
 from collections.abc import Callable
@@ -34,6 +33,8 @@ from custom_components.lithium_bms.protocol.jbd.frames import (
 )
 from custom_components.lithium_bms.protocol.jbd.stream import JbdReassembler
 from custom_components.lithium_bms.protocol.snapshot import Alarm, BatterySnapshot
+
+from .streams import chunked, mutated_stream
 
 REFERENCE_FILE = (
     Path(__file__).resolve().parents[3] / "shared" / "reference" / "test_vectors.json"
@@ -507,16 +508,6 @@ def test_error_status_frame_is_delivered() -> None:
 # --- property-based ----------------------------------------------------------
 
 
-@st.composite
-def chunked(draw: st.DrawFn, data: bytes) -> list[bytes]:
-    """``data`` cut at random points."""
-    cuts = sorted(
-        draw(st.sets(st.integers(1, max(1, len(data) - 1)), max_size=len(data)))
-    )
-    bounds = [0, *cuts, len(data)]
-    return [data[a:b] for a, b in itertools.pairwise(bounds) if b > a]
-
-
 def _valid(frame: bytes) -> bool:
     if frame[:2] == b"\xff\xaa":
         return len(frame) == 5 + frame[3] and sum(frame[2:-1]) & 0xFF == frame[-1]
@@ -535,24 +526,8 @@ def test_random_bytes_never_raise(data: st.DataObject, raw: bytes) -> None:
     assert all(isinstance(e, ProtocolError) for e in errors)
 
 
-@st.composite
-def mutated_stream(draw: st.DrawFn) -> bytes:
-    frames = draw(st.lists(st.sampled_from(VALID_FRAMES), min_size=1, max_size=4))
-    stream = bytearray(b"".join(frames))
-    for _ in range(draw(st.integers(1, 6))):
-        position = draw(st.integers(0, len(stream) - 1))
-        action = draw(st.sampled_from(["flip", "insert", "delete"]))
-        if action == "flip":
-            stream[position] ^= draw(st.integers(1, 255))
-        elif action == "insert":
-            stream[position:position] = draw(st.binary(min_size=1, max_size=5))
-        elif len(stream) > 1:
-            del stream[position]
-    return bytes(stream)
-
-
 @settings(max_examples=200, deadline=None)
-@given(st.data(), mutated_stream())
+@given(st.data(), mutated_stream(VALID_FRAMES))
 def test_mutated_frames_never_raise(data: st.DataObject, stream: bytes) -> None:
     frames, errors = feed_all(data.draw(chunked(stream)))
     assert all(_valid(f) for f in frames)
