@@ -17,6 +17,7 @@ from bms_simulator.device import SimulatedBms
 from bms_simulator.families.daly import DalySimulator
 from bms_simulator.families.jbd import JbdSimulator
 from bms_simulator.families.jk import JkSimulator
+from bms_simulator.registry import DEMOS
 from custom_components.lithium_bms.redaction import (
     REDACTED,
     Redactor,
@@ -78,6 +79,26 @@ async def test_no_secret_anywhere_in_the_diagnostics(
     assert '"hex": "ffaa' not in dump
     assert REDACTED.lower() in dump
     # Still useful: the frames are there, only the secret ones masked.
+    assert '"direction": "rx"' in dump
+
+
+@pytest.mark.parametrize("demo", sorted(DEMOS))
+async def test_no_address_in_the_diagnostics_of_any_family(
+    hass: HomeAssistant,
+    hass_client: ClientSessionGenerator,
+    add_device: AddDevice,
+    demo: str,
+) -> None:
+    # Some modules put their own MAC into every frame (ECO-WORTHY V2) or
+    # their name (Daly): no spelling of it may reach the dump.
+    device = DEMOS[demo]("C4:D3:6A:5E:91:07")
+    await add_device(device)
+    entry = await setup_entry(hass, device, device.family, {})
+    assert entry.runtime_data.coordinator.last_update_success
+    dump = json.dumps(
+        await get_diagnostics_for_config_entry(hass, hass_client, entry)
+    ).lower()
+    assert not {s for s in secret_spellings(device.address, []) if s in dump}
     assert '"direction": "rx"' in dump
 
 
