@@ -202,6 +202,33 @@ def test_decoders_refuse_the_other_frame_kind() -> None:
         decode_device_info(CELLS_V1)
 
 
+@pytest.mark.parametrize(
+    ("offset", "text"),
+    [
+        (8, b"\x00" * 16),
+        (8, b"GW-24S4\xebB"),
+        (24, b"HW\x01.8.0"),
+        (32, b"ZH-1.\xff.3"),
+    ],
+    ids=["no model", "model", "hardware", "software"],
+)
+def test_a_garbled_device_info_is_refused(offset: int, text: bytes) -> None:
+    """The model picks the cell layout: a garbled one must not pick v1."""
+    with pytest.raises(FrameError):
+        decode_device_info(with_bytes(INFO_V1, offset, text))
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.binary(min_size=100, max_size=100))
+def test_random_device_info_with_a_valid_sum_is_refused(raw: bytes) -> None:
+    """A forged reply, the head kept: the soak found one read as a v1 model."""
+    frame = with_bytes(INFO_V1[:8] + raw[8:-1] + b"\xff", 0, b"")
+    with contextlib.suppress(ProtocolError):
+        check_frame(frame)
+        decode_device_info(frame)
+        pytest.fail("a random device-info reply passed every check")
+
+
 @pytest.mark.parametrize(("status", "alarm"), STATUS_ALARMS.items())
 def test_each_operation_status_fault(status: int, alarm: Alarm) -> None:
     """aiobmsble's test_problem_response codes, named after syssi's table."""

@@ -141,14 +141,22 @@ class NeeyDeviceInfo:
 
 
 def decode_device_info(frame: bytes) -> NeeyDeviceInfo:
-    """Model at 8, hardware version at 24, software version at 32 [A][B]."""
+    """Model at 8, hardware version at 24, software version at 32 [A][B].
+
+    The model picks the cell-info layout, and the sum is weak: a reply whose
+    texts are not printable ASCII, or that names no model, is refused rather
+    than read as a v1 model.
+    """
     if not is_reply(frame, FrameType.DEVICE_INFO) or len(frame) < 42:
         raise FrameError("not a Neey device-info reply")
-    return NeeyDeviceInfo(
+    info = NeeyDeviceInfo(
         model=_text(frame[8:24]),
         hw_version=_text(frame[24:32]),
         sw_version=_text(frame[32:40]),
     )
+    if not info.model:
+        raise FrameError("Neey device-info reply names no model")
+    return info
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -350,4 +358,8 @@ def _float(frame: bytes, at: int, decimals: int) -> float:
 
 
 def _text(raw: bytes) -> str:
-    return raw.split(b"\x00", 1)[0].decode("ascii", "replace").strip()
+    """The printable ASCII text up to the first NUL."""
+    text = raw.split(b"\x00", 1)[0]
+    if not all(0x20 <= byte < 0x7F for byte in text):
+        raise FrameError("Neey text is not printable ASCII")
+    return text.decode("ascii").strip()
