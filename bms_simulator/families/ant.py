@@ -24,6 +24,11 @@ from ..pack import PackModel
 from .daly import crc16
 
 STATUS_REQUEST = bytes.fromhex("7ea1010000be1855aa55")
+# Read 32 bytes from 0x026C: the hardware and software version.
+DEVICE_INFO_REQUEST = bytes.fromhex("7ea1026c022058c4aa55")
+# What aiobmsble's capture of the reply carries between its CRC and its tail,
+# uncounted by its length byte (no source names these bytes).
+DEVICE_INFO_SURPLUS = bytes.fromhex("ff0b000041f2")
 WRITE_REGISTER = 0x51
 # MOSFET status codes by alarm key, first match wins.
 CHARGE_CODES = {
@@ -74,7 +79,7 @@ def frame(function: int, address: int, data: bytes) -> bytes:
 
 
 class AntSimulator(SimulatedBms):
-    """Answers the status request and applies the switch register writes."""
+    """Answers the status and version requests, applies the switch writes."""
 
     family = "ant"
     services = (
@@ -96,6 +101,8 @@ class AntSimulator(SimulatedBms):
         super().__init__(address, name, pack)
         self.balancer_temperature = 24.0
         self.runtime = 1189995  # seconds
+        self.hw_version = "24BH"
+        self.sw_version = "24BHUB00-211026A"
 
     def default_advertising(self, name: str) -> Advertising:
         """Service FFE0 and a company ID carrying the MAC, as real modules do."""
@@ -117,6 +124,9 @@ class AntSimulator(SimulatedBms):
         if data == STATUS_REQUEST:
             self.send(self.status_frame())
             return
+        if data == DEVICE_INFO_REQUEST:
+            self.send(self.device_info_frame())
+            return
         if (
             len(data) == 10
             and data[2] == WRITE_REGISTER
@@ -133,6 +143,15 @@ class AntSimulator(SimulatedBms):
         return next(
             (code for key, code in codes.items() if key in self.pack.alarms), ON
         )
+
+    def device_info_frame(self) -> bytes:
+        """The 0x12 reply: hardware and software version, 16 bytes each."""
+        versions = b"".join(
+            text.encode("ascii")[:16].ljust(16, b"\x00")
+            for text in (self.hw_version, self.sw_version)
+        )
+        reply = frame(0x12, 0x026C, versions)
+        return reply[:-2] + DEVICE_INFO_SURPLUS + reply[-2:]
 
     def status_frame(self) -> bytes:
         """The 0x11 status reply from the pack model."""

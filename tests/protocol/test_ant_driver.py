@@ -119,9 +119,16 @@ async def test_device_info_and_the_one_request(
     sim: AntSimulator, make_client: MakeClient
 ) -> None:
     client = make_client()
-    assert (await client.read_device_info()).manufacturer == "ANT"
+    info = await client.read_device_info()
+    assert (info.manufacturer, info.model) == ("ANT", None)
+    assert (info.hw_version, info.sw_version) == (sim.hw_version, sim.sw_version)
     await client.read_snapshot()
-    assert [w.hex() for w in sim.writes] == ["7ea1010000be1855aa55"]
+    await client.read_snapshot()
+    assert [w.hex() for w in sim.writes] == [
+        "7ea1026c022058c4aa55",
+        "7ea1010000be1855aa55",
+        "7ea1010000be1855aa55",
+    ]
 
 
 @pytest.mark.parametrize("alarm", sorted({*CHARGE_CODES, *DISCHARGE_CODES}))

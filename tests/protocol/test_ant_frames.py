@@ -13,9 +13,11 @@ from hypothesis import strategies as st
 
 from bms_simulator.families.ant import demo
 from custom_components.lithium_bms.protocol.ant.frames import (
+    DEVICE_INFO_REQUEST,
     STATUS_REQUEST,
     SUPPORTED_ALARMS,
     check_frame,
+    decode_device_info,
     decode_status,
     switch_request,
 )
@@ -34,6 +36,10 @@ VECTORS: list[dict[str, Any]] = json.loads(
     (Path(__file__).parent / "data" / "ant_vectors.json").read_text()
 )
 BY_NAME = {vector["name"]: bytes.fromhex(vector["hex"]) for vector in VECTORS}
+STATUS_VECTORS = [v for v in VECTORS if v["name"].startswith("status")]
+DEVICE_INFO = BY_NAME["device info 24BHUB00"]
+# The device-info reply as its length byte counts it: CRC, then the tail.
+DEVICE_INFO_SHORT = DEVICE_INFO[:40] + DEVICE_INFO[-2:]
 STATUS_22S = BY_NAME["status 22S four probes, both MOSFETs on"]
 SIM_4S = demo("11:22:33:44:55:66").status_frame()
 FRAMES = [STATUS_22S, SIM_4S]
@@ -60,15 +66,15 @@ def feed_all(chunks: list[bytes]) -> tuple[list[bytes], list[ProtocolError]]:
 
 
 def test_every_vector_names_its_source_and_a_cross_check() -> None:
-    assert len(VECTORS) >= 3
+    assert len(STATUS_VECTORS) >= 3
     for vector in VECTORS:
         assert "aiobmsble" in vector["source"]
         assert vector["expected"]
         assert "esphome-ant-bms" in vector["note"]
 
 
-@pytest.mark.parametrize("vector", VECTORS, ids=lambda v: v["name"])
-def test_every_vector_decodes_exactly(vector: dict[str, Any]) -> None:
+@pytest.mark.parametrize("vector", STATUS_VECTORS, ids=lambda v: v["name"])
+def test_every_status_vector_decodes_exactly(vector: dict[str, Any]) -> None:
     expected = vector["expected"]
     status = decode_status(bytes.fromhex(vector["hex"]))
     assert status.voltage == expected["voltage"]
@@ -91,7 +97,7 @@ def test_every_vector_decodes_exactly(vector: dict[str, Any]) -> None:
 
 
 def test_the_vectors_beyond_what_the_sources_state() -> None:
-    normal, low, high = (decode_status(BY_NAME[v["name"]]) for v in VECTORS)
+    normal, low, high = (decode_status(BY_NAME[v["name"]]) for v in STATUS_VECTORS)
     assert normal.alarms == frozenset()
     assert normal.switches == {
         SwitchKind.CHARGE: True,
@@ -209,6 +215,56 @@ def test_switched_off_balancing_and_a_discharge_current() -> None:
     assert status.balancing_cells == {2, 4}
     assert status.probes == (-5, 3)
     assert status.alarms == frozenset()
+
+
+def test_the_device_info_vector_decodes_exactly() -> None:
+    expected = next(v for v in VECTORS if v["name"] == "device info 24BHUB00")
+    check_frame(DEVICE_INFO)
+    versions = decode_device_info(DEVICE_INFO)
+    assert versions.hw_version == expected["expected"]["hw_version"]
+    assert versions.sw_version == expected["expected"]["sw_version"]
+    # patman15/aiobmsble tests/bms/test_ant_bms.py (CMDS[0x02]).
+    assert DEVICE_INFO_REQUEST.hex() == "7ea1026c022058c4aa55"
+
+
+def test_a_device_info_reply_without_the_surplus_is_taken() -> None:
+    check_frame(DEVICE_INFO_SHORT)
+    assert decode_device_info(DEVICE_INFO_SHORT) == decode_device_info(DEVICE_INFO)
+    assert feed_all([DEVICE_INFO_SHORT + STATUS_22S]) == (
+        [DEVICE_INFO_SHORT, STATUS_22S],
+        [],
+    )
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        DEVICE_INFO[:-4] + DEVICE_INFO[-2:],  # four bytes over, not six
+        DEVICE_INFO[:38] + b"\x00\x00" + DEVICE_INFO[40:],  # its CRC
+        STATUS_22S[:5] + DEVICE_INFO[5:],  # a status reply's function
+    ],
+    ids=["length", "crc", "function"],
+)
+def test_a_broken_device_info_reply_is_refused(raw: bytes) -> None:
+    with contextlib.suppress(ProtocolError):
+        check_frame(raw)
+        decode_device_info(raw)
+        pytest.fail("a broken device-info reply passed")
+
+
+def test_a_garbled_version_is_refused() -> None:
+    body = DEVICE_INFO[:8] + b"\x07" + DEVICE_INFO[9:38]
+    raw = body + crc16(body[1:]).to_bytes(2, "little") + DEVICE_INFO[40:]
+    check_frame(raw)
+    with pytest.raises(FrameError):
+        decode_device_info(raw)
+
+
+@pytest.mark.parametrize("frame", [DEVICE_INFO, DEVICE_INFO_SHORT], ids=["48", "42"])
+def test_a_device_info_reply_split_anywhere_then_a_status(frame: bytes) -> None:
+    for cut in range(1, len(frame)):
+        chunks = [frame[:cut], frame[cut:] + STATUS_22S]
+        assert feed_all(chunks) == ([frame, STATUS_22S], []), cut
 
 
 @pytest.mark.parametrize("frame", FRAMES, ids=["22s", "4s"])
@@ -334,7 +390,10 @@ def test_aiobmsble_reads_the_same_values() -> None:
     sim.pack.cell_voltages = [round(3.3 + 0.001 * i, 3) for i in range(16)]
     sim.pack.current = -21.4
     sim.pack.alarms = {"cell_undervoltage"}
-    for frame in [*(bytes.fromhex(v["hex"]) for v in VECTORS), sim.status_frame()]:
+    for frame in [
+        *(bytes.fromhex(v["hex"]) for v in STATUS_VECTORS),
+        sim.status_frame(),
+    ]:
         cells, probes = frame[9], frame[8]
         theirs = reference._decode_data(
             reference._FIELDS, frame, byteorder="little", start=2 * (cells + probes)

@@ -1,7 +1,8 @@
 """ANT BMS over BLE (current protocol): the conversation.
 
-One status request, answered by one 0x11 reply on FFE1 (written to FFE1);
-the frames are in :mod:`.frames`. The charge, discharge and balancer switches
+One status request per update, answered by one 0x11 reply on FFE1 (written
+to FFE1), and a read of the versions (a 0x12 reply) when the device is set
+up; the frames are in :mod:`.frames`. The charge, discharge and balancer switches
 are register writes (function 0x51) documented by syssi/esphome-ant-bms
 ``components/ant_bms_ble/switch/__init__.py``
 @ 014f0eea80083850f19b5398d7f1906c59ce19cc, which reads each switch back
@@ -29,12 +30,15 @@ from ..snapshot import (
 )
 from ..transport import GattProfile
 from .frames import (
+    DEVICE_INFO_REQUEST,
     MAX_CELLS,
     MOSFET_ON,
     STATUS_REQUEST,
     SUPPORTED_ALARMS,
     AntStatus,
+    decode_device_info,
     decode_status,
+    is_device_info,
     is_status,
     switch_request,
 )
@@ -67,8 +71,14 @@ class AntDriver(BmsDriver):
         return AntReassembler()
 
     async def read_device_info(self) -> DeviceInfo:
-        """Only the manufacturer: the status reply names no model."""
-        return DeviceInfo(manufacturer=self.manufacturer)
+        """The hardware and software version (the BMS names no model)."""
+        reply = await self.exchange(DEVICE_INFO_REQUEST, is_device_info)
+        versions = decode_device_info(reply)
+        return DeviceInfo(
+            manufacturer=self.manufacturer,
+            hw_version=versions.hw_version or None,
+            sw_version=versions.sw_version or None,
+        )
 
     async def read_snapshot(self) -> BatterySnapshot:
         """One status request and its reply."""

@@ -30,6 +30,7 @@ TAIL = b"\xaa\x55"
 HEADER = 6  # 7E A1 <function> <address:2> <length>
 OVERHEAD = HEADER + 4  # the CRC and the tail
 STATUS = 0x01
+READ = 0x02
 WRITE_REGISTER = 0x51
 REPLY_FLAG = 0x10  # a reply's function is the request's with this bit [A][B]
 STATUS_LENGTH = 0xBE  # what a status request asks for [A][B]
@@ -116,6 +117,12 @@ def build_request(function: int, address: int, length: int) -> bytes:
 
 
 STATUS_REQUEST = build_request(STATUS, 0x0000, STATUS_LENGTH)
+# The versions: 32 bytes read from 0x026C, hardware then software, 16 ASCII
+# bytes each [A].
+DEVICE_INFO_ADDRESS = 0x026C
+DEVICE_INFO_LENGTH = 0x20
+DEVICE_INFO_REQUEST = build_request(READ, DEVICE_INFO_ADDRESS, DEVICE_INFO_LENGTH)
+DEVICE_INFO_SURPLUS = 6
 
 
 def switch_request(kind: SwitchKind, on: bool) -> bytes:
@@ -125,25 +132,72 @@ def switch_request(kind: SwitchKind, on: bool) -> bytes:
 
 
 def frame_length(head: bytes) -> int:
-    """The whole frame's length from its six-byte head."""
+    """The whole frame's length from its six-byte head (as its length byte says)."""
     return head[5] + OVERHEAD
 
 
+def frame_lengths(head: bytes) -> tuple[int, ...]:
+    """The lengths a frame with this head may have.
+
+    [A]'s capture of the device-info reply carries six bytes more, between
+    its CRC and its tail, than its length byte counts (aiobmsble skips the
+    length check for it); a reply without them is taken too.
+    """
+    length = frame_length(head)
+    if is_device_info(head):
+        return (length, length + DEVICE_INFO_SURPLUS)
+    return (length,)
+
+
 def check_frame(frame: bytes) -> None:
-    """Raise unless ``frame`` is one whole frame with a matching CRC."""
+    """Raise unless ``frame`` is one whole frame with a matching CRC.
+
+    The CRC follows the data its length byte counts.
+    """
     if len(frame) < OVERHEAD or frame[:2] != HEAD:
         raise FrameError("not an ANT frame")
-    if len(frame) != frame_length(frame):
+    if len(frame) not in frame_lengths(frame):
         raise FrameError("ANT frame length mismatch")
     if frame[-2:] != TAIL:
         raise FrameError("ANT frame without its tail")
-    if crc16(frame[1:-4]) != int.from_bytes(frame[-4:-2], "little"):
+    end = HEADER + frame[5]
+    if crc16(frame[1:end]) != int.from_bytes(frame[end : end + 2], "little"):
         raise ChecksumError("ANT CRC mismatch")
 
 
 def is_status(frame: bytes) -> bool:
     """Whether ``frame`` answers the status request."""
     return frame[2] == STATUS | REPLY_FLAG
+
+
+def is_device_info(frame: bytes) -> bool:
+    """Whether ``frame`` answers the device-info read."""
+    return frame[2] == READ | REPLY_FLAG and frame[3:5] == DEVICE_INFO_ADDRESS.to_bytes(
+        2, "little"
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class AntVersions:
+    """The hardware and software version of the device-info reply [A]."""
+
+    hw_version: str
+    sw_version: str
+
+
+def decode_device_info(frame: bytes) -> AntVersions:
+    """Both versions of a device-info reply (a frame that passed its CRC)."""
+    if not is_device_info(frame) or frame[5] != DEVICE_INFO_LENGTH:
+        raise FrameError("not an ANT device-info reply")
+    return AntVersions(_text(frame[6:22]), _text(frame[22:38]))
+
+
+def _text(raw: bytes) -> str:
+    """The printable ASCII text up to the first NUL."""
+    text = raw.split(b"\x00", 1)[0]
+    if not all(0x20 <= byte < 0x7F for byte in text):
+        raise FrameError("ANT version is not printable ASCII")
+    return text.decode("ascii").strip()
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

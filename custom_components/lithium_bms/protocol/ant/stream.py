@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from ..errors import ProtocolError
 from ..scanner import NEED_MORE, FrameRules, Scanner
-from .frames import HEAD, HEADER, check_frame, frame_length
+from .frames import HEAD, HEADER, TAIL, check_frame, frame_lengths
 
 
 class AntRules(FrameRules):
@@ -43,14 +43,26 @@ class AntRules(FrameRules):
 
 
 def _candidate_length(buf: bytearray, pos: int) -> int | None:
-    """0 when no frame starts at ``pos``, NEED_MORE while the head is short."""
+    """0 when no frame starts at ``pos``, NEED_MORE while it cannot tell.
+
+    That is while the head is short, or, for a reply that may be longer than
+    its length byte says, while its shorter form is.
+    """
     if len(buf) - pos < 2:
         return NEED_MORE
     if bytes(buf[pos : pos + 2]) != HEAD:
         return 0
     if len(buf) - pos < HEADER:
         return NEED_MORE
-    return frame_length(bytes(buf[pos : pos + HEADER]))
+    shortest, *longer = frame_lengths(bytes(buf[pos : pos + HEADER]))
+    if not longer:
+        return shortest
+    # Ends at the first length whose last two bytes are the tail.
+    if len(buf) - pos < shortest:
+        return NEED_MORE
+    if buf[pos + shortest - 2 : pos + shortest] == TAIL:
+        return shortest
+    return longer[0]
 
 
 class AntReassembler(Scanner):
