@@ -75,13 +75,7 @@ async def _add(
     return device, entry
 
 
-# Open defect (as in bench/ha/scale.py): on the virtual clock the stream of
-# these two simulators stops delivering on a held link, and back-to-back reads
-# time out. They stay out of the cost run until that is found and fixed.
-STREAM_STALLS = frozenset({"ecoworthy", "topband"})
-
-
-@pytest.mark.parametrize("family", [f for f in families() if f not in STREAM_STALLS])
+@pytest.mark.parametrize("family", families())
 async def test_home_assistant_costs(
     hass: HomeAssistant,
     proxy: VirtualProxy,
