@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator, Callable
+from collections.abc import AsyncGenerator, Callable, Iterator
 from typing import Any
+from unittest.mock import patch
 
 import pytest
 from homeassistant.core import HomeAssistant
+from homeassistant.loader import async_get_bluetooth
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 import custom_components.lithium_bms  # noqa: F401  (load ours, not phacc's)
@@ -83,3 +85,19 @@ async def setup_entry(
     await hass.config_entries.async_setup(entry.entry_id)
     await hass.async_block_till_done()
     return entry
+
+
+@pytest.fixture
+def without_kegtron_and_ibeacon() -> Iterator[None]:
+    """Home Assistant's kegtron and ibeacon match these advertisements too.
+
+    Their libraries are not installed in the test environment, so their
+    discovery flows would fail; they play no part in whether we claim a device.
+    """
+
+    async def matchers(hass: HomeAssistant) -> list[Any]:
+        found = await async_get_bluetooth(hass)
+        return [m for m in found if m["domain"] not in {"kegtron", "ibeacon"}]
+
+    with patch("homeassistant.components.bluetooth.async_get_bluetooth", matchers):
+        yield

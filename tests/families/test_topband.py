@@ -8,9 +8,8 @@ iBeacon integration watches), and the maker told by the service in use.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
-from unittest.mock import patch
 
 import pytest
 from homeassistant.config_entries import ConfigEntryState
@@ -18,7 +17,6 @@ from homeassistant.const import CONF_ADDRESS
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
 from homeassistant.helpers import device_registry as dr
-from homeassistant.loader import async_get_bluetooth
 
 from bms_simulator.device import Advertising, SimulatedBms
 from bms_simulator.families.topband import TopbandSimulator
@@ -31,19 +29,8 @@ FFE0 = uuid16(0xFFE0)
 
 
 @pytest.fixture(autouse=True)
-def without_kegtron_and_ibeacon() -> Iterator[None]:
-    """Home Assistant's kegtron and ibeacon match these advertisements too.
-
-    Their libraries are not installed in the test environment, so their
-    discovery flows would fail; they play no part in whether we claim a device.
-    """
-
-    async def matchers(hass: HomeAssistant) -> list[Any]:
-        found = await async_get_bluetooth(hass)
-        return [m for m in found if m["domain"] not in {"kegtron", "ibeacon"}]
-
-    with patch("homeassistant.components.bluetooth.async_get_bluetooth", matchers):
-        yield
+def only_our_matchers(without_kegtron_and_ibeacon: None) -> None:
+    """Kegtron and iBeacon also match these advertisements (tests/conftest.py)."""
 
 
 def _sim(

@@ -156,6 +156,13 @@ def _topband() -> SimulatedBms:
     return sim
 
 
+def _powerxtreme() -> SimulatedBms:
+    """A PowerXtreme X210 as BMS_BLE-HA #769 shows it: "Moby", iBeacon."""
+    sim = TopbandSimulator("DC:0D:30:00:31:37", "Moby", pack_model(), powerxtreme=True)
+    sim.period = JK_PERIOD
+    return sim
+
+
 def _felicity() -> SimulatedBms:
     return FelicityBattery("A8:17:10:00:11:22", "F100011002400000002", pack_model())
 
@@ -261,8 +268,9 @@ CASES = (
     FamilyCase("ant", "ant", _ant, ("charge_mosfet", "discharge_mosfet", "balancer")),
     FamilyCase("humsienk", "humsienk", _humsienk, (), alarm="pack_undervoltage"),
     # A problem code without a public bit table: no named alarm. PowerXtreme
-    # speaks the same protocol (tests/families/test_topband.py).
+    # speaks the same protocol on its own service.
     FamilyCase("topband", "topband", _topband, (), alarms=False),
+    FamilyCase("topband_powerxtreme", "topband", _powerxtreme, (), alarms=False),
     # Its fault and warning words have no public bit table: no named alarm.
     FamilyCase("felicity", "felicity", _felicity, (), alarms=False),
     # A problem code without a public bit table: no named alarm.
@@ -357,10 +365,15 @@ def fast_family_timing(monkeypatch: pytest.MonkeyPatch) -> None:
 @pytest.fixture(params=CASES, ids=[case.name for case in CASES])
 async def family(
     request: pytest.FixtureRequest,
+    without_kegtron_and_ibeacon: None,
     hass: HomeAssistant,
     add_device: Callable[[SimulatedBms], Any],
 ) -> FamilySetup:
-    """Each family and variant in turn, advertised through the proxy."""
+    """Each family and variant in turn, advertised through the proxy.
+
+    Kegtron and iBeacon match Topband's and PowerXtreme's advertisements
+    too: their flows are kept out (tests/conftest.py).
+    """
     case: FamilyCase = request.param
     device = case.build()
     await add_device(device)

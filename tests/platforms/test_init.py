@@ -58,7 +58,10 @@ async def test_a_device_out_of_range_retries(
 
 @pytest.mark.parametrize("case", CASES, ids=[case.name for case in CASES])
 async def test_a_device_never_seen_retries(
-    hass: HomeAssistant, proxy: VirtualProxy, case: FamilyCase
+    without_kegtron_and_ibeacon: None,
+    hass: HomeAssistant,
+    proxy: VirtualProxy,
+    case: FamilyCase,
 ) -> None:
     device = case.build()
     entry = await setup_entry(hass, device, case.family, case.options)
