@@ -242,11 +242,24 @@ async def test_an_ignored_command_is_not_confirmed(
     with pytest.raises(CommandNotConfirmedError):
         await client.set_switch(SwitchKind.BALANCER, False)
     assert sim.pack.balancer_enabled is True
-    # The switch shows what was read back, without asking again.
+    # The next update reads the settings again (a late change would show).
     del sim.writes[:]
     snap = await client.read_snapshot()
     assert snap.switches == {SwitchKind.BALANCER: True}
-    assert [w.hex() for w in sim.writes] == [CELL_REQUEST]
+    assert [w.hex() for w in sim.writes] == [SETTINGS_REQUEST, CELL_REQUEST]
+
+
+async def test_a_command_applied_late_shows_at_the_next_update(
+    sim: NeeySimulator, make_client: MakeClient
+) -> None:
+    client = make_client()
+    await client.read_snapshot()
+    sim.inject(Fault.IGNORE_COMMAND)
+    with pytest.raises(CommandNotConfirmedError):
+        await client.set_switch(SwitchKind.BALANCER, False)
+    sim.pack.balancer_enabled = False  # it took effect after the read-back
+    snap = await client.read_snapshot()
+    assert snap.switches == {SwitchKind.BALANCER: False}
 
 
 async def test_a_change_made_elsewhere_shows_after_a_command(
