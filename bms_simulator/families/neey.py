@@ -50,8 +50,8 @@ MASK_OF_ALARM = {
 # Per layout: balance current, the first probe and the first mask.
 OFFSETS = {"v1": (217, 221, 229), "v2": (218, 226, 266)}
 # Per settings layout: its length, the cell count, the balancer state, and
-# the float settings (trigger, max current, stop and start voltage; v2 also
-# the capacity first) at their offsets.
+# the float settings (trigger, max current, stop and start voltage) at their
+# offsets; the capacity is the pack's.
 SETTINGS_LAYOUT = {
     "v1": (100, 8, 21, {9: 0.005, 13: 4.0, 17: 3.4, 28: 3.45}),
     "v2": (150, 9, 126, {14: 0.003, 30: 8.0, 22: 3.4, 26: 3.38}),

@@ -11,7 +11,8 @@ current and capacities [A].
 The one switch is the balancer (a balancer has no MOSFET): a write of
 register 0x0D, acknowledged without a value, so a command is done only when
 the settings reply read after it shows the state asked for. The switch shows
-the settings read at connecting and after each command, never a state sent.
+the settings read at connecting and after each command (and at the update
+after a command not confirmed), never a state sent.
 """
 
 from __future__ import annotations
@@ -133,6 +134,8 @@ class NeeyDriver(BmsDriver):
             self.transport.release()
         await asyncio.sleep(self.switch_settle)
         if await self._balancer_state(info) is not on:
+            # Read again at the next update, should it apply late.
+            self._balancer = None
             raise CommandNotConfirmedError(f"the Neey balancer did not switch {kind}")
         return await self.read_snapshot()
 
