@@ -26,7 +26,12 @@ from ..pack import PackModel
 
 REPLY = b"\x55\xaa\x11\x01"
 REQUEST = b"\xaa\x55\x11\x01"
-DEVICE_INFO, CELL_INFO = 0x01, 0x02
+# A register write: function 0x00, command 0x05, the register; 0x0D is the
+# balancer, acknowledged by the same head in reply.
+WRITE = b"\xaa\x55\x11\x00\x05"
+WRITE_ACK = b"\x55\xaa\x11\x00\x05"
+BALANCER_REGISTER = 0x0D
+DEVICE_INFO, CELL_INFO, SETTINGS = 0x01, 0x02, 0x04
 # Operation status: balancing, balancing finished, and the faults by alarm.
 BALANCING, IDLE = 0x05, 0x06
 STATUS_OF_ALARM = {
@@ -44,6 +49,13 @@ MASK_OF_ALARM = {
 }
 # Per layout: balance current, the first probe and the first mask.
 OFFSETS = {"v1": (217, 221, 229), "v2": (218, 226, 266)}
+# Per settings layout: its length, the cell count, the balancer state, and
+# the float settings (trigger, max current, stop and start voltage) at their
+# offsets; the capacity is the pack's.
+SETTINGS_LAYOUT = {
+    "v1": (100, 8, 21, {9: 0.005, 13: 4.0, 17: 3.4, 28: 3.45}),
+    "v2": (150, 9, 126, {14: 0.003, 30: 8.0, 22: 3.4, 26: 3.38}),
+}
 
 
 def _sum(data: bytes | bytearray) -> int:
@@ -55,7 +67,7 @@ def _f32(out: bytearray, offset: int, value: float) -> None:
 
 
 class NeeySimulator(SimulatedBms):
-    """Answers the device-info and cell-info requests written to FFE1."""
+    """Answers the requests and the balancer command written to FFE1."""
 
     family = "neey"
     services = (
@@ -105,17 +117,32 @@ class NeeySimulator(SimulatedBms):
         return Advertising(name=name, service_uuids=[uuid16(0xFFE0), uuid16(0xFEE7)])
 
     def handle_write(self, handle: int, data: bytes) -> None:
-        """Answer a valid 20-byte request; ignore anything else."""
-        if handle != self.notify_handle or len(data) != 20:
+        """Answer a valid 20-byte request or command; ignore anything else."""
+        if handle != self.notify_handle or len(data) != 20 or data[19] != 0xFF:
             return
-        if not data.startswith(REQUEST) or data[19] != 0xFF:
+        if _sum(data[:18]) != data[18]:
             return
-        if _sum(data[:18]) != data[18] or self.take_fault(Fault.IGNORE_COMMAND):
+        if data.startswith(WRITE):
+            self._write_register(data)
+        elif not data.startswith(REQUEST):
             return
-        if data[4] == DEVICE_INFO:
+        elif data[4] == DEVICE_INFO:
             self.send(self.device_info_frame())
         elif data[4] == CELL_INFO:
             self.send(self.cell_info_frame())
+        elif data[4] == SETTINGS:
+            self.send(self.settings_frame())
+
+    def _write_register(self, data: bytes) -> None:
+        """Register 0x0D: 1 enables the balancer, 0 disables it; acknowledged."""
+        if data[5] != BALANCER_REGISTER or data[8] > 1 or any(data[9:18]):
+            return
+        if self.take_fault(Fault.IGNORE_COMMAND) is not None:
+            return
+        self.pack.balancer_enabled = data[8] == 1
+        ack = bytearray(20)
+        ack[:8] = WRITE_ACK + bytes((BALANCER_REGISTER, 20, 0))
+        self.send(self._close(ack))
 
     def device_info_frame(self) -> bytes:
         """Model, hardware and software version."""
@@ -159,6 +186,22 @@ class NeeySimulator(SimulatedBms):
             _f32(out, 242, pack.design_capacity)
             _f32(out, 246, pack.design_capacity * pack.soc / 100)
             _f32(out, 250, pack.soc)
+        return self._close(out)
+
+    def settings_frame(self) -> bytes:
+        """The settings reply of the model's layout, the balancer state in it."""
+        length, cells_at, balancer_at, floats = SETTINGS_LAYOUT[self.layout]
+        out = bytearray(length)
+        out[:8] = REPLY + bytes((SETTINGS, 0)) + length.to_bytes(2, "little")
+        out[cells_at] = len(self.pack.cell_voltages)
+        for offset, value in floats.items():
+            _f32(out, offset, value)
+        if self.layout == "v2":
+            out[8] = 0x02
+            _f32(out, 10, self.pack.design_capacity)
+        else:
+            out[24:28] = round(self.pack.design_capacity).to_bytes(4, "little")
+        out[balancer_at] = int(self.pack.balancer_enabled)
         return self._close(out)
 
     @staticmethod

@@ -293,8 +293,8 @@ CASES = (
     # Its problem code has no public bit table: no named alarm.
     FamilyCase("ecoworthy", "ecoworthy", _ecoworthy, (), alarms=False),
     # A balancer without a current sensor (GW-), and an EK-B model with one.
-    FamilyCase("neey", "neey", _neey("GW-24S4EB"), ()),
-    FamilyCase("neey_ek_b", "neey", _neey("EK-B24S8E200A"), ()),
+    FamilyCase("neey", "neey", _neey("GW-24S4EB"), ("balancer",)),
+    FamilyCase("neey_ek_b", "neey", _neey("EK-B24S8E200A"), ("balancer",)),
     # Dörr: the same protocol on FFF6 (the driver's second GATT profile).
     FamilyCase(
         "pwrboozt", "pwrboozt", _pwrboozt(doerr=False), (), alarm="pack_undervoltage"

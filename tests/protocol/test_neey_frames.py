@@ -5,6 +5,8 @@ from __future__ import annotations
 import contextlib
 import json
 import struct
+from functools import reduce
+from operator import xor
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +30,11 @@ from custom_components.lithium_bms.protocol.neey.frames import (
     decode_cell_info,
     decode_device_info,
 )
+from custom_components.lithium_bms.protocol.neey.settings import (
+    SETTINGS_LAYOUTS,
+    build_balancer_command,
+    decode_settings,
+)
 from custom_components.lithium_bms.protocol.neey.stream import NeeyReassembler
 from custom_components.lithium_bms.protocol.snapshot import Alarm, TemperatureKind
 
@@ -42,7 +49,12 @@ CELLS_V2 = BY_NAME["cell info EK-B24S8E200A (v2), charging, 4 probes"]
 INFO_V1 = BY_NAME["device info GW-24S4EB (v1)"]
 SETTINGS_V2 = BY_NAME["settings EK-B24S8E200A (v2)"]
 ACK = BY_NAME["app acknowledgement with AT\\r\\n"]
-FRAMES = [CELLS_V1, INFO_V1, CELLS_V2, SETTINGS_V2]
+SETTINGS_ON = BY_NAME["settings GW-24S4EB (v1), balancer on"]
+SETTINGS_OFF = BY_NAME["settings GW-24S4EB (v1), balancer off"]
+SETTINGS_EK_B = BY_NAME["settings EK-B24S8E200A SW-2.0.0 (v2)"]
+WRITE_ACK = BY_NAME["write acknowledgement of register 0x0D"]
+FRAMES = [CELLS_V1, INFO_V1, CELLS_V2, SETTINGS_V2, SETTINGS_ON]
+SOURCES = ("patman15/aiobmsble ", "syssi/esphome-jk-bms ")
 
 
 def with_bytes(frame: bytes, offset: int, data: bytes) -> bytes:
@@ -70,7 +82,8 @@ def feed_all(chunks: list[bytes]) -> tuple[list[bytes], list[ProtocolError]]:
 
 def test_every_vector_names_its_source_and_its_cross_check() -> None:
     for vector in VECTORS:
-        assert vector["source"].startswith("patman15/aiobmsble")
+        assert vector["source"].startswith(SOURCES)
+        assert " @ " in vector["source"]
         assert vector["expected"]
         assert vector["note"]
 
@@ -82,7 +95,18 @@ def test_every_vector_decodes_exactly(vector: dict[str, Any]) -> None:
     if expected["kind"] == "noise":
         assert feed_all([frame]) == ([], [])
         return
+    if expected["kind"] == "command":
+        ours = build_balancer_command(expected["on"])
+        assert ours[:18] == frame[:18]
+        # The app's checksum is the XOR of the bytes, the one sent the sum.
+        assert frame[18] == reduce(xor, frame[:18])
+        assert ours[18:] == bytes((sum(frame[:18]) & 0xFF, 0xFF))
+        return
     check_frame(frame)
+    if expected["kind"] == "settings":
+        layout = SETTINGS_LAYOUTS[expected["layout"] == "v2"]
+        assert decode_settings(frame, layout).balancer is expected["balancer"]
+        return
     if expected["kind"] == "frame":
         assert frame[4] == expected["type"]
         assert len(frame) == expected["length"]
@@ -130,6 +154,72 @@ def test_request_bytes() -> None:
     assert build_request(FrameType.DEVICE_INFO).hex() == (
         "aa551101010014000000000000000000000026ff"
     )
+
+
+def test_the_settings_request_and_the_balancer_command() -> None:
+    """syssi's write_command_test: the settings request's sum is 0x29."""
+    assert build_request(FrameType.SETTINGS).hex() == (
+        "aa551101040014000000000000000000000029ff"
+    )
+    assert build_balancer_command(True).hex() == (
+        "aa551100050d14000100000000000000000037ff"
+    )
+    assert build_balancer_command(False).hex() == (
+        "aa551100050d14000000000000000000000036ff"
+    )
+
+
+def test_the_aiobmsble_settings_reply_reads_as_its_layout() -> None:
+    """Beyond what aiobmsble states: byte 126 of its v2 capture is 1."""
+    assert decode_settings(SETTINGS_V2, SETTINGS_LAYOUTS[True]).balancer is True
+
+
+@pytest.mark.parametrize(
+    ("frame", "v2"),
+    [(SETTINGS_ON, True), (SETTINGS_EK_B, False), (CELLS_V1, False), (INFO_V1, True)],
+    ids=["v1 as v2", "v2 as v1", "cells", "device info"],
+)
+def test_a_settings_reply_of_another_layout_or_kind_is_refused(
+    frame: bytes, v2: bool
+) -> None:
+    with pytest.raises(FrameError):
+        decode_settings(frame, SETTINGS_LAYOUTS[v2])
+
+
+@pytest.mark.parametrize(
+    ("frame", "offset", "data"),
+    [
+        (SETTINGS_ON, 21, b"\x02"),  # a balancer state that is neither
+        (SETTINGS_EK_B, 126, b"\xff"),
+        (SETTINGS_ON, 8, b"\x00"),  # no cell
+        (SETTINGS_ON, 8, b"\x19"),  # 25 cells
+        (SETTINGS_EK_B, 9, b"\x00"),
+        (SETTINGS_ON, 9, struct.pack("<f", float("nan"))),  # trigger voltage
+        (SETTINGS_ON, 13, struct.pack("<f", -1.0)),  # max balance current
+        (SETTINGS_ON, 17, struct.pack("<f", 40.0)),  # stop voltage
+        (SETTINGS_EK_B, 10, struct.pack("<f", float("inf"))),  # capacity
+        (SETTINGS_EK_B, 30, struct.pack("<f", 1e6)),  # max balance current
+    ],
+)
+def test_a_settings_reply_out_of_range_is_refused(
+    frame: bytes, offset: int, data: bytes
+) -> None:
+    layout = SETTINGS_LAYOUTS[len(frame) == 150]
+    with pytest.raises(FrameError):
+        decode_settings(with_bytes(frame, offset, data), layout)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.binary(min_size=150, max_size=150), st.booleans())
+def test_random_settings_with_a_valid_sum_are_refused(raw: bytes, v2: bool) -> None:
+    """A forged settings reply must not set the balancer switch."""
+    head = (SETTINGS_EK_B if v2 else SETTINGS_ON)[:8]
+    length = 150 if v2 else 100
+    frame = with_bytes(head + raw[8 : length - 1] + b"\xff", 0, b"")
+    with contextlib.suppress(ProtocolError):
+        check_frame(frame)
+        decode_settings(frame, SETTINGS_LAYOUTS[v2])
+        pytest.fail("a random settings reply passed every check")
 
 
 @pytest.mark.parametrize(
@@ -273,7 +363,15 @@ def test_twenty_nine_byte_notifications_and_glued_frames() -> None:
 
 @pytest.mark.parametrize(
     "garbage",
-    [b"\x55", b"\x55\xaa", b"\x55\xaa\x11\x01\x02", b"AT\r\n", ACK, b"\xff" * 9],
+    [
+        b"\x55",
+        b"\x55\xaa",
+        b"\x55\xaa\x11\x01\x02",
+        b"AT\r\n",
+        ACK,
+        WRITE_ACK,
+        b"\xff" * 9,
+    ],
 )
 def test_garbage_before_and_between_frames(garbage: bytes) -> None:
     frames, _errors = feed_all([garbage + CELLS_V1 + garbage + CELLS_V2 + garbage])
@@ -308,6 +406,7 @@ FOREIGN = {
     "jbd": bytes.fromhex("dd0400080d660d610d680d59fe3c77"),
     "daly": DALY_STATUS,
     "ack": ACK,
+    "write ack": WRITE_ACK,
 }
 
 
@@ -371,6 +470,8 @@ def test_decoders_raise_only_protocol_errors(raw: bytes, v2: bool) -> None:
         decode_device_info(raw)
     with contextlib.suppress(ProtocolError):
         decode_cell_info(raw, LAYOUTS[v2])
+    with contextlib.suppress(ProtocolError):
+        decode_settings(raw, SETTINGS_LAYOUTS[v2])
 
 
 @pytest.mark.parametrize("model", ["GW-24S4EB", "EK-B24S8E200A"])

@@ -1,22 +1,26 @@
 """Neey / Heltec active balancers over BLE: the conversation.
 
 After connecting, a device-info request (0x01) tells the model and with it
-the cell-info layout; each reading is one cell-info request (0x02) and its
-300-byte reply, both on FFE1 (frames in :mod:`.frames`). A balancer has no
-pack current sensor: the GW- models (v1) report ``measures_current=False``;
-the EK-B models (v2) carry a current and capacities [A].
+the cell-info and settings layouts, and a settings request (0x04) the
+balancer switch; each reading is then one cell-info request (0x02) and its
+300-byte reply, all on FFE1 (frames in :mod:`.frames` and
+:mod:`.settings`). A balancer has no pack current sensor: the GW- models
+(v1) report ``measures_current=False``; the EK-B models (v2) carry a
+current and capacities [A].
 
-Read only. syssi/esphome-jk-bms ``heltec_balancer_ble.cpp``
-@ 2fa4323bdde7d3c5abf758d92de8f6c7f6751b54 documents the balancer command
-(write register 0x0D) and a read-back in the settings reply (0x04); this
-family does not implement the settings reply yet, so it cannot confirm the
-command and offers no switch.
+The one switch is the balancer (a balancer has no MOSFET): a write of
+register 0x0D, acknowledged without a value, so a command is done only when
+the settings reply read after it shows the state asked for. The switch shows
+the settings read at connecting and after each command (and at the update
+after a command not confirmed), never a state sent.
 """
 
 from __future__ import annotations
 
+import asyncio
+
 from ..driver import BmsDriver, DriverOptions
-from ..errors import UnsupportedError
+from ..errors import CommandNotConfirmedError, UnsupportedError
 from ..matching import AdvertisementMatcher, uuid16
 from ..plausibility import Limits
 from ..snapshot import BatterySnapshot, DeviceInfo, SwitchKind
@@ -35,6 +39,7 @@ from .frames import (
     decode_device_info,
     is_reply,
 )
+from .settings import SETTINGS_LAYOUTS, build_balancer_command, decode_settings
 from .stream import NeeyReassembler
 
 # Name patterns and service of patman15/aiobmsble ``aiobmsble/bms/neey_bms.py``
@@ -58,11 +63,18 @@ class NeeyDriver(BmsDriver):
         for name in NAMES
     )
     limits = Limits(max_cells=MAX_CELLS)
+    switches = frozenset({SwitchKind.BALANCER})
+    # Seconds between the command and the settings read that confirms it
+    # (the capture cited in :mod:`.settings` has the acknowledgement 30 ms
+    # after the write).
+    switch_settle = 0.2
 
     def __init__(self, transport: Transport, options: DriverOptions) -> None:
-        """The layout is known once the device info has been read."""
+        """The layouts are known once the device info has been read."""
         super().__init__(transport, options)
         self._info: NeeyDeviceInfo | None = None
+        # The balancer state last read from the settings reply.
+        self._balancer: bool | None = None
 
     def new_reassembler(self) -> NeeyReassembler:
         """Frames by head, length word, sum and tail."""
@@ -75,6 +87,7 @@ class NeeyDriver(BmsDriver):
     def disconnected(self) -> None:
         """Another device may answer the next connection: ask again."""
         self._info = None
+        self._balancer = None
 
     async def read_device_info(self) -> DeviceInfo:
         """Model, hardware and software version of the device-info reply."""
@@ -87,10 +100,11 @@ class NeeyDriver(BmsDriver):
         )
 
     async def read_snapshot(self) -> BatterySnapshot:
-        """One cell-info request and its reply, in the model's layout."""
+        """One cell-info request, in the model's layout; first the settings."""
         info = self._info or await self._device_info()
+        balancer = await self._balancer_state(info)
         frame = await self.exchange(build_request(FrameType.CELL_INFO), _answers_cells)
-        return _snapshot(decode_cell_info(frame, LAYOUTS[info.v2]))
+        return _snapshot(decode_cell_info(frame, LAYOUTS[info.v2]), balancer)
 
     async def _device_info(self) -> NeeyDeviceInfo:
         frame = await self.exchange(
@@ -99,12 +113,34 @@ class NeeyDriver(BmsDriver):
         self._info = decode_device_info(frame)
         return self._info
 
+    async def _balancer_state(self, info: NeeyDeviceInfo) -> bool:
+        """The balancer state of the settings reply, read once per connection."""
+        if self._balancer is None:
+            frame = await self.exchange(
+                build_request(FrameType.SETTINGS), _answers_settings
+            )
+            self._balancer = decode_settings(frame, SETTINGS_LAYOUTS[info.v2]).balancer
+        return self._balancer
+
     async def set_switch(self, kind: SwitchKind, on: bool) -> BatterySnapshot:
-        """Read only: the settings read-back is not implemented."""
-        raise UnsupportedError(f"Neey has no {kind} command with a read-back here")
+        """Write register 0x0D, then confirm it by reading the settings back."""
+        if kind not in self.switches:
+            raise UnsupportedError(f"a Neey balancer has no {kind} switch")
+        info = self._info or await self._device_info()
+        self._balancer = None
+        try:
+            await self.send(build_balancer_command(on))
+        finally:
+            self.transport.release()
+        await asyncio.sleep(self.switch_settle)
+        if await self._balancer_state(info) is not on:
+            # Read again at the next update, should it apply late.
+            self._balancer = None
+            raise CommandNotConfirmedError(f"the Neey balancer did not switch {kind}")
+        return await self.read_snapshot()
 
 
-def _snapshot(cells: NeeyCellInfo) -> BatterySnapshot:
+def _snapshot(cells: NeeyCellInfo, balancer: bool) -> BatterySnapshot:
     return BatterySnapshot(
         voltage=cells.voltage,
         current=cells.current or 0.0,
@@ -120,6 +156,7 @@ def _snapshot(cells: NeeyCellInfo) -> BatterySnapshot:
         alarms=cells.alarms,
         supported_alarms=SUPPORTED_ALARMS,
         protection_code=cells.status if cells.status in STATUS_ALARMS else 0,
+        switches={SwitchKind.BALANCER: balancer},
     )
 
 
@@ -129,3 +166,7 @@ def _answers_cells(frame: bytes) -> bool:
 
 def _answers_device_info(frame: bytes) -> bool:
     return is_reply(frame, FrameType.DEVICE_INFO)
+
+
+def _answers_settings(frame: bytes) -> bool:
+    return is_reply(frame, FrameType.SETTINGS)

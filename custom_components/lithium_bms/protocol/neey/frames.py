@@ -62,6 +62,7 @@ class FrameType(IntEnum):
 
     DEVICE_INFO = 0x01
     CELL_INFO = 0x02
+    SETTINGS = 0x04
 
 
 # Operation status (byte 216) [B]: 0x05 is balancing; the faults by alarm.
