@@ -52,6 +52,7 @@ class AntLegacyDriver(BmsDriver):
 
     family = "ant_legacy"
     manufacturer = "ANT"
+    brand = "ANT legacy"
     # The legacy modules' names seen in public advertisements: ``ANT-BLE16S``
     # (patman15/aiobmsble test_data/ant_leg_bms.json), ``ANT-BLE24C``
     # (syssi/esphome-ant-bms issue #61, the issue the legacy BLE component
