@@ -203,8 +203,8 @@ async def test_a_switched_off_mosfet_is_inactive(make_client: MakeClient) -> Non
 async def test_the_configured_password_is_sent(
     sim: AntLegacySimulator, make_client: MakeClient
 ) -> None:
-    sim.password = "abcd1234"  # noqa: S105
-    client = make_client(password="abcd1234")  # noqa: S106
+    sim.password = "abcd1234"
+    client = make_client(password="abcd1234")
     snap = await client.set_switch(SwitchKind.CHARGE, False)
     assert snap.switches[SwitchKind.CHARGE] is False
     assert client.driver.is_sensitive(sim.writes[1])
@@ -214,7 +214,7 @@ async def test_the_configured_password_is_sent(
 async def test_a_wrong_password_is_not_confirmed(
     sim: AntLegacySimulator, make_client: MakeClient
 ) -> None:
-    sim.password = "abcd1234"  # noqa: S105
+    sim.password = "abcd1234"
     client = make_client()
     with pytest.raises(CommandNotConfirmedError):
         await client.set_switch(SwitchKind.CHARGE, False)

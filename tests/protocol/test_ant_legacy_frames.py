@@ -1,9 +1,10 @@
-"""ANT legacy frames: every captured vector, the requests, the sum, consistency, reassembly."""
+"""ANT legacy frames: the captured vectors, requests, sum, consistency, reassembly."""
 
 from __future__ import annotations
 
 import contextlib
 import json
+import random
 from pathlib import Path
 from typing import Any
 
@@ -11,6 +12,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from bench.ha.forgery import forge
 from bms_simulator.families.ant_legacy import demo
 from custom_components.lithium_bms.protocol.ant_legacy.frames import (
     STATUS_REQUEST,
@@ -356,6 +358,16 @@ def test_decoders_raise_only_protocol_errors(raw: bytes) -> None:
 def test_random_content_with_a_valid_sum_is_refused(body: bytes) -> None:
     """What the soak forges: the head kept, the rest random, the sum fitted."""
     forged = with_bytes(STATUS_14S, 4, body)
+    with pytest.raises(FrameError):
+        decode_status(check_and_return(forged))
+
+
+@pytest.mark.parametrize("seed", range(200))
+def test_the_soak_forges_these_replies_and_each_is_refused(seed: int) -> None:
+    """bench/ha/forgery.py knows the reply: a valid sum, then the decoder refuses."""
+    forged = forge(SIM_4S, random.Random(seed))
+    assert forged is not None
+    assert forged[:4] == SIM_4S[:4]
     with pytest.raises(FrameError):
         decode_status(check_and_return(forged))
 

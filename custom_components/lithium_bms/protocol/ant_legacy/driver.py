@@ -65,9 +65,7 @@ class AntLegacyDriver(BmsDriver):
     gatt = (GattProfile(service=0xFFE0, notify=0xFFE1, write=0xFFE1),)
     matchers = (
         AdvertisementMatcher(local_name="ANT-BLE???", service_uuid=uuid16(0xFFE0)),
-        AdvertisementMatcher(
-            local_name="ANT-BLE????CB*", service_uuid=uuid16(0xFFE0)
-        ),
+        AdvertisementMatcher(local_name="ANT-BLE????CB*", service_uuid=uuid16(0xFFE0)),
     )
     probe_also = ("ant",)
     switches = frozenset({SwitchKind.CHARGE, SwitchKind.DISCHARGE})
@@ -111,7 +109,6 @@ class AntLegacyDriver(BmsDriver):
         if after.switches[kind] is not on:
             raise CommandNotConfirmedError(f"the ANT BMS did not switch {kind}")
         return _snapshot(after)
-
 
 
 def _snapshot(status: AntLegacyStatus) -> BatterySnapshot:

@@ -245,4 +245,3 @@ def _check_cells(millivolts: list[int], values: dict[str, int], voltage: float) 
     cells = sum(millivolts) / 1000
     if abs(cells - voltage) > VOLTAGE_TOLERANCE + VOLTAGE_SHARE * cells:
         raise FrameError("ANT legacy pack voltage disagrees with the cells")
-
