@@ -37,7 +37,7 @@ COUNT_AT = 123
 PASSWORD_REGISTERS = (0xF1, 0xF2, 0xF3, 0xF4)
 REGISTERS = {SwitchKind.DISCHARGE: 0xF9, SwitchKind.CHARGE: 0xFA}
 APPLY = 0xFF
-# What the ESPHome component sends when no password is set [A].
+# The password the ESPHome component sends unless configured otherwise [A].
 DEFAULT_PASSWORD = "12345678"  # noqa: S105 (the factory default)
 STATUS_FIELDS = (
     Field("voltage", 4, 2, scale=0.1, decimals=1),
@@ -63,8 +63,9 @@ STATUS_FIELDS = (
 _SCALED = tuple(f for f in STATUS_FIELDS if f.decimals is not None)
 _INTS = tuple(f for f in STATUS_FIELDS if f.decimals is None)
 # Six probes of 2 bytes from byte 91 [A]: the power stage (MOSFETs), the
-# balancer, then the cells [C]. An unconnected probe reads -40 °C (the two
-# spare probes of the capture in esphome-ant-bms issue #68).
+# balancer, then four cell probes ([C]; "t_fet, t_bal, temp1-4" in
+# esphome-ant-bms issue #87). An unconnected probe reads -40 °C (the two
+# spare probes of the captures in esphome-ant-bms issues #1 and #68).
 PROBES_AT = 91
 CELL_PROBES = 4
 NO_PROBE = -40
