@@ -63,6 +63,7 @@ async def _confirm(hass: HomeAssistant, sim: SimulatedBms) -> dict[str, Any]:
 async def test_the_other_protocol_is_found_by_probing(
     hass: HomeAssistant,
     add_device: AddDevice,
+    *,
     sim: SimulatedBms,
     claimed: str,
     family: str,
