@@ -69,6 +69,7 @@ AIOBMSBLE_MODULES = {
     "neey": "aiobmsble.bms.neey_bms",
     "braunpwr": "aiobmsble.bms.braunpwr_bms",
     "ant": "aiobmsble.bms.ant_bms",
+    "ant_legacy": "aiobmsble.bms.ant_leg_bms",
     "pwrboozt": "aiobmsble.bms.pwrboozt_bms",
     "humsienk": "aiobmsble.bms.humsienk_bms",
 }

@@ -47,6 +47,9 @@ ROYPOW_HEAD = bytes.fromhex("ead101")
 ANT_HEAD = bytes.fromhex("7ea1110000")
 # A Humsienk reply: ``AA <command> <len> <data> <sum:2>``.
 HUMSIENK_START = 0xAA
+# A legacy ANT status reply: ``AA 55 AA FF``, 134 bytes and their 16-bit sum.
+ANT_LEGACY_HEAD = bytes.fromhex("aa55aaff")
+ANT_LEGACY_LENGTH = 140
 
 
 def forge(frame: bytes, rng: random.Random) -> bytes | None:
@@ -183,6 +186,12 @@ def _ant(frame: bytes, rng: random.Random) -> bytes:
     return body + crc16(body[1:]).to_bytes(2, "little") + b"\xaa\x55"
 
 
+def _ant_legacy(frame: bytes, rng: random.Random) -> bytes:
+    """Head kept; 134 random bytes, their 16-bit sum (high byte first)."""
+    body = _random(rng, ANT_LEGACY_LENGTH - 6)
+    return frame[:4] + body + (sum(body) & 0xFFFF).to_bytes(2, "big")
+
+
 def _topband(frame: bytes, rng: random.Random) -> bytes:
     """Head kept; 54 random bytes and their 16-bit sum, as hex digits."""
     body = _random(rng, 54)
@@ -291,6 +300,11 @@ FORGERS: tuple[tuple[Callable[[bytes], bool], Forger], ...] = (
         _neey,
     ),
     (lambda f: f.startswith(ANT_HEAD) and len(f) == f[5] + 10 > 14, _ant),
+    # Before CBT Power's rule, whose replies start AA 55 too.
+    (
+        lambda f: f.startswith(ANT_LEGACY_HEAD) and len(f) == ANT_LEGACY_LENGTH,
+        _ant_legacy,
+    ),
     (_modbus_read_reply, _modbus),
     (lambda f: f.startswith(FELICITY_HEADER) and f.endswith(b"}"), _felicity),
     (_cbtpwr, _cbtpwr_classic),

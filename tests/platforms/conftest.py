@@ -26,6 +26,7 @@ from syrupy.location import PyTestLocation
 
 from bms_simulator.device import SimulatedBms
 from bms_simulator.families.ant import AntSimulator
+from bms_simulator.families.ant_legacy import AntLegacySimulator
 from bms_simulator.families.braunpwr import BraunPowerSimulator
 from bms_simulator.families.cbtpwr import CbtPowerClassic, CbtPowerVb
 from bms_simulator.families.daly import DalySimulator
@@ -127,6 +128,10 @@ def _renogy(variant: str, name: str, address: str) -> Callable[[], SimulatedBms]
 
 def _ant() -> SimulatedBms:
     return AntSimulator("88:A0:80:00:11:22", "ANT-BLE24CHUB-0001", pack_model())
+
+
+def _ant_legacy() -> SimulatedBms:
+    return AntLegacySimulator("AA:BB:CC:00:11:22", "ANT-BLE16S", pack_model())
 
 
 def _redodo() -> SimulatedBms:
@@ -266,6 +271,9 @@ CASES = (
     ),
     FamilyCase("redodo", "redodo", _redodo, (), alarm="pack_undervoltage"),
     FamilyCase("ant", "ant", _ant, ("charge_mosfet", "discharge_mosfet", "balancer")),
+    FamilyCase(
+        "ant_legacy", "ant_legacy", _ant_legacy, ("charge_mosfet", "discharge_mosfet")
+    ),
     FamilyCase("humsienk", "humsienk", _humsienk, (), alarm="pack_undervoltage"),
     # A problem code without a public bit table: no named alarm. PowerXtreme
     # speaks the same protocol on its own service.

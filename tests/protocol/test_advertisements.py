@@ -52,6 +52,7 @@ RECALL_FLOOR = {
     "neey": 1.0,
     "braunpwr": 1.0,
     "ant": 1.0,
+    "ant_legacy": 1.0,
     "pwrboozt": 1.0,
     "humsienk": 1.0,
 }
@@ -131,9 +132,13 @@ def test_corpus_is_sourced_and_varied() -> None:
         # aiobmsble test_data/braunpwr_bms.json (BMS_BLE-HA #303, #613); none
         # with advertisement data in batmon-ha #375 or aiobmsble PR #251.
         "braunpwr": 3,
-        # aiobmsble test_data/ant_bms.json (BMS_BLE-HA #366, #668, #675); the
-        # legacy protocol's ANT-BLE16S record is not this protocol's.
+        # aiobmsble test_data/ant_bms.json (BMS_BLE-HA #366, #675) and
+        # batmon-ha doc/ANT-BMS-BLE.md; #668's module speaks the legacy one.
         "ant": 3,
+        # aiobmsble test_data/ant_leg_bms.json (with #668 since PR #220) and
+        # esphome-ant-bms #61; none with advertisement data in esphome-ant-bms
+        # #48, kolins-cz/Smart-BMS-Bluetooth-ESP32 #4 or bres55 #14.
+        "ant_legacy": 3,
         # aiobmsble test_data/pwrboozt_bms.json (BMS_BLE-HA #452) and
         # doerrpwr_bms.json (BMS_BLE-HA #792): one PowerBoozt, one Dörr.
         "pwrboozt": 2,

@@ -52,15 +52,22 @@ class AntDriver(BmsDriver):
     manufacturer = "ANT"
     # The name pattern of patman15/aiobmsble ``aiobmsble/bms/ant_bms.py``
     # @ b0567331025033d33729385fa89a1198275d6486 (``ANT-BLE2*``, ``ANT@BLE2*``,
-    # ``ANT-BLE3*``) with service FFE0; ``ANT-BLE0*`` / ``ANT-BLE1*`` are the
-    # legacy protocol, not spoken here. No other family claims an ANT record
-    # of the corpus, nor ANT any of theirs. Tried late (an unrecognised
-    # device is probed in this order) but before Topband's wider FFE0 claim.
+    # ``ANT-BLE3*``) with service FFE0, and the board codes ending ``UB`` of
+    # the current protocol's modules in syssi/esphome-ant-bms README.md
+    # @ bf7c64f7a4c30a77dc41ee2f60db2b43fa7b21ab (``ANT-BLE16ZMUB``,
+    # ``ANT-BLE04DMUB``). The legacy protocol's names (``ANT-BLE16S``,
+    # ``ANT-BLE24C``, ``ANT-BLE22AACB-…``) are claimed first by
+    # ``ant_legacy``; each family offers the other when its probe fails. No
+    # other family claims an ANT record of the corpus, nor ANT any of theirs.
+    # Tried late (an unrecognised device is probed in this order) but before
+    # Topband's wider FFE0 claim.
     claim_order = 350
     gatt = (GattProfile(service=0xFFE0, notify=0xFFE1, write=0xFFE1),)
     matchers = (
         AdvertisementMatcher(local_name="ANT?BLE[23]*", service_uuid=uuid16(0xFFE0)),
+        AdvertisementMatcher(local_name="ANT?BLE????UB*", service_uuid=uuid16(0xFFE0)),
     )
+    probe_also = ("ant_legacy",)
     switches = frozenset({SwitchKind.CHARGE, SwitchKind.DISCHARGE, SwitchKind.BALANCER})
     limits = Limits(max_cells=MAX_CELLS)
     # Seconds between a switch command and the status read that confirms it.

@@ -1,0 +1,7 @@
+"""ANT smart BMS, legacy protocol: frames, reassembly and the BLE driver."""
+
+from .driver import AntLegacyDriver
+
+DRIVER = AntLegacyDriver
+
+__all__ = ["DRIVER", "AntLegacyDriver"]
