@@ -18,7 +18,7 @@ from .wired import WiredProtocol
 
 # Subpackages shared by the families, not families: codecs several families
 # speak, and the serial transport.
-CORE_PACKAGES = frozenset({"codecs", "serial"})
+CORE_PACKAGES = frozenset({"can", "codecs", "serial"})
 
 
 def _families() -> tuple[tuple[type[BmsDriver], ...], tuple[WiredProtocol, ...]]:

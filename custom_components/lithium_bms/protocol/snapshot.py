@@ -114,6 +114,18 @@ class BatterySnapshot:
     # The cell count the frame itself states, where it states one; the
     # plausibility gate checks it against ``cell_voltages``.
     reported_cell_count: int | None = None
+    # What a battery tells its inverter on the CAN bus (Pylontech CAN
+    # protocol): the limits it obeys (V, A), what it allows and asks, and
+    # the manufacturer name it broadcasts.
+    charge_voltage_limit: float | None = None
+    discharge_voltage_limit: float | None = None
+    charge_current_limit: float | None = None
+    discharge_current_limit: float | None = None
+    charge_enabled: bool | None = None
+    discharge_enabled: bool | None = None
+    force_charge: bool | None = None
+    full_charge_request: bool | None = None
+    manufacturer_name: str | None = None
 
     @property
     def power(self) -> float:

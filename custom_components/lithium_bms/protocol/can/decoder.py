@@ -1,0 +1,127 @@
+"""Assembling the broadcast frames into one battery reading.
+
+Each frame ID carries a part of the state; a reading needs the measurement
+(0x356) and the charge state (0x355), both heard within :data:`FRESH_FOR`.
+The other parts join when they were heard recently too; a part that stopped
+coming is dropped rather than shown stale.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+from ..errors import ProtocolError
+from ..snapshot import BatterySnapshot, Temperature, TemperatureKind
+from .frames import (
+    SUPPORTED_ALARMS,
+    ChargeLimits,
+    ChargeState,
+    Decoded,
+    Measurement,
+    Protection,
+    Requests,
+    decode,
+    unpack,
+)
+
+# Frames come about once a second: a part older than this is not shown.
+FRESH_FOR = 10.0
+
+
+@dataclass(slots=True)
+class DecoderStats:
+    """What the decoder heard (diagnostics, and the flow's verdict)."""
+
+    frames: int = 0
+    decoded: int = 0
+    unknown: int = 0
+    malformed: int = 0
+    last_malformed: str | None = None
+
+
+@dataclass(slots=True)
+class PylonDecoder:
+    """The newest valid content of each frame ID, with when it came."""
+
+    stats: DecoderStats = field(default_factory=DecoderStats)
+    _parts: dict[type, tuple[float, Decoded]] = field(default_factory=dict)
+
+    def _now(self) -> float:
+        return time.monotonic()
+
+    def feed(self, packet: bytes) -> bool:
+        """Take one packed frame; whether it carried a part of the protocol.
+
+        A malformed frame of a known ID is counted and raised, never kept.
+        """
+        self.stats.frames += 1
+        arbitration_id, extended, data = unpack(packet)
+        if extended:
+            self.stats.unknown += 1
+            return False
+        try:
+            part = decode(arbitration_id, data)
+        except ProtocolError as err:
+            self.stats.malformed += 1
+            self.stats.last_malformed = str(err)
+            raise
+        if part is None:
+            self.stats.unknown += 1
+            return False
+        self.stats.decoded += 1
+        self._parts[type(part)] = (self._now(), part)
+        return True
+
+    def reset(self) -> None:
+        """Forget every part (a new connection)."""
+        self._parts.clear()
+
+    def _fresh[T](self, kind: type[T]) -> T | None:
+        found = self._parts.get(kind)
+        if found is None or self._now() - found[0] > FRESH_FOR:
+            return None
+        part = found[1]
+        return part if isinstance(part, kind) else None
+
+    @property
+    def manufacturer(self) -> str | None:
+        """The name in 0x35E, once heard."""
+        return self._fresh(str)
+
+    @property
+    def modules(self) -> int | None:
+        """The module count 0x359 states, once heard."""
+        protection = self._fresh(Protection)
+        return protection.modules if protection is not None else None
+
+    def snapshot(self) -> BatterySnapshot | None:
+        """A reading from the fresh parts; None until 0x355 and 0x356 are fresh."""
+        measurement = self._fresh(Measurement)
+        state = self._fresh(ChargeState)
+        if measurement is None or state is None:
+            return None
+        limits = self._fresh(ChargeLimits)
+        protection = self._fresh(Protection)
+        requests = self._fresh(Requests)
+        return BatterySnapshot(
+            voltage=measurement.voltage,
+            current=measurement.current,
+            temperatures=(Temperature(TemperatureKind.CELL, measurement.temperature),),
+            state_of_charge=state.state_of_charge,
+            state_of_health=state.state_of_health,
+            alarms=protection.alarms if protection is not None else frozenset(),
+            supported_alarms=SUPPORTED_ALARMS
+            if protection is not None
+            else frozenset(),
+            protection_code=protection.code if protection is not None else None,
+            charge_voltage_limit=limits.charge_voltage if limits else None,
+            charge_current_limit=limits.charge_current if limits else None,
+            discharge_current_limit=limits.discharge_current if limits else None,
+            discharge_voltage_limit=limits.discharge_voltage if limits else None,
+            charge_enabled=requests.charge_enabled if requests else None,
+            discharge_enabled=requests.discharge_enabled if requests else None,
+            force_charge=requests.force_charge if requests else None,
+            full_charge_request=requests.full_charge_request if requests else None,
+            manufacturer_name=self.manufacturer,
+        )

@@ -1,0 +1,95 @@
+"""The CAN "driver": listens to the broadcast, never asks anything."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from ..driver import BmsDriver, DriverOptions
+from ..errors import ProtocolError, UnsupportedError
+from ..matching import AdvertisementMatcher
+from ..snapshot import BatterySnapshot, DeviceInfo, SwitchKind
+from ..transport import GattProfile, Transport
+from .decoder import PylonDecoder
+
+PROTOCOL_NAME = "Pylontech CAN"
+
+
+class _WholeFrames:
+    """The transport hands on whole frames: nothing to reassemble."""
+
+    def feed(self, data: bytes) -> tuple[list[bytes], list[ProtocolError]]:
+        """Each chunk is one frame, as it came."""
+        return [data], []
+
+    def reset(self) -> None:
+        """No partial frame is ever kept."""
+
+
+class PylonCanDriver(BmsDriver):
+    """Reads the Pylontech CAN frames a battery broadcasts to its inverter."""
+
+    family = "can"
+    manufacturer = PROTOCOL_NAME
+    gatt: ClassVar[tuple[GattProfile, ...]] = ()
+    matchers: ClassVar[tuple[AdvertisementMatcher, ...]] = ()
+    # A broadcast cycle is about a second; allow several to be missed.
+    request_timeout = 10.0
+
+    def __init__(self, transport: Transport, options: DriverOptions) -> None:
+        """Start with nothing heard."""
+        super().__init__(transport, options)
+        self.decoder = PylonDecoder()
+
+    def new_reassembler(self) -> _WholeFrames:
+        """Frames arrive whole."""
+        return _WholeFrames()
+
+    def feed(self, data: bytes) -> None:
+        """Decode one frame; a malformed one is remembered, never kept."""
+        try:
+            known = self.decoder.feed(data)
+        except ProtocolError as err:
+            self.inbox.reject(err)
+            return
+        if known:
+            self.deliver([data], [])
+
+    def is_sensitive(self, frame: bytes) -> bool:
+        """Nothing the battery broadcasts is secret."""
+        return False
+
+    def reset(self) -> None:
+        """A new connection starts from nothing heard."""
+        super().reset()
+        self.decoder.reset()
+
+    async def _reading(self) -> BatterySnapshot:
+        """The newest reading; waits for one while none is fresh."""
+        snapshot = self.decoder.snapshot()
+        if snapshot is not None:
+            return snapshot
+        self.inbox.clear()
+        await self.inbox.wait_for(
+            lambda _frame: self.decoder.snapshot() is not None, self.request_timeout
+        )
+        snapshot = self.decoder.snapshot()
+        if snapshot is None:  # pragma: no cover - the wait ends only with one
+            raise ProtocolError("no complete reading")
+        return snapshot
+
+    async def read_device_info(self) -> DeviceInfo:
+        """The manufacturer the battery names, once a reading is complete."""
+        await self._reading()
+        modules = self.decoder.modules
+        return DeviceInfo(
+            manufacturer=self.decoder.manufacturer or PROTOCOL_NAME,
+            model=(f"{PROTOCOL_NAME}, {modules} modules" if modules else PROTOCOL_NAME),
+        )
+
+    async def read_snapshot(self) -> BatterySnapshot:
+        """The newest complete reading."""
+        return await self._reading()
+
+    async def set_switch(self, kind: SwitchKind, on: bool) -> BatterySnapshot:
+        """Nothing is ever sent on the bus."""
+        raise UnsupportedError("a CAN bus is only listened to")
