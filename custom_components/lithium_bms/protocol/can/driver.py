@@ -7,6 +7,7 @@ from typing import ClassVar
 from ..driver import BmsDriver, DriverOptions
 from ..errors import ProtocolError, UnsupportedError
 from ..matching import AdvertisementMatcher
+from ..plausibility import Limits
 from ..snapshot import BatterySnapshot, DeviceInfo, SwitchKind
 from ..transport import GattProfile, Transport
 from .decoder import PylonDecoder
@@ -32,6 +33,8 @@ class PylonCanDriver(BmsDriver):
     manufacturer = PROTOCOL_NAME
     gatt: ClassVar[tuple[GattProfile, ...]] = ()
     matchers: ClassVar[tuple[AdvertisementMatcher, ...]] = ()
+    # The protocol carries no single cells; a low-voltage pack stays under 64 V.
+    limits = Limits(min_cells=0, max_cells=0, pack_voltage=(0.0, 64.0))
     # A broadcast cycle is about a second; allow several to be missed.
     request_timeout = 10.0
 

@@ -26,8 +26,9 @@ _LOGGER = logging.getLogger(__name__)
 
 # How long the reader thread waits in recv(): also how fast it stops.
 READ_TIMEOUT = 0.2
-# The interfaces offered; the flow accepts any other python-can interface too.
-INTERFACES = ("socketcan", "slcan", "gs_usb")
+# The interfaces offered; the flow accepts any other python-can interface too
+# (a candleLight / gs_usb adapter is SocketCAN on Linux).
+INTERFACES = ("socketcan", "slcan")
 LISTEN_ONLY = frozenset({"slcan"})
 
 
@@ -73,9 +74,12 @@ def _errno(err: BaseException) -> int | None:
 def adapter_error(err: Exception, settings: CanSettings) -> CanAdapterError:
     """The adapter error that explains why opening ``settings`` failed."""
     label = f"{settings.interface} {settings.channel}"
-    if isinstance(err, can.CanInterfaceNotImplementedError):
-        return CanUnavailableError(f"{label}: {err}")
     number = _errno(err)
+    if (
+        isinstance(err, (can.CanInterfaceNotImplementedError, ImportError))
+        or number == errno.EAFNOSUPPORT
+    ):
+        return CanUnavailableError(f"{label}: {err}")
     text = str(err).lower()
     if number in {errno.ENODEV, errno.ENOENT, errno.ENXIO} or "no such" in text:
         return CanNotFoundError(f"{label}: {err}")

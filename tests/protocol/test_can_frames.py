@@ -1,0 +1,203 @@
+"""Pylontech CAN: the captured frames, malformed frames, the decoder's rules."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bms_simulator.can import CanBroadcaster, Limits, demo_pack
+from custom_components.lithium_bms.protocol.can import decoder as decoder_module
+from custom_components.lithium_bms.protocol.can import frames
+from custom_components.lithium_bms.protocol.can.decoder import FRESH_FOR, PylonDecoder
+from custom_components.lithium_bms.protocol.errors import FrameError
+from custom_components.lithium_bms.protocol.snapshot import Alarm
+
+VECTORS: list[dict[str, Any]] = json.loads(
+    (Path(__file__).parent / "data" / "can_vectors.json").read_text()
+)
+
+
+def _plain(part: frames.Decoded | None) -> dict[str, Any] | None:
+    if part is None:
+        return None
+    if isinstance(part, str):
+        return {"kind": "name", "name": part}
+    kind = {
+        frames.ChargeLimits: "limits",
+        frames.ChargeState: "state",
+        frames.Measurement: "measurement",
+        frames.Protection: "protection",
+        frames.Requests: "requests",
+    }[type(part)]
+    values = dataclasses.asdict(part)
+    if "alarms" in values:
+        values["alarms"] = sorted(values["alarms"])
+    return {"kind": kind, **values}
+
+
+@pytest.mark.parametrize("vector", VECTORS, ids=[v["name"] for v in VECTORS])
+def test_captured_frame_decodes_exactly(vector: dict[str, Any]) -> None:
+    assert vector["source"]
+    assert vector["note"]
+    part = frames.decode(int(vector["id"], 16), bytes.fromhex(vector["hex"]))
+    assert _plain(part) == vector["expected"]
+
+
+@pytest.mark.parametrize(
+    ("arbitration_id", "data"),
+    [
+        (0x351, bytes.fromhex("1402c012c0")),  # 5 of 6 bytes
+        (0x355, bytes.fromhex("5800")),
+        (0x355, bytes.fromhex("6500 6400".replace(" ", ""))),  # SOC 101 %
+        (0x356, bytes.fromhex("7a13f2fe")),
+        (0x356, bytes.fromhex("f2fff2fe6b01")),  # negative pack voltage
+        (0x359, bytes.fromhex("0000")),
+        (0x35C, b""),
+        (0x35E, b"        "),
+        (0x35E, b"PY\x01LON"),
+        (0x351, bytes(9)),
+    ],
+)
+def test_malformed_frame_is_refused(arbitration_id: int, data: bytes) -> None:
+    with pytest.raises(FrameError):
+        frames.decode(arbitration_id, data)
+
+
+def test_protection_bits_name_each_alarm() -> None:
+    every = frames.decode_protection(bytes([0b1001_1110, 0b0000_1001, 0, 0, 1]))
+    assert every.alarms == frames.SUPPORTED_ALARMS
+    warnings_only = frames.decode_protection(bytes([0, 0, 0xFF, 0xFF]))
+    assert warnings_only.alarms == frozenset()
+    assert warnings_only.code == 0xFFFF0000
+    assert warnings_only.modules is None
+
+
+def test_request_flags() -> None:
+    requests = frames.decode_requests(bytes([0x38]))
+    assert requests == frames.Requests(
+        charge_enabled=False,
+        discharge_enabled=False,
+        force_charge=True,
+        full_charge_request=True,
+    )
+    assert frames.decode_requests(bytes([0x10])).force_charge  # force charge II
+
+
+def test_six_byte_limits_have_no_discharge_voltage() -> None:
+    limits = frames.decode_limits(bytes.fromhex("1402c012c012"))
+    assert limits.discharge_voltage is None
+
+
+def test_pack_round_trip() -> None:
+    packet = frames.pack(0x1806E5F4, b"\x01", extended=True)
+    assert frames.unpack(packet) == (0x1806E5F4, True, b"\x01")
+    with pytest.raises(FrameError):
+        frames.unpack(b"\x00\x01")
+
+
+def _feed_vectors(decoder: PylonDecoder, prefix: str) -> None:
+    for vector in VECTORS:
+        if vector["name"].startswith(prefix):
+            decoder.feed(
+                frames.pack(int(vector["id"], 16), bytes.fromhex(vector["hex"]))
+            )
+
+
+def test_decoder_builds_the_captured_reading() -> None:
+    decoder = PylonDecoder()
+    _feed_vectors(decoder, "v12_")
+    snapshot = decoder.snapshot()
+    assert snapshot is not None
+    assert snapshot.voltage == 49.86
+    assert snapshot.current == -27.0
+    assert snapshot.state_of_charge == 88
+    assert snapshot.state_of_health == 94
+    assert [t.value for t in snapshot.temperatures] == [36.3]
+    assert snapshot.charge_voltage_limit == 53.2
+    assert snapshot.charge_current_limit == 480.0
+    assert snapshot.discharge_current_limit == 480.0
+    assert snapshot.discharge_voltage_limit == 45.0
+    assert snapshot.charge_enabled
+    assert snapshot.discharge_enabled
+    assert snapshot.force_charge is False
+    assert snapshot.full_charge_request is False
+    assert snapshot.manufacturer_name == "PYLON"
+    assert snapshot.alarms == frozenset()
+    assert snapshot.supported_alarms == frames.SUPPORTED_ALARMS
+    assert decoder.modules == 6
+    assert snapshot.cell_voltages == ()
+
+
+def test_v13_reading_without_protection_frames() -> None:
+    decoder = PylonDecoder()
+    _feed_vectors(decoder, "v13_")
+    snapshot = decoder.snapshot()
+    assert snapshot is not None
+    assert (snapshot.voltage, snapshot.state_of_charge) == (49.87, 84)
+    assert snapshot.supported_alarms == frozenset()
+    assert snapshot.protection_code is None
+    assert snapshot.force_charge is None
+    assert decoder.stats.unknown == 2
+
+
+def test_decoder_needs_state_and_measurement() -> None:
+    decoder = PylonDecoder()
+    _feed_vectors(decoder, "sample_")  # no 0x356 in the sample
+    assert decoder.snapshot() is None
+    assert decoder.manufacturer is None
+
+
+def test_malformed_frame_never_changes_the_reading() -> None:
+    decoder = PylonDecoder()
+    _feed_vectors(decoder, "v12_")
+    with pytest.raises(FrameError):
+        decoder.feed(frames.pack(0x355, bytes.fromhex("ff00")))
+    snapshot = decoder.snapshot()
+    assert snapshot is not None
+    assert snapshot.state_of_charge == 88
+    assert decoder.stats.malformed == 1
+    assert decoder.stats.last_malformed
+
+
+def test_extended_and_unknown_ids_are_ignored() -> None:
+    decoder = PylonDecoder()
+    assert not decoder.feed(frames.pack(0x355, bytes(4), extended=True))
+    assert not decoder.feed(frames.pack(0x123, bytes(8)))
+    assert decoder.stats.unknown == 2
+    assert decoder.snapshot() is None
+
+
+def test_stale_parts_are_dropped(monkeypatch: pytest.MonkeyPatch) -> None:
+    now = [1000.0]
+    monkeypatch.setattr(decoder_module.time, "monotonic", lambda: now[0])
+    decoder = PylonDecoder()
+    _feed_vectors(decoder, "v12_")
+    assert decoder.snapshot() is not None
+    now[0] += FRESH_FOR + 0.1
+    assert decoder.snapshot() is None
+    decoder.reset()
+    assert decoder.snapshot() is None
+
+
+def test_simulator_frames_decode_to_its_pack() -> None:
+    pack = demo_pack()
+    pack.alarms = {"pack_overvoltage", "hardware_fault"}
+    sim = CanBroadcaster(
+        pack, manufacturer="DEYE", modules=3, limits=Limits(force_charge=True)
+    )
+    decoder = PylonDecoder()
+    for message in sim.messages():
+        decoder.feed(frames.pack(message.arbitration_id, bytes(message.data)))
+    snapshot = decoder.snapshot()
+    assert snapshot is not None
+    assert snapshot.voltage == round(pack.voltage, 2)
+    assert snapshot.current == pack.current
+    assert snapshot.state_of_charge == pack.soc
+    assert snapshot.alarms == {Alarm.PACK_OVERVOLTAGE, Alarm.HARDWARE_FAULT}
+    assert snapshot.force_charge is True
+    assert snapshot.manufacturer_name == "DEYE"
+    assert decoder.modules == 3
