@@ -21,6 +21,7 @@ from .bank.kind import BankData
 from .bus.kind import BusConfigEntry
 from .bus.removal import async_remove_bus_pack_device, async_remove_bus_state
 from .bus.setup import async_setup_bus
+from .canbus.setup import async_setup_can
 from .connection import build_client
 from .const import (
     CONF_DRIVER_MEMORY,
@@ -33,6 +34,7 @@ from .const import (
     DOMAIN,
     KIND_BANK,
     KIND_BUS,
+    KIND_CAN,
     MIN_BANK_MEMBERS,
 )
 from .coordinator import LithiumBmsConfigEntry, LithiumBmsCoordinator
@@ -52,6 +54,8 @@ async def async_setup_entry(hass: HomeAssistant, entry: LithiumBmsConfigEntry) -
         return await _async_setup_bank(hass, cast("BankConfigEntry", entry))
     if entry.data.get(CONF_KIND) == KIND_BUS:
         return await async_setup_bus(hass, entry, PLATFORMS)
+    if entry.data.get(CONF_KIND) == KIND_CAN:
+        return await async_setup_can(hass, entry, PLATFORMS)
     address: str = entry.data[CONF_ADDRESS]
     if not bluetooth.async_ble_device_from_address(hass, address, connectable=True):
         raise ConfigEntryNotReady(

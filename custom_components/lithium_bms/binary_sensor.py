@@ -72,6 +72,26 @@ STATE_SENSORS: tuple[BmsBinarySensorDescription, ...] = (
         device_class=BinarySensorDeviceClass.HEAT,
         value_fn=lambda s: s.heater,
     ),
+    BmsBinarySensorDescription(
+        key="charge_enabled",
+        translation_key="charge_enabled",
+        value_fn=lambda s: s.charge_enabled,
+    ),
+    BmsBinarySensorDescription(
+        key="discharge_enabled",
+        translation_key="discharge_enabled",
+        value_fn=lambda s: s.discharge_enabled,
+    ),
+    BmsBinarySensorDescription(
+        key="force_charge",
+        translation_key="force_charge",
+        value_fn=lambda s: s.force_charge,
+    ),
+    BmsBinarySensorDescription(
+        key="full_charge_request",
+        translation_key="full_charge_request",
+        value_fn=lambda s: s.full_charge_request,
+    ),
 )
 
 

@@ -39,9 +39,14 @@ from .bus.flow import (
 )
 from .bus.options import BusOptionsFlow
 from .bus.packs import port_label
+from .canbus.flow import Heard, async_listen, can_schema
+from .canbus.setup import can_settings
 from .connection import advertisement, async_probe
 from .const import (
     CONF_BAUDRATE,
+    CONF_CAN_BITRATE,
+    CONF_CAN_CHANNEL,
+    CONF_CAN_INTERFACE,
     CONF_FAMILY,
     CONF_KEEP_CONNECTED,
     CONF_KIND,
@@ -55,6 +60,7 @@ from .const import (
     DOMAIN,
     KIND_BANK,
     KIND_BUS,
+    KIND_CAN,
     MIN_BANK_MEMBERS,
 )
 from .coordinator import LithiumBmsConfigEntry
@@ -145,6 +151,8 @@ class LithiumBmsConfigFlow(ConfigFlow, domain=DOMAIN):
         self._candidates: dict[str, BluetoothServiceInfoBleak] = {}
         self._wired: dict[str, Any] = {}
         self._scan: ScanResult | None = None
+        self._can: dict[str, Any] = {}
+        self._heard: Heard | None = None
 
     @staticmethod
     @callback
@@ -212,7 +220,7 @@ class LithiumBmsConfigFlow(ConfigFlow, domain=DOMAIN):
         self, user_input: dict[str, Any] | None = None
     ) -> ConfigFlowResult:
         """Add a BMS over Bluetooth, a wired bus, or (with two or more packs) a bank."""
-        options = ["device", "wired"]
+        options = ["device", "wired", "can"]
         if len(self._bms_entries()) >= MIN_BANK_MEMBERS:
             options.append("bank")
         return self.async_show_menu(step_id="user", menu_options=options)
@@ -286,6 +294,56 @@ class LithiumBmsConfigFlow(ConfigFlow, domain=DOMAIN):
             data_schema=packs_schema(scan.packs),
             errors=errors,
             description_placeholders={"count": str(len(scan.packs))},
+        )
+
+    async def async_step_can(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """A CAN bus: the interface, channel and bit rate; then listen."""
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            answers = {
+                CONF_CAN_INTERFACE: user_input[CONF_CAN_INTERFACE].strip(),
+                CONF_CAN_CHANNEL: user_input[CONF_CAN_CHANNEL].strip(),
+                CONF_CAN_BITRATE: int(user_input[CONF_CAN_BITRATE]),
+            }
+            settings = can_settings(answers)
+            await self.async_set_unique_id(
+                f"{settings.interface}:{settings.channel}", raise_on_progress=False
+            )
+            self._abort_if_unique_id_configured()
+            self._heard, error = await async_listen(settings)
+            if error is None:
+                self._can = answers
+                return await self.async_step_can_confirm()
+            errors["base"] = error
+        return self.async_show_form(
+            step_id="can", data_schema=can_schema(user_input), errors=errors
+        )
+
+    async def async_step_can_confirm(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Show what was heard; one click adds the battery."""
+        heard = self._heard
+        if heard is None:  # pragma: no cover - reached only through the listening
+            return self.async_abort(reason="no_devices_found")
+        channel = self._can[CONF_CAN_CHANNEL]
+        if user_input is not None:
+            return self.async_create_entry(
+                title=f"{heard.info.manufacturer} ({channel})",
+                data={CONF_KIND: KIND_CAN, **self._can},
+            )
+        snapshot = heard.snapshot
+        return self.async_show_form(
+            step_id="can_confirm",
+            description_placeholders={
+                "manufacturer": heard.info.manufacturer,
+                "model": heard.info.model or "",
+                "channel": channel,
+                "voltage": f"{snapshot.voltage:.2f}",
+                "soc": str(snapshot.state_of_charge),
+            },
         )
 
     async def async_step_bank(
@@ -513,7 +571,8 @@ class LithiumBmsOptionsFlow(OptionsFlowWithReload):
     ) -> ConfigFlowResult:
         """Show and save the options; the entry reloads afterwards."""
         errors: dict[str, str] = {}
-        family: str = self.config_entry.data[CONF_FAMILY]
+        # A CAN entry has no family: no password, no connection to keep.
+        family: str | None = self.config_entry.data.get(CONF_FAMILY)
         if user_input is not None:
             user_input[CONF_UPDATE_INTERVAL] = int(user_input[CONF_UPDATE_INTERVAL])
             password = user_input.get(CONF_PASSWORD)
@@ -521,27 +580,32 @@ class LithiumBmsOptionsFlow(OptionsFlowWithReload):
                 thresholds_from_options(user_input)
             except ValueError:
                 errors["base"] = "invalid_thresholds"
-            if password and not _password_fits(family, password):
+            if password and family and not _password_fits(family, password):
                 errors[CONF_PASSWORD] = "invalid_password"
             if not errors:
                 return self.async_create_entry(data=user_input)
         options = user_input or self.config_entry.options
         # Offered only to families that have a password.
         password_field: dict[Any, Any] = {}
-        if driver_by_family(family).password_pattern is not None:
+        if family and driver_by_family(family).password_pattern is not None:
             password_field[
                 vol.Optional(
                     CONF_PASSWORD,
                     description={"suggested_value": options.get(CONF_PASSWORD)},
                 )
             ] = TextSelector(TextSelectorConfig(type=TextSelectorType.PASSWORD))
-        schema = vol.Schema(
-            {
-                **interval_field(options),
+        keep_field: dict[Any, Any] = {}
+        if family:
+            keep_field[
                 vol.Required(
                     CONF_KEEP_CONNECTED,
                     default=options.get(CONF_KEEP_CONNECTED, DEFAULT_KEEP_CONNECTED),
-                ): BooleanSelector(),
+                )
+            ] = BooleanSelector()
+        schema = vol.Schema(
+            {
+                **interval_field(options),
+                **keep_field,
                 **invert_current_field(options),
                 **password_field,
                 # Offered once the BMS is the master of a bank it reports.

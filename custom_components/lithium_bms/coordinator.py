@@ -22,6 +22,7 @@ from .const import (
 )
 from .identity import PackIdentity
 from .labels import async_entity_names
+from .protocol.can.errors import CanAdapterError, CanSilenceError
 from .protocol.client import BmsClient
 from .protocol.errors import (
     AuthenticationError,
@@ -50,6 +51,10 @@ type LithiumBmsConfigEntry = ConfigEntry[LithiumBmsData]
 
 def error_key(err: BmsError) -> str:
     """The translation key that explains a BMS error."""
+    if isinstance(err, CanSilenceError):
+        return "can_silent"
+    if isinstance(err, CanAdapterError):
+        return "can_adapter_error"
     if isinstance(err, BmsTimeoutError):
         return "timeout"
     if isinstance(err, BmsConnectionError):

@@ -80,6 +80,20 @@ def _capacity(
     )
 
 
+def _current_limit(
+    key: str, fn: Callable[[BatterySnapshot], StateType]
+) -> BmsSensorDescription:
+    return BmsSensorDescription(
+        key=key,
+        translation_key=key,
+        device_class=SensorDeviceClass.CURRENT,
+        native_unit_of_measurement=UnitOfElectricCurrent.AMPERE,
+        state_class=SensorStateClass.MEASUREMENT,
+        suggested_display_precision=1,
+        value_fn=fn,
+    )
+
+
 PACK_SENSORS: tuple[BmsSensorDescription, ...] = (
     BmsSensorDescription(
         key="voltage",
@@ -157,6 +171,16 @@ PACK_SENSORS: tuple[BmsSensorDescription, ...] = (
         suggested_display_precision=3,
         entity_category=EntityCategory.DIAGNOSTIC,
         value_fn=lambda s: s.balance_current,
+    ),
+    _voltage("charge_voltage_limit", lambda s: s.charge_voltage_limit),
+    _voltage("discharge_voltage_limit", lambda s: s.discharge_voltage_limit),
+    _current_limit("charge_current_limit", lambda s: s.charge_current_limit),
+    _current_limit("discharge_current_limit", lambda s: s.discharge_current_limit),
+    BmsSensorDescription(
+        key="manufacturer_name",
+        translation_key="manufacturer_name",
+        entity_category=EntityCategory.DIAGNOSTIC,
+        value_fn=lambda s: s.manufacturer_name,
     ),
     BmsSensorDescription(
         key="runtime",

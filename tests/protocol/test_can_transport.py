@@ -12,14 +12,17 @@ import pytest
 from bms_simulator.can import CanBroadcaster, demo_pack
 from custom_components.lithium_bms.protocol.can import transport as transport_module
 from custom_components.lithium_bms.protocol.can.driver import PylonCanDriver
-from custom_components.lithium_bms.protocol.can.transport import (
+from custom_components.lithium_bms.protocol.can.errors import (
     CanAdapterError,
     CanBusyError,
     CanNotFoundError,
     CanPermissionError,
+    CanSilenceError,
+    CanUnavailableError,
+)
+from custom_components.lithium_bms.protocol.can.transport import (
     CanSettings,
     CanTransport,
-    CanUnavailableError,
     adapter_error,
     open_bus,
 )
@@ -27,7 +30,6 @@ from custom_components.lithium_bms.protocol.client import BmsClient
 from custom_components.lithium_bms.protocol.driver import DriverOptions
 from custom_components.lithium_bms.protocol.errors import (
     BmsConnectionError,
-    BmsTimeoutError,
     FrameError,
     UnsupportedError,
 )
@@ -96,7 +98,7 @@ async def test_reads_the_broadcast(channel: str, sim: CanBroadcaster) -> None:
 async def test_silence_times_out(channel: str, sim: CanBroadcaster) -> None:
     client = _client(channel, timeout=0.3)
     try:
-        with pytest.raises(BmsTimeoutError):
+        with pytest.raises(CanSilenceError):
             await client.read_snapshot()
     finally:
         await client.close()

@@ -46,6 +46,7 @@ class PylonDecoder:
 
     stats: DecoderStats = field(default_factory=DecoderStats)
     _parts: dict[type, tuple[float, Decoded]] = field(default_factory=dict)
+    _measurements: int = 0
 
     def _now(self) -> float:
         return time.monotonic()
@@ -70,12 +71,24 @@ class PylonDecoder:
             self.stats.unknown += 1
             return False
         self.stats.decoded += 1
+        if isinstance(part, Measurement):
+            self._measurements += 1
         self._parts[type(part)] = (self._now(), part)
         return True
 
     def reset(self) -> None:
         """Forget every part (a new connection)."""
         self._parts.clear()
+        self._measurements = 0
+
+    @property
+    def cycle_heard(self) -> bool:
+        """Whether a whole broadcast cycle was heard since the reset.
+
+        The measurement came twice, so every frame of the cycle came in
+        between: the first reading shows every part the battery sends.
+        """
+        return self._measurements >= 2
 
     def _fresh[T](self, kind: type[T]) -> T | None:
         found = self._parts.get(kind)

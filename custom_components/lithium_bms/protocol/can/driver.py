@@ -5,12 +5,13 @@ from __future__ import annotations
 from typing import ClassVar
 
 from ..driver import BmsDriver, DriverOptions
-from ..errors import ProtocolError, UnsupportedError
+from ..errors import BmsTimeoutError, ProtocolError, UnsupportedError
 from ..matching import AdvertisementMatcher
 from ..plausibility import Limits
 from ..snapshot import BatterySnapshot, DeviceInfo, SwitchKind
 from ..transport import GattProfile, Transport
 from .decoder import PylonDecoder
+from .errors import CanSilenceError
 
 PROTOCOL_NAME = "Pylontech CAN"
 
@@ -69,12 +70,20 @@ class PylonCanDriver(BmsDriver):
     async def _reading(self) -> BatterySnapshot:
         """The newest reading; waits for one while none is fresh."""
         snapshot = self.decoder.snapshot()
-        if snapshot is not None:
+        if snapshot is not None and self.decoder.cycle_heard:
             return snapshot
         self.inbox.clear()
-        await self.inbox.wait_for(
-            lambda _frame: self.decoder.snapshot() is not None, self.request_timeout
-        )
+        try:
+            await self.inbox.wait_for(
+                lambda _frame: (
+                    self.decoder.cycle_heard and self.decoder.snapshot() is not None
+                ),
+                self.request_timeout,
+            )
+        except BmsTimeoutError as err:
+            raise CanSilenceError(
+                f"no Pylontech CAN reading heard in {self.request_timeout:g} s"
+            ) from err
         snapshot = self.decoder.snapshot()
         if snapshot is None:  # pragma: no cover - the wait ends only with one
             raise ProtocolError("no complete reading")

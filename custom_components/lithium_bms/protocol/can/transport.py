@@ -18,8 +18,15 @@ from typing import Any
 
 import can
 
-from ..errors import BmsConnectionError, UnsupportedError
+from ..errors import UnsupportedError
 from ..transport import DataCallback, DisconnectCallback, Transport
+from .errors import (
+    CanAdapterError,
+    CanBusyError,
+    CanNotFoundError,
+    CanPermissionError,
+    CanUnavailableError,
+)
 from .frames import pack
 
 _LOGGER = logging.getLogger(__name__)
@@ -30,26 +37,6 @@ READ_TIMEOUT = 0.2
 # (a candleLight / gs_usb adapter is SocketCAN on Linux).
 INTERFACES = ("socketcan", "slcan")
 LISTEN_ONLY = frozenset({"slcan"})
-
-
-class CanAdapterError(BmsConnectionError):
-    """The CAN interface could not be opened, or failed while open."""
-
-
-class CanNotFoundError(CanAdapterError):
-    """No such interface or channel (not plugged in, wrong name)."""
-
-
-class CanBusyError(CanAdapterError):
-    """Another program holds the adapter."""
-
-
-class CanPermissionError(CanAdapterError):
-    """The adapter exists but may not be opened."""
-
-
-class CanUnavailableError(CanAdapterError):
-    """python-can has no such interface, or its driver library is missing."""
 
 
 @dataclass(frozen=True, slots=True)

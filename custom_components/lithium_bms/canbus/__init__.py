@@ -1,0 +1,1 @@
+"""A battery heard on the CAN bus to its inverter."""

@@ -1,0 +1,113 @@
+"""The config-flow parts of a CAN bus: the form and the few seconds of listening."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+import voluptuous as vol
+from homeassistant.helpers import selector
+
+from ..const import CONF_CAN_BITRATE, CONF_CAN_CHANNEL, CONF_CAN_INTERFACE
+from ..protocol.can.driver import PylonCanDriver
+from ..protocol.can.errors import (
+    CanAdapterError,
+    CanBusyError,
+    CanNotFoundError,
+    CanPermissionError,
+    CanUnavailableError,
+)
+from ..protocol.can.transport import INTERFACES, CanSettings, CanTransport
+from ..protocol.errors import BmsError
+from ..protocol.snapshot import BatterySnapshot, DeviceInfo
+from .setup import can_client
+
+_LOGGER = logging.getLogger(__name__)
+
+BITRATES = (125_000, 250_000, 500_000, 1_000_000)
+DEFAULT_BITRATE = 500_000
+DEFAULT_CHANNEL = "can0"
+# How long the flow listens: several broadcast cycles of about a second.
+LISTEN_SECONDS = 5.0
+
+ADAPTER_ERROR_KEYS: tuple[tuple[type[CanAdapterError], str], ...] = (
+    (CanNotFoundError, "can_not_found"),
+    (CanBusyError, "can_busy"),
+    (CanPermissionError, "can_permission"),
+    (CanUnavailableError, "can_unavailable"),
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Heard:
+    """What the flow heard: the battery's name and a reading."""
+
+    info: DeviceInfo
+    snapshot: BatterySnapshot
+
+
+def can_schema(defaults: dict[str, Any] | None = None) -> vol.Schema:
+    """The form: interface, channel, bit rate."""
+    defaults = defaults or {}
+    return vol.Schema(
+        {
+            vol.Required(
+                CONF_CAN_INTERFACE,
+                default=defaults.get(CONF_CAN_INTERFACE, INTERFACES[0]),
+            ): selector.SelectSelector(
+                selector.SelectSelectorConfig(
+                    # python-can's interface names: the same in every language.
+                    options=list(INTERFACES),
+                    custom_value=True,
+                    mode=selector.SelectSelectorMode.DROPDOWN,
+                )
+            ),
+            vol.Required(
+                CONF_CAN_CHANNEL,
+                default=defaults.get(CONF_CAN_CHANNEL, DEFAULT_CHANNEL),
+            ): selector.TextSelector(),
+            vol.Required(
+                CONF_CAN_BITRATE,
+                default=str(defaults.get(CONF_CAN_BITRATE, DEFAULT_BITRATE)),
+            ): selector.SelectSelector(
+                selector.SelectSelectorConfig(
+                    options=[str(rate) for rate in BITRATES],
+                    mode=selector.SelectSelectorMode.DROPDOWN,
+                )
+            ),
+        }
+    )
+
+
+def adapter_error_key(err: CanAdapterError) -> str:
+    """The translation key that explains an adapter error."""
+    for kind, key in ADAPTER_ERROR_KEYS:
+        if isinstance(err, kind):
+            return key
+    return "can_adapter_error"
+
+
+async def async_listen(settings: CanSettings) -> tuple[Heard | None, str | None]:
+    """Listen for a few seconds; what was heard, or the key of what went wrong."""
+    client = can_client(settings, {})
+    driver = client.driver
+    if not isinstance(driver, PylonCanDriver):  # pragma: no cover - can_client's
+        raise TypeError("not a CAN session")
+    driver.request_timeout = LISTEN_SECONDS
+    try:
+        info = await client.read_device_info()
+        snapshot = await client.read_snapshot()
+    except CanAdapterError as err:
+        _LOGGER.debug("Opening %s failed: %s", settings.channel, err)
+        return None, adapter_error_key(err)
+    except BmsError as err:
+        _LOGGER.debug("Nothing decoded on %s: %s", settings.channel, err)
+        transport = driver.transport
+        heard = driver.decoder.stats.frames or (
+            isinstance(transport, CanTransport) and transport.error_frames
+        )
+        return None, "can_nothing_decoded" if heard else "can_silent"
+    finally:
+        await client.close()
+    return Heard(info, snapshot), None

@@ -1,0 +1,86 @@
+"""Setting up a CAN entry: the listening session, its coordinator, its tracker."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from homeassistant.const import EVENT_HOMEASSISTANT_STOP, Platform
+from homeassistant.core import Event, HomeAssistant
+
+from ..const import (
+    CONF_CAN_BITRATE,
+    CONF_CAN_CHANNEL,
+    CONF_CAN_INTERFACE,
+    CONF_INVERT_CURRENT,
+    CONF_UPDATE_INTERVAL,
+    DEFAULT_UPDATE_INTERVAL,
+)
+from ..coordinator import LithiumBmsConfigEntry, LithiumBmsCoordinator
+from ..identity import PackIdentity
+from ..pack import LithiumBmsData
+from ..protocol.can.driver import PylonCanDriver
+from ..protocol.can.transport import CanSettings, CanTransport
+from ..protocol.client import BmsClient
+from ..protocol.driver import DriverOptions
+from ..tracker import PackTracker, thresholds_from_options
+
+
+def can_settings(data: Mapping[str, Any]) -> CanSettings:
+    """The interface, channel and bit rate an entry (or the flow) names."""
+    return CanSettings(
+        str(data[CONF_CAN_INTERFACE]),
+        str(data[CONF_CAN_CHANNEL]),
+        int(data[CONF_CAN_BITRATE]),
+    )
+
+
+def can_client(settings: CanSettings, options: Mapping[str, Any]) -> BmsClient:
+    """A session that listens on the bus and keeps it open."""
+    driver = PylonCanDriver(
+        CanTransport(settings),
+        DriverOptions(
+            address=f"{settings.interface}:{settings.channel}",
+            invert_current=options.get(CONF_INVERT_CURRENT, False),
+            listen=True,
+        ),
+    )
+    return BmsClient(driver, keep_connected=True)
+
+
+def can_identity(entry: LithiumBmsConfigEntry) -> PackIdentity:
+    """The battery's keys: the entry's interface and channel; no Bluetooth."""
+    return PackIdentity(
+        entry.unique_id or entry.entry_id,
+        entry.title,
+        entry.entry_id,
+        bluetooth=False,
+    )
+
+
+async def async_setup_can(
+    hass: HomeAssistant, entry: LithiumBmsConfigEntry, platforms: list[Platform]
+) -> bool:
+    """Listen on the bus, read once, add the entities."""
+    client = can_client(can_settings(entry.data), entry.options)
+    tracker = PackTracker(
+        hass,
+        entry.entry_id,
+        thresholds_from_options(entry.options),
+        entry.options.get(CONF_UPDATE_INTERVAL, DEFAULT_UPDATE_INTERVAL),
+    )
+    coordinator = LithiumBmsCoordinator(
+        hass, entry, client, tracker, pack=can_identity(entry)
+    )
+    entry.async_on_unload(coordinator.async_shutdown)
+
+    async def _on_stop(_: Event) -> None:
+        await client.close()
+
+    entry.async_on_unload(
+        hass.bus.async_listen_once(EVENT_HOMEASSISTANT_STOP, _on_stop)
+    )
+    await coordinator.async_config_entry_first_refresh()
+    entry.runtime_data = LithiumBmsData(coordinator)
+    await hass.config_entries.async_forward_entry_setups(entry, platforms)
+    return True
