@@ -1,0 +1,224 @@
+"""A CAN battery in Home Assistant: its entities, silence, garbage, a lost adapter."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+
+import can
+import pytest
+from homeassistant.const import STATE_OFF, STATE_ON, STATE_UNAVAILABLE
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers import device_registry as dr
+from pytest_homeassistant_custom_component.common import MockConfigEntry
+
+from bms_simulator.can import CanBroadcaster
+from custom_components.lithium_bms.const import DOMAIN
+from custom_components.lithium_bms.diagnostics import (
+    async_get_config_entry_diagnostics,
+)
+from custom_components.lithium_bms.protocol.can import transport as transport_module
+from custom_components.lithium_bms.protocol.can.errors import CanNotFoundError
+from custom_components.lithium_bms.protocol.can.transport import (
+    CanSettings,
+    CanTransport,
+)
+
+from .conftest import can_entry, setup_can, until
+
+type State = Callable[[MockConfigEntry, str, str], str | None]
+
+
+@pytest.fixture
+async def entry(
+    hass: HomeAssistant, channel: str, battery: CanBroadcaster
+) -> MockConfigEntry:
+    """The battery, set up."""
+    added = can_entry(channel)
+    await setup_can(hass, added)
+    return added
+
+
+async def test_entities_show_what_the_battery_broadcasts(
+    hass: HomeAssistant, entry: MockConfigEntry, battery: CanBroadcaster, state: State
+) -> None:
+    pack = battery.pack
+    assert state(entry, "sensor", "voltage") == str(round(pack.voltage, 2))
+    assert state(entry, "sensor", "current") == "-12.5"
+    assert state(entry, "sensor", "power") is not None
+    assert state(entry, "sensor", "state_of_charge") == "76"
+    assert state(entry, "sensor", "state_of_health") == "98"
+    assert state(entry, "sensor", "temperature_1") == "23.4"
+    assert state(entry, "sensor", "charge_voltage_limit") == "53.2"
+    assert state(entry, "sensor", "discharge_voltage_limit") == "44.8"
+    assert state(entry, "sensor", "charge_current_limit") == "100.0"
+    assert state(entry, "sensor", "discharge_current_limit") == "150.0"
+    assert state(entry, "sensor", "manufacturer_name") == "PYLON"
+    assert state(entry, "sensor", "charge_energy") is not None
+    assert state(entry, "sensor", "estimated_state_of_charge") is not None
+    assert state(entry, "binary_sensor", "charge_enabled") == STATE_ON
+    assert state(entry, "binary_sensor", "discharge_enabled") == STATE_ON
+    assert state(entry, "binary_sensor", "force_charge") == STATE_OFF
+    assert state(entry, "binary_sensor", "full_charge_request") == STATE_OFF
+    assert state(entry, "binary_sensor", "problem") == STATE_OFF
+    assert state(entry, "binary_sensor", "pack_overvoltage") == STATE_OFF
+    # No cells, no MOSFETs, no switches, no signal strength: the protocol has none.
+    assert state(entry, "sensor", "cell_voltage_1") is None
+    assert state(entry, "binary_sensor", "charge_mosfet_active") is None
+    assert state(entry, "switch", "charge_mosfet") is None
+    assert state(entry, "sensor", "rssi") is None
+    device = dr.async_get(hass).async_get_device({(DOMAIN, entry.unique_id or "")})
+    assert device is not None
+    assert device.manufacturer == "PYLON"
+    assert device.model == "Pylontech CAN, 2 modules"
+    assert not device.connections
+
+
+async def test_alarms_and_requests_follow_the_battery(
+    hass: HomeAssistant, entry: MockConfigEntry, battery: CanBroadcaster, state: State
+) -> None:
+    coordinator = entry.runtime_data.coordinator
+    battery.pack.alarms = {"discharge_overcurrent"}
+    battery.limits.force_charge = True
+    battery.limits.charge_current = 25.0
+
+    async def shown() -> bool:
+        await asyncio.sleep(0.01)
+        await coordinator.async_refresh()
+        return state(entry, "binary_sensor", "problem") == STATE_ON
+
+    for _ in range(100):
+        if await shown():
+            break
+    assert state(entry, "binary_sensor", "discharge_overcurrent") == STATE_ON
+    assert state(entry, "binary_sensor", "force_charge") == STATE_ON
+    assert state(entry, "sensor", "charge_current_limit") == "25.0"
+
+
+async def test_silence_is_unavailable_logged_once_then_resumes(
+    hass: HomeAssistant,
+    entry: MockConfigEntry,
+    battery: CanBroadcaster,
+    state: State,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    coordinator = entry.runtime_data.coordinator
+    battery.silent = True
+    caplog.set_level(logging.INFO)
+    for _ in range(100):
+        await asyncio.sleep(0.01)
+        await coordinator.async_refresh()
+        if not coordinator.last_update_success:
+            break
+    for _ in range(2):
+        await coordinator.async_refresh()
+    assert not coordinator.last_update_success
+    assert state(entry, "sensor", "voltage") == STATE_UNAVAILABLE
+    assert state(entry, "sensor", "charge_voltage_limit") == STATE_UNAVAILABLE
+    failures = [r for r in caplog.records if "Pylontech CAN" in r.getMessage()]
+    assert len(failures) == 1
+    assert failures[0].levelno == logging.ERROR
+
+    battery.silent = False
+    for _ in range(100):
+        await asyncio.sleep(0.01)
+        await coordinator.async_refresh()
+        if coordinator.last_update_success:
+            break
+    assert state(entry, "sensor", "voltage") == str(round(battery.pack.voltage, 2))
+    assert any("recovered" in r.getMessage() for r in caplog.records)
+
+
+async def test_garbage_and_unknown_ids_are_never_published(
+    hass: HomeAssistant, entry: MockConfigEntry, battery: CanBroadcaster, state: State
+) -> None:
+    coordinator = entry.runtime_data.coordinator
+    good = battery.messages
+    battery.messages = lambda: [  # type: ignore[method-assign]
+        *good(),
+        can.Message(
+            arbitration_id=0x355, data=b"\x65\x00\x64\x00", is_extended_id=False
+        ),
+        can.Message(arbitration_id=0x356, data=b"\x01", is_extended_id=False),
+        can.Message(arbitration_id=0x35A, data=bytes(8), is_extended_id=False),
+        can.Message(arbitration_id=0x1806E5F4, data=bytes(8)),
+        can.Message(is_error_frame=True),
+    ]
+    driver = coordinator.client.driver
+    await until(lambda: driver.decoder.stats.malformed >= 4)
+    for _ in range(5):
+        await asyncio.sleep(0.01)
+        await coordinator.async_refresh()
+        assert coordinator.last_update_success
+        assert state(entry, "sensor", "state_of_charge") == "76"
+        assert state(entry, "sensor", "voltage") == str(round(battery.pack.voltage, 2))
+    assert driver.decoder.stats.unknown >= 2
+    transport = driver.transport
+    assert isinstance(transport, CanTransport)
+    assert transport.error_frames >= 1
+
+
+async def test_lost_adapter_is_unavailable_then_reconnects(
+    hass: HomeAssistant,
+    entry: MockConfigEntry,
+    battery: CanBroadcaster,
+    state: State,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    coordinator = entry.runtime_data.coordinator
+    client = coordinator.client
+    transport = client.driver.transport
+    assert isinstance(transport, CanTransport)
+    bus = transport._bus
+    assert bus is not None
+
+    def unplugged(timeout: float | None = None) -> can.Message | None:
+        raise can.CanOperationError("[Errno 100] Network is down")
+
+    def gone(settings: CanSettings) -> can.BusABC:
+        raise CanNotFoundError(f"{settings.channel}: [Errno 19] No such device")
+
+    monkeypatch.setattr(bus, "recv", unplugged)
+    monkeypatch.setattr(transport_module, "open_bus", gone)
+    await until(lambda: not client.is_connected)
+    await coordinator.async_refresh()
+    assert not coordinator.last_update_success
+    assert state(entry, "sensor", "voltage") == STATE_UNAVAILABLE
+    assert client.stats.lost_connections == 1
+
+    monkeypatch.undo()
+    for _ in range(100):
+        await asyncio.sleep(0.01)
+        await coordinator.async_refresh()
+        if coordinator.last_update_success:
+            break
+    assert state(entry, "sensor", "state_of_charge") == "76"
+    assert client.stats.connects == 2
+
+
+async def test_adapter_missing_at_start_retries(
+    hass: HomeAssistant, channel: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def gone(settings: CanSettings) -> can.BusABC:
+        raise CanNotFoundError("no such device")
+
+    monkeypatch.setattr(transport_module, "open_bus", gone)
+    entry = can_entry(channel)
+    await setup_can(hass, entry)
+    assert entry.state.name == "SETUP_RETRY"
+    assert "CAN adapter" in (entry.reason or "")
+
+
+async def test_diagnostics_and_unload(
+    hass: HomeAssistant, entry: MockConfigEntry, battery: CanBroadcaster
+) -> None:
+    found = await async_get_config_entry_diagnostics(hass, entry)
+    assert found["family"] == "can"
+    assert found["snapshot"]["manufacturer_name"] == "PYLON"
+    assert found["raw_frames"]
+    assert found["advertisement"] is None
+    client = entry.runtime_data.coordinator.client
+    assert await hass.config_entries.async_unload(entry.entry_id)
+    await hass.async_block_till_done()
+    assert not client.is_connected
