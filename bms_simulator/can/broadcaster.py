@@ -123,11 +123,17 @@ class CanBroadcaster:
         self._task = asyncio.get_running_loop().create_task(self._run())
 
     async def stop(self) -> None:
-        """Stop broadcasting and close the bus."""
+        """Stop broadcasting, wait for it to end, close the bus."""
+        task = self._task
+        self.close()
+        if task is not None:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+    def close(self) -> None:
+        """Stop broadcasting and close the bus (from a callback)."""
         if self._task is not None:
             self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
             self._task = None
         if self._bus is not None:
             self._bus.shutdown()

@@ -205,3 +205,51 @@ def test_the_wired_bus_is_off_unless_configured() -> None:
 
     assert CONFIG_SCHEMA({SIM: {}})[SIM]["wired"] is None
     assert CONFIG_SCHEMA({SIM: {"wired": True}})[SIM]["wired"]["protocol"] == "pace"
+
+
+async def test_the_can_bus_broadcasts_in_process(
+    hass: HomeAssistant, enable_bluetooth: None
+) -> None:
+    from custom_components.lithium_bms.protocol.can.driver import (  # noqa: PLC0415
+        PylonCanDriver,
+    )
+    from custom_components.lithium_bms.protocol.can.transport import (  # noqa: PLC0415
+        CanSettings,
+        CanTransport,
+    )
+    from custom_components.lithium_bms.protocol.client import (  # noqa: PLC0415
+        BmsClient,
+    )
+    from custom_components.lithium_bms.protocol.driver import (  # noqa: PLC0415
+        DriverOptions,
+    )
+
+    can = {"channel": "lithium_bms_sim_test", "manufacturer": "DEYE"}
+    assert await setup_sim(hass, {"devices": [], "can": can, "dynamics": False})
+    client = BmsClient(
+        PylonCanDriver(
+            CanTransport(CanSettings("virtual", "lithium_bms_sim_test")),
+            DriverOptions(),
+        )
+    )
+    try:
+        info = await client.read_device_info()
+        snapshot = await client.read_snapshot()
+    finally:
+        await client.close()
+    assert info.manufacturer == "DEYE"
+    assert 40 < snapshot.voltage < 60
+    hass.bus.async_fire("homeassistant_stop")
+    await hass.async_block_till_done()
+
+
+def test_the_can_bus_is_off_unless_configured() -> None:
+    from custom_components.lithium_bms_sim.config import (  # noqa: PLC0415
+        CONFIG_SCHEMA,
+    )
+
+    assert CONFIG_SCHEMA({SIM: {}})[SIM]["can"] is None
+    assert CONFIG_SCHEMA({SIM: {"can": True}})[SIM]["can"] == {
+        "channel": "lithium_bms_sim",
+        "manufacturer": "PYLON",
+    }

@@ -331,3 +331,43 @@ async def test_the_development_bus_is_added_with_its_three_packs(
     assert {d["via_device_id"] for d in packs} == {bus[0]["id"]}
     assert await hass.stop() == 0
     assert not integration_errors(hass.log_path.read_text(encoding="utf-8"))
+
+
+async def test_the_development_can_battery_is_added_from_the_flow(
+    start_hass: StartHass,
+) -> None:
+    hass = await start_hass(None)  # the development configuration as it is
+    flow = await hass.rest(
+        "POST", "/api/config/config_entries/flow", {"handler": DOMAIN}
+    )
+    assert "can" in flow["menu_options"], flow
+    path = f"/api/config/config_entries/flow/{flow['flow_id']}"
+    flow = await hass.rest("POST", path, {"next_step_id": "can"})
+    assert flow["step_id"] == "can", flow
+    flow = await hass.rest(
+        "POST",
+        path,
+        {
+            "can_interface": "virtual",
+            "can_channel": "lithium_bms_sim",
+            "can_bitrate": "500000",
+        },
+    )
+    assert flow["step_id"] == "can_confirm", flow
+    assert flow["description_placeholders"]["manufacturer"] == "PYLON"
+    flow = await hass.rest("POST", path, {})
+    assert flow["type"] == "create_entry", flow
+    assert flow["title"] == "PYLON (lithium_bms_sim)"
+
+    async def voltage() -> str | None:
+        for state in await hass.rest("GET", "/api/states"):
+            if state["entity_id"] == "sensor.pylon_lithium_bms_sim_voltage" and state[
+                "state"
+            ] not in ("unavailable", "unknown"):
+                return str(state["state"])
+        return None
+
+    shown = await hass.until(voltage, "the CAN battery's voltage", ENTITY_TIMEOUT)
+    assert 40 < float(shown) < 60
+    assert await hass.stop() == 0
+    assert not integration_errors(hass.log_path.read_text(encoding="utf-8"))

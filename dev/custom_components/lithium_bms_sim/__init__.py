@@ -3,7 +3,8 @@
 Not shipped with the integration. Configured in YAML (see ``config.py``): it
 registers one virtual proxy with Home Assistant's Bluetooth stack, hosts the
 configured simulators on it, serves a simulated RS485 bus of several packs at
-``socket://127.0.0.1:<port>``, and lets every pack change over time.
+``socket://127.0.0.1:<port>``, broadcasts a battery's Pylontech CAN frames on
+python-can's in-process ``virtual`` bus, and lets every pack change over time.
 """
 
 from __future__ import annotations
@@ -18,14 +19,18 @@ from homeassistant.core import CALLBACK_TYPE, Event, HomeAssistant, callback
 from homeassistant.helpers.event import async_track_time_interval
 from homeassistant.helpers.typing import ConfigType
 
+from bms_simulator.can import CanBroadcaster, demo_pack
 from bms_simulator.dynamics import PackDynamics
 from bms_simulator.pack import PackModel
 from bms_simulator.proxy import VirtualProxy, async_start_proxy
 
 from .config import (
+    CONF_CAN,
+    CONF_CHANNEL,
     CONF_DEVICES,
     CONF_DYNAMICS,
     CONF_INTERVAL,
+    CONF_MANUFACTURER,
     CONF_SEED,
     CONF_SLOTS,
     CONF_SOURCE,
@@ -55,6 +60,17 @@ async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
         line = await async_start_wired_bus(conf[CONF_WIRED])
         stoppers.append(line.stop)
         packs += line.packs
+    if conf[CONF_CAN] is not None:
+        battery = CanBroadcaster(
+            demo_pack(), manufacturer=conf[CONF_CAN][CONF_MANUFACTURER]
+        )
+        battery.start("virtual", conf[CONF_CAN][CONF_CHANNEL])
+        stoppers.append(battery.close)
+        packs.append(battery.pack)
+        _LOGGER.info(
+            "Simulated CAN battery on interface virtual, channel %s",
+            conf[CONF_CAN][CONF_CHANNEL],
+        )
     if conf[CONF_DYNAMICS] is not None:
         stoppers.append(start_dynamics(hass, packs, conf[CONF_DYNAMICS]))
     hass.data[DATA_PROXY] = proxy

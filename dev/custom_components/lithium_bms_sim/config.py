@@ -34,6 +34,9 @@ CONF_WIRED = "wired"
 CONF_PROTOCOL = "protocol"
 CONF_PORT = "port"
 CONF_ADDRESSES = "addresses"
+CONF_CAN = "can"
+CONF_CHANNEL = "channel"
+CONF_MANUFACTURER = "manufacturer"
 
 DEFAULT_SOURCE = "53:49:4D:00:00:01"
 
@@ -114,6 +117,24 @@ WIRED_SCHEMA = vol.Schema(
 )
 
 
+CAN_SCHEMA = vol.Schema(
+    {
+        vol.Optional(CONF_CHANNEL, default="lithium_bms_sim"): cv.string,
+        vol.Optional(CONF_MANUFACTURER, default="PYLON"): vol.All(
+            cv.string, vol.Length(min=1, max=8)
+        ),
+    }
+)
+
+
+def can_bus(value: Any) -> dict[str, Any] | None:
+    """Absent or ``false``: no simulated CAN bus; empty or ``true``: the defaults."""
+    if value is None or isinstance(value, bool):
+        return CAN_SCHEMA({}) if value is True else None
+    result: dict[str, Any] = CAN_SCHEMA(value)
+    return result
+
+
 def wired(value: Any) -> dict[str, Any] | None:
     """Absent or ``false``: no simulated bus; empty or ``true``: the defaults."""
     if value is None or isinstance(value, bool):
@@ -168,6 +189,7 @@ CONFIG_SCHEMA = vol.Schema(
                     ),
                     vol.Optional(CONF_DYNAMICS, default=None): dynamics,
                     vol.Optional(CONF_WIRED, default=False): wired,
+                    vol.Optional(CONF_CAN, default=False): can_bus,
                     vol.Optional(CONF_DEVICES, default=one_of_each_family): vol.All(
                         cv.ensure_list, [DEVICE_SCHEMA], with_addresses
                     ),
