@@ -75,7 +75,7 @@ async def _create_bank(
         DOMAIN, context={"source": SOURCE_USER}
     )
     assert result["type"] is FlowResultType.MENU
-    assert result["menu_options"] == ["device", "wired", "bank"]
+    assert result["menu_options"] == ["device", "wired", "can", "bank"]
     result = await hass.config_entries.flow.async_configure(
         result["flow_id"], {"next_step_id": "bank"}
     )

@@ -8,13 +8,15 @@ from collections.abc import Callable
 
 import can
 import pytest
+from homeassistant.config_entries import SOURCE_USER
 from homeassistant.const import STATE_OFF, STATE_ON, STATE_UNAVAILABLE
 from homeassistant.core import HomeAssistant
+from homeassistant.data_entry_flow import FlowResultType
 from homeassistant.helpers import device_registry as dr
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
-from bms_simulator.can import CanBroadcaster
-from custom_components.lithium_bms.const import DOMAIN
+from bms_simulator.can import CanBroadcaster, demo_pack
+from custom_components.lithium_bms.const import CONF_MEMBERS, CONF_WIRING, DOMAIN
 from custom_components.lithium_bms.diagnostics import (
     async_get_config_entry_diagnostics,
 )
@@ -222,3 +224,36 @@ async def test_diagnostics_and_unload(
     assert await hass.config_entries.async_unload(entry.entry_id)
     await hass.async_block_till_done()
     assert not client.is_connected
+
+
+async def test_two_can_batteries_form_a_bank(
+    hass: HomeAssistant, entry: MockConfigEntry, battery: CanBroadcaster, state: State
+) -> None:
+    second = CanBroadcaster(demo_pack(), manufacturer="DEYE")
+    second.pack.current = -7.5
+    second.start("virtual", "lithium_bms_ha_second")
+    try:
+        other = can_entry("lithium_bms_ha_second")
+        await setup_can(hass, other)
+        result = await hass.config_entries.flow.async_init(
+            DOMAIN, context={"source": SOURCE_USER}
+        )
+        assert "bank" in result["menu_options"]
+        result = await hass.config_entries.flow.async_configure(
+            result["flow_id"], {"next_step_id": "bank"}
+        )
+        result = await hass.config_entries.flow.async_configure(
+            result["flow_id"],
+            {
+                "name": "Rack",
+                CONF_MEMBERS: [entry.entry_id, other.entry_id],
+                CONF_WIRING: "parallel",
+            },
+        )
+        assert result["type"] is FlowResultType.CREATE_ENTRY
+        await hass.async_block_till_done()
+        bank = hass.states.get("sensor.rack_current")
+        assert bank is not None
+        assert bank.state == "-20.0"
+    finally:
+        await second.stop()

@@ -201,3 +201,13 @@ def test_simulator_frames_decode_to_its_pack() -> None:
     assert snapshot.force_charge is True
     assert snapshot.manufacturer_name == "DEYE"
     assert decoder.modules == 3
+
+
+def test_a_cycle_is_heard_once_the_measurement_comes_again() -> None:
+    decoder = PylonDecoder()
+    _feed_vectors(decoder, "v12_")
+    assert not decoder.cycle_heard
+    decoder.feed(frames.pack(0x356, bytes.fromhex("7a13f2fe6b01")))
+    assert decoder.cycle_heard
+    decoder.reset()
+    assert not decoder.cycle_heard

@@ -208,3 +208,24 @@ def test_adapter_error_kinds(err: Exception, kind: type[CanAdapterError]) -> Non
     found = adapter_error(err, CanSettings("socketcan", "can0"))
     assert type(found) is kind
     assert "socketcan can0" in str(found)
+
+
+async def test_disconnect_when_closed_and_a_failing_shutdown(channel: str) -> None:
+    transport = CanTransport(CanSettings("virtual", channel))
+    await transport.disconnect()  # nothing open: nothing to do
+    received: list[bytes] = []
+    await transport.connect(received.append, lambda: None)
+    bus = transport._bus
+    assert bus is not None
+    original = bus.shutdown
+
+    def failing() -> None:
+        original()
+        raise can.CanOperationError("already gone")
+
+    bus.shutdown = failing  # type: ignore[method-assign]
+    await transport.disconnect()
+    assert not transport.is_connected
+    # A frame that arrives after the stop is dropped.
+    transport._received(can.Message(arbitration_id=0x355, is_extended_id=False))
+    assert received == []
