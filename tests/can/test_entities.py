@@ -13,6 +13,7 @@ from homeassistant.const import STATE_OFF, STATE_ON, STATE_UNAVAILABLE
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
 from homeassistant.helpers import device_registry as dr
+from homeassistant.helpers import entity_registry as er
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from bms_simulator.can import CanBroadcaster, demo_pack
@@ -70,8 +71,16 @@ async def test_entities_show_what_the_battery_broadcasts(
     assert state(entry, "binary_sensor", "charge_mosfet_active") is None
     assert state(entry, "switch", "charge_mosfet") is None
     assert state(entry, "sensor", "rssi") is None
-    device = dr.async_get(hass).async_get_device({(DOMAIN, entry.unique_id or "")})
+    entity_id = er.async_get(hass).async_get_entity_id(
+        "sensor", DOMAIN, f"{entry.unique_id}_voltage"
+    )
+    assert entity_id is not None
+    registered = er.async_get(hass).async_get(entity_id)
+    assert registered is not None
+    assert registered.device_id is not None
+    device = dr.async_get(hass).async_get(registered.device_id)
     assert device is not None
+    assert (DOMAIN, entry.unique_id) in device.identifiers
     assert device.manufacturer == "PYLON"
     assert device.model == "Pylontech CAN, 2 modules"
     assert not device.connections
@@ -88,11 +97,16 @@ async def test_alarms_and_requests_follow_the_battery(
     async def shown() -> bool:
         await asyncio.sleep(0.01)
         await coordinator.async_refresh()
-        return state(entry, "binary_sensor", "problem") == STATE_ON
+        return (
+            state(entry, "binary_sensor", "problem") == STATE_ON
+            and state(entry, "binary_sensor", "force_charge") == STATE_ON
+            and state(entry, "sensor", "charge_current_limit") == "25.0"
+        )
 
-    for _ in range(100):
+    for _ in range(500):
         if await shown():
             break
+    assert state(entry, "binary_sensor", "problem") == STATE_ON
     assert state(entry, "binary_sensor", "discharge_overcurrent") == STATE_ON
     assert state(entry, "binary_sensor", "force_charge") == STATE_ON
     assert state(entry, "sensor", "charge_current_limit") == "25.0"

@@ -10,7 +10,6 @@ import voluptuous as vol
 from homeassistant.helpers import selector
 
 from ..const import CONF_CAN_BITRATE, CONF_CAN_CHANNEL, CONF_CAN_INTERFACE
-from ..protocol.can.driver import PylonCanDriver
 from ..protocol.can.errors import (
     CanAdapterError,
     CanBusyError,
@@ -19,9 +18,10 @@ from ..protocol.can.errors import (
     CanUnavailableError,
 )
 from ..protocol.can.transport import INTERFACES, CanSettings, CanTransport
+from ..protocol.client import BmsClient
 from ..protocol.errors import BmsError
 from ..protocol.snapshot import BatterySnapshot, DeviceInfo
-from .setup import can_client
+from .setup import can_driver
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -90,11 +90,9 @@ def adapter_error_key(err: CanAdapterError) -> str:
 
 async def async_listen(settings: CanSettings) -> tuple[Heard | None, str | None]:
     """Listen for a few seconds; what was heard, or the key of what went wrong."""
-    client = can_client(settings, {})
-    driver = client.driver
-    if not isinstance(driver, PylonCanDriver):  # pragma: no cover - can_client's
-        raise TypeError("not a CAN session")
+    driver = can_driver(settings, {})
     driver.request_timeout = LISTEN_SECONDS
+    client = BmsClient(driver)
     try:
         info = await client.read_device_info()
         snapshot = await client.read_snapshot()

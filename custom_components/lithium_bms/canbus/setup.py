@@ -35,9 +35,9 @@ def can_settings(data: Mapping[str, Any]) -> CanSettings:
     )
 
 
-def can_client(settings: CanSettings, options: Mapping[str, Any]) -> BmsClient:
-    """A session that listens on the bus and keeps it open."""
-    driver = PylonCanDriver(
+def can_driver(settings: CanSettings, options: Mapping[str, Any]) -> PylonCanDriver:
+    """The listening driver on its own python-can bus."""
+    return PylonCanDriver(
         CanTransport(settings),
         DriverOptions(
             address=f"{settings.interface}:{settings.channel}",
@@ -45,7 +45,6 @@ def can_client(settings: CanSettings, options: Mapping[str, Any]) -> BmsClient:
             listen=True,
         ),
     )
-    return BmsClient(driver, keep_connected=True)
 
 
 def can_identity(entry: LithiumBmsConfigEntry) -> PackIdentity:
@@ -62,7 +61,9 @@ async def async_setup_can(
     hass: HomeAssistant, entry: LithiumBmsConfigEntry, platforms: list[Platform]
 ) -> bool:
     """Listen on the bus, read once, add the entities."""
-    client = can_client(can_settings(entry.data), entry.options)
+    client = BmsClient(
+        can_driver(can_settings(entry.data), entry.options), keep_connected=True
+    )
     tracker = PackTracker(
         hass,
         entry.entry_id,

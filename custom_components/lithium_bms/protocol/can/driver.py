@@ -58,10 +58,6 @@ class PylonCanDriver(BmsDriver):
         if known:
             self.deliver([data], [])
 
-    def is_sensitive(self, frame: bytes) -> bool:
-        """Nothing the battery broadcasts is secret."""
-        return False
-
     def reset(self) -> None:
         """A new connection starts from nothing heard."""
         super().reset()
