@@ -227,3 +227,61 @@ async def test_add_the_simulated_wired_bus_from_the_browser(
         finally:
             await browser.close()
     assert await hass.stop() == 0
+
+
+async def test_add_the_simulated_can_battery_from_the_browser(
+    start_hass: StartHass,
+) -> None:
+    require_chromium()
+    expect.set_options(timeout=UI_TIMEOUT_MS)
+    hass = await start_hass(None)  # the dev configuration, with its CAN battery
+
+    async with async_playwright() as playwright:
+        browser = await playwright.chromium.launch(
+            executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True
+        )
+        try:
+            context = await browser.new_context(
+                viewport={"width": 1280, "height": 900}, locale="en-US"
+            )
+            await context.route(EXTERNAL, offline)
+            page = await context.new_page()
+            page.set_default_timeout(UI_TIMEOUT_MS)
+            await page.goto(hass.url + "/")
+            await page.get_by_role("textbox", name="Username").fill("dev")
+            await page.get_by_role("textbox", name="Password").fill("dev")
+            await page.get_by_role("button", name="Log in").click()
+            await expect(page.locator("ha-sidebar")).to_be_visible()
+
+            await page.goto(
+                hass.url + "/config/integrations/dashboard/add?domain=lithium_bms"
+            )
+            await page.get_by_role("button", name="OK").click()
+            await page.get_by_text("Set up another instance of Lithium BMS").click()
+            await page.get_by_text(
+                "A CAN bus (a battery talking to its inverter)"
+            ).click()
+            await expect(page.get_by_text("CAN bus: adapter").first).to_be_visible()
+            # python-can's in-process bus, where the dev simulator broadcasts.
+            interface = page.get_by_role("textbox", name=re.compile("Interface"))
+            await interface.fill("virtual")
+            channel = page.get_by_role("textbox", name=re.compile("Channel"))
+            await channel.fill("lithium_bms_sim")
+            await shot(page, "can-1-adapter")
+            await page.get_by_role("button", name="Submit").click()
+
+            await expect(
+                page.get_by_text("CAN bus: battery heard").first
+            ).to_be_visible()
+            await expect(page.get_by_text("Heard PYLON").first).to_be_visible()
+            await shot(page, "can-2-heard")
+            await page.get_by_role("button", name="Submit").click()
+            finish = page.get_by_role(
+                "button", name=re.compile("finish", re.IGNORECASE)
+            )
+            await expect(finish).to_be_visible()
+            await shot(page, "can-3-created")
+            await finish.click()
+        finally:
+            await browser.close()
+    assert await hass.stop() == 0

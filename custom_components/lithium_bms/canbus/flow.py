@@ -52,17 +52,13 @@ def can_schema(defaults: dict[str, Any] | None = None) -> vol.Schema:
     defaults = defaults or {}
     return vol.Schema(
         {
+            # Any python-can interface name (the description names the usual
+            # ones): a text field, as a list with typed-in values is not
+            # offered by every frontend this integration supports.
             vol.Required(
                 CONF_CAN_INTERFACE,
                 default=defaults.get(CONF_CAN_INTERFACE, INTERFACES[0]),
-            ): selector.SelectSelector(
-                selector.SelectSelectorConfig(
-                    # python-can's interface names: the same in every language.
-                    options=list(INTERFACES),
-                    custom_value=True,
-                    mode=selector.SelectSelectorMode.DROPDOWN,
-                )
-            ),
+            ): selector.TextSelector(),
             vol.Required(
                 CONF_CAN_CHANNEL,
                 default=defaults.get(CONF_CAN_CHANNEL, DEFAULT_CHANNEL),

@@ -33,8 +33,8 @@ _LOGGER = logging.getLogger(__name__)
 
 # How long the reader thread waits in recv(): also how fast it stops.
 READ_TIMEOUT = 0.2
-# The interfaces offered; the flow accepts any other python-can interface too
-# (a candleLight / gs_usb adapter is SocketCAN on Linux).
+# The usual interfaces, the first the flow's default; any other python-can
+# interface works too (a candleLight / gs_usb adapter is SocketCAN on Linux).
 INTERFACES = ("socketcan", "slcan")
 LISTEN_ONLY = frozenset({"slcan"})
 
