@@ -16,15 +16,28 @@ from .errors import CanSilenceError
 PROTOCOL_NAME = "Pylontech CAN"
 
 
-class _WholeFrames:
-    """The transport hands on whole frames: nothing to reassemble."""
+class _Decoding:
+    """Frames arrive whole: each is decoded as it comes.
+
+    A frame of the protocol is handed on, a malformed one reported, any other
+    ID dropped.
+    """
+
+    def __init__(self, decoder: PylonDecoder) -> None:
+        """Feed ``decoder``."""
+        self.decoder = decoder
 
     def feed(self, data: bytes) -> tuple[list[bytes], list[ProtocolError]]:
-        """Each chunk is one frame, as it came."""
-        return [data], []
+        """The frame if it was one of the protocol's, or the error it raised."""
+        try:
+            known = self.decoder.feed(data)
+        except ProtocolError as err:
+            return [], [err]
+        return ([data] if known else []), []
 
     def reset(self) -> None:
-        """No partial frame is ever kept."""
+        """Forget everything heard (a new connection)."""
+        self.decoder.reset()
 
 
 class PylonCanDriver(BmsDriver):
@@ -41,27 +54,12 @@ class PylonCanDriver(BmsDriver):
 
     def __init__(self, transport: Transport, options: DriverOptions) -> None:
         """Start with nothing heard."""
-        super().__init__(transport, options)
         self.decoder = PylonDecoder()
+        super().__init__(transport, options)
 
-    def new_reassembler(self) -> _WholeFrames:
-        """Frames arrive whole."""
-        return _WholeFrames()
-
-    def feed(self, data: bytes) -> None:
-        """Decode one frame; a malformed one is remembered, never kept."""
-        try:
-            known = self.decoder.feed(data)
-        except ProtocolError as err:
-            self.inbox.reject(err)
-            return
-        if known:
-            self.deliver([data], [])
-
-    def reset(self) -> None:
-        """A new connection starts from nothing heard."""
-        super().reset()
-        self.decoder.reset()
+    def new_reassembler(self) -> _Decoding:
+        """Frames arrive whole and are decoded at once."""
+        return _Decoding(self.decoder)
 
     async def _reading(self) -> BatterySnapshot:
         """The newest reading; waits for one while none is fresh."""
