@@ -272,3 +272,14 @@ async def test_two_can_batteries_form_a_bank(
         assert bank.state == "-20.0"
     finally:
         await second.stop()
+
+
+async def test_removing_the_entry_closes_the_bus(
+    hass: HomeAssistant, entry: MockConfigEntry
+) -> None:
+    client = entry.runtime_data.coordinator.client
+    result = await hass.config_entries.async_remove(entry.entry_id)
+    await hass.async_block_till_done()
+    assert result == {"require_restart": False}
+    assert not client.is_connected
+    assert not hass.config_entries.async_entries(DOMAIN)
