@@ -472,7 +472,7 @@ const STYLE = `
   .bar { position: relative; width: 100%; height: 56px; border-radius: 4px;
     background: var(--secondary-background-color, #e0e0e0); overflow: hidden;
     border: 2px solid transparent; box-sizing: border-box; }
-  .fill { position: absolute; bottom: 0; left: 0; right: 0; background: var(--primary-color, #03a9f4); }
+  .fill { position: absolute; bottom: 0; left: 0; right: 0; background: var(--success-color, #43a047); }
   .cell.min .bar { border-color: var(--info-color, #039be5); }
   .cell.min .fill { background: var(--info-color, #039be5); }
   .cell.max .bar { border-color: var(--error-color, #db4437); }
@@ -913,8 +913,14 @@ class LithiumBmsCardEditor extends HTMLElement {
   }
 }
 
-if (!customElements.get(CARD)) customElements.define(CARD, LithiumBmsCard);
-if (!customElements.get(EDITOR)) customElements.define(EDITOR, LithiumBmsCardEditor);
+// The frontend replaces window.customElements with a scoped registry when its
+// app starts: define the card once the app is there, in the registry it uses.
+function register() {
+  const registry = window.customElements;
+  if (!registry.get(CARD)) registry.define(CARD, LithiumBmsCard);
+  if (!registry.get(EDITOR)) registry.define(EDITOR, LithiumBmsCardEditor);
+}
+window.customElements.whenDefined("home-assistant").then(register);
 window.customCards = window.customCards || [];
 if (!window.customCards.some((card) => card.type === CARD)) {
   window.customCards.push({
