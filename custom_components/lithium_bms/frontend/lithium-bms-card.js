@@ -557,7 +557,7 @@ class LithiumBmsCard extends HTMLElement {
     if (!wanted || !this._hass) return null;
     if (this._hass.devices?.[wanted]) return wanted;
     // A device named in YAML (the development dashboard does so).
-    const named = bmsDevices(this._hass).find((d) => deviceName(d) === wanted);
+    const named = bmsDevices(this._hass).find((d) => deviceName(d).trim() === String(wanted).trim());
     return named ? named.id : null;
   }
 
