@@ -97,6 +97,26 @@ async def test_the_card_command_describes_a_pack(
     assert hass.states.get(keys["cell_voltage_3"]).state == "3.299"
 
 
+async def test_a_pack_that_cannot_be_read_has_no_balancing_cells(
+    hass: HomeAssistant,
+    hass_ws_client: WebSocketGenerator,
+    jbd: JbdSimulator,
+) -> None:
+    entry = await setup_entry(hass, jbd, "jbd")
+    jbd.hung = True
+    coordinator = entry.runtime_data.coordinator
+    await coordinator.async_refresh()
+    assert not coordinator.last_update_success
+    client = await hass_ws_client(hass)
+    await client.send_json_auto_id(
+        {"type": f"{DOMAIN}/card", "device_id": device_id(hass, entry)}
+    )
+    result = (await client.receive_json())["result"]
+    assert result["kind"] == "pack"
+    assert result["balancing_cells"] is None
+    assert "cell_voltage_1" in result["entities"]
+
+
 async def test_the_card_command_describes_a_bank(
     hass: HomeAssistant,
     hass_ws_client: WebSocketGenerator,
@@ -131,6 +151,19 @@ async def test_the_card_command_describes_a_bank(
     for member, pack in zip(result["members"], packs, strict=True):
         assert member["device_id"] == device_id(hass, pack)
         assert "cell_voltage_min" in member["entities"]
+
+    # A pack that is not loaded is still a row, without values.
+    assert await hass.config_entries.async_unload(packs[1].entry_id)
+    await hass.async_block_till_done()
+    await client.send_json_auto_id(
+        {"type": f"{DOMAIN}/card", "device_id": device_id(hass, bank)}
+    )
+    members = (await client.receive_json())["result"]["members"]
+    assert members[1] == {
+        "name": packs[1].entry_id,
+        "device_id": None,
+        "entities": {},
+    }
 
 
 async def test_the_card_command_refuses_an_unknown_device(
