@@ -32,7 +32,6 @@ DEFAULT_USERNAME = "dev"
 DEFAULT_PASSWORD = "dev"  # noqa: S105  (documented local development login)
 TOKEN_DAYS = 3650
 DASHBOARD_FILE = "lithium_bms_cards.yaml"
-DEMO_ADDRESS = "00:00:00:00:00:00"
 
 
 def link_integrations(config_dir: Path) -> None:
@@ -53,10 +52,17 @@ def write_dashboard(config_dir: Path) -> None:
 
     A card shows its values once its device has been added.
     """
-    sys.path.insert(0, str(REPO))
+    sys.path[:0] = [str(REPO), str(REPO / "dev")]
+    from custom_components.lithium_bms_sim.config import (  # noqa: PLC0415
+        demo_address,
+    )
+
     from bms_simulator.registry import DEMOS  # noqa: PLC0415
 
-    names = sorted(DEMOS[family](DEMO_ADDRESS).advertising.name for family in DEMOS)
+    # The names the development setup's demo devices advertise.
+    names = sorted(
+        DEMOS[family](demo_address(family, 0)).advertising.name for family in DEMOS
+    )
     port = os.environ.get("HASS_DEV_WIRED_PORT", "8899")
     names.append(f"PACE (RS485) (socket://127.0.0.1:{port})")
     cards = [{"type": "custom:lithium-bms-card", "device": name} for name in names]

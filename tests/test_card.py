@@ -203,6 +203,7 @@ def test_card_strings_in_every_language_of_the_integration() -> None:
         assert words.keys() == english.keys(), language
         assert all(words.values()), language
         assert words["cell"].count("{index}") == 1, language
+        assert words["not_found"].count("{device}") == 1, language
 
 
 def test_card_makes_no_external_request() -> None:

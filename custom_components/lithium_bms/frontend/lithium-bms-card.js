@@ -30,6 +30,7 @@ const STRINGS = /* strings */ {
     "description": "The whole pack at a glance: cells, flow, temperatures, switches and alarms.",
     "device": "Battery (BMS or bank)",
     "no_device": "Pick a Lithium BMS device in the card's settings.",
+    "not_found": "{device} is not set up in Home Assistant (yet).",
     "not_battery": "This device has no battery values.",
     "loading": "Loading…",
     "soc": "State of charge",
@@ -71,6 +72,7 @@ const STRINGS = /* strings */ {
     "description": "Der ganze Akku auf einen Blick: Zellen, Stromfluss, Temperaturen, Schalter und Alarme.",
     "device": "Batterie (BMS oder Bank)",
     "no_device": "Wähle in den Einstellungen der Karte ein Lithium-BMS-Gerät.",
+    "not_found": "{device} ist (noch) nicht in Home Assistant eingerichtet.",
     "not_battery": "Dieses Gerät hat keine Batteriewerte.",
     "loading": "Wird geladen…",
     "soc": "Ladezustand",
@@ -112,6 +114,7 @@ const STRINGS = /* strings */ {
     "description": "De hele accu in één oogopslag: cellen, stroom, temperaturen, schakelaars en alarmen.",
     "device": "Accu (BMS of bank)",
     "no_device": "Kies een Lithium BMS-apparaat in de instellingen van de kaart.",
+    "not_found": "{device} is (nog) niet ingesteld in Home Assistant.",
     "not_battery": "Dit apparaat heeft geen accuwaarden.",
     "loading": "Laden…",
     "soc": "Laadtoestand",
@@ -153,6 +156,7 @@ const STRINGS = /* strings */ {
     "description": "Toute la batterie d'un coup d'œil : cellules, flux, températures, interrupteurs et alarmes.",
     "device": "Batterie (BMS ou banc)",
     "no_device": "Choisissez un appareil Lithium BMS dans les paramètres de la carte.",
+    "not_found": "{device} n'est pas (encore) configuré dans Home Assistant.",
     "not_battery": "Cet appareil n'a pas de valeurs de batterie.",
     "loading": "Chargement…",
     "soc": "État de charge",
@@ -194,6 +198,7 @@ const STRINGS = /* strings */ {
     "description": "Toda la batería de un vistazo: celdas, flujo, temperaturas, interruptores y alarmas.",
     "device": "Batería (BMS o banco)",
     "no_device": "Elige un dispositivo Lithium BMS en los ajustes de la tarjeta.",
+    "not_found": "{device} no está configurado (todavía) en Home Assistant.",
     "not_battery": "Este dispositivo no tiene valores de batería.",
     "loading": "Cargando…",
     "soc": "Estado de carga",
@@ -235,6 +240,7 @@ const STRINGS = /* strings */ {
     "description": "Tutta la batteria a colpo d'occhio: celle, flusso, temperature, interruttori e allarmi.",
     "device": "Batteria (BMS o banco)",
     "no_device": "Scegli un dispositivo Lithium BMS nelle impostazioni della scheda.",
+    "not_found": "{device} non è (ancora) configurato in Home Assistant.",
     "not_battery": "Questo dispositivo non ha valori di batteria.",
     "loading": "Caricamento…",
     "soc": "Stato di carica",
@@ -276,6 +282,7 @@ const STRINGS = /* strings */ {
     "description": "Cały akumulator w skrócie: ogniwa, przepływ, temperatury, przełączniki i alarmy.",
     "device": "Akumulator (BMS lub bank)",
     "no_device": "Wybierz urządzenie Lithium BMS w ustawieniach karty.",
+    "not_found": "{device} nie jest (jeszcze) skonfigurowane w Home Assistant.",
     "not_battery": "To urządzenie nie ma wartości akumulatora.",
     "loading": "Ładowanie…",
     "soc": "Stan naładowania",
@@ -317,6 +324,7 @@ const STRINGS = /* strings */ {
     "description": "Toda a bateria num relance: células, fluxo, temperaturas, interruptores e alarmes.",
     "device": "Bateria (BMS ou banco)",
     "no_device": "Escolha um dispositivo Lithium BMS nas definições do cartão.",
+    "not_found": "{device} não está (ainda) configurado no Home Assistant.",
     "not_battery": "Este dispositivo não tem valores de bateria.",
     "loading": "A carregar…",
     "soc": "Estado de carga",
@@ -358,6 +366,7 @@ const STRINGS = /* strings */ {
     "description": "Celá baterie na první pohled: články, tok proudu, teploty, spínače a alarmy.",
     "device": "Baterie (BMS nebo banka)",
     "no_device": "V nastavení karty vyberte zařízení Lithium BMS.",
+    "not_found": "{device} (zatím) není v Home Assistant nastaveno.",
     "not_battery": "Toto zařízení nemá hodnoty baterie.",
     "loading": "Načítání…",
     "soc": "Stav nabití",
@@ -656,7 +665,9 @@ class LithiumBmsCard extends HTMLElement {
     this._shown = signature;
     const t = (key, values) => translate(this._hass, key, values);
     let body;
-    if (!deviceId) body = `<p class="muted">${escape(t("no_device"))}</p>`;
+    if (!deviceId && this._config?.device) {
+      body = `<p class="muted">${escape(t("not_found", { device: this._config.device }))}</p>`;
+    } else if (!deviceId) body = `<p class="muted">${escape(t("no_device"))}</p>`;
     else if (this._infoError) body = `<p class="error" role="alert">${escape(this._infoError)}</p>`;
     else if (!this._info) body = `<p class="muted">${escape(t("loading"))}</p>`;
     else if (this._info.kind === "pack") body = this._pack();
