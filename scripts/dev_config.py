@@ -4,7 +4,8 @@ On first use it copies ``dev/config``, creates the local login (an admin user),
 marks onboarding as done and stores a long-lived access token in
 ``<config>/.dev-token`` for scripts and tests. Every use (re)links the
 integration and the simulator integration into ``<config>/custom_components``
-so that the running code is always the repository's.
+so that the running code is always the repository's, and writes the "Battery
+cards" dashboard: the battery card of every demo device and of the wired bus.
 
 Usage: python scripts/dev_config.py CONFIG_DIR [--username dev] [--password dev]
 """
@@ -13,6 +14,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
+import os
 import shutil
 import sys
 from datetime import timedelta
@@ -28,6 +31,7 @@ TOKEN_FILE = ".dev-token"  # noqa: S105  (a file name)
 DEFAULT_USERNAME = "dev"
 DEFAULT_PASSWORD = "dev"  # noqa: S105  (documented local development login)
 TOKEN_DAYS = 3650
+DASHBOARD_FILE = "lithium_bms_cards.yaml"
 
 
 def link_integrations(config_dir: Path) -> None:
@@ -41,6 +45,31 @@ def link_integrations(config_dir: Path) -> None:
         elif link.is_dir():
             shutil.rmtree(link)
         link.symlink_to(source, target_is_directory=True)
+
+
+def write_dashboard(config_dir: Path) -> None:
+    """The battery card of each demo device and the bus, found by device name.
+
+    A card shows its values once its device has been added.
+    """
+    sys.path[:0] = [str(REPO), str(REPO / "dev")]
+    from custom_components.lithium_bms_sim.config import (  # noqa: PLC0415
+        demo_address,
+    )
+
+    from bms_simulator.registry import DEMOS  # noqa: PLC0415
+
+    # The names the development setup's demo devices advertise.
+    names = sorted(
+        DEMOS[family](demo_address(family, 0)).advertising.name for family in DEMOS
+    )
+    port = os.environ.get("HASS_DEV_WIRED_PORT", "8899")
+    names.append(f"PACE (RS485) (socket://127.0.0.1:{port})")
+    cards = [{"type": "custom:lithium-bms-card", "device": name} for name in names]
+    dashboard = {"views": [{"title": "Batteries", "path": "batteries", "cards": cards}]}
+    # JSON is YAML.
+    text = json.dumps(dashboard, indent=2) + "\n"
+    (config_dir / DASHBOARD_FILE).write_text(text, encoding="utf-8")
 
 
 async def create_login(config_dir: Path, username: str, password: str) -> str:
@@ -131,6 +160,7 @@ def main() -> int:
     if create(config_dir, args.username, args.password):
         print(f"Created {config_dir} (login {args.username!r})")
     link_integrations(config_dir)
+    write_dashboard(config_dir)
     return 0
 
 

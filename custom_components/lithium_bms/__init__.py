@@ -9,8 +9,10 @@ from homeassistant.components import bluetooth
 from homeassistant.const import CONF_ADDRESS, EVENT_HOMEASSISTANT_STOP, Platform
 from homeassistant.core import Event, HomeAssistant
 from homeassistant.exceptions import ConfigEntryNotReady
+from homeassistant.helpers import config_validation as cv
 from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers import issue_registry as ir
+from homeassistant.helpers.typing import ConfigType
 
 from .bank.coordinator import (
     BankConfigEntry,
@@ -22,6 +24,7 @@ from .bus.kind import BusConfigEntry
 from .bus.removal import async_remove_bus_pack_device, async_remove_bus_state
 from .bus.setup import async_setup_bus
 from .canbus.setup import async_setup_can
+from .card import async_register_card
 from .connection import build_client
 from .const import (
     CONF_DRIVER_MEMORY,
@@ -46,6 +49,13 @@ from .reported.setup import async_setup_master
 from .tracker import PackTracker, async_remove_saved_state, thresholds_from_options
 
 PLATFORMS: list[Platform] = [Platform.BINARY_SENSOR, Platform.SENSOR, Platform.SWITCH]
+CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)
+
+
+async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
+    """Serve the battery card and register it with the frontend."""
+    await async_register_card(hass)
+    return True
 
 
 async def async_setup_entry(hass: HomeAssistant, entry: LithiumBmsConfigEntry) -> bool:

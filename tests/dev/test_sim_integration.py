@@ -207,6 +207,36 @@ def test_the_wired_bus_is_off_unless_configured() -> None:
     assert CONFIG_SCHEMA({SIM: {"wired": True}})[SIM]["wired"]["protocol"] == "pace"
 
 
+async def test_a_fault_is_injected_over_the_websocket(
+    hass: HomeAssistant, hass_ws_client: WebSocketGenerator, enable_bluetooth: None
+) -> None:
+    conf = {"dynamics": False, "devices": [{"family": "jbd", "address": ADDRESS}]}
+    assert await setup_sim(hass, conf)
+    client = await hass_ws_client(hass)
+    await client.send_json_auto_id(
+        {
+            "type": "lithium_bms_sim/inject",
+            "address": ADDRESS.lower(),
+            "fault": "ignore_command",
+            "count": 2,
+        }
+    )
+    assert (await client.receive_json())["success"]
+    assert [f.value for f in proxy(hass).devices[ADDRESS].faults] == [
+        "ignore_command",
+        "ignore_command",
+    ]
+    await client.send_json_auto_id(
+        {
+            "type": "lithium_bms_sim/inject",
+            "address": "00:00:00:00:00:00",
+            "fault": "no_answer",
+        }
+    )
+    answer = await client.receive_json()
+    assert answer["error"]["code"] == "not_found"
+
+
 async def test_the_can_bus_broadcasts_in_process(
     hass: HomeAssistant, enable_bluetooth: None
 ) -> None:

@@ -201,6 +201,10 @@ async def test_add_the_simulated_wired_bus_from_the_browser(
             await page.wait_for_timeout(500)
             await page.keyboard.type(url)
             manual = page.get_by_text("Enter manually")  # HA's own port picker
+            typed = page.get_by_text(url)
+            # Either picker renders a moment after the typing, on a busy machine
+            # later than a first look: wait for one of them.
+            await expect(manual.or_(typed).first).to_be_visible()
             if await manual.count():
                 await manual.click()  # a text field for a path or URL
                 field = page.get_by_role("textbox", name=re.compile("Serial port"))

@@ -73,7 +73,7 @@ VECTORS = Path(__file__).parent / "data" / "jbd_vectors.json"
 @pytest.fixture(autouse=True)
 def fast_jbd(monkeypatch: pytest.MonkeyPatch) -> None:
     """Short timeouts so silent-BMS tests take milliseconds."""
-    monkeypatch.setattr(JbdDriver, "request_timeout", 0.05)
+    monkeypatch.setattr(JbdDriver, "request_timeout", 0.2)
     monkeypatch.setattr(JbdDriver, "auth_timeout", 0.05)
     monkeypatch.setattr(JbdDriver, "connect_delay", 0.0)
     monkeypatch.setattr(JbdDriver, "switch_settle", 0.0)

@@ -39,7 +39,7 @@ from .serial_fixtures import loopback_sockets
 __all__ = ["loopback_sockets"]
 
 FAST = dataclasses.replace(
-    WIRED[0], reply_timeout=0.15, probe_timeout=0.15, listen_window=0.05
+    WIRED[0], reply_timeout=0.4, probe_timeout=0.4, listen_window=0.05
 )
 
 

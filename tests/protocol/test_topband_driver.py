@@ -33,7 +33,7 @@ from custom_components.lithium_bms.protocol.snapshot import (
 from custom_components.lithium_bms.protocol.topband import TopbandDriver
 
 ADDRESS = "30:55:44:12:34:56"
-PERIOD = 0.01  # seconds between streamed frames
+PERIOD = 0.03  # seconds between streamed frames
 type MakeClient = Callable[..., BmsClient]
 
 
@@ -79,7 +79,7 @@ def _advertisement(sim: TopbandSimulator) -> Advertisement:
 @pytest.fixture(autouse=True)
 def fast_topband(monkeypatch: pytest.MonkeyPatch) -> None:
     """A short wait for the next frame, so silent-BMS tests take milliseconds."""
-    monkeypatch.setattr(TopbandDriver, "request_timeout", 0.2)
+    monkeypatch.setattr(TopbandDriver, "request_timeout", 0.5)
 
 
 @pytest.fixture(params=[False, True], ids=["topband", "powerxtreme"])

@@ -15,7 +15,7 @@ from homeassistant.components.websocket_api.decorators import (
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.util.hass_dict import HassKey
 
-from bms_simulator.device import SimulatedBms
+from bms_simulator.device import Fault, SimulatedBms
 from bms_simulator.proxy import VirtualProxy
 
 DATA_PROXY: HassKey[VirtualProxy] = HassKey("lithium_bms_sim")
@@ -55,7 +55,30 @@ def ws_devices(
     connection.send_result(msg["id"], [describe(d) for d in proxy.devices.values()])
 
 
+@websocket_command(
+    {
+        vol.Required("type"): "lithium_bms_sim/inject",
+        vol.Required("address"): str,
+        vol.Required("fault"): vol.In([fault.value for fault in Fault]),
+        vol.Optional("count", default=1): vol.All(int, vol.Range(min=1)),
+    }
+)
+@require_admin
+@callback
+def ws_inject(
+    hass: HomeAssistant, connection: ActiveConnection, msg: dict[str, Any]
+) -> None:
+    """Make one simulator misbehave on its next answers (or commands)."""
+    device = hass.data[DATA_PROXY].devices.get(msg["address"].upper())
+    if device is None:
+        connection.send_error(msg["id"], "not_found", "No such simulated device")
+        return
+    device.inject(Fault(msg["fault"]), msg["count"])
+    connection.send_result(msg["id"])
+
+
 @callback
 def async_register_commands(hass: HomeAssistant) -> None:
-    """Register the command."""
+    """Register the commands."""
     async_register_command(hass, ws_devices)
+    async_register_command(hass, ws_inject)
