@@ -27,13 +27,20 @@ async def test_cells_follow_the_pack(
     entry = await family.setup()
     value, shown = family.case.changed_cell
     family.device.pack.cell_voltages[0] = value
-    await family.device_settles()
-    await entry.runtime_data.coordinator.async_refresh()
-    if not family.case.cells:
-        assert family.state("sensor", "voltage") == "26.56"  # the pack's sum
-        return
-    assert family.state("sensor", "cell_voltage_1") == shown
-    assert family.state("sensor", "cell_voltage_max") == shown
+    # Without cells, the pack's sum shows the change.
+    key, expected = (
+        ("cell_voltage_1", shown) if family.case.cells else ("voltage", "26.56")
+    )
+    # A streamed frame built just before the change may still be on its way
+    # on a busy machine: the next one carries it.
+    for _ in range(5):
+        await family.device_settles()
+        await entry.runtime_data.coordinator.async_refresh()
+        if family.state("sensor", key) == expected:
+            break
+    assert family.state("sensor", key) == expected
+    if family.case.cells:
+        assert family.state("sensor", "cell_voltage_max") == shown
 
 
 async def test_silent_device_goes_unavailable_then_recovers(
