@@ -31,7 +31,7 @@ from custom_components.lithium_bms.protocol.snapshot import (
 )
 
 ADDRESS = "E2:E0:5A:78:3C:31"
-STREAM_PERIOD = 0.01  # seconds between streamed A1 / A2 pairs
+STREAM_PERIOD = 0.03  # seconds between streamed A1 / A2 pairs
 type MakeClient = Callable[..., BmsClient]
 
 
@@ -60,7 +60,7 @@ def assert_matches(snapshot: BatterySnapshot, pack: PackModel) -> None:
 @pytest.fixture(autouse=True)
 def fast_ecoworthy(monkeypatch: pytest.MonkeyPatch) -> None:
     """Short timeouts so silent-BMS tests take milliseconds."""
-    monkeypatch.setattr(EcoworthyDriver, "request_timeout", 0.05)
+    monkeypatch.setattr(EcoworthyDriver, "request_timeout", 0.3)
 
 
 @pytest.fixture(params=[True, False], ids=["v2", "v1"])
