@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import ClassVar, Protocol
 
-from .errors import BusOwnedError, ProtocolError
+from .errors import BusOwnedError, CommandNotConfirmedError, ProtocolError
 from .inbox import FrameInbox
 from .matching import Advertisement, AdvertisementMatcher
 from .plausibility import DEFAULT_LIMITS, Limits
@@ -69,6 +70,8 @@ class BmsDriver(ABC):
     connect_delay: ClassVar[float] = 0.0
     # Seconds a reply may take (a wired protocol's ``reply_timeout`` replaces it).
     request_timeout: float = 5.0
+    # Seconds between a switch command and the read that confirms it.
+    switch_settle: float = 0.0
     # A full-match regular expression for the family's Bluetooth password, or
     # None when the family has no password (the options flow checks it).
     password_pattern: ClassVar[str | None] = None
@@ -188,6 +191,29 @@ class BmsDriver(ABC):
         if self.on_send is not None:
             self.on_send(payload)
         await self.transport.write(payload)
+
+    async def write_then_confirm[T](
+        self,
+        requests: Iterable[bytes],
+        read_back: Callable[[], Awaitable[T]],
+        confirmed: Callable[[T], bool],
+        refusal: str,
+    ) -> T:
+        """Write a command that is answered by no value, then read it back.
+
+        After ``switch_settle`` seconds, ``read_back``'s result must satisfy
+        ``confirmed``; else :class:`CommandNotConfirmedError` with ``refusal``.
+        """
+        try:
+            for request in requests:
+                await self.send(request)
+        finally:
+            self.transport.release()
+        await asyncio.sleep(self.switch_settle)
+        after = await read_back()
+        if not confirmed(after):
+            raise CommandNotConfirmedError(refusal)
+        return after
 
     async def exchange(
         self,

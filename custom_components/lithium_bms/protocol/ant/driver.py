@@ -15,10 +15,8 @@ read after it shows the setting.
 
 from __future__ import annotations
 
-import asyncio
-
 from ..driver import BmsDriver
-from ..errors import CommandNotConfirmedError, UnsupportedError
+from ..errors import UnsupportedError
 from ..matching import AdvertisementMatcher, uuid16
 from ..plausibility import Limits
 from ..snapshot import (
@@ -98,14 +96,12 @@ class AntDriver(BmsDriver):
         """Write the switch's register, then confirm it by a status read."""
         if kind not in self.switches:
             raise UnsupportedError(f"ANT has no {kind} switch")
-        try:
-            await self.send(switch_request(kind, on))
-        finally:
-            self.transport.release()
-        await asyncio.sleep(self.switch_settle)
-        after = await self._read_status()
-        if after.switches[kind] is not on:
-            raise CommandNotConfirmedError(f"the ANT BMS did not switch {kind}")
+        after = await self.write_then_confirm(
+            [switch_request(kind, on)],
+            self._read_status,
+            lambda status: status.switches[kind] is on,
+            f"the ANT BMS did not switch {kind}",
+        )
         return _snapshot(after)
 
 

@@ -14,10 +14,8 @@ so it is no switch here.
 
 from __future__ import annotations
 
-import asyncio
-
 from ..driver import BmsDriver
-from ..errors import CommandNotConfirmedError, UnsupportedError
+from ..errors import UnsupportedError
 from ..matching import AdvertisementMatcher, uuid16
 from ..plausibility import Limits
 from ..snapshot import (
@@ -99,15 +97,12 @@ class AntLegacyDriver(BmsDriver):
         if kind not in self.switches:
             raise UnsupportedError(f"ANT (legacy) has no {kind} switch")
         password = self.options.password or DEFAULT_PASSWORD
-        try:
-            for request in switch_requests(kind, on, password):
-                await self.send(request)
-        finally:
-            self.transport.release()
-        await asyncio.sleep(self.switch_settle)
-        after = await self._read_status()
-        if after.switches[kind] is not on:
-            raise CommandNotConfirmedError(f"the ANT BMS did not switch {kind}")
+        after = await self.write_then_confirm(
+            switch_requests(kind, on, password),
+            self._read_status,
+            lambda status: status.switches[kind] is on,
+            f"the ANT BMS did not switch {kind}",
+        )
         return _snapshot(after)
 
 

@@ -17,8 +17,6 @@ after a command not confirmed), never a state sent.
 
 from __future__ import annotations
 
-import asyncio
-
 from ..driver import BmsDriver, DriverOptions
 from ..errors import CommandNotConfirmedError, UnsupportedError
 from ..matching import AdvertisementMatcher, uuid16
@@ -129,14 +127,16 @@ class NeeyDriver(BmsDriver):
         info = self._info or await self._device_info()
         self._balancer = None
         try:
-            await self.send(build_balancer_command(on))
-        finally:
-            self.transport.release()
-        await asyncio.sleep(self.switch_settle)
-        if await self._balancer_state(info) is not on:
+            await self.write_then_confirm(
+                [build_balancer_command(on)],
+                lambda: self._balancer_state(info),
+                lambda state: state is on,
+                f"the Neey balancer did not switch {kind}",
+            )
+        except CommandNotConfirmedError:
             # Read again at the next update, should it apply late.
             self._balancer = None
-            raise CommandNotConfirmedError(f"the Neey balancer did not switch {kind}")
+            raise
         return await self.read_snapshot()
 
 
