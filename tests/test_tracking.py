@@ -10,11 +10,14 @@ from homeassistant.helpers import issue_registry as ir
 
 from bms_simulator.families.jbd import JbdSimulator
 from custom_components.lithium_bms import tracker
+from custom_components.lithium_bms.analytics.chemistry import Chemistry
 from custom_components.lithium_bms.const import DOMAIN
+from custom_components.lithium_bms.protocol.snapshot import BatterySnapshot
 
 from .conftest import setup_entry
 
 PREFIX = "sensor.jbd_sp04s034"
+LIFEPO4_THRESHOLDS = Chemistry.LIFEPO4.thresholds
 
 
 KWH = 1e-6  # the energy sensors' resolution (1 mWh)
@@ -227,3 +230,35 @@ async def test_a_wall_clock_jump_within_the_gap_limit_adds_nothing(
     assert value(hass, f"{PREFIX}_discharge_energy") == pytest.approx(
         before + 13.21 * 2.5 * 10 / 3_600_000, abs=KWH
     )
+
+
+@pytest.mark.parametrize(
+    ("reported", "expected"),
+    [(None, 50.0), (100.0, 100.0)],
+    ids=["bms_reports_none", "bms_reports_one"],
+)
+async def test_the_users_capacity_stands_in_only_for_a_missing_one(
+    hass: HomeAssistant, freezer: Clock, reported: float | None, expected: float
+) -> None:
+    """The option is the SOC estimate's capacity only when the BMS has none."""
+    pack = tracker.PackTracker(
+        hass, "capacity_test", LIFEPO4_THRESHOLDS, 10, pack_capacity=50.0
+    )
+    snapshot = BatterySnapshot(
+        voltage=52.0, current=-5.0, state_of_charge=80, design_capacity=reported
+    )
+    for _ in range(2):
+        pack.update(snapshot)
+        freezer.tick(timedelta(seconds=10))
+    assert pack.soc.capacity == expected
+    # Seeded at 80 %, then 5 A for 10 s counted out of the capacity in use.
+    assert pack.soc.state_of_charge == pytest.approx(
+        80 - 5 * 10 / 3600 / expected * 100
+    )
+    await pack.async_save()
+
+
+def test_no_capacity_option_is_none() -> None:
+    assert tracker.pack_capacity_from_options({}) is None
+    assert tracker.pack_capacity_from_options({"pack_capacity": 0}) is None
+    assert tracker.pack_capacity_from_options({"pack_capacity": 280}) == 280.0

@@ -46,7 +46,12 @@ from .reported.removal import (
     async_remove_reported_state,
 )
 from .reported.setup import async_setup_master
-from .tracker import PackTracker, async_remove_saved_state, thresholds_from_options
+from .tracker import (
+    PackTracker,
+    async_remove_saved_state,
+    pack_capacity_from_options,
+    thresholds_from_options,
+)
 
 PLATFORMS: list[Platform] = [Platform.BINARY_SENSOR, Platform.SENSOR, Platform.SWITCH]
 CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)
@@ -88,6 +93,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: LithiumBmsConfigEntry) -
         entry.entry_id,
         thresholds_from_options(entry.options),
         entry.options.get(CONF_UPDATE_INTERVAL, DEFAULT_UPDATE_INTERVAL),
+        pack_capacity=pack_capacity_from_options(entry.options),
     )
     coordinator = LithiumBmsCoordinator(hass, entry, client, tracker)
     entry.async_on_unload(coordinator.async_shutdown)

@@ -33,6 +33,7 @@ CONF_CHEMISTRY: Final = "chemistry"
 CONF_FULL_CELL_VOLTAGE: Final = "full_cell_voltage"
 CONF_EMPTY_CELL_VOLTAGE: Final = "empty_cell_voltage"
 CONF_IMBALANCE_THRESHOLD: Final = "imbalance_threshold"
+CONF_PACK_CAPACITY: Final = "pack_capacity"
 
 DEFAULT_UPDATE_INTERVAL: Final = 10
 MIN_UPDATE_INTERVAL: Final = 2

@@ -23,6 +23,7 @@ from .const import (
     CONF_FULL_CELL_VOLTAGE,
     CONF_IMBALANCE_THRESHOLD,
     CONF_INVERT_CURRENT,
+    CONF_PACK_CAPACITY,
     CONF_UPDATE_INTERVAL,
     CONF_WIRING,
     DEFAULT_UPDATE_INTERVAL,
@@ -30,10 +31,12 @@ from .const import (
     MIN_UPDATE_INTERVAL,
 )
 
-THRESHOLD_FIELDS = (
+ANALYTICS_NUMBERS = (
     (CONF_FULL_CELL_VOLTAGE, 1.5, 4.5, 0.01, "V"),
     (CONF_EMPTY_CELL_VOLTAGE, 1.0, 4.0, 0.01, "V"),
     (CONF_IMBALANCE_THRESHOLD, 5, 500, 1, "mV"),
+    # For a BMS that reports no capacity (a CAN battery): the SOC estimate's.
+    (CONF_PACK_CAPACITY, 1, 10000, 0.1, "Ah"),
 )
 
 
@@ -65,7 +68,7 @@ def invert_current_field(options: Mapping[str, Any]) -> dict[Any, Any]:
 
 
 def analytics_fields(options: Mapping[str, Any]) -> dict[Any, Any]:
-    """The chemistry and the thresholds of the SOC estimate and imbalance."""
+    """The chemistry, the thresholds of the SOC estimate and imbalance, the capacity."""
     thresholds: dict[Any, Any] = {
         vol.Optional(
             key, description={"suggested_value": options.get(key)}
@@ -78,7 +81,7 @@ def analytics_fields(options: Mapping[str, Any]) -> dict[Any, Any]:
                 mode=NumberSelectorMode.BOX,
             )
         )
-        for key, low, high, step, unit in THRESHOLD_FIELDS
+        for key, low, high, step, unit in ANALYTICS_NUMBERS
     }
     return {
         vol.Required(

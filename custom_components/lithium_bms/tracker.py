@@ -19,6 +19,7 @@ import reprlib
 import sys
 import time
 from collections.abc import Callable, Mapping
+from dataclasses import replace
 from typing import Any
 
 from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
@@ -36,6 +37,7 @@ from .const import (
     CONF_EMPTY_CELL_VOLTAGE,
     CONF_FULL_CELL_VOLTAGE,
     CONF_IMBALANCE_THRESHOLD,
+    CONF_PACK_CAPACITY,
     DOMAIN,
 )
 from .labels import async_entity_names
@@ -73,6 +75,12 @@ def thresholds_from_options(options: Mapping[str, Any]) -> Thresholds:
         empty_cell_voltage=options.get(CONF_EMPTY_CELL_VOLTAGE),
         imbalance_voltage=None if imbalance_mv is None else imbalance_mv / 1000,
     )
+
+
+def pack_capacity_from_options(options: Mapping[str, Any]) -> float | None:
+    """The capacity the user gave each pack (Ah), if any."""
+    capacity = options.get(CONF_PACK_CAPACITY)
+    return float(capacity) if capacity else None
 
 
 def restore_state(
@@ -119,14 +127,19 @@ class PackTracker:
         entry_id: str,
         thresholds: Thresholds,
         update_interval: float,
+        *,
         name: str | None = None,
+        pack_capacity: float | None = None,
     ) -> None:
         """Start empty; call :meth:`async_load` before the first update.
 
         ``entry_id`` names the saved state: an entry's id, or a bus pack's
         storage id (then ``name`` is the pack's name in messages).
+        ``pack_capacity`` (Ah, the user's) stands in for the capacity of a BMS
+        that reports none.
         """
         self.thresholds = thresholds
+        self.pack_capacity = pack_capacity
         self._hass = hass
         self._entry_id = entry_id
         self._name = name
@@ -192,6 +205,9 @@ class PackTracker:
         """Integrate one snapshot, read now."""
         moment, steady = now(), monotonic()
         capacity = largest_capacity(snapshot.full_capacity, snapshot.design_capacity)
+        if capacity is None and self.pack_capacity:
+            capacity = self.pack_capacity
+            snapshot = replace(snapshot, design_capacity=capacity)
         self.energy.update(
             moment, snapshot.voltage, snapshot.current, capacity, monotonic=steady
         )

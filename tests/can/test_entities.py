@@ -87,6 +87,20 @@ async def test_entities_show_what_the_battery_broadcasts(
     assert not device.connections
 
 
+async def test_the_users_capacity_gives_the_estimate(
+    hass: HomeAssistant, channel: str, battery: CanBroadcaster, state: State
+) -> None:
+    """With a capacity in the options the estimate starts from the BMS's SOC."""
+    entry = can_entry(channel, pack_capacity=200.0)
+    await setup_can(hass, entry)
+    estimate = state(entry, "sensor", "estimated_state_of_charge")
+    assert estimate not in {None, STATE_UNKNOWN, STATE_UNAVAILABLE}
+    # Seeded at the broadcast 76 %, then counted down by the -12.5 A.
+    assert 75.0 < float(estimate) <= 76.0
+    # The capacity sensors stay what the BMS reports: nothing.
+    assert state(entry, "sensor", "design_capacity") is None
+
+
 async def test_alarms_and_requests_follow_the_battery(
     hass: HomeAssistant, entry: MockConfigEntry, battery: CanBroadcaster, state: State
 ) -> None:

@@ -18,6 +18,7 @@ from custom_components.lithium_bms.const import (
     CONF_CAN_INTERFACE,
     CONF_KEEP_CONNECTED,
     CONF_KIND,
+    CONF_PACK_CAPACITY,
     CONF_UPDATE_INTERVAL,
     DOMAIN,
     KIND_CAN,
@@ -158,7 +159,7 @@ async def test_configured_channel_aborts(
     assert result["reason"] == "already_configured"
 
 
-async def test_options_have_no_connection_or_password(
+async def test_options_have_a_capacity_but_no_connection_or_password(
     hass: HomeAssistant, channel: str, battery: CanBroadcaster
 ) -> None:
     entry = can_entry(channel)
@@ -169,9 +170,11 @@ async def test_options_have_no_connection_or_password(
     assert CONF_KEEP_CONNECTED not in fields
     assert "password" not in fields
     assert CONF_UPDATE_INTERVAL in fields
+    assert CONF_PACK_CAPACITY in fields
     result = await hass.config_entries.options.async_configure(
-        result["flow_id"], {CONF_UPDATE_INTERVAL: 10}
+        result["flow_id"], {CONF_UPDATE_INTERVAL: 10, CONF_PACK_CAPACITY: 280}
     )
     assert result["type"] is FlowResultType.CREATE_ENTRY
     await hass.async_block_till_done()
     assert entry.options[CONF_UPDATE_INTERVAL] == 10
+    assert entry.options[CONF_PACK_CAPACITY] == 280

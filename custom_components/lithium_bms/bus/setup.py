@@ -32,7 +32,11 @@ from ..protocol.errors import SerialPortError
 from ..protocol.registry import wired_protocol
 from ..protocol.serial.bus import SerialBus, forget_bus, shared_bus
 from ..protocol.wired import WiredProtocol, has_master, wired_client
-from ..tracker import PackTracker, thresholds_from_options
+from ..tracker import (
+    PackTracker,
+    pack_capacity_from_options,
+    thresholds_from_options,
+)
 from .coordinator import BusBankCoordinator, BusPackCoordinator
 from .errors import port_error_key
 from .kind import BusData
@@ -157,6 +161,7 @@ def _pack_coordinators(
     """A coordinator for each stored pack."""
     interval = entry.options.get(CONF_UPDATE_INTERVAL, DEFAULT_UPDATE_INTERVAL)
     thresholds = thresholds_from_options(entry.options)
+    capacity = pack_capacity_from_options(entry.options)
     packs: dict[int, BusPackCoordinator] = {}
     for stored in stored_packs(entry):
         address = int(stored["bus_address"])
@@ -171,7 +176,12 @@ def _pack_coordinators(
             memory=stored.get(CONF_DRIVER_MEMORY),
         )
         tracker = PackTracker(
-            hass, identity.storage_id, thresholds, interval, name=identity.name
+            hass,
+            identity.storage_id,
+            thresholds,
+            interval,
+            name=identity.name,
+            pack_capacity=capacity,
         )
         packs[address] = BusPackCoordinator(
             hass, entry, client, tracker, pack=identity, bus_address=address

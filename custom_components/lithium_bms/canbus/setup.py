@@ -23,7 +23,11 @@ from ..protocol.can.driver import PylonCanDriver
 from ..protocol.can.transport import CanSettings, CanTransport
 from ..protocol.client import BmsClient
 from ..protocol.driver import DriverOptions
-from ..tracker import PackTracker, thresholds_from_options
+from ..tracker import (
+    PackTracker,
+    pack_capacity_from_options,
+    thresholds_from_options,
+)
 
 
 def can_settings(data: Mapping[str, Any]) -> CanSettings:
@@ -69,6 +73,7 @@ async def async_setup_can(
         entry.entry_id,
         thresholds_from_options(entry.options),
         entry.options.get(CONF_UPDATE_INTERVAL, DEFAULT_UPDATE_INTERVAL),
+        pack_capacity=pack_capacity_from_options(entry.options),
     )
     coordinator = LithiumBmsCoordinator(
         hass, entry, client, tracker, pack=can_identity(entry)

@@ -27,7 +27,11 @@ from ..const import (
     DOMAIN,
 )
 from ..coordinator import LithiumBmsConfigEntry, LithiumBmsCoordinator
-from ..tracker import PackTracker, thresholds_from_options
+from ..tracker import (
+    PackTracker,
+    pack_capacity_from_options,
+    thresholds_from_options,
+)
 from .coordinator import ReportedPackCoordinator, reported_identity
 from .kind import MasterData
 
@@ -101,11 +105,17 @@ def _pack_coordinators(
     """A coordinator for each pack the master reported before."""
     interval = entry.options.get(CONF_UPDATE_INTERVAL, DEFAULT_UPDATE_INTERVAL)
     thresholds = thresholds_from_options(entry.options)
+    capacity = pack_capacity_from_options(entry.options)
     packs: dict[int, ReportedPackCoordinator] = {}
     for number in pack_addresses(entry):
         identity = reported_identity(entry, number)
         tracker = PackTracker(
-            hass, identity.storage_id, thresholds, interval, name=identity.name
+            hass,
+            identity.storage_id,
+            thresholds,
+            interval,
+            name=identity.name,
+            pack_capacity=capacity,
         )
         packs[number] = ReportedPackCoordinator(
             hass, entry, master.client, tracker, number
