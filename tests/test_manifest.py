@@ -43,8 +43,10 @@ def test_manifest_key_order_and_fields() -> None:
     # bound only, the oldest pin of a Home Assistant we test on (2026.10.4 pins
     # 1.11.0, 2026.11 pins 1.15.1), so that every such pin satisfies it.
     # python-can reads a CAN bus, pyserial serves its slcan adapters (the
-    # newest Home Assistant tested does not install it by itself).
+    # newest Home Assistant tested does not install it by itself), gs-usb its
+    # gs_usb interface (candleLight adapters without the kernel driver).
     assert manifest["requirements"] == [
+        "gs-usb==0.3.1",
         "pyserial>=3.5",
         "python-can==4.6.1",
         "serialx>=1.11.0",

@@ -29,6 +29,7 @@ from custom_components.lithium_bms.protocol.can.errors import (
     CanPermissionError,
 )
 
+from ..protocol.usb_backend import usb_backend_present
 from .conftest import can_entry, setup_can
 
 OPEN_BUS = "custom_components.lithium_bms.protocol.can.transport.open_bus"
@@ -122,6 +123,11 @@ async def test_other_protocol_only(
     [
         ("no_such_interface", "can0", "can_unavailable"),
         ("slcan", "/dev/ttyNO_SUCH_ADAPTER", "can_not_found"),
+        (
+            "gs_usb",
+            "0",
+            "can_not_found" if usb_backend_present() else "can_unavailable",
+        ),
     ],
 )
 async def test_bad_interface(

@@ -35,6 +35,8 @@ from custom_components.lithium_bms.protocol.errors import (
 )
 from custom_components.lithium_bms.protocol.snapshot import SwitchKind
 
+from .usb_backend import usb_backend_present
+
 _CHANNELS = itertools.count()
 
 
@@ -193,6 +195,13 @@ def test_open_missing_slcan_port() -> None:
         open_bus(CanSettings("slcan", "/dev/ttyNO_SUCH_ADAPTER"))
 
 
+def test_open_missing_gs_usb_adapter() -> None:
+    """No adapter is plugged in; without libusb the interface cannot work at all."""
+    expected = CanNotFoundError if usb_backend_present() else CanUnavailableError
+    with pytest.raises(expected):
+        open_bus(CanSettings("gs_usb", "0"))
+
+
 @pytest.mark.parametrize(
     ("err", "kind"),
     [
@@ -201,6 +210,7 @@ def test_open_missing_slcan_port() -> None:
         (OSError(13, "Permission denied"), CanPermissionError),
         (OSError(97, "Address family not supported"), CanUnavailableError),
         (can.CanInitializationError("Cannot find device 0"), CanNotFoundError),
+        (ValueError("No backend available"), CanUnavailableError),
         (can.CanOperationError("something else"), CanAdapterError),
     ],
 )

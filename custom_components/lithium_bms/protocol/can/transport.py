@@ -34,8 +34,9 @@ _LOGGER = logging.getLogger(__name__)
 # How long the reader thread waits in recv(): also how fast it stops.
 READ_TIMEOUT = 0.2
 # The usual interfaces, the first the flow's default; any other python-can
-# interface works too (a candleLight / gs_usb adapter is SocketCAN on Linux).
-INTERFACES = ("socketcan", "slcan")
+# interface works too. A candleLight adapter is SocketCAN where the kernel has
+# its gs_usb driver, else python-can's gs_usb (channel: the adapter's index).
+INTERFACES = ("socketcan", "slcan", "gs_usb")
 LISTEN_ONLY = frozenset({"slcan"})
 
 
@@ -62,12 +63,14 @@ def adapter_error(err: Exception, settings: CanSettings) -> CanAdapterError:
     """The adapter error that explains why opening ``settings`` failed."""
     label = f"{settings.interface} {settings.channel}"
     number = _errno(err)
+    text = str(err).lower()
+    # pyusb without libusb (gs_usb) says "No backend available".
     if (
         isinstance(err, (can.CanInterfaceNotImplementedError, ImportError))
         or number == errno.EAFNOSUPPORT
+        or "no backend" in text
     ):
         return CanUnavailableError(f"{label}: {err}")
-    text = str(err).lower()
     if number in {errno.ENODEV, errno.ENOENT, errno.ENXIO} or "no such" in text:
         return CanNotFoundError(f"{label}: {err}")
     if "cannot find device" in text:
