@@ -39,14 +39,19 @@ from .bus.flow import (
 )
 from .bus.options import BusOptionsFlow
 from .bus.packs import port_label
-from .canbus.flow import Heard, async_listen, can_schema
+from .canbus.flow import (
+    Heard,
+    async_listen,
+    can_answers,
+    can_schema,
+    channel_taken,
+    same_channel,
+)
 from .canbus.setup import can_settings
 from .connection import advertisement, async_probe
 from .const import (
     CONF_BAUDRATE,
-    CONF_CAN_BITRATE,
     CONF_CAN_CHANNEL,
-    CONF_CAN_INTERFACE,
     CONF_FAMILY,
     CONF_KEEP_CONNECTED,
     CONF_KIND,
@@ -302,16 +307,15 @@ class LithiumBmsConfigFlow(ConfigFlow, domain=DOMAIN):
         """A CAN bus: the interface, channel and bit rate; then listen."""
         errors: dict[str, str] = {}
         if user_input is not None:
-            answers = {
-                CONF_CAN_INTERFACE: user_input[CONF_CAN_INTERFACE].strip(),
-                CONF_CAN_CHANNEL: user_input[CONF_CAN_CHANNEL].strip(),
-                CONF_CAN_BITRATE: int(user_input[CONF_CAN_BITRATE]),
-            }
+            answers = can_answers(user_input)
             settings = can_settings(answers)
             await self.async_set_unique_id(
                 f"{settings.interface}:{settings.channel}", raise_on_progress=False
             )
             self._abort_if_unique_id_configured()
+            # An entry moved to this channel keeps its first channel's id.
+            if channel_taken(self._async_current_entries(), answers):
+                return self.async_abort(reason="already_configured")
             self._heard, error = await async_listen(settings)
             if error is None:
                 self._can = answers
@@ -344,6 +348,46 @@ class LithiumBmsConfigFlow(ConfigFlow, domain=DOMAIN):
                 "voltage": f"{snapshot.voltage:.2f}",
                 "soc": str(snapshot.state_of_charge),
             },
+        )
+
+    async def async_step_reconfigure(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """A CAN battery's adapter: another interface, channel or bit rate.
+
+        The entry keeps its unique id (its entities' ids derive from it). Its
+        own adapter may be busy with it (a serial slcan port): then the entry
+        is unloaded while the new settings are heard, and set up again if
+        nothing was.
+        """
+        entry = self._get_reconfigure_entry()
+        if entry.data.get(CONF_KIND) != KIND_CAN:
+            return self.async_abort(reason="reconfigure_not_supported")
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            answers = can_answers(user_input)
+            if channel_taken(
+                self._async_current_entries(), answers, but=entry.entry_id
+            ):
+                return self.async_abort(reason="already_configured")
+            heard, error = await async_listen(can_settings(answers))
+            if error == "can_busy" and same_channel(entry.data, answers):
+                await self.hass.config_entries.async_unload(entry.entry_id)
+                heard, error = await async_listen(can_settings(answers))
+                if heard is None:
+                    await self.hass.config_entries.async_setup(entry.entry_id)
+            if heard is not None:
+                return self.async_update_reload_and_abort(
+                    entry,
+                    title=f"{heard.info.manufacturer} ({answers[CONF_CAN_CHANNEL]})",
+                    data_updates=answers,
+                )
+            errors["base"] = error or "can_silent"
+        return self.async_show_form(
+            step_id="reconfigure",
+            data_schema=can_schema(user_input or dict(entry.data)),
+            errors=errors,
+            description_placeholders={"name": entry.title},
         )
 
     async def async_step_bank(

@@ -3,13 +3,21 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 import voluptuous as vol
+from homeassistant.config_entries import ConfigEntry
 from homeassistant.helpers import selector
 
-from ..const import CONF_CAN_BITRATE, CONF_CAN_CHANNEL, CONF_CAN_INTERFACE
+from ..const import (
+    CONF_CAN_BITRATE,
+    CONF_CAN_CHANNEL,
+    CONF_CAN_INTERFACE,
+    CONF_KIND,
+    KIND_CAN,
+)
 from ..protocol.can.errors import (
     CanAdapterError,
     CanBusyError,
@@ -73,6 +81,31 @@ def can_schema(defaults: dict[str, Any] | None = None) -> vol.Schema:
                 )
             ),
         }
+    )
+
+
+def can_answers(user_input: Mapping[str, Any]) -> dict[str, Any]:
+    """The form's answers as an entry stores them."""
+    return {
+        CONF_CAN_INTERFACE: str(user_input[CONF_CAN_INTERFACE]).strip(),
+        CONF_CAN_CHANNEL: str(user_input[CONF_CAN_CHANNEL]).strip(),
+        CONF_CAN_BITRATE: int(user_input[CONF_CAN_BITRATE]),
+    }
+
+
+def same_channel(data: Mapping[str, Any], answers: Mapping[str, Any]) -> bool:
+    """Whether ``data`` names the interface and channel of ``answers``."""
+    return data.get(CONF_KIND) == KIND_CAN and all(
+        data.get(key) == answers[key] for key in (CONF_CAN_INTERFACE, CONF_CAN_CHANNEL)
+    )
+
+
+def channel_taken(
+    entries: Iterable[ConfigEntry], answers: Mapping[str, Any], *, but: str = ""
+) -> bool:
+    """Whether an entry other than ``but`` listens on that channel already."""
+    return any(
+        entry.entry_id != but and same_channel(entry.data, answers) for entry in entries
     )
 
 
