@@ -92,10 +92,32 @@ class SimulatedBms(ABC):
         self.faults: deque[Fault] = deque()
         self.writes: list[bytes] = []
         self.connections = 0
+        # Frames a streaming device sent unasked (its ticks), for tests.
+        self.stream_ticks = 0
+        self._ticked = asyncio.Event()
         self._notify: NotifyCallback | None = None
         self._drop: Callable[[], None] | None = None
         # Notifications on their way (and a scheduled drop), lost at a detach.
         self._in_flight: list[asyncio.TimerHandle] = []
+
+    async def stream_advances(self, frames: int = 3, timeout: float = 5.0) -> None:
+        """Wait, in real time and bounded, until the stream sent ``frames`` more.
+
+        A change to the pack shows in the frames built after it; the first of
+        them reaches the host before the last is built. TimeoutError if the
+        stream does not advance.
+        """
+        wanted = self.stream_ticks + frames
+        async with asyncio.timeout(timeout):
+            while self.stream_ticks < wanted:
+                await self._ticked.wait()
+        await asyncio.sleep(0.005)
+
+    def count_stream_tick(self) -> None:
+        """Count a frame the stream sent unasked; wake whoever waits for it."""
+        self.stream_ticks += 1
+        self._ticked.set()
+        self._ticked = asyncio.Event()
 
     @abstractmethod
     def default_advertising(self, name: str) -> Advertising:

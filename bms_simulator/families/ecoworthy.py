@@ -136,6 +136,7 @@ class EcoworthySimulator(SimulatedBms):
             return
         self.send(self.status_frame())
         self.send(self.cell_frame())
+        self.count_stream_tick()
         self._timer = asyncio.get_running_loop().call_later(self.period, self._tick)
 
     def _deliver(self, frame: bytes, then_drop: bool = False) -> None:

@@ -222,6 +222,7 @@ class JkSimulator(SimulatedBms):
         if not self.streaming or self.hung or not self.connected:
             return
         self._emit(self.cell_frame())
+        self.count_stream_tick()
         self._schedule_tick()
 
     def _emit(self, frame: bytes) -> None:

@@ -130,6 +130,7 @@ class TopbandSimulator(SimulatedBms):
         if not self.connected:
             return
         self.send(self.status_frame())
+        self.count_stream_tick()
         # The next frame ``period`` after this one is out whole.
         sending = self.notify_delay * -(-LENGTH // self.mtu)
         self._timer = asyncio.get_running_loop().call_later(

@@ -144,8 +144,8 @@ def settings_requests(sim: JkSimulator) -> int:
     return sim.writes.count(SETTINGS_REQUEST)
 
 
-async def next_frames() -> None:
-    """Let the simulator stream a frame or two (real time)."""
+async def quiet_periods() -> None:
+    """Let two stream periods pass (real time) while the stream sends nothing."""
     await asyncio.sleep(PERIOD * 2)
 
 
@@ -387,14 +387,14 @@ async def test_protection_trip_shows_in_the_mosfet_sensor(
     assert state(hass, active) == STATE_ON
     # Cell over-voltage has no error bit of its own on a JK: only the MOSFET shows it.
     jk.pack.alarms = {"cell_overvoltage"}
-    await next_frames()
+    await jk.stream_advances()
     await coordinator.async_refresh()
     assert state(hass, active) == STATE_OFF
     assert state(hass, f"switch.{PREFIX}_charge_mosfet") == STATE_ON
     assert state(hass, f"binary_sensor.{PREFIX}_discharge_mosfet_active") == STATE_ON
     assert jk.pack.charge_enabled is True
     jk.pack.alarms = {"discharge_overcurrent"}
-    await next_frames()
+    await jk.stream_advances()
     await coordinator.async_refresh()
     assert state(hass, active) == STATE_ON
     assert state(hass, f"binary_sensor.{PREFIX}_discharge_mosfet_active") == STATE_OFF
@@ -412,7 +412,7 @@ async def test_updates_cost_no_request(hass: HomeAssistant, jk: JkSimulator) -> 
     writes = len(jk.writes)
     for current in (1.5, -3.25, 7.0, -0.5):
         jk.pack.current = current
-        await next_frames()
+        await jk.stream_advances()
         await coordinator.async_refresh()
         assert state(hass, f"sensor.{PREFIX}_current") == str(current)
     assert len(jk.writes) == writes
@@ -424,9 +424,9 @@ async def test_stopped_stream_is_restarted(
 ) -> None:
     entry = await setup_entry(hass, jk, "jk")
     coordinator = entry.runtime_data.coordinator
-    await next_frames()
+    await jk.stream_advances()
     jk.streaming = False
-    await next_frames()
+    await quiet_periods()
     requests = settings_requests(jk)
     await coordinator.async_refresh()  # the frames that came before the stop
     assert settings_requests(jk) == requests
@@ -448,7 +448,7 @@ async def test_hung_device_goes_unavailable_then_recovers(
     caplog.set_level(logging.INFO)
     caplog.clear()
     jk.hung = True
-    await next_frames()
+    await quiet_periods()
     await coordinator.async_refresh()
     await coordinator.async_refresh()
     await coordinator.async_refresh()
@@ -557,7 +557,7 @@ async def test_two_second_interval_streams_without_requests(
     now = dt_util.utcnow()
     for step, current in enumerate((2.25, -6.5), start=1):
         jk.pack.current = current
-        await next_frames()
+        await jk.stream_advances()
         async_fire_time_changed(hass, now + timedelta(seconds=2.1 * step))
         await hass.async_block_till_done(wait_background_tasks=True)
         assert state(hass, f"sensor.{PREFIX}_current") == str(current)

@@ -337,8 +337,17 @@ class FamilySetup:
         )
 
     async def device_settles(self) -> None:
-        """Give a streaming device the time for a frame or two (real time)."""
-        await asyncio.sleep(JK_PERIOD * 2)
+        """Let a streaming device send frames built after a change to its pack.
+
+        A device that answers requests shows the change in its next answer; a
+        hung stream sends nothing, so two of its periods pass (real time).
+        """
+        if not self.device.stream_ticks:
+            return
+        if self.device.hung:
+            await asyncio.sleep(JK_PERIOD * 2)
+        else:
+            await self.device.stream_advances()
 
     def entity_id(self, platform: str, key: str) -> str:
         """The entity id of one entity key on this device."""

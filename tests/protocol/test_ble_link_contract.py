@@ -86,8 +86,9 @@ async def make_client(sim: SimulatedBms) -> AsyncIterator[MakeClient]:
 
 
 async def reference(sim: SimulatedBms) -> BatterySnapshot:
-    """What a healthy link reads from the demo."""
-    client = client_for(sim)
+    """What a healthy link reads from the demo (no timeout is waited for here,
+    so a loaded machine gets a long one)."""
+    client = client_for(sim, timeout=5.0)
     try:
         return await client.read_snapshot()
     finally:

@@ -161,7 +161,7 @@ async def test_reads_use_the_stream_without_requests(make: Factory) -> None:
     assert sim.writes == [DEVICE_INFO_REQUEST, SETTINGS_REQUEST]
     for current in (1.5, -3.25, 7.0):
         sim.pack.current = current
-        await asyncio.sleep(PERIOD * 1.5)
+        await sim.stream_advances()
         snap = await client.read_snapshot()
         assert snap.current == current
     assert len(sim.writes) == 2
@@ -171,8 +171,12 @@ async def test_each_read_waits_for_a_new_frame(make: Factory) -> None:
     sim, client = make()
     await client.read_snapshot()
     sim.pack.current = 4.5
-    snap = await client.read_snapshot()  # nothing newer yet: waits for the next
-    assert snap.current == 4.5
+    # Nothing newer yet: each read waits for the next frame. The first of them
+    # may have been built before the change (it waited for its successor), so
+    # the change shows by the second new frame; a read that returned the
+    # previous frame again would never show it.
+    currents = [(await client.read_snapshot()).current for _ in range(2)]
+    assert currents[-1] == 4.5
 
 
 async def test_alarms_and_inverted_current(make: Factory) -> None:
