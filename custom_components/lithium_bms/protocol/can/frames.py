@@ -29,9 +29,10 @@ with 0x379. Their layouts, in three sources that agree:
 0x35A holds two bits per condition, alarms in bytes 0-3 and the same
 conditions as warnings in bytes 4-7; the lower bit of a pair set (``01``)
 means active, ``10`` cleared, ``00`` not reported (stuartpittaway/diyBMSv4ESP32
-victron_canbus.cpp). The capacity of 0x35F tracks the charge (BYD: 105 Ah at
-67 % of 156 Ah installed; Pytes: 50 Ah at 51 % of 100 Ah): it is the
-remaining capacity, not the pack's size.
+victron_canbus.cpp, which also names the pairs of byte 2: high charge current,
+contactor, short circuit, BMS internal). The capacity of 0x35F tracks the
+charge (BYD: 105 Ah at 67 % of 156 Ah installed; Pytes: 50 Ah at 51 % of
+100 Ah): it is the remaining capacity, not the pack's size.
 
 A frame shorter than its layout is malformed and refused whole.
 """
@@ -69,9 +70,9 @@ PROTECTION_BITS: dict[tuple[int, int], Alarm] = {
 SUPPORTED_ALARMS = frozenset(PROTECTION_BITS.values())
 
 # 0x35A bytes 0-3: (byte, lower bit of the pair) of each alarm that means the
-# same as one of ours. Not mapped: the general alarm (0, 0), the battery's
-# high and low temperature outside charging (0, 6) and (1, 0), which name
-# neither charge nor discharge, and the contactor (2, 2).
+# same as one of ours. Not mapped: the general alarm (0, 0), the plain high
+# and low temperature (0, 6) and (1, 0), which name neither charge nor
+# discharge (charge has its own pairs), and the contactor (2, 2).
 ALARM_PAIRS: dict[tuple[int, int], Alarm] = {
     (0, 2): Alarm.PACK_OVERVOLTAGE,
     (0, 4): Alarm.PACK_UNDERVOLTAGE,
