@@ -1,9 +1,11 @@
 """A simulated battery that broadcasts Pylontech CAN frames to its inverter.
 
 It encodes the frames from its own table (the layouts of setfirelabs.com's
-US5000 captures and OpenDTU-OnBattery's PylontechCanReceiver.cpp), never from
-the integration's codec: an independent oracle, checked against the captured
-vectors through the tests. It sends on any python-can bus: ``virtual`` in the
+US5000 captures and OpenDTU-OnBattery's PylontechCanReceiver.cpp; for protocol
+V1.3 the SMA / Victron frames 0x35A and 0x35F as OpenDTU-OnBattery's Pytes
+provider and dfch/BydCanProtocol document them, and 0x379 where asked), never
+from the integration's codec: an independent oracle, checked against the
+captured vectors through the tests. It sends on any python-can bus: ``virtual`` in the
 tests, ``udp_multicast`` for a Home Assistant in another process.
 """
 
@@ -29,6 +31,19 @@ PROTECTION = {
     "charge_overcurrent": (1, 0),
     "hardware_fault": (1, 3),
 }
+# Alarm key -> byte of 0x35A and the lower bit of its pair (warnings: byte + 4).
+V13_ALARMS = {
+    "pack_overvoltage": (0, 2),
+    "pack_undervoltage": (0, 4),
+    "charge_overtemperature": (1, 2),
+    "charge_undertemperature": (1, 4),
+    "discharge_overcurrent": (1, 6),
+    "charge_overcurrent": (2, 0),
+    "short_circuit": (2, 4),
+    "hardware_fault": (2, 6),
+    "cell_voltage_difference": (3, 0),
+}
+ACTIVE, CLEARED = 0b01, 0b10
 PERIOD = 1.0
 
 
@@ -52,26 +67,46 @@ class CanBroadcaster:
     manufacturer: str = "PYLON"
     modules: int = 2
     limits: Limits = field(default_factory=Limits)
+    # "1.3": 0x35A and 0x35F instead of 0x359 and 0x35C, a six-byte 0x355.
+    version: str = "1.2"
+    # Also send 0x379 with the pack's design capacity (as BYD and Pytes do).
+    installed_capacity: bool = False
     # While silent nothing is sent (the battery asleep, a cable pulled).
     silent: bool = False
     _bus: can.BusABC | None = None
     _task: asyncio.Task[None] | None = None
 
-    def messages(self) -> list[can.Message]:
-        """One broadcast cycle."""
-        pack, limits = self.pack, self.limits
+    def _protection(self) -> bytes:
         protection = bytearray(4)
-        for alarm in pack.alarms:
+        for alarm in self.pack.alarms:
             if alarm in PROTECTION:
                 byte, bit = PROTECTION[alarm]
                 protection[byte] |= 1 << bit
+        return bytes(protection) + bytes([self.modules]) + b"PN"
+
+    def _alarm_pairs(self) -> bytes:
+        """Every condition of the table reported, active or cleared."""
+        flags = bytearray(8)
+        for alarm, (byte, bit) in V13_ALARMS.items():
+            flags[byte] |= (ACTIVE if alarm in self.pack.alarms else CLEARED) << bit
+            flags[byte + 4] |= CLEARED << bit
+        return bytes(flags)
+
+    def _requests(self) -> bytes:
         flags = (
-            (0x80 if pack.charge_enabled else 0)
-            | (0x40 if pack.discharge_enabled else 0)
-            | (0x20 if limits.force_charge else 0)
-            | (0x08 if limits.full_charge_request else 0)
+            (0x80 if self.pack.charge_enabled else 0)
+            | (0x40 if self.pack.discharge_enabled else 0)
+            | (0x20 if self.limits.force_charge else 0)
+            | (0x08 if self.limits.full_charge_request else 0)
         )
+        return bytes([flags, 0])
+
+    def messages(self) -> list[can.Message]:
+        """One broadcast cycle."""
+        pack, limits = self.pack, self.limits
+        v13 = self.version == "1.3"
         temperature = pack.temperatures[0] if pack.temperatures else 25.0
+        state = struct.pack("<HH", round(pack.soc), round(pack.state_of_health))
         payloads = {
             0x351: struct.pack(
                 "<HhhH",
@@ -80,17 +115,27 @@ class CanBroadcaster:
                 round(limits.discharge_current * 10),
                 round(limits.discharge_voltage * 10),
             ),
-            0x355: struct.pack("<HH", round(pack.soc), round(pack.state_of_health)),
+            0x355: state + bytes(2) if v13 else state,
             0x356: struct.pack(
                 "<hhh",
                 round(pack.voltage * 100),
                 round(pack.current * 10),
                 round(temperature * 10),
             ),
-            0x359: bytes(protection) + bytes([self.modules]) + b"PN",
-            0x35C: bytes([flags, 0]),
-            0x35E: self.manufacturer.encode("ascii").ljust(8, b" ")[:8],
         }
+        if v13:
+            payloads[0x35A] = self._alarm_pairs()
+        else:
+            payloads[0x359] = self._protection()
+            payloads[0x35C] = self._requests()
+        payloads[0x35E] = self.manufacturer.encode("ascii").ljust(8, b" ")[:8]
+        if v13:
+            # "LI", version 1.3, the available Ah, two bytes not read.
+            payloads[0x35F] = b"LI\x01\x03" + struct.pack(
+                "<HH", round(pack.remaining_capacity), 0
+            )
+        if self.installed_capacity:
+            payloads[0x379] = struct.pack("<H", round(pack.design_capacity))
         return [
             can.Message(arbitration_id=key, data=data, is_extended_id=False)
             for key, data in payloads.items()

@@ -101,6 +101,43 @@ async def test_the_users_capacity_gives_the_estimate(
     assert state(entry, "sensor", "design_capacity") is None
 
 
+async def test_a_v13_battery_shows_its_alarms_and_capacities(
+    hass: HomeAssistant, channel: str, state: State
+) -> None:
+    """0x35A gives the alarms, 0x35F the remaining and 0x379 the installed Ah."""
+    sim = CanBroadcaster(demo_pack(), version="1.3", installed_capacity=True)
+    sim.start("virtual", channel)
+    try:
+        entry = can_entry(channel)
+        await setup_can(hass, entry)
+        assert state(entry, "sensor", "remaining_capacity") == "76"
+        assert state(entry, "sensor", "design_capacity") == "100"
+        # The installed capacity gives the estimate its capacity.
+        estimate = state(entry, "sensor", "estimated_state_of_charge")
+        assert estimate not in {None, STATE_UNKNOWN, STATE_UNAVAILABLE}
+        assert state(entry, "binary_sensor", "problem") == STATE_OFF
+        assert state(entry, "binary_sensor", "short_circuit") == STATE_OFF
+        assert state(entry, "binary_sensor", "cell_voltage_difference") == STATE_OFF
+        # V1.3 sends no 0x35C: no request entities.
+        assert state(entry, "binary_sensor", "charge_enabled") is None
+        assert state(entry, "binary_sensor", "force_charge") is None
+        coordinator = entry.runtime_data.coordinator
+        sim.pack.alarms = {"short_circuit"}
+
+        async def shown() -> bool:
+            await asyncio.sleep(0.01)
+            await coordinator.async_refresh()
+            return state(entry, "binary_sensor", "short_circuit") == STATE_ON
+
+        for _ in range(500):
+            if await shown():
+                break
+        assert state(entry, "binary_sensor", "short_circuit") == STATE_ON
+        assert state(entry, "binary_sensor", "problem") == STATE_ON
+    finally:
+        await sim.stop()
+
+
 async def test_alarms_and_requests_follow_the_battery(
     hass: HomeAssistant, entry: MockConfigEntry, battery: CanBroadcaster, state: State
 ) -> None:

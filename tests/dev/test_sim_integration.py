@@ -237,8 +237,9 @@ async def test_a_fault_is_injected_over_the_websocket(
     assert answer["error"]["code"] == "not_found"
 
 
+@pytest.mark.parametrize("version", ["1.2", "1.3"])
 async def test_the_can_bus_broadcasts_in_process(
-    hass: HomeAssistant, enable_bluetooth: None
+    hass: HomeAssistant, enable_bluetooth: None, version: str
 ) -> None:
     from custom_components.lithium_bms.protocol.can.driver import (  # noqa: PLC0415
         PylonCanDriver,
@@ -254,7 +255,11 @@ async def test_the_can_bus_broadcasts_in_process(
         DriverOptions,
     )
 
-    can = {"channel": "lithium_bms_sim_test", "manufacturer": "DEYE"}
+    can = {
+        "channel": "lithium_bms_sim_test",
+        "manufacturer": "DEYE",
+        "version": version,
+    }
     assert await setup_sim(hass, {"devices": [], "can": can, "dynamics": False})
     client = BmsClient(
         PylonCanDriver(
@@ -269,6 +274,9 @@ async def test_the_can_bus_broadcasts_in_process(
         await client.close()
     assert info.manufacturer == "DEYE"
     assert 40 < snapshot.voltage < 60
+    # V1.3 adds the capacities (0x35F, 0x379); V1.2 sends the request flags.
+    assert (snapshot.design_capacity is not None) == (version == "1.3")
+    assert (snapshot.charge_enabled is None) == (version == "1.3")
     hass.bus.async_fire("homeassistant_stop")
     await hass.async_block_till_done()
 
@@ -282,4 +290,5 @@ def test_the_can_bus_is_off_unless_configured() -> None:
     assert CONFIG_SCHEMA({SIM: {"can": True}})[SIM]["can"] == {
         "channel": "lithium_bms_sim",
         "manufacturer": "PYLON",
+        "version": "1.2",
     }

@@ -35,6 +35,7 @@ from .config import (
     CONF_SLOTS,
     CONF_SOURCE,
     CONF_SPEED,
+    CONF_VERSION,
     CONF_WIRED,
     CONFIG_SCHEMA,
     DOMAIN,
@@ -61,8 +62,12 @@ async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
         stoppers.append(line.stop)
         packs += line.packs
     if conf[CONF_CAN] is not None:
+        version = conf[CONF_CAN][CONF_VERSION]
         battery = CanBroadcaster(
-            demo_pack(), manufacturer=conf[CONF_CAN][CONF_MANUFACTURER]
+            demo_pack(),
+            manufacturer=conf[CONF_CAN][CONF_MANUFACTURER],
+            version=version,
+            installed_capacity=version == "1.3",
         )
         battery.start("virtual", conf[CONF_CAN][CONF_CHANNEL])
         stoppers.append(battery.close)

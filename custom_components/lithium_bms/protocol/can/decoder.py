@@ -2,6 +2,8 @@
 
 Each frame ID carries a part of the state; a reading needs the measurement
 (0x356) and the charge state (0x355), both heard within :data:`FRESH_FOR`.
+Alarms come from 0x359 (protocol V1.2) or 0x35A (V1.3, SMA / Victron), the
+capacities from 0x35F (remaining) and 0x379 (installed) where sent.
 The other parts join when they were heard recently too; a part that stopped
 coming is dropped rather than shown stale.
 """
@@ -12,12 +14,16 @@ import time
 from dataclasses import dataclass, field
 
 from ..errors import ProtocolError
-from ..snapshot import BatterySnapshot, Temperature, TemperatureKind
+from ..snapshot import Alarm, BatterySnapshot, Temperature, TemperatureKind
 from .frames import (
     SUPPORTED_ALARMS,
+    V13_SUPPORTED_ALARMS,
+    AlarmFlags,
+    BatteryInfo,
     ChargeLimits,
     ChargeState,
     Decoded,
+    InstalledCapacity,
     Measurement,
     Protection,
     Requests,
@@ -108,6 +114,21 @@ class PylonDecoder:
         protection = self._fresh(Protection)
         return protection.modules if protection is not None else None
 
+    def _alarms(self) -> tuple[frozenset[Alarm], frozenset[Alarm], int | None]:
+        """Active and supported alarms and the raw code, from 0x359 and 0x35A."""
+        protection = self._fresh(Protection)
+        flags = self._fresh(AlarmFlags)
+        active: frozenset[Alarm] = frozenset()
+        supported: frozenset[Alarm] = frozenset()
+        code = None
+        if flags is not None:
+            active, supported, code = flags.alarms, V13_SUPPORTED_ALARMS, flags.code
+        if protection is not None:
+            active |= protection.alarms
+            supported |= SUPPORTED_ALARMS
+            code = protection.code
+        return active, supported, code
+
     def snapshot(self) -> BatterySnapshot | None:
         """A reading from the fresh parts; None until 0x355 and 0x356 are fresh."""
         measurement = self._fresh(Measurement)
@@ -115,19 +136,21 @@ class PylonDecoder:
         if measurement is None or state is None:
             return None
         limits = self._fresh(ChargeLimits)
-        protection = self._fresh(Protection)
         requests = self._fresh(Requests)
+        info = self._fresh(BatteryInfo)
+        installed = self._fresh(InstalledCapacity)
+        alarms, supported, code = self._alarms()
         return BatterySnapshot(
             voltage=measurement.voltage,
             current=measurement.current,
             temperatures=(Temperature(TemperatureKind.CELL, measurement.temperature),),
             state_of_charge=state.state_of_charge,
             state_of_health=state.state_of_health,
-            alarms=protection.alarms if protection is not None else frozenset(),
-            supported_alarms=SUPPORTED_ALARMS
-            if protection is not None
-            else frozenset(),
-            protection_code=protection.code if protection is not None else None,
+            remaining_capacity=info.remaining_capacity if info else None,
+            design_capacity=installed.capacity if installed else None,
+            alarms=alarms,
+            supported_alarms=supported,
+            protection_code=code,
             charge_voltage_limit=limits.charge_voltage if limits else None,
             charge_current_limit=limits.charge_current if limits else None,
             discharge_current_limit=limits.discharge_current if limits else None,

@@ -15,6 +15,25 @@ scales, checked against captured frames:
 - the Pylontech LV DBC (``pylontech_battery_lv_charge_request``): 0x35C bit 4
   force charge II and bit 3 full charge request.
 
+Protocol V1.3 (setfirelabs.com's page above) drops 0x359 and 0x35C for the
+SMA / Victron frames 0x35A and 0x35F; BYD and Pytes batteries send those too,
+with 0x379. Their layouts, in three sources that agree:
+
+- OpenDTU-OnBattery src/battery/pytes/Provider.cpp (0x35A alarm and warning
+  bits, 0x35F firmware and available capacity, 0x379 installed Ah);
+- dfch/BydCanProtocol README.md and lib/Byd/Messages (a BYD Battery-Box LVS
+  on a Victron GX: 0x35A all pairs ``10`` = OK, 0x35F "Ah available",
+  0x379 "Installed Ah");
+- AndreasBoehm/PytesCANProtocol README.md (a Pytes V5 on a Victron GX).
+
+0x35A holds two bits per condition, alarms in bytes 0-3 and the same
+conditions as warnings in bytes 4-7; the lower bit of a pair set (``01``)
+means active, ``10`` cleared, ``00`` not reported (stuartpittaway/diyBMSv4ESP32
+victron_canbus.cpp, which also names the pairs of byte 2: high charge current,
+contactor, short circuit, BMS internal). The capacity of 0x35F tracks the
+charge (BYD: 105 Ah at 67 % of 156 Ah installed; Pytes: 50 Ah at 51 % of
+100 Ah): it is the remaining capacity, not the pack's size.
+
 A frame shorter than its layout is malformed and refused whole.
 """
 
@@ -31,8 +50,11 @@ LIMITS_ID = 0x351
 STATE_ID = 0x355
 MEASUREMENT_ID = 0x356
 PROTECTION_ID = 0x359
+ALARM_ID = 0x35A
 REQUEST_ID = 0x35C
 NAME_ID = 0x35E
+INFO_ID = 0x35F
+INSTALLED_ID = 0x379
 
 # 0x359 byte 0 and byte 1: protections (the battery acts); bytes 2 and 3
 # carry the same bits as warnings, shown in the protection code only.
@@ -46,6 +68,23 @@ PROTECTION_BITS: dict[tuple[int, int], Alarm] = {
     (1, 3): Alarm.HARDWARE_FAULT,
 }
 SUPPORTED_ALARMS = frozenset(PROTECTION_BITS.values())
+
+# 0x35A bytes 0-3: (byte, lower bit of the pair) of each alarm that means the
+# same as one of ours. Not mapped: the general alarm (0, 0), the plain high
+# and low temperature (0, 6) and (1, 0), which name neither charge nor
+# discharge (charge has its own pairs), and the contactor (2, 2).
+ALARM_PAIRS: dict[tuple[int, int], Alarm] = {
+    (0, 2): Alarm.PACK_OVERVOLTAGE,
+    (0, 4): Alarm.PACK_UNDERVOLTAGE,
+    (1, 2): Alarm.CHARGE_OVERTEMPERATURE,
+    (1, 4): Alarm.CHARGE_UNDERTEMPERATURE,
+    (1, 6): Alarm.DISCHARGE_OVERCURRENT,
+    (2, 0): Alarm.CHARGE_OVERCURRENT,
+    (2, 4): Alarm.SHORT_CIRCUIT,
+    (2, 6): Alarm.HARDWARE_FAULT,
+    (3, 0): Alarm.CELL_VOLTAGE_DIFFERENCE,
+}
+V13_SUPPORTED_ALARMS = frozenset(ALARM_PAIRS.values())
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,6 +124,28 @@ class Protection:
 
 
 @dataclass(frozen=True, slots=True)
+class AlarmFlags:
+    """0x35A: the active alarms and the raw 64 bits (alarms, then warnings)."""
+
+    alarms: frozenset[Alarm]
+    code: int
+
+
+@dataclass(frozen=True, slots=True)
+class BatteryInfo:
+    """0x35F: the capacity still available (Ah)."""
+
+    remaining_capacity: int
+
+
+@dataclass(frozen=True, slots=True)
+class InstalledCapacity:
+    """0x379: the capacity installed on the bus (Ah)."""
+
+    capacity: int
+
+
+@dataclass(frozen=True, slots=True)
 class Requests:
     """0x35C: what the battery allows and asks of the inverter."""
 
@@ -94,7 +155,17 @@ class Requests:
     full_charge_request: bool
 
 
-type Decoded = ChargeLimits | ChargeState | Measurement | Protection | Requests | str
+type Decoded = (
+    ChargeLimits
+    | ChargeState
+    | Measurement
+    | Protection
+    | AlarmFlags
+    | Requests
+    | BatteryInfo
+    | InstalledCapacity
+    | str
+)
 
 
 def _need(data: bytes, length: int, name: str) -> None:
@@ -140,6 +211,32 @@ def decode_protection(data: bytes) -> Protection:
     return Protection(alarms, code, data[4] if len(data) >= 5 else None)
 
 
+def decode_alarms(data: bytes) -> AlarmFlags:
+    """0x35A: an alarm is active when its pair reads ``01``."""
+    _need(data, 8, "0x35A")
+    alarms = frozenset(
+        alarm
+        for (byte, bit), alarm in ALARM_PAIRS.items()
+        if data[byte] >> bit & 0b11 == 0b01
+    )
+    return AlarmFlags(alarms, int.from_bytes(data[:8], "little"))
+
+
+def decode_info(data: bytes) -> BatteryInfo:
+    """0x35F: the available capacity in bytes 4-5 (the rest is not read)."""
+    _need(data, 6, "0x35F")
+    return BatteryInfo(struct.unpack_from("<H", data, 4)[0])
+
+
+def decode_installed(data: bytes) -> InstalledCapacity:
+    """0x379: the installed capacity in bytes 0-1; none installed is malformed."""
+    _need(data, 2, "0x379")
+    capacity = struct.unpack_from("<H", data)[0]
+    if capacity == 0:
+        raise FrameError("0x379: an installed capacity of 0 Ah")
+    return InstalledCapacity(capacity)
+
+
 def decode_requests(data: bytes) -> Requests:
     """0x35C byte 0: 7 charge, 6 discharge enable, 5 and 4 force charge, 3 full."""
     _need(data, 1, "0x35C")
@@ -165,8 +262,11 @@ DECODERS: dict[int, Callable[[bytes], Decoded]] = {
     STATE_ID: decode_state,
     MEASUREMENT_ID: decode_measurement,
     PROTECTION_ID: decode_protection,
+    ALARM_ID: decode_alarms,
     REQUEST_ID: decode_requests,
     NAME_ID: decode_name,
+    INFO_ID: decode_info,
+    INSTALLED_ID: decode_installed,
 }
 
 
