@@ -99,12 +99,18 @@ def test_alarm_pairs_name_each_alarm() -> None:
     assert cleared.alarms == frozenset()
     neither = frames.decode_alarms(bytes([0xFF] * 4 + [0] * 4))
     assert neither.alarms == frozenset()
-    # The unmapped pairs (general alarm, plain temperature, contactor) and
-    # the warnings never raise an alarm.
+    # The unmapped pairs (general alarm, contactor) and the warnings never
+    # raise an alarm.
     unmapped = frames.decode_alarms(
-        bytes([0b0100_0001, 0b0000_0001, 0b0000_0100, 0]) + bytes([0x55] * 4)
+        bytes([0b0000_0001, 0, 0b0000_0100, 0]) + bytes([0x55] * 4)
     )
     assert unmapped.alarms == frozenset()
+    # The plain temperature pairs show as the discharge ones.
+    hot = frames.decode_alarms(bytes([0b0100_0001]) + bytes(7))
+    assert hot.alarms == {Alarm.DISCHARGE_OVERTEMPERATURE}
+    assert hot.code == 0b0100_0001
+    cold = frames.decode_alarms(bytes([0, 0b0000_0001]) + bytes(6))
+    assert cold.alarms == {Alarm.DISCHARGE_UNDERTEMPERATURE}
     overvoltage = frames.decode_alarms(bytes([0b0000_0100]) + bytes(7))
     assert overvoltage.alarms == {Alarm.PACK_OVERVOLTAGE}
 

@@ -70,12 +70,16 @@ PROTECTION_BITS: dict[tuple[int, int], Alarm] = {
 SUPPORTED_ALARMS = frozenset(PROTECTION_BITS.values())
 
 # 0x35A bytes 0-3: (byte, lower bit of the pair) of each alarm that means the
-# same as one of ours. Not mapped: the general alarm (0, 0), the plain high
-# and low temperature (0, 6) and (1, 0), which name neither charge nor
-# discharge (charge has its own pairs), and the contactor (2, 2).
+# same as one of ours. The plain high and low temperature (0, 6) and (1, 0)
+# hold whenever charging has no pair of its own: they show as the discharge
+# over- and under-temperature, so that an active one is never hidden. Not
+# mapped (no key of ours means them): the general alarm (0, 0) and the
+# contactor (2, 2).
 ALARM_PAIRS: dict[tuple[int, int], Alarm] = {
     (0, 2): Alarm.PACK_OVERVOLTAGE,
     (0, 4): Alarm.PACK_UNDERVOLTAGE,
+    (0, 6): Alarm.DISCHARGE_OVERTEMPERATURE,
+    (1, 0): Alarm.DISCHARGE_UNDERTEMPERATURE,
     (1, 2): Alarm.CHARGE_OVERTEMPERATURE,
     (1, 4): Alarm.CHARGE_UNDERTEMPERATURE,
     (1, 6): Alarm.DISCHARGE_OVERCURRENT,
