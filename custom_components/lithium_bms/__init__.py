@@ -31,9 +31,7 @@ from .const import (
     CONF_FAMILY,
     CONF_KIND,
     CONF_MEMBERS,
-    CONF_UPDATE_INTERVAL,
     CONF_VARIANT,
-    DEFAULT_UPDATE_INTERVAL,
     DOMAIN,
     KIND_BANK,
     KIND_BUS,
@@ -49,8 +47,6 @@ from .reported.setup import async_setup_master
 from .tracker import (
     PackTracker,
     async_remove_saved_state,
-    pack_capacity_from_options,
-    thresholds_from_options,
 )
 
 PLATFORMS: list[Platform] = [Platform.BINARY_SENSOR, Platform.SENSOR, Platform.SWITCH]
@@ -88,13 +84,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: LithiumBmsConfigEntry) -
         variant=entry.data.get(CONF_VARIANT),
         memory=entry.data.get(CONF_DRIVER_MEMORY),
     )
-    tracker = PackTracker(
-        hass,
-        entry.entry_id,
-        thresholds_from_options(entry.options),
-        entry.options.get(CONF_UPDATE_INTERVAL, DEFAULT_UPDATE_INTERVAL),
-        pack_capacity=pack_capacity_from_options(entry.options),
-    )
+    tracker = PackTracker.from_options(hass, entry.entry_id, entry.options)
     coordinator = LithiumBmsCoordinator(hass, entry, client, tracker)
     entry.async_on_unload(coordinator.async_shutdown)
 

@@ -20,7 +20,7 @@ import sys
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import replace
-from typing import Any
+from typing import Any, Self
 
 from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
 from homeassistant.helpers import issue_registry as ir
@@ -38,6 +38,8 @@ from .const import (
     CONF_FULL_CELL_VOLTAGE,
     CONF_IMBALANCE_THRESHOLD,
     CONF_PACK_CAPACITY,
+    CONF_UPDATE_INTERVAL,
+    DEFAULT_UPDATE_INTERVAL,
     DOMAIN,
 )
 from .labels import async_entity_names
@@ -149,6 +151,25 @@ class PackTracker:
         self.soc = SocEstimator(thresholds, update_interval)
         self.imbalance: bool | None = None
         self._listeners: list[Callable[[], None]] = []
+
+    @classmethod
+    def from_options(
+        cls,
+        hass: HomeAssistant,
+        entry_id: str,
+        options: Mapping[str, Any],
+        *,
+        name: str | None = None,
+    ) -> Self:
+        """A tracker with the thresholds, interval and capacity ``options`` set."""
+        return cls(
+            hass,
+            entry_id,
+            thresholds_from_options(options),
+            options.get(CONF_UPDATE_INTERVAL, DEFAULT_UPDATE_INTERVAL),
+            name=name,
+            pack_capacity=pack_capacity_from_options(options),
+        )
 
     @callback
     def async_add_listener(self, update: Callable[[], None]) -> CALLBACK_TYPE:

@@ -73,6 +73,16 @@ def can_entry(channel: str, **options: object) -> MockConfigEntry:
     )
 
 
+@pytest.fixture
+async def entry(
+    hass: HomeAssistant, channel: str, battery: CanBroadcaster
+) -> MockConfigEntry:
+    """The battery, set up on the test's channel."""
+    added = can_entry(channel)
+    await setup_can(hass, added)
+    return added
+
+
 async def setup_can(hass: HomeAssistant, entry: MockConfigEntry) -> None:
     """Add and set up a CAN entry."""
     entry.add_to_hass(hass)

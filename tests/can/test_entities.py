@@ -33,16 +33,6 @@ from .conftest import can_entry, setup_can, until
 type State = Callable[[MockConfigEntry, str, str], str | None]
 
 
-@pytest.fixture
-async def entry(
-    hass: HomeAssistant, channel: str, battery: CanBroadcaster
-) -> MockConfigEntry:
-    """The battery, set up."""
-    added = can_entry(channel)
-    await setup_can(hass, added)
-    return added
-
-
 async def test_entities_show_what_the_battery_broadcasts(
     hass: HomeAssistant, entry: MockConfigEntry, battery: CanBroadcaster, state: State
 ) -> None:

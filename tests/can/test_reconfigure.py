@@ -38,16 +38,6 @@ async def moved(channel: str) -> AsyncGenerator[tuple[str, CanBroadcaster]]:
     await sim.stop()
 
 
-@pytest.fixture
-async def entry(
-    hass: HomeAssistant, channel: str, battery: CanBroadcaster
-) -> MockConfigEntry:
-    """A CAN battery, set up on ``channel``."""
-    added = can_entry(channel)
-    await setup_can(hass, added)
-    return added
-
-
 async def _reconfigure(
     hass: HomeAssistant, entry: MockConfigEntry, channel: str, bitrate: int = 500_000
 ) -> dict[str, Any]:

@@ -20,10 +20,8 @@ from ..const import (
     CONF_LISTEN,
     CONF_PROTOCOL,
     CONF_SERIAL_PORT,
-    CONF_UPDATE_INTERVAL,
     CONF_VARIANT,
     CONF_WIRING,
-    DEFAULT_UPDATE_INTERVAL,
     DOMAIN,
     MIN_BANK_MEMBERS,
 )
@@ -34,8 +32,6 @@ from ..protocol.serial.bus import SerialBus, forget_bus, shared_bus
 from ..protocol.wired import WiredProtocol, has_master, wired_client
 from ..tracker import (
     PackTracker,
-    pack_capacity_from_options,
-    thresholds_from_options,
 )
 from .coordinator import BusBankCoordinator, BusPackCoordinator
 from .errors import port_error_key
@@ -159,9 +155,6 @@ def _pack_coordinators(
     listening: bool,
 ) -> dict[int, BusPackCoordinator]:
     """A coordinator for each stored pack."""
-    interval = entry.options.get(CONF_UPDATE_INTERVAL, DEFAULT_UPDATE_INTERVAL)
-    thresholds = thresholds_from_options(entry.options)
-    capacity = pack_capacity_from_options(entry.options)
     packs: dict[int, BusPackCoordinator] = {}
     for stored in stored_packs(entry):
         address = int(stored["bus_address"])
@@ -175,13 +168,8 @@ def _pack_coordinators(
             variant=stored.get(CONF_VARIANT),
             memory=stored.get(CONF_DRIVER_MEMORY),
         )
-        tracker = PackTracker(
-            hass,
-            identity.storage_id,
-            thresholds,
-            interval,
-            name=identity.name,
-            pack_capacity=capacity,
+        tracker = PackTracker.from_options(
+            hass, identity.storage_id, entry.options, name=identity.name
         )
         packs[address] = BusPackCoordinator(
             hass, entry, client, tracker, pack=identity, bus_address=address

@@ -13,8 +13,6 @@ from ..const import (
     CONF_CAN_CHANNEL,
     CONF_CAN_INTERFACE,
     CONF_INVERT_CURRENT,
-    CONF_UPDATE_INTERVAL,
-    DEFAULT_UPDATE_INTERVAL,
 )
 from ..coordinator import LithiumBmsConfigEntry, LithiumBmsCoordinator
 from ..identity import PackIdentity
@@ -25,8 +23,6 @@ from ..protocol.client import BmsClient
 from ..protocol.driver import DriverOptions
 from ..tracker import (
     PackTracker,
-    pack_capacity_from_options,
-    thresholds_from_options,
 )
 
 
@@ -68,13 +64,7 @@ async def async_setup_can(
     client = BmsClient(
         can_driver(can_settings(entry.data), entry.options), keep_connected=True
     )
-    tracker = PackTracker(
-        hass,
-        entry.entry_id,
-        thresholds_from_options(entry.options),
-        entry.options.get(CONF_UPDATE_INTERVAL, DEFAULT_UPDATE_INTERVAL),
-        pack_capacity=pack_capacity_from_options(entry.options),
-    )
+    tracker = PackTracker.from_options(hass, entry.entry_id, entry.options)
     coordinator = LithiumBmsCoordinator(
         hass, entry, client, tracker, pack=can_identity(entry)
     )

@@ -21,16 +21,12 @@ from ..bus.coordinator import BusBankCoordinator
 from ..bus.packs import pack_addresses, stored_packs, with_packs
 from ..const import (
     CONF_BUS_ADDRESS,
-    CONF_UPDATE_INTERVAL,
     CONF_WIRING,
-    DEFAULT_UPDATE_INTERVAL,
     DOMAIN,
 )
 from ..coordinator import LithiumBmsConfigEntry, LithiumBmsCoordinator
 from ..tracker import (
     PackTracker,
-    pack_capacity_from_options,
-    thresholds_from_options,
 )
 from .coordinator import ReportedPackCoordinator, reported_identity
 from .kind import MasterData
@@ -103,19 +99,11 @@ def _pack_coordinators(
     master: LithiumBmsCoordinator,
 ) -> dict[int, ReportedPackCoordinator]:
     """A coordinator for each pack the master reported before."""
-    interval = entry.options.get(CONF_UPDATE_INTERVAL, DEFAULT_UPDATE_INTERVAL)
-    thresholds = thresholds_from_options(entry.options)
-    capacity = pack_capacity_from_options(entry.options)
     packs: dict[int, ReportedPackCoordinator] = {}
     for number in pack_addresses(entry):
         identity = reported_identity(entry, number)
-        tracker = PackTracker(
-            hass,
-            identity.storage_id,
-            thresholds,
-            interval,
-            name=identity.name,
-            pack_capacity=capacity,
+        tracker = PackTracker.from_options(
+            hass, identity.storage_id, entry.options, name=identity.name
         )
         packs[number] = ReportedPackCoordinator(
             hass, entry, master.client, tracker, number
