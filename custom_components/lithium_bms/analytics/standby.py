@@ -37,6 +37,8 @@ MIN_FALL = 2.0
 MAX_RISE = 1.0
 SECONDS_PER_DAY = 86400.0
 SUMS = ("n", "t", "level", "tt", "t_level")
+# Saved as "sum_<name>".
+SUM_PREFIX = "sum_"
 
 
 def charge_level(snapshot: BatterySnapshot) -> float | None:
@@ -116,7 +118,7 @@ class StandbyDrain:
             "start_level": self._start_level,
             "lowest": self._lowest,
             "last_time": self._last_time,
-            **self._sums,
+            **{SUM_PREFIX + key: value for key, value in self._sums.items()},
         }
 
     @classmethod
@@ -135,7 +137,7 @@ class StandbyDrain:
         standby._lowest = _percent(stored_number(data, "lowest"), "lowest")
         standby._last_time = stored_optional(data, "last_time")
         for key in SUMS:
-            standby._sums[key] = stored_number(data, key)
+            standby._sums[key] = stored_number(data, SUM_PREFIX + key)
         return standby
 
 
