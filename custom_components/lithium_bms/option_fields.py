@@ -23,6 +23,7 @@ from .const import (
     CONF_FULL_CELL_VOLTAGE,
     CONF_IMBALANCE_THRESHOLD,
     CONF_INVERT_CURRENT,
+    CONF_STORAGE_WARNING_DAYS,
     CONF_UPDATE_INTERVAL,
     CONF_WIRING,
     DEFAULT_UPDATE_INTERVAL,
@@ -34,6 +35,7 @@ THRESHOLD_FIELDS = (
     (CONF_FULL_CELL_VOLTAGE, 1.5, 4.5, 0.01, "V"),
     (CONF_EMPTY_CELL_VOLTAGE, 1.0, 4.0, 0.01, "V"),
     (CONF_IMBALANCE_THRESHOLD, 5, 500, 1, "mV"),
+    (CONF_STORAGE_WARNING_DAYS, 1, 3650, 1, "d"),
 )
 
 
@@ -65,7 +67,7 @@ def invert_current_field(options: Mapping[str, Any]) -> dict[Any, Any]:
 
 
 def analytics_fields(options: Mapping[str, Any]) -> dict[Any, Any]:
-    """The chemistry and the thresholds of the SOC estimate and imbalance."""
+    """The chemistry, the thresholds of the SOC estimate and imbalance, and storage."""
     thresholds: dict[Any, Any] = {
         vol.Optional(
             key, description={"suggested_value": options.get(key)}

@@ -44,6 +44,7 @@ class PackHealth:
         self.heat = HeatModel(update_interval)
         self.standby = StandbyDrain(update_interval)
         self.overheating_risk: bool | None = None
+        self.projected_temperature: float | None = None
 
     def update(self, now: float, snapshot: BatterySnapshot) -> None:
         """Take the snapshot read at ``now`` (POSIX seconds)."""
@@ -56,6 +57,7 @@ class PackHealth:
         reference = reference_temperature(snapshot)
         self.heat.update(now, current, snapshot.mosfet_temperature, reference)
         self.overheating_risk = self.heat.risk(current, reference)
+        self.projected_temperature = self.heat.projected(current, reference)
         self.standby.update(now, current, charge_level(snapshot))
 
     def to_dict(self) -> dict[str, Any]:
