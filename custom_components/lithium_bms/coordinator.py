@@ -107,7 +107,10 @@ class LithiumBmsCoordinator(DataUpdateCoordinator[BatterySnapshot]):
         self.address = self.pack.key
         self.device_info: DeviceInfo | None = None
         self._calibration_needed: bool | None = None
+        # The days the standby drain issue shows; until the first drain is
+        # known, unchecked (the issue of an earlier setup is brought in line).
         self._standby_days_shown: int | None = None
+        self._standby_checked = False
         self._shut_down = False
         # Told after each read whether it succeeded (a master's reported packs).
         self.on_read: Callable[[bool], None] | None = None
@@ -173,8 +176,9 @@ class LithiumBmsCoordinator(DataUpdateCoordinator[BatterySnapshot]):
         )
         # The issue names the days, so it is raised again when they change.
         shown = round(days) if days < limit else None
-        if shown == self._standby_days_shown:
+        if self._standby_checked and shown == self._standby_days_shown:
             return
+        self._standby_checked = True
         self._standby_days_shown = shown
         issue_id = f"standby_drain_{self.pack.storage_id}"
         if shown is not None:
