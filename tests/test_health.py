@@ -70,16 +70,19 @@ async def test_weak_cell_from_current_steps_survives_a_restart(
     estimates = entry.runtime_data.coordinator.tracker.health.resistance.resistances
     assert estimates == pytest.approx(RESISTANCE, rel=0.05)
     # The estimates are diagnostic sensors, disabled until the user enables one.
+    resistance = f"sensor.{JBD}_cell_2_estimated_resistance"
     registry = er.async_get(hass)
-    resistance = registry.async_get(f"sensor.{JBD}_cell_2_estimated_resistance")
-    assert resistance is not None
-    assert resistance.disabled_by is er.RegistryEntryDisabler.INTEGRATION
+    registered = registry.async_get(resistance)
+    assert registered is not None
+    assert registered.disabled_by is er.RegistryEntryDisabler.INTEGRATION
+    registry.async_update_entity(resistance, disabled_by=None)
 
     assert await hass.config_entries.async_unload(entry.entry_id)
     assert await hass.config_entries.async_setup(entry.entry_id)
     await hass.async_block_till_done()
     assert state(hass, weak) == "on"
     assert attribute(hass, weak, "cell") == 2
+    assert float(state(hass, resistance)) == pytest.approx(1.0, rel=0.05)  # mΩ
 
 
 async def test_the_cell_first_at_the_knee(
