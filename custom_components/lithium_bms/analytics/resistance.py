@@ -52,14 +52,12 @@ class CellResistance:
         """Start without steps."""
         self._steps: list[list[float]] = []
         self._previous: tuple[float, float, tuple[float, ...], object] | None = None
+        self._estimates: tuple[float | None, ...] = ()
 
     @property
     def resistances(self) -> tuple[float | None, ...]:
         """Each cell's estimate in ohms, None until it has ``MIN_STEPS`` steps."""
-        return tuple(
-            statistics.median(steps) if len(steps) >= MIN_STEPS else None
-            for steps in self._steps
-        )
+        return self._estimates
 
     @property
     def weak_cell(self) -> int | None:
@@ -97,6 +95,7 @@ class CellResistance:
         self._previous = (now, amps, cells, balancing)
         if len(cells) != len(self._steps):
             self._steps = [[] for _ in cells]
+            self._estimate()
             return
         if previous is None:
             return
@@ -115,6 +114,14 @@ class CellResistance:
         for steps, value in zip(self._steps, step, strict=True):
             steps.append(value)
             del steps[:-WINDOW]
+        self._estimate()
+
+    def _estimate(self) -> None:
+        """Work out the medians once per change, not per entity that reads them."""
+        self._estimates = tuple(
+            statistics.median(steps) if len(steps) >= MIN_STEPS else None
+            for steps in self._steps
+        )
 
     def to_dict(self) -> dict[str, Any]:
         """The steps of each cell (the last reading is not kept)."""
@@ -141,4 +148,5 @@ class CellResistance:
                     f"a step is not a resistance: {reprlib.repr(cell)}"
                 )
             estimator._steps.append([v for v in values if v is not None])
+        estimator._estimate()
         return estimator
