@@ -1,4 +1,4 @@
-"""Sensors: pack, cells, temperatures, capacity and link quality."""
+"""Sensors: pack, cells, temperatures, capacity, link quality and pack health."""
 
 from __future__ import annotations
 
