@@ -139,6 +139,18 @@ async def test_standby_drain_raises_the_storage_repair(
     await hass.async_block_till_done()
     assert issues.async_get_issue(DOMAIN, issue_id) is None
     assert float(state(hass, days)) == pytest.approx(19.8, rel=0.05)
+    hass.config_entries.async_update_entry(
+        entry, options={**entry.options, CONF_STORAGE_WARNING_DAYS: 30}
+    )
+    assert await hass.config_entries.async_reload(entry.entry_id)
+    await hass.async_block_till_done()
+    issue = issues.async_get_issue(DOMAIN, issue_id)
+    assert issue is not None
+    assert (issue.translation_placeholders or {})["limit"] == "30"
+    # Removing the pack removes its repair.
+    assert await hass.config_entries.async_remove(entry.entry_id)
+    await hass.async_block_till_done()
+    assert issues.async_get_issue(DOMAIN, issue_id) is None
 
 
 async def test_without_the_inputs_there_is_no_entity(

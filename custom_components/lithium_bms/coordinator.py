@@ -40,7 +40,7 @@ from .protocol.errors import (
 )
 from .protocol.plausibility import ImplausibleDataError
 from .protocol.snapshot import BatterySnapshot, DeviceInfo, SwitchKind
-from .tracker import PackTracker
+from .tracker import PackTracker, standby_issue_id
 
 if TYPE_CHECKING:
     from .pack import LithiumBmsData
@@ -180,7 +180,7 @@ class LithiumBmsCoordinator(DataUpdateCoordinator[BatterySnapshot]):
             return
         self._standby_checked = True
         self._standby_days_shown = shown
-        issue_id = f"standby_drain_{self.pack.storage_id}"
+        issue_id = standby_issue_id(self.pack.storage_id)
         if shown is not None:
             ir.async_create_issue(
                 self.hass,

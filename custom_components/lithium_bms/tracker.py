@@ -275,7 +275,13 @@ def _issue_id(entry_id: str) -> str:
     return f"storage_reset_{entry_id}"
 
 
+def standby_issue_id(storage_id: str) -> str:
+    """The id of the standby drain repair of a pack's saved state."""
+    return f"standby_drain_{storage_id}"
+
+
 async def async_remove_saved_state(hass: HomeAssistant, entry_id: str) -> None:
-    """Delete the saved totals and estimate of a removed entry, and its issue."""
+    """Delete the saved state of a removed entry, and its issues."""
     ir.async_delete_issue(hass, DOMAIN, _issue_id(entry_id))
+    ir.async_delete_issue(hass, DOMAIN, standby_issue_id(entry_id))
     await _store(hass, entry_id).async_remove()
