@@ -4,7 +4,10 @@ A pack cycles between two SOC limits at a fixed C-rate; SOC moves by coulomb
 counting, cell voltages follow an open-circuit-voltage curve plus an IR drop,
 cells drift apart (a balancer pulls the highest one back while charging),
 temperatures follow the load and, rarely, a protection alarm trips for a few
-steps. The enable flags belong to whoever switches the MOSFETs: they are read,
+steps. Off by default, for the pack health insights: one weaker cell (more
+internal resistance), a load that steps between levels, a MOSFET that heats
+with the square of the current, rests at each turn and a standby drain while no
+current flows. The enable flags belong to whoever switches the MOSFETs: they are read,
 never written, and no current flows while the conducting FET is off.
 """
 
@@ -80,6 +83,29 @@ class DynamicsSettings:
     event_probability: float = 0.01
     event_steps: tuple[int, int] = (3, 6)
     events: tuple[str, ...] = ("discharge_overcurrent", "charge_overtemperature")
+    # Pack health (all off by default). ``weak_cell`` (from 1) has
+    # ``weak_cell_factor`` times the others' resistance; each step the current
+    # is the rate times one of ``load_levels``; the MOSFET settles
+    # ``mosfet_heating_per_c2`` K per C squared above its surroundings (instead
+    # of following the cells); at each turn the pack rests ``rest_minutes``,
+    # and while no current flows it loses ``standby_per_day`` % of its
+    # capacity a day (the BMS's own supply).
+    weak_cell: int | None = None
+    weak_cell_factor: float = 2.0
+    load_levels: tuple[float, ...] = ()
+    mosfet_heating_per_c2: float | None = None
+    rest_minutes: float = 0.0
+    standby_per_day: float = 0.0
+
+
+HEALTH_DEMO = DynamicsSettings(
+    weak_cell=2,
+    load_levels=(0.25, 1.0, 1.75),
+    mosfet_heating_per_c2=40.0,
+    rest_minutes=24 * 60.0,
+    standby_per_day=2.4,
+)
+"""The development setup's packs: every pack health insight gets data."""
 
 
 class PackDynamics:
@@ -110,12 +136,13 @@ class PackDynamics:
         self.mosfet_ambient = pack.mosfet_temperature
         self.event: str | None = None
         self.event_left = 0
+        self.rest_left = 0.0
 
     def step(self, seconds: float) -> None:
         """Advance by ``seconds`` of simulated time."""
         self._protection_event()
         self._direction()
-        self._current()
+        self._current(seconds)
         self._count_charge(seconds)
         self._cells(seconds / 3600)
         self._temperatures(seconds / 60)
@@ -142,23 +169,32 @@ class PackDynamics:
         pack, settings = self.pack, self.settings
         if self.charging and pack.soc >= settings.soc_high:
             self.charging = False
+            self.rest_left = settings.rest_minutes * 60
         elif not self.charging and pack.soc <= settings.soc_low:
             self.charging = True
+            self.rest_left = settings.rest_minutes * 60
             pack.cycles += 1
 
-    def _current(self) -> None:
+    def _current(self, seconds: float) -> None:
         pack, settings = self.pack, self.settings
         conducting = pack.charge_fet if self.charging else pack.discharge_fet
+        if self.rest_left > 0:
+            self.rest_left -= seconds
+            conducting = False
         if not conducting:
             pack.current = 0.0
             return
         rate = settings.charge_rate if self.charging else -settings.discharge_rate
+        if settings.load_levels:
+            rate *= self.rng.choice(settings.load_levels)
         noise = 1 + self.rng.gauss(0, settings.current_noise)
         pack.current = round(rate * pack.full_capacity * noise, 2)
 
     def _count_charge(self, seconds: float) -> None:
         pack = self.pack
         moved = pack.current * seconds / 3600 / pack.full_capacity * 100
+        if pack.current == 0:
+            moved = -self.settings.standby_per_day * seconds / 86400
         pack.soc = min(100.0, max(0.0, pack.soc + moved))
 
     def _cells(self, hours: float) -> None:
@@ -186,9 +222,14 @@ class PackDynamics:
         base = open_circuit_voltage(self.curve, pack.soc)
         drop = self._ir_drop()
         pack.cell_voltages = [
-            round(base + o + d + drop, 3)
-            for o, d in zip(self.offsets, self.drift, strict=True)
+            round(base + o + d + drop * self._resistance(cell), 3)
+            for cell, (o, d) in enumerate(zip(self.offsets, self.drift, strict=True))
         ]
+
+    def _resistance(self, index: int) -> float:
+        """The cell's resistance relative to the others'."""
+        weak = self.settings.weak_cell
+        return self.settings.weak_cell_factor if weak == index + 1 else 1.0
 
     def _temperatures(self, minutes: float) -> None:
         pack, settings = self.pack, self.settings
@@ -203,6 +244,10 @@ class PackDynamics:
             value if value <= MISSING_PROBE_BELOW else approach(value, base + heat)
             for value, base in zip(pack.temperatures, self.ambient, strict=True)
         ]
+        mosfet_heat = 1.5 * heat
+        if settings.mosfet_heating_per_c2 is not None:
+            c_rate = pack.current / pack.full_capacity
+            mosfet_heat = settings.mosfet_heating_per_c2 * c_rate**2
         pack.mosfet_temperature = approach(
-            pack.mosfet_temperature, self.mosfet_ambient + 1.5 * heat
+            pack.mosfet_temperature, self.mosfet_ambient + mosfet_heat
         )

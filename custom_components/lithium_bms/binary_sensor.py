@@ -1,9 +1,10 @@
-"""Binary sensors: current direction, balancing, MOSFETs and protection alarms."""
+"""Binary sensors: current, balancing, MOSFETs, protection alarms and pack health."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from homeassistant.components.binary_sensor import (
     BinarySensorDeviceClass,
@@ -19,6 +20,7 @@ from .coordinator import LithiumBmsCoordinator
 from .entity import LithiumBmsEntity, TrackerEntity
 from .kind import KindConfigEntry, async_add_entry_entities
 from .protocol.snapshot import Alarm, BatterySnapshot
+from .tracker import PackTracker
 
 PARALLEL_UPDATES = 0
 
@@ -102,6 +104,46 @@ CELL_IMBALANCE = BinarySensorEntityDescription(
 )
 
 
+@dataclass(frozen=True, kw_only=True)
+class HealthBinarySensorDescription(BinarySensorEntityDescription):
+    """A pack health verdict of the tracker."""
+
+    is_on_fn: Callable[[PackTracker], bool | None]
+    attributes_fn: Callable[[PackTracker], Mapping[str, Any]]
+    # Whether the first snapshot has what the verdict is computed from.
+    exists_fn: Callable[[BatterySnapshot], bool]
+
+
+def _weak_cell(tracker: PackTracker) -> bool | None:
+    resistance = tracker.health.resistance
+    return resistance.weak_cell is not None if resistance.known else None
+
+
+def _projected_temperature(tracker: PackTracker) -> dict[str, Any]:
+    projected = tracker.health.projected_temperature
+    return {"projected_temperature": None if projected is None else round(projected, 1)}
+
+
+HEALTH_SENSORS: tuple[HealthBinarySensorDescription, ...] = (
+    HealthBinarySensorDescription(
+        key="weak_cell",
+        translation_key="weak_cell",
+        device_class=BinarySensorDeviceClass.PROBLEM,
+        is_on_fn=_weak_cell,
+        attributes_fn=lambda t: {"cell": t.health.resistance.weak_cell},
+        exists_fn=lambda s: s.measures_current and len(s.cell_voltages) > 1,
+    ),
+    HealthBinarySensorDescription(
+        key="mosfet_overheating_risk",
+        translation_key="mosfet_overheating_risk",
+        device_class=BinarySensorDeviceClass.PROBLEM,
+        is_on_fn=lambda t: t.health.overheating_risk,
+        attributes_fn=_projected_temperature,
+        exists_fn=lambda s: s.measures_current and s.mosfet_temperature is not None,
+    ),
+)
+
+
 def _alarm(alarm: Alarm) -> BmsBinarySensorDescription:
     return BmsBinarySensorDescription(
         key=alarm.value,
@@ -138,6 +180,11 @@ def pack_binary_sensors(coordinator: LithiumBmsCoordinator) -> list[BinarySensor
     ]
     if coordinator.data.cell_voltages:
         entities.append(CellImbalanceSensor(coordinator, CELL_IMBALANCE))
+    entities += [
+        HealthBinarySensor(coordinator, d)
+        for d in HEALTH_SENSORS
+        if d.exists_fn(coordinator.data)
+    ]
     return entities
 
 
@@ -159,3 +206,19 @@ class CellImbalanceSensor(TrackerEntity, BinarySensorEntity):
     def is_on(self) -> bool | None:
         """The tracker's verdict on the newest reading."""
         return self.coordinator.tracker.imbalance
+
+
+class HealthBinarySensor(TrackerEntity, BinarySensorEntity):
+    """A pack health verdict: unknown until enough data supports it."""
+
+    entity_description: HealthBinarySensorDescription
+
+    @property
+    def is_on(self) -> bool | None:
+        """The tracker's verdict."""
+        return self.entity_description.is_on_fn(self.coordinator.tracker)
+
+    @property
+    def extra_state_attributes(self) -> Mapping[str, Any]:
+        """What the verdict names."""
+        return self.entity_description.attributes_fn(self.coordinator.tracker)

@@ -34,11 +34,15 @@ CONF_FULL_CELL_VOLTAGE: Final = "full_cell_voltage"
 CONF_EMPTY_CELL_VOLTAGE: Final = "empty_cell_voltage"
 CONF_IMBALANCE_THRESHOLD: Final = "imbalance_threshold"
 CONF_PACK_CAPACITY: Final = "pack_capacity"
+CONF_STORAGE_WARNING_DAYS: Final = "storage_warning_days"
 
 DEFAULT_UPDATE_INTERVAL: Final = 10
 MIN_UPDATE_INTERVAL: Final = 2
 MAX_UPDATE_INTERVAL: Final = 3600
 DEFAULT_KEEP_CONNECTED: Final = True
+# Days until empty at the standby drain below which a repair suggests
+# disconnecting the pack for storage.
+DEFAULT_STORAGE_WARNING_DAYS: Final = 60
 
 # Currents smaller than this (A) count as idle for charging/discharging.
 CURRENT_DEADBAND: Final = 0.05

@@ -14,8 +14,10 @@ from homeassistant.helpers.update_coordinator import DataUpdateCoordinator, Upda
 
 from .const import (
     CONF_DRIVER_MEMORY,
+    CONF_STORAGE_WARNING_DAYS,
     CONF_UPDATE_INTERVAL,
     CONF_VARIANT,
+    DEFAULT_STORAGE_WARNING_DAYS,
     DEFAULT_UPDATE_INTERVAL,
     DOMAIN,
     update_interval,
@@ -38,7 +40,7 @@ from .protocol.errors import (
 )
 from .protocol.plausibility import ImplausibleDataError
 from .protocol.snapshot import BatterySnapshot, DeviceInfo, SwitchKind
-from .tracker import PackTracker
+from .tracker import PackTracker, standby_issue_id
 
 if TYPE_CHECKING:
     from .pack import LithiumBmsData
@@ -105,6 +107,10 @@ class LithiumBmsCoordinator(DataUpdateCoordinator[BatterySnapshot]):
         self.address = self.pack.key
         self.device_info: DeviceInfo | None = None
         self._calibration_needed: bool | None = None
+        # The days the standby drain issue shows; until the first drain is
+        # known, unchecked (the issue of an earlier setup is brought in line).
+        self._standby_days_shown: int | None = None
+        self._standby_checked = False
         self._shut_down = False
         # Told after each read whether it succeeded (a master's reported packs).
         self.on_read: Callable[[bool], None] | None = None
@@ -136,6 +142,7 @@ class LithiumBmsCoordinator(DataUpdateCoordinator[BatterySnapshot]):
         self._remember_driver_state()
         self.tracker.update(snapshot)
         self._report_calibration()
+        self._report_standby_drain()
         return snapshot
 
     def _report_calibration(self) -> None:
@@ -154,6 +161,39 @@ class LithiumBmsCoordinator(DataUpdateCoordinator[BatterySnapshot]):
                 severity=ir.IssueSeverity.WARNING,
                 translation_key="calibration_needed",
                 translation_placeholders={"name": self.pack.name},
+            )
+        else:
+            ir.async_delete_issue(self.hass, DOMAIN, issue_id)
+
+    def _report_standby_drain(self) -> None:
+        """Raise or clear the repair issue for a pack that empties in storage."""
+        days = self.tracker.health.standby.days_until_empty
+        if days is None:
+            return
+        limit = (
+            self.config_entry.options.get(CONF_STORAGE_WARNING_DAYS)
+            or DEFAULT_STORAGE_WARNING_DAYS
+        )
+        # The issue names the days, so it is raised again when they change.
+        shown = round(days) if days < limit else None
+        if self._standby_checked and shown == self._standby_days_shown:
+            return
+        self._standby_checked = True
+        self._standby_days_shown = shown
+        issue_id = standby_issue_id(self.pack.storage_id)
+        if shown is not None:
+            ir.async_create_issue(
+                self.hass,
+                DOMAIN,
+                issue_id,
+                is_fixable=False,
+                severity=ir.IssueSeverity.WARNING,
+                translation_key="standby_drain",
+                translation_placeholders={
+                    "name": self.pack.name,
+                    "days": str(shown),
+                    "limit": str(round(limit)),
+                },
             )
         else:
             ir.async_delete_issue(self.hass, DOMAIN, issue_id)

@@ -24,6 +24,7 @@ from .const import (
     CONF_IMBALANCE_THRESHOLD,
     CONF_INVERT_CURRENT,
     CONF_PACK_CAPACITY,
+    CONF_STORAGE_WARNING_DAYS,
     CONF_UPDATE_INTERVAL,
     CONF_WIRING,
     DEFAULT_UPDATE_INTERVAL,
@@ -37,6 +38,7 @@ ANALYTICS_NUMBERS = (
     (CONF_IMBALANCE_THRESHOLD, 5, 500, 1, "mV"),
     # For a BMS that reports no capacity (a CAN battery): the SOC estimate's.
     (CONF_PACK_CAPACITY, 1, 10000, 0.1, "Ah"),
+    (CONF_STORAGE_WARNING_DAYS, 1, 3650, 1, "d"),
 )
 
 
@@ -68,7 +70,7 @@ def invert_current_field(options: Mapping[str, Any]) -> dict[Any, Any]:
 
 
 def analytics_fields(options: Mapping[str, Any]) -> dict[Any, Any]:
-    """The chemistry, the thresholds of the SOC estimate and imbalance, the capacity."""
+    """Chemistry, SOC and imbalance thresholds, capacity, storage warning."""
     thresholds: dict[Any, Any] = {
         vol.Optional(
             key, description={"suggested_value": options.get(key)}

@@ -1,9 +1,10 @@
-"""Sensors: pack, cells, temperatures, capacity and link quality."""
+"""Sensors: pack, cells, temperatures, capacity, link quality and pack health."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from homeassistant.components import bluetooth
 from homeassistant.components.sensor import (
@@ -28,6 +29,7 @@ from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.helpers.typing import StateType
 
+from .analytics.standby import charge_level
 from .coordinator import LithiumBmsCoordinator
 from .entity import LithiumBmsEntity, TrackerEntity
 from .kind import KindConfigEntry, async_add_entry_entities
@@ -38,6 +40,7 @@ PARALLEL_UPDATES = 0
 
 UNIT_AMPERE_HOURS = "Ah"
 UNIT_OHM = "Ω"
+UNIT_MILLIOHM = "mΩ"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -256,6 +259,15 @@ class TrackerSensorDescription(SensorEntityDescription):
     value_fn: Callable[[PackTracker], StateType]
 
 
+@dataclass(frozen=True, kw_only=True)
+class HealthSensorDescription(TrackerSensorDescription):
+    """A pack health value of the tracker, with what it rests on."""
+
+    attributes_fn: Callable[[PackTracker], Mapping[str, Any] | None] = lambda _: None
+    # Whether the first snapshot has what the value is computed from.
+    exists_fn: Callable[[BatterySnapshot], bool] = lambda _: True
+
+
 def _rounded(value: float | None, digits: int) -> float | None:
     return None if value is None else round(value, digits)
 
@@ -298,6 +310,79 @@ TRACKER_SENSORS: tuple[TrackerSensorDescription, ...] = (
         value_fn=lambda t: _rounded(t.soc.drift, 2),
     ),
 )
+
+
+def _knee_leader(tracker: PackTracker) -> int | None:
+    leader = tracker.health.knee.leader
+    return None if leader is None else leader.cell
+
+
+def _knee_attributes(tracker: PackTracker) -> dict[str, Any]:
+    leader = tracker.health.knee.leader
+    return {
+        "times_first": None if leader is None else leader.times,
+        "knees_seen": len(tracker.health.knee.events),
+    }
+
+
+def _standby_attributes(tracker: PackTracker) -> dict[str, Any]:
+    return {"drain_per_day": _rounded(tracker.health.standby.drain, 3)}
+
+
+HEALTH_SENSORS: tuple[HealthSensorDescription, ...] = (
+    HealthSensorDescription(
+        key="standby_days_until_empty",
+        translation_key="standby_days_until_empty",
+        device_class=SensorDeviceClass.DURATION,
+        native_unit_of_measurement=UnitOfTime.DAYS,
+        state_class=SensorStateClass.MEASUREMENT,
+        suggested_display_precision=0,
+        entity_category=EntityCategory.DIAGNOSTIC,
+        value_fn=lambda t: _rounded(t.health.standby.days_until_empty, 1),
+        attributes_fn=_standby_attributes,
+        exists_fn=lambda s: charge_level(s) is not None,
+    ),
+    HealthSensorDescription(
+        key="first_cell_at_knee",
+        translation_key="first_cell_at_knee",
+        entity_category=EntityCategory.DIAGNOSTIC,
+        value_fn=_knee_leader,
+        attributes_fn=_knee_attributes,
+        exists_fn=lambda s: len(s.cell_voltages) > 1,
+    ),
+)
+
+
+def _estimated_resistance(index: int) -> HealthSensorDescription:
+    def value(tracker: PackTracker) -> float | None:
+        estimates = tracker.health.resistance.resistances
+        estimate = estimates[index] if index < len(estimates) else None
+        return _rounded(None if estimate is None else estimate * 1000, 3)
+
+    return HealthSensorDescription(
+        key=f"estimated_cell_resistance_{index + 1}",
+        translation_key="estimated_cell_resistance_n",
+        translation_placeholders={"index": str(index + 1)},
+        native_unit_of_measurement=UNIT_MILLIOHM,
+        state_class=SensorStateClass.MEASUREMENT,
+        suggested_display_precision=2,
+        entity_category=EntityCategory.DIAGNOSTIC,
+        entity_registry_enabled_default=False,
+        value_fn=value,
+    )
+
+
+def health_sensor_descriptions(
+    snapshot: BatterySnapshot,
+) -> list[HealthSensorDescription]:
+    """The health sensors computed from what the first snapshot has."""
+    if not snapshot.measures_current:
+        return []
+    found = [d for d in HEALTH_SENSORS if d.exists_fn(snapshot)]
+    if len(snapshot.cell_voltages) > 1:
+        found += [_estimated_resistance(i) for i in range(len(snapshot.cell_voltages))]
+    return found
+
 
 RSSI_SENSOR = SensorEntityDescription(
     key="rssi",
@@ -344,6 +429,10 @@ def pack_sensors(coordinator: LithiumBmsCoordinator) -> list[SensorEntity]:
     ]
     if coordinator.data.measures_current:
         entities += [TrackerSensor(coordinator, d) for d in TRACKER_SENSORS]
+    entities += [
+        HealthSensor(coordinator, d)
+        for d in health_sensor_descriptions(coordinator.data)
+    ]
     if coordinator.pack.bluetooth:
         entities.append(RssiSensor(coordinator, RSSI_SENSOR))
     return entities
@@ -369,6 +458,17 @@ class TrackerSensor(TrackerEntity, SensorEntity):
     def native_value(self) -> StateType:
         """The tracker's current value."""
         return self.entity_description.value_fn(self.coordinator.tracker)
+
+
+class HealthSensor(TrackerSensor):
+    """A pack health value: unknown until enough data supports it."""
+
+    entity_description: HealthSensorDescription
+
+    @property
+    def extra_state_attributes(self) -> Mapping[str, Any] | None:
+        """What the value rests on."""
+        return self.entity_description.attributes_fn(self.coordinator.tracker)
 
 
 class RssiSensor(LithiumBmsEntity, SensorEntity):

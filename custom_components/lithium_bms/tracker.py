@@ -1,13 +1,16 @@
-"""Energy counters and the independent SOC estimate of one pack, persisted.
+"""Energy counters, the independent SOC estimate and pack health, persisted.
 
-The saved state has two sections, the energy totals and the SOC estimate (with
-its learned capacity and drift monitor). Each is restored only when every one of
-its fields validates: a field that fails says the section was damaged or edited,
-so its other numbers cannot be trusted either. A section that fails is replaced
-by a fresh one and the other is kept. Anything that is not a store of two such
+The saved state has three sections: the energy totals, the SOC estimate (with
+its learned capacity and drift monitor) and the pack health (see
+``analytics.health``). Each is restored only when every one of its fields
+validates: a field that fails says the section was damaged or edited, so its
+other numbers cannot be trusted either. A section that fails is replaced by a
+fresh one and the others are kept. Anything that is not a store of such
 sections (a list, a string, a number, another version's data that does not
-validate) loses both. A loss is logged once, reported in a repair issue that
-names what was lost, and the fresh state is saved at once, so it is never
+validate) loses the energy totals and the SOC estimate. A store saved before
+pack health existed has no health section: health starts afresh without a
+report, as nothing was lost. A loss is logged once, reported in a repair issue
+that names what was lost, and the fresh state is saved at once, so it is never
 reported again and never stops setup.
 """
 
@@ -29,6 +32,7 @@ from homeassistant.util import dt as dt_util
 
 from .analytics.chemistry import Chemistry, Thresholds
 from .analytics.energy import EnergyCounter
+from .analytics.health import PackHealth
 from .analytics.imbalance import cell_imbalance
 from .analytics.integrator import InvalidStateError, largest_capacity
 from .analytics.soc import SocEstimator
@@ -51,10 +55,12 @@ STORAGE_VERSION = 1
 SAVE_DELAY = 30
 ENERGY_LOST = "energy totals"
 SOC_LOST = "SOC estimate"
+HEALTH_LOST = "pack health"
 # The sensors whose values each loss resets, named in the repair issue.
 LOST_SENSORS = {
     ENERGY_LOST: ["charge_energy", "discharge_energy"],
     SOC_LOST: ["estimated_state_of_charge"],
+    HEALTH_LOST: ["standby_days_until_empty", "first_cell_at_knee"],
 }
 
 
@@ -109,6 +115,26 @@ def restore_state(
     return energy, soc, lost
 
 
+def restore_health(
+    data: object, thresholds: Thresholds, update_interval: float
+) -> tuple[PackHealth, dict[str, str]]:
+    """The pack health saved in ``data``, and what was lost (name: why).
+
+    No health section (a store from before it existed) is no loss.
+    """
+    sections: Mapping[str, Any] = data if isinstance(data, Mapping) else {}
+    fresh = PackHealth(thresholds, update_interval)
+    if "health" not in sections:
+        return fresh, {}
+    try:
+        health = PackHealth.from_dict(
+            _section(sections, "health"), thresholds, update_interval
+        )
+    except InvalidStateError as err:
+        return fresh, {HEALTH_LOST: str(err)}
+    return health, {}
+
+
 def _section(data: Mapping[str, Any], key: str) -> Mapping[str, Any]:
     section = data.get(key)
     if not isinstance(section, Mapping):
@@ -117,7 +143,7 @@ def _section(data: Mapping[str, Any], key: str) -> Mapping[str, Any]:
 
 
 class PackTracker:
-    """Integrates every snapshot into energy totals and an SOC estimate.
+    """Integrates every snapshot into energy totals, an SOC estimate and health.
 
     The state is saved (debounced) in ``.storage`` and restored at start, so
     totals neither go down nor count twice across restarts.
@@ -149,6 +175,7 @@ class PackTracker:
         self._store = _store(hass, entry_id)
         self.energy = EnergyCounter(update_interval)
         self.soc = SocEstimator(thresholds, update_interval)
+        self.health = PackHealth(thresholds, update_interval)
         self.imbalance: bool | None = None
         self._listeners: list[Callable[[], None]] = []
 
@@ -191,6 +218,10 @@ class PackTracker:
             self.energy, self.soc, lost = restore_state(
                 data, self.thresholds, self._interval
             )
+            self.health, health_lost = restore_health(
+                data, self.thresholds, self._interval
+            )
+            lost |= health_lost
         if lost:
             await self._report_loss(lost)
 
@@ -233,13 +264,18 @@ class PackTracker:
             moment, snapshot.voltage, snapshot.current, capacity, monotonic=steady
         )
         self.soc.update(moment, snapshot, monotonic=steady)
+        self.health.update(moment, snapshot)
         self.imbalance = cell_imbalance(snapshot.cell_voltages, self.thresholds)
         self._store.async_delay_save(self._data, SAVE_DELAY)
         for update in list(self._listeners):
             update()
 
     def _data(self) -> dict[str, Any]:
-        return {"energy": self.energy.to_dict(), "soc": self.soc.to_dict()}
+        return {
+            "energy": self.energy.to_dict(),
+            "soc": self.soc.to_dict(),
+            "health": self.health.to_dict(),
+        }
 
     async def async_save(self) -> None:
         """Save now (unload and shutdown)."""
@@ -276,7 +312,13 @@ def _issue_id(entry_id: str) -> str:
     return f"storage_reset_{entry_id}"
 
 
+def standby_issue_id(storage_id: str) -> str:
+    """The id of the standby drain repair of a pack's saved state."""
+    return f"standby_drain_{storage_id}"
+
+
 async def async_remove_saved_state(hass: HomeAssistant, entry_id: str) -> None:
-    """Delete the saved totals and estimate of a removed entry, and its issue."""
+    """Delete the saved state of a removed entry, and its issues."""
     ir.async_delete_issue(hass, DOMAIN, _issue_id(entry_id))
+    ir.async_delete_issue(hass, DOMAIN, standby_issue_id(entry_id))
     await _store(hass, entry_id).async_remove()

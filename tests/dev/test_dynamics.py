@@ -10,6 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bms_simulator.dynamics import (
+    HEALTH_DEMO,
     LFP_CURVE,
     NMC_CURVE,
     DynamicsSettings,
@@ -17,6 +18,13 @@ from bms_simulator.dynamics import (
     open_circuit_voltage,
 )
 from bms_simulator.pack import PackModel
+from custom_components.lithium_bms.analytics.chemistry import Chemistry
+from custom_components.lithium_bms.analytics.health import PackHealth
+from custom_components.lithium_bms.protocol.snapshot import (
+    BatterySnapshot,
+    Temperature,
+    TemperatureKind,
+)
 
 QUIET = DynamicsSettings(
     event_probability=0.0,
@@ -209,3 +217,97 @@ def test_invariants(  # noqa: PLR0917
         assert all(2.5 < v < 3.7 for v in pack.cell_voltages)
         assert all(15 < t < 40 for t in pack.temperatures)
         assert pack.alarms <= set(DynamicsSettings().events)
+
+
+def test_pack_health_behaviour_is_off_by_default() -> None:
+    plain, health = lfp_pack(), lfp_pack()
+    run(PackDynamics(plain, QUIET, random.Random(9)), 30)
+    run(
+        PackDynamics(health, replace(QUIET, weak_cell_factor=5.0), random.Random(9)), 30
+    )
+    assert plain == health
+
+
+def test_the_weak_cell_drops_more_under_load() -> None:
+    pack = lfp_pack(soc=60, current=-15.0)
+    dynamics = PackDynamics(pack, replace(QUIET, weak_cell=3), random.Random(10))
+    run(dynamics, 1)
+    drops = [dynamics.offsets[i] + dynamics.drift[i] for i in range(4)]
+    base = open_circuit_voltage(LFP_CURVE, pack.soc)
+    sag = [base + d - v for d, v in zip(drops, pack.cell_voltages, strict=True)]
+    assert sag[2] == pytest.approx(2 * sag[0], abs=0.0015)
+    assert sag[0] == pytest.approx(0.2 * 0.15, abs=0.0015)
+
+
+def test_load_steps_between_levels() -> None:
+    pack = lfp_pack(soc=60)
+    levels = (0.5, 1.0, 2.0)
+    dynamics = PackDynamics(pack, replace(QUIET, load_levels=levels), random.Random(11))
+    seen = set()
+    for _ in range(30):
+        dynamics.step(MINUTE)
+        seen.add(pack.current)
+    assert seen == {-15.0 * level for level in levels}
+
+
+def test_the_mosfet_heats_with_the_square_of_the_current() -> None:
+    settings = replace(QUIET, mosfet_heating_per_c2=40.0, thermal_minutes=1.0)
+    for rate, rise in ((0.15, 0.9), (0.3, 3.6)):
+        pack = lfp_pack(soc=60)
+        pack.mosfet_temperature = 25.0
+        dynamics = PackDynamics(pack, replace(settings, discharge_rate=rate))
+        run(dynamics, 5)
+        assert pack.mosfet_temperature == pytest.approx(25.0 + rise, abs=0.3)
+
+
+def test_rests_at_each_turn_while_the_standby_drains() -> None:
+    pack = lfp_pack(soc=20.5, current=-15.0)
+    settings = replace(QUIET, rest_minutes=120.0, standby_per_day=2.4)
+    dynamics = PackDynamics(pack, settings, random.Random(12))
+    run(dynamics, 5)  # reaches 20 % and turns
+    assert pack.current == 0.0
+    soc = pack.soc
+    run(dynamics, 60)  # an hour of rest loses 0.1 %
+    assert pack.current == 0.0
+    assert pack.soc == pytest.approx(soc - 0.1)
+    run(dynamics, 61)
+    assert pack.current > 0
+
+
+def test_the_health_demo_is_deterministic_under_a_seed() -> None:
+    runs = []
+    for _ in range(2):
+        pack = lfp_pack()
+        run(PackDynamics(pack, HEALTH_DEMO, random.Random(13)), 200)
+        runs.append(pack)
+    assert runs[0] == runs[1]
+
+
+def test_the_health_demo_gives_every_insight_its_data() -> None:
+    pack = lfp_pack(soc=40)
+    dynamics = PackDynamics(pack, HEALTH_DEMO, random.Random(14))
+    health = PackHealth(Chemistry.LIFEPO4.thresholds, update_interval=60)
+    now = 1_700_000_000.0
+    for _ in range(4 * 24 * 60):  # four days, one reading a minute
+        dynamics.step(MINUTE)
+        now += MINUTE
+        # Only the MOSFET probe: the cell probes warm with the load too.
+        mosfet = Temperature(TemperatureKind.MOSFET, pack.mosfet_temperature)
+        health.update(
+            now,
+            BatterySnapshot(
+                voltage=pack.voltage,
+                current=pack.current,
+                cell_voltages=tuple(pack.cell_voltages),
+                temperatures=(mosfet,),
+                state_of_charge=round(pack.soc),
+                remaining_capacity=round(pack.remaining_capacity, 2),
+                full_capacity=pack.full_capacity,
+                balancing_cells=frozenset(pack.balancing_cells),
+            ),
+        )
+    assert health.resistance.weak_cell == 2
+    assert health.standby.drain == pytest.approx(2.4, rel=0.1)
+    coefficient = health.heat.coefficient
+    assert coefficient is not None
+    assert coefficient * pack.full_capacity**2 == pytest.approx(40.0, rel=0.25)

@@ -59,20 +59,22 @@ BASE_KEYS = {
     "balancing", "problem", "charge_mosfet_active", "discharge_mosfet_active",
     "charge_energy", "discharge_energy", "estimated_state_of_charge",
     "state_of_charge_drift", "cell_imbalance",
+    "weak_cell", "first_cell_at_knee", "standby_days_until_empty",
+    *(f"estimated_cell_resistance_{i}" for i in range(1, 9)),
     *(f"cell_voltage_{i}" for i in range(1, 9)),
     *(f"temperature_{i}" for i in range(1, 4)),
 }  # fmt: skip
 ALARM_KEYS = set(ALARM_BITS)  # every alarm a Daly reports, by its entity key
 D2_KEYS = BASE_KEYS | ALARM_KEYS | {
-    "design_capacity", "mosfet_temperature", "balance_current",
-    "charge_mosfet", "discharge_mosfet", "balancer",
+    "design_capacity", "mosfet_temperature", "mosfet_overheating_risk",
+    "balance_current", "charge_mosfet", "discharge_mosfet", "balancer",
 }  # fmt: skip
 D2_SHORT_KEYS = BASE_KEYS | ALARM_KEYS | {
     "design_capacity", "charge_mosfet", "discharge_mosfet", "balancer"
 }  # fmt: skip
 A5_KEYS = BASE_KEYS | ALARM_KEYS | {"charge_mosfet", "discharge_mosfet"}
 # No design capacity: the P81 0x100 block is not D2's settings layout.
-P81_KEYS = BASE_KEYS | {"mosfet_temperature", "heater"}
+P81_KEYS = BASE_KEYS | {"mosfet_temperature", "mosfet_overheating_risk", "heater"}
 
 
 @pytest.fixture(autouse=True)

@@ -50,6 +50,8 @@ EXPECTED_UNIQUE_KEYS = {
     "short_circuit", "frontend_error", "mosfet_lock",
     "charge_mosfet", "discharge_mosfet", "charge_energy", "discharge_energy",
     "estimated_state_of_charge", "state_of_charge_drift", "cell_imbalance",
+    "weak_cell", "first_cell_at_knee", "standby_days_until_empty",
+    *(f"estimated_cell_resistance_{i}" for i in range(1, 5)),
 }  # fmt: skip
 
 

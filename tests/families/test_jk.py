@@ -65,10 +65,14 @@ COMMON_KEYS = {
 CURRENT_KEYS = {
     "current", "power", "runtime", "charging", "discharging", "charge_energy",
     "discharge_energy", "estimated_state_of_charge", "state_of_charge_drift",
+    # Pack health learns from the current too.
+    "weak_cell", "first_cell_at_knee",
+    *(f"estimated_cell_resistance_{i}" for i in range(1, 9)),
 }  # fmt: skip
 JK02_KEYS = CURRENT_KEYS | {
     "state_of_charge", "state_of_health", "remaining_capacity", "full_capacity",
     "design_capacity", "cycles", "mosfet_temperature", "temperature_1",
+    "standby_days_until_empty", "mosfet_overheating_risk",
     "temperature_2", "charge_mosfet_active", "discharge_mosfet_active",
     "charge_mosfet", "discharge_mosfet",
     # The 16 low bits of the error map.

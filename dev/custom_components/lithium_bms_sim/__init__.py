@@ -20,7 +20,7 @@ from homeassistant.helpers.event import async_track_time_interval
 from homeassistant.helpers.typing import ConfigType
 
 from bms_simulator.can import CanBroadcaster, demo_pack
-from bms_simulator.dynamics import PackDynamics
+from bms_simulator.dynamics import HEALTH_DEMO, PackDynamics
 from bms_simulator.pack import PackModel
 from bms_simulator.proxy import VirtualProxy, async_start_proxy
 
@@ -29,6 +29,7 @@ from .config import (
     CONF_CHANNEL,
     CONF_DEVICES,
     CONF_DYNAMICS,
+    CONF_HEALTH,
     CONF_INTERVAL,
     CONF_MANUFACTURER,
     CONF_SEED,
@@ -103,7 +104,8 @@ def start_dynamics(
 ) -> CALLBACK_TYPE:
     """Advance every pack every ``interval`` seconds; return a stopper."""
     rng = random.Random(settings.get(CONF_SEED))
-    models = [PackDynamics(pack, rng=rng) for pack in packs]
+    behaviour = HEALTH_DEMO if settings.get(CONF_HEALTH) else None
+    models = [PackDynamics(pack, behaviour, rng) for pack in packs]
     simulated_seconds = settings[CONF_INTERVAL] * settings[CONF_SPEED]
 
     @callback

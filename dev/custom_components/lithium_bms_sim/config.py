@@ -27,6 +27,7 @@ CONF_INTERVAL = "interval"
 CONF_NAME = "name"
 CONF_PACK = "pack"
 CONF_SEED = "seed"
+CONF_HEALTH = "health"
 CONF_SLOTS = "slots"
 CONF_SOURCE = "source"
 CONF_SPEED = "speed"
@@ -103,6 +104,9 @@ DYNAMICS_SCHEMA = vol.Schema(
             vol.Coerce(float), vol.Range(min=0)
         ),
         vol.Optional(CONF_SEED): vol.Coerce(int),
+        # Pack health behaviour (a weaker cell, load steps, MOSFET heating,
+        # rests with a standby drain); off keeps the plain cycle.
+        vol.Optional(CONF_HEALTH, default=False): bool,
     }
 )
 
