@@ -80,8 +80,8 @@ def assert_matches(snapshot: BatterySnapshot, sim: NeeySimulator) -> None:
 
 @pytest.fixture(autouse=True)
 def fast_neey(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Short timeouts so silent-device tests take milliseconds."""
-    monkeypatch.setattr(NeeyDriver, "request_timeout", 0.05)
+    """Short timeouts (0.2 s: a switch is several exchanges) and no settle time."""
+    monkeypatch.setattr(NeeyDriver, "request_timeout", 0.2)
     monkeypatch.setattr(NeeyDriver, "switch_settle", 0.0)
 
 
