@@ -3,7 +3,9 @@
 Per family, with a 16-cell pack behind a virtual proxy and every entity
 enabled: CPU time per update in Home Assistant (coordinator, entity updates,
 state writes), state writes per update, CPU time of a whole refresh through
-the proxy, memory per configured device; then the many-packs scale run.
+the proxy, memory per configured device; then the many-packs scale run and
+the recorder footprint of a pack over an accelerated day (default entities,
+a real SQLite recorder with statistics).
 Figures go to the JSON file named by ``BENCH_OUT``; ``BENCH_MODE=full``
 measures longer. Nothing here is timed against a limit.
 """
