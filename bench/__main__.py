@@ -23,6 +23,7 @@ from bms_simulator.link import (
 )
 
 from .devices import VARIANT_DEMOS, families
+from .footprint import ha_cpu_line, ha_cpu_summary, recorder_table
 from .protocol import Settings, measure_families
 from .report import table
 from .wired import measure_wired, wired_table
@@ -96,6 +97,8 @@ def main() -> None:
         "aiobmsble": _aiobmsble(args.aiobmsble_python, settings),
         "wired": measure_wired(settings.updates),
     }
+    ha = figures["home_assistant"]
+    ha["ha_cpu_summary"] = ha_cpu_summary(ha)
     out = ROOT / args.out
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(figures, indent=2) + "\n")
@@ -103,6 +106,10 @@ def main() -> None:
         table(figures)
         + "\n\n"
         + wired_table(figures["wired"])
+        + "\n\n"
+        + ha_cpu_line(ha["ha_cpu_summary"])
+        + "\n"
+        + recorder_table(ha.get("recorder"))
         + f"\n\nwritten to {args.out}\n"
     )
 

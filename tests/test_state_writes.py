@@ -112,5 +112,4 @@ async def test_energy_moves_while_the_reading_repeats(
     assert sorted(writes.changed) == [
         f"sensor.{PREFIX}_discharge_energy",
         f"sensor.{PREFIX}_estimated_state_of_charge",
-        f"sensor.{PREFIX}_state_of_charge_drift",
     ]

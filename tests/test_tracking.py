@@ -124,7 +124,8 @@ async def test_soc_estimate_drift_repair_and_full_charge(
     assert value(hass, f"{PREFIX}_estimated_state_of_charge") == pytest.approx(
         80 - 10 / 6, abs=0.01
     )
-    assert value(hass, f"{PREFIX}_state_of_charge_drift") == pytest.approx(
+    # The drift sensor is disabled by default: the tracker holds its value.
+    assert entry.runtime_data.coordinator.tracker.soc.drift == pytest.approx(
         10 / 6, abs=0.01
     )
     issue_id = f"calibration_needed_{entry.entry_id}"

@@ -41,6 +41,11 @@ PARALLEL_UPDATES = 0
 UNIT_AMPERE_HOURS = "Ah"
 UNIT_OHM = "Ω"
 UNIT_MILLIOHM = "mΩ"
+# Cell-level voltages are shown, and recorded, in millivolts: a finer value
+# (an average of cells) would make a new state without a visible change.
+MILLIVOLT_DIGITS = 3
+# The runtime is shown in hours to a tenth: it is stored in steps of that.
+RUNTIME_STEP = 360
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -50,10 +55,12 @@ class BmsSensorDescription(SensorEntityDescription):
     value_fn: Callable[[BatterySnapshot], StateType]
 
 
+def _millivolts(value: float | None) -> float | None:
+    return None if value is None else round(value, MILLIVOLT_DIGITS)
+
+
 def _voltage(
-    key: str,
-    fn: Callable[[BatterySnapshot], StateType],
-    category: EntityCategory | None = None,
+    key: str, fn: Callable[[BatterySnapshot], float | None]
 ) -> BmsSensorDescription:
     return BmsSensorDescription(
         key=key,
@@ -61,9 +68,8 @@ def _voltage(
         device_class=SensorDeviceClass.VOLTAGE,
         native_unit_of_measurement=UnitOfElectricPotential.VOLT,
         state_class=SensorStateClass.MEASUREMENT,
-        suggested_display_precision=3,
-        entity_category=category,
-        value_fn=fn,
+        suggested_display_precision=MILLIVOLT_DIGITS,
+        value_fn=lambda s: _millivolts(fn(s)),
     )
 
 
@@ -193,7 +199,11 @@ PACK_SENSORS: tuple[BmsSensorDescription, ...] = (
         suggested_unit_of_measurement=UnitOfTime.HOURS,
         suggested_display_precision=1,
         state_class=SensorStateClass.MEASUREMENT,
-        value_fn=lambda s: None if s.runtime is None else round(s.runtime),
+        value_fn=lambda s: (
+            None
+            if s.runtime is None
+            else RUNTIME_STEP * round(s.runtime / RUNTIME_STEP)
+        ),
     ),
 )
 
@@ -212,9 +222,11 @@ def _cell_voltage(index: int) -> BmsSensorDescription:
         device_class=SensorDeviceClass.VOLTAGE,
         native_unit_of_measurement=UnitOfElectricPotential.VOLT,
         state_class=SensorStateClass.MEASUREMENT,
-        suggested_display_precision=3,
+        suggested_display_precision=MILLIVOLT_DIGITS,
         value_fn=lambda s: (
-            s.cell_voltages[index] if index < len(s.cell_voltages) else None
+            _millivolts(s.cell_voltages[index])
+            if index < len(s.cell_voltages)
+            else None
         ),
     )
 
@@ -307,6 +319,8 @@ TRACKER_SENSORS: tuple[TrackerSensorDescription, ...] = (
         state_class=SensorStateClass.MEASUREMENT,
         suggested_display_precision=1,
         entity_category=EntityCategory.DIAGNOSTIC,
+        # It moves with every update the BMS's own SOC does not follow.
+        entity_registry_enabled_default=False,
         value_fn=lambda t: _rounded(t.soc.drift, 2),
     ),
 )

@@ -3,7 +3,9 @@
 Per family, with a 16-cell pack behind a virtual proxy and every entity
 enabled: CPU time per update in Home Assistant (coordinator, entity updates,
 state writes), state writes per update, CPU time of a whole refresh through
-the proxy, memory per configured device; then the many-packs scale run.
+the proxy, memory per configured device; then the many-packs scale run and
+the recorder footprint of a pack over an accelerated day (default entities,
+a real SQLite recorder with statistics).
 Figures go to the JSON file named by ``BENCH_OUT``; ``BENCH_MODE=full``
 measures longer. Nothing here is timed against a limit.
 """
@@ -11,6 +13,7 @@ measures longer. Nothing here is timed against a limit.
 from __future__ import annotations
 
 import json
+import logging
 import os
 import time
 import tracemalloc
@@ -20,6 +23,7 @@ from typing import Any
 
 import pytest
 from freezegun.api import FrozenDateTimeFactory
+from homeassistant.components.recorder.core import Recorder
 from homeassistant.config_entries import RELOAD_AFTER_UPDATE_DELAY, ConfigEntryState
 from homeassistant.const import EVENT_STATE_CHANGED, EVENT_STATE_REPORTED
 from homeassistant.core import Event, HomeAssistant, callback
@@ -28,16 +32,19 @@ from homeassistant.helpers import entity_registry as er
 from bench.devices import bench_device, families, vary
 from bench.ha.clock import VirtualClock
 from bench.ha.entries import make_entry
+from bench.ha.recorder import measure_day, start_charge_cycles
 from bench.ha.scale import run_scale
 from bench.ha.soak import traced_memory
 from bms_simulator.link import BleLink
 from bms_simulator.proxy import VirtualProxy
 from custom_components.lithium_bms.const import (
     CONF_UPDATE_INTERVAL,
+    DEFAULT_UPDATE_INTERVAL,
     MAX_UPDATE_INTERVAL,
 )
 from custom_components.lithium_bms.protocol.registry import DRIVERS
 from custom_components.lithium_bms.protocol.snapshot import BatterySnapshot
+from custom_components.lithium_bms.sensor import MILLIVOLT_DIGITS
 
 OUT = os.environ.get("BENCH_OUT")
 SETTLE_SECONDS = 30
@@ -45,6 +52,7 @@ FULL = os.environ.get("BENCH_MODE") == "full"
 UPDATES = 300 if FULL else 30
 EXTRA_DEVICES = 6 if FULL else 2
 SCALE_MINUTES = 60 if FULL else 10
+STATISTICS_WARMUP = 600
 QUIET = {CONF_UPDATE_INTERVAL: MAX_UPDATE_INTERVAL}
 
 pytestmark = pytest.mark.skipif(not OUT, reason="run by scripts/bench")
@@ -57,6 +65,23 @@ def write_results() -> Iterator[None]:
     yield
     if OUT:
         Path(OUT).write_text(json.dumps(RESULTS, indent=2) + "\n")
+
+
+@pytest.fixture
+def mock_recorder_before_hass(request: pytest.FixtureRequest) -> None:
+    """Prepare the recorder's database before Home Assistant, where one records."""
+    if "recorder_mock" in request.fixturenames:
+        request.getfixturevalue("async_test_recorder")
+
+
+@pytest.fixture
+def quiet_sql() -> Iterator[None]:
+    """No log record per SQL statement (the test harness logs every one)."""
+    logger = logging.getLogger("sqlalchemy.engine")
+    level = logger.level
+    logger.setLevel(logging.WARNING)
+    yield
+    logger.setLevel(level)
 
 
 async def _add(
@@ -176,3 +201,47 @@ async def test_scale(
     figures = await run_scale(hass, VirtualClock(hass, freezer), minutes=SCALE_MINUTES)
     assert figures.leaks == []
     RESULTS["scale"] = figures.as_dict()
+
+
+# Hours of accelerated time per family: a whole day for JBD, a quarter of
+# one (one and a half charge cycles) for the others; the short form 2 hours.
+RECORDER_HOURS = {"jbd": 24.0, "daly": 6.0, "jk": 6.0} if FULL else {"jbd": 2.0}
+# What an ESPHome proxy negotiates: the stored figures do not depend on it.
+RECORDER_LINK = BleLink(mtu=244)
+# Attributes (device class, unit, state class, name) stay below this, bytes.
+LARGE_ATTRIBUTES = 256
+
+
+# Home Assistant's own commit interval (the test harness commits every event).
+@pytest.mark.parametrize("recorder_config", [{"commit_interval": 5}])
+@pytest.mark.parametrize("persistent_database", [True])
+@pytest.mark.parametrize("enable_statistics", [True])
+@pytest.mark.parametrize("family", RECORDER_HOURS)
+@pytest.mark.usefixtures("quiet_sql")
+async def test_recorder_footprint(
+    recorder_mock: Recorder,
+    hass: HomeAssistant,
+    proxy: VirtualProxy,
+    freezer: FrozenDateTimeFactory,
+    family: str,
+) -> None:
+    clock = VirtualClock(hass, freezer)
+    device = RECORDER_LINK.apply(bench_device(family, "A4:C1:38:BE:10:01"))
+    proxy.add(device)
+    proxy.advertise(device)
+    entry = make_entry(device, family)
+    entry.add_to_hass(hass)
+    stop = start_charge_cycles(hass, device.pack, seed=19)
+    await clock.run(hass.config_entries.async_setup(entry.entry_id))
+    assert entry.state is ConfigEntryState.LOADED
+    # The first states and the statistics metadata are written meanwhile.
+    await clock.advance(STATISTICS_WARMUP)
+    hours = RECORDER_HOURS[family]
+    footprint = await measure_day(hass, clock, recorder_mock, entry, hours)
+    stop()
+    await clock.run(hass.config_entries.async_unload(entry.entry_id))
+    assert footprint.updates >= hours * 3600 / DEFAULT_UPDATE_INTERVAL - 2
+    assert footprint.added.other_states == 0
+    assert footprint.extremes["cell_voltage_decimals"] <= MILLIVOLT_DIGITS
+    assert footprint.extremes["longest_attributes"] < LARGE_ATTRIBUTES
+    RESULTS.setdefault("recorder", {})[family] = footprint.as_dict()

@@ -83,7 +83,7 @@ async def test_entities_and_states(hass: HomeAssistant, jbd: JbdSimulator) -> No
     assert state(hass, f"sensor.{PREFIX}_minimum_cell_voltage") == "3.299"
     assert state(hass, f"sensor.{PREFIX}_maximum_cell_voltage") == "3.305"
     assert state(hass, f"sensor.{PREFIX}_cell_voltage_delta") == "0.006"
-    assert state(hass, f"sensor.{PREFIX}_average_cell_voltage") == "3.3018"
+    assert state(hass, f"sensor.{PREFIX}_average_cell_voltage") == "3.302"
     assert state(hass, f"sensor.{PREFIX}_temperature_3") == "23.1"
     # 64 Ah at 2.5 A: 25.6 h.
     assert state(hass, f"sensor.{PREFIX}_runtime") == str(25.6 * 3600 / 3600)
