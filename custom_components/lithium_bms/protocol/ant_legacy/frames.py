@@ -22,7 +22,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..errors import ChecksumError, FrameError
-from ..fields import Field, read_fields
+from ..fields import Field, Layout, read_fields
 from ..snapshot import Alarm, SwitchKind
 
 HEAD = b"\xaa\x55\xaa\xff"
@@ -60,8 +60,8 @@ STATUS_FIELDS = (
     Field("average_cell", 121, 2),
     Field("balanced_cells", 132, 4),
 )
-_SCALED = tuple(f for f in STATUS_FIELDS if f.decimals is not None)
-_INTS = tuple(f for f in STATUS_FIELDS if f.decimals is None)
+_SCALED = Layout(*(f for f in STATUS_FIELDS if f.decimals is not None))
+_INTS = Layout(*(f for f in STATUS_FIELDS if f.decimals is None))
 # Six probes of 2 bytes from byte 91 [A]: the power stage (MOSFETs), the
 # balancer, then four cell probes ([C]; "t_fet, t_bal, temp1-4" in
 # esphome-ant-bms issue #87). An unconnected probe reads -40 °C (the two

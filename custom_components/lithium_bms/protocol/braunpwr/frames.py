@@ -15,7 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..errors import FrameError
-from ..fields import Field, read_fields
+from ..fields import Field, Layout, read_fields
 
 HEAD = 0x7B  # "{"
 TAIL = 0x7D  # "}"
@@ -49,8 +49,8 @@ STATUS_FIELDS = (
     Field("problem", 31, 2),
     Field("soh", 34, 1),
 )
-_SCALED = tuple(f for f in STATUS_FIELDS if f.decimals is not None)
-_INTS = tuple(f for f in STATUS_FIELDS if f.decimals is None)
+_SCALED = Layout(*(f for f in STATUS_FIELDS if f.decimals is not None))
+_INTS = Layout(*(f for f in STATUS_FIELDS if f.decimals is None))
 # The pack voltage and the sum of the cells: 35 mV apart in [A]'s capture.
 CELL_SUM_TOLERANCE = 0.01  # of the sum
 CELL_SUM_MARGIN = 0.1  # volts

@@ -9,6 +9,7 @@ the function and carries one exception code.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
@@ -50,6 +51,14 @@ CRC_TABLE = tuple(_table_entry(i) for i in range(256))
 
 def crc16(data: bytes | bytearray | memoryview) -> int:
     """CRC-16/MODBUS (reflected 0xA001, init 0xFFFF) of ``data``."""
+    return _crc16(bytes(data))
+
+
+# The same frame is checked several times on its way (the reassembly, the
+# reply's parser) and every update sends the same requests: the newest sums
+# are kept, since a byte loop in Python costs far more than a lookup.
+@functools.lru_cache(maxsize=64)
+def _crc16(data: bytes) -> int:
     crc = 0xFFFF
     for byte in data:
         crc = CRC_TABLE[(crc ^ byte) & 0xFF] ^ crc >> 8

@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from string import hexdigits
 
 from ..errors import ChecksumError, FrameError
-from ..fields import Field, read_fields
+from ..fields import Field, Layout, read_fields
 
 START = b":"
 END = b"~"
@@ -64,7 +64,7 @@ CHARGE_FET = 0x20
 
 # Real-time reply [A]. Current: the charge current in the high word and the
 # discharge current in the low word, 10 mA each.
-REALTIME_FIELDS = (
+REALTIME_FIELDS = Layout(
     Field("charge", 44, 2, scale=0.01, decimals=2),
     Field("discharge", 46, 2, scale=0.01, decimals=2),
     # Four probe bytes from 48; aiobmsble reads only the first ("only 1st
@@ -79,7 +79,7 @@ REALTIME_FIELDS = (
 # Capacity reply [A]: remaining at 7 (aiobmsble's ``cycle_charge``) and the
 # design capacity at 11 (its ``design_capacity`` of a single-frame reply,
 # 66 - 55); 9 holds a second capacity that no source names. 0.1 Ah each.
-CAPACITY_FIELDS = (
+CAPACITY_FIELDS = Layout(
     Field("remaining", 7, 2, scale=0.1, decimals=1),
     Field("capacity_9", 9, 2, scale=0.1, decimals=1),
     Field("design", 11, 2, scale=0.1, decimals=1),

@@ -15,7 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..errors import ChecksumError, FrameError
-from ..fields import Field, read_fields
+from ..fields import Field, Layout, read_fields
 from ..snapshot import Alarm
 
 START = 0xAA
@@ -32,7 +32,7 @@ BATTERY_LENGTH = 26  # data bytes of 0x21 [B]
 STATUS_LENGTHS = (14, 15)  # data bytes of 0x20 [B]
 
 # 0x21, offsets in the whole frame (data offset + 3) [B].
-BATTERY_FIELDS = (
+BATTERY_FIELDS = Layout(
     Field("voltage", 3, 4, scale=0.001, decimals=3, order="little"),
     Field("current", 7, 4, signed=True, scale=0.001, decimals=3, order="little"),
     Field("soc", 11, 1),
@@ -48,7 +48,7 @@ CELL_PROBES = 4
 PROBES = 6
 
 # 0x20, offsets in the whole frame [B].
-STATUS_FIELDS = (
+STATUS_FIELDS = Layout(
     Field("hours", 5, 1),
     Field("minutes", 6, 1),
     Field("operation", 7, 4, order="little"),

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..errors import ChecksumError, FrameError
-from ..fields import Field, read_fields
+from ..fields import Field, Layout, read_fields
 from ..snapshot import Alarm
 
 START = 0xDD
@@ -139,7 +139,7 @@ class BasicInfo:
 
 
 # Register 0x03: the fixed part (syssi/esphome-jbd-bms docs, the vendor PDF).
-BASIC_FIELDS = (
+BASIC_FIELDS = Layout(
     Field("voltage", 0, 2, scale=0.01, decimals=2),
     Field("current", 2, 2, signed=True, scale=0.01, decimals=2),
     Field("remaining_capacity", 4, 2, scale=0.01, decimals=2),

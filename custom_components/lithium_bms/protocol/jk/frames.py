@@ -329,6 +329,18 @@ class JkCellInfo:
     reported_cell_count: int | None = None
 
 
+# The cell voltage and resistance slots of a JK02 frame (mV, mOhm), 24 or 32.
+_SLOTS = {False: struct.Struct("<24H"), True: struct.Struct("<32H")}
+
+
+def _jk02_slots(frame: bytes, wide: bool) -> tuple[tuple[int, ...], tuple[int, ...]]:
+    """Every cell voltage slot and every cell resistance slot, raw."""
+    slots = _SLOTS[wide]
+    return slots.unpack_from(frame, 6), slots.unpack_from(
+        frame, 64 + (16 if wide else 0)
+    )
+
+
 def _jk02_cells(frame: bytes, wide: bool) -> tuple[int, list[int]]:
     """The enabled-cells mask and the indices of the cells it names.
 
@@ -339,7 +351,7 @@ def _jk02_cells(frame: bytes, wide: bool) -> tuple[int, list[int]]:
     mask = _u32(frame, 54 + h)
     if mask:
         return mask, [i for i in range(slots) if mask >> i & 1]
-    raw = [_u16(frame, 6 + 2 * i) for i in range(slots)]
+    raw = _SLOTS[wide].unpack_from(frame, 6)
     return 0, list(range(max((i + 1 for i, v in enumerate(raw) if v), default=0)))
 
 
@@ -357,11 +369,12 @@ def _check_jk02(frame: bytes, wide: bool) -> None:
     o, h, slots = (32, 16, 32) if wide else (0, 0, 24)
     mask, indices = _jk02_cells(frame, wide)
     _require(bool(indices), "no cells")
-    cells = [_u16(frame, 6 + 2 * i) for i in indices]
+    voltages, resistances = _jk02_slots(frame, wide)
+    cells = [voltages[i] for i in indices]
     if mask:
         for i in set(range(slots)) - set(indices):
-            _require(not _u16(frame, 6 + 2 * i), f"cell {i + 1} outside the mask")
-            _require(not _u16(frame, 64 + h + 2 * i), f"resistance {i + 1}")
+            _require(not voltages[i], f"cell {i + 1} outside the mask")
+            _require(not resistances[i], f"resistance {i + 1}")
     total = sum(cells)
     _require(abs(_u32(frame, 118 + o) - total) <= max(100, total // 50), "pack voltage")
     _require(abs(_u16(frame, 58 + h) - total / len(cells)) <= 5, "average cell")
@@ -481,16 +494,14 @@ def _temperatures(
 
 def _decode_jk02(frame: bytes, *, wide: bool, extras: bool) -> JkCellInfo:
     o = 32 if wide else 0
-    h = o // 2
     mask, indices = _jk02_cells(frame, wide)
+    voltages, resistances = _jk02_slots(frame, wide)
     current = struct.unpack_from("<i", frame, 126 + o)[0]
     errors = _u32(frame, 166) if wide else _u16(frame, 136)
     balance_current = struct.unpack_from("<h", frame, 138 + o)[0]
     return JkCellInfo(
-        cell_voltages=tuple(round(_u16(frame, 6 + 2 * i) / 1000, 3) for i in indices),
-        cell_resistances=tuple(
-            round(_u16(frame, 64 + h + 2 * i) / 1000, 3) for i in indices
-        ),
+        cell_voltages=tuple(round(voltages[i] / 1000, 3) for i in indices),
+        cell_resistances=tuple(round(resistances[i] / 1000, 3) for i in indices),
         voltage=round(_u32(frame, 118 + o) / 1000, 3),
         current=round(current / 1000, 3),
         temperatures=_temperatures(frame, wide, extras, frame[182 + o]),

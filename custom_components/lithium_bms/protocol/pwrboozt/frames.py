@@ -33,7 +33,7 @@ from dataclasses import dataclass
 from string import hexdigits
 
 from ..errors import ChecksumError, FrameError
-from ..fields import Field, read_fields
+from ..fields import Field, Layout, read_fields
 from ..snapshot import Alarm
 
 START = b":"
@@ -97,8 +97,8 @@ FIELDS = (
     Field("design", 70, 4, scale=0.001, decimals=3),
     Field("full", 78, 4, scale=0.001, decimals=3),
 )
-_SCALED = tuple(f for f in FIELDS if f.decimals is not None)
-_INTS = tuple(f for f in FIELDS if f.decimals is None)
+_SCALED = Layout(*(f for f in FIELDS if f.decimals is not None))
+_INTS = Layout(*(f for f in FIELDS if f.decimals is None))
 
 
 def checksum(data: bytes) -> int:

@@ -27,7 +27,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..errors import ChecksumError, FrameError
-from ..fields import Field, read_fields
+from ..fields import Field, Layout, read_fields
 from ..snapshot import Alarm
 
 START = b"\x00\x00"
@@ -66,8 +66,8 @@ STATUS_FIELDS = (
     Field("soh", 92, 4, order="little"),
     Field("cycles", 96, 4, order="little"),
 )
-_SCALED = tuple(f for f in STATUS_FIELDS if f.decimals is not None)
-_INTS = tuple(f for f in STATUS_FIELDS if f.decimals is None)
+_SCALED = Layout(*(f for f in STATUS_FIELDS if f.decimals is not None))
+_INTS = Layout(*(f for f in STATUS_FIELDS if f.decimals is None))
 DISCHARGE_DISABLED = 0x80
 CHARGE_DISABLED = 0x0004
 # The BMS-error digit of the failure word [B].
