@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 import pytest
 
-from custom_components.lithium_bms.protocol.fields import Field, Layout, read_fields
+from custom_components.lithium_bms.protocol.fields import (
+    Field,
+    Layout,
+    read_fields,
+    unpack_run,
+)
 
 
 def test_fields_read_size_sign_scale_and_order() -> None:
@@ -87,3 +94,18 @@ def test_layout_compiles_a_table_of_one_byte_order() -> None:
     }
     assert len(fields) == 4
     assert fields[1].target == "current"
+
+
+@pytest.mark.parametrize("order", ["big", "little"])
+@pytest.mark.parametrize(("size", "signed"), [(1, False), (2, True), (3, False)])
+def test_unpack_run_reads_as_slices_do(
+    order: Literal["big", "little"], size: int, signed: bool
+) -> None:
+    data = bytes(range(0x80, 0x80 + 40))
+    for offset, count in ((0, 8), (5, 7), (30, 6), (39, 2)):
+        expected = tuple(
+            int.from_bytes(data[at : at + size], order, signed=signed)
+            for at in range(offset, offset + count * size, size)
+        )
+        got = unpack_run(data, offset, count, size=size, order=order, signed=signed)
+        assert got == expected

@@ -7,6 +7,7 @@ integer conversion per field.
 
 from __future__ import annotations
 
+import functools
 import struct
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -144,6 +145,35 @@ class Layout(Sequence[Field]):
                 raw = int.from_bytes(raw, as_bytes[0], signed=as_bytes[1])
             values[target] = raw if decimals is None else round(raw * scale, decimals)
         return values
+
+
+@functools.cache
+def _run(order: str, code: str, count: int) -> struct.Struct:
+    return struct.Struct(f"{_ORDERS[order]}{count}{code}")
+
+
+def unpack_run(
+    data: bytes,
+    offset: int,
+    count: int,
+    *,
+    size: int = 2,
+    order: Literal["big", "little"] = "big",
+    signed: bool = False,
+) -> tuple[int, ...]:
+    """``count`` integers of ``size`` bytes side by side from ``offset``.
+
+    One unpack where the data holds them all; short data reads as slices do
+    (a missing byte reads as nothing).
+    """
+    code = _code(size, signed)
+    if code is not None and len(data) >= offset + count * size:
+        values: tuple[int, ...] = _run(order, code, count).unpack_from(data, offset)
+        return values
+    return tuple(
+        int.from_bytes(data[at : at + size], order, signed=signed)
+        for at in range(offset, offset + count * size, size)
+    )
 
 
 def read_fields(fields: Iterable[Field], data: bytes) -> dict[str, float]:

@@ -22,7 +22,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..errors import ChecksumError, FrameError
-from ..fields import Field, Layout, read_fields
+from ..fields import Field, Layout, read_fields, unpack_run
 from ..snapshot import Alarm, SwitchKind
 
 HEAD = b"\xaa\x55\xaa\xff"
@@ -198,10 +198,7 @@ def decode_status(frame: bytes) -> AntLegacyStatus:
     cells = frame[COUNT_AT]
     if not 0 < cells <= MAX_CELLS:
         raise FrameError("ANT legacy cell count out of range")
-    millivolts = [
-        int.from_bytes(frame[at : at + 2], "big")
-        for at in range(CELLS_AT, CELLS_AT + 2 * cells, 2)
-    ]
+    millivolts = list(unpack_run(frame, CELLS_AT, cells))
     values = {name: int(value) for name, value in read_fields(_INTS, frame).items()}
     scaled = read_fields(_SCALED, frame)
     _check_cells(millivolts, values, scaled["voltage"])
@@ -210,10 +207,7 @@ def decode_status(frame: bytes) -> AntLegacyStatus:
         raise FrameError("ANT legacy state of charge out of range")
     charge, discharge = values["charge_status"], values["discharge_status"]
     alarms = {CHARGE_CODES.get(charge), DISCHARGE_CODES.get(discharge)}
-    probes = [
-        int.from_bytes(frame[at : at + 2], "big", signed=True)
-        for at in range(PROBES_AT, PROBES_AT + 2 * (2 + CELL_PROBES), 2)
-    ]
+    probes = list(unpack_run(frame, PROBES_AT, 2 + CELL_PROBES, signed=True))
     return AntLegacyStatus(
         voltage=scaled["voltage"],
         current=0.0 - scaled["current"],

@@ -15,7 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..errors import FrameError
-from ..fields import Field, Layout, read_fields
+from ..fields import Field, Layout, read_fields, unpack_run
 
 HEAD = 0x7B  # "{"
 TAIL = 0x7D  # "}"
@@ -174,6 +174,4 @@ def _words(frame: bytes, command: int, most: int) -> list[int]:
     count = frame[3] if len(frame) > OVERHEAD else 0
     if not 0 < count <= most or frame[2] != 1 + 2 * count:
         raise FrameError("Braun Power count does not fit the length")
-    return [
-        int.from_bytes(frame[at : at + 2], "big") for at in range(4, 4 + 2 * count, 2)
-    ]
+    return list(unpack_run(frame, 4, count))

@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from string import hexdigits
 
 from ..errors import ChecksumError, FrameError
-from ..fields import Field, Layout, read_fields
+from ..fields import Field, Layout, read_fields, unpack_run
 
 START = b":"
 END = b"~"
@@ -234,10 +234,7 @@ def _cells(msg: bytes) -> tuple[float, ...]:
     A populated slot after an unused one, or no cell at all, is no real
     pack's: the frame is refused.
     """
-    raw = [
-        int.from_bytes(msg[at : at + 2], "big")
-        for at in range(CELLS_AT, CELLS_AT + 2 * MAX_CELLS, 2)
-    ]
+    raw = unpack_run(msg, CELLS_AT, MAX_CELLS)
     count = next((i for i, mv in enumerate(raw) if not mv), MAX_CELLS)
     if not count or any(raw[count:]):
         raise FrameError("E&J cell slots are not the first ones in use")

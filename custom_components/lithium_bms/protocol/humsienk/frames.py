@@ -15,7 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..errors import ChecksumError, FrameError
-from ..fields import Field, Layout, read_fields
+from ..fields import Field, Layout, read_fields, unpack_run
 from ..snapshot import Alarm
 
 START = 0xAA
@@ -178,10 +178,7 @@ def decode_status(frame: bytes) -> HumsienkStatus:
 def decode_cells(frame: bytes) -> tuple[float, ...]:
     """Decode a 0x22 reply: the populated cells (an unused slot reads 0) [A]."""
     _data_length(frame, CELLS, tuple(range(2, 2 * MAX_CELLS + 1, 2)))
-    raw = (
-        int.from_bytes(frame[at : at + 2], "little")
-        for at in range(HEAD, HEAD + frame[2], 2)
-    )
+    raw = unpack_run(frame, HEAD, (frame[2] + 1) // 2, order="little")
     return tuple(mv / 1000 for mv in raw if mv)
 
 

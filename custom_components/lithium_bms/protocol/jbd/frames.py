@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..errors import ChecksumError, FrameError
-from ..fields import Field, Layout, read_fields
+from ..fields import Field, Layout, read_fields, unpack_run
 from ..snapshot import Alarm
 
 START = 0xDD
@@ -195,10 +195,7 @@ def decode_cells(payload: bytes) -> tuple[float, ...]:
     """Decode the payload of register 0x04 (cell voltages in volts)."""
     if len(payload) % 2:
         raise FrameError("JBD cell payload has an odd length")
-    return tuple(
-        int.from_bytes(payload[i : i + 2], "big") / 1000
-        for i in range(0, len(payload), 2)
-    )
+    return tuple(mv / 1000 for mv in unpack_run(payload, 0, len(payload) // 2))
 
 
 def decode_model(payload: bytes) -> str:

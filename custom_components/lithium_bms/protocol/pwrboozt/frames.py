@@ -33,7 +33,7 @@ from dataclasses import dataclass
 from string import hexdigits
 
 from ..errors import ChecksumError, FrameError
-from ..fields import Field, Layout, read_fields
+from ..fields import Field, Layout, read_fields, unpack_run
 from ..snapshot import Alarm
 
 START = b":"
@@ -158,10 +158,7 @@ def decode_status(frame: bytes) -> PwrbooztStatus:
     count = values["cells"]
     if not 1 <= count <= MAX_CELLS:
         raise FrameError("PowerBoozt cell count out of range")
-    raw = [
-        int.from_bytes(data[at : at + 2])
-        for at in range(CELLS_AT, CELLS_AT + 2 * MAX_CELLS, 2)
-    ]
+    raw = unpack_run(data, CELLS_AT, MAX_CELLS)
     if not all(raw[:count]) or any(raw[count:]):
         raise FrameError("PowerBoozt cells do not match the cell count")
     cells = tuple(mv / 1000 for mv in raw[:count])

@@ -27,7 +27,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..errors import ChecksumError, FrameError
-from ..fields import Field, Layout, read_fields
+from ..fields import Field, Layout, read_fields, unpack_run
 from ..snapshot import Alarm
 
 START = b"\x00\x00"
@@ -156,9 +156,8 @@ def decode_status(frame: bytes) -> RedodoStatus:
         voltage=scaled["voltage"],
         current=scaled["current"],
         cell_voltages=_cells(frame),
-        probes=tuple(
-            int.from_bytes(frame[at : at + 2], "little", signed=True)
-            for at in range(TEMPERATURES_AT, TEMPERATURES_AT + 2 * MAX_PROBES, 2)
+        probes=unpack_run(
+            frame, TEMPERATURES_AT, MAX_PROBES, order="little", signed=True
         ),
         remaining=scaled["remaining"],
         full=scaled["full"],
@@ -175,8 +174,5 @@ def decode_status(frame: bytes) -> RedodoStatus:
 
 def _cells(frame: bytes) -> tuple[float, ...]:
     """The populated cells; an unused slot reads 0 [A][B][C][D]."""
-    raw = (
-        int.from_bytes(frame[at : at + 2], "little")
-        for at in range(CELLS_AT, CELLS_AT + 2 * MAX_CELLS, 2)
-    )
+    raw = unpack_run(frame, CELLS_AT, MAX_CELLS, order="little")
     return tuple(mv / 1000 for mv in raw if mv)

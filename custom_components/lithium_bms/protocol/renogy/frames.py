@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 from ..codecs import modbus
 from ..errors import FrameError
-from ..fields import Field, Layout, read_fields
+from ..fields import Field, Layout, read_fields, unpack_run
 from ..snapshot import Alarm, DeviceInfo
 
 DEVICE = 0x30
@@ -124,7 +124,7 @@ SUPPORTED_ALARMS = frozenset(
 
 
 def _registers(data: bytes) -> tuple[int, ...]:
-    return tuple(int.from_bytes(data[i : i + 2], "big") for i in range(0, len(data), 2))
+    return unpack_run(data, 0, (len(data) + 1) // 2)
 
 
 def _checked(data: bytes, block: Block) -> bytes:
