@@ -14,6 +14,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from ..errors import ChecksumError, FrameError, ProtocolError
+from ..fields import unpack_run
 from ..scanner import NEED_MORE, FrameRules, Scanner
 
 READ_COILS = 0x01
@@ -179,10 +180,7 @@ class ModbusResponse:
     @property
     def registers(self) -> tuple[int, ...]:
         """The data as big-endian u16 registers."""
-        return tuple(
-            int.from_bytes(self.data[i : i + 2], "big")
-            for i in range(0, len(self.data) - 1, 2)
-        )
+        return unpack_run(self.data, 0, len(self.data) // 2)
 
 
 def parse_response(frame: bytes) -> ModbusResponse:

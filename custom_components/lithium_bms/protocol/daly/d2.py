@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from ..codecs import modbus
 from ..codecs.modbus import crc16
 from ..errors import ChecksumError, FrameError
+from ..fields import unpack_run
 from .frames import DalyStatus, decode_alarm_bytes
 
 D2_ADDRESS = 0xD2
@@ -102,10 +103,7 @@ class ModbusReply:
     @property
     def registers(self) -> tuple[int, ...]:
         """The data as big-endian u16 registers."""
-        return tuple(
-            int.from_bytes(self.data[i : i + 2], "big")
-            for i in range(0, len(self.data) - 1, 2)
-        )
+        return unpack_run(self.data, 0, len(self.data) // 2)
 
 
 def parse_reply(frame: bytes) -> ModbusReply:

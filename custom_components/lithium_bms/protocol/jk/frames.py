@@ -39,6 +39,10 @@ class FrameType(IntEnum):
     LOGBOOK = 0x05
 
 
+# Byte 4 to frame type, without an enum lookup per frame.
+_FRAME_TYPES: dict[int, FrameType] = {kind.value: kind for kind in FrameType}
+
+
 class Layout(StrEnum):
     """The frame layout a firmware uses (the protocol variant)."""
 
@@ -106,10 +110,10 @@ def check_frame(frame: bytes) -> FrameType:
         raise FrameError("not a 300-byte JK frame")
     if checksum(frame[:CRC_INDEX]) != frame[CRC_INDEX]:
         raise ChecksumError("JK frame checksum mismatch")
-    try:
-        return FrameType(frame[4])
-    except ValueError:
-        raise FrameError(f"unknown JK frame type {frame[4]:#04x}") from None
+    kind = _FRAME_TYPES.get(frame[4])
+    if kind is None:
+        raise FrameError(f"unknown JK frame type {frame[4]:#04x}")
+    return kind
 
 
 def _expect(frame: bytes, kind: FrameType) -> None:
