@@ -19,6 +19,7 @@ and [B]:
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from ..codecs.modbus import crc16
 from ..errors import ChecksumError, FrameError
@@ -200,8 +201,7 @@ def _text(raw: bytes) -> str:
     return text.decode("ascii").strip()
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class AntStatus:
+class AntStatus(NamedTuple):
     """The decoded status reply."""
 
     voltage: float

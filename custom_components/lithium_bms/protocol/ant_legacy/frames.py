@@ -19,7 +19,7 @@ as [A] to [D]:
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from ..errors import ChecksumError, FrameError
 from ..fields import Field, Layout, read_fields, unpack_run
@@ -147,8 +147,7 @@ def is_status(frame: bytes) -> bool:
     return frame[:4] == HEAD
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class AntLegacyStatus:
+class AntLegacyStatus(NamedTuple):
     """The decoded status reply; the current is positive while charging."""
 
     voltage: float

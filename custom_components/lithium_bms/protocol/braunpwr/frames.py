@@ -12,7 +12,7 @@ carries no checksum: the head, the length, the tail and the cross-checks of
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from ..errors import FrameError
 from ..fields import Field, Layout, read_fields, unpack_run
@@ -56,8 +56,7 @@ CELL_SUM_TOLERANCE = 0.01  # of the sum
 CELL_SUM_MARGIN = 0.1  # volts
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class BraunStatus:
+class BraunStatus(NamedTuple):
     """The decoded 0x01 reply."""
 
     voltage: float
@@ -71,8 +70,7 @@ class BraunStatus:
     problem_code: int
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class BraunReading:
+class BraunReading(NamedTuple):
     """The three replies of one reading, checked against each other."""
 
     status: BraunStatus

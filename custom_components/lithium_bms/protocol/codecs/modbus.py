@@ -12,6 +12,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from ..errors import ChecksumError, FrameError, ProtocolError
 from ..fields import unpack_run
@@ -149,8 +150,7 @@ def response_length(
     return 5 + count
 
 
-@dataclass(frozen=True, slots=True)
-class ModbusResponse:
+class ModbusResponse(NamedTuple):
     """A validated response.
 
     ``data`` is what follows the function code without the byte count (reads)

@@ -9,7 +9,7 @@ address order.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from ..codecs import modbus
 from ..codecs.modbus import crc16
@@ -87,8 +87,7 @@ def frame_length(head: bytes) -> int | None:
     return 5 + count
 
 
-@dataclass(frozen=True, slots=True)
-class ModbusReply:
+class ModbusReply(NamedTuple):
     """A validated reply: address, function and data (without the byte count)."""
 
     address: int
@@ -224,8 +223,7 @@ def decode_flag(value: int, what: str) -> bool:
     return bool(value)
 
 
-@dataclass(frozen=True, slots=True)
-class DalySettings:
+class DalySettings(NamedTuple):
     """The parts of the settings block (0x80 x 41) that are used or checked."""
 
     rated_capacity: float

@@ -25,8 +25,8 @@ at offset 62 in the capacity reply's layout from offset 7).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from string import hexdigits
+from typing import NamedTuple
 
 from ..errors import ChecksumError, FrameError
 from ..fields import Field, Layout, read_fields, unpack_run
@@ -140,8 +140,7 @@ def is_reply(frame: bytes, command: int) -> bool:
     return msg[1] == command | REPLY_FLAG and len(frame) in REPLY_CHARS[command]
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class EjCapacity:
+class EjCapacity(NamedTuple):
     """The capacities, Ah."""
 
     remaining: float
@@ -165,8 +164,7 @@ class EjCapacity:
         return abs(100 * self.remaining / full - soc) <= allowed
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class EjRealtime:
+class EjRealtime(NamedTuple):
     """The decoded real-time reply."""
 
     cell_voltages: tuple[float, ...]

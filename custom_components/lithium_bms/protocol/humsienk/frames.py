@@ -12,7 +12,7 @@ data, sent low byte first. Sources, cited below as [A] and [B]:
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from ..errors import ChecksumError, FrameError
 from ..fields import Field, Layout, read_fields, unpack_run
@@ -104,8 +104,7 @@ def check_frame(frame: bytes) -> None:
         raise ChecksumError("Humsienk checksum mismatch")
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class HumsienkBattery:
+class HumsienkBattery(NamedTuple):
     """The decoded 0x21 battery information."""
 
     voltage: float
@@ -118,8 +117,7 @@ class HumsienkBattery:
     probes: tuple[int, ...]
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class HumsienkStatus:
+class HumsienkStatus(NamedTuple):
     """The decoded 0x20 operating status."""
 
     charge_fet: bool

@@ -7,7 +7,7 @@ big-endian. Optional ``FF AA`` authentication on newer modules.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from ..errors import ChecksumError, FrameError
 from ..fields import Field, Layout, read_fields, unpack_run
@@ -50,6 +50,8 @@ PROTECTION_BITS: dict[int, Alarm] = {
     11: Alarm.FRONTEND_ERROR,
     12: Alarm.MOSFET_LOCK,
 }
+# Every alarm the protection bits can report.
+SUPPORTED_ALARMS = frozenset(PROTECTION_BITS.values())
 LOCK_BIT = 12
 LOCK = 1 << LOCK_BIT
 
@@ -93,8 +95,7 @@ def auth_secret(mac: bytes, secret: bytes, random: int) -> bytes:
     return bytes(((k ^ c) + random) & 0xFF for k, c in zip(key, secret, strict=False))
 
 
-@dataclass(frozen=True, slots=True)
-class JbdFrame:
+class JbdFrame(NamedTuple):
     """A validated reply frame."""
 
     register: int
@@ -118,8 +119,7 @@ def parse_frame(frame: bytes) -> JbdFrame:
     return JbdFrame(frame[1], frame[2], bytes(frame[4 : 4 + length]))
 
 
-@dataclass(frozen=True, slots=True)
-class BasicInfo:
+class BasicInfo(NamedTuple):
     """Register 0x03."""
 
     voltage: float

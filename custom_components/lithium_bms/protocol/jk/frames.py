@@ -16,7 +16,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import IntEnum, StrEnum
-from typing import ClassVar
+from typing import ClassVar, NamedTuple
 
 from ..errors import ChecksumError, FrameError, UnsupportedError
 from ..snapshot import Alarm, SwitchKind, Temperature, TemperatureKind
@@ -231,8 +231,7 @@ def decode_device_info(frame: bytes) -> JkDeviceInfo:
     )
 
 
-@dataclass(frozen=True, slots=True)
-class JkSettings:
+class JkSettings(NamedTuple):
     """Frame type 0x01; JK04 reports only the cell count and the balancer."""
 
     cell_count: int
@@ -306,8 +305,7 @@ def _decode_jk02_settings(frame: bytes, wide: bool) -> JkSettings:
     )
 
 
-@dataclass(frozen=True, slots=True)
-class JkCellInfo:
+class JkCellInfo(NamedTuple):
     """Frame type 0x02. JK04 (a balancer) has no current, SOC or probes."""
 
     cell_voltages: tuple[float, ...]

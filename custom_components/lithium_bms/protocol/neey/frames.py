@@ -30,6 +30,7 @@ import struct
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from enum import IntEnum
+from typing import NamedTuple
 
 from ..errors import ChecksumError, FrameError
 from ..snapshot import Alarm, Temperature, TemperatureKind
@@ -160,8 +161,7 @@ def decode_device_info(frame: bytes) -> NeeyDeviceInfo:
     return info
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class NeeyCellInfo:
+class NeeyCellInfo(NamedTuple):
     """The decoded cell-info reply."""
 
     voltage: float

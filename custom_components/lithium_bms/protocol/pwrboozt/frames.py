@@ -29,8 +29,8 @@ direction cannot be told.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from string import hexdigits
+from typing import NamedTuple
 
 from ..errors import ChecksumError, FrameError
 from ..fields import Field, Layout, read_fields, unpack_run
@@ -131,8 +131,7 @@ def check_frame(frame: bytes) -> bytes:
     return data
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class PwrbooztStatus:
+class PwrbooztStatus(NamedTuple):
     """The decoded reply."""
 
     voltage: float

@@ -24,7 +24,7 @@ is the low byte of the sum of every byte before it. Sources, cited below as
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from ..errors import ChecksumError, FrameError
 from ..fields import Field, Layout, read_fields, unpack_run
@@ -105,8 +105,7 @@ def is_reply(frame: bytes, command: int) -> bool:
     return frame[4] == command | REPLY_FLAG
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class RedodoStatus:
+class RedodoStatus(NamedTuple):
     """The decoded status reply."""
 
     voltage: float

@@ -17,7 +17,7 @@ protection code, with no named alarm.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from ..errors import ChecksumError, FrameError
 from ..fields import Field, Layout, read_fields
@@ -110,8 +110,7 @@ def command_of(frame: bytes) -> int:
     return frame[5]
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class RoyPowStatus:
+class RoyPowStatus(NamedTuple):
     """The decoded 0x03 reply."""
 
     current: float
@@ -122,8 +121,7 @@ class RoyPowStatus:
     problem_code: int
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class RoyPowPack:
+class RoyPowPack(NamedTuple):
     """The decoded 0x04 reply."""
 
     voltage: float

@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import re
 import struct
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from ..errors import ChecksumError, FrameError
 from ..fields import Field, Layout, read_fields
@@ -71,8 +71,7 @@ def checksum(data: bytes) -> int:
     return sum(data) & 0xFFFF
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class TopbandStatus:
+class TopbandStatus(NamedTuple):
     """The decoded status frame."""
 
     voltage: float
