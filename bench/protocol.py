@@ -7,7 +7,6 @@ virtual-time loop, so the modelled latencies are exact and cost no waiting.
 from __future__ import annotations
 
 import asyncio
-import time
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -18,7 +17,7 @@ from custom_components.lithium_bms.protocol.driver import BmsDriver, DriverOptio
 from custom_components.lithium_bms.protocol.registry import driver_by_family
 
 from .devices import bench_device, family_of, vary
-from .replay import ReplayTransport
+from .replay import ReplayTransport, time_cycles
 from .stats import median, p95
 from .vclock import run_virtual
 
@@ -102,19 +101,17 @@ async def _replay_cpu(
     replay = ReplayTransport(recording, driver.feed)
     driver.transport = replay
     state = vars(driver).copy()
+
+    async def cycle() -> object:
+        vars(driver).update(state)
+        replay.rewind()
+        return await driver.read_snapshot()
+
     try:
-        started = time.process_time()
-        for _ in range(replays):
-            vars(driver).update(state)
-            replay.rewind()
-            snapshot = await driver.read_snapshot()
-            if snapshot != expected:
-                raise AssertionError(f"{driver.family}: the replay decoded otherwise")
-        spent = time.process_time() - started
+        return await time_cycles(cycle, replays, expected)
     finally:
         vars(driver).update(state)
         driver.transport = live_transport
-    return round(spent / replays * 1e6, 1)
 
 
 def measure_families(families: list[str], settings: Settings) -> dict[str, Any]:

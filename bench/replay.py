@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import time
+from collections.abc import Awaitable, Callable
 
 from bms_simulator.link import Exchange
 from custom_components.lithium_bms.protocol.transport import (
@@ -52,3 +53,28 @@ class ReplayTransport(Transport):
 
     async def disconnect(self) -> None:
         """Nothing to do."""
+
+
+# Cycles timed between two checks of their results.
+BATCH = 100
+
+
+async def time_cycles(
+    cycle: Callable[[], Awaitable[object]], replays: int, expected: object
+) -> float:
+    """CPU microseconds per ``cycle``; every result must equal ``expected``.
+
+    Results are compared after each batch, outside the timing, so the figure
+    is the decode alone, not the benchmark's comparison of what it decoded.
+    """
+    spent = 0.0
+    done = 0
+    while done < replays:
+        batch = min(BATCH, replays - done)
+        started = time.process_time()
+        results = [await cycle() for _ in range(batch)]
+        spent += time.process_time() - started
+        if any(result != expected for result in results):
+            raise AssertionError("the replay decoded otherwise than the live update")
+        done += batch
+    return round(spent / replays * 1e6, 1)

@@ -83,7 +83,40 @@ def table(figures: dict[str, Any]) -> str:
         lines.append(
             f"aiobmsble side by side under {versions}, {aio['mtu']}-byte notifications"
         )
+        lines.append(decode_target(aio))
     return "\n".join(lines)
+
+
+# Issue 19: decode CPU at most this share of aiobmsble's, family by family.
+DECODE_TARGET = 0.5
+
+
+def decode_target(aio: dict[str, Any]) -> str:
+    """How many families decode within the target share of aiobmsble's CPU."""
+    ratios = {
+        family: figures["cpu_ratio"] for family, figures in aio["families"].items()
+    }
+    above = sorted(
+        ((ratio, family) for family, ratio in ratios.items() if ratio > DECODE_TARGET),
+        reverse=True,
+    )
+    gates = sorted(
+        gate
+        for figures in aio["families"].values()
+        if (gate := _get(figures, "ours", "gate_cpu_us")) is not None
+    )
+    line = (
+        f"decode CPU: {len(ratios) - len(above)} of {len(ratios)} families at most"
+        f" {DECODE_TARGET:g}x aiobmsble's"
+    )
+    if above:
+        line += "; above: " + ", ".join(f"{f} {r:g}" for r, f in above)
+    if gates:
+        line += (
+            f"; our plausibility gate (not in the ratio) {gates[0]:g}-{gates[-1]:g}"
+            " µs per snapshot"
+        )
+    return line
 
 
 def _link(figures: dict[str, Any]) -> str:

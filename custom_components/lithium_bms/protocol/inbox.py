@@ -55,6 +55,10 @@ class FrameInbox:
 
     async def wait_for(self, match: Callable[[bytes], bool], timeout: float) -> bytes:
         """Wait for a matching frame; raise the last data error or a timeout."""
+        frame = self.take(match)
+        if frame is not None:
+            # Already here (the answer came with the request's write): no timer.
+            return frame
         try:
             async with asyncio.timeout(timeout):
                 while (frame := self.take(match)) is None:

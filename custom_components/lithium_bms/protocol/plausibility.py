@@ -12,6 +12,7 @@ Families declare only what is special to them, through ``BmsDriver.limits``.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from .errors import ProtocolError
@@ -59,9 +60,13 @@ def check(snapshot: BatterySnapshot, limits: Limits = DEFAULT_LIMITS) -> None:
     if snapshot.measures_current:
         _within("current", snapshot.current, limits.current, "A")
     _check_cells(snapshot, limits)
-    for index, probe in enumerate(snapshot.temperatures, start=1):
-        if probe.value is not None:
-            _within(f"temperature {index}", probe.value, limits.temperature, "°C")
+    probes = snapshot.temperatures
+    if not _all_within(
+        [p.value for p in probes if p.value is not None], limits.temperature
+    ):
+        for index, probe in enumerate(probes, start=1):
+            if probe.value is not None:
+                _within(f"temperature {index}", probe.value, limits.temperature, "°C")
     for name, percent in (
         ("state of charge", snapshot.state_of_charge),
         ("state of health", snapshot.state_of_health),
@@ -75,8 +80,10 @@ def check(snapshot: BatterySnapshot, limits: Limits = DEFAULT_LIMITS) -> None:
         _within(
             "balance current", snapshot.balance_current, limits.balance_current, "A"
         )
-    for index, resistance in enumerate(snapshot.cell_resistances, start=1):
-        _within(f"cell {index} resistance", resistance, (0.0, math.inf), "Ω")
+    resistances = snapshot.cell_resistances
+    if not _all_within(resistances, (0.0, math.inf)):
+        for index, resistance in enumerate(resistances, start=1):
+            _within(f"cell {index} resistance", resistance, (0.0, math.inf), "Ω")
 
 
 def _check_cells(snapshot: BatterySnapshot, limits: Limits) -> None:
@@ -90,8 +97,9 @@ def _check_cells(snapshot: BatterySnapshot, limits: Limits) -> None:
         raise ImplausibleDataError(
             f"the BMS reports {reported} cells but sent {len(cells)} cell voltages"
         )
-    for index, cell in enumerate(cells, start=1):
-        _within(f"cell {index} voltage", cell, limits.cell_voltage, "V")
+    if not _all_within(cells, limits.cell_voltage):
+        for index, cell in enumerate(cells, start=1):
+            _within(f"cell {index} voltage", cell, limits.cell_voltage, "V")
     if not cells:
         return
     total = sum(cells)
@@ -121,6 +129,19 @@ def _check_capacities(snapshot: BatterySnapshot, limits: Limits) -> None:
         raise ImplausibleDataError(
             f"remaining capacity {remaining} Ah above the full capacity {full} Ah"
         )
+
+
+def _all_within(values: Sequence[float], bounds: Bounds) -> bool:
+    """Whether every value is finite and within ``bounds``, without naming any.
+
+    The quick test of a snapshot that passes; False sends the caller through
+    :func:`_within` value by value, which names the first one outside.
+    """
+    if not values:
+        return True
+    low, high = bounds
+    # A sum is finite only when every value is (NaN and infinities carry over).
+    return low <= min(values) and max(values) <= high and math.isfinite(sum(values))
 
 
 def _within(name: str, value: float, bounds: Bounds, unit: str) -> None:

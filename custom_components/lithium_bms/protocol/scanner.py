@@ -41,7 +41,10 @@ class FrameRules(ABC):
         """The error that refuses the complete candidate, None when it is valid."""
 
     def waits(self, buf: bytearray, pos: int, length: int) -> bool:
-        """Hook: whether a valid candidate waits for the bytes that follow it."""
+        """Hook: whether a valid candidate waits for the bytes that follow it.
+
+        Called right after :meth:`check` accepted the same candidate.
+        """
         return False
 
     def clean(self, data: bytes) -> bytes:
@@ -81,6 +84,11 @@ class Scanner:
         self._buf.clear()
         self._pos = 0
         self.rules.reset()
+
+    @property
+    def waiting(self) -> bool:
+        """Whether any bytes are not consumed yet (:attr:`pending` without a copy)."""
+        return len(self._buf) > self._pos
 
     @property
     def pending(self) -> bytes:

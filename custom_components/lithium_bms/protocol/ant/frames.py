@@ -19,10 +19,11 @@ and [B]:
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from ..codecs.modbus import crc16
 from ..errors import ChecksumError, FrameError
-from ..fields import Field, read_fields
+from ..fields import Field, Layout, read_fields
 from ..snapshot import Alarm, SwitchKind
 
 HEAD = b"\x7e\xa1"
@@ -61,8 +62,8 @@ STATUS_FIELDS = (
     Field("min_cell_number", 46, 2, order="little"),
     Field("delta_cell", 48, 2, order="little"),
 )
-_SCALED = tuple(f for f in STATUS_FIELDS if f.decimals is not None)
-_INTS = tuple(f for f in STATUS_FIELDS if f.decimals is None)
+_SCALED = Layout(*(f for f in STATUS_FIELDS if f.decimals is not None))
+_INTS = Layout(*(f for f in STATUS_FIELDS if f.decimals is None))
 # The MOSFET status codes [B]: 0x01 on, 0x0F "manually turned off", 0x00
 # "off"; the others name what holds the MOSFET off.
 MOSFET_ON = 0x01
@@ -200,8 +201,7 @@ def _text(raw: bytes) -> str:
     return text.decode("ascii").strip()
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class AntStatus:
+class AntStatus(NamedTuple):
     """The decoded status reply."""
 
     voltage: float

@@ -19,10 +19,10 @@ as [A] to [D]:
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from ..errors import ChecksumError, FrameError
-from ..fields import Field, read_fields
+from ..fields import Field, Layout, read_fields, unpack_run
 from ..snapshot import Alarm, SwitchKind
 
 HEAD = b"\xaa\x55\xaa\xff"
@@ -60,8 +60,8 @@ STATUS_FIELDS = (
     Field("average_cell", 121, 2),
     Field("balanced_cells", 132, 4),
 )
-_SCALED = tuple(f for f in STATUS_FIELDS if f.decimals is not None)
-_INTS = tuple(f for f in STATUS_FIELDS if f.decimals is None)
+_SCALED = Layout(*(f for f in STATUS_FIELDS if f.decimals is not None))
+_INTS = Layout(*(f for f in STATUS_FIELDS if f.decimals is None))
 # Six probes of 2 bytes from byte 91 [A]: the power stage (MOSFETs), the
 # balancer, then four cell probes ([C]; "t_fet, t_bal, temp1-4" in
 # esphome-ant-bms issue #87). An unconnected probe reads -40 °C (the two
@@ -147,8 +147,7 @@ def is_status(frame: bytes) -> bool:
     return frame[:4] == HEAD
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class AntLegacyStatus:
+class AntLegacyStatus(NamedTuple):
     """The decoded status reply; the current is positive while charging."""
 
     voltage: float
@@ -198,10 +197,7 @@ def decode_status(frame: bytes) -> AntLegacyStatus:
     cells = frame[COUNT_AT]
     if not 0 < cells <= MAX_CELLS:
         raise FrameError("ANT legacy cell count out of range")
-    millivolts = [
-        int.from_bytes(frame[at : at + 2], "big")
-        for at in range(CELLS_AT, CELLS_AT + 2 * cells, 2)
-    ]
+    millivolts = list(unpack_run(frame, CELLS_AT, cells))
     values = {name: int(value) for name, value in read_fields(_INTS, frame).items()}
     scaled = read_fields(_SCALED, frame)
     _check_cells(millivolts, values, scaled["voltage"])
@@ -210,10 +206,7 @@ def decode_status(frame: bytes) -> AntLegacyStatus:
         raise FrameError("ANT legacy state of charge out of range")
     charge, discharge = values["charge_status"], values["discharge_status"]
     alarms = {CHARGE_CODES.get(charge), DISCHARGE_CODES.get(discharge)}
-    probes = [
-        int.from_bytes(frame[at : at + 2], "big", signed=True)
-        for at in range(PROBES_AT, PROBES_AT + 2 * (2 + CELL_PROBES), 2)
-    ]
+    probes = list(unpack_run(frame, PROBES_AT, 2 + CELL_PROBES, signed=True))
     return AntLegacyStatus(
         voltage=scaled["voltage"],
         current=0.0 - scaled["current"],

@@ -12,10 +12,10 @@ carries no checksum: the head, the length, the tail and the cross-checks of
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from ..errors import FrameError
-from ..fields import Field, read_fields
+from ..fields import Field, Layout, read_fields, unpack_run
 
 HEAD = 0x7B  # "{"
 TAIL = 0x7D  # "}"
@@ -49,15 +49,14 @@ STATUS_FIELDS = (
     Field("problem", 31, 2),
     Field("soh", 34, 1),
 )
-_SCALED = tuple(f for f in STATUS_FIELDS if f.decimals is not None)
-_INTS = tuple(f for f in STATUS_FIELDS if f.decimals is None)
+_SCALED = Layout(*(f for f in STATUS_FIELDS if f.decimals is not None))
+_INTS = Layout(*(f for f in STATUS_FIELDS if f.decimals is None))
 # The pack voltage and the sum of the cells: 35 mV apart in [A]'s capture.
 CELL_SUM_TOLERANCE = 0.01  # of the sum
 CELL_SUM_MARGIN = 0.1  # volts
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class BraunStatus:
+class BraunStatus(NamedTuple):
     """The decoded 0x01 reply."""
 
     voltage: float
@@ -71,8 +70,7 @@ class BraunStatus:
     problem_code: int
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class BraunReading:
+class BraunReading(NamedTuple):
     """The three replies of one reading, checked against each other."""
 
     status: BraunStatus
@@ -174,6 +172,4 @@ def _words(frame: bytes, command: int, most: int) -> list[int]:
     count = frame[3] if len(frame) > OVERHEAD else 0
     if not 0 < count <= most or frame[2] != 1 + 2 * count:
         raise FrameError("Braun Power count does not fit the length")
-    return [
-        int.from_bytes(frame[at : at + 2], "big") for at in range(4, 4 + 2 * count, 2)
-    ]
+    return list(unpack_run(frame, 4, count))

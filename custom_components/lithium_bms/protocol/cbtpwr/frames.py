@@ -14,7 +14,7 @@ the data length its command has in the source's frames.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from ..errors import ChecksumError, FrameError
 from ..fields import Field
@@ -91,8 +91,7 @@ def command_of(frame: bytes) -> int:
     return frame[2]
 
 
-@dataclass(frozen=True, slots=True)
-class ClassicReplies:
+class ClassicReplies(NamedTuple):
     """The replies of one read, by command (each checked and of its length)."""
 
     voltage_current: bytes
@@ -103,8 +102,7 @@ class ClassicReplies:
     cells: tuple[bytes, ...]
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class ClassicStatus:
+class ClassicStatus(NamedTuple):
     """What the classic replies hold."""
 
     voltage: float

@@ -16,7 +16,7 @@ a problem word) and 0x81 with ``01 00`` (the design capacity, 0.1 Ah). The
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from ..codecs import ydt1363
 from ..errors import FrameError
@@ -59,8 +59,7 @@ def reply_info(frame: bytes) -> bytes:
     return parsed.info
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class VbStatus:
+class VbStatus(NamedTuple):
     """The decoded 0x42 reply."""
 
     voltage: float

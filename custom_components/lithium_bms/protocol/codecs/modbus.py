@@ -9,10 +9,13 @@ the function and carries one exception code.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from ..errors import ChecksumError, FrameError, ProtocolError
+from ..fields import unpack_run
 from ..scanner import NEED_MORE, FrameRules, Scanner
 
 READ_COILS = 0x01
@@ -50,6 +53,14 @@ CRC_TABLE = tuple(_table_entry(i) for i in range(256))
 
 def crc16(data: bytes | bytearray | memoryview) -> int:
     """CRC-16/MODBUS (reflected 0xA001, init 0xFFFF) of ``data``."""
+    return _crc16(bytes(data))
+
+
+# The same frame is checked several times on its way (the reassembly, the
+# reply's parser) and every update sends the same requests: the newest sums
+# are kept, since a byte loop in Python costs far more than a lookup.
+@functools.lru_cache(maxsize=64)
+def _crc16(data: bytes) -> int:
     crc = 0xFFFF
     for byte in data:
         crc = CRC_TABLE[(crc ^ byte) & 0xFF] ^ crc >> 8
@@ -139,8 +150,7 @@ def response_length(
     return 5 + count
 
 
-@dataclass(frozen=True, slots=True)
-class ModbusResponse:
+class ModbusResponse(NamedTuple):
     """A validated response.
 
     ``data`` is what follows the function code without the byte count (reads)
@@ -170,10 +180,7 @@ class ModbusResponse:
     @property
     def registers(self) -> tuple[int, ...]:
         """The data as big-endian u16 registers."""
-        return tuple(
-            int.from_bytes(self.data[i : i + 2], "big")
-            for i in range(0, len(self.data) - 1, 2)
-        )
+        return unpack_run(self.data, 0, len(self.data) // 2)
 
 
 def parse_response(frame: bytes) -> ModbusResponse:

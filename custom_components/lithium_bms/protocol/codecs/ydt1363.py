@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from ..errors import ChecksumError, FrameError, ProtocolError
 from ..scanner import NEED_MORE, FrameRules, Scanner
@@ -65,8 +65,7 @@ def build_frame(ver: int, adr: int, cid1: int, cid2: int, info: bytes = b"") -> 
     return bytes((SOI,)) + body + _hex(chksum(body), 4) + bytes((EOI,))
 
 
-@dataclass(frozen=True, slots=True)
-class Ydt1363Frame:
+class Ydt1363Frame(NamedTuple):
     """A validated frame; ``info`` decoded from its hexadecimal ASCII."""
 
     ver: int

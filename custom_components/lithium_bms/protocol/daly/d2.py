@@ -9,11 +9,12 @@ address order.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from ..codecs import modbus
 from ..codecs.modbus import crc16
 from ..errors import ChecksumError, FrameError
+from ..fields import unpack_run
 from .frames import DalyStatus, decode_alarm_bytes
 
 D2_ADDRESS = 0xD2
@@ -86,8 +87,7 @@ def frame_length(head: bytes) -> int | None:
     return 5 + count
 
 
-@dataclass(frozen=True, slots=True)
-class ModbusReply:
+class ModbusReply(NamedTuple):
     """A validated reply: address, function and data (without the byte count)."""
 
     address: int
@@ -102,10 +102,7 @@ class ModbusReply:
     @property
     def registers(self) -> tuple[int, ...]:
         """The data as big-endian u16 registers."""
-        return tuple(
-            int.from_bytes(self.data[i : i + 2], "big")
-            for i in range(0, len(self.data) - 1, 2)
-        )
+        return unpack_run(self.data, 0, len(self.data) // 2)
 
 
 def parse_reply(frame: bytes) -> ModbusReply:
@@ -226,8 +223,7 @@ def decode_flag(value: int, what: str) -> bool:
     return bool(value)
 
 
-@dataclass(frozen=True, slots=True)
-class DalySettings:
+class DalySettings(NamedTuple):
     """The parts of the settings block (0x80 x 41) that are used or checked."""
 
     rated_capacity: float

@@ -7,7 +7,7 @@ bit ``n`` is bit ``n % 8`` of legacy byte ``n // 8`` (0x3A low byte = byte 0).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from ..snapshot import Alarm
 
@@ -59,8 +59,7 @@ def decode_alarm_bytes(data: bytes) -> frozenset[Alarm]:
     return frozenset(alarm for bit, alarm in ALARM_BITS.items() if bits >> bit & 1)
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class DalyStatus:
+class DalyStatus(NamedTuple):
     """One reading of a Daly pack, whatever the protocol variant.
 
     ``state`` is the BMS's own direction: 0 idle, 1 charging, 2 discharging.

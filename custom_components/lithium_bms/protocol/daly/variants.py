@@ -12,7 +12,7 @@ import contextlib
 from abc import ABC, abstractmethod
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING, ClassVar, NamedTuple
 
 from ..errors import (
     BmsTimeoutError,
@@ -41,8 +41,7 @@ D2_SWITCH_REGISTERS = {
 type Switches = dict[SwitchKind, bool | None]
 
 
-@dataclass(frozen=True, slots=True)
-class DalyReading:
+class DalyReading(NamedTuple):
     """What one update read: the status, and the D2 switch registers."""
 
     status: DalyStatus

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 from ..codecs.modbus import crc16
 from ..errors import ChecksumError, FrameError
-from ..fields import Field, read_fields
+from ..fields import Field, Layout, read_fields
 
 STATUS = 0xA1
 CELLS = 0xA2
@@ -43,7 +43,7 @@ UNUSED_CELL = 0xFFFF  # what an unused cell slot holds [A]
 UNUSED_PROBE = -1000  # what an unused probe slot holds (FC18) [A]
 
 # Fields of the status data (offsets after the byte count) [A].
-STATUS_FIELDS = (
+STATUS_FIELDS = Layout(
     Field("soc", 2, 2),
     Field("soh", 4, 2),
     Field("voltage", 6, 2, scale=0.01, decimals=2),

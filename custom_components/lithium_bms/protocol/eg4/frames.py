@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from ..codecs import modbus
 from ..errors import FrameError
-from ..fields import Field, read_fields
+from ..fields import Field, Layout, read_fields
 from ..snapshot import Alarm, BatterySnapshot, Temperature, TemperatureKind
 
 DEVICE = 0x01
@@ -36,7 +36,7 @@ PROBE_COUNT = 2
 PROBE_FLOOR = -55
 MAS_PER_AH = 3_600_000  # the full capacity is in mA·s
 
-FIELDS = (
+FIELDS = Layout(
     Field("voltage", 0, 2, scale=0.01, decimals=2),
     Field("current", 2, 2, signed=True, scale=0.1, decimals=1),
     Field("mosfet", 36, 2, signed=True),

@@ -25,11 +25,11 @@ at offset 62 in the capacity reply's layout from offset 7).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from string import hexdigits
+from typing import NamedTuple
 
 from ..errors import ChecksumError, FrameError
-from ..fields import Field, read_fields
+from ..fields import Field, Layout, read_fields, unpack_run
 
 START = b":"
 END = b"~"
@@ -64,7 +64,7 @@ CHARGE_FET = 0x20
 
 # Real-time reply [A]. Current: the charge current in the high word and the
 # discharge current in the low word, 10 mA each.
-REALTIME_FIELDS = (
+REALTIME_FIELDS = Layout(
     Field("charge", 44, 2, scale=0.01, decimals=2),
     Field("discharge", 46, 2, scale=0.01, decimals=2),
     # Four probe bytes from 48; aiobmsble reads only the first ("only 1st
@@ -79,7 +79,7 @@ REALTIME_FIELDS = (
 # Capacity reply [A]: remaining at 7 (aiobmsble's ``cycle_charge``) and the
 # design capacity at 11 (its ``design_capacity`` of a single-frame reply,
 # 66 - 55); 9 holds a second capacity that no source names. 0.1 Ah each.
-CAPACITY_FIELDS = (
+CAPACITY_FIELDS = Layout(
     Field("remaining", 7, 2, scale=0.1, decimals=1),
     Field("capacity_9", 9, 2, scale=0.1, decimals=1),
     Field("design", 11, 2, scale=0.1, decimals=1),
@@ -140,8 +140,7 @@ def is_reply(frame: bytes, command: int) -> bool:
     return msg[1] == command | REPLY_FLAG and len(frame) in REPLY_CHARS[command]
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class EjCapacity:
+class EjCapacity(NamedTuple):
     """The capacities, Ah."""
 
     remaining: float
@@ -165,8 +164,7 @@ class EjCapacity:
         return abs(100 * self.remaining / full - soc) <= allowed
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class EjRealtime:
+class EjRealtime(NamedTuple):
     """The decoded real-time reply."""
 
     cell_voltages: tuple[float, ...]
@@ -234,10 +232,7 @@ def _cells(msg: bytes) -> tuple[float, ...]:
     A populated slot after an unused one, or no cell at all, is no real
     pack's: the frame is refused.
     """
-    raw = [
-        int.from_bytes(msg[at : at + 2], "big")
-        for at in range(CELLS_AT, CELLS_AT + 2 * MAX_CELLS, 2)
-    ]
+    raw = unpack_run(msg, CELLS_AT, MAX_CELLS)
     count = next((i for i, mv in enumerate(raw) if not mv), MAX_CELLS)
     if not count or any(raw[count:]):
         raise FrameError("E&J cell slots are not the first ones in use")

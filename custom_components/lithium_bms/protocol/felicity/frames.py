@@ -22,7 +22,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from ..errors import FrameError
 
@@ -65,8 +65,7 @@ REAL_FIELDS = (
 )
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class FelicityStatus:
+class FelicityStatus(NamedTuple):
     """The decoded real-time reply."""
 
     voltage: float
@@ -92,10 +91,15 @@ def _refuse_constant(name: str) -> Any:
     raise FrameError(f"Felicity reply holds {name}")
 
 
+# One decoder for every reply: ``json.loads`` with an option builds a new one
+# per call.
+_DECODER = json.JSONDecoder(parse_constant=_refuse_constant)
+
+
 def parse(frame: bytes) -> Mapping[str, Any]:
     """The JSON object of one reply; raise unless it is one of version 1."""
     try:
-        message = json.loads(frame.decode("ascii"), parse_constant=_refuse_constant)
+        message = _DECODER.decode(frame.decode("ascii"))
     except (UnicodeDecodeError, ValueError) as err:
         raise FrameError(f"not a Felicity reply: {err}") from err
     if not isinstance(message, dict):

@@ -27,7 +27,7 @@ from dataclasses import dataclass
 
 from ..codecs import modbus
 from ..errors import FrameError
-from ..fields import Field, read_fields
+from ..fields import Field, Layout, read_fields
 from ..snapshot import BatterySnapshot, DeviceInfo, Temperature, TemperatureKind
 
 SERVICE = "00002760-08c2-11e1-9073-0e8ac72e1001"
@@ -56,7 +56,7 @@ MAX_CELLS = (PROBE_COUNT - CELLS) // 2
 MAX_PROBES = (MOSFET_PROBE - PROBES) // 2
 STATUS_CODE = slice(16, 22)  # registers 8-10
 
-STATUS_FIELDS = (
+STATUS_FIELDS = Layout(
     Field("current", 0, 2, signed=True, scale=0.01, decimals=2),
     Field("voltage", 2, 2, scale=0.01, decimals=2),
     Field("state_of_charge", 4, 2),

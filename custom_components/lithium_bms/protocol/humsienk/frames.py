@@ -12,10 +12,10 @@ data, sent low byte first. Sources, cited below as [A] and [B]:
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from ..errors import ChecksumError, FrameError
-from ..fields import Field, read_fields
+from ..fields import Field, Layout, read_fields, unpack_run
 from ..snapshot import Alarm
 
 START = 0xAA
@@ -32,7 +32,7 @@ BATTERY_LENGTH = 26  # data bytes of 0x21 [B]
 STATUS_LENGTHS = (14, 15)  # data bytes of 0x20 [B]
 
 # 0x21, offsets in the whole frame (data offset + 3) [B].
-BATTERY_FIELDS = (
+BATTERY_FIELDS = Layout(
     Field("voltage", 3, 4, scale=0.001, decimals=3, order="little"),
     Field("current", 7, 4, signed=True, scale=0.001, decimals=3, order="little"),
     Field("soc", 11, 1),
@@ -48,7 +48,7 @@ CELL_PROBES = 4
 PROBES = 6
 
 # 0x20, offsets in the whole frame [B].
-STATUS_FIELDS = (
+STATUS_FIELDS = Layout(
     Field("hours", 5, 1),
     Field("minutes", 6, 1),
     Field("operation", 7, 4, order="little"),
@@ -104,8 +104,7 @@ def check_frame(frame: bytes) -> None:
         raise ChecksumError("Humsienk checksum mismatch")
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class HumsienkBattery:
+class HumsienkBattery(NamedTuple):
     """The decoded 0x21 battery information."""
 
     voltage: float
@@ -118,8 +117,7 @@ class HumsienkBattery:
     probes: tuple[int, ...]
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class HumsienkStatus:
+class HumsienkStatus(NamedTuple):
     """The decoded 0x20 operating status."""
 
     charge_fet: bool
@@ -178,10 +176,7 @@ def decode_status(frame: bytes) -> HumsienkStatus:
 def decode_cells(frame: bytes) -> tuple[float, ...]:
     """Decode a 0x22 reply: the populated cells (an unused slot reads 0) [A]."""
     _data_length(frame, CELLS, tuple(range(2, 2 * MAX_CELLS + 1, 2)))
-    raw = (
-        int.from_bytes(frame[at : at + 2], "little")
-        for at in range(HEAD, HEAD + frame[2], 2)
-    )
+    raw = unpack_run(frame, HEAD, (frame[2] + 1) // 2, order="little")
     return tuple(mv / 1000 for mv in raw if mv)
 
 

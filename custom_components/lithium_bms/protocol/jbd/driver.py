@@ -36,7 +36,6 @@ from .frames import (
     AUTH_PASSWORD,
     AUTH_RANDOM,
     AUTH_ROOT,
-    PROTECTION_BITS,
     REG_BASIC,
     REG_CELLS,
     REG_MODEL,
@@ -44,6 +43,7 @@ from .frames import (
     ROOT_PASSWORD,
     START,
     STATUS_OK,
+    SUPPORTED_ALARMS,
     BasicInfo,
     JbdFrame,
     auth_frame,
@@ -324,7 +324,7 @@ class JbdDriver(BmsDriver):
                 SwitchKind.DISCHARGE: basic.discharge_fet,
             },
             alarms=decode_alarms(basic.protection),
-            supported_alarms=frozenset(PROTECTION_BITS.values()),
+            supported_alarms=SUPPORTED_ALARMS,
             protection_code=basic.protection,
         )
 

@@ -7,10 +7,10 @@ big-endian. Optional ``FF AA`` authentication on newer modules.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from ..errors import ChecksumError, FrameError
-from ..fields import Field, read_fields
+from ..fields import Field, Layout, read_fields, unpack_run
 from ..snapshot import Alarm
 
 START = 0xDD
@@ -50,6 +50,8 @@ PROTECTION_BITS: dict[int, Alarm] = {
     11: Alarm.FRONTEND_ERROR,
     12: Alarm.MOSFET_LOCK,
 }
+# Every alarm the protection bits can report.
+SUPPORTED_ALARMS = frozenset(PROTECTION_BITS.values())
 LOCK_BIT = 12
 LOCK = 1 << LOCK_BIT
 
@@ -93,8 +95,7 @@ def auth_secret(mac: bytes, secret: bytes, random: int) -> bytes:
     return bytes(((k ^ c) + random) & 0xFF for k, c in zip(key, secret, strict=False))
 
 
-@dataclass(frozen=True, slots=True)
-class JbdFrame:
+class JbdFrame(NamedTuple):
     """A validated reply frame."""
 
     register: int
@@ -118,8 +119,7 @@ def parse_frame(frame: bytes) -> JbdFrame:
     return JbdFrame(frame[1], frame[2], bytes(frame[4 : 4 + length]))
 
 
-@dataclass(frozen=True, slots=True)
-class BasicInfo:
+class BasicInfo(NamedTuple):
     """Register 0x03."""
 
     voltage: float
@@ -139,7 +139,7 @@ class BasicInfo:
 
 
 # Register 0x03: the fixed part (syssi/esphome-jbd-bms docs, the vendor PDF).
-BASIC_FIELDS = (
+BASIC_FIELDS = Layout(
     Field("voltage", 0, 2, scale=0.01, decimals=2),
     Field("current", 2, 2, signed=True, scale=0.01, decimals=2),
     Field("remaining_capacity", 4, 2, scale=0.01, decimals=2),
@@ -195,10 +195,7 @@ def decode_cells(payload: bytes) -> tuple[float, ...]:
     """Decode the payload of register 0x04 (cell voltages in volts)."""
     if len(payload) % 2:
         raise FrameError("JBD cell payload has an odd length")
-    return tuple(
-        int.from_bytes(payload[i : i + 2], "big") / 1000
-        for i in range(0, len(payload), 2)
-    )
+    return tuple(mv / 1000 for mv in unpack_run(payload, 0, len(payload) // 2))
 
 
 def decode_model(payload: bytes) -> str:

@@ -150,6 +150,9 @@ class JkDriver(BmsDriver):
         self._settings_frame: bytes | None = None
         self._cells: bytes | None = None
         self._pause: asyncio.TimerHandle | None = None
+        # Loop times of the newest notification and of the pause timer's arming.
+        self._fed_at = 0.0
+        self._armed_at = 0.0
 
     @property
     def variant(self) -> str | None:
@@ -161,20 +164,39 @@ class JkDriver(BmsDriver):
         return JkReassembler()
 
     def feed(self, data: bytes) -> None:
-        """Take a notification; settle the stream once it pauses."""
+        """Take a notification; settle the stream once it pauses.
+
+        The pause timer is armed once and moved on only when it fires (to
+        ``pause_timeout`` after the newest notification), not re-armed for
+        every notification of a stream.
+        """
         super().feed(data)
-        self._cancel_pause()
         reassembler = self.reassembler
-        if not isinstance(reassembler, JkReassembler) or not reassembler.pending:
+        if not isinstance(reassembler, JkReassembler) or not reassembler.waiting:
+            self._cancel_pause()
             return
         try:
             loop = asyncio.get_running_loop()
         except RuntimeError:  # fed outside an event loop: nothing to time
+            self._cancel_pause()
             return
-        self._pause = loop.call_later(self.pause_timeout, self._settle, reassembler)
+        self._fed_at = loop.time()
+        if self._pause is None:
+            self._armed_at = self._fed_at
+            self._pause = loop.call_at(
+                self._fed_at + self.pause_timeout, self._settle, reassembler
+            )
 
     def _settle(self, reassembler: JkReassembler) -> None:
         """Deliver a frame that waited for the stream; drop a partial one."""
+        if self._fed_at > self._armed_at:
+            # More came since the timer was armed: the pause starts later.
+            self._armed_at = self._fed_at
+            loop = asyncio.get_running_loop()
+            self._pause = loop.call_at(
+                self._fed_at + self.pause_timeout, self._settle, reassembler
+            )
+            return
         self._pause = None
         self.deliver(*reassembler.settle())
 

@@ -16,7 +16,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import IntEnum, StrEnum
-from typing import ClassVar
+from typing import ClassVar, NamedTuple
 
 from ..errors import ChecksumError, FrameError, UnsupportedError
 from ..snapshot import Alarm, SwitchKind, Temperature, TemperatureKind
@@ -37,6 +37,10 @@ class FrameType(IntEnum):
     CELL_INFO = 0x02
     DEVICE_INFO = 0x03
     LOGBOOK = 0x05
+
+
+# Byte 4 to frame type, without an enum lookup per frame.
+_FRAME_TYPES: dict[int, FrameType] = {kind.value: kind for kind in FrameType}
 
 
 class Layout(StrEnum):
@@ -106,10 +110,10 @@ def check_frame(frame: bytes) -> FrameType:
         raise FrameError("not a 300-byte JK frame")
     if checksum(frame[:CRC_INDEX]) != frame[CRC_INDEX]:
         raise ChecksumError("JK frame checksum mismatch")
-    try:
-        return FrameType(frame[4])
-    except ValueError:
-        raise FrameError(f"unknown JK frame type {frame[4]:#04x}") from None
+    kind = _FRAME_TYPES.get(frame[4])
+    if kind is None:
+        raise FrameError(f"unknown JK frame type {frame[4]:#04x}")
+    return kind
 
 
 def _expect(frame: bytes, kind: FrameType) -> None:
@@ -227,8 +231,7 @@ def decode_device_info(frame: bytes) -> JkDeviceInfo:
     )
 
 
-@dataclass(frozen=True, slots=True)
-class JkSettings:
+class JkSettings(NamedTuple):
     """Frame type 0x01; JK04 reports only the cell count and the balancer."""
 
     cell_count: int
@@ -302,8 +305,7 @@ def _decode_jk02_settings(frame: bytes, wide: bool) -> JkSettings:
     )
 
 
-@dataclass(frozen=True, slots=True)
-class JkCellInfo:
+class JkCellInfo(NamedTuple):
     """Frame type 0x02. JK04 (a balancer) has no current, SOC or probes."""
 
     cell_voltages: tuple[float, ...]
@@ -329,6 +331,18 @@ class JkCellInfo:
     reported_cell_count: int | None = None
 
 
+# The cell voltage and resistance slots of a JK02 frame (mV, mOhm), 24 or 32.
+_SLOTS = {False: struct.Struct("<24H"), True: struct.Struct("<32H")}
+
+
+def _jk02_slots(frame: bytes, wide: bool) -> tuple[tuple[int, ...], tuple[int, ...]]:
+    """Every cell voltage slot and every cell resistance slot, raw."""
+    slots = _SLOTS[wide]
+    return slots.unpack_from(frame, 6), slots.unpack_from(
+        frame, 64 + (16 if wide else 0)
+    )
+
+
 def _jk02_cells(frame: bytes, wide: bool) -> tuple[int, list[int]]:
     """The enabled-cells mask and the indices of the cells it names.
 
@@ -339,7 +353,7 @@ def _jk02_cells(frame: bytes, wide: bool) -> tuple[int, list[int]]:
     mask = _u32(frame, 54 + h)
     if mask:
         return mask, [i for i in range(slots) if mask >> i & 1]
-    raw = [_u16(frame, 6 + 2 * i) for i in range(slots)]
+    raw = _SLOTS[wide].unpack_from(frame, 6)
     return 0, list(range(max((i + 1 for i, v in enumerate(raw) if v), default=0)))
 
 
@@ -357,11 +371,12 @@ def _check_jk02(frame: bytes, wide: bool) -> None:
     o, h, slots = (32, 16, 32) if wide else (0, 0, 24)
     mask, indices = _jk02_cells(frame, wide)
     _require(bool(indices), "no cells")
-    cells = [_u16(frame, 6 + 2 * i) for i in indices]
+    voltages, resistances = _jk02_slots(frame, wide)
+    cells = [voltages[i] for i in indices]
     if mask:
         for i in set(range(slots)) - set(indices):
-            _require(not _u16(frame, 6 + 2 * i), f"cell {i + 1} outside the mask")
-            _require(not _u16(frame, 64 + h + 2 * i), f"resistance {i + 1}")
+            _require(not voltages[i], f"cell {i + 1} outside the mask")
+            _require(not resistances[i], f"resistance {i + 1}")
     total = sum(cells)
     _require(abs(_u32(frame, 118 + o) - total) <= max(100, total // 50), "pack voltage")
     _require(abs(_u16(frame, 58 + h) - total / len(cells)) <= 5, "average cell")
@@ -481,16 +496,14 @@ def _temperatures(
 
 def _decode_jk02(frame: bytes, *, wide: bool, extras: bool) -> JkCellInfo:
     o = 32 if wide else 0
-    h = o // 2
     mask, indices = _jk02_cells(frame, wide)
+    voltages, resistances = _jk02_slots(frame, wide)
     current = struct.unpack_from("<i", frame, 126 + o)[0]
     errors = _u32(frame, 166) if wide else _u16(frame, 136)
     balance_current = struct.unpack_from("<h", frame, 138 + o)[0]
     return JkCellInfo(
-        cell_voltages=tuple(round(_u16(frame, 6 + 2 * i) / 1000, 3) for i in indices),
-        cell_resistances=tuple(
-            round(_u16(frame, 64 + h + 2 * i) / 1000, 3) for i in indices
-        ),
+        cell_voltages=tuple(round(voltages[i] / 1000, 3) for i in indices),
+        cell_resistances=tuple(round(resistances[i] / 1000, 3) for i in indices),
         voltage=round(_u32(frame, 118 + o) / 1000, 3),
         current=round(current / 1000, 3),
         temperatures=_temperatures(frame, wide, extras, frame[182 + o]),

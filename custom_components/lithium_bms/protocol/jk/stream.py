@@ -111,6 +111,11 @@ def _continuation(candidate: bytes, after: bytes) -> _Next:
     return _Next.FITS
 
 
+def _after(buf: bytearray, end: int) -> bytes:
+    """The bytes after a candidate that :func:`_continuation` looks at."""
+    return bytes(buf[end : end + 6])
+
+
 class JkRules(FrameRules):
     """300-byte frames by header, checksum, boundaries and counter."""
 
@@ -128,23 +133,33 @@ class JkRules(FrameRules):
             return FRAME_LENGTH
         return NEED_MORE if FRAME_HEADER.startswith(head) else 0
 
+    def __init__(self) -> None:
+        """No candidate judged yet."""
+        # The newest candidate that passed the checks of its own bytes: the
+        # scanner judges a waiting frame again with every notification.
+        self._sound = b""
+        self._waits = False
+
     def check(self, buf: bytearray, pos: int, length: int) -> ProtocolError | None:
         """The error that refuses the candidate, None when it fits."""
         candidate = bytes(buf[pos : pos + length])
-        if inner := _interruption(candidate):
-            return FrameError(f"JK frame cut at byte {inner}: bytes were lost")
-        try:
-            check_frame(candidate)
-        except ProtocolError as err:
-            return err
-        if _continuation(candidate, bytes(buf[pos + length :])) is _Next.GAP:
+        if candidate != self._sound:
+            if inner := _interruption(candidate):
+                return FrameError(f"JK frame cut at byte {inner}: bytes were lost")
+            try:
+                check_frame(candidate)
+            except ProtocolError as err:
+                return err
+            self._sound = candidate
+        follows = _continuation(candidate, _after(buf, pos + length))
+        if follows is _Next.GAP:
             return FrameError("JK frame not followed by a frame boundary")
+        self._waits = follows is _Next.WAIT
         return None
 
     def waits(self, buf: bytearray, pos: int, length: int) -> bool:
-        """Whether the frame waits for the bytes (the counter) after it."""
-        candidate = bytes(buf[pos : pos + length])
-        return _continuation(candidate, bytes(buf[pos + length :])) is _Next.WAIT
+        """Whether the frame just accepted waits for the next bytes (the counter)."""
+        return self._waits
 
 
 class JkReassembler(Scanner):

@@ -30,6 +30,7 @@ import struct
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from enum import IntEnum
+from typing import NamedTuple
 
 from ..errors import ChecksumError, FrameError
 from ..snapshot import Alarm, Temperature, TemperatureKind
@@ -160,8 +161,7 @@ def decode_device_info(frame: bytes) -> NeeyDeviceInfo:
     return info
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class NeeyCellInfo:
+class NeeyCellInfo(NamedTuple):
     """The decoded cell-info reply."""
 
     voltage: float
@@ -260,14 +260,12 @@ def decode_cell_info(frame: bytes, layout: CellLayout) -> NeeyCellInfo:
     """Decode a cell-info reply (a frame that passed :func:`check_frame`)."""
     if not is_reply(frame, FrameType.CELL_INFO) or len(frame) != CELL_INFO_LENGTH:
         raise FrameError("not a Neey cell-info reply")
-    raw = [_raw_float(frame, CELLS_AT + 4 * i) for i in range(MAX_CELLS)]
+    raw = list(_raw_floats(frame, CELLS_AT, MAX_CELLS))
     count = next((i for i, v in enumerate(raw) if v == 0), MAX_CELLS)
     if count == 0 or any(raw[count:]):
         raise FrameError("Neey cells are not one contiguous block")
     cells = tuple(round(v, 3) for v in raw[:count])
-    resistances = tuple(
-        round(_raw_float(frame, RESISTANCES_AT + 4 * i), 4) for i in range(count)
-    )
+    resistances = tuple(round(v, 4) for v in _raw_floats(frame, RESISTANCES_AT, count))
     voltage = _float(frame, 201, 3)
     status = frame[216]
     _check_cells(frame, raw[:count], voltage, resistances, status)
@@ -345,6 +343,14 @@ def _check_v2(extras: dict[str, float]) -> None:
         raise FrameError("Neey remaining capacity above the total")
     if abs(remaining / design * 100 - soc) > SOC_TOLERANCE:
         raise FrameError("Neey state of charge disagrees with the capacities")
+
+
+def _raw_floats(frame: bytes, at: int, count: int) -> tuple[float, ...]:
+    """``count`` floats side by side from ``at``, in one unpack."""
+    values: tuple[float, ...] = struct.unpack_from(f"<{count}f", frame, at)
+    if not all(map(math.isfinite, values)):
+        raise FrameError("Neey value not a number")
+    return values
 
 
 def _raw_float(frame: bytes, at: int) -> float:

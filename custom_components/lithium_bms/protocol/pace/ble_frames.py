@@ -17,7 +17,7 @@ from enum import IntEnum
 
 from ..codecs.modbus import crc16
 from ..errors import ChecksumError, FrameError
-from ..fields import Field, read_fields
+from ..fields import Field, Layout, read_fields
 from ..snapshot import Temperature, TemperatureKind
 
 HEAD = 0x9A
@@ -87,7 +87,7 @@ def frame_data(frame: bytes) -> bytes:
 
 
 # The 0x0a01 reply's data (aiobmsble ``_FIELDS``, "pack values, 0x0a01").
-PACK_FIELDS = (
+PACK_FIELDS = Layout(
     Field("current", 1, 2, signed=True, scale=0.01, decimals=2),
     Field("voltage", 3, 2, scale=0.01, decimals=2),
     Field("remaining_capacity", 5, 2, scale=0.01, decimals=2),

@@ -29,11 +29,11 @@ direction cannot be told.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from string import hexdigits
+from typing import NamedTuple
 
 from ..errors import ChecksumError, FrameError
-from ..fields import Field, read_fields
+from ..fields import Field, Layout, read_fields, unpack_run
 from ..snapshot import Alarm
 
 START = b":"
@@ -97,8 +97,8 @@ FIELDS = (
     Field("design", 70, 4, scale=0.001, decimals=3),
     Field("full", 78, 4, scale=0.001, decimals=3),
 )
-_SCALED = tuple(f for f in FIELDS if f.decimals is not None)
-_INTS = tuple(f for f in FIELDS if f.decimals is None)
+_SCALED = Layout(*(f for f in FIELDS if f.decimals is not None))
+_INTS = Layout(*(f for f in FIELDS if f.decimals is None))
 
 
 def checksum(data: bytes) -> int:
@@ -131,8 +131,7 @@ def check_frame(frame: bytes) -> bytes:
     return data
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class PwrbooztStatus:
+class PwrbooztStatus(NamedTuple):
     """The decoded reply."""
 
     voltage: float
@@ -158,10 +157,7 @@ def decode_status(frame: bytes) -> PwrbooztStatus:
     count = values["cells"]
     if not 1 <= count <= MAX_CELLS:
         raise FrameError("PowerBoozt cell count out of range")
-    raw = [
-        int.from_bytes(data[at : at + 2])
-        for at in range(CELLS_AT, CELLS_AT + 2 * MAX_CELLS, 2)
-    ]
+    raw = unpack_run(data, CELLS_AT, MAX_CELLS)
     if not all(raw[:count]) or any(raw[count:]):
         raise FrameError("PowerBoozt cells do not match the cell count")
     cells = tuple(mv / 1000 for mv in raw[:count])

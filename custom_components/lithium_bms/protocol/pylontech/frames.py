@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 from ..codecs import modbus
 from ..errors import FrameError
-from ..fields import Field, read_fields
+from ..fields import Field, Layout, read_fields
 
 DEVICE = 0x01
 MAIN_START = 0x1016
@@ -33,7 +33,7 @@ SERIAL_BYTES = 2 * SERIAL_COUNT
 # Byte offsets in the main block's data: (register - 0x1016) * 2. 0x101E
 # (power, W, unsigned), 0x101F (unknown), 0x1020 (lifetime energy, 0.1 kWh)
 # and 0x1021 (allowed current, 0.1 A) have no snapshot field.
-MAIN_FIELDS = (
+MAIN_FIELDS = Layout(
     Field("voltage", 0, 2, scale=0.01, decimals=2),
     Field("current", 2, 2, signed=True, scale=0.1, decimals=1),
     Field("cell_max", 4, 2, scale=0.001, decimals=3),

@@ -24,10 +24,10 @@ is the low byte of the sum of every byte before it. Sources, cited below as
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from ..errors import ChecksumError, FrameError
-from ..fields import Field, read_fields
+from ..fields import Field, Layout, read_fields, unpack_run
 from ..snapshot import Alarm
 
 START = b"\x00\x00"
@@ -66,8 +66,8 @@ STATUS_FIELDS = (
     Field("soh", 92, 4, order="little"),
     Field("cycles", 96, 4, order="little"),
 )
-_SCALED = tuple(f for f in STATUS_FIELDS if f.decimals is not None)
-_INTS = tuple(f for f in STATUS_FIELDS if f.decimals is None)
+_SCALED = Layout(*(f for f in STATUS_FIELDS if f.decimals is not None))
+_INTS = Layout(*(f for f in STATUS_FIELDS if f.decimals is None))
 DISCHARGE_DISABLED = 0x80
 CHARGE_DISABLED = 0x0004
 # The BMS-error digit of the failure word [B].
@@ -105,8 +105,7 @@ def is_reply(frame: bytes, command: int) -> bool:
     return frame[4] == command | REPLY_FLAG
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class RedodoStatus:
+class RedodoStatus(NamedTuple):
     """The decoded status reply."""
 
     voltage: float
@@ -156,9 +155,8 @@ def decode_status(frame: bytes) -> RedodoStatus:
         voltage=scaled["voltage"],
         current=scaled["current"],
         cell_voltages=_cells(frame),
-        probes=tuple(
-            int.from_bytes(frame[at : at + 2], "little", signed=True)
-            for at in range(TEMPERATURES_AT, TEMPERATURES_AT + 2 * MAX_PROBES, 2)
+        probes=unpack_run(
+            frame, TEMPERATURES_AT, MAX_PROBES, order="little", signed=True
         ),
         remaining=scaled["remaining"],
         full=scaled["full"],
@@ -175,8 +173,5 @@ def decode_status(frame: bytes) -> RedodoStatus:
 
 def _cells(frame: bytes) -> tuple[float, ...]:
     """The populated cells; an unused slot reads 0 [A][B][C][D]."""
-    raw = (
-        int.from_bytes(frame[at : at + 2], "little")
-        for at in range(CELLS_AT, CELLS_AT + 2 * MAX_CELLS, 2)
-    )
+    raw = unpack_run(frame, CELLS_AT, MAX_CELLS, order="little")
     return tuple(mv / 1000 for mv in raw if mv)

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 from ..codecs import modbus
 from ..errors import FrameError
-from ..fields import Field, read_fields
+from ..fields import Field, Layout, read_fields, unpack_run
 from ..snapshot import Alarm, DeviceInfo
 
 DEVICE = 0x30
@@ -66,7 +66,7 @@ STATUS = Block(0x13EC, 0x08)
 # software version (5130-5131) of the reference's device-info read.
 INFO = Block(0x13F0, 0x1C)
 
-BATTERY_FIELDS = (
+BATTERY_FIELDS = Layout(
     Field("voltage", 2, 2, scale=0.1, decimals=1),
     Field("remaining", 4, 4, scale=0.001, decimals=3),
     Field("total", 8, 4, scale=0.001, decimals=3),
@@ -124,7 +124,7 @@ SUPPORTED_ALARMS = frozenset(
 
 
 def _registers(data: bytes) -> tuple[int, ...]:
-    return tuple(int.from_bytes(data[i : i + 2], "big") for i in range(0, len(data), 2))
+    return unpack_run(data, 0, (len(data) + 1) // 2)
 
 
 def _checked(data: bytes, block: Block) -> bytes:

@@ -17,10 +17,10 @@ protection code, with no named alarm.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from ..errors import ChecksumError, FrameError
-from ..fields import Field, read_fields
+from ..fields import Field, Layout, read_fields
 
 HEAD = b"\xea\xd1\x01"
 TAIL = 0xF5
@@ -44,7 +44,7 @@ CELLS_OVERHEAD = 7
 STATE_MASK = 0xFC
 STATE_BASE = 0x30
 DISCHARGING = 0x01
-STATUS_FIELDS = (
+STATUS_FIELDS = Layout(
     Field("current", 7, 2, scale=0.01, decimals=2),  # [A][B]
     Field("problem", 9, 3),  # [A]
     Field("probes", 13, 1),  # [A]
@@ -62,7 +62,7 @@ STATUS_MIN_SIZE = 27  # the fields up to byte 24, XOR and F5
 # capture of [A]); a 32-bit capacity is two tagged 16-bit halves, mAh. A
 # reply whose tags differ is refused (both sources read fixed offsets).
 PACK_TAGS = {6: 1, 8: 2, 11: 3, 14: 4, 17: 5, 20: 6, 23: 7, 26: 8, 29: 9, 32: 10}
-PACK_FIELDS = (
+PACK_FIELDS = Layout(
     Field("soc", 7, 1),  # tag 1 [A][B]
     Field("cycles", 9, 2),  # tag 2 [A]
     # Tags 3 and 4: 105.000 Ah in the capture, the total its comment states [A].
@@ -110,8 +110,7 @@ def command_of(frame: bytes) -> int:
     return frame[5]
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class RoyPowStatus:
+class RoyPowStatus(NamedTuple):
     """The decoded 0x03 reply."""
 
     current: float
@@ -122,8 +121,7 @@ class RoyPowStatus:
     problem_code: int
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class RoyPowPack:
+class RoyPowPack(NamedTuple):
     """The decoded 0x04 reply."""
 
     voltage: float

@@ -23,6 +23,7 @@ the switch state and the alarm events of the 0x61 reply at the same places.
 
 from __future__ import annotations
 
+import binascii
 from dataclasses import dataclass
 
 from ..errors import ChecksumError, FrameError, ProtocolError
@@ -59,13 +60,12 @@ EVENTS: tuple[BitTable, ...] = (*EVENT_TABLES, SYSTEM_EVENTS)
 
 
 def crc_xmodem(data: bytes | bytearray | memoryview) -> int:
-    """CRC-16/XMODEM: polynomial 0x1021, initial value 0, no reflection."""
-    crc = 0
-    for byte in data:
-        crc ^= byte << 8
-        for _ in range(8):
-            crc = (crc << 1 ^ 0x1021 if crc & 0x8000 else crc << 1) & 0xFFFF
-    return crc
+    """CRC-16/XMODEM: polynomial 0x1021, initial value 0, no reflection.
+
+    ``binascii.crc_hqx`` computes exactly this CRC (CRC-CCITT, non-reflected,
+    no final XOR) when started at 0.
+    """
+    return binascii.crc_hqx(data, 0)
 
 
 def build_request(command: int, info: bytes = b"") -> bytes:

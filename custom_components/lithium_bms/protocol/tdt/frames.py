@@ -31,7 +31,7 @@ from dataclasses import dataclass
 
 from ..codecs.modbus import crc16
 from ..errors import ChecksumError, FrameError
-from ..fields import Field, read_fields
+from ..fields import Field, Layout, read_fields
 from ..snapshot import Alarm
 
 HEADS = (0x7E, 0x1E)  # a request may start with either [A][B]
@@ -53,7 +53,7 @@ KELVIN_OFFSET = 2730  # 0.1 K at 0 °C [A][B]
 PRODUCT_LENGTH = 60  # three 20-byte strings [B]
 
 # The fixed tail of the analog reply, offsets after the last probe [A][B].
-ANALOG_FIELDS = (
+ANALOG_FIELDS = Layout(
     Field("voltage", 2, 2, scale=0.01, decimals=2),
     Field("remaining", 4, 2, scale=0.1, decimals=1),
     Field("full", 6, 2, scale=0.1, decimals=1),  # "totalCapacity" [B]

@@ -24,12 +24,16 @@ the sum of its cells.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import re
+import struct
+from typing import NamedTuple
 
 from ..errors import ChecksumError, FrameError
-from ..fields import Field, read_fields
+from ..fields import Field, Layout, read_fields
 
 HEX_DIGITS = frozenset(b"0123456789ABCDEF")  # uppercase only [D]
+# Bytes that are all hex digits (one match instead of a set test per byte).
+ALL_HEX_DIGITS = re.compile(rb"[0-9A-F]*")
 # Ective 0x5E, StartCraft 0x83, KiloVault 0xB0 [A], 0xE8 [B]: any byte that
 # is no hex digit heads a frame [D].
 HEADS = bytes(byte for byte in range(256) if byte not in HEX_DIGITS)
@@ -58,8 +62,8 @@ FIELDS = (
     # byte 19 with problem code 0; bytes 19-21 stay undecoded.
     Field("problem", 18, 1),
 )
-_SCALED = tuple(f for f in FIELDS if f.decimals is not None)
-_INTS = tuple(f for f in FIELDS if f.decimals is None)
+_SCALED = Layout(*(f for f in FIELDS if f.decimals is not None))
+_INTS = Layout(*(f for f in FIELDS if f.decimals is None))
 
 
 def checksum(data: bytes) -> int:
@@ -67,8 +71,7 @@ def checksum(data: bytes) -> int:
     return sum(data) & 0xFFFF
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class TopbandStatus:
+class TopbandStatus(NamedTuple):
     """The decoded status frame."""
 
     voltage: float
@@ -85,7 +88,7 @@ def decode_digits(frame: bytes) -> bytes:
     """The 56 bytes behind a frame's head; FrameError unless it is one."""
     if len(frame) != LENGTH or frame[0] in HEX_DIGITS:
         raise FrameError("not a Topband frame")
-    if not HEX_DIGITS.issuperset(frame[1:]):
+    if not ALL_HEX_DIGITS.fullmatch(frame, 1):
         raise FrameError("Topband frame with a character that is no hex digit")
     return bytes.fromhex(frame[1:].decode("ascii"))
 
@@ -111,12 +114,12 @@ def decode_status(frame: bytes) -> TopbandStatus:
     return status
 
 
+_CELL_SLOTS = struct.Struct(f"<{MAX_CELLS}H")
+
+
 def _cells(data: bytes) -> tuple[float, ...]:
     """The populated cells: the slots before the first empty one [A]."""
-    raw = [
-        int.from_bytes(data[at : at + 2], "little")
-        for at in range(CELLS_AT, CELLS_AT + 2 * MAX_CELLS, 2)
-    ]
+    raw = list(_CELL_SLOTS.unpack_from(data, CELLS_AT))
     count = raw.index(0) if 0 in raw else MAX_CELLS
     if any(raw[count:]):
         raise FrameError("Topband frame with a cell after an empty slot")

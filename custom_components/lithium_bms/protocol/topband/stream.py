@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from ..errors import ProtocolError
 from ..scanner import NEED_MORE, FrameRules, Scanner
-from .frames import HEADS, HEX_DIGITS, LENGTH, decode_status
+from .frames import ALL_HEX_DIGITS, HEADS, LENGTH, decode_status
 
 
 class TopbandRules(FrameRules):
@@ -20,7 +20,7 @@ class TopbandRules(FrameRules):
     def length(self, buf: bytearray, pos: int) -> int | None:
         """113 while every byte after the head is a hex digit, else 0."""
         end = min(len(buf), pos + LENGTH)
-        if not HEX_DIGITS.issuperset(buf[pos + 1 : end]):
+        if not ALL_HEX_DIGITS.fullmatch(buf, pos + 1, end):
             return 0
         return LENGTH if end == pos + LENGTH else NEED_MORE
 
