@@ -12,6 +12,7 @@ from bleak.backends.device import BLEDevice
 from bleak.backends.service import BleakGATTService, BleakGATTServiceCollection
 from bleak.exc import BleakError
 
+from .connecting import ConnectFailedError
 from .device import SimulatedBms, full_uuid
 
 
@@ -94,6 +95,17 @@ class SimulatedBleakClient(BaseBleakClient):
             if self._slots.free <= 0:
                 raise BleakError("No free connection slot on the proxy")
             self._slots.take(device.address.upper())
+        try:
+            # The proxy holds the slot while it connects (and discovers).
+            await device.connect_model.establish()
+            if device.gone or device.connected:
+                raise BleakError(f"Device {self.address} went away while connecting")
+        except BaseException as err:
+            if self._slots is not None:
+                self._slots.give_back(device.address.upper())
+            if isinstance(err, ConnectFailedError):
+                raise BleakError(str(err)) from err
+            raise
         collection = BleakGATTServiceCollection()
         for spec in device.services:
             service = BleakGATTService(None, spec.handle, full_uuid(spec.uuid))

@@ -9,6 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+from .connecting import FREE, ConnectModel
 from .pack import PackModel
 
 BASE_UUID = "0000{:04x}-0000-1000-8000-00805f9b34fb"
@@ -92,6 +93,8 @@ class SimulatedBms(ABC):
         self.faults: deque[Fault] = deque()
         self.writes: list[bytes] = []
         self.connections = 0
+        # What connecting costs (free unless a modelled link sets it).
+        self.connect_model = ConnectModel(FREE, address)
         self._notify: NotifyCallback | None = None
         self._drop: Callable[[], None] | None = None
         # Notifications on their way (and a scheduled drop), lost at a detach.
@@ -188,15 +191,20 @@ class SimulatedBms(ABC):
         loop = asyncio.get_running_loop()
         now = loop.time()
         self._in_flight = [h for h in self._in_flight if h.when() > now]
+        # One notification at a time on the link: a frame queues behind the
+        # notifications still on their way.
+        start = max((h.when() for h in self._in_flight), default=now) - now
         chunks = [frame[i : i + self.mtu] for i in range(0, len(frame), self.mtu)]
         for index, chunk in enumerate(chunks):
-            delay = self.notify_delay * (index + 1)
+            delay = start + self.notify_delay * (index + 1)
             self._in_flight.append(
                 loop.call_later(delay, self._notify_if_attached, notify, chunk)
             )
         if then_drop:
             self._in_flight.append(
-                loop.call_later(self.notify_delay * (len(chunks) + 1), self._drop_link)
+                loop.call_later(
+                    start + self.notify_delay * (len(chunks) + 1), self._drop_link
+                )
             )
 
     def _notify_if_attached(self, notify: NotifyCallback, chunk: bytes) -> None:
