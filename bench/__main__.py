@@ -15,6 +15,7 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
+from bms_simulator.connecting import ESPHOME_PROXY
 from bms_simulator.link import (
     DEFAULT_MTU,
     DEFAULT_NOTIFY_LATENCY,
@@ -24,7 +25,7 @@ from bms_simulator.link import (
 
 from .devices import VARIANT_DEMOS, families
 from .protocol import Settings, measure_families
-from .report import table
+from .report import connect_lines, latency_table, switch_table, table
 from .wired import measure_wired, wired_table
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -89,7 +90,12 @@ def main() -> None:
     names = [*families(), *VARIANT_DEMOS]
     figures: dict[str, Any] = {
         "mode": "short" if args.short else "full",
-        "settings": {"interval": args.interval, "link": asdict(link)},
+        "settings": {
+            "interval": args.interval,
+            "link": asdict(link),
+            # What connecting costs in the Home Assistant runs (scale, switches).
+            "connect": asdict(ESPHOME_PROXY),
+        },
         "families": names,
         "protocol": measure_families(names, settings),
         "home_assistant": _home_assistant(args.short),
@@ -103,6 +109,12 @@ def main() -> None:
         table(figures)
         + "\n\n"
         + wired_table(figures["wired"])
+        + "\n\n"
+        + latency_table(figures)
+        + "\n\n"
+        + switch_table(figures)
+        + "\n\n"
+        + connect_lines(figures)
         + f"\n\nwritten to {args.out}\n"
     )
 

@@ -45,6 +45,11 @@ class SlotCounter:
         self.holders.remove(address)
 
 
+def _unavailable(device: SimulatedBms) -> bool:
+    """Whether a device is off the air or has a central already."""
+    return device.gone or device.connected
+
+
 class SimulatedBleakClient(BaseBleakClient):
     """Routes GATT operations to a simulated device looked up by address.
 
@@ -98,14 +103,14 @@ class SimulatedBleakClient(BaseBleakClient):
         try:
             # The proxy holds the slot while it connects (and discovers).
             await device.connect_model.establish()
-            if device.gone or device.connected:
-                raise BleakError(f"Device {self.address} went away while connecting")
         except BaseException as err:
-            if self._slots is not None:
-                self._slots.give_back(device.address.upper())
+            self._give_back(device)
             if isinstance(err, ConnectFailedError):
                 raise BleakError(str(err)) from err
             raise
+        if _unavailable(device):  # it may have gone while connecting
+            self._give_back(device)
+            raise BleakError(f"Device {self.address} went away while connecting")
         collection = BleakGATTServiceCollection()
         for spec in device.services:
             service = BleakGATTService(None, spec.handle, full_uuid(spec.uuid))
@@ -124,6 +129,10 @@ class SimulatedBleakClient(BaseBleakClient):
         self.services = collection
         self._device = device
         device.attach(self._on_notify, self._on_dropped)
+
+    def _give_back(self, device: SimulatedBms) -> None:
+        if self._slots is not None:
+            self._slots.give_back(device.address.upper())
 
     def _on_notify(self, handle: int, data: bytes) -> None:
         callback = self._callbacks.get(handle)

@@ -73,7 +73,10 @@ class ConnectModel:
         self.attempts += 1
         self.establishing = True
         try:
-            if self.cost.failure_rate and self._random.random() < self.cost.failure_rate:
+            if (
+                self.cost.failure_rate
+                and self._random.random() < self.cost.failure_rate
+            ):
                 self.failures += 1
                 if self.cost.setup:
                     await asyncio.sleep(self.cost.setup)

@@ -93,6 +93,8 @@ class SimulatedBms(ABC):
         self.faults: deque[Fault] = deque()
         self.writes: list[bytes] = []
         self.connections = 0
+        # Notifications that reached a host.
+        self.notified = 0
         # What connecting costs (free unless a modelled link sets it).
         self.connect_model = ConnectModel(FREE, address)
         self._notify: NotifyCallback | None = None
@@ -209,6 +211,7 @@ class SimulatedBms(ABC):
 
     def _notify_if_attached(self, notify: NotifyCallback, chunk: bytes) -> None:
         if self._notify is notify:
+            self.notified += 1
             notify(self.notify_handle, chunk)
 
     def _drop_link(self) -> None:

@@ -139,7 +139,9 @@ async def run_scale(
     link = link or BleLink(connect=ESPHOME_PROXY)
     figures = ScaleFigures(devices, proxies, slots, interval, minutes)
     figures.connect_cost = asdict(link.connect)
-    hubs = [VirtualProxy(f"AA:BB:CC:{run:02X}:10:{n:02X}", slots) for n in range(proxies)]
+    hubs = [
+        VirtualProxy(f"AA:BB:CC:{run:02X}:10:{n:02X}", slots) for n in range(proxies)
+    ]
     stoppers = [async_start_proxy(hass, hub) for hub in hubs]
     names = families()
     sims = [_device(i, names, link, run) for i in range(devices)]
@@ -237,22 +239,18 @@ async def packs_per_proxy(
     hass: HomeAssistant,
     clock: VirtualClock,
     interval: int,
+    tries: tuple[int, ...],
     *,
     minutes: float,
-    start: int = 8,
-    step: int = 2,
     link: BleLink | None = None,
     first_run: int = 0x60,
 ) -> Capacity:
-    """Double the packs on one 3-slot proxy until the bound fails, then bisect.
+    """Scale runs on one 3-slot proxy with more and more packs, until one fails.
 
-    The answer is exact to ``step`` packs; each try is a whole scale run.
+    ``packs`` is the largest count tried that kept the bound (0 if none did).
     """
     result = Capacity(interval, 0)
-    run = first_run
-
-    async def fits(packs: int) -> bool:
-        nonlocal run
+    for run, packs in enumerate(sorted(tries), start=first_run):
         figures = await run_scale(
             hass,
             clock,
@@ -263,21 +261,9 @@ async def packs_per_proxy(
             link=link,
             run=run,
         )
-        run += 1
-        held = within_bound(figures)
-        result.tried[packs] = figures.worst_data_age if held else None
-        return held
-
-    low, high = 0, start
-    while await fits(high):
-        low, high = high, 2 * high
-    while high - low > step:
-        middle = (low + high) // 2 // step * step
-        if middle <= low:
+        if not within_bound(figures):
+            result.tried[packs] = None
             break
-        if await fits(middle):
-            low = middle
-        else:
-            high = middle
-    result.packs = low
+        result.tried[packs] = figures.worst_data_age
+        result.packs = packs
     return result
