@@ -101,6 +101,8 @@ class SimulatedBms(ABC):
         self._drop: Callable[[], None] | None = None
         # Notifications on their way (and a scheduled drop), lost at a detach.
         self._in_flight: list[asyncio.TimerHandle] = []
+        # What those timers send, oldest first (None: drop the link).
+        self._outbox: deque[bytes | None] = deque()
 
     @abstractmethod
     def default_advertising(self, name: str) -> Advertising:
@@ -138,6 +140,7 @@ class SimulatedBms(ABC):
         for handle in self._in_flight:
             handle.cancel()
         self._in_flight.clear()
+        self._outbox.clear()
         self.on_disconnect()
 
     def carried_temperature(self, value: float) -> float:
@@ -192,27 +195,33 @@ class SimulatedBms(ABC):
             return
         loop = asyncio.get_running_loop()
         now = loop.time()
-        self._in_flight = [h for h in self._in_flight if h.when() > now]
+        self._in_flight = [h for h in self._in_flight if h.when() >= now]
         # One notification at a time on the link: a frame queues behind the
-        # notifications still on their way.
+        # notifications still on their way. Timers due at the same time may
+        # run in any order, so each takes the oldest item of the outbox.
         start = max((h.when() for h in self._in_flight), default=now) - now
         chunks = [frame[i : i + self.mtu] for i in range(0, len(frame), self.mtu)]
-        for index, chunk in enumerate(chunks):
-            delay = start + self.notify_delay * (index + 1)
-            self._in_flight.append(
-                loop.call_later(delay, self._notify_if_attached, notify, chunk)
-            )
-        if then_drop:
+        items: list[bytes | None] = [*chunks, None] if then_drop else chunks
+        for index, item in enumerate(items, start=1):
+            self._outbox.append(item)
             self._in_flight.append(
                 loop.call_later(
-                    start + self.notify_delay * (len(chunks) + 1), self._drop_link
+                    start + self.notify_delay * index, self._send_next, notify
                 )
             )
 
-    def _notify_if_attached(self, notify: NotifyCallback, chunk: bytes) -> None:
-        if self._notify is notify:
+    def _send_next(self, notify: NotifyCallback) -> None:
+        """Send the oldest notification on its way (None: drop the link)."""
+        if not self._outbox:
+            return
+        item = self._outbox.popleft()
+        if self._notify is not notify:
+            return
+        if item is None:
+            self._drop_link()
+        else:
             self.notified += 1
-            notify(self.notify_handle, chunk)
+            notify(self.notify_handle, item)
 
     def _drop_link(self) -> None:
         drop = self._drop

@@ -12,9 +12,9 @@ puts them on a simulator, whatever carries its bytes (a
 from __future__ import annotations
 
 import asyncio
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from functools import partial
 
 from custom_components.lithium_bms.protocol.transport import (
     DataCallback,
@@ -62,15 +62,29 @@ class BleLink:
             receive = getattr(device, "_link_receive", device.receive)
             setattr(device, "_link_receive", receive)  # noqa: B010
             setattr(  # noqa: B010
-                device, "receive", partial(_receive_later, receive, self.write_latency)
+                device, "receive", _DelayedWrites(receive, self.write_latency)
             )
         return device
 
 
-def _receive_later(
-    receive: Callable[[int, bytes], None], latency: float, handle: int, data: bytes
-) -> None:
-    asyncio.get_running_loop().call_later(latency, receive, handle, data)
+class _DelayedWrites:
+    """Hands writes to the device ``latency`` after they were sent, in order.
+
+    Timers due at the same time may run in any order (writes sent back to back
+    on the virtual clock are), so each timer delivers the oldest write.
+    """
+
+    def __init__(self, receive: Callable[[int, bytes], None], latency: float) -> None:
+        self._receive = receive
+        self._latency = latency
+        self._queue: deque[tuple[int, bytes]] = deque()
+
+    def __call__(self, handle: int, data: bytes) -> None:
+        self._queue.append((handle, data))
+        asyncio.get_running_loop().call_later(self._latency, self._next)
+
+    def _next(self) -> None:
+        self._receive(*self._queue.popleft())
 
 
 @dataclass(slots=True)

@@ -31,7 +31,7 @@ from bench.ha.entries import make_entry
 from bench.ha.scale import packs_per_proxy, run_scale
 from bench.ha.soak import traced_memory
 from bench.ha.switching import switch_latency
-from bms_simulator.connecting import ESPHOME_PROXY
+from bms_simulator.connecting import ESPHOME_PROXY, ConnectCost
 from bms_simulator.link import BleLink
 from bms_simulator.proxy import VirtualProxy
 from custom_components.lithium_bms.const import (
@@ -48,16 +48,16 @@ UPDATES = 300 if FULL else 30
 EXTRA_DEVICES = 6 if FULL else 2
 SCALE_MINUTES = 60 if FULL else 10
 QUIET = {CONF_UPDATE_INTERVAL: MAX_UPDATE_INTERVAL}
+# What connecting costs (scripts/bench's options; an ESPHome proxy by default).
+CONNECT = (
+    ConnectCost(**json.loads(os.environ["BENCH_CONNECT"]))
+    if "BENCH_CONNECT" in os.environ
+    else ESPHOME_PROXY
+)
 SWITCH_COMMANDS = 20 if FULL else 6
-# ANT (legacy) is left out: its command is not confirmed on the bench's 16-cell
-# demo behind the virtual proxy (a read-back the driver rejects; open).
-SWITCHED = [
-    family
-    for family in families()
-    if driver_by_family(family).switches and family != "ant_legacy"
-]
+SWITCHED = [family for family in families() if driver_by_family(family).switches]
 # Packs per proxy tried at each interval (full mode), and minutes per try.
-CAPACITY_TRIES = {10: (16, 20, 24), 30: (24, 36, 48), 60: (48,)}
+CAPACITY_TRIES = {10: (16, 20, 24), 30: (36, 48, 60, 72), 60: (60, 90, 120)}
 CAPACITY_MINUTES = {10: 5, 30: 8, 60: 12}
 # The drivers' own settle time after connecting (the tests' fixture zeroes it).
 SETTLE = {driver: driver.connect_delay for driver in DRIVERS}
@@ -188,7 +188,12 @@ async def test_scale(
     freezer: FrozenDateTimeFactory,
     real_settle: None,
 ) -> None:
-    figures = await run_scale(hass, VirtualClock(hass, freezer), minutes=SCALE_MINUTES)
+    figures = await run_scale(
+        hass,
+        VirtualClock(hass, freezer),
+        minutes=SCALE_MINUTES,
+        link=BleLink(connect=CONNECT),
+    )
     assert figures.leaks == []
     RESULTS["scale"] = figures.as_dict()
 
@@ -209,6 +214,7 @@ async def test_packs_per_proxy(
             interval,
             tries,
             minutes=CAPACITY_MINUTES[interval],
+            link=BleLink(connect=CONNECT),
             first_run=0x60 + 0x10 * run,
         )
         found[str(interval)] = {"packs": capacity.packs, "tried": capacity.tried}
@@ -232,8 +238,9 @@ async def test_switch_latency(
         family,
         keep_connected=held,
         commands=SWITCH_COMMANDS,
-        link=BleLink(connect=ESPHOME_PROXY),
-        address="A4:C1:38:5E:00:01",
+        link=BleLink(connect=CONNECT),
+        # One address per family: each draws its own seeded failures.
+        address=f"A4:C1:38:5E:{SWITCHED.index(family):02X}:01",
     )
     mode = "held" if held else "per_update"
     RESULTS.setdefault("switch_latency", {}).setdefault(family, {})[mode] = figures

@@ -1,4 +1,4 @@
-"""The link model's connection cost: time, first-time discovery, seeded failures."""
+"""The link model: connection cost (time, discovery, seeded failures), order."""
 
 from __future__ import annotations
 
@@ -97,7 +97,9 @@ def test_notifications_follow_one_another() -> None:
 
     async def run() -> None:
         loop = asyncio.get_running_loop()
-        device.attach(lambda _h, data: arrived.append((loop.time(), data)), lambda: None)
+        device.attach(
+            lambda _h, data: arrived.append((loop.time(), data)), lambda: None
+        )
         device.send(bytes(40))
         device.send(bytes([1]) * 20)
         await asyncio.sleep(1)
@@ -105,3 +107,35 @@ def test_notifications_follow_one_another() -> None:
     run_virtual(run())
     assert [round(t, 3) for t, _ in arrived] == [0.01, 0.02, 0.03]
     assert arrived[-1][1] == bytes([1]) * 20
+
+
+def test_writes_sent_at_once_arrive_in_order() -> None:
+    """Timers due at the same time run in any order; the writes do not."""
+    device = BleLink(write_latency=0.03).apply(bench_device("jbd", ADDRESS))
+    received: list[bytes] = []
+    device.handle_write = lambda _handle, data: received.append(data)  # type: ignore[method-assign]
+    sent = [bytes([n]) for n in range(50)]
+
+    async def run() -> None:
+        for data in sent:
+            device.receive(1, data)
+        await asyncio.sleep(1)
+
+    run_virtual(run())
+    assert received == sent
+
+
+def test_notifications_at_no_latency_keep_their_order() -> None:
+    device = BleLink(mtu=1, notify_latency=0.0, write_latency=0.0).apply(
+        bench_device("jbd", ADDRESS)
+    )
+    arrived: list[bytes] = []
+    frame = bytes(range(60))
+
+    async def run() -> None:
+        device.attach(lambda _h, data: arrived.append(data), lambda: None)
+        device.send(frame)
+        await asyncio.sleep(0.1)
+
+    run_virtual(run())
+    assert b"".join(arrived) == frame
