@@ -201,7 +201,7 @@ class SimulatedBms(ABC):
         # run in any order, so each takes the oldest item of the outbox.
         start = max((h.when() for h in self._in_flight), default=now) - now
         chunks = [frame[i : i + self.mtu] for i in range(0, len(frame), self.mtu)]
-        items: list[bytes | None] = [*chunks, None] if then_drop else chunks
+        items: list[bytes | None] = [*chunks, None] if then_drop else [*chunks]
         for index, item in enumerate(items, start=1):
             self._outbox.append(item)
             self._in_flight.append(
