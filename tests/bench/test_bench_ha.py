@@ -198,7 +198,8 @@ async def test_scale(
     RESULTS["scale"] = figures.as_dict()
 
 
-@pytest.mark.skipif(not FULL, reason="full mode only (a few minutes)")
+@pytest.mark.skipif(not FULL, reason="full mode only (several minutes)")
+@pytest.mark.timeout(1800)
 async def test_packs_per_proxy(
     hass: HomeAssistant,
     enable_bluetooth: None,
