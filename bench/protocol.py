@@ -60,6 +60,8 @@ async def _measure(family: str, settings: Settings) -> dict[str, Any]:
     first_latency = loop.time() - started
 
     latencies: list[float] = []
+    limits: list[float] = []
+    round_trips: list[float] = []
     mark = transport.counters.copy()
     recording = transport.start_recording()
     last: list[Exchange] = recording
@@ -68,8 +70,12 @@ async def _measure(family: str, settings: Settings) -> dict[str, Any]:
         await asyncio.sleep(settings.interval)
         vary(device, step)
         asked = loop.time()
+        before = transport.counters.copy()
         snapshot = await client.read_snapshot()
         latencies.append(loop.time() - asked)
+        during = transport.counters.since(before)
+        limits.append(settings.link.least_time(during.writes, during.notifications))
+        round_trips.append(_round_trips(settings.link, during))
         last, recording = recording, transport.start_recording()
     steady = transport.counters.since(mark)
     transport.recording = None
@@ -83,8 +89,24 @@ async def _measure(family: str, settings: Settings) -> dict[str, Any]:
             "median": round(median(latencies) * 1e3, 1),
             "p95": round(p95(latencies) * 1e3, 1),
         },
+        "link_limit_ms": _limit(latencies, limits),
+        "round_trip_limit_ms": _limit(latencies, round_trips),
         "protocol_cpu_us": cpu,
     }
+
+
+def _round_trips(link: BleLink, during: LinkCounters) -> float:
+    """The least time when each request waits for the answer before it."""
+    return during.writes * link.write_latency + during.notifications * (
+        link.notify_latency
+    )
+
+
+def _limit(latencies: list[float], limits: list[float]) -> dict[str, float | None]:
+    """The median limit of the updates and the median update's ratio to it."""
+    limit = median(limits)
+    ratio = round(median(latencies) / limit, 2) if limit else None
+    return {"median": round(limit * 1e3, 1), "ratio": ratio}
 
 
 async def _replay_cpu(

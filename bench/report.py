@@ -139,3 +139,86 @@ def _scale(scale: dict[str, Any] | None) -> str:
         f" {scale['slot_waits']} slot waits, {scale['failed_updates']} failed"
         f" updates, {len(scale['warnings'])} warnings, {len(scale['leaks'])} leaks"
     )
+
+
+def latency_table(figures: dict[str, Any]) -> str:
+    """Update latency per family beside the least time its bytes need."""
+    rows = [["family", "lat50", "limit", "ratio", "rt.limit", "rt.ratio"]]
+    for family in figures["families"]:
+        protocol = _get(figures, "protocol", family) or {}
+        rows.append(
+            [
+                family,
+                *(
+                    _cell(_get(protocol, *path))
+                    for path in (
+                        ("latency_ms", "median"),
+                        ("link_limit_ms", "median"),
+                        ("link_limit_ms", "ratio"),
+                        ("round_trip_limit_ms", "median"),
+                        ("round_trip_limit_ms", "ratio"),
+                    )
+                ),
+            ]
+        )
+    legend = [
+        "  limit: least time the update's bytes need, requests back to back, ms",
+        "  rt.limit: the same when each request waits for the answer before it, ms",
+        "  ratio: median update latency / limit",
+    ]
+    return _grid(rows) + "\n" + "\n".join(legend)
+
+
+def switch_table(figures: dict[str, Any]) -> str:
+    """Switch latency per family, connection held and per update."""
+    found = _get(figures, "home_assistant", "switch_latency") or {}
+    rows = [["family", "held50", "held95", "limit", "conn50", "conn95", "limit"]]
+    for family, modes in found.items():
+        held, per_update = modes.get("held", {}), modes.get("per_update", {})
+        rows.append(
+            [
+                family,
+                *(
+                    _cell(mode.get(key))
+                    for mode in (held, per_update)
+                    for key in ("median_ms", "p95_ms", "link_limit_ms")
+                ),
+            ]
+        )
+    legend = (
+        "  switch latency, service call to confirmed state, ms: held connection"
+        " (held) and a connection per update (conn); limit: least time of the"
+        " command's bytes (plus the connection setup)"
+    )
+    return _grid(rows) + "\n" + legend
+
+
+def connect_lines(figures: dict[str, Any]) -> str:
+    """The connection cost modelled and the packs one proxy keeps in the bound."""
+    ha = figures.get("home_assistant", {})
+    lines = []
+    scale = ha.get("scale")
+    if scale and "connect_cost" in scale:
+        cost = scale["connect_cost"]
+        lines.append(
+            f"connecting: {cost['setup']:g} s, {cost['discovery']:g} s more the first"
+            f" time (GATT discovery), {cost['failure_rate']:.0%} of attempts fail"
+            f" (seed {cost['seed']}); {scale['modelled_connect_failures']} failed"
+            " attempts in the scale run, retried"
+        )
+    capacity = ha.get("packs_per_proxy")
+    if capacity:
+        found = ", ".join(
+            f"{v['packs']} at {k} s" for k, v in capacity.items() if isinstance(v, dict)
+        )
+        lines.append(f"packs per 3-slot proxy within the bound: {found}")
+    else:
+        lines.append("packs per proxy: measured in the full run only")
+    return "\n".join(lines)
+
+
+def _grid(rows: list[list[str]]) -> str:
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    return "\n".join(
+        "  ".join(c.rjust(w) for c, w in zip(row, widths, strict=True)) for row in rows
+    )

@@ -12,6 +12,7 @@ from bleak.backends.device import BLEDevice
 from bleak.backends.service import BleakGATTService, BleakGATTServiceCollection
 from bleak.exc import BleakError
 
+from .connecting import ConnectFailedError
 from .device import SimulatedBms, full_uuid
 
 
@@ -42,6 +43,11 @@ class SlotCounter:
     def give_back(self, address: str) -> None:
         """Free the slot of ``address``."""
         self.holders.remove(address)
+
+
+def _unavailable(device: SimulatedBms) -> bool:
+    """Whether a device is off the air or has a central already."""
+    return device.gone or device.connected
 
 
 class SimulatedBleakClient(BaseBleakClient):
@@ -94,6 +100,17 @@ class SimulatedBleakClient(BaseBleakClient):
             if self._slots.free <= 0:
                 raise BleakError("No free connection slot on the proxy")
             self._slots.take(device.address.upper())
+        try:
+            # The proxy holds the slot while it connects (and discovers).
+            await device.connect_model.establish()
+        except BaseException as err:
+            self._give_back(device)
+            if isinstance(err, ConnectFailedError):
+                raise BleakError(str(err)) from err
+            raise
+        if _unavailable(device):  # it may have gone while connecting
+            self._give_back(device)
+            raise BleakError(f"Device {self.address} went away while connecting")
         collection = BleakGATTServiceCollection()
         for spec in device.services:
             service = BleakGATTService(None, spec.handle, full_uuid(spec.uuid))
@@ -112,6 +129,10 @@ class SimulatedBleakClient(BaseBleakClient):
         self.services = collection
         self._device = device
         device.attach(self._on_notify, self._on_dropped)
+
+    def _give_back(self, device: SimulatedBms) -> None:
+        if self._slots is not None:
+            self._slots.give_back(device.address.upper())
 
     def _on_notify(self, handle: int, data: bytes) -> None:
         callback = self._callbacks.get(handle)

@@ -9,6 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+from .connecting import FREE, ConnectModel
 from .pack import PackModel
 
 BASE_UUID = "0000{:04x}-0000-1000-8000-00805f9b34fb"
@@ -95,10 +96,16 @@ class SimulatedBms(ABC):
         # Frames a streaming device sent unasked (its ticks), for tests.
         self.stream_ticks = 0
         self._ticked = asyncio.Event()
+        # Notifications that reached a host.
+        self.notified = 0
+        # What connecting costs (free unless a modelled link sets it).
+        self.connect_model = ConnectModel(FREE, address)
         self._notify: NotifyCallback | None = None
         self._drop: Callable[[], None] | None = None
         # Notifications on their way (and a scheduled drop), lost at a detach.
         self._in_flight: list[asyncio.TimerHandle] = []
+        # What those timers send, oldest first (None: drop the link).
+        self._outbox: deque[bytes | None] = deque()
 
     async def stream_advances(self, frames: int = 3, timeout: float = 5.0) -> None:
         """Wait, in real time and bounded, until the stream sent ``frames`` more.
@@ -155,6 +162,7 @@ class SimulatedBms(ABC):
         for handle in self._in_flight:
             handle.cancel()
         self._in_flight.clear()
+        self._outbox.clear()
         self.on_disconnect()
 
     def carried_temperature(self, value: float) -> float:
@@ -209,21 +217,33 @@ class SimulatedBms(ABC):
             return
         loop = asyncio.get_running_loop()
         now = loop.time()
-        self._in_flight = [h for h in self._in_flight if h.when() > now]
+        self._in_flight = [h for h in self._in_flight if h.when() >= now]
+        # One notification at a time on the link: a frame queues behind the
+        # notifications still on their way. Timers due at the same time may
+        # run in any order, so each takes the oldest item of the outbox.
+        start = max((h.when() for h in self._in_flight), default=now) - now
         chunks = [frame[i : i + self.mtu] for i in range(0, len(frame), self.mtu)]
-        for index, chunk in enumerate(chunks):
-            delay = self.notify_delay * (index + 1)
+        items: list[bytes | None] = [*chunks, None] if then_drop else [*chunks]
+        for index, item in enumerate(items, start=1):
+            self._outbox.append(item)
             self._in_flight.append(
-                loop.call_later(delay, self._notify_if_attached, notify, chunk)
-            )
-        if then_drop:
-            self._in_flight.append(
-                loop.call_later(self.notify_delay * (len(chunks) + 1), self._drop_link)
+                loop.call_later(
+                    start + self.notify_delay * index, self._send_next, notify
+                )
             )
 
-    def _notify_if_attached(self, notify: NotifyCallback, chunk: bytes) -> None:
-        if self._notify is notify:
-            notify(self.notify_handle, chunk)
+    def _send_next(self, notify: NotifyCallback) -> None:
+        """Send the oldest notification on its way (None: drop the link)."""
+        if not self._outbox:
+            return
+        item = self._outbox.popleft()
+        if self._notify is not notify:
+            return
+        if item is None:
+            self._drop_link()
+        else:
+            self.notified += 1
+            notify(self.notify_handle, item)
 
     def _drop_link(self) -> None:
         drop = self._drop

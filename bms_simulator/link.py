@@ -1,8 +1,10 @@
 """A modelled Bluetooth LE link between a host and a simulated BMS.
 
-The model has three knobs: the size of one notification, the time each
-notification takes to arrive and the time a write takes to reach the BMS.
-:meth:`BleLink.apply` puts them on a simulator, whatever carries its bytes (a
+The model has four knobs: the size of one notification, the time each
+notification takes to arrive (one at a time), the time a write takes to reach
+the BMS and what connecting costs (:class:`ConnectCost`: setup time, GATT
+discovery on the first connection, seeded failures). :meth:`BleLink.apply`
+puts them on a simulator, whatever carries its bytes (a
 :class:`SimulatorTransport` or the bleak backend behind a virtual proxy);
 :class:`LinkTransport` counts and records what crosses the link.
 """
@@ -10,9 +12,9 @@ notification takes to arrive and the time a write takes to reach the BMS.
 from __future__ import annotations
 
 import asyncio
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from functools import partial
 
 from custom_components.lithium_bms.protocol.transport import (
     DataCallback,
@@ -20,6 +22,7 @@ from custom_components.lithium_bms.protocol.transport import (
     Transport,
 )
 
+from .connecting import FREE, ConnectCost, ConnectModel
 from .device import SimulatedBms
 
 DEFAULT_MTU = 20
@@ -29,11 +32,21 @@ DEFAULT_WRITE_LATENCY = 0.030
 
 @dataclass(frozen=True, slots=True)
 class BleLink:
-    """Notification size (bytes) and latencies (seconds) of one link."""
+    """Notification size (bytes), latencies (seconds), connection cost."""
 
     mtu: int = DEFAULT_MTU
     notify_latency: float = DEFAULT_NOTIFY_LATENCY
     write_latency: float = DEFAULT_WRITE_LATENCY
+    connect: ConnectCost = FREE
+
+    def least_time(self, writes: int, notifications: int) -> float:
+        """Seconds the bytes of one exchange need at least on this link.
+
+        The writes go out back to back (the first one's latency is the only
+        one waited for) and the notifications follow one another.
+        """
+        first_write = self.write_latency if writes else 0.0
+        return first_write + notifications * self.notify_latency
 
     def apply[D: SimulatedBms](self, device: D) -> D:
         """Make ``device`` chunk, pace and receive like at the end of this link.
@@ -44,19 +57,34 @@ class BleLink:
         """
         device.mtu = self.mtu
         device.notify_delay = self.notify_latency
+        device.connect_model = ConnectModel(self.connect, device.address)
         if self.write_latency:
             receive = getattr(device, "_link_receive", device.receive)
             setattr(device, "_link_receive", receive)  # noqa: B010
             setattr(  # noqa: B010
-                device, "receive", partial(_receive_later, receive, self.write_latency)
+                device, "receive", _DelayedWrites(receive, self.write_latency)
             )
         return device
 
 
-def _receive_later(
-    receive: Callable[[int, bytes], None], latency: float, handle: int, data: bytes
-) -> None:
-    asyncio.get_running_loop().call_later(latency, receive, handle, data)
+class _DelayedWrites:
+    """Hands writes to the device ``latency`` after they were sent, in order.
+
+    Timers due at the same time may run in any order (writes sent back to back
+    on the virtual clock are), so each timer delivers the oldest write.
+    """
+
+    def __init__(self, receive: Callable[[int, bytes], None], latency: float) -> None:
+        self._receive = receive
+        self._latency = latency
+        self._queue: deque[tuple[int, bytes]] = deque()
+
+    def __call__(self, handle: int, data: bytes) -> None:
+        self._queue.append((handle, data))
+        asyncio.get_running_loop().call_later(self._latency, self._next)
+
+    def _next(self) -> None:
+        self._receive(*self._queue.popleft())
 
 
 @dataclass(slots=True)

@@ -9,6 +9,7 @@ from custom_components.lithium_bms.protocol.transport import (
     Transport,
 )
 
+from .connecting import ConnectFailedError
 from .device import SimulatedBms
 
 
@@ -42,6 +43,12 @@ class SimulatorTransport(Transport):
         self, on_data: DataCallback, on_disconnect: DisconnectCallback
     ) -> None:
         """Attach to the device."""
+        if self.device.gone or self.device.connected:
+            raise BmsConnectionError("simulated device unavailable")
+        try:
+            await self.device.connect_model.establish()
+        except ConnectFailedError as err:
+            raise BmsConnectionError(str(err)) from err
         if self.device.gone or self.device.connected:
             raise BmsConnectionError("simulated device unavailable")
         self._on_data = on_data

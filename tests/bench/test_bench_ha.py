@@ -33,8 +33,10 @@ from bench.devices import bench_device, families, vary
 from bench.ha.clock import VirtualClock
 from bench.ha.entries import make_entry
 from bench.ha.recorder import measure_day, start_charge_cycles
-from bench.ha.scale import run_scale
+from bench.ha.scale import packs_per_proxy, run_scale
 from bench.ha.soak import traced_memory
+from bench.ha.switching import switch_latency
+from bms_simulator.connecting import ESPHOME_PROXY, ConnectCost
 from bms_simulator.link import BleLink
 from bms_simulator.proxy import VirtualProxy
 from custom_components.lithium_bms.const import (
@@ -42,7 +44,7 @@ from custom_components.lithium_bms.const import (
     DEFAULT_UPDATE_INTERVAL,
     MAX_UPDATE_INTERVAL,
 )
-from custom_components.lithium_bms.protocol.registry import DRIVERS
+from custom_components.lithium_bms.protocol.registry import DRIVERS, driver_by_family
 from custom_components.lithium_bms.protocol.snapshot import BatterySnapshot
 from custom_components.lithium_bms.sensor import MILLIVOLT_DIGITS
 
@@ -54,6 +56,19 @@ EXTRA_DEVICES = 6 if FULL else 2
 SCALE_MINUTES = 60 if FULL else 10
 STATISTICS_WARMUP = 600
 QUIET = {CONF_UPDATE_INTERVAL: MAX_UPDATE_INTERVAL}
+# What connecting costs (scripts/bench's options; an ESPHome proxy by default).
+CONNECT = (
+    ConnectCost(**json.loads(os.environ["BENCH_CONNECT"]))
+    if "BENCH_CONNECT" in os.environ
+    else ESPHOME_PROXY
+)
+SWITCH_COMMANDS = 20 if FULL else 6
+SWITCHED = [family for family in families() if driver_by_family(family).switches]
+# Packs per proxy tried at each interval (full mode), and minutes per try.
+CAPACITY_TRIES = {10: (16, 20, 24), 30: (36, 48, 60, 72), 60: (60, 90, 120)}
+CAPACITY_MINUTES = {10: 5, 30: 8, 60: 12}
+# The drivers' own settle time after connecting (the tests' fixture zeroes it).
+SETTLE = {driver: driver.connect_delay for driver in DRIVERS}
 
 pytestmark = pytest.mark.skipif(not OUT, reason="run by scripts/bench")
 RESULTS: dict[str, Any] = {}
@@ -186,19 +201,24 @@ async def _memory_per_device(
 
 
 @pytest.fixture
-def connect_time(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Every connection through a proxy costs a second of simulated time."""
-    for driver in DRIVERS:
-        monkeypatch.setattr(driver, "connect_delay", 1.0)
+def real_settle(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every driver waits after connecting as it does on a real link."""
+    for driver, delay in SETTLE.items():
+        monkeypatch.setattr(driver, "connect_delay", delay)
 
 
 async def test_scale(
     hass: HomeAssistant,
     enable_bluetooth: None,
     freezer: FrozenDateTimeFactory,
-    connect_time: None,
+    real_settle: None,
 ) -> None:
-    figures = await run_scale(hass, VirtualClock(hass, freezer), minutes=SCALE_MINUTES)
+    figures = await run_scale(
+        hass,
+        VirtualClock(hass, freezer),
+        minutes=SCALE_MINUTES,
+        link=BleLink(connect=CONNECT),
+    )
     assert figures.leaks == []
     RESULTS["scale"] = figures.as_dict()
 
@@ -245,3 +265,52 @@ async def test_recorder_footprint(
     assert footprint.extremes["cell_voltage_decimals"] <= MILLIVOLT_DIGITS
     assert footprint.extremes["longest_attributes"] < LARGE_ATTRIBUTES
     RESULTS.setdefault("recorder", {})[family] = footprint.as_dict()
+
+
+@pytest.mark.skipif(not FULL, reason="full mode only (several minutes)")
+@pytest.mark.timeout(1800)
+async def test_packs_per_proxy(
+    hass: HomeAssistant,
+    enable_bluetooth: None,
+    freezer: FrozenDateTimeFactory,
+    real_settle: None,
+) -> None:
+    clock = VirtualClock(hass, freezer)
+    found = RESULTS.setdefault("packs_per_proxy", {})
+    for run, (interval, tries) in enumerate(CAPACITY_TRIES.items()):
+        capacity = await packs_per_proxy(
+            hass,
+            clock,
+            interval,
+            tries,
+            minutes=CAPACITY_MINUTES[interval],
+            link=BleLink(connect=CONNECT),
+            first_run=0x60 + 0x10 * run,
+        )
+        found[str(interval)] = {"packs": capacity.packs, "tried": capacity.tried}
+
+
+@pytest.mark.parametrize("held", [True, False], ids=["held", "per_update"])
+@pytest.mark.parametrize("family", SWITCHED)
+async def test_switch_latency(
+    hass: HomeAssistant,
+    *,
+    proxy: VirtualProxy,
+    freezer: FrozenDateTimeFactory,
+    real_settle: None,
+    family: str,
+    held: bool,
+) -> None:
+    figures = await switch_latency(
+        hass,
+        VirtualClock(hass, freezer),
+        proxy,
+        family,
+        keep_connected=held,
+        commands=SWITCH_COMMANDS,
+        link=BleLink(connect=CONNECT),
+        # One address per family: each draws its own seeded failures.
+        address=f"A4:C1:38:5E:{SWITCHED.index(family):02X}:01",
+    )
+    mode = "held" if held else "per_update"
+    RESULTS.setdefault("switch_latency", {}).setdefault(family, {})[mode] = figures

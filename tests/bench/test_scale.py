@@ -10,27 +10,30 @@ from bench.ha.clock import VirtualClock
 from bench.ha.scale import run_scale
 from custom_components.lithium_bms.protocol.registry import DRIVERS
 
-# Connecting through an ESPHome proxy takes about a second.
-CONNECT_TIME = 1.0
 MINUTES = 10
+# The drivers' own settle time after connecting (the tests' fixture zeroes it).
+SETTLE = {driver: driver.connect_delay for driver in DRIVERS}
 
 
 @pytest.fixture
-def connect_time(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Every connection costs a second of (simulated) time."""
-    for driver in DRIVERS:
-        monkeypatch.setattr(driver, "connect_delay", CONNECT_TIME)
+def real_settle(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every driver waits after connecting as it does on a real link."""
+    for driver, delay in SETTLE.items():
+        monkeypatch.setattr(driver, "connect_delay", delay)
 
 
 async def test_every_pack_updated_none_starved(
     hass: HomeAssistant,
     enable_bluetooth: None,
     freezer: FrozenDateTimeFactory,
-    connect_time: None,
+    real_settle: None,
 ) -> None:
     figures = await run_scale(hass, VirtualClock(hass, freezer), minutes=MINUTES)
     assert figures.leaks == []
     assert figures.warnings == [], "no log storm: not one warning"
+    # Connecting costs time and fails now and then (seeded), as on a proxy;
+    # bleak-retry-connector tries again, so no update fails.
+    assert figures.modelled_connect_failures > 0
     assert figures.failed_updates == 0
     # The stated bound: every pack is updated at least once per 3 intervals.
     assert figures.worst_data_age <= 3 * figures.interval
