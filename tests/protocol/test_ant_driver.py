@@ -56,7 +56,7 @@ def assert_matches(snapshot: BatterySnapshot, pack: PackModel) -> None:
 @pytest.fixture(autouse=True)
 def fast_ant(monkeypatch: pytest.MonkeyPatch) -> None:
     """Short timeouts so silent-BMS tests take milliseconds."""
-    monkeypatch.setattr(AntDriver, "request_timeout", 0.05)
+    monkeypatch.setattr(AntDriver, "request_timeout", 0.2)
     monkeypatch.setattr(AntDriver, "switch_settle", 0.0)
 
 

@@ -52,7 +52,7 @@ def assert_matches(snapshot: BatterySnapshot, pack: PackModel) -> None:
 @pytest.fixture(autouse=True)
 def fast_eg4(monkeypatch: pytest.MonkeyPatch) -> None:
     """Short timeouts so silent-BMS tests take milliseconds."""
-    monkeypatch.setattr(Eg4Driver, "request_timeout", 0.05)
+    monkeypatch.setattr(Eg4Driver, "request_timeout", 0.2)
 
 
 @pytest.fixture

@@ -72,7 +72,7 @@ def assert_matches(snapshot: BatterySnapshot, pack: PackModel) -> None:
 @pytest.fixture(autouse=True)
 def fast_ej(monkeypatch: pytest.MonkeyPatch) -> None:
     """Short timeouts so silent-BMS tests take milliseconds."""
-    monkeypatch.setattr(EjDriver, "request_timeout", 0.05)
+    monkeypatch.setattr(EjDriver, "request_timeout", 0.2)
 
 
 @pytest.fixture

@@ -54,7 +54,7 @@ def assert_matches(snapshot: BatterySnapshot, pack: PackModel) -> None:
 @pytest.fixture(autouse=True)
 def fast_humsienk(monkeypatch: pytest.MonkeyPatch) -> None:
     """Short timeouts so silent-BMS tests take milliseconds."""
-    monkeypatch.setattr(HumsienkDriver, "request_timeout", 0.05)
+    monkeypatch.setattr(HumsienkDriver, "request_timeout", 0.2)
 
 
 @pytest.fixture

@@ -50,7 +50,7 @@ def assert_matches(snapshot: BatterySnapshot, pack: PackModel) -> None:
 @pytest.fixture(autouse=True)
 def fast_pwrboozt(monkeypatch: pytest.MonkeyPatch) -> None:
     """Short timeouts so silent-BMS tests take milliseconds."""
-    monkeypatch.setattr(PwrbooztDriver, "request_timeout", 0.05)
+    monkeypatch.setattr(PwrbooztDriver, "request_timeout", 0.2)
 
 
 @pytest.fixture(params=[False, True], ids=["powerboozt", "doerr"])

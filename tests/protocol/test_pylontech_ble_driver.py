@@ -68,7 +68,7 @@ def assert_matches(snap: BatterySnapshot, pack: PackModel) -> None:
 @pytest.fixture(autouse=True)
 def fast_pylontech(monkeypatch: pytest.MonkeyPatch) -> None:
     """Short timeouts so silent-BMS tests take milliseconds."""
-    monkeypatch.setattr(PylontechDriver, "request_timeout", 0.05)
+    monkeypatch.setattr(PylontechDriver, "request_timeout", 0.2)
 
 
 @pytest.fixture

@@ -38,7 +38,7 @@ type MakeClient = Callable[..., BmsClient]
 @pytest.fixture(autouse=True)
 def fast_renogy(monkeypatch: pytest.MonkeyPatch) -> None:
     """Short timeouts so silent-battery tests take milliseconds."""
-    monkeypatch.setattr(RenogyDriver, "request_timeout", 0.05)
+    monkeypatch.setattr(RenogyDriver, "request_timeout", 0.2)
 
 
 @pytest.fixture(params=["classic", "pro"])

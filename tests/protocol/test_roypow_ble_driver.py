@@ -56,7 +56,7 @@ def assert_matches(snapshot: BatterySnapshot, pack: PackModel) -> None:
 @pytest.fixture(autouse=True)
 def fast_roypow(monkeypatch: pytest.MonkeyPatch) -> None:
     """Short timeouts so silent-BMS tests take milliseconds."""
-    monkeypatch.setattr(RoyPowDriver, "request_timeout", 0.05)
+    monkeypatch.setattr(RoyPowDriver, "request_timeout", 0.2)
 
 
 @pytest.fixture

@@ -158,7 +158,7 @@ def test_bank_reassembly_garbage_bad_crc_and_foreign_devices() -> None:
 
 @pytest.fixture(autouse=True)
 def fast_seplos(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(SeplosDriver, "request_timeout", 0.05)
+    monkeypatch.setattr(SeplosDriver, "request_timeout", 0.2)
     monkeypatch.setattr(SeplosDriver, "connect_delay", 0.0)
 
 

@@ -29,7 +29,7 @@ type MakeClient = Callable[..., BmsClient]
 @pytest.fixture(autouse=True)
 def fast_seplos(monkeypatch: pytest.MonkeyPatch) -> None:
     """Short timeouts so silent-BMS tests take milliseconds."""
-    monkeypatch.setattr(SeplosDriver, "request_timeout", 0.05)
+    monkeypatch.setattr(SeplosDriver, "request_timeout", 0.2)
     monkeypatch.setattr(SeplosDriver, "connect_delay", 0.0)
 
 
