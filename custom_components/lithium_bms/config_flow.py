@@ -316,11 +316,11 @@ class LithiumBmsConfigFlow(ConfigFlow, domain=DOMAIN):
             # An entry moved to this channel keeps its first channel's id.
             if channel_taken(self._async_current_entries(), answers):
                 return self.async_abort(reason="already_configured")
-            self._heard, error = await async_listen(settings)
-            if error is None:
-                self._can = answers
+            heard = await async_listen(settings)
+            if isinstance(heard, Heard):
+                self._heard, self._can = heard, answers
                 return await self.async_step_can_confirm()
-            errors["base"] = error
+            errors["base"] = heard
         return self.async_show_form(
             step_id="can", data_schema=can_schema(user_input), errors=errors
         )
@@ -370,19 +370,19 @@ class LithiumBmsConfigFlow(ConfigFlow, domain=DOMAIN):
                 self._async_current_entries(), answers, but=entry.entry_id
             ):
                 return self.async_abort(reason="already_configured")
-            heard, error = await async_listen(can_settings(answers))
-            if error == "can_busy" and same_channel(entry.data, answers):
+            heard = await async_listen(can_settings(answers))
+            if heard == "can_busy" and same_channel(entry.data, answers):
                 await self.hass.config_entries.async_unload(entry.entry_id)
-                heard, error = await async_listen(can_settings(answers))
-                if heard is None:
+                heard = await async_listen(can_settings(answers))
+                if not isinstance(heard, Heard):
                     await self.hass.config_entries.async_setup(entry.entry_id)
-            if heard is not None:
+            if isinstance(heard, Heard):
                 return self.async_update_reload_and_abort(
                     entry,
                     title=f"{heard.info.manufacturer} ({answers[CONF_CAN_CHANNEL]})",
                     data_updates=answers,
                 )
-            errors["base"] = error or "can_silent"
+            errors["base"] = heard
         return self.async_show_form(
             step_id="reconfigure",
             data_schema=can_schema(user_input or dict(entry.data)),

@@ -136,10 +136,10 @@ async def test_own_busy_adapter_is_freed_for_the_new_settings(
     real_listen = config_flow.async_listen
     states: list[ConfigEntryState] = []
 
-    async def listen(settings: CanSettings) -> tuple[Heard | None, str | None]:
+    async def listen(settings: CanSettings) -> Heard | str:
         states.append(entry.state)
         if entry.state is ConfigEntryState.LOADED or not free_once_unloaded:
-            return None, "can_busy"
+            return "can_busy"
         return await real_listen(settings)
 
     monkeypatch.setattr(config_flow, "async_listen", listen)

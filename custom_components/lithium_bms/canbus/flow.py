@@ -117,7 +117,7 @@ def adapter_error_key(err: CanAdapterError) -> str:
     return "can_adapter_error"
 
 
-async def async_listen(settings: CanSettings) -> tuple[Heard | None, str | None]:
+async def async_listen(settings: CanSettings) -> Heard | str:
     """Listen for a few seconds; what was heard, or the key of what went wrong."""
     driver = can_driver(settings, {})
     driver.request_timeout = LISTEN_SECONDS
@@ -127,14 +127,14 @@ async def async_listen(settings: CanSettings) -> tuple[Heard | None, str | None]
         snapshot = await client.read_snapshot()
     except CanAdapterError as err:
         _LOGGER.debug("Opening %s failed: %s", settings.channel, err)
-        return None, adapter_error_key(err)
+        return adapter_error_key(err)
     except BmsError as err:
         _LOGGER.debug("Nothing decoded on %s: %s", settings.channel, err)
         transport = driver.transport
         heard = driver.decoder.stats.frames or (
             isinstance(transport, CanTransport) and transport.error_frames
         )
-        return None, "can_nothing_decoded" if heard else "can_silent"
+        return "can_nothing_decoded" if heard else "can_silent"
     finally:
         await client.close()
-    return Heard(info, snapshot), None
+    return Heard(info, snapshot)
