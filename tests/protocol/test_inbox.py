@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 
 import pytest
 
@@ -105,3 +106,20 @@ async def test_clear_forgets_frames_errors_and_failure() -> None:
     assert inbox.take(any_frame) is None
     with pytest.raises(BmsTimeoutError):
         await inbox.wait_for(any_frame, 0.01)
+
+
+async def test_a_frame_in_before_the_deadline_is_taken_after_a_stall() -> None:
+    """The loop stalls (a busy host) past the deadline: the frame that arrived
+    in time and the deadline fire in the same turn, and the frame still wins."""
+    inbox = FrameInbox()
+    loop = asyncio.get_running_loop()
+    loop.call_later(0.01, inbox.put, b"answer")
+    loop.call_soon(time.sleep, 0.1)
+    assert await inbox.wait_for(any_frame, 0.05) == b"answer"
+
+
+async def test_a_stall_with_nothing_received_still_times_out() -> None:
+    inbox = FrameInbox()
+    asyncio.get_running_loop().call_soon(time.sleep, 0.1)
+    with pytest.raises(BmsTimeoutError):
+        await inbox.wait_for(any_frame, 0.05)
