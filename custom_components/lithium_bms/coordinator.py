@@ -151,19 +151,11 @@ class LithiumBmsCoordinator(DataUpdateCoordinator[BatterySnapshot]):
         if needed == self._calibration_needed:
             return
         self._calibration_needed = needed
-        issue_id = f"calibration_needed_{self.pack.storage_id}"
-        if needed:
-            ir.async_create_issue(
-                self.hass,
-                DOMAIN,
-                issue_id,
-                is_fixable=False,
-                severity=ir.IssueSeverity.WARNING,
-                translation_key="calibration_needed",
-                translation_placeholders={"name": self.pack.name},
-            )
-        else:
-            ir.async_delete_issue(self.hass, DOMAIN, issue_id)
+        self._show_warning(
+            f"calibration_needed_{self.pack.storage_id}",
+            "calibration_needed",
+            {"name": self.pack.name} if needed else None,
+        )
 
     def _report_standby_drain(self) -> None:
         """Raise or clear the repair issue for a pack that empties in storage."""
@@ -180,23 +172,34 @@ class LithiumBmsCoordinator(DataUpdateCoordinator[BatterySnapshot]):
             return
         self._standby_checked = True
         self._standby_days_shown = shown
-        issue_id = standby_issue_id(self.pack.storage_id)
-        if shown is not None:
-            ir.async_create_issue(
-                self.hass,
-                DOMAIN,
-                issue_id,
-                is_fixable=False,
-                severity=ir.IssueSeverity.WARNING,
-                translation_key="standby_drain",
-                translation_placeholders={
-                    "name": self.pack.name,
-                    "days": str(shown),
-                    "limit": str(round(limit)),
-                },
-            )
-        else:
+        self._show_warning(
+            standby_issue_id(self.pack.storage_id),
+            "standby_drain",
+            None
+            if shown is None
+            else {
+                "name": self.pack.name,
+                "days": str(shown),
+                "limit": str(round(limit)),
+            },
+        )
+
+    def _show_warning(
+        self, issue_id: str, translation_key: str, placeholders: dict[str, str] | None
+    ) -> None:
+        """Raise a warning repair issue with ``placeholders``, or clear it (None)."""
+        if placeholders is None:
             ir.async_delete_issue(self.hass, DOMAIN, issue_id)
+            return
+        ir.async_create_issue(
+            self.hass,
+            DOMAIN,
+            issue_id,
+            is_fixable=False,
+            severity=ir.IssueSeverity.WARNING,
+            translation_key=translation_key,
+            translation_placeholders=placeholders,
+        )
 
     def _failure(self, err: BmsError) -> Exception:
         """Translate a BMS error into what Home Assistant expects."""
