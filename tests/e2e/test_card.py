@@ -226,6 +226,21 @@ async def check_pack(card: Any, view: str) -> None:
         await expect(card.get_by_role("img", name=name)).to_be_visible()
 
 
+async def select_language(page: Page, language: str) -> None:
+    """Pick the user's language as the profile page does, and wait for it."""
+    await page.evaluate(
+        """(language) => document.querySelector("home-assistant").dispatchEvent(
+            new CustomEvent("hass-language-select", {detail: language}))""",
+        language,
+    )
+    await page.wait_for_function(
+        """(language) =>
+            document.querySelector("home-assistant").hass?.locale?.language
+            === language""",
+        arg=language,
+    )
+
+
 async def test_the_battery_card(start_hass: StartHass) -> None:
     require_chromium()
     expect.set_options(timeout=UI_TIMEOUT_MS)
@@ -247,6 +262,13 @@ async def test_the_battery_card(start_hass: StartHass) -> None:
                 "() => (window.customCards || []).map((c) => [c.type, c.name])"
             )
             assert [CARD, "Lithium BMS battery"] in picker
+            # ... in the language the user picks afterwards.
+            await select_language(page, "de")
+            picker = await page.evaluate(
+                "() => (window.customCards || []).map((c) => [c.type, c.name])"
+            )
+            assert [CARD, "Lithium-BMS-Batterie"] in picker
+            await select_language(page, "en")
 
             for view in PACKS:
                 card = await open_view(page, hass, view)

@@ -934,10 +934,13 @@ function register() {
 window.customElements.whenDefined("home-assistant").then(register);
 window.customCards = window.customCards || [];
 if (!window.customCards.some((card) => card.type === CARD)) {
+  // Read when the card picker opens, so in the user's language of that moment
+  // (this script may run before the frontend has a hass object).
+  const frontendHass = () => document.querySelector("home-assistant")?.hass;
   window.customCards.push({
     type: CARD,
-    name: translate(document.querySelector("home-assistant")?.hass, "name"),
-    description: translate(document.querySelector("home-assistant")?.hass, "description"),
+    get name() { return translate(frontendHass(), "name"); },
+    get description() { return translate(frontendHass(), "description"); },
     preview: true,
     documentationURL: "https://github.com/lithium-bms/lithium-bms-ha#battery-card",
   });
