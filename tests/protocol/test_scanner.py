@@ -8,6 +8,7 @@ from custom_components.lithium_bms.protocol.scanner import (
     NEED_MORE,
     FrameRules,
     Scanner,
+    refusal,
 )
 
 START = 0x3C
@@ -93,6 +94,27 @@ def test_the_stalled_hook_drops_an_incomplete_candidate() -> None:
     frames, errors = resuming.feed(truncated + frame(b"next"))
     assert frames == [frame(b"next")]
     assert [str(e) for e in errors] == ["incomplete toy frame"]
+
+
+def test_next_valid_skips_starts_that_are_no_complete_valid_frame() -> None:
+    bad = bytearray(frame(b"bad"))
+    bad[-1] ^= 0xFF
+    cut = frame(b"cut short")[:4]
+    buf = bytearray(frame(b"waiting")[:3] + bad + cut + frame(b"ok"))
+    rules = ToyRules()
+    assert rules.next_valid(buf, 0) == 3 + len(bad) + len(cut)
+    assert rules.next_valid(bytearray(frame(b"waiting")[:3] + bad + cut), 0) is None
+
+
+def test_refusal_returns_what_the_checker_raises() -> None:
+    def checker(data: bytes) -> None:
+        if data != b"good":
+            raise ChecksumError("not good")
+
+    assert refusal(checker, b"good") is None
+    error = refusal(checker, b"bad")
+    assert isinstance(error, ChecksumError)
+    assert str(error) == "not good"
 
 
 def test_the_buffer_stays_bounded() -> None:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 from abc import ABC, abstractmethod
+from collections.abc import Callable
 from typing import ClassVar, Final
 
 from .errors import FrameError, ProtocolError
@@ -58,6 +59,25 @@ class FrameRules(ABC):
         """
         return None
 
+    def next_valid(self, buf: bytearray, pos: int) -> int | None:
+        """Offset of the first complete valid candidate after ``pos``, if any.
+
+        What :meth:`stalled` answers for a family whose candidate short of
+        bytes must give way to the next reply (a notification was lost).
+        """
+        starts = self.starts
+        for offset in range(pos + 1, len(buf)):
+            if buf[offset] not in starts:
+                continue
+            length = self.length(buf, offset)
+            if (
+                length
+                and offset + length <= len(buf)
+                and self.check(buf, offset, length) is None
+            ):
+                return offset
+        return None
+
     def appended(self, data: bytes) -> None:
         """Hook: bytes were added to the buffer."""
 
@@ -66,6 +86,19 @@ class FrameRules(ABC):
 
     def reset(self) -> None:
         """Hook: the buffer was emptied."""
+
+
+def refusal(check: Callable[[bytes], object], frame: bytes) -> ProtocolError | None:
+    """The error ``check`` raises for ``frame``, None when it passes.
+
+    What :meth:`FrameRules.check` answers for a family whose frame checker
+    raises.
+    """
+    try:
+        check(frame)
+    except ProtocolError as err:
+        return err
+    return None
 
 
 class Scanner:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ..errors import ProtocolError
-from ..scanner import NEED_MORE, FrameRules, Scanner
+from ..scanner import NEED_MORE, FrameRules, Scanner, refusal
 from .frames import HEAD, LENGTH, check_frame
 
 
@@ -23,11 +23,7 @@ class AntLegacyRules(FrameRules):
 
     def check(self, buf: bytearray, pos: int, length: int) -> ProtocolError | None:
         """The error of the complete candidate, None when it is valid."""
-        try:
-            check_frame(bytes(buf[pos : pos + length]))
-        except ProtocolError as err:
-            return err
-        return None
+        return refusal(check_frame, bytes(buf[pos : pos + length]))
 
     def stalled(self, buf: bytearray, pos: int) -> int | None:
         """Offset of the first complete valid frame after ``pos``."""

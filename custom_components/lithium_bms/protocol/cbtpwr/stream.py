@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from ..codecs.ydt1363 import Ydt1363Rules
 from ..errors import ProtocolError
-from ..scanner import FrameRules, Scanner
+from ..scanner import FrameRules, Scanner, refusal
 from .frames import HEAD, check_frame, frame_length
 from .vb import DEVICE, reply_info
 
@@ -31,25 +31,11 @@ class CbtPowerRules(FrameRules):
 
     def check(self, buf: bytearray, pos: int, length: int) -> ProtocolError | None:
         """The error that refuses the complete candidate."""
-        try:
-            check_frame(bytes(buf[pos : pos + length]))
-        except ProtocolError as err:
-            return err
-        return None
+        return refusal(check_frame, bytes(buf[pos : pos + length]))
 
     def stalled(self, buf: bytearray, pos: int) -> int | None:
-        """Offset of the first complete valid reply after ``pos``."""
-        later = buf.find(HEAD, pos + 1)
-        while later >= 0:
-            length = frame_length(buf, later)
-            if (
-                length
-                and later + length <= len(buf)
-                and self.check(buf, later, length) is None
-            ):
-                return later
-            later = buf.find(HEAD, later + 1)
-        return None
+        """Give way to the first complete valid frame after ``pos``."""
+        return self.next_valid(buf, pos)
 
 
 class CbtPowerReassembler(Scanner):
@@ -67,11 +53,7 @@ class CbtPowerVbRules(Ydt1363Rules):
         """Refuse a frame that fails its checksum or is no VB reply."""
         if (error := super().check(buf, pos, length)) is not None:
             return error
-        try:
-            reply_info(bytes(buf[pos : pos + length]))
-        except ProtocolError as err:
-            return err
-        return None
+        return refusal(reply_info, bytes(buf[pos : pos + length]))
 
 
 class CbtPowerVbReassembler(Scanner):

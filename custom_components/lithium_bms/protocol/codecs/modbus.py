@@ -257,18 +257,8 @@ class ModbusRules(FrameRules):
         return None
 
     def stalled(self, buf: bytearray, pos: int) -> int | None:
-        """Where a complete valid response starts after ``pos``, if one does."""
-        for later in range(pos + 1, len(buf)):
-            if buf[later] not in self.starts:
-                continue
-            length = self.length(buf, later)
-            if (
-                length
-                and later + length <= len(buf)
-                and self.check(buf, later, length) is None
-            ):
-                return later
-        return None
+        """Give way to the first complete valid frame after ``pos``."""
+        return self.next_valid(buf, pos)
 
 
 class ModbusListenRules(ModbusRules):

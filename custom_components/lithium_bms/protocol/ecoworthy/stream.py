@@ -49,16 +49,8 @@ class EcoworthyRules(FrameRules):
         return None
 
     def stalled(self, buf: bytearray, pos: int) -> int | None:
-        """Offset of the first complete valid frame after ``pos``."""
-        for offset in range(pos + 1, len(buf)):
-            total = self.length(buf, offset)
-            if (
-                total
-                and len(buf) - offset >= total
-                and self.check(buf, offset, total) is None
-            ):
-                return offset
-        return None
+        """Give way to the first complete valid frame after ``pos``."""
+        return self.next_valid(buf, pos)
 
 
 def _head_length(buf: bytearray, pos: int, layout: Framing) -> int | None:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 
 from ..errors import ProtocolError
-from ..scanner import NEED_MORE, FrameRules, Scanner
+from ..scanner import NEED_MORE, FrameRules, Scanner, refusal
 from .frames import START, parse
 
 MAX_FRAME = 2048
@@ -40,11 +40,7 @@ class FelicityRules(FrameRules):
 
     def check(self, buf: bytearray, pos: int, length: int) -> ProtocolError | None:
         """The error of the complete candidate, None when it is valid."""
-        try:
-            parse(bytes(buf[pos : pos + length]))
-        except ProtocolError as err:
-            return err
-        return None
+        return refusal(parse, bytes(buf[pos : pos + length]))
 
     def stalled(self, buf: bytearray, pos: int) -> int | None:
         """Offset of the first complete valid object after ``pos``.

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ..errors import ProtocolError
-from ..scanner import NEED_MORE, FrameRules, Scanner
+from ..scanner import NEED_MORE, FrameRules, Scanner, refusal
 from .frames import HEAD, START, TRAILER, check_frame
 
 # Every command the public register map names (aiobmsble
@@ -29,23 +29,11 @@ class HumsienkRules(FrameRules):
 
     def check(self, buf: bytearray, pos: int, length: int) -> ProtocolError | None:
         """The error of the complete candidate, None when it is valid."""
-        try:
-            check_frame(bytes(buf[pos : pos + length]))
-        except ProtocolError as err:
-            return err
-        return None
+        return refusal(check_frame, bytes(buf[pos : pos + length]))
 
     def stalled(self, buf: bytearray, pos: int) -> int | None:
-        """Offset of the first complete valid frame after ``pos``."""
-        for offset in range(pos + 1, len(buf)):
-            total = _candidate_length(buf, offset)
-            if (
-                total
-                and len(buf) - offset >= total
-                and self.check(buf, offset, total) is None
-            ):
-                return offset
-        return None
+        """Give way to the first complete valid frame after ``pos``."""
+        return self.next_valid(buf, pos)
 
 
 def _candidate_length(buf: bytearray, pos: int) -> int | None:

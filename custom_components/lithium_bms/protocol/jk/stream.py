@@ -15,7 +15,7 @@ from __future__ import annotations
 from enum import IntEnum
 
 from ..errors import FrameError, ProtocolError
-from ..scanner import NEED_MORE, Feed, FrameRules, Scanner
+from ..scanner import NEED_MORE, Feed, FrameRules, Scanner, refusal
 from . import pb, rs485
 from .frames import (
     COMMAND_HEADER,
@@ -199,25 +199,11 @@ class Rs485Rules(FrameRules):
 
     def check(self, buf: bytearray, pos: int, length: int) -> ProtocolError | None:
         """The error of the candidate's end mark or sum, None when it is valid."""
-        try:
-            rs485.check_frame(bytes(buf[pos : pos + length]))
-        except ProtocolError as err:
-            return err
-        return None
+        return refusal(rs485.check_frame, bytes(buf[pos : pos + length]))
 
     def stalled(self, buf: bytearray, pos: int) -> int | None:
-        """Where a complete valid frame starts inside the waiting candidate."""
-        later = buf.find(rs485.START, pos + 1)
-        while later >= 0:
-            length = rs485.frame_length(buf, later)
-            if (
-                length
-                and later + length <= len(buf)
-                and self.check(buf, later, length) is None
-            ):
-                return later
-            later = buf.find(rs485.START, later + 1)
-        return None
+        """Give way to the first complete valid frame after ``pos``."""
+        return self.next_valid(buf, pos)
 
 
 class Rs485Reassembler(Scanner):

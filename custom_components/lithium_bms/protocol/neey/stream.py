@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ..errors import ProtocolError
-from ..scanner import NEED_MORE, FrameRules, Scanner
+from ..scanner import NEED_MORE, FrameRules, Scanner, refusal
 from .frames import HEAD, MAX_LENGTH, MIN_LENGTH, REPLY_HEAD, check_frame
 
 
@@ -30,11 +30,7 @@ class NeeyRules(FrameRules):
 
     def check(self, buf: bytearray, pos: int, length: int) -> ProtocolError | None:
         """The error of the complete candidate, None when it is valid."""
-        try:
-            check_frame(bytes(buf[pos : pos + length]))
-        except ProtocolError as err:
-            return err
-        return None
+        return refusal(check_frame, bytes(buf[pos : pos + length]))
 
 
 class NeeyReassembler(Scanner):

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from ..codecs.ydt1363 import Ydt1363Reassembler
 from ..errors import ProtocolError
-from ..scanner import NEED_MORE, FrameRules, Scanner
+from ..scanner import NEED_MORE, FrameRules, Scanner, refusal
 from .ble_frames import HEAD, LENGTH_AT, check_frame, frame_length
 
 
@@ -44,24 +44,11 @@ class PaceBleRules(FrameRules):
 
     def check(self, buf: bytearray, pos: int, length: int) -> ProtocolError | None:
         """The error of the candidate, None when it is a valid frame."""
-        try:
-            check_frame(bytes(buf[pos : pos + length]))
-        except ProtocolError as err:
-            return err
-        return None
+        return refusal(check_frame, bytes(buf[pos : pos + length]))
 
     def stalled(self, buf: bytearray, pos: int) -> int | None:
-        """Offset of the first complete valid frame after ``pos``."""
-        offset = buf.find(HEAD, pos + 1)
-        while offset >= 0 and not self._valid_at(buf, offset):
-            offset = buf.find(HEAD, offset + 1)
-        return offset if offset >= 0 else None
-
-    def _valid_at(self, buf: bytearray, offset: int) -> bool:
-        length = self.length(buf, offset)
-        if length is NEED_MORE or offset + length > len(buf):
-            return False
-        return self.check(buf, offset, length) is None
+        """Give way to the first complete valid frame after ``pos``."""
+        return self.next_valid(buf, pos)
 
 
 class PaceBleReassembler(Scanner):

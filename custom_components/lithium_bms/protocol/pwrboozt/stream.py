@@ -8,7 +8,7 @@ anything else before a ``:``.
 from __future__ import annotations
 
 from ..errors import ProtocolError
-from ..scanner import NEED_MORE, FrameRules, Scanner
+from ..scanner import NEED_MORE, FrameRules, Scanner, refusal
 from .frames import END, HEAD_CHARS, HEX_DIGITS, START, check_frame, frame_length
 
 
@@ -37,11 +37,7 @@ class PwrbooztRules(FrameRules):
 
     def check(self, buf: bytearray, pos: int, length: int) -> ProtocolError | None:
         """The error of the complete candidate, None when it is valid."""
-        try:
-            check_frame(bytes(buf[pos : pos + length]))
-        except ProtocolError as err:
-            return err
-        return None
+        return refusal(check_frame, bytes(buf[pos : pos + length]))
 
     def stalled(self, buf: bytearray, pos: int) -> int | None:
         """Where the next frame may start, once a ``:`` or ``~`` cut this one."""

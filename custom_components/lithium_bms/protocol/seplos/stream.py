@@ -133,18 +133,8 @@ class SeplosV2BleRules(FrameRules):
         return v2ble.check_frame(buf, pos, length)
 
     def stalled(self, buf: bytearray, pos: int) -> int | None:
-        """Resume at a later complete valid reply; None keeps waiting."""
-        later = buf.find(v2ble.SOI, pos + 1)
-        while later >= 0:
-            length = v2ble.frame_length(buf, later)
-            if (
-                length
-                and later + length <= len(buf)
-                and v2ble.check_frame(buf, later, length) is None
-            ):
-                return later
-            later = buf.find(v2ble.SOI, later + 1)
-        return None
+        """Give way to the first complete valid frame after ``pos``."""
+        return self.next_valid(buf, pos)
 
 
 class SeplosV2BleReassembler(Scanner):

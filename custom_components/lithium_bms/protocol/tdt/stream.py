@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ..errors import ProtocolError
-from ..scanner import NEED_MORE, FrameRules, Scanner
+from ..scanner import NEED_MORE, FrameRules, Scanner, refusal
 from .frames import HEAD, MAX_DATA, OVERHEAD, REPLY_HEAD, VERSIONS, check_frame
 
 
@@ -28,25 +28,11 @@ class TdtRules(FrameRules):
 
     def check(self, buf: bytearray, pos: int, length: int) -> ProtocolError | None:
         """The error of the complete candidate, None when it is valid."""
-        try:
-            check_frame(bytes(buf[pos : pos + length]))
-        except ProtocolError as err:
-            return err
-        return None
+        return refusal(check_frame, bytes(buf[pos : pos + length]))
 
     def stalled(self, buf: bytearray, pos: int) -> int | None:
-        """Offset of the first complete valid frame after ``pos``."""
-        for offset in range(pos + 1, len(buf)):
-            if buf[offset] != REPLY_HEAD:
-                continue
-            total = self.length(buf, offset)
-            if (
-                total
-                and len(buf) - offset >= total
-                and not self.check(buf, offset, total)
-            ):
-                return offset
-        return None
+        """Give way to the first complete valid frame after ``pos``."""
+        return self.next_valid(buf, pos)
 
 
 class TdtReassembler(Scanner):

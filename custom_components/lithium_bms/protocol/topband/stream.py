@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ..errors import ProtocolError
-from ..scanner import NEED_MORE, FrameRules, Scanner
+from ..scanner import NEED_MORE, FrameRules, Scanner, refusal
 from .frames import ALL_HEX_DIGITS, HEADS, LENGTH, decode_status
 
 
@@ -26,11 +26,7 @@ class TopbandRules(FrameRules):
 
     def check(self, buf: bytearray, pos: int, length: int) -> ProtocolError | None:
         """The error of the complete candidate, None when it is valid."""
-        try:
-            decode_status(bytes(buf[pos : pos + length]))
-        except ProtocolError as err:
-            return err
-        return None
+        return refusal(decode_status, bytes(buf[pos : pos + length]))
 
 
 class TopbandReassembler(Scanner):
