@@ -69,7 +69,7 @@ const STRINGS = /* strings */ {
   },
   "de": {
     "name": "Lithium-BMS-Batterie",
-    "description": "Der ganze Akku auf einen Blick: Zellen, Stromfluss, Temperaturen, Schalter und Alarme.",
+    "description": "Die ganze Batterie auf einen Blick: Zellen, Stromfluss, Temperaturen, Schalter und Alarme.",
     "device": "Batterie (BMS oder Bank)",
     "no_device": "Wähle in den Einstellungen der Karte ein Lithium-BMS-Gerät.",
     "not_found": "{device} ist (noch) nicht in Home Assistant eingerichtet.",
@@ -99,7 +99,7 @@ const STRINGS = /* strings */ {
     "alarms": "Alarme",
     "problem": "Problem",
     "no_alarm": "Kein Alarm",
-    "packs": "Akkus",
+    "packs": "Batterien",
     "total": "Bank",
     "min_cell": "Min. Zelle",
     "max_cell": "Max. Zelle",
