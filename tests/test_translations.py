@@ -38,6 +38,10 @@ SAME_AS_ENGLISH: dict[str, tuple[frozenset[str], str]] = {
         "Italian uses the English word, as HA's Italian does",
     ),
     "Name": (frozenset({"de"}), "the German word is the same, as in HA's German"),
+    "Interface": (
+        frozenset({"fr", "nl", "pt"}),
+        "python-can's interface: the same word, used by each language's other strings",
+    ),
     "Balancer": (
         frozenset({"de", "nl"}),
         "the German and Dutch battery term (HA's German: Balancer-Status)",

@@ -154,7 +154,7 @@ const STRINGS = /* strings */ {
   "fr": {
     "name": "Batterie Lithium BMS",
     "description": "Toute la batterie d'un coup d'œil : cellules, flux, températures, interrupteurs et alarmes.",
-    "device": "Batterie (BMS ou banc)",
+    "device": "Batterie (BMS ou parc)",
     "no_device": "Choisissez un appareil Lithium BMS dans les paramètres de la carte.",
     "not_found": "{device} n'est pas (encore) configuré dans Home Assistant.",
     "not_battery": "Cet appareil n'a pas de valeurs de batterie.",
@@ -184,7 +184,7 @@ const STRINGS = /* strings */ {
     "problem": "Problème",
     "no_alarm": "Aucune alarme",
     "packs": "Batteries",
-    "total": "Banc",
+    "total": "Parc",
     "min_cell": "Cellule min.",
     "max_cell": "Cellule max.",
     "unavailable": "indisponible",
