@@ -218,7 +218,7 @@ const STRINGS = /* strings */ {
     "delta": "Diferencia",
     "lowest": "la más baja",
     "highest": "la más alta",
-    "balancing": "equilibrando",
+    "balancing": "balanceando",
     "imbalance": "Las celdas están desequilibradas",
     "temperatures": "Temperaturas",
     "switches": "Interruptores",
@@ -233,7 +233,7 @@ const STRINGS = /* strings */ {
     "on": "encendido",
     "off": "apagado",
     "switching": "conmutando…",
-    "command_failed": "La orden ha fallado"
+    "command_failed": "El comando ha fallado"
   },
   "it": {
     "name": "Batteria Lithium BMS",
