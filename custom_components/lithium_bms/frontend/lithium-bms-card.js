@@ -237,7 +237,7 @@ const STRINGS = /* strings */ {
   },
   "it": {
     "name": "Batteria Lithium BMS",
-    "description": "Tutta la batteria a colpo d'occhio: celle, flusso, temperature, interruttori e allarmi.",
+    "description": "Tutto il pacco a colpo d'occhio: celle, flusso, temperature, interruttori e allarmi.",
     "device": "Batteria (BMS o banco)",
     "no_device": "Scegli un dispositivo Lithium BMS nelle impostazioni della scheda.",
     "not_found": "{device} non è (ancora) configurato in Home Assistant.",
@@ -267,7 +267,7 @@ const STRINGS = /* strings */ {
     "alarms": "Allarmi",
     "problem": "Problema",
     "no_alarm": "Nessun allarme",
-    "packs": "Batterie",
+    "packs": "Pacchi",
     "total": "Banco",
     "min_cell": "Cella min.",
     "max_cell": "Cella max.",
