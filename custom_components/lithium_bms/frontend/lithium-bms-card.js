@@ -344,7 +344,7 @@ const STRINGS = /* strings */ {
     "delta": "Diferença",
     "lowest": "a mais baixa",
     "highest": "a mais alta",
-    "balancing": "a equilibrar",
+    "balancing": "a balancear",
     "imbalance": "As células estão desequilibradas",
     "temperatures": "Temperaturas",
     "switches": "Interruptores",
