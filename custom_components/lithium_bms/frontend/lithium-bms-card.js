@@ -111,7 +111,7 @@ const STRINGS = /* strings */ {
   },
   "nl": {
     "name": "Lithium BMS-accu",
-    "description": "De hele accu in één oogopslag: cellen, stroom, temperaturen, schakelaars en alarmen.",
+    "description": "De hele batterij in één oogopslag: cellen, stroom, temperaturen, schakelaars en alarmen.",
     "device": "Accu (BMS of bank)",
     "no_device": "Kies een Lithium BMS-apparaat in de instellingen van de kaart.",
     "not_found": "{device} is (nog) niet ingesteld in Home Assistant.",
@@ -141,7 +141,7 @@ const STRINGS = /* strings */ {
     "alarms": "Alarmen",
     "problem": "Probleem",
     "no_alarm": "Geen alarm",
-    "packs": "Accu's",
+    "packs": "Batterijen",
     "total": "Bank",
     "min_cell": "Min. cel",
     "max_cell": "Max. cel",
