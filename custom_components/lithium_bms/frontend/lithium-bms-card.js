@@ -279,7 +279,7 @@ const STRINGS = /* strings */ {
   },
   "pl": {
     "name": "Akumulator Lithium BMS",
-    "description": "Cały akumulator w skrócie: ogniwa, przepływ, temperatury, przełączniki i alarmy.",
+    "description": "Cały pakiet na pierwszy rzut oka: ogniwa, przepływ, temperatury, przełączniki i alarmy.",
     "device": "Akumulator (BMS lub bank)",
     "no_device": "Wybierz urządzenie Lithium BMS w ustawieniach karty.",
     "not_found": "{device} nie jest (jeszcze) skonfigurowane w Home Assistant.",
@@ -309,7 +309,7 @@ const STRINGS = /* strings */ {
     "alarms": "Alarmy",
     "problem": "Problem",
     "no_alarm": "Brak alarmów",
-    "packs": "Akumulatory",
+    "packs": "Pakiety",
     "total": "Bank",
     "min_cell": "Min. ogniwo",
     "max_cell": "Maks. ogniwo",
