@@ -32,6 +32,7 @@ from .conftest import setup_entry
 
 TRANSLATIONS = Path(CARD_FILE).parents[1] / "translations"
 STRINGS = re.compile(r"/\* strings \*/(.*?)/\* end strings \*/", re.DOTALL)
+PLACEHOLDER = re.compile(r"\{(\w+)\}")
 
 
 def card_strings() -> dict[str, dict[str, str]]:
@@ -40,6 +41,10 @@ def card_strings() -> dict[str, dict[str, str]]:
     assert found is not None
     strings: dict[str, dict[str, str]] = json.loads(found[1])
     return strings
+
+
+def _placeholders(text: str) -> list[str]:
+    return sorted(PLACEHOLDER.findall(text))
 
 
 def device_id(hass: HomeAssistant, entry: MockConfigEntry) -> str:
@@ -94,7 +99,9 @@ async def test_the_card_command_describes_a_pack(
     for key in ("voltage", "current", "state_of_charge", "problem", "charge_mosfet"):
         state = hass.states.get(keys[key])
         assert state is not None, key
-    assert hass.states.get(keys["cell_voltage_3"]).state == "3.299"
+    cell = hass.states.get(keys["cell_voltage_3"])
+    assert cell is not None
+    assert cell.state == "3.299"
 
 
 async def test_a_pack_that_cannot_be_read_has_no_balancing_cells(
@@ -202,8 +209,21 @@ def test_card_strings_in_every_language_of_the_integration() -> None:
     for language, words in strings.items():
         assert words.keys() == english.keys(), language
         assert all(words.values()), language
-        assert words["cell"].count("{index}") == 1, language
-        assert words["not_found"].count("{device}") == 1, language
+
+
+def test_card_strings_keep_the_english_placeholders() -> None:
+    """Each translated card string uses exactly the placeholders of the English one."""
+    strings = card_strings()
+    english = strings["en"]
+    wrong = [
+        f"{language}.{key}: {_placeholders(text)}"
+        for language, words in strings.items()
+        for key, text in words.items()
+        if _placeholders(text) != _placeholders(english[key])
+    ]
+    assert not wrong, "\n".join(wrong)
+    assert PLACEHOLDER.findall(english["cell"]) == ["index"]
+    assert PLACEHOLDER.findall(english["not_found"]) == ["device"]
 
 
 def test_card_makes_no_external_request() -> None:
