@@ -6,18 +6,18 @@ import dataclasses
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from functools import partial
 from typing import Any
 
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.const import Platform
-from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
+from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers.entity import Entity
 
 from ..bank.kind import BankData
 from ..const import CONF_BUS_ADDRESS
 from ..diagnostics import pack_diagnostics
 from ..kind import EntityAdder
+from ..late_entities import LateEntities
 from ..pack import ENTITIES
 from ..protocol.errors import BmsError
 from ..protocol.serial.bus import SerialBus, forget_bus
@@ -43,8 +43,7 @@ class BusData:
     listening: bool
     packs: dict[int, BusPackCoordinator]
     bank: BusBankCoordinator | None
-    _adders: dict[Platform, EntityAdder] = field(default_factory=dict)
-    _waiting: dict[int, CALLBACK_TYPE] = field(default_factory=dict)
+    _late: LateEntities = field(default_factory=LateEntities)
 
     def entities(self, platform: Platform) -> Sequence[Entity]:
         """The entities of the packs that answered, and of the bank."""
@@ -58,22 +57,8 @@ class BusData:
 
     @callback
     def add_later(self, platform: Platform, add: EntityAdder) -> None:
-        """Add a silent pack's entities of ``platform`` once it answers."""
-        self._adders[platform] = add
-        for address, pack in self.packs.items():
-            if not pack.has_reading and address not in self._waiting:
-                self._waiting[address] = pack.async_add_listener(
-                    partial(self._answered, address)
-                )
-
-    @callback
-    def _answered(self, address: int) -> None:
-        pack = self.packs[address]
-        if not pack.has_reading:
-            return
-        self._waiting.pop(address)()
-        for platform, add in self._adders.items():
-            add(ENTITIES[platform](pack))
+        """Add a silent pack's entities of ``platform`` once it is read."""
+        self._late.add_later(platform, add, self.packs)
 
     async def async_find_new_packs(self, hass: HomeAssistant) -> None:
         """Listen for packs the master polls that the bus does not have yet.
@@ -106,9 +91,7 @@ class BusData:
 
     async def async_close(self) -> None:
         """Stop every pack and the bank; free the port for the next setup."""
-        for stop in self._waiting.values():
-            stop()
-        self._waiting.clear()
+        self._late.stop()
         if self.bank is not None:
             await self.bank.async_shutdown()
         for pack in self.packs.values():

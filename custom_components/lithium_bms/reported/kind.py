@@ -5,17 +5,17 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from functools import partial
 from typing import Any
 
 from homeassistant.const import Platform
-from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
+from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers.entity import Entity
 
 from ..bank.kind import BankData
 from ..bus.coordinator import BusBankCoordinator
 from ..diagnostics import jsonable
 from ..kind import EntityAdder
+from ..late_entities import LateEntities
 from ..pack import ENTITIES, LithiumBmsData
 from .coordinator import ReportedPackCoordinator
 
@@ -30,8 +30,7 @@ class MasterData(LithiumBmsData):
 
     packs: dict[int, ReportedPackCoordinator] = field(default_factory=dict)
     bank: BusBankCoordinator | None = None
-    _adders: dict[Platform, EntityAdder] = field(default_factory=dict)
-    _waiting: dict[int, CALLBACK_TYPE] = field(default_factory=dict)
+    _late: LateEntities = field(default_factory=LateEntities)
 
     def entities(self, platform: Platform) -> Sequence[Entity]:
         """The master's entities, its read packs' and the bank's."""
@@ -47,22 +46,8 @@ class MasterData(LithiumBmsData):
 
     @callback
     def add_later(self, platform: Platform, add: EntityAdder) -> None:
-        """Add a pack's entities of ``platform`` once the master reports it."""
-        self._adders[platform] = add
-        for number, pack in self.packs.items():
-            if not pack.has_reading and number not in self._waiting:
-                self._waiting[number] = pack.async_add_listener(
-                    partial(self._reported, number)
-                )
-
-    @callback
-    def _reported(self, number: int) -> None:
-        pack = self.packs[number]
-        if not pack.has_reading:
-            return
-        self._waiting.pop(number)()
-        for platform, add in self._adders.items():
-            add(ENTITIES[platform](pack))
+        """Add a silent pack's entities of ``platform`` once it is read."""
+        self._late.add_later(platform, add, self.packs)
 
     def diagnostics(self, hass: HomeAssistant) -> dict[str, Any]:
         """The master's diagnostics, and each reported pack's last reading."""
@@ -78,9 +63,7 @@ class MasterData(LithiumBmsData):
 
     async def async_close(self) -> None:
         """Stop the bank and the reported packs (the master stops itself)."""
-        for stop in self._waiting.values():
-            stop()
-        self._waiting.clear()
+        self._late.stop()
         if self.bank is not None:
             await self.bank.async_shutdown()
         for pack in self.packs.values():
