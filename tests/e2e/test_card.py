@@ -3,7 +3,8 @@
 One start of Home Assistant serves every check: a 4S, a 16S and a 24S pack and
 a bank of three wired packs, each on its own dashboard view, in light and
 dark and at phone width; a switch toggled from the card shows the state read
-back, and a refused command shows its error. Screenshots go to
+back, and a refused command shows its error; the 4S pack's card shows today's
+energy in and out from the recorder's statistics. Screenshots go to
 .dev/screenshots (git-ignored; the README's are copied to docs/images/card/).
 """
 
@@ -11,10 +12,11 @@ from __future__ import annotations
 
 import json
 import re
+from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 import pytest
-from playwright.async_api import Browser, Page, async_playwright, expect
+from playwright.async_api import Browser, Page, ViewportSize, async_playwright, expect
 
 from .realhass import RealHass, StartHass
 from .test_browser import (
@@ -32,9 +34,17 @@ pytestmark = pytest.mark.timeout(300)
 
 DASHBOARD = "battery-cards"
 ENTITY_TIMEOUT = 90.0
-PHONE = {"width": 390, "height": 844}
-DESKTOP = {"width": 1280, "height": 1000}
+PHONE: ViewportSize = {"width": 390, "height": 844}
+DESKTOP: ViewportSize = {"width": 1280, "height": 1000}
 CARD = "lithium-bms-card"
+
+# Today's energy of the 4S pack (in kWh) as its statistics say, the card's labels,
+# and what the pack may charge between the recorder's first 5-minute statistics
+# and the card's question (12.5 A at 13 V: a few Wh a minute).
+ENERGY_VIEW = "pack4"
+TODAY = {"charge_energy": 1.25, "discharge_energy": 0.75}
+ENERGY_LABELS = {"charge_energy": "Today in", "discharge_energy": "Today out"}
+CHARGED_SINCE = 0.05
 
 
 def cells(count: int, low: float = 3.300) -> list[float]:
@@ -174,6 +184,101 @@ async def ready(hass: RealHass, devices: dict[str, str]) -> bool:
     return True
 
 
+def noon_offset(now: datetime) -> int:
+    """The whole-hour UTC offset (-12 to +11) at which it is noon at ``now``."""
+    return (24 - now.hour) % 24 - 12
+
+
+def hours_today(offset: int) -> list[datetime]:
+    """The starts of the hours from the one before midnight to the last full one."""
+    now = datetime.now(timezone(timedelta(hours=offset)))
+    hour = now.replace(minute=0, second=0, microsecond=0)
+    starts = [hour.replace(hour=0) - timedelta(hours=1)]
+    while starts[-1] < hour - timedelta(hours=1):
+        starts.append(starts[-1] + timedelta(hours=1))
+    return starts
+
+
+async def change_today(hass: RealHass, entity_id: str) -> float | None:
+    """Home Assistant's answer to the card's question, in kWh."""
+    result = await hass.ws(
+        "recorder/statistic_during_period",
+        statistic_id=entity_id,
+        calendar={"period": "day"},
+        types=["change"],
+        units={"energy": "kWh"},
+    )
+    change = result.get("change")
+    return change if isinstance(change, float) else None
+
+
+async def import_today(hass: RealHass, device_id: str) -> None:
+    """Give the pack's energy totals statistics: ``TODAY`` since midnight.
+
+    Home Assistant's time zone moves to where it is noon, so that today holds
+    full hours however soon after midnight the test runs. The recorder's own
+    5-minute statistics of a fresh sensor start their sum at 0, so the imported
+    sums lead up to 0: today's change is the same whether the newest sum Home
+    Assistant finds is the last hour's or a 5-minute one. Then the discharge
+    total is shown in Wh, which the card must still show in kWh.
+    """
+    offset = noon_offset(datetime.now(UTC))
+    await hass.ws("config/core/update", time_zone=f"Etc/GMT{-offset:+d}")
+    entities = (await hass.ws(f"{DOMAIN}/card", device_id=device_id))["entities"]
+    starts = hours_today(offset)
+    for key, change in TODAY.items():
+        await hass.ws(
+            "recorder/import_statistics",
+            metadata={
+                "has_mean": False,
+                "mean_type": 0,
+                "has_sum": True,
+                "name": None,
+                "source": "recorder",
+                "statistic_id": entities[key],
+                "unit_class": "energy",
+                "unit_of_measurement": "kWh",
+            },
+            stats=[
+                {
+                    "start": start.isoformat(),
+                    "sum": change * (i / (len(starts) - 1) - 1),
+                }
+                for i, start in enumerate(starts)
+            ],
+        )
+
+        async def imported(entity_id: str = entities[key], low: float = change) -> bool:
+            answer = await change_today(hass, entity_id)
+            return answer is not None and low <= answer < low + CHARGED_SINCE
+
+        await hass.until(imported, f"the statistics of {entities[key]}", FLOW_TIMEOUT)
+
+    # After the import, so that the recorder's statistics stay in kWh.
+    discharge = entities["discharge_energy"]
+    await hass.ws(
+        "config/entity_registry/update",
+        entity_id=discharge,
+        options_domain="sensor",
+        options={"unit_of_measurement": "Wh"},
+    )
+
+    async def in_wh() -> bool:
+        state = await hass.rest("GET", f"/api/states/{discharge}")
+        return bool(state["attributes"].get("unit_of_measurement") == "Wh")
+
+    await hass.until(in_wh, f"{discharge} in Wh", FLOW_TIMEOUT)
+
+
+async def check_energy(card: Any) -> None:
+    """Today's energy in and out as imported, in kWh."""
+    for key, label in ENERGY_LABELS.items():
+        value = card.locator(".value").filter(has_text=label).locator(".big")
+        await expect(value).to_have_text(re.compile(r"^\d+\.\d\d kWh$"))
+        shown = float((await value.inner_text()).removesuffix(" kWh"))
+        assert TODAY[key] <= shown < TODAY[key] + CHARGED_SINCE, (label, shown)
+
+
 async def login(browser: Browser, hass: RealHass, **options: Any) -> Page:
     """A logged-in page in a new context (offline: nothing leaves 127.0.0.1)."""
     context = await browser.new_context(locale="en-US", **options)
@@ -249,6 +354,8 @@ async def test_the_battery_card(start_hass: StartHass) -> None:
     await hass.until(
         lambda: ready(hass, devices), "every value the cards show", ENTITY_TIMEOUT
     )
+    # Before the dashboard opens: the card asks for today's energy when it loads.
+    await import_today(hass, devices[ENERGY_VIEW])
     await make_dashboard(hass, devices)
 
     async with async_playwright() as playwright:
@@ -273,6 +380,8 @@ async def test_the_battery_card(start_hass: StartHass) -> None:
             for view in PACKS:
                 card = await open_view(page, hass, view)
                 await check_pack(card, view)
+                if view == ENERGY_VIEW:
+                    await check_energy(card)
                 await shot(card, f"{view}-light")
             card = await open_view(page, hass, "pack24")
             await expect(card.locator(".banner[role=alert]").first).to_contain_text(

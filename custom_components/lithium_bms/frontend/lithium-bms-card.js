@@ -598,7 +598,9 @@ class LithiumBmsCard extends HTMLElement {
     this._update();
   }
 
-  // Today's energy in and out: the change of the totals since midnight.
+  // Today's energy in and out: the change of the totals since midnight, in kWh
+  // whatever unit the user shows the sensors in (Home Assistant answers in the
+  // sensor's unit unless asked for one).
   async _askEnergy() {
     this._energyAt = Date.now();
     const entities = this._info?.entities || {};
@@ -611,6 +613,7 @@ class LithiumBmsCard extends HTMLElement {
           statistic_id: entityId,
           calendar: { period: "day" },
           types: ["change"],
+          units: { energy: "kWh" },
         });
         this._energy[key] = typeof result?.change === "number" ? result.change : null;
       } catch (_err) {
