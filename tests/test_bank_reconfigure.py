@@ -138,9 +138,8 @@ async def test_another_wiring_renames_the_device_model(
     assert float(state(hass, f"{BANK}_voltage")) == pytest.approx(
         2 * parallel_voltage, abs=0.01
     )
-    device = dr.async_get(hass).async_get_device({(DOMAIN, f"bank_{bank.entry_id}")})
-    assert device is not None
-    assert device.model == "Battery bank (series)"
+    devices = dr.async_entries_for_config_entry(dr.async_get(hass), bank.entry_id)
+    assert [d.model for d in devices] == ["Battery bank (series)"]
 
 
 @pytest.mark.parametrize(
