@@ -87,7 +87,8 @@ class BankReconfigureFlow(ConfigFlow):
         """Other members or another wiring.
 
         The bank keeps its entities (all of the whole bank, none of a member)
-        and its energy totals: a member left keeps its share in them.
+        and its energy totals: a pack taken out leaves its share in them, a
+        pack added counts from then on.
         """
         entry = self._get_reconfigure_entry()
         errors: dict[str, str] = {}
