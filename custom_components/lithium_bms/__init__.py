@@ -18,6 +18,7 @@ from .bank.coordinator import (
     BankConfigEntry,
     EntryBankCoordinator,
     async_remove_bank_state,
+    too_small_issue_id,
 )
 from .bank.kind import BankData
 from .bus.kind import BusConfigEntry
@@ -117,7 +118,7 @@ async def async_unload_entry(hass: HomeAssistant, entry: LithiumBmsConfigEntry) 
 async def async_remove_entry(hass: HomeAssistant, entry: LithiumBmsConfigEntry) -> None:
     """Forget a removed BMS: its saved totals, and its place in any bank."""
     if entry.data.get(CONF_KIND) == KIND_BANK:
-        ir.async_delete_issue(hass, DOMAIN, f"bank_too_small_{entry.entry_id}")
+        ir.async_delete_issue(hass, DOMAIN, too_small_issue_id(entry))
         await async_remove_bank_state(hass, entry.entry_id)
         return
     if entry.data.get(CONF_KIND) == KIND_BUS:
@@ -137,7 +138,7 @@ async def async_remove_entry(hass: HomeAssistant, entry: LithiumBmsConfigEntry) 
             ir.async_create_issue(
                 hass,
                 DOMAIN,
-                f"bank_too_small_{bank.entry_id}",
+                too_small_issue_id(bank),
                 is_fixable=False,
                 severity=ir.IssueSeverity.WARNING,
                 translation_key="bank_too_small",

@@ -14,7 +14,6 @@ from homeassistant.components.bluetooth import (
 )
 from homeassistant.config_entries import (
     ConfigEntry,
-    ConfigFlow,
     ConfigFlowResult,
     OptionsFlowWithReload,
 )
@@ -27,18 +26,26 @@ from homeassistant.helpers.selector import (
     TextSelectorType,
 )
 
-from .bank.flow import bank_entry_data, bank_errors, bank_schema
+from .bank.flow import (
+    BankReconfigureFlow,
+    bank_entry_data,
+    bank_errors,
+    bank_schema,
+    bms_entries,
+)
 from .bus.flow import (
     async_scan,
     async_serial_ports,
     bus_entry_data,
     packs_schema,
     port_schema,
+    port_taken,
     protocol_of,
     protocol_schema,
 )
 from .bus.options import BusOptionsFlow
 from .bus.packs import port_label
+from .bus.reconfigure import BusReconfigureFlow
 from .canbus.flow import (
     Heard,
     async_listen,
@@ -143,7 +150,7 @@ def _probe_order(info: BluetoothServiceInfoBleak) -> list[type[BmsDriver]]:
     )
 
 
-class LithiumBmsConfigFlow(ConfigFlow, domain=DOMAIN):
+class LithiumBmsConfigFlow(BusReconfigureFlow, BankReconfigureFlow, domain=DOMAIN):
     """Add a BMS discovered over Bluetooth."""
 
     VERSION = 1
@@ -232,11 +239,7 @@ class LithiumBmsConfigFlow(ConfigFlow, domain=DOMAIN):
 
     def _bms_entries(self) -> list[ConfigEntry]:
         """The Bluetooth BMS entries (what a bank entry can combine)."""
-        return [
-            entry
-            for entry in self._async_current_entries(include_ignore=False)
-            if entry.data.get(CONF_KIND) not in {KIND_BANK, KIND_BUS}
-        ]
+        return bms_entries(self._async_current_entries(include_ignore=False))
 
     async def async_step_wired(
         self, user_input: dict[str, Any] | None = None
@@ -258,6 +261,9 @@ class LithiumBmsConfigFlow(ConfigFlow, domain=DOMAIN):
             baudrate = int(user_input[CONF_BAUDRATE])
             await self.async_set_unique_id(url, raise_on_progress=False)
             self._abort_if_unique_id_configured()
+            # A bus moved to this port keeps its first port's id.
+            if port_taken(self._async_current_entries(), url):
+                return self.async_abort(reason="already_configured")
             self._scan, error = await async_scan(protocol, url, baudrate)
             if error is None:
                 self._wired |= {CONF_SERIAL_PORT: url, CONF_BAUDRATE: baudrate}
@@ -353,6 +359,23 @@ class LithiumBmsConfigFlow(ConfigFlow, domain=DOMAIN):
     async def async_step_reconfigure(
         self, user_input: dict[str, Any] | None = None
     ) -> ConfigFlowResult:
+        """A bus's port, a bank's members, a CAN battery's adapter.
+
+        A Bluetooth BMS has no setting but its address, its unique id.
+        """
+        entry = self._get_reconfigure_entry()
+        kind = entry.data.get(CONF_KIND)
+        if kind == KIND_BUS:
+            return await self.async_step_reconfigure_bus()
+        if kind == KIND_BANK:
+            return await self.async_step_reconfigure_bank()
+        if kind == KIND_CAN:
+            return await self._async_reconfigure_can(entry, user_input)
+        return self.async_abort(reason="reconfigure_not_supported")
+
+    async def _async_reconfigure_can(
+        self, entry: ConfigEntry, user_input: dict[str, Any] | None
+    ) -> ConfigFlowResult:
         """A CAN battery's adapter: another interface, channel or bit rate.
 
         The entry keeps its unique id (its entities' ids derive from it). Its
@@ -360,9 +383,6 @@ class LithiumBmsConfigFlow(ConfigFlow, domain=DOMAIN):
         is unloaded while the new settings are heard, and set up again if
         nothing was.
         """
-        entry = self._get_reconfigure_entry()
-        if entry.data.get(CONF_KIND) != KIND_CAN:
-            return self.async_abort(reason="reconfigure_not_supported")
         errors: dict[str, str] = {}
         if user_input is not None:
             answers = can_answers(user_input)

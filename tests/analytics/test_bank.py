@@ -226,6 +226,38 @@ def test_bank_energy_survives_a_restart() -> None:
     assert again.update({"a": Energy(3.25, 1.0)}) == energy_approx(6.25, 3.0)
 
 
+def test_bank_energy_counts_a_member_that_joins_later_from_then_on() -> None:
+    energy = BankEnergy()
+    energy.update({"a": Energy(1.0, 1.0), "b": None})
+    restored = BankEnergy.from_dict(energy.to_dict())
+    # b was a member from the start: all of its counters count, once seen.
+    assert restored.update({"a": Energy(1.0, 1.0), "b": Energy(2.0, 2.0)}) == (
+        energy_approx(3.0, 3.0)
+    )
+    # c joins (a reconfigured bank): what it counted before is not the bank's.
+    assert restored.update({"a": Energy(1.0, 1.0), "c": None}) is None
+    again = BankEnergy.from_dict(restored.to_dict())
+    assert again.update({"a": Energy(1.0, 1.0), "c": Energy(9.0, 9.0)}) == (
+        energy_approx(3.0, 3.0)
+    )
+    assert again.update({"a": Energy(1.0, 1.0), "c": Energy(9.5, 9.0)}) == (
+        energy_approx(3.5, 3.0)
+    )
+
+
+def test_bank_energy_counts_a_member_back_once() -> None:
+    energy = BankEnergy()
+    energy.update({"a": Energy(1.0, 1.0), "b": Energy(2.0, 2.0)})
+    energy.update({"a": Energy(1.0, 1.0)})
+    # b's share stayed with the bank when it left: only its rise since counts.
+    assert energy.update({"a": Energy(1.0, 1.0), "b": Energy(2.5, 2.0)}) == (
+        energy_approx(3.0, 3.0)
+    )
+    assert energy.update({"a": Energy(1.0, 1.0), "b": Energy(3.0, 2.0)}) == (
+        energy_approx(3.5, 3.0)
+    )
+
+
 @pytest.mark.parametrize(
     "data",
     [

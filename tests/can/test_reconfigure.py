@@ -156,7 +156,8 @@ async def test_own_busy_adapter_is_freed_for_the_new_settings(
         assert entry.data[CONF_CAN_BITRATE] == 500_000
 
 
-async def test_only_a_can_battery_is_reconfigured(hass: HomeAssistant) -> None:
+async def test_a_bluetooth_bms_is_not_reconfigured(hass: HomeAssistant) -> None:
+    """Its only setting is its address, its unique id."""
     bluetooth = MockConfigEntry(
         domain=DOMAIN,
         unique_id="AA:BB:CC:DD:EE:FF",

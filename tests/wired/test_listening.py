@@ -178,3 +178,24 @@ async def test_a_pack_the_master_starts_polling_is_added_by_listening(
         assert line.bus.received == b""
     finally:
         polls.cancel()
+
+
+async def test_a_bus_moved_to_a_port_a_master_owns_is_read_by_listening(
+    hass: HomeAssistant, start_line: StartLine, seplos_master: Line
+) -> None:
+    old = await start_line("seplos_v3", (1, 2, 3))
+    entry = bus_entry(old)
+    await setup_bus(hass, entry)
+    assert entry.data[CONF_LISTEN] is False
+    result = await entry.start_reconfigure_flow(hass)
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {"serial_port": seplos_master.url, "baudrate": "19200"}
+    )
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "reconfigure_successful"
+    await hass.async_block_till_done()
+    assert entry.data[CONF_LISTEN] is True
+    assert entry.runtime_data.listening
+    voltage = _voltage(hass, f"{entry.entry_id}_1_voltage")
+    assert voltage == pytest.approx(seplos_master.packs[1].pack.voltage, abs=0.05)
+    assert seplos_master.bus.received == b""

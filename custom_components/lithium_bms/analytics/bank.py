@@ -219,12 +219,19 @@ class _Share:
 
 
 class BankEnergy:
-    """A bank's energy totals, which never go down."""
+    """A bank's energy totals, which never go down.
+
+    The bank's first members count with all their counters hold; a member
+    that joins later (or comes back) only with what it counts from then on,
+    so the totals do not leap by energy that did not pass through the bank.
+    """
 
     def __init__(self) -> None:
         """Start with no member seen and nothing departed."""
         self._departed = Energy()
         self._shares: dict[str, _Share] = {}
+        # The members counted in full once seen (None: the first update's).
+        self._founders: set[str] | None = None
 
     def update(self, readings: Mapping[str, Energy | None]) -> Energy | None:
         """The totals for every present member's counters (None: member away).
@@ -233,11 +240,14 @@ class BankEnergy:
         to the departed total. The totals are None while a present member was
         never seen.
         """
+        if self._founders is None:
+            self._founders = set(readings)
         for member, now in readings.items():
             if now is not None:
                 self._see(member, now)
         for member in [m for m in self._shares if m not in readings]:
             self._departed += self._shares.pop(member).credited
+        self._founders.intersection_update(readings)
         if any(member not in self._shares for member in readings):
             return None
         total = self._departed
@@ -248,12 +258,17 @@ class BankEnergy:
     def _see(self, member: str, now: Energy) -> None:
         """Credit the member with how far its counters rose since last seen."""
         share = self._shares.get(member)
-        credited = now if share is None else share.credited + share.last.rise_to(now)
+        if share is not None:
+            credited = share.credited + share.last.rise_to(now)
+        elif self._founders is not None and member in self._founders:
+            credited = now
+        else:
+            credited = Energy()
         self._shares[member] = _Share(credited, now)
 
     def to_dict(self) -> dict[str, Any]:
         """For storage."""
-        return {
+        data: dict[str, Any] = {
             "departed": self._departed.to_dict(),
             "members": {
                 member: {
@@ -263,6 +278,9 @@ class BankEnergy:
                 for member, share in self._shares.items()
             },
         }
+        if self._founders is not None:
+            data["founders"] = sorted(self._founders)
+        return data
 
     @classmethod
     def from_dict(cls, data: object) -> Self:
@@ -271,6 +289,9 @@ class BankEnergy:
         if not isinstance(data, dict):
             return energy
         energy._departed = Energy.from_dict(data.get("departed")) or Energy()
+        founders = data.get("founders")
+        if isinstance(founders, list) and all(isinstance(m, str) for m in founders):
+            energy._founders = set(founders)
         members = data.get("members")
         for member, saved in members.items() if isinstance(members, dict) else ():
             if not isinstance(saved, dict):

@@ -265,6 +265,11 @@ def _store(hass: HomeAssistant, entry_id: str) -> Store[dict[str, Any]]:
     return Store(hass, STORAGE_VERSION, f"{DOMAIN}.bank.{entry_id}")
 
 
+def too_small_issue_id(entry: ConfigEntry[Any]) -> str:
+    """The repair raised when a bank is left with fewer than two packs."""
+    return f"bank_too_small_{entry.entry_id}"
+
+
 async def async_remove_bank_state(hass: HomeAssistant, entry_id: str) -> None:
     """Delete the saved energy shares of a removed bank."""
     await _store(hass, entry_id).async_remove()

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 import voluptuous as vol
+from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import selector
 
@@ -184,3 +185,17 @@ def bus_entry_data(
 def protocol_of(data: dict[str, Any]) -> WiredProtocol:
     """The wired protocol a bus entry (or a flow's answers) names."""
     return wired_protocol(data[CONF_PROTOCOL])
+
+
+def port_taken(entries: Iterable[ConfigEntry], url: str, *, but: str = "") -> bool:
+    """Whether a bus entry other than ``but`` reads that port already.
+
+    By the entry's data: a bus moved to another port keeps its first port's
+    unique id.
+    """
+    return any(
+        entry.entry_id != but
+        and entry.data.get(CONF_KIND) == KIND_BUS
+        and entry.data.get(CONF_SERIAL_PORT) == url
+        for entry in entries
+    )
