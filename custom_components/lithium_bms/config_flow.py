@@ -39,7 +39,6 @@ from .bus.flow import (
     bus_entry_data,
     packs_schema,
     port_schema,
-    port_taken,
     protocol_of,
     protocol_schema,
 )
@@ -261,9 +260,6 @@ class LithiumBmsConfigFlow(BusReconfigureFlow, BankReconfigureFlow, domain=DOMAI
             baudrate = int(user_input[CONF_BAUDRATE])
             await self.async_set_unique_id(url, raise_on_progress=False)
             self._abort_if_unique_id_configured()
-            # A bus moved to this port keeps its first port's id.
-            if port_taken(self._async_current_entries(), url):
-                return self.async_abort(reason="already_configured")
             self._scan, error = await async_scan(protocol, url, baudrate)
             if error is None:
                 self._wired |= {CONF_SERIAL_PORT: url, CONF_BAUDRATE: baudrate}

@@ -60,7 +60,7 @@ async def test_moved_bus_keeps_its_packs_and_entities(
     old = await start_line("daly_a5", (1, 2))
     entry = bus_entry(old)
     await setup_bus(hass, entry)
-    unique_id, voltage = entry.unique_id, _pack_voltage(hass, entry)
+    voltage = _pack_voltage(hass, entry)
     assert voltage is not None
     new = await start_line("daly_a5", (1, 2), tcp=tcp)
     result = await _reconfigure(hass, entry, f" {new.url} ", 9600)
@@ -68,7 +68,8 @@ async def test_moved_bus_keeps_its_packs_and_entities(
     assert result["reason"] == "reconfigure_successful"
     await hass.async_block_till_done()
     assert entry.data[CONF_SERIAL_PORT] == new.url
-    assert entry.unique_id == unique_id
+    # The port is the bus's identity; its entities' ids derive from the entry id.
+    assert entry.unique_id == new.url
     # A device path is shown by its name, a bridge by its address.
     label = new.url if tcp else new.url.rsplit("/", 1)[-1]
     assert entry.title == f"Daly A5 (UART / RS485) ({label})"
@@ -174,6 +175,31 @@ async def test_the_port_of_another_bus_is_refused(
     assert result["type"] is FlowResultType.ABORT
     assert result["reason"] == "already_configured"
     assert entry.data[CONF_SERIAL_PORT] == first.url
+
+
+async def test_the_port_a_bus_left_can_be_added_again(
+    hass: HomeAssistant, start_line: StartLine
+) -> None:
+    old, new = await start_line("jbd", (0,)), await start_line("jbd", (0,))
+    entry = bus_entry(old)
+    await setup_bus(hass, entry)
+    result = await _reconfigure(hass, entry, new.url)
+    assert result["reason"] == "reconfigure_successful"
+    await hass.async_block_till_done()
+    result = await hass.config_entries.flow.async_init(
+        DOMAIN, context={"source": SOURCE_USER}
+    )
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {"next_step_id": "wired"}
+    )
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {"protocol": "jbd"}
+    )
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_SERIAL_PORT: old.url, CONF_BAUDRATE: "9600"}
+    )
+    assert result["type"] is FlowResultType.FORM
+    assert result["step_id"] == "wired_packs"
 
 
 async def test_a_new_bus_is_refused_the_port_a_bus_moved_to(

@@ -188,11 +188,7 @@ def protocol_of(data: dict[str, Any]) -> WiredProtocol:
 
 
 def port_taken(entries: Iterable[ConfigEntry], url: str, *, but: str = "") -> bool:
-    """Whether a bus entry other than ``but`` reads that port already.
-
-    By the entry's data: a bus moved to another port keeps its first port's
-    unique id.
-    """
+    """Whether a bus entry other than ``but`` reads that port already."""
     return any(
         entry.entry_id != but
         and entry.data.get(CONF_KIND) == KIND_BUS

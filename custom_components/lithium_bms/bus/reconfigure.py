@@ -27,8 +27,8 @@ class BusReconfigureFlow(ConfigFlow):
     ) -> ConfigFlowResult:
         """Another port or baud rate; the entry's packs must answer there.
 
-        The entry keeps its unique id and its packs (their entities' ids
-        derive from the entry id).
+        The port is the entry's unique id, so it moves with it; the packs and
+        their entities stay (their ids derive from the entry id).
         """
         entry = self._get_reconfigure_entry()
         protocol = protocol_of(dict(entry.data))
@@ -47,7 +47,10 @@ class BusReconfigureFlow(ConfigFlow):
                     CONF_LISTEN: found.listening,
                 }
                 return self.async_update_reload_and_abort(
-                    entry, title=f"{protocol.name} ({port_label(data)})", data=data
+                    entry,
+                    unique_id=url,
+                    title=f"{protocol.name} ({port_label(data)})",
+                    data=data,
                 )
             errors["base"] = found
         ports = await async_serial_ports(self.hass)
