@@ -13,9 +13,10 @@ from homeassistant.components.binary_sensor import (
 )
 from homeassistant.const import EntityCategory, Platform
 from homeassistant.core import HomeAssistant
+from homeassistant.helpers import entity_registry as er
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
-from .const import CURRENT_DEADBAND
+from .const import CURRENT_DEADBAND, DOMAIN
 from .coordinator import LithiumBmsCoordinator
 from .entity import LithiumBmsEntity, TrackerEntity
 from .kind import KindConfigEntry, async_add_entry_entities
@@ -174,6 +175,8 @@ async def async_setup_entry(
 
 def pack_binary_sensors(coordinator: LithiumBmsCoordinator) -> list[BinarySensorEntity]:
     """The binary sensors the BMS reports."""
+    if coordinator.data.problem is None:
+        _forget_problem_sensor(coordinator)
     entities: list[BinarySensorEntity] = [
         BmsBinarySensor(coordinator, d)
         for d in binary_sensor_descriptions(coordinator.data)
@@ -186,6 +189,18 @@ def pack_binary_sensors(coordinator: LithiumBmsCoordinator) -> list[BinarySensor
         if d.exists_fn(coordinator.data)
     ]
     return entities
+
+
+def _forget_problem_sensor(coordinator: LithiumBmsCoordinator) -> None:
+    """Remove the problem sensor of a BMS that reports no protection state.
+
+    Earlier versions made it for every BMS, and there it only ever showed off.
+    """
+    registry = er.async_get(coordinator.hass)
+    unique_id = f"{coordinator.pack.key}_problem"
+    entity_id = registry.async_get_entity_id(Platform.BINARY_SENSOR, DOMAIN, unique_id)
+    if entity_id is not None:
+        registry.async_remove(entity_id)
 
 
 class BmsBinarySensor(LithiumBmsEntity, BinarySensorEntity):

@@ -20,6 +20,7 @@ def pack(
     remaining: float | None = 50.0,
     full: float | None = 100.0,
     alarms: frozenset[Alarm] = frozenset(),
+    supported_alarms: frozenset[Alarm] = frozenset(Alarm),
     measures_current: bool = True,
 ) -> BatterySnapshot:
     return BatterySnapshot(
@@ -30,6 +31,7 @@ def pack(
         remaining_capacity=remaining,
         full_capacity=full,
         alarms=alarms,
+        supported_alarms=supported_alarms,
         measures_current=measures_current,
     )
 
@@ -128,6 +130,15 @@ def test_flags_with_every_member_available() -> None:
     assert aggregate([A, locked], Wiring.PARALLEL).any_alarm is False
     faulty = pack(alarms=frozenset({Alarm.SHORT_CIRCUIT}))
     assert aggregate([A, faulty], Wiring.PARALLEL).any_alarm is True
+
+
+def test_packs_that_report_no_protection_settle_nothing() -> None:
+    silent = pack(supported_alarms=frozenset())
+    assert silent.problem is None
+    assert aggregate([silent, silent], Wiring.SERIES).any_alarm is None
+    assert aggregate([A, silent], Wiring.PARALLEL).any_alarm is False
+    faulty = pack(alarms=frozenset({Alarm.SHORT_CIRCUIT}))
+    assert aggregate([silent, faulty], Wiring.PARALLEL).any_alarm is True
 
 
 def test_cell_extremes_need_every_member_cells() -> None:

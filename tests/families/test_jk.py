@@ -58,7 +58,7 @@ COMMON_KEYS = {
     "cell_voltage_delta", "cell_voltage_average", "balance_current",
     *(f"cell_voltage_{i}" for i in range(1, 9)),
     *(f"cell_resistance_{i}" for i in range(1, 9)),
-    "rssi", "balancing", "problem", "cell_imbalance", "balancer",
+    "rssi", "balancing", "cell_imbalance", "balancer",
 }  # fmt: skip
 # Derived from the measured current: JK04 has no current sensor, so none of
 # these is shown for it (a placeholder 0 A would be a wrong value).
@@ -70,6 +70,8 @@ CURRENT_KEYS = {
     *(f"estimated_cell_resistance_{i}" for i in range(1, 9)),
 }  # fmt: skip
 JK02_KEYS = CURRENT_KEYS | {
+    # JK04 reports no protection state: no problem sensor.
+    "problem",
     "state_of_charge", "state_of_health", "remaining_capacity", "full_capacity",
     "design_capacity", "cycles", "mosfet_temperature", "temperature_1",
     "standby_days_until_empty", "mosfet_overheating_risk",

@@ -5,7 +5,10 @@ from __future__ import annotations
 import pytest
 from homeassistant.const import STATE_OFF, STATE_ON, Platform
 from homeassistant.core import HomeAssistant
+from homeassistant.helpers import entity_registry as er
 from syrupy.assertion import SnapshotAssertion
+
+from custom_components.lithium_bms.const import DOMAIN
 
 from .conftest import FamilySetup, entity_snapshot
 
@@ -60,3 +63,20 @@ async def test_direction_follows_the_current(
     await entry.runtime_data.coordinator.async_refresh()
     assert family.state("binary_sensor", "charging") == STATE_ON
     assert family.state("binary_sensor", "discharging") == STATE_OFF
+
+
+async def test_a_bms_that_reports_no_protection_has_no_problem_sensor(
+    hass: HomeAssistant, family: FamilySetup, only_platform: None
+) -> None:
+    entry = await family.setup()
+    coordinator = entry.runtime_data.coordinator
+    if coordinator.data.problem is not None:
+        pytest.skip(f"{family.case.name} reports its protections")
+    registry = er.async_get(hass)
+    unique_id = f"{coordinator.pack.key}_problem"
+    assert registry.async_get_entity_id(PLATFORM, DOMAIN, unique_id) is None
+    # The one an earlier version created (always off) goes with the next setup.
+    registry.async_get_or_create(PLATFORM, DOMAIN, unique_id, config_entry=entry)
+    await hass.config_entries.async_reload(entry.entry_id)
+    await hass.async_block_till_done()
+    assert registry.async_get_entity_id(PLATFORM, DOMAIN, unique_id) is None

@@ -156,8 +156,9 @@ async def test_snapshot_equals_the_pack(sim: CbtSim, make_client: MakeClient) ->
     sim.problem_word = 1
     snap = await client.read_snapshot()
     assert_matches(snap, sim)
-    # No public bit table: the word is kept, no alarm is named.
-    assert snap.problem is False
+    # No public bit table: the word is kept, no alarm is named, a problem is.
+    assert snap.alarms == frozenset()
+    assert snap.problem is True
 
 
 async def test_classic_requests_and_five_cell_groups(make_client: MakeClient) -> None:

@@ -109,7 +109,8 @@ def test_signed_current_and_temperatures_and_status_words() -> None:
     assert snap.current == -12.5
     assert [t.value for t in snap.temperatures] == [-5.5, -0.3]
     assert snap.protection_code == 0x000100020003
-    assert snap.problem is False  # no public bit table: no named alarm
+    # No public bit table, so no named alarm; a word that is not zero flags one.
+    assert snap.problem is True
 
 
 def test_the_mosfet_bits_and_a_missing_mosfet_probe() -> None:

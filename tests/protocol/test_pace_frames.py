@@ -185,4 +185,6 @@ def test_garbage_and_a_damaged_frame_never_hide_the_next_one(
     frames: list[bytes] = []
     for start in range(0, len(stream), chunk):
         frames += reassembler.feed(stream[start : start + chunk])[0]
-    assert frames == [REPLY]
+    # Noise may hold a whole valid frame of this address (a request, say): the
+    # driver's matcher keeps the replies only.
+    assert [frame for frame in frames if is_reply(frame)] == [REPLY]

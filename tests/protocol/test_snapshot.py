@@ -69,9 +69,13 @@ def test_runtime_only_while_discharging(
 
 def test_problem_ignores_the_mosfet_lock() -> None:
     assert frozenset({Alarm.MOSFET_LOCK}) == NOT_A_PROBLEM
-    assert not BatterySnapshot(voltage=1.0, current=0.0).problem
-    locked = BatterySnapshot(voltage=1.0, current=0.0, alarms=frozenset(NOT_A_PROBLEM))
-    assert not locked.problem
+    locked = BatterySnapshot(
+        voltage=1.0,
+        current=0.0,
+        alarms=frozenset(NOT_A_PROBLEM),
+        supported_alarms=frozenset(NOT_A_PROBLEM),
+    )
+    assert locked.problem is False
     both = BatterySnapshot(
         voltage=1.0,
         current=0.0,
@@ -82,6 +86,28 @@ def test_problem_ignores_the_mosfet_lock() -> None:
         assert BatterySnapshot(
             voltage=1.0, current=0.0, alarms=frozenset({alarm})
         ).problem
+
+
+def test_problem_of_a_bms_with_named_alarms_follows_them() -> None:
+    named = frozenset({Alarm.SHORT_CIRCUIT, Alarm.CELL_OVERVOLTAGE})
+    calm = BatterySnapshot(
+        voltage=1.0, current=0.0, supported_alarms=named, protection_code=0x101
+    )
+    # A code beside named alarms may hold states: the names decide.
+    assert calm.problem is False
+    tripped = dataclasses.replace(calm, alarms=frozenset({Alarm.SHORT_CIRCUIT}))
+    assert tripped.problem is True
+
+
+def test_problem_of_a_bare_protection_word_is_the_word_not_zero() -> None:
+    """No public bit table: what the sources call the problem code."""
+    clear = BatterySnapshot(voltage=1.0, current=0.0, protection_code=0)
+    assert clear.problem is False
+    assert dataclasses.replace(clear, protection_code=1 << 32).problem is True
+
+
+def test_problem_is_unknown_when_the_bms_reports_no_protection() -> None:
+    assert BatterySnapshot(voltage=1.0, current=0.0).problem is None
 
 
 def test_probe_and_mosfet_temperatures() -> None:

@@ -190,15 +190,16 @@ async def test_nothing_is_ever_written(
     assert sim.writes == []
 
 
-async def test_a_problem_code_shows_as_the_protection_code_only(
+async def test_a_problem_code_shows_as_the_protection_code_and_problem(
     sim: TopbandSimulator, make_client: MakeClient
 ) -> None:
-    """No public source names its bits: no named alarm, no problem."""
+    """No public source names its bits: no named alarm, but a problem."""
     sim.problem = 0x80
     snap = await make_client().read_snapshot()
     assert_matches(snap, sim)
     assert snap.protection_code == 0x80
-    assert snap.problem is False
+    assert snap.alarms == frozenset()
+    assert snap.problem is True
 
 
 @pytest.mark.parametrize(

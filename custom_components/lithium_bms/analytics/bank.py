@@ -21,7 +21,8 @@ wrong value, and an extreme over part of the bank may hide the very cell that
 matters. The flags are still reported where the available members settle them:
 ``any_alarm`` is True as soon as one available member has a problem, and a
 bank switch (:func:`all_on`) is off as soon as one member reports off. They are
-True / False only when every member reports, and None otherwise.
+True / False only when every member reports, and None otherwise; a pack
+that reports no protection state at all settles no alarm.
 
 The bank's energy totals (:class:`BankEnergy`) are total-increasing and never
 go down: a member that is away counts with the totals it had, and a member that
@@ -107,7 +108,10 @@ def aggregate(members: Sequence[BatterySnapshot | None], wiring: Wiring) -> Bank
 def _any_alarm(members: Sequence[BatterySnapshot | None]) -> bool | None:
     if any(m is not None and m.problem for m in members):
         return True
-    return None if None in members else False
+    if None in members:
+        return None
+    # A pack that reports no protection state settles nothing.
+    return False if any(m.problem is not None for m in members if m) else None
 
 
 def all_on(states: Sequence[bool | None]) -> bool | None:

@@ -857,6 +857,10 @@ class LithiumBmsCard extends HTMLElement {
 
   _alarmsHtml(entities = this._info.entities) {
     const t = (key) => translate(this._hass, key);
+    // A BMS that reports no protection state has no "No alarm" to show.
+    if (!entities?.problem && !ALARMS.some((key) => entities?.[key])) {
+      return { banner: "", list: "" };
+    }
     const problem = this._state("problem", entities)?.state === "on";
     const active = ALARMS.filter((key) => this._state(key, entities)?.state === "on")
       .map((key) => this._entityName(this._state(key, entities)));

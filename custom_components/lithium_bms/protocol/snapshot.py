@@ -133,9 +133,18 @@ class BatterySnapshot:
         return self.voltage * self.current
 
     @property
-    def problem(self) -> bool:
-        """Whether any protection or fault is active."""
-        return bool(self.alarms - NOT_A_PROBLEM)
+    def problem(self) -> bool | None:
+        """Whether any protection or fault is active; None if the BMS reports none.
+
+        The named alarms decide where the BMS has them (a code beside them may
+        hold states). A protection word with no public bit table flags a
+        problem while it is not zero, as the sources' "problem code" does.
+        """
+        if self.supported_alarms or self.alarms:
+            return bool(self.alarms - NOT_A_PROBLEM)
+        if self.protection_code is not None:
+            return self.protection_code != 0
+        return None
 
     @property
     def cell_voltage_min(self) -> float | None:
