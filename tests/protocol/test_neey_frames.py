@@ -38,8 +38,6 @@ from custom_components.lithium_bms.protocol.neey.settings import (
 from custom_components.lithium_bms.protocol.neey.stream import NeeyReassembler
 from custom_components.lithium_bms.protocol.snapshot import Alarm, TemperatureKind
 
-from .streams import chunked, mutated_stream
-
 VECTORS: list[dict[str, Any]] = json.loads(
     (Path(__file__).parent / "data" / "neey_vectors.json").read_text()
 )
@@ -401,6 +399,7 @@ DALY_STATUS = bytes.fromhex(
         "hex"
     ]
 )
+# Other families' frames this one's stream must refuse (test_reassembly_contract).
 FOREIGN = {
     # patman15/aiobmsble tests/bms/test_jbd_bms.py: a JBD 0x04 cell reply.
     "jbd": bytes.fromhex("dd0400080d660d610d680d59fe3c77"),
@@ -408,47 +407,6 @@ FOREIGN = {
     "ack": ACK,
     "write ack": WRITE_ACK,
 }
-
-
-@pytest.mark.parametrize("foreign", FOREIGN.values(), ids=FOREIGN.keys())
-def test_foreign_frames_yield_nothing(foreign: bytes) -> None:
-    assert feed_all([foreign])[0] == []
-    assert feed_all([foreign + CELLS_V1])[0] == [CELLS_V1]
-
-
-def _valid(frame: bytes) -> bool:
-    check_frame(frame)
-    return True
-
-
-@settings(max_examples=200, deadline=None)
-@given(st.data(), st.binary(max_size=400))
-def test_random_bytes_never_raise(data: st.DataObject, raw: bytes) -> None:
-    frames, errors = feed_all(data.draw(chunked(raw)))
-    assert all(_valid(f) for f in frames)
-    assert all(isinstance(e, ProtocolError) for e in errors)
-
-
-@settings(max_examples=100, deadline=None)
-@given(st.data(), mutated_stream(FRAMES, max_frames=3))
-def test_mutated_frames_never_raise(data: st.DataObject, stream: bytes) -> None:
-    frames, errors = feed_all(data.draw(chunked(stream)))
-    assert all(_valid(f) for f in frames)
-    assert all(isinstance(e, ProtocolError) for e in errors)
-
-
-@settings(max_examples=100, deadline=None)
-@given(
-    st.data(),
-    st.lists(st.sampled_from(FRAMES), min_size=1, max_size=3),
-    st.binary(max_size=8),
-)
-def test_valid_frames_survive_any_chunking_and_garbage(
-    data: st.DataObject, frames: list[bytes], garbage: bytes
-) -> None:
-    stream = garbage + garbage.join(frames) + garbage
-    got, _errors = feed_all(data.draw(chunked(stream)))
-    assert got == frames
 
 
 @settings(max_examples=200, deadline=None)

@@ -33,8 +33,6 @@ from custom_components.lithium_bms.protocol.pwrboozt.stream import (
 )
 from custom_components.lithium_bms.protocol.snapshot import Alarm
 
-from .streams import chunked, mutated_stream
-
 VECTORS: list[dict[str, Any]] = json.loads(
     (Path(__file__).parent / "data" / "pwrboozt_vectors.json").read_text()
 )
@@ -219,37 +217,18 @@ def test_corrupt_frame_then_good_frame() -> None:
     assert any(isinstance(e, ChecksumError) for e in errors)
 
 
-def test_truncated_frame_never_hides_the_next() -> None:
-    frames, errors = feed_all([CHARGING[:100], IDLE])
-    assert frames == [IDLE]
-    assert errors
-
-
-def test_incomplete_frame_waits_and_reset_drops_it() -> None:
-    reassembler = PwrbooztReassembler()
-    assert reassembler.feed(CHARGING[:50]) == ([], [])
-    reassembler.reset()
-    assert reassembler.feed(CHARGING[50:]) == ([], [])
-    assert reassembler.feed(IDLE) == ([IDLE], [])
-
-
 EJ_REALTIME = bytes.fromhex(
     json.loads((Path(__file__).parent / "data" / "ej_vectors.json").read_text())[0][
         "hex"
     ]
 )
+# Other families' frames this one's stream must refuse (test_reassembly_contract).
 FOREIGN = {
     # patman15/aiobmsble tests/bms/test_jbd_bms.py: a JBD 0x04 cell reply.
     "jbd": bytes.fromhex("dd0400080d660d610d680d59fe3c77"),
     "ej": EJ_REALTIME,
     "request": b":015150000EFE~",
 }
-
-
-@pytest.mark.parametrize("foreign", FOREIGN.values(), ids=FOREIGN.keys())
-def test_foreign_frames_yield_nothing(foreign: bytes) -> None:
-    assert feed_all([foreign])[0] == []
-    assert feed_all([foreign + IDLE])[0] == [IDLE]
 
 
 def test_the_simulator_reply_decodes_to_its_pack() -> None:
@@ -279,44 +258,6 @@ def test_service_data_matcher() -> None:
         Advertisement("00:25:07:00:00:01", "BT-Battery", service_data=other)
     )
     assert matcher.as_manifest()["service_data_uuid"] == uuid16(0xFFE1)
-
-
-def _valid(frame: bytes) -> bool:
-    check_frame(frame)
-    return True
-
-
-@settings(max_examples=200, deadline=None)
-@given(st.data(), st.binary(max_size=300))
-def test_random_bytes_never_raise(data: st.DataObject, raw: bytes) -> None:
-    frames, errors = feed_all(data.draw(chunked(raw)))
-    assert all(_valid(f) for f in frames)
-    assert all(isinstance(e, ProtocolError) for e in errors)
-
-
-@settings(max_examples=200, deadline=None)
-@given(st.data(), mutated_stream(FRAMES))
-def test_mutated_frames_never_raise(data: st.DataObject, stream: bytes) -> None:
-    frames, errors = feed_all(data.draw(chunked(stream)))
-    assert all(_valid(f) for f in frames)
-    assert all(isinstance(e, ProtocolError) for e in errors)
-    for frame in frames:
-        with contextlib.suppress(FrameError):
-            decode_status(frame)
-
-
-@settings(max_examples=200, deadline=None)
-@given(
-    st.data(),
-    st.lists(st.sampled_from(FRAMES), min_size=1, max_size=4),
-    st.binary(max_size=8).filter(lambda g: b":" not in g),
-)
-def test_valid_frames_survive_any_chunking_and_garbage(
-    data: st.DataObject, frames: list[bytes], garbage: bytes
-) -> None:
-    stream = garbage + garbage.join(frames) + garbage
-    got, _errors = feed_all(data.draw(chunked(stream)))
-    assert got == frames
 
 
 @settings(max_examples=200, deadline=None)
