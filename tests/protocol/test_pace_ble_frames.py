@@ -213,14 +213,6 @@ def test_a_stray_head_with_a_long_length_waits_then_yields() -> None:
 
 
 @settings(max_examples=200, deadline=None)
-@given(st.binary(max_size=300))
-def test_random_bytes_never_raise_and_yield_only_valid_frames(raw: bytes) -> None:
-    frames, _ = _feed([raw])
-    for frame in frames:
-        check_frame(frame)
-
-
-@settings(max_examples=200, deadline=None)
 @given(st.data())
 def test_mutated_frames_give_valid_frames_or_nothing(data: st.DataObject) -> None:
     frame = data.draw(st.sampled_from([PACK, CELLS]))

@@ -284,15 +284,6 @@ def test_fuzz_frames_survive_garbage_and_any_chunking(
     assert all(decode_status(frame) is not None for frame in found)
 
 
-@settings(max_examples=200, deadline=None)
-@given(st.binary(max_size=400))
-def test_fuzz_random_bytes_never_raise(data: bytes) -> None:
-    frames, errors = feed_all([data])
-    for frame in frames:
-        decode_status(frame)
-    assert all(isinstance(e, ProtocolError) for e in errors)
-
-
 def test_the_simulator_reports_its_one_probe() -> None:
     sim = demo("30:55:44:00:11:22")
     sim.pack.temperatures = [21.0, 30.0]
