@@ -30,6 +30,8 @@ from custom_components.lithium_bms.protocol.errors import (
 )
 from custom_components.lithium_bms.protocol.snapshot import Alarm, SwitchKind
 
+from .streams import feed_chunks
+
 VECTORS: list[dict[str, Any]] = json.loads(
     (Path(__file__).parent / "data" / "ant_vectors.json").read_text()
 )
@@ -53,14 +55,7 @@ def with_bytes(frame: bytes, offset: int, data: bytes) -> bytes:
 
 
 def feed_all(chunks: list[bytes]) -> tuple[list[bytes], list[ProtocolError]]:
-    reassembler = AntReassembler()
-    frames: list[bytes] = []
-    errors: list[ProtocolError] = []
-    for chunk in chunks:
-        got, errs = reassembler.feed(chunk)
-        frames += got
-        errors += errs
-    return frames, errors
+    return feed_chunks(AntReassembler(), chunks)
 
 
 def test_every_vector_names_its_source_and_a_cross_check() -> None:
@@ -265,27 +260,15 @@ def test_a_device_info_reply_split_anywhere_then_a_status(frame: bytes) -> None:
         assert feed_all(chunks) == ([frame, STATUS_22S], []), cut
 
 
-@pytest.mark.parametrize("frame", FRAMES, ids=["22s", "4s"])
-def test_split_at_every_boundary(frame: bytes) -> None:
-    for cut in range(1, len(frame)):
-        assert feed_all([frame[:cut], frame[cut:]]) == ([frame], []), cut
-    assert feed_all([bytes((b,)) for b in frame]) == ([frame], [])
-
-
-def test_twenty_byte_notifications_and_glued_frames() -> None:
-    stream = STATUS_22S + SIM_4S + STATUS_22S
-    chunks = [stream[i : i + 20] for i in range(0, len(stream), 20)]
-    assert feed_all(chunks) == ([STATUS_22S, SIM_4S, STATUS_22S], [])
-    assert feed_all([stream]) == ([STATUS_22S, SIM_4S, STATUS_22S], [])
-
-
-@pytest.mark.parametrize(
-    "garbage",
-    [b"\x7e", b"\x7e\xa1", b"\x7e\xa1\x11\x00", b"AT\r\n", b"\xff" * 9, b"\xaa\x55"],
-)
-def test_garbage_before_and_between_frames(garbage: bytes) -> None:
-    frames, _errors = feed_all([garbage + STATUS_22S + garbage + SIM_4S + garbage])
-    assert frames == [STATUS_22S, SIM_4S]
+# Junk before and between frames (test_reassembly_contract).
+GARBAGE = [
+    b"\x7e",
+    b"\x7e\xa1",
+    b"\x7e\xa1\x11\x00",
+    b"AT\r\n",
+    b"\xff" * 9,
+    b"\xaa\x55",
+]
 
 
 def test_corrupt_frame_then_good_frame() -> None:

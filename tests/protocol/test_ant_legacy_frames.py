@@ -31,6 +31,8 @@ from custom_components.lithium_bms.protocol.errors import (
 )
 from custom_components.lithium_bms.protocol.snapshot import Alarm, SwitchKind
 
+from .streams import feed_chunks
+
 VECTORS: list[dict[str, Any]] = json.loads(
     (Path(__file__).parent / "data" / "ant_legacy_vectors.json").read_text()
 )
@@ -50,14 +52,7 @@ def with_bytes(frame: bytes, offset: int, data: bytes) -> bytes:
 
 
 def feed_all(chunks: list[bytes]) -> tuple[list[bytes], list[ProtocolError]]:
-    reassembler = AntLegacyReassembler()
-    frames: list[bytes] = []
-    errors: list[ProtocolError] = []
-    for chunk in chunks:
-        got, errs = reassembler.feed(chunk)
-        frames += got
-        errors += errs
-    return frames, errors
+    return feed_chunks(AntLegacyReassembler(), chunks)
 
 
 def check_and_return(frame: bytes) -> bytes:
@@ -248,27 +243,8 @@ def test_switched_off_balancing_and_a_discharge_current() -> None:
     assert status.alarms == frozenset()
 
 
-@pytest.mark.parametrize("frame", FRAMES, ids=["14s", "16s", "4s"])
-def test_split_at_every_boundary(frame: bytes) -> None:
-    for cut in range(1, len(frame)):
-        assert feed_all([frame[:cut], frame[cut:]]) == ([frame], []), cut
-    assert feed_all([bytes((b,)) for b in frame]) == ([frame], [])
-
-
-def test_twenty_byte_notifications_and_glued_frames() -> None:
-    stream = STATUS_14S + SIM_4S + STATUS_16S
-    chunks = [stream[i : i + 20] for i in range(0, len(stream), 20)]
-    assert feed_all(chunks) == ([STATUS_14S, SIM_4S, STATUS_16S], [])
-    assert feed_all([stream]) == ([STATUS_14S, SIM_4S, STATUS_16S], [])
-
-
-@pytest.mark.parametrize(
-    "garbage",
-    [b"\xaa", b"\xaa\x55", b"\xaa\x55\xaa", b"AT\r\n", b"\xff" * 9, b"\x55\xaa"],
-)
-def test_garbage_before_and_between_frames(garbage: bytes) -> None:
-    frames, _errors = feed_all([garbage + STATUS_14S + garbage + SIM_4S + garbage])
-    assert frames == [STATUS_14S, SIM_4S]
+# Junk before and between frames (test_reassembly_contract).
+GARBAGE = [b"\xaa", b"\xaa\x55", b"\xaa\x55\xaa", b"AT\r\n", b"\xff" * 9, b"\x55\xaa"]
 
 
 def test_corrupt_frame_then_good_frame() -> None:

@@ -27,6 +27,8 @@ from custom_components.lithium_bms.protocol.braunpwr.frames import (
 from custom_components.lithium_bms.protocol.braunpwr.stream import BraunReassembler
 from custom_components.lithium_bms.protocol.errors import FrameError, ProtocolError
 
+from .streams import feed_chunks
+
 VECTORS: list[dict[str, Any]] = json.loads(
     (Path(__file__).parent / "data" / "braunpwr_vectors.json").read_text()
 )
@@ -46,14 +48,7 @@ def with_bytes(frame: bytes, offset: int, data: bytes) -> bytes:
 
 
 def feed_all(chunks: list[bytes]) -> tuple[list[bytes], list[ProtocolError]]:
-    reassembler = BraunReassembler()
-    frames: list[bytes] = []
-    errors: list[ProtocolError] = []
-    for chunk in chunks:
-        got, errs = reassembler.feed(chunk)
-        frames += got
-        errors += errs
-    return frames, errors
+    return feed_chunks(BraunReassembler(), chunks)
 
 
 def test_every_vector_names_its_source_and_a_cross_check() -> None:
@@ -175,26 +170,8 @@ def test_balancing_a_cell_the_pack_lacks_is_refused() -> None:
     assert check_reading(fine, four, ()).balancing_cells == {1, 2, 3, 4}
 
 
-@pytest.mark.parametrize("frame", FRAMES, ids=lambda f: f"0x{f[1]:02x}-{len(f)}")
-def test_split_at_every_boundary(frame: bytes) -> None:
-    for cut in range(1, len(frame)):
-        assert feed_all([frame[:cut], frame[cut:]]) == ([frame], []), cut
-    assert feed_all([bytes((b,)) for b in frame]) == ([frame], [])
-
-
-def test_twenty_byte_notifications_and_glued_frames() -> None:
-    stream = b"".join(FRAMES) + STATUS_16S
-    chunks = [stream[i : i + 20] for i in range(0, len(stream), 20)]
-    assert feed_all(chunks) == ([*FRAMES, STATUS_16S], [])
-    assert feed_all([stream]) == ([*FRAMES, STATUS_16S], [])
-
-
-@pytest.mark.parametrize(
-    "garbage", [b"{", b"{\x01", b"{\x01\x20", b"}", b"\x7d\x7b\x7d", b"\xff" * 9]
-)
-def test_garbage_before_and_between_frames(garbage: bytes) -> None:
-    frames, _errors = feed_all([garbage + STATUS_16S + garbage + TEMPS_7D + garbage])
-    assert frames == [STATUS_16S, TEMPS_7D]
+# Junk before and between frames (test_reassembly_contract).
+GARBAGE = [b"{", b"{\x01", b"{\x01\x20", b"}", b"\x7d\x7b\x7d", b"\xff" * 9]
 
 
 def test_frame_without_its_tail_then_good_frame() -> None:

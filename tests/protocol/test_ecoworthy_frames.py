@@ -32,6 +32,8 @@ from custom_components.lithium_bms.protocol.errors import (
     ProtocolError,
 )
 
+from .streams import feed_chunks
+
 VECTORS: list[dict[str, Any]] = json.loads(
     (Path(__file__).parent / "data" / "ecoworthy_vectors.json").read_text()
 )
@@ -56,14 +58,7 @@ def with_bytes(frame: bytes, offset: int, data: bytes) -> bytes:
 def feed_all(
     chunks: list[bytes], mac: bytes | None = MAC
 ) -> tuple[list[bytes], list[ProtocolError]]:
-    reassembler = EcoworthyReassembler(mac)
-    frames: list[bytes] = []
-    errors: list[ProtocolError] = []
-    for chunk in chunks:
-        got, errs = reassembler.feed(chunk)
-        frames += got
-        errors += errs
-    return frames, errors
+    return feed_chunks(EcoworthyReassembler(mac), chunks)
 
 
 def test_every_vector_names_its_source_and_its_cross_check() -> None:
@@ -222,30 +217,11 @@ def test_thirty_two_cells_and_nine_probes() -> None:
     assert cells.temperatures == (-12.5, *(float(t) for t in range(8)))
 
 
-@pytest.mark.parametrize("frame", FRAMES, ids=["v1 a1", "v1 a2", "v2 a1", "v2 a2"])
-def test_split_at_every_boundary(frame: bytes) -> None:
-    for cut in range(1, len(frame)):
-        assert feed_all([frame[:cut], frame[cut:]]) == ([frame], []), cut
-    assert feed_all([bytes((b,)) for b in frame]) == ([frame], [])
-
-
-def test_twenty_byte_notifications_and_glued_frames() -> None:
-    stream = b"".join(FRAMES)
-    chunks = [stream[i : i + 20] for i in range(0, len(stream), 20)]
-    assert feed_all(chunks) == (FRAMES, [])
-    assert feed_all([stream]) == (FRAMES, [])
-
-
-@pytest.mark.parametrize(
-    "garbage",
-    [
-        *(b"\xa1", b"\xa2\x00", b"\xe2", b"\xe2\xe7\x79"),
-        *(b"\xe2\xe7\x79\x00\x00\x00\xa1", b"\xff" * 9, V1_STATUS[:14], V2_CELLS[:12]),
-    ],
-)
-def test_garbage_before_and_between_frames(garbage: bytes) -> None:
-    frames, _errors = feed_all([garbage + V1_STATUS + garbage + V2_CELLS + garbage])
-    assert frames == [V1_STATUS, V2_CELLS]
+# Junk before and between frames (test_reassembly_contract).
+GARBAGE = [
+    *(b"\xa1", b"\xa2\x00", b"\xe2", b"\xe2\xe7\x79"),
+    *(b"\xe2\xe7\x79\x00\x00\x00\xa1", b"\xff" * 9, V1_STATUS[:14], V2_CELLS[:12]),
+]
 
 
 def test_corrupt_frame_then_good_frame() -> None:

@@ -33,6 +33,8 @@ from custom_components.lithium_bms.protocol.errors import (
     ProtocolError,
 )
 
+from .streams import feed_chunks
+
 VECTORS: list[dict[str, Any]] = json.loads(
     (Path(__file__).parent / "data" / "ej_vectors.json").read_text()
 )
@@ -65,14 +67,7 @@ def fitted(frame: bytes, at: int, chars: bytes) -> bytes:
 def feed_all(
     chunks: list[bytes], *, verify_checksum: bool = True
 ) -> tuple[list[bytes], list[ProtocolError]]:
-    reassembler = EjReassembler(verify_checksum=verify_checksum)
-    frames: list[bytes] = []
-    errors: list[ProtocolError] = []
-    for chunk in chunks:
-        got, errs = reassembler.feed(chunk)
-        frames += got
-        errors += errs
-    return frames, errors
+    return feed_chunks(EjReassembler(verify_checksum=verify_checksum), chunks)
 
 
 def test_every_vector_names_its_source_and_a_second_check() -> None:
@@ -269,27 +264,17 @@ def test_the_simulator_speaks_what_the_codec_reads() -> None:
     assert capacity.design == sim.pack.design_capacity
 
 
-@pytest.mark.parametrize("frame", [RT_10S, CAP_10S, SINGLE], ids=["rt", "cap", "sf"])
-def test_split_at_every_boundary(frame: bytes) -> None:
-    for cut in range(1, len(frame)):
-        assert feed_all([frame[:cut], frame[cut:]]) == ([frame], []), cut
-    assert feed_all([bytes((b,)) for b in frame]) == ([frame], [])
-
-
-@pytest.mark.parametrize("size", [20, 23, 64, 182, 244])
-def test_notification_sizes_and_glued_frames(size: int) -> None:
-    stream = RT_10S + CAP_10S + SINGLE + AG_RT
-    chunks = [stream[i : i + size] for i in range(0, len(stream), size)]
-    assert feed_all(chunks) == ([RT_10S, CAP_10S, SINGLE, AG_RT], [])
-
-
-@pytest.mark.parametrize(
-    "garbage",
-    [b"AT\r\n", b"AT\r\nillegal", b":", b":0082", b"~", b"\x00" * 4, b"\r\n", b"::~"],
-)
-def test_garbage_before_and_between_frames(garbage: bytes) -> None:
-    frames, _errors = feed_all([garbage + RT_10S + garbage + CAP_10S + garbage])
-    assert frames == [RT_10S, CAP_10S]
+# Junk before and between frames (test_reassembly_contract).
+GARBAGE = [
+    b"AT\r\n",
+    b"AT\r\nillegal",
+    b":",
+    b":0082",
+    b"~",
+    b"\x00" * 4,
+    b"\r\n",
+    b"::~",
+]
 
 
 def test_the_ble_module_message_in_front_of_a_notification() -> None:

@@ -28,6 +28,8 @@ from custom_components.lithium_bms.protocol.felicity.stream import (
     FelicityReassembler,
 )
 
+from .streams import feed_chunks
+
 VECTORS: list[dict[str, Any]] = json.loads(
     (Path(__file__).parent / "data" / "felicity_vectors.json").read_text()
 )
@@ -47,14 +49,7 @@ def edited(frame: bytes, old: bytes, new: bytes) -> bytes:
 
 
 def feed_all(chunks: list[bytes]) -> tuple[list[bytes], list[ProtocolError]]:
-    reassembler = FelicityReassembler()
-    frames: list[bytes] = []
-    errors: list[ProtocolError] = []
-    for chunk in chunks:
-        got, errs = reassembler.feed(chunk)
-        frames += got
-        errors += errs
-    return frames, errors
+    return feed_chunks(FelicityReassembler(), chunks)
 
 
 def test_every_vector_names_its_source_and_a_second_check() -> None:
@@ -189,29 +184,8 @@ def test_fault_and_warning_words_are_the_code() -> None:
     assert decode_real_info(frame).protection_code == 1 << 32 | 10
 
 
-@pytest.mark.parametrize("frame", [IDLE, BASIC], ids=["real", "basic"])
-def test_split_at_every_boundary(frame: bytes) -> None:
-    for cut in range(1, len(frame)):
-        assert feed_all([frame[:cut], frame[cut:]]) == ([frame], []), cut
-    assert feed_all([bytes((b,)) for b in frame]) == ([frame], [])
-
-
-def test_notifications_of_35_and_20_bytes_and_glued_replies() -> None:
-    stream = b"".join(FRAMES)
-    for size in (20, 35):
-        chunks = [stream[i : i + size] for i in range(0, len(stream), size)]
-        assert feed_all(chunks) == (FRAMES, [])
-    assert feed_all([stream]) == (FRAMES, [])
-
-
-@pytest.mark.parametrize(
-    "garbage",
-    [b"{", b"{{", b'{"', b"}", b"\x00\xff", b'{"CommVer":1', b"AT\r\n", b"[]"],
-    ids=["open", "open2", "quote", "close", "binary", "head", "at", "list"],
-)
-def test_garbage_before_and_between_replies(garbage: bytes) -> None:
-    frames, _errors = feed_all([garbage + IDLE + garbage + BANK + garbage])
-    assert frames == [IDLE, BANK]
+# Junk before and between frames (test_reassembly_contract).
+GARBAGE = [b"{", b"{{", b'{"', b"}", b"\x00\xff", b'{"CommVer":1', b"AT\r\n", b"[]"]
 
 
 def test_a_cut_reply_never_hides_the_next() -> None:

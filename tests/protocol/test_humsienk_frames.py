@@ -34,6 +34,8 @@ from custom_components.lithium_bms.protocol.humsienk.stream import (
 )
 from custom_components.lithium_bms.protocol.snapshot import Alarm
 
+from .streams import feed_chunks
+
 VECTORS: list[dict[str, Any]] = json.loads(
     (Path(__file__).parent / "data" / "humsienk_vectors.json").read_text()
 )
@@ -52,14 +54,7 @@ def with_bytes(frame: bytes, offset: int, data: bytes) -> bytes:
 
 
 def feed_all(chunks: list[bytes]) -> tuple[list[bytes], list[ProtocolError]]:
-    reassembler = HumsienkReassembler()
-    frames: list[bytes] = []
-    errors: list[ProtocolError] = []
-    for chunk in chunks:
-        got, errs = reassembler.feed(chunk)
-        frames += got
-        errors += errs
-    return frames, errors
+    return feed_chunks(HumsienkReassembler(), chunks)
 
 
 def test_every_vector_names_its_source() -> None:
@@ -199,25 +194,8 @@ def test_charging_current_and_24_cells() -> None:
     assert decode_cells(cells) == tuple((3300 + i) / 1000 for i in range(24))
 
 
-@pytest.mark.parametrize("frame", FRAMES, ids=["status", "battery", "cells", "model"])
-def test_split_at_every_boundary(frame: bytes) -> None:
-    for cut in range(1, len(frame)):
-        assert feed_all([frame[:cut], frame[cut:]]) == ([frame], [])
-
-
-def test_twenty_byte_notifications_and_glued_frames() -> None:
-    stream = b"".join(FRAMES)
-    chunks = [stream[i : i + 20] for i in range(0, len(stream), 20)]
-    assert feed_all(chunks)[0] == FRAMES
-    assert feed_all([stream])[0] == FRAMES
-
-
-@pytest.mark.parametrize(
-    "garbage", [b"\x00", b"\xaa", b"\xaa\x21", b"\xaa\x21\xff", b"\x13\x37\xaa\xaa"]
-)
-def test_garbage_before_and_between_frames(garbage: bytes) -> None:
-    stream = garbage + STATUS_OK + garbage + BATTERY_4S + garbage
-    assert feed_all([stream])[0] == [STATUS_OK, BATTERY_4S]
+# Junk before and between frames (test_reassembly_contract).
+GARBAGE = [b"\x00", b"\xaa", b"\xaa\x21", b"\xaa\x21\xff", b"\x13\x37\xaa\xaa"]
 
 
 def test_corrupt_frame_then_good_frame() -> None:

@@ -38,6 +38,8 @@ from custom_components.lithium_bms.protocol.neey.settings import (
 from custom_components.lithium_bms.protocol.neey.stream import NeeyReassembler
 from custom_components.lithium_bms.protocol.snapshot import Alarm, TemperatureKind
 
+from .streams import feed_chunks
+
 VECTORS: list[dict[str, Any]] = json.loads(
     (Path(__file__).parent / "data" / "neey_vectors.json").read_text()
 )
@@ -68,14 +70,7 @@ def with_float(frame: bytes, offset: int, value: float) -> bytes:
 
 
 def feed_all(chunks: list[bytes]) -> tuple[list[bytes], list[ProtocolError]]:
-    reassembler = NeeyReassembler()
-    frames: list[bytes] = []
-    errors: list[ProtocolError] = []
-    for chunk in chunks:
-        got, errs = reassembler.feed(chunk)
-        frames += got
-        errors += errs
-    return frames, errors
+    return feed_chunks(NeeyReassembler(), chunks)
 
 
 def test_every_vector_names_its_source_and_its_cross_check() -> None:
@@ -344,36 +339,16 @@ def test_system_overheating(layout: bool, at: int) -> None:
     assert cells.alarms == {Alarm.MOSFET_OVERTEMPERATURE}
 
 
-@pytest.mark.parametrize("frame", [CELLS_V1, INFO_V1], ids=["cells", "info"])
-def test_split_at_every_boundary(frame: bytes) -> None:
-    for cut in range(1, len(frame)):
-        assert feed_all([frame[:cut], frame[cut:]]) == ([frame], []), cut
-    assert feed_all([bytes((b,)) for b in frame]) == ([frame], [])
-
-
-def test_twenty_nine_byte_notifications_and_glued_frames() -> None:
-    """aiobmsble's mock sends 29-byte notifications."""
-    stream = b"".join(FRAMES)
-    chunks = [stream[i : i + 29] for i in range(0, len(stream), 29)]
-    assert feed_all(chunks) == (FRAMES, [])
-    assert feed_all([stream]) == (FRAMES, [])
-
-
-@pytest.mark.parametrize(
-    "garbage",
-    [
-        b"\x55",
-        b"\x55\xaa",
-        b"\x55\xaa\x11\x01\x02",
-        b"AT\r\n",
-        ACK,
-        WRITE_ACK,
-        b"\xff" * 9,
-    ],
-)
-def test_garbage_before_and_between_frames(garbage: bytes) -> None:
-    frames, _errors = feed_all([garbage + CELLS_V1 + garbage + CELLS_V2 + garbage])
-    assert frames == [CELLS_V1, CELLS_V2]
+# Junk before and between frames (test_reassembly_contract).
+GARBAGE = [
+    b"\x55",
+    b"\x55\xaa",
+    b"\x55\xaa\x11\x01\x02",
+    b"AT\r\n",
+    ACK,
+    WRITE_ACK,
+    b"\xff" * 9,
+]
 
 
 def test_corrupt_frame_then_good_frame() -> None:

@@ -33,6 +33,8 @@ from custom_components.lithium_bms.protocol.pwrboozt.stream import (
 )
 from custom_components.lithium_bms.protocol.snapshot import Alarm
 
+from .streams import feed_chunks
+
 VECTORS: list[dict[str, Any]] = json.loads(
     (Path(__file__).parent / "data" / "pwrboozt_vectors.json").read_text()
 )
@@ -51,14 +53,7 @@ def with_bytes(frame: bytes, offset: int, data: bytes) -> bytes:
 
 
 def feed_all(chunks: list[bytes]) -> tuple[list[bytes], list[ProtocolError]]:
-    reassembler = PwrbooztReassembler()
-    frames: list[bytes] = []
-    errors: list[ProtocolError] = []
-    for chunk in chunks:
-        got, errs = reassembler.feed(chunk)
-        frames += got
-        errors += errs
-    return frames, errors
+    return feed_chunks(PwrbooztReassembler(), chunks)
 
 
 def test_every_vector_names_its_source_and_a_second_check() -> None:
@@ -189,26 +184,8 @@ def test_any_one_digit_corruption_is_refused(index: int) -> None:
         check_frame(bytes(broken))
 
 
-@pytest.mark.parametrize("frame", FRAMES, ids=["charging", "idle"])
-def test_split_at_every_boundary(frame: bytes) -> None:
-    for cut in range(1, len(frame)):
-        assert feed_all([frame[:cut], frame[cut:]]) == ([frame], []), cut
-    assert feed_all([bytes((b,)) for b in frame]) == ([frame], [])
-
-
-def test_twenty_byte_notifications_and_glued_frames() -> None:
-    stream = CHARGING + IDLE + CHARGING
-    chunks = [stream[i : i + 20] for i in range(0, len(stream), 20)]
-    assert feed_all(chunks) == ([CHARGING, IDLE, CHARGING], [])
-    assert feed_all([stream]) == ([CHARGING, IDLE, CHARGING], [])
-
-
-@pytest.mark.parametrize(
-    "garbage", [b":", b"~", b":0154", b":01540100EC00", b"AT\r\n", b"\xff" * 9]
-)
-def test_garbage_before_and_between_frames(garbage: bytes) -> None:
-    frames, _errors = feed_all([garbage + CHARGING + garbage + IDLE + garbage])
-    assert frames == [CHARGING, IDLE]
+# Junk before and between frames (test_reassembly_contract).
+GARBAGE = [b":", b"~", b":0154", b":01540100EC00", b"AT\r\n", b"\xff" * 9]
 
 
 def test_corrupt_frame_then_good_frame() -> None:

@@ -9,6 +9,7 @@ without posing as one). A new family adds its row.
 from __future__ import annotations
 
 import contextlib
+import itertools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -99,7 +100,7 @@ from . import (
     test_tdt_frames,
     test_topband_frames,
 )
-from .streams import NOISE, chunked, mutated_stream
+from .streams import NOISE, chunked, feed_chunks, mutated_stream
 
 # Garbage for families where any short run of bytes stays garbage.
 ANY_GARBAGE = st.binary(max_size=8)
@@ -130,8 +131,13 @@ class Family:
     inserts: st.SearchStrategy[bytes] = NOISE
     # None where the family's own test builds the frames it glues.
     survives: Fuzz | None = Fuzz()
-    # Bytes that stand between frames without posing as one.
+    # Drawn bytes that stand between frames without posing as one.
     garbage: st.SearchStrategy[bytes] = ANY_GARBAGE
+    # The sizes the family's notifications come in.
+    notifications: Sequence[int] = (20,)
+    # Fixed bytes before and between frames that must not hide one: the
+    # family's start bytes, headers cut short, modem text.
+    junk: Sequence[bytes] = ()
     # Other families' frames and requests that must yield nothing.
     foreign: Sequence[bytes] = ()
     # The bytes of a frame's start that tell its length: from there on a
@@ -181,12 +187,6 @@ def pwrboozt_decode(frame: bytes) -> None:
         pwrboozt.decode_status(frame)
 
 
-def modbus_valid(frame: bytes) -> bool:
-    """A Modbus response of the right length with its CRC."""
-    modbus.parse_response(frame)
-    return True
-
-
 def seplos_v2_ble_valid(frame: bytes) -> bool:
     """A Seplos V2 BLE frame its scanner check accepts."""
     return v2ble.check_frame(frame, 0, len(frame)) is None
@@ -209,6 +209,7 @@ SEPLOS_V2_BLE = [
 FAMILIES = [
     Family(
         id="ant",
+        junk=test_ant_frames.GARBAGE,
         foreign=[*test_ant_frames.FOREIGN.values()],
         header=2,
         make=AntReassembler,
@@ -217,6 +218,7 @@ FAMILIES = [
     ),
     Family(
         id="ant_legacy",
+        junk=test_ant_legacy_frames.GARBAGE,
         foreign=[*test_ant_legacy_frames.FOREIGN.values()],
         header=4,
         make=AntLegacyReassembler,
@@ -225,6 +227,7 @@ FAMILIES = [
     ),
     Family(
         id="braunpwr",
+        junk=test_braunpwr_frames.GARBAGE,
         foreign=[*test_braunpwr_frames.FOREIGN.values()],
         header=2,
         make=BraunReassembler,
@@ -235,6 +238,7 @@ FAMILIES = [
     ),
     Family(
         id="cbtpwr",
+        junk=test_cbtpwr_frames.GARBAGE,
         foreign=[*test_cbtpwr_frames.FOREIGN.values()],
         header=4,
         make=CbtPowerReassembler,
@@ -247,6 +251,7 @@ FAMILIES = [
     ),
     Family(
         id="cbtpwr_vb",
+        junk=test_cbtpwr_frames.GARBAGE,
         foreign=[*test_cbtpwr_frames.FOREIGN.values()],
         header=13,
         make=CbtPowerVbReassembler,
@@ -258,6 +263,7 @@ FAMILIES = [
     ),
     Family(
         id="ecoworthy",
+        junk=test_ecoworthy_frames.GARBAGE,
         foreign=[*test_ecoworthy_frames.FOREIGN.values()],
         header=14,
         make=lambda: EcoworthyReassembler(ECOWORTHY_MAC),
@@ -268,11 +274,13 @@ FAMILIES = [
         id="eg4",
         make=Eg4Reassembler,
         frames=[test_eg4_frames.STATUS],
-        valid=modbus_valid,
+        valid=checked(modbus.parse_response),
         header=3,
     ),
     Family(
         id="ej",
+        junk=test_ej_frames.GARBAGE,
+        notifications=(20, 23, 64, 182, 244),
         foreign=[*test_ej_frames.FOREIGN.values()],
         header=11,
         make=EjReassembler,
@@ -285,6 +293,8 @@ FAMILIES = [
     ),
     Family(
         id="felicity",
+        junk=test_felicity_frames.GARBAGE,
+        notifications=(20, 35),
         foreign=[*test_felicity_frames.FOREIGN.values()],
         make=FelicityReassembler,
         frames=test_felicity_frames.FRAMES,
@@ -297,11 +307,12 @@ FAMILIES = [
         id="gobel",
         make=GobelReassembler,
         frames=[test_gobel_frames.STATUS, test_gobel_frames.INFO],
-        valid=modbus_valid,
+        valid=checked(modbus.parse_response),
         header=3,
     ),
     Family(
         id="humsienk",
+        junk=test_humsienk_frames.GARBAGE,
         foreign=[*test_humsienk_frames.FOREIGN.values()],
         header=2,
         make=HumsienkReassembler,
@@ -311,6 +322,7 @@ FAMILIES = [
     ),
     Family(
         id="jbd",
+        junk=test_jbd_frames.GARBAGE,
         # The rescue looks for DD replies, not for FF AA authentication.
         holds=lambda after: after[:2] == b"\xff\xaa",
         header=4,
@@ -321,6 +333,8 @@ FAMILIES = [
     ),
     Family(
         id="neey",
+        junk=test_neey_frames.GARBAGE,
+        notifications=(29,),
         # No rescue: a truncated frame holds any frame of the family.
         holds=lambda after: after[:2] == b"\x55\xaa",
         foreign=[*test_neey_frames.FOREIGN.values()],
@@ -334,12 +348,14 @@ FAMILIES = [
     ),
     Family(
         id="pace_ble",
+        junk=test_pace_ble_frames.GARBAGE,
         make=PaceBleReassembler,
         frames=test_pace_ble_frames.FRAMES,
         valid=checked(pace_ble_check),
     ),
     Family(
         id="pwrboozt",
+        junk=test_pwrboozt_frames.GARBAGE,
         foreign=[*test_pwrboozt_frames.FOREIGN.values()],
         header=11,
         make=PwrbooztReassembler,
@@ -352,11 +368,12 @@ FAMILIES = [
         id="pylontech",
         make=PylontechReassembler,
         frames=[test_pylontech_frames.MAIN, test_pylontech_frames.SERIAL],
-        valid=modbus_valid,
+        valid=checked(modbus.parse_response),
         header=3,
     ),
     Family(
         id="redodo",
+        junk=test_redodo_frames.GARBAGE,
         foreign=[*test_redodo_frames.FOREIGN.values()],
         header=7,
         make=RedodoReassembler,
@@ -367,11 +384,12 @@ FAMILIES = [
         id="renogy",
         make=RenogyReassembler,
         frames=test_renogy_frames.good_frames(),
-        valid=modbus_valid,
+        valid=checked(modbus.parse_response),
         header=2,
     ),
     Family(
         id="roypow",
+        junk=test_roypow_frames.GARBAGE,
         foreign=[*test_roypow_frames.foreign_frames().values()],
         header=3,
         make=RoyPowReassembler,
@@ -417,17 +435,6 @@ def over(families: list[Family]) -> pytest.MarkDecorator:
 each_family = over(FAMILIES)
 
 
-def feed_all(reassembler: Scanner, chunks: list[bytes]) -> Feed:
-    """Every frame and error of ``chunks`` fed one by one."""
-    frames: list[bytes] = []
-    errors: list[ProtocolError] = []
-    for chunk in chunks:
-        got, errs = reassembler.feed(chunk)
-        frames += got
-        errors += errs
-    return frames, errors
-
-
 def poses(family: Family, candidate: bytes) -> bool:
     """Whether ``candidate`` passes the family's check (glued bytes posing)."""
     try:
@@ -460,7 +467,7 @@ def test_random_bytes_never_raise(family: Family) -> None:
     @settings(max_examples=family.random.examples, deadline=None)
     @given(st.data(), st.binary(max_size=family.random.size))
     def run(data: st.DataObject, raw: bytes) -> None:
-        assert_only_valid(family, feed_all(family.make(), data.draw(chunked(raw))))
+        assert_only_valid(family, feed_chunks(family.make(), data.draw(chunked(raw))))
 
     run()
 
@@ -473,7 +480,9 @@ def test_mutated_frames_never_raise(family: Family) -> None:
         mutated_stream(family.frames, family.mutated.size, family.inserts),
     )
     def run(data: st.DataObject, stream: bytes) -> None:
-        assert_only_valid(family, feed_all(family.make(), data.draw(chunked(stream))))
+        assert_only_valid(
+            family, feed_chunks(family.make(), data.draw(chunked(stream)))
+        )
 
     run()
 
@@ -491,10 +500,54 @@ def test_valid_frames_survive_any_chunking_and_garbage(family: Family) -> None:
     )
     def run(data: st.DataObject, frames: list[bytes], garbage: bytes) -> None:
         stream = garbage + garbage.join(frames) + garbage
-        got, _errors = feed_all(family.make(), data.draw(chunked(stream)))
+        got, _errors = feed_chunks(family.make(), data.draw(chunked(stream)))
         assert got == frames
 
     run()
+
+
+def notifications(stream: bytes, size: int, first: int) -> list[bytes]:
+    """``stream`` cut into ``size`` bytes, after a first part of ``first``."""
+    rest = range(first, len(stream), size)
+    return [stream[:first], *(stream[i : i + size] for i in rest)]
+
+
+@each_family
+def test_split_at_every_boundary(family: Family) -> None:
+    for frame in family.frames:
+        for cut in range(1, len(frame)):
+            chunks = [frame[:cut], frame[cut:]]
+            assert feed_chunks(family.make(), chunks) == ([frame], []), cut
+        one_by_one = [bytes((byte,)) for byte in frame]
+        assert feed_chunks(family.make(), one_by_one) == ([frame], [])
+
+
+@each_family
+def test_glued_frames_in_any_notification(family: Family) -> None:
+    """Every two frames glued, cut in notifications at any alignment."""
+    glued = [*family.frames, family.frames[0]]
+    stream = b"".join(glued)
+    assert feed_chunks(family.make(), [stream]) == (glued, [])
+    for size in family.notifications:
+        chunks = notifications(stream, size, size)
+        assert feed_chunks(family.make(), chunks) == (glued, []), size
+        for first, second in itertools.product(family.frames, repeat=2):
+            for start in range(1, size + 1, max(1, size // 20)):
+                chunks = notifications(first + second, size, start)
+                found = feed_chunks(family.make(), chunks)
+                assert found == ([first, second], []), (size, start)
+
+
+@over([family for family in FAMILIES if family.junk])
+def test_junk_before_and_between_frames(family: Family) -> None:
+    for junk in family.junk:
+        for first, second in itertools.product(family.frames, repeat=2):
+            if any(held(family, junk, frame + junk) for frame in (first, second)):
+                continue
+            stream = junk + first + junk + second + junk
+            assert feed_chunks(family.make(), [stream])[0] == [first, second], junk
+            chunks = notifications(stream, 20, 20)
+            assert feed_chunks(family.make(), chunks)[0] == [first, second], junk
 
 
 @each_family
@@ -507,13 +560,15 @@ def test_a_truncated_frame_never_hides_the_next(family: Family) -> None:
                     continue
                 if poses(family, frame[:cut] + after[: len(frame) - cut]):
                     continue
-                found, errors = feed_all(family.make(), [frame[:cut], after])
+                glued = feed_chunks(family.make(), [frame[:cut] + after])[0]
+                assert glued == [after], cut
+                found, errors = feed_chunks(family.make(), [frame[:cut], after])
                 assert found == [after], cut
                 if family.header is not None and cut >= family.header:
                     assert errors, cut
                 split = cut % (len(after) - 1) + 1
                 chunks = [frame[:cut], after[:split], after[split:]]
-                assert feed_all(family.make(), chunks)[0] == [after], cut
+                assert feed_chunks(family.make(), chunks)[0] == [after], cut
 
 
 @each_family
@@ -531,7 +586,7 @@ def test_an_incomplete_frame_waits_and_reset_drops_it(family: Family) -> None:
 @over([family for family in FAMILIES if family.foreign])
 def test_foreign_frames_yield_nothing(family: Family) -> None:
     for foreign in family.foreign:
-        assert feed_all(family.make(), [foreign])[0] == [], foreign.hex()
+        assert feed_chunks(family.make(), [foreign])[0] == [], foreign.hex()
         for frame in family.frames:
-            found = feed_all(family.make(), [foreign + frame])[0]
+            found = feed_chunks(family.make(), [foreign + frame])[0]
             assert found == [frame], foreign.hex()

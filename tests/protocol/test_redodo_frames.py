@@ -28,6 +28,8 @@ from custom_components.lithium_bms.protocol.redodo.frames import (
 from custom_components.lithium_bms.protocol.redodo.stream import RedodoReassembler
 from custom_components.lithium_bms.protocol.snapshot import Alarm
 
+from .streams import feed_chunks
+
 VECTORS: list[dict[str, Any]] = json.loads(
     (Path(__file__).parent / "data" / "redodo_vectors.json").read_text()
 )
@@ -49,14 +51,7 @@ def with_bytes(frame: bytes, offset: int, data: bytes) -> bytes:
 
 
 def feed_all(chunks: list[bytes]) -> tuple[list[bytes], list[ProtocolError]]:
-    reassembler = RedodoReassembler()
-    frames: list[bytes] = []
-    errors: list[ProtocolError] = []
-    for chunk in chunks:
-        got, errs = reassembler.feed(chunk)
-        frames += got
-        errors += errs
-    return frames, errors
+    return feed_chunks(RedodoReassembler(), chunks)
 
 
 def test_every_vector_names_its_source_and_a_second_check() -> None:
@@ -196,34 +191,15 @@ def test_sixteen_cells_and_a_charging_current() -> None:
     assert status.current == 12.345
 
 
-@pytest.mark.parametrize("frame", FRAMES, ids=["8s", "4s"])
-def test_split_at_every_boundary(frame: bytes) -> None:
-    for cut in range(1, len(frame)):
-        assert feed_all([frame[:cut], frame[cut:]]) == ([frame], []), cut
-    assert feed_all([bytes((b,)) for b in frame]) == ([frame], [])
-
-
-def test_twenty_byte_notifications_and_glued_frames() -> None:
-    stream = STATUS_8S + STATUS_4S + STATUS_8S
-    chunks = [stream[i : i + 20] for i in range(0, len(stream), 20)]
-    assert feed_all(chunks) == ([STATUS_8S, STATUS_4S, STATUS_8S], [])
-    assert feed_all([stream]) == ([STATUS_8S, STATUS_4S, STATUS_8S], [])
-
-
-@pytest.mark.parametrize(
-    "garbage",
-    [
-        b"\x00",
-        b"\x00\x00",
-        b"\x00\x00\x65",
-        b"\x00\x00\x65\x01\x93\x55",
-        b"+ER",
-        b"\xff" * 9,
-    ],
-)
-def test_garbage_before_and_between_frames(garbage: bytes) -> None:
-    frames, _errors = feed_all([garbage + STATUS_8S + garbage + STATUS_4S + garbage])
-    assert frames == [STATUS_8S, STATUS_4S]
+# Junk before and between frames (test_reassembly_contract).
+GARBAGE = [
+    b"\x00",
+    b"\x00\x00",
+    b"\x00\x00\x65",
+    b"\x00\x00\x65\x01\x93\x55",
+    b"+ER",
+    b"\xff" * 9,
+]
 
 
 def test_corrupt_frame_then_good_frame() -> None:

@@ -30,6 +30,8 @@ from custom_components.lithium_bms.protocol.roypow.frames import (
 )
 from custom_components.lithium_bms.protocol.roypow.stream import RoyPowReassembler
 
+from .streams import feed_chunks
+
 DATA = Path(__file__).parent / "data"
 VECTORS: list[dict[str, Any]] = json.loads((DATA / "roypow_vectors.json").read_text())
 BY_NAME = {vector["name"]: bytes.fromhex(vector["hex"]) for vector in VECTORS}
@@ -58,14 +60,7 @@ def with_bytes(frame: bytes, offset: int, data: bytes) -> bytes:
 
 
 def feed_all(chunks: list[bytes]) -> tuple[list[bytes], list[ProtocolError]]:
-    reassembler = RoyPowReassembler()
-    frames: list[bytes] = []
-    errors: list[ProtocolError] = []
-    for chunk in chunks:
-        got, errs = reassembler.feed(chunk)
-        frames += got
-        errors += errs
-    return frames, errors
+    return feed_chunks(RoyPowReassembler(), chunks)
 
 
 def test_every_vector_names_its_source_and_a_second_check() -> None:
@@ -229,13 +224,6 @@ def test_a_short_pack_or_status_reply_is_refused() -> None:
         decode_status(with_bytes(short, 5, b"\x03"))
 
 
-@pytest.mark.parametrize("frame", FRAMES, ids=["cells", "status", "pack"])
-def test_split_at_every_boundary(frame: bytes) -> None:
-    for cut in range(1, len(frame)):
-        assert feed_all([frame[:cut], frame[cut:]]) == ([frame], []), cut
-    assert feed_all([bytes((b,)) for b in frame]) == ([frame], [])
-
-
 def test_twenty_byte_notifications_glued_and_the_module_message() -> None:
     stream = AT_STAT + CELL_REPLY + STATUS_REPLY + AT_STAT + PACK_REPLY
     chunks = [stream[i : i + 20] for i in range(0, len(stream), 20)]
@@ -246,13 +234,15 @@ def test_twenty_byte_notifications_glued_and_the_module_message() -> None:
     assert feed_all(inside) == ([PACK_REPLY], [])
 
 
-@pytest.mark.parametrize(
-    "garbage",
-    [b"\xea", b"\xea\xd1", b"\xea\xd1\x01", b"\xea\xd1\x01\x30", b"AT+ST", b"\xf5" * 9],
-)
-def test_garbage_before_and_between_frames(garbage: bytes) -> None:
-    frames, _errors = feed_all([garbage + CELL_REPLY + garbage + PACK_REPLY + garbage])
-    assert frames == [CELL_REPLY, PACK_REPLY]
+# Junk before and between frames (test_reassembly_contract).
+GARBAGE = [
+    b"\xea",
+    b"\xea\xd1",
+    b"\xea\xd1\x01",
+    b"\xea\xd1\x01\x30",
+    b"AT+ST",
+    b"\xf5" * 9,
+]
 
 
 def test_corrupt_frame_then_good_frame() -> None:
