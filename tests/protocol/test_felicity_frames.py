@@ -210,6 +210,14 @@ def test_an_object_that_never_closes_is_dropped() -> None:
     assert frames == [IDLE]
 
 
+def test_an_object_whose_braces_never_balance_is_dropped() -> None:
+    reassembler = FelicityReassembler()
+    frames, _errors = reassembler.feed(b'{{"a":1}' + b" " * MAX_FRAME)
+    assert frames == []
+    assert not reassembler.waiting
+    assert reassembler.feed(IDLE) == ([IDLE], [])
+
+
 def test_braces_inside_strings_are_not_counted() -> None:
     frame = b'{"CommVer":1,"note":"}{\\"}","M1SwVer":1}'
     assert feed_all([frame[:9], frame[9:]]) == ([frame], [])
