@@ -11,7 +11,7 @@ from __future__ import annotations
 import contextlib
 import itertools
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import pytest
 from hypothesis import given, settings
@@ -117,6 +117,7 @@ class Fuzz:
 
 # Where the family's frames tests fuzzed its stream less, or not at all.
 LIGHT = Fuzz(examples=100)
+LIGHT_RANDOM = Fuzz(examples=100, size=300)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -210,6 +211,37 @@ SEPLOS_V2_BLE = [
     for vector in test_seplos_v2_ble_frames.of_kind(kind)
 ]
 
+
+def modbus_family(
+    name: str, make: Callable[[], Scanner], frames: Sequence[bytes]
+) -> Family:
+    """A family of Modbus responses, each checked by its length and CRC."""
+    return Family(
+        id=name,
+        make=make,
+        frames=frames,
+        valid=checked(modbus.parse_response),
+        random=LIGHT_RANDOM,
+        mutated=LIGHT,
+        survives=LIGHT,
+        header=3,
+    )
+
+
+CBTPWR = Family(
+    id="cbtpwr",
+    make=CbtPowerReassembler,
+    frames=test_cbtpwr_frames.CLASSIC,
+    valid=checked(cbtpwr.check_frame),
+    # The family's tests drew one of both variants in 150 examples.
+    random=Fuzz(examples=75, size=200),
+    mutated=Fuzz(examples=75),
+    survives=Fuzz(examples=75),
+    junk=test_cbtpwr_frames.GARBAGE,
+    foreign=[*test_cbtpwr_frames.FOREIGN.values()],
+    header=4,
+)
+
 FAMILIES = [
     Family(
         id="ant",
@@ -240,29 +272,13 @@ FAMILIES = [
         foreign=[*test_braunpwr_frames.FOREIGN.values()],
         header=2,
     ),
-    Family(
-        id="cbtpwr",
-        make=CbtPowerReassembler,
-        frames=test_cbtpwr_frames.CLASSIC,
-        valid=checked(cbtpwr.check_frame),
-        # The family's tests drew one of both variants in 150 examples.
-        random=Fuzz(examples=75, size=200),
-        mutated=Fuzz(examples=75),
-        survives=Fuzz(examples=75),
-        junk=test_cbtpwr_frames.GARBAGE,
-        foreign=[*test_cbtpwr_frames.FOREIGN.values()],
-        header=4,
-    ),
-    Family(
+    CBTPWR,
+    replace(
+        CBTPWR,
         id="cbtpwr_vb",
         make=CbtPowerVbReassembler,
         frames=test_cbtpwr_frames.VB,
         valid=checked(vb.reply_info),
-        random=Fuzz(examples=75, size=200),
-        mutated=Fuzz(examples=75),
-        survives=Fuzz(examples=75),
-        junk=test_cbtpwr_frames.GARBAGE,
-        foreign=[*test_cbtpwr_frames.FOREIGN.values()],
         header=13,
     ),
     Family(
@@ -274,16 +290,7 @@ FAMILIES = [
         foreign=[*test_ecoworthy_frames.FOREIGN.values()],
         header=14,
     ),
-    Family(
-        id="eg4",
-        make=Eg4Reassembler,
-        frames=[test_eg4_frames.STATUS],
-        valid=checked(modbus.parse_response),
-        random=Fuzz(examples=100, size=300),
-        mutated=LIGHT,
-        survives=LIGHT,
-        header=3,
-    ),
+    modbus_family("eg4", Eg4Reassembler, [test_eg4_frames.STATUS]),
     Family(
         id="ej",
         make=EjReassembler,
@@ -310,15 +317,8 @@ FAMILIES = [
         junk=test_felicity_frames.GARBAGE,
         foreign=[*test_felicity_frames.FOREIGN.values()],
     ),
-    Family(
-        id="gobel",
-        make=GobelReassembler,
-        frames=[test_gobel_frames.STATUS, test_gobel_frames.INFO],
-        valid=checked(modbus.parse_response),
-        random=Fuzz(examples=100, size=300),
-        mutated=LIGHT,
-        survives=LIGHT,
-        header=3,
+    modbus_family(
+        "gobel", GobelReassembler, [test_gobel_frames.STATUS, test_gobel_frames.INFO]
     ),
     Family(
         id="humsienk",
@@ -376,15 +376,10 @@ FAMILIES = [
         foreign=[*test_pwrboozt_frames.FOREIGN.values()],
         header=11,
     ),
-    Family(
-        id="pylontech",
-        make=PylontechReassembler,
-        frames=[test_pylontech_frames.MAIN, test_pylontech_frames.SERIAL],
-        valid=checked(modbus.parse_response),
-        random=Fuzz(examples=100, size=300),
-        mutated=LIGHT,
-        survives=LIGHT,
-        header=3,
+    modbus_family(
+        "pylontech",
+        PylontechReassembler,
+        [test_pylontech_frames.MAIN, test_pylontech_frames.SERIAL],
     ),
     Family(
         id="redodo",
@@ -395,14 +390,8 @@ FAMILIES = [
         foreign=[*test_redodo_frames.FOREIGN.values()],
         header=7,
     ),
-    Family(
-        id="renogy",
-        make=RenogyReassembler,
-        frames=test_renogy_frames.good_frames(),
-        valid=checked(modbus.parse_response),
-        random=Fuzz(examples=100, size=300),
-        mutated=LIGHT,
-        survives=LIGHT,
+    replace(
+        modbus_family("renogy", RenogyReassembler, test_renogy_frames.good_frames()),
         header=2,
     ),
     Family(
@@ -420,7 +409,7 @@ FAMILIES = [
         make=SeplosV2BleReassembler,
         frames=SEPLOS_V2_BLE,
         valid=seplos_v2_ble_valid,
-        random=Fuzz(examples=100, size=300),
+        random=LIGHT_RANDOM,
         mutated=LIGHT,
         survives=LIGHT,
         header=6,
