@@ -1,4 +1,4 @@
-"""Hypothesis strategies for reassembly fuzzing: cut and damaged byte streams."""
+"""Reassembly test helpers: feeding chunks, and cut and damaged byte streams."""
 
 from __future__ import annotations
 
@@ -7,8 +7,22 @@ from collections.abc import Sequence
 
 from hypothesis import strategies as st
 
+from custom_components.lithium_bms.protocol.errors import ProtocolError
+from custom_components.lithium_bms.protocol.scanner import Feed, Scanner
+
 # What a damaged stream gains where bytes are inserted.
 NOISE = st.binary(min_size=1, max_size=5)
+
+
+def feed_chunks(reassembler: Scanner, chunks: Sequence[bytes]) -> Feed:
+    """Every frame and error of ``chunks`` fed one by one to ``reassembler``."""
+    frames: list[bytes] = []
+    errors: list[ProtocolError] = []
+    for chunk in chunks:
+        got, errs = reassembler.feed(chunk)
+        frames += got
+        errors += errs
+    return frames, errors
 
 
 @st.composite

@@ -27,7 +27,7 @@ from custom_components.lithium_bms.protocol.braunpwr.frames import (
 from custom_components.lithium_bms.protocol.braunpwr.stream import BraunReassembler
 from custom_components.lithium_bms.protocol.errors import FrameError, ProtocolError
 
-from .streams import chunked, mutated_stream
+from .streams import feed_chunks
 
 VECTORS: list[dict[str, Any]] = json.loads(
     (Path(__file__).parent / "data" / "braunpwr_vectors.json").read_text()
@@ -48,14 +48,7 @@ def with_bytes(frame: bytes, offset: int, data: bytes) -> bytes:
 
 
 def feed_all(chunks: list[bytes]) -> tuple[list[bytes], list[ProtocolError]]:
-    reassembler = BraunReassembler()
-    frames: list[bytes] = []
-    errors: list[ProtocolError] = []
-    for chunk in chunks:
-        got, errs = reassembler.feed(chunk)
-        frames += got
-        errors += errs
-    return frames, errors
+    return feed_chunks(BraunReassembler(), chunks)
 
 
 def test_every_vector_names_its_source_and_a_cross_check() -> None:
@@ -177,26 +170,8 @@ def test_balancing_a_cell_the_pack_lacks_is_refused() -> None:
     assert check_reading(fine, four, ()).balancing_cells == {1, 2, 3, 4}
 
 
-@pytest.mark.parametrize("frame", FRAMES, ids=lambda f: f"0x{f[1]:02x}-{len(f)}")
-def test_split_at_every_boundary(frame: bytes) -> None:
-    for cut in range(1, len(frame)):
-        assert feed_all([frame[:cut], frame[cut:]]) == ([frame], []), cut
-    assert feed_all([bytes((b,)) for b in frame]) == ([frame], [])
-
-
-def test_twenty_byte_notifications_and_glued_frames() -> None:
-    stream = b"".join(FRAMES) + STATUS_16S
-    chunks = [stream[i : i + 20] for i in range(0, len(stream), 20)]
-    assert feed_all(chunks) == ([*FRAMES, STATUS_16S], [])
-    assert feed_all([stream]) == ([*FRAMES, STATUS_16S], [])
-
-
-@pytest.mark.parametrize(
-    "garbage", [b"{", b"{\x01", b"{\x01\x20", b"}", b"\x7d\x7b\x7d", b"\xff" * 9]
-)
-def test_garbage_before_and_between_frames(garbage: bytes) -> None:
-    frames, _errors = feed_all([garbage + STATUS_16S + garbage + TEMPS_7D + garbage])
-    assert frames == [STATUS_16S, TEMPS_7D]
+# Junk before and between frames (test_reassembly_contract).
+GARBAGE = [b"{", b"{\x01", b"{\x01\x20", b"}", b"\x7d\x7b\x7d", b"\xff" * 9]
 
 
 def test_frame_without_its_tail_then_good_frame() -> None:
@@ -205,20 +180,7 @@ def test_frame_without_its_tail_then_good_frame() -> None:
     assert errors
 
 
-def test_truncated_frame_never_hides_the_next() -> None:
-    frames, _errors = feed_all([STATUS_16S[:20], CELLS_16S])
-    assert frames == [CELLS_16S]
-    assert feed_all([STATUS_16S[:20], TEMPS_4[:5], TEMPS_4[5:]])[0] == [TEMPS_4]
-
-
-def test_incomplete_frame_waits_and_reset_drops_it() -> None:
-    reassembler = BraunReassembler()
-    assert reassembler.feed(STATUS_16S[:20]) == ([], [])
-    reassembler.reset()
-    assert reassembler.feed(STATUS_16S[20:]) == ([], [])
-    assert reassembler.feed(TEMPS_4) == ([TEMPS_4], [])
-
-
+# Other families' frames this one's stream must refuse (test_reassembly_contract).
 FOREIGN = {
     # patman15/aiobmsble tests/bms/test_jbd_bms.py: a JBD 0x04 cell reply
     # (same service FF00).
@@ -227,47 +189,6 @@ FOREIGN = {
     "0x08": bytes.fromhex("7b0816000000020000003300010001000100000000000000007d"),
     "0x09": bytes.fromhex("7b0903ffffff7d"),
 }
-
-
-@pytest.mark.parametrize("foreign", FOREIGN.values(), ids=FOREIGN.keys())
-def test_foreign_frames_yield_nothing(foreign: bytes) -> None:
-    assert feed_all([foreign])[0] == []
-    assert feed_all([foreign + TEMPS_4])[0] == [TEMPS_4]
-
-
-def _valid(frame: bytes) -> bool:
-    check_frame(frame)
-    return True
-
-
-@settings(max_examples=200, deadline=None)
-@given(st.data(), st.binary(max_size=300))
-def test_random_bytes_never_raise(data: st.DataObject, raw: bytes) -> None:
-    frames, errors = feed_all(data.draw(chunked(raw)))
-    assert all(_valid(f) for f in frames)
-    assert all(isinstance(e, ProtocolError) for e in errors)
-
-
-@settings(max_examples=200, deadline=None)
-@given(st.data(), mutated_stream(FRAMES))
-def test_mutated_frames_never_raise(data: st.DataObject, stream: bytes) -> None:
-    frames, errors = feed_all(data.draw(chunked(stream)))
-    assert all(_valid(f) for f in frames)
-    assert all(isinstance(e, ProtocolError) for e in errors)
-
-
-@settings(max_examples=200, deadline=None)
-@given(
-    st.data(),
-    st.lists(st.sampled_from(FRAMES), min_size=1, max_size=4),
-    st.sampled_from([b"", b"\x00", b"\xff\xfe", b"}}", b"\x01\x02\x03"]),
-)
-def test_valid_frames_survive_any_chunking_and_garbage(
-    data: st.DataObject, frames: list[bytes], garbage: bytes
-) -> None:
-    stream = garbage + garbage.join(frames) + garbage
-    got, _errors = feed_all(data.draw(chunked(stream)))
-    assert got == frames
 
 
 @settings(max_examples=300, deadline=None)

@@ -23,9 +23,8 @@ from custom_components.lithium_bms.protocol.errors import (
     FrameError,
     ProtocolError,
 )
-from custom_components.lithium_bms.protocol.scanner import Scanner
 
-from .streams import chunked, mutated_stream
+from .streams import feed_chunks
 
 VECTORS: list[dict[str, Any]] = json.loads(
     (Path(__file__).parent / "data" / "cbtpwr_vectors.json").read_text()
@@ -216,59 +215,25 @@ def test_vb_analog_info_must_end_where_its_counts_say() -> None:
         vb.decode_capacity(info)
 
 
-def feed_all(
-    scanner: Scanner, chunks: list[bytes]
-) -> tuple[list[bytes], list[ProtocolError]]:
-    found: list[bytes] = []
-    errors: list[ProtocolError] = []
-    for chunk in chunks:
-        got, errs = scanner.feed(chunk)
-        found += got
-        errors += errs
-    return found, errors
-
-
 SCANNERS = {
     "classic": (CbtPowerReassembler, CLASSIC),
     "vb": (CbtPowerVbReassembler, VB),
 }
 
 
-@pytest.mark.parametrize("variant", SCANNERS)
-def test_split_at_every_boundary(variant: str) -> None:
-    make, replies = SCANNERS[variant]
-    for frame in replies:
-        for cut in range(1, len(frame)):
-            assert feed_all(make(), [frame[:cut], frame[cut:]])[0] == [frame]
-
-
-@pytest.mark.parametrize("variant", SCANNERS)
-def test_twenty_byte_notifications_and_glued_frames(variant: str) -> None:
-    make, replies = SCANNERS[variant]
-    stream = b"".join(replies)
-    chunks = [stream[i : i + 20] for i in range(0, len(stream), 20)]
-    assert feed_all(make(), chunks)[0] == replies
-
-
-@pytest.mark.parametrize(
-    "garbage", [b"\x00", b"\xaa", b"\xaa\x55", b"~", b"~22", b"\r\n", b"\xff" * 9]
-)
-@pytest.mark.parametrize("variant", SCANNERS)
-def test_garbage_before_and_between_frames(variant: str, garbage: bytes) -> None:
-    make, replies = SCANNERS[variant]
-    stream = garbage + garbage.join(replies) + garbage
-    assert feed_all(make(), [stream])[0] == replies
+# Junk before and between frames (test_reassembly_contract).
+GARBAGE = [b"\x00", b"\xaa", b"\xaa\x55", b"~", b"~22", b"\r\n", b"\xff" * 9]
 
 
 def test_corrupt_then_good_and_truncated_then_good() -> None:
     bad = with_sum(VOLTAGE, 4, b"\x00")[:-3] + b"\x00\x0d\x0a"
-    found, errors = feed_all(CbtPowerReassembler(), [bad + CELLS])
+    found, errors = feed_chunks(CbtPowerReassembler(), [bad + CELLS])
     assert found == [CELLS]
     assert any(isinstance(e, ChecksumError) for e in errors)
-    found, errors = feed_all(CbtPowerReassembler(), [VOLTAGE[:9], CELLS])
+    found, errors = feed_chunks(CbtPowerReassembler(), [VOLTAGE[:9], CELLS])
     assert found == [CELLS]
     assert errors
-    found, _ = feed_all(CbtPowerVbReassembler(), [ANALOG[:40], CAPACITY])
+    found, _ = feed_chunks(CbtPowerVbReassembler(), [ANALOG[:40], CAPACITY])
     assert found == [CAPACITY]
 
 
@@ -276,18 +241,12 @@ def test_a_yd_t1363_frame_that_is_no_vb_reply_is_not_delivered() -> None:
     # Found by test_random_bytes_never_raise: device 1, a valid checksum, but
     # the request version and another CID1, so no reply of the VB module.
     foreign = b"~11011468A006000011FC71\r"
-    found, errors = feed_all(CbtPowerVbReassembler(), [foreign + ANALOG])
+    found, errors = feed_chunks(CbtPowerVbReassembler(), [foreign + ANALOG])
     assert found == [ANALOG]
     assert errors
 
 
-def test_incomplete_frame_waits_and_reset_drops_it() -> None:
-    scanner = CbtPowerReassembler()
-    assert scanner.feed(VOLTAGE[:6]) == ([], [])
-    scanner.reset()
-    assert feed_all(scanner, [VOLTAGE[6:], CELLS])[0] == [CELLS]
-
-
+# Other families' frames this one's stream must refuse (test_reassembly_contract).
 FOREIGN = {
     # patman15/aiobmsble tests/bms/test_jbd_bms.py: a JBD 0x04 cell reply.
     "jbd": bytes.fromhex("dd0400080d660d610d680d59fe3c77"),
@@ -295,55 +254,6 @@ FOREIGN = {
     "ydt_device_2": b"~200246000000FDB2\r",
     "redodo_request": bytes.fromhex("000004011355aa17"),
 }
-
-
-@pytest.mark.parametrize("foreign", FOREIGN.values(), ids=FOREIGN.keys())
-@pytest.mark.parametrize("variant", SCANNERS)
-def test_foreign_frames_yield_nothing(variant: str, foreign: bytes) -> None:
-    make, replies = SCANNERS[variant]
-    assert feed_all(make(), [foreign])[0] == []
-    assert feed_all(make(), [foreign + replies[0]])[0] == [replies[0]]
-
-
-def _valid(variant: str, frame: bytes) -> bool:
-    if variant == "classic":
-        frames.check_frame(frame)
-    else:
-        vb.reply_info(frame)
-    return True
-
-
-@settings(max_examples=150, deadline=None)
-@given(st.data(), st.sampled_from(sorted(SCANNERS)), st.binary(max_size=200))
-def test_random_bytes_never_raise(
-    data: st.DataObject, variant: str, raw: bytes
-) -> None:
-    make, _ = SCANNERS[variant]
-    found, errors = feed_all(make(), data.draw(chunked(raw)))
-    assert all(_valid(variant, f) for f in found)
-    assert all(isinstance(e, ProtocolError) for e in errors)
-
-
-@settings(max_examples=150, deadline=None)
-@given(st.data(), st.sampled_from(sorted(SCANNERS)))
-def test_mutated_frames_never_raise(data: st.DataObject, variant: str) -> None:
-    make, replies = SCANNERS[variant]
-    stream = data.draw(mutated_stream(replies))
-    found, errors = feed_all(make(), data.draw(chunked(stream)))
-    assert all(_valid(variant, f) for f in found)
-    assert all(isinstance(e, ProtocolError) for e in errors)
-
-
-@settings(max_examples=150, deadline=None)
-@given(st.data(), st.sampled_from(sorted(SCANNERS)), st.binary(max_size=8))
-def test_valid_frames_survive_any_chunking_and_garbage(
-    data: st.DataObject, variant: str, garbage: bytes
-) -> None:
-    make, replies = SCANNERS[variant]
-    chosen = data.draw(st.lists(st.sampled_from(replies), min_size=1, max_size=4))
-    stream = garbage + garbage.join(chosen) + garbage
-    got, _errors = feed_all(make(), data.draw(chunked(stream)))
-    assert got == chosen
 
 
 @settings(max_examples=200, deadline=None)

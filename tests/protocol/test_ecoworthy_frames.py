@@ -32,7 +32,7 @@ from custom_components.lithium_bms.protocol.errors import (
     ProtocolError,
 )
 
-from .streams import chunked, mutated_stream
+from .streams import feed_chunks
 
 VECTORS: list[dict[str, Any]] = json.loads(
     (Path(__file__).parent / "data" / "ecoworthy_vectors.json").read_text()
@@ -58,14 +58,7 @@ def with_bytes(frame: bytes, offset: int, data: bytes) -> bytes:
 def feed_all(
     chunks: list[bytes], mac: bytes | None = MAC
 ) -> tuple[list[bytes], list[ProtocolError]]:
-    reassembler = EcoworthyReassembler(mac)
-    frames: list[bytes] = []
-    errors: list[ProtocolError] = []
-    for chunk in chunks:
-        got, errs = reassembler.feed(chunk)
-        frames += got
-        errors += errs
-    return frames, errors
+    return feed_chunks(EcoworthyReassembler(mac), chunks)
 
 
 def test_every_vector_names_its_source_and_its_cross_check() -> None:
@@ -224,30 +217,11 @@ def test_thirty_two_cells_and_nine_probes() -> None:
     assert cells.temperatures == (-12.5, *(float(t) for t in range(8)))
 
 
-@pytest.mark.parametrize("frame", FRAMES, ids=["v1 a1", "v1 a2", "v2 a1", "v2 a2"])
-def test_split_at_every_boundary(frame: bytes) -> None:
-    for cut in range(1, len(frame)):
-        assert feed_all([frame[:cut], frame[cut:]]) == ([frame], []), cut
-    assert feed_all([bytes((b,)) for b in frame]) == ([frame], [])
-
-
-def test_twenty_byte_notifications_and_glued_frames() -> None:
-    stream = b"".join(FRAMES)
-    chunks = [stream[i : i + 20] for i in range(0, len(stream), 20)]
-    assert feed_all(chunks) == (FRAMES, [])
-    assert feed_all([stream]) == (FRAMES, [])
-
-
-@pytest.mark.parametrize(
-    "garbage",
-    [
-        *(b"\xa1", b"\xa2\x00", b"\xe2", b"\xe2\xe7\x79"),
-        *(b"\xe2\xe7\x79\x00\x00\x00\xa1", b"\xff" * 9, V1_STATUS[:14], V2_CELLS[:12]),
-    ],
-)
-def test_garbage_before_and_between_frames(garbage: bytes) -> None:
-    frames, _errors = feed_all([garbage + V1_STATUS + garbage + V2_CELLS + garbage])
-    assert frames == [V1_STATUS, V2_CELLS]
+# Junk before and between frames (test_reassembly_contract).
+GARBAGE = [
+    *(b"\xa1", b"\xa2\x00", b"\xe2", b"\xe2\xe7\x79"),
+    *(b"\xe2\xe7\x79\x00\x00\x00\xa1", b"\xff" * 9, V1_STATUS[:14], V2_CELLS[:12]),
+]
 
 
 def test_corrupt_frame_then_good_frame() -> None:
@@ -256,21 +230,7 @@ def test_corrupt_frame_then_good_frame() -> None:
     assert any(isinstance(e, ChecksumError) for e in errors)
 
 
-def test_truncated_frame_never_hides_the_next() -> None:
-    frames, errors = feed_all([V1_CELLS[:60], V2_STATUS])
-    assert frames == [V2_STATUS]
-    assert errors
-    assert feed_all([V2_CELLS[:60], V1_STATUS[:50], V1_STATUS[50:]])[0] == [V1_STATUS]
-
-
-def test_incomplete_frame_waits_and_reset_drops_it() -> None:
-    reassembler = EcoworthyReassembler(MAC)
-    assert reassembler.feed(V2_STATUS[:50]) == ([], [])
-    reassembler.reset()
-    assert reassembler.feed(V2_STATUS[50:]) == ([], [])
-    assert reassembler.feed(V1_CELLS) == ([V1_CELLS], [])
-
-
+# Other families' frames this one's stream must refuse (test_reassembly_contract).
 FOREIGN = {
     # patman15/aiobmsble tests/bms/test_jbd_bms.py: a JBD 0x04 cell reply.
     "jbd": bytes.fromhex("dd0400080d660d610d680d59fe3c77"),
@@ -278,47 +238,6 @@ FOREIGN = {
     "modbus": bytes.fromhex("000103008c00009942"),
     "command": UNLOCK[0],
 }
-
-
-@pytest.mark.parametrize("foreign", FOREIGN.values(), ids=FOREIGN.keys())
-def test_foreign_frames_yield_nothing(foreign: bytes) -> None:
-    assert feed_all([foreign])[0] == []
-    assert feed_all([foreign + V2_CELLS])[0] == [V2_CELLS]
-
-
-def _valid(frame: bytes) -> bool:
-    check_frame(frame, MAC)
-    return True
-
-
-@settings(max_examples=200, deadline=None)
-@given(st.data(), st.binary(max_size=300))
-def test_random_bytes_never_raise(data: st.DataObject, raw: bytes) -> None:
-    frames, errors = feed_all(data.draw(chunked(raw)))
-    assert all(_valid(f) for f in frames)
-    assert all(isinstance(e, ProtocolError) for e in errors)
-
-
-@settings(max_examples=200, deadline=None)
-@given(st.data(), mutated_stream(FRAMES))
-def test_mutated_frames_never_raise(data: st.DataObject, stream: bytes) -> None:
-    frames, errors = feed_all(data.draw(chunked(stream)))
-    assert all(_valid(f) for f in frames)
-    assert all(isinstance(e, ProtocolError) for e in errors)
-
-
-@settings(max_examples=200, deadline=None)
-@given(
-    st.data(),
-    st.lists(st.sampled_from(FRAMES), min_size=1, max_size=4),
-    st.binary(max_size=8),
-)
-def test_valid_frames_survive_any_chunking_and_garbage(
-    data: st.DataObject, frames: list[bytes], garbage: bytes
-) -> None:
-    stream = garbage + garbage.join(frames) + garbage
-    got, _errors = feed_all(data.draw(chunked(stream)))
-    assert got == frames
 
 
 @settings(max_examples=200, deadline=None)

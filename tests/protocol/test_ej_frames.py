@@ -33,7 +33,7 @@ from custom_components.lithium_bms.protocol.errors import (
     ProtocolError,
 )
 
-from .streams import NOISE, chunked, mutated_stream
+from .streams import feed_chunks
 
 VECTORS: list[dict[str, Any]] = json.loads(
     (Path(__file__).parent / "data" / "ej_vectors.json").read_text()
@@ -67,14 +67,7 @@ def fitted(frame: bytes, at: int, chars: bytes) -> bytes:
 def feed_all(
     chunks: list[bytes], *, verify_checksum: bool = True
 ) -> tuple[list[bytes], list[ProtocolError]]:
-    reassembler = EjReassembler(verify_checksum=verify_checksum)
-    frames: list[bytes] = []
-    errors: list[ProtocolError] = []
-    for chunk in chunks:
-        got, errs = reassembler.feed(chunk)
-        frames += got
-        errors += errs
-    return frames, errors
+    return feed_chunks(EjReassembler(verify_checksum=verify_checksum), chunks)
 
 
 def test_every_vector_names_its_source_and_a_second_check() -> None:
@@ -255,6 +248,7 @@ SIM_FRAMES = [
         "02:00:07:00:00:02", "G-12V300Ah-0345", variant=Variant.SINGLE_FRAME
     ).realtime_frame(),
 ]
+# Every frame the reassembly contract fuzzes (test_reassembly_contract).
 ALL_FRAMES = FRAMES + SIM_FRAMES
 
 
@@ -270,27 +264,17 @@ def test_the_simulator_speaks_what_the_codec_reads() -> None:
     assert capacity.design == sim.pack.design_capacity
 
 
-@pytest.mark.parametrize("frame", [RT_10S, CAP_10S, SINGLE], ids=["rt", "cap", "sf"])
-def test_split_at_every_boundary(frame: bytes) -> None:
-    for cut in range(1, len(frame)):
-        assert feed_all([frame[:cut], frame[cut:]]) == ([frame], []), cut
-    assert feed_all([bytes((b,)) for b in frame]) == ([frame], [])
-
-
-@pytest.mark.parametrize("size", [20, 23, 64, 182, 244])
-def test_notification_sizes_and_glued_frames(size: int) -> None:
-    stream = RT_10S + CAP_10S + SINGLE + AG_RT
-    chunks = [stream[i : i + size] for i in range(0, len(stream), size)]
-    assert feed_all(chunks) == ([RT_10S, CAP_10S, SINGLE, AG_RT], [])
-
-
-@pytest.mark.parametrize(
-    "garbage",
-    [b"AT\r\n", b"AT\r\nillegal", b":", b":0082", b"~", b"\x00" * 4, b"\r\n", b"::~"],
-)
-def test_garbage_before_and_between_frames(garbage: bytes) -> None:
-    frames, _errors = feed_all([garbage + RT_10S + garbage + CAP_10S + garbage])
-    assert frames == [RT_10S, CAP_10S]
+# Junk before and between frames (test_reassembly_contract).
+GARBAGE = [
+    b"AT\r\n",
+    b"AT\r\nillegal",
+    b":",
+    b":0082",
+    b"~",
+    b"\x00" * 4,
+    b"\r\n",
+    b"::~",
+]
 
 
 def test_the_ble_module_message_in_front_of_a_notification() -> None:
@@ -300,16 +284,6 @@ def test_the_ble_module_message_in_front_of_a_notification() -> None:
     assert feed_all(chunks)[0] == [SINGLE]
 
 
-def test_truncated_frame_never_hides_the_next() -> None:
-    frames, errors = feed_all([RT_10S[:60], CAP_10S])
-    assert frames == [CAP_10S]
-    assert errors
-    frames, _ = feed_all([RT_10S[:60], SINGLE[:50], SINGLE[50:]])
-    assert frames == [SINGLE]
-    # A frame that lost its ``~``: the next one starts at once.
-    assert feed_all([RT_10S[:-1] + CAP_10S])[0] == [CAP_10S]
-
-
 def test_corrupt_frame_then_good_frame() -> None:
     bad = RT_10S[:-3] + b"00~"
     frames, errors = feed_all([bad + CAP_10S])
@@ -317,14 +291,7 @@ def test_corrupt_frame_then_good_frame() -> None:
     assert any(isinstance(e, ChecksumError) for e in errors)
 
 
-def test_incomplete_frame_waits_and_reset_drops_it() -> None:
-    reassembler = EjReassembler()
-    assert reassembler.feed(RT_10S[:50]) == ([], [])
-    reassembler.reset()
-    assert reassembler.feed(RT_10S[50:]) == ([], [])
-    assert reassembler.feed(CAP_10S) == ([CAP_10S], [])
-
-
+# Other families' frames this one's stream must refuse (test_reassembly_contract).
 FOREIGN = {
     # patman15/aiobmsble tests/bms/test_jbd_bms.py: a JBD 0x04 cell reply.
     "jbd": bytes.fromhex("dd0400080d660d610d680d59fe3c77"),
@@ -336,12 +303,6 @@ FOREIGN = {
     "powerboozt": POWERBOOZT,
     "modbus_ascii": b":010300000002FA\r\n",
 }
-
-
-@pytest.mark.parametrize("foreign", FOREIGN.values(), ids=FOREIGN.keys())
-def test_foreign_frames_yield_nothing(foreign: bytes) -> None:
-    assert feed_all([foreign])[0] == []
-    assert feed_all([foreign + CAP_10S])[0] == [CAP_10S]
 
 
 def _forged(frame: bytes, rng: random.Random) -> bytes:
@@ -371,49 +332,6 @@ def test_forged_capacity_frames_rarely_agree_with_a_soc() -> None:
         if decode_capacity(forged).agrees_with(rng.randrange(5, 100)):
             agreeing += 1
     assert agreeing < 5000 / 50
-
-
-def _valid(frame: bytes) -> bool:
-    check_frame(frame)
-    return True
-
-
-@settings(max_examples=200, deadline=None)
-@given(st.data(), st.binary(max_size=300))
-def test_random_bytes_never_raise(data: st.DataObject, raw: bytes) -> None:
-    frames, errors = feed_all(data.draw(chunked(raw)))
-    assert all(_valid(f) for f in frames)
-    assert all(isinstance(e, ProtocolError) for e in errors)
-
-
-@settings(max_examples=200, deadline=None)
-@given(
-    st.data(), mutated_stream(ALL_FRAMES, inserts=NOISE | st.sampled_from([b":", b"~"]))
-)
-def test_mutated_frames_never_raise(data: st.DataObject, stream: bytes) -> None:
-    frames, errors = feed_all(data.draw(chunked(stream)))
-    assert all(_valid(f) for f in frames)
-    assert all(isinstance(e, ProtocolError) for e in errors)
-    for frame in frames:
-        with contextlib.suppress(FrameError):
-            if is_reply(frame, REALTIME):
-                decode_realtime(frame)
-            elif is_reply(frame, CAPACITY):
-                decode_capacity(frame)
-
-
-@settings(max_examples=200, deadline=None)
-@given(
-    st.data(),
-    st.lists(st.sampled_from(ALL_FRAMES), min_size=1, max_size=4),
-    st.binary(max_size=8).filter(lambda g: b":" not in g),
-)
-def test_valid_frames_survive_any_chunking_and_garbage(
-    data: st.DataObject, frames: list[bytes], garbage: bytes
-) -> None:
-    stream = garbage + garbage.join(frames) + garbage
-    got, _errors = feed_all(data.draw(chunked(stream)))
-    assert got == frames
 
 
 @settings(max_examples=300, deadline=None)

@@ -34,7 +34,7 @@ from custom_components.lithium_bms.protocol.humsienk.stream import (
 )
 from custom_components.lithium_bms.protocol.snapshot import Alarm
 
-from .streams import chunked, mutated_stream
+from .streams import feed_chunks
 
 VECTORS: list[dict[str, Any]] = json.loads(
     (Path(__file__).parent / "data" / "humsienk_vectors.json").read_text()
@@ -54,14 +54,7 @@ def with_bytes(frame: bytes, offset: int, data: bytes) -> bytes:
 
 
 def feed_all(chunks: list[bytes]) -> tuple[list[bytes], list[ProtocolError]]:
-    reassembler = HumsienkReassembler()
-    frames: list[bytes] = []
-    errors: list[ProtocolError] = []
-    for chunk in chunks:
-        got, errs = reassembler.feed(chunk)
-        frames += got
-        errors += errs
-    return frames, errors
+    return feed_chunks(HumsienkReassembler(), chunks)
 
 
 def test_every_vector_names_its_source() -> None:
@@ -86,9 +79,9 @@ def test_every_vector_decodes_exactly(vector: dict[str, Any]) -> None:
             assert status.charge_fet is expected["chrg_mosfet"]
             assert status.discharge_fet is expected["dischrg_mosfet"]
             assert bool(status.balancing_cells) is expected["balancer"]
-        cells = set(expected.get("disconnected_cells", ()))
-        assert status.disconnected_cells == cells
-        assert (Alarm.HARDWARE_FAULT in status.alarms) is bool(cells)
+        disconnected = set(expected.get("disconnected_cells", ()))
+        assert status.disconnected_cells == disconnected
+        assert (Alarm.HARDWARE_FAULT in status.alarms) is bool(disconnected)
         named = {Alarm(a) for a in expected.get("alarms", ())}
         assert status.alarms - {Alarm.HARDWARE_FAULT} == named
     elif frame[1] == BATTERY:
@@ -201,25 +194,8 @@ def test_charging_current_and_24_cells() -> None:
     assert decode_cells(cells) == tuple((3300 + i) / 1000 for i in range(24))
 
 
-@pytest.mark.parametrize("frame", FRAMES, ids=["status", "battery", "cells", "model"])
-def test_split_at_every_boundary(frame: bytes) -> None:
-    for cut in range(1, len(frame)):
-        assert feed_all([frame[:cut], frame[cut:]]) == ([frame], [])
-
-
-def test_twenty_byte_notifications_and_glued_frames() -> None:
-    stream = b"".join(FRAMES)
-    chunks = [stream[i : i + 20] for i in range(0, len(stream), 20)]
-    assert feed_all(chunks)[0] == FRAMES
-    assert feed_all([stream])[0] == FRAMES
-
-
-@pytest.mark.parametrize(
-    "garbage", [b"\x00", b"\xaa", b"\xaa\x21", b"\xaa\x21\xff", b"\x13\x37\xaa\xaa"]
-)
-def test_garbage_before_and_between_frames(garbage: bytes) -> None:
-    stream = garbage + STATUS_OK + garbage + BATTERY_4S + garbage
-    assert feed_all([stream])[0] == [STATUS_OK, BATTERY_4S]
+# Junk before and between frames (test_reassembly_contract).
+GARBAGE = [b"\x00", b"\xaa", b"\xaa\x21", b"\xaa\x21\xff", b"\x13\x37\xaa\xaa"]
 
 
 def test_corrupt_frame_then_good_frame() -> None:
@@ -230,18 +206,7 @@ def test_corrupt_frame_then_good_frame() -> None:
     assert errors
 
 
-def test_truncated_frame_never_hides_the_next() -> None:
-    assert feed_all([BATTERY_4S[:20], CELLS_4S])[0] == [CELLS_4S]
-
-
-def test_incomplete_frame_waits_and_reset_drops_it() -> None:
-    reassembler = HumsienkReassembler()
-    assert reassembler.feed(CELLS_4S[:30]) == ([], [])
-    reassembler.reset()
-    assert reassembler.feed(CELLS_4S[30:])[0] == []
-    assert reassembler.feed(CELLS_4S)[0] == [CELLS_4S]
-
-
+# Other families' frames this one's stream must refuse (test_reassembly_contract).
 FOREIGN = {
     # patman15/aiobmsble tests/bms/test_jbd_bms.py: a JBD 0x04 cell reply.
     "jbd": bytes.fromhex("dd0400080d660d610d680d59fe3c77"),
@@ -249,47 +214,6 @@ FOREIGN = {
     "redodo": bytes.fromhex("000004011355aa17"),
     "at": b"AT\r\n",
 }
-
-
-@pytest.mark.parametrize("foreign", FOREIGN.values(), ids=FOREIGN.keys())
-def test_foreign_frames_yield_nothing(foreign: bytes) -> None:
-    assert feed_all([foreign])[0] == []
-    assert feed_all([foreign + STATUS_OK])[0] == [STATUS_OK]
-
-
-def _valid(frame: bytes) -> bool:
-    check_frame(frame)
-    return True
-
-
-@settings(max_examples=200, deadline=None)
-@given(st.data(), st.binary(max_size=300))
-def test_random_bytes_never_raise(data: st.DataObject, raw: bytes) -> None:
-    frames, errors = feed_all(data.draw(chunked(raw)))
-    assert all(_valid(f) for f in frames)
-    assert all(isinstance(e, ProtocolError) for e in errors)
-
-
-@settings(max_examples=200, deadline=None)
-@given(st.data(), mutated_stream(FRAMES))
-def test_mutated_frames_never_raise(data: st.DataObject, stream: bytes) -> None:
-    frames, errors = feed_all(data.draw(chunked(stream)))
-    assert all(_valid(f) for f in frames)
-    assert all(isinstance(e, ProtocolError) for e in errors)
-
-
-@settings(max_examples=200, deadline=None)
-@given(
-    st.data(),
-    st.lists(st.sampled_from(FRAMES), min_size=1, max_size=4),
-    st.sampled_from([b"", b"\x00", b"\x13\x37", b"\xff\xfe\xfd"]),
-)
-def test_valid_frames_survive_any_chunking_and_garbage(
-    data: st.DataObject, frames: list[bytes], garbage: bytes
-) -> None:
-    stream = garbage + garbage.join(frames) + garbage
-    got, _errors = feed_all(data.draw(chunked(stream)))
-    assert got == frames
 
 
 @settings(max_examples=200, deadline=None)

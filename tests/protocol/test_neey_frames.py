@@ -38,7 +38,7 @@ from custom_components.lithium_bms.protocol.neey.settings import (
 from custom_components.lithium_bms.protocol.neey.stream import NeeyReassembler
 from custom_components.lithium_bms.protocol.snapshot import Alarm, TemperatureKind
 
-from .streams import chunked, mutated_stream
+from .streams import feed_chunks
 
 VECTORS: list[dict[str, Any]] = json.loads(
     (Path(__file__).parent / "data" / "neey_vectors.json").read_text()
@@ -70,14 +70,7 @@ def with_float(frame: bytes, offset: int, value: float) -> bytes:
 
 
 def feed_all(chunks: list[bytes]) -> tuple[list[bytes], list[ProtocolError]]:
-    reassembler = NeeyReassembler()
-    frames: list[bytes] = []
-    errors: list[ProtocolError] = []
-    for chunk in chunks:
-        got, errs = reassembler.feed(chunk)
-        frames += got
-        errors += errs
-    return frames, errors
+    return feed_chunks(NeeyReassembler(), chunks)
 
 
 def test_every_vector_names_its_source_and_its_cross_check() -> None:
@@ -346,36 +339,16 @@ def test_system_overheating(layout: bool, at: int) -> None:
     assert cells.alarms == {Alarm.MOSFET_OVERTEMPERATURE}
 
 
-@pytest.mark.parametrize("frame", [CELLS_V1, INFO_V1], ids=["cells", "info"])
-def test_split_at_every_boundary(frame: bytes) -> None:
-    for cut in range(1, len(frame)):
-        assert feed_all([frame[:cut], frame[cut:]]) == ([frame], []), cut
-    assert feed_all([bytes((b,)) for b in frame]) == ([frame], [])
-
-
-def test_twenty_nine_byte_notifications_and_glued_frames() -> None:
-    """aiobmsble's mock sends 29-byte notifications."""
-    stream = b"".join(FRAMES)
-    chunks = [stream[i : i + 29] for i in range(0, len(stream), 29)]
-    assert feed_all(chunks) == (FRAMES, [])
-    assert feed_all([stream]) == (FRAMES, [])
-
-
-@pytest.mark.parametrize(
-    "garbage",
-    [
-        b"\x55",
-        b"\x55\xaa",
-        b"\x55\xaa\x11\x01\x02",
-        b"AT\r\n",
-        ACK,
-        WRITE_ACK,
-        b"\xff" * 9,
-    ],
-)
-def test_garbage_before_and_between_frames(garbage: bytes) -> None:
-    frames, _errors = feed_all([garbage + CELLS_V1 + garbage + CELLS_V2 + garbage])
-    assert frames == [CELLS_V1, CELLS_V2]
+# Junk before and between frames (test_reassembly_contract).
+GARBAGE = [
+    b"\x55",
+    b"\x55\xaa",
+    b"\x55\xaa\x11\x01\x02",
+    b"AT\r\n",
+    ACK,
+    WRITE_ACK,
+    b"\xff" * 9,
+]
 
 
 def test_corrupt_frame_then_good_frame() -> None:
@@ -401,6 +374,7 @@ DALY_STATUS = bytes.fromhex(
         "hex"
     ]
 )
+# Other families' frames this one's stream must refuse (test_reassembly_contract).
 FOREIGN = {
     # patman15/aiobmsble tests/bms/test_jbd_bms.py: a JBD 0x04 cell reply.
     "jbd": bytes.fromhex("dd0400080d660d610d680d59fe3c77"),
@@ -408,47 +382,6 @@ FOREIGN = {
     "ack": ACK,
     "write ack": WRITE_ACK,
 }
-
-
-@pytest.mark.parametrize("foreign", FOREIGN.values(), ids=FOREIGN.keys())
-def test_foreign_frames_yield_nothing(foreign: bytes) -> None:
-    assert feed_all([foreign])[0] == []
-    assert feed_all([foreign + CELLS_V1])[0] == [CELLS_V1]
-
-
-def _valid(frame: bytes) -> bool:
-    check_frame(frame)
-    return True
-
-
-@settings(max_examples=200, deadline=None)
-@given(st.data(), st.binary(max_size=400))
-def test_random_bytes_never_raise(data: st.DataObject, raw: bytes) -> None:
-    frames, errors = feed_all(data.draw(chunked(raw)))
-    assert all(_valid(f) for f in frames)
-    assert all(isinstance(e, ProtocolError) for e in errors)
-
-
-@settings(max_examples=100, deadline=None)
-@given(st.data(), mutated_stream(FRAMES, max_frames=3))
-def test_mutated_frames_never_raise(data: st.DataObject, stream: bytes) -> None:
-    frames, errors = feed_all(data.draw(chunked(stream)))
-    assert all(_valid(f) for f in frames)
-    assert all(isinstance(e, ProtocolError) for e in errors)
-
-
-@settings(max_examples=100, deadline=None)
-@given(
-    st.data(),
-    st.lists(st.sampled_from(FRAMES), min_size=1, max_size=3),
-    st.binary(max_size=8),
-)
-def test_valid_frames_survive_any_chunking_and_garbage(
-    data: st.DataObject, frames: list[bytes], garbage: bytes
-) -> None:
-    stream = garbage + garbage.join(frames) + garbage
-    got, _errors = feed_all(data.draw(chunked(stream)))
-    assert got == frames
 
 
 @settings(max_examples=200, deadline=None)

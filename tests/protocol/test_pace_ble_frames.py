@@ -30,6 +30,8 @@ from custom_components.lithium_bms.protocol.pace.ble_frames import (
 )
 from custom_components.lithium_bms.protocol.pace.stream import PaceBleReassembler
 
+from .streams import feed_chunks
+
 VECTORS: list[dict[str, Any]] = json.loads(
     (Path(__file__).parent / "data" / "pace_ble_vectors.json").read_text()
 )
@@ -160,35 +162,11 @@ def test_probe_kinds_follow_the_cell_slots() -> None:
 
 
 def _feed(chunks: list[bytes]) -> tuple[list[bytes], list[ProtocolError]]:
-    scanner = PaceBleReassembler()
-    frames: list[bytes] = []
-    errors: list[ProtocolError] = []
-    for chunk in chunks:
-        found, met = scanner.feed(chunk)
-        frames += found
-        errors += met
-    return frames, errors
+    return feed_chunks(PaceBleReassembler(), chunks)
 
 
-@pytest.mark.parametrize("frame", FRAMES, ids=[v["name"] for v in VECTORS])
-def test_split_at_every_byte(frame: bytes) -> None:
-    for cut in range(1, len(frame)):
-        assert _feed([frame[:cut], frame[cut:]]) == ([frame], [])
-
-
-def test_glued_frames_and_twenty_byte_notifications() -> None:
-    stream = b"".join(FRAMES)
-    chunks = [stream[i : i + 20] for i in range(0, len(stream), 20)]
-    assert _feed(chunks) == (FRAMES, [])
-
-
+# Junk before and between frames (test_reassembly_contract).
 GARBAGE = [b"\x00", b"\x9a", b"\x9a\x00\x00\x0a", b"\x9d\x9a"]
-
-
-@pytest.mark.parametrize("garbage", GARBAGE)
-def test_garbage_before_and_between_frames(garbage: bytes) -> None:
-    frames, _ = _feed([garbage + PACK + garbage + CELLS])
-    assert frames == [PACK, CELLS]
 
 
 def test_a_refused_candidate_never_hides_the_next_frame() -> None:
@@ -210,14 +188,6 @@ def test_a_stray_head_with_a_long_length_waits_then_yields() -> None:
     frames, errors = scanner.feed(PACK)
     assert frames == [PACK]
     assert errors
-
-
-@settings(max_examples=200, deadline=None)
-@given(st.binary(max_size=300))
-def test_random_bytes_never_raise_and_yield_only_valid_frames(raw: bytes) -> None:
-    frames, _ = _feed([raw])
-    for frame in frames:
-        check_frame(frame)
 
 
 @settings(max_examples=200, deadline=None)

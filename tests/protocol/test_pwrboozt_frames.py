@@ -33,7 +33,7 @@ from custom_components.lithium_bms.protocol.pwrboozt.stream import (
 )
 from custom_components.lithium_bms.protocol.snapshot import Alarm
 
-from .streams import chunked, mutated_stream
+from .streams import feed_chunks
 
 VECTORS: list[dict[str, Any]] = json.loads(
     (Path(__file__).parent / "data" / "pwrboozt_vectors.json").read_text()
@@ -53,14 +53,7 @@ def with_bytes(frame: bytes, offset: int, data: bytes) -> bytes:
 
 
 def feed_all(chunks: list[bytes]) -> tuple[list[bytes], list[ProtocolError]]:
-    reassembler = PwrbooztReassembler()
-    frames: list[bytes] = []
-    errors: list[ProtocolError] = []
-    for chunk in chunks:
-        got, errs = reassembler.feed(chunk)
-        frames += got
-        errors += errs
-    return frames, errors
+    return feed_chunks(PwrbooztReassembler(), chunks)
 
 
 def test_every_vector_names_its_source_and_a_second_check() -> None:
@@ -191,26 +184,8 @@ def test_any_one_digit_corruption_is_refused(index: int) -> None:
         check_frame(bytes(broken))
 
 
-@pytest.mark.parametrize("frame", FRAMES, ids=["charging", "idle"])
-def test_split_at_every_boundary(frame: bytes) -> None:
-    for cut in range(1, len(frame)):
-        assert feed_all([frame[:cut], frame[cut:]]) == ([frame], []), cut
-    assert feed_all([bytes((b,)) for b in frame]) == ([frame], [])
-
-
-def test_twenty_byte_notifications_and_glued_frames() -> None:
-    stream = CHARGING + IDLE + CHARGING
-    chunks = [stream[i : i + 20] for i in range(0, len(stream), 20)]
-    assert feed_all(chunks) == ([CHARGING, IDLE, CHARGING], [])
-    assert feed_all([stream]) == ([CHARGING, IDLE, CHARGING], [])
-
-
-@pytest.mark.parametrize(
-    "garbage", [b":", b"~", b":0154", b":01540100EC00", b"AT\r\n", b"\xff" * 9]
-)
-def test_garbage_before_and_between_frames(garbage: bytes) -> None:
-    frames, _errors = feed_all([garbage + CHARGING + garbage + IDLE + garbage])
-    assert frames == [CHARGING, IDLE]
+# Junk before and between frames (test_reassembly_contract).
+GARBAGE = [b":", b"~", b":0154", b":01540100EC00", b"AT\r\n", b"\xff" * 9]
 
 
 def test_corrupt_frame_then_good_frame() -> None:
@@ -219,37 +194,18 @@ def test_corrupt_frame_then_good_frame() -> None:
     assert any(isinstance(e, ChecksumError) for e in errors)
 
 
-def test_truncated_frame_never_hides_the_next() -> None:
-    frames, errors = feed_all([CHARGING[:100], IDLE])
-    assert frames == [IDLE]
-    assert errors
-
-
-def test_incomplete_frame_waits_and_reset_drops_it() -> None:
-    reassembler = PwrbooztReassembler()
-    assert reassembler.feed(CHARGING[:50]) == ([], [])
-    reassembler.reset()
-    assert reassembler.feed(CHARGING[50:]) == ([], [])
-    assert reassembler.feed(IDLE) == ([IDLE], [])
-
-
 EJ_REALTIME = bytes.fromhex(
     json.loads((Path(__file__).parent / "data" / "ej_vectors.json").read_text())[0][
         "hex"
     ]
 )
+# Other families' frames this one's stream must refuse (test_reassembly_contract).
 FOREIGN = {
     # patman15/aiobmsble tests/bms/test_jbd_bms.py: a JBD 0x04 cell reply.
     "jbd": bytes.fromhex("dd0400080d660d610d680d59fe3c77"),
     "ej": EJ_REALTIME,
     "request": b":015150000EFE~",
 }
-
-
-@pytest.mark.parametrize("foreign", FOREIGN.values(), ids=FOREIGN.keys())
-def test_foreign_frames_yield_nothing(foreign: bytes) -> None:
-    assert feed_all([foreign])[0] == []
-    assert feed_all([foreign + IDLE])[0] == [IDLE]
 
 
 def test_the_simulator_reply_decodes_to_its_pack() -> None:
@@ -279,44 +235,6 @@ def test_service_data_matcher() -> None:
         Advertisement("00:25:07:00:00:01", "BT-Battery", service_data=other)
     )
     assert matcher.as_manifest()["service_data_uuid"] == uuid16(0xFFE1)
-
-
-def _valid(frame: bytes) -> bool:
-    check_frame(frame)
-    return True
-
-
-@settings(max_examples=200, deadline=None)
-@given(st.data(), st.binary(max_size=300))
-def test_random_bytes_never_raise(data: st.DataObject, raw: bytes) -> None:
-    frames, errors = feed_all(data.draw(chunked(raw)))
-    assert all(_valid(f) for f in frames)
-    assert all(isinstance(e, ProtocolError) for e in errors)
-
-
-@settings(max_examples=200, deadline=None)
-@given(st.data(), mutated_stream(FRAMES))
-def test_mutated_frames_never_raise(data: st.DataObject, stream: bytes) -> None:
-    frames, errors = feed_all(data.draw(chunked(stream)))
-    assert all(_valid(f) for f in frames)
-    assert all(isinstance(e, ProtocolError) for e in errors)
-    for frame in frames:
-        with contextlib.suppress(FrameError):
-            decode_status(frame)
-
-
-@settings(max_examples=200, deadline=None)
-@given(
-    st.data(),
-    st.lists(st.sampled_from(FRAMES), min_size=1, max_size=4),
-    st.binary(max_size=8).filter(lambda g: b":" not in g),
-)
-def test_valid_frames_survive_any_chunking_and_garbage(
-    data: st.DataObject, frames: list[bytes], garbage: bytes
-) -> None:
-    stream = garbage + garbage.join(frames) + garbage
-    got, _errors = feed_all(data.draw(chunked(stream)))
-    assert got == frames
 
 
 @settings(max_examples=200, deadline=None)

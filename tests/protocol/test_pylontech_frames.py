@@ -11,11 +11,17 @@ import pytest
 
 from bms_simulator.families.pylontech import PylontechRt, demo_pack
 from custom_components.lithium_bms.protocol.codecs import modbus
-from custom_components.lithium_bms.protocol.errors import ChecksumError, FrameError
+from custom_components.lithium_bms.protocol.errors import (
+    ChecksumError,
+    FrameError,
+    ProtocolError,
+)
 from custom_components.lithium_bms.protocol.pylontech import frames
 from custom_components.lithium_bms.protocol.pylontech.stream import (
     PylontechReassembler,
 )
+
+from .streams import feed_chunks
 
 VECTORS: list[dict[str, Any]] = json.loads(
     (Path(__file__).parent / "data" / "pylontech_vectors.json").read_text()
@@ -136,15 +142,8 @@ def test_the_simulator_encodes_as_the_capture_does(
 # Reassembly -------------------------------------------------------------
 
 
-def feed_all(chunks: list[bytes]) -> tuple[list[bytes], list[Exception]]:
-    reassembler = PylontechReassembler()
-    found: list[bytes] = []
-    errors: list[Exception] = []
-    for chunk in chunks:
-        frames_out, errs = reassembler.feed(chunk)
-        found += frames_out
-        errors += errs
-    return found, errors
+def feed_all(chunks: list[bytes]) -> tuple[list[bytes], list[ProtocolError]]:
+    return feed_chunks(PylontechReassembler(), chunks)
 
 
 @pytest.mark.parametrize("reply", [MAIN, SERIAL], ids=["main", "serial"])

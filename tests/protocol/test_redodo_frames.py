@@ -28,7 +28,7 @@ from custom_components.lithium_bms.protocol.redodo.frames import (
 from custom_components.lithium_bms.protocol.redodo.stream import RedodoReassembler
 from custom_components.lithium_bms.protocol.snapshot import Alarm
 
-from .streams import chunked, mutated_stream
+from .streams import feed_chunks
 
 VECTORS: list[dict[str, Any]] = json.loads(
     (Path(__file__).parent / "data" / "redodo_vectors.json").read_text()
@@ -51,14 +51,7 @@ def with_bytes(frame: bytes, offset: int, data: bytes) -> bytes:
 
 
 def feed_all(chunks: list[bytes]) -> tuple[list[bytes], list[ProtocolError]]:
-    reassembler = RedodoReassembler()
-    frames: list[bytes] = []
-    errors: list[ProtocolError] = []
-    for chunk in chunks:
-        got, errs = reassembler.feed(chunk)
-        frames += got
-        errors += errs
-    return frames, errors
+    return feed_chunks(RedodoReassembler(), chunks)
 
 
 def test_every_vector_names_its_source_and_a_second_check() -> None:
@@ -198,34 +191,15 @@ def test_sixteen_cells_and_a_charging_current() -> None:
     assert status.current == 12.345
 
 
-@pytest.mark.parametrize("frame", FRAMES, ids=["8s", "4s"])
-def test_split_at_every_boundary(frame: bytes) -> None:
-    for cut in range(1, len(frame)):
-        assert feed_all([frame[:cut], frame[cut:]]) == ([frame], []), cut
-    assert feed_all([bytes((b,)) for b in frame]) == ([frame], [])
-
-
-def test_twenty_byte_notifications_and_glued_frames() -> None:
-    stream = STATUS_8S + STATUS_4S + STATUS_8S
-    chunks = [stream[i : i + 20] for i in range(0, len(stream), 20)]
-    assert feed_all(chunks) == ([STATUS_8S, STATUS_4S, STATUS_8S], [])
-    assert feed_all([stream]) == ([STATUS_8S, STATUS_4S, STATUS_8S], [])
-
-
-@pytest.mark.parametrize(
-    "garbage",
-    [
-        b"\x00",
-        b"\x00\x00",
-        b"\x00\x00\x65",
-        b"\x00\x00\x65\x01\x93\x55",
-        b"+ER",
-        b"\xff" * 9,
-    ],
-)
-def test_garbage_before_and_between_frames(garbage: bytes) -> None:
-    frames, _errors = feed_all([garbage + STATUS_8S + garbage + STATUS_4S + garbage])
-    assert frames == [STATUS_8S, STATUS_4S]
+# Junk before and between frames (test_reassembly_contract).
+GARBAGE = [
+    b"\x00",
+    b"\x00\x00",
+    b"\x00\x00\x65",
+    b"\x00\x00\x65\x01\x93\x55",
+    b"+ER",
+    b"\xff" * 9,
+]
 
 
 def test_corrupt_frame_then_good_frame() -> None:
@@ -235,26 +209,12 @@ def test_corrupt_frame_then_good_frame() -> None:
     assert any(isinstance(e, ChecksumError) for e in errors)
 
 
-def test_truncated_frame_never_hides_the_next() -> None:
-    frames, errors = feed_all([STATUS_8S[:60], STATUS_4S])
-    assert frames == [STATUS_4S]
-    assert errors
-    assert feed_all([STATUS_8S[:60], STATUS_4S[:50], STATUS_4S[50:]])[0] == [STATUS_4S]
-
-
-def test_incomplete_frame_waits_and_reset_drops_it() -> None:
-    reassembler = RedodoReassembler()
-    assert reassembler.feed(STATUS_8S[:50]) == ([], [])
-    reassembler.reset()
-    assert reassembler.feed(STATUS_8S[50:]) == ([], [])
-    assert reassembler.feed(STATUS_4S) == ([STATUS_4S], [])
-
-
 DALY_STATUS = bytes.fromhex(
     json.loads((Path(__file__).parent / "data" / "daly_vectors.json").read_text())[0][
         "hex"
     ]
 )
+# Other families' frames this one's stream must refuse (test_reassembly_contract).
 FOREIGN = {
     # patman15/aiobmsble tests/bms/test_jbd_bms.py: a JBD 0x04 cell reply.
     "jbd": bytes.fromhex("dd0400080d660d610d680d59fe3c77"),
@@ -262,47 +222,6 @@ FOREIGN = {
     # Glenn-Dandy/BoatSpeedy RedodoParserTest.kt: what the AT channel answers.
     "at": b"+ER",
 }
-
-
-@pytest.mark.parametrize("foreign", FOREIGN.values(), ids=FOREIGN.keys())
-def test_foreign_frames_yield_nothing(foreign: bytes) -> None:
-    assert feed_all([foreign])[0] == []
-    assert feed_all([foreign + STATUS_4S])[0] == [STATUS_4S]
-
-
-def _valid(frame: bytes) -> bool:
-    check_frame(frame)
-    return True
-
-
-@settings(max_examples=200, deadline=None)
-@given(st.data(), st.binary(max_size=300))
-def test_random_bytes_never_raise(data: st.DataObject, raw: bytes) -> None:
-    frames, errors = feed_all(data.draw(chunked(raw)))
-    assert all(_valid(f) for f in frames)
-    assert all(isinstance(e, ProtocolError) for e in errors)
-
-
-@settings(max_examples=200, deadline=None)
-@given(st.data(), mutated_stream(FRAMES))
-def test_mutated_frames_never_raise(data: st.DataObject, stream: bytes) -> None:
-    frames, errors = feed_all(data.draw(chunked(stream)))
-    assert all(_valid(f) for f in frames)
-    assert all(isinstance(e, ProtocolError) for e in errors)
-
-
-@settings(max_examples=200, deadline=None)
-@given(
-    st.data(),
-    st.lists(st.sampled_from(FRAMES), min_size=1, max_size=4),
-    st.binary(max_size=8),
-)
-def test_valid_frames_survive_any_chunking_and_garbage(
-    data: st.DataObject, frames: list[bytes], garbage: bytes
-) -> None:
-    stream = garbage + garbage.join(frames) + garbage
-    got, _errors = feed_all(data.draw(chunked(stream)))
-    assert got == frames
 
 
 @settings(max_examples=200, deadline=None)

@@ -30,7 +30,7 @@ from custom_components.lithium_bms.protocol.roypow.frames import (
 )
 from custom_components.lithium_bms.protocol.roypow.stream import RoyPowReassembler
 
-from .streams import chunked, mutated_stream
+from .streams import feed_chunks
 
 DATA = Path(__file__).parent / "data"
 VECTORS: list[dict[str, Any]] = json.loads((DATA / "roypow_vectors.json").read_text())
@@ -60,14 +60,7 @@ def with_bytes(frame: bytes, offset: int, data: bytes) -> bytes:
 
 
 def feed_all(chunks: list[bytes]) -> tuple[list[bytes], list[ProtocolError]]:
-    reassembler = RoyPowReassembler()
-    frames: list[bytes] = []
-    errors: list[ProtocolError] = []
-    for chunk in chunks:
-        got, errs = reassembler.feed(chunk)
-        frames += got
-        errors += errs
-    return frames, errors
+    return feed_chunks(RoyPowReassembler(), chunks)
 
 
 def test_every_vector_names_its_source_and_a_second_check() -> None:
@@ -231,13 +224,6 @@ def test_a_short_pack_or_status_reply_is_refused() -> None:
         decode_status(with_bytes(short, 5, b"\x03"))
 
 
-@pytest.mark.parametrize("frame", FRAMES, ids=["cells", "status", "pack"])
-def test_split_at_every_boundary(frame: bytes) -> None:
-    for cut in range(1, len(frame)):
-        assert feed_all([frame[:cut], frame[cut:]]) == ([frame], []), cut
-    assert feed_all([bytes((b,)) for b in frame]) == ([frame], [])
-
-
 def test_twenty_byte_notifications_glued_and_the_module_message() -> None:
     stream = AT_STAT + CELL_REPLY + STATUS_REPLY + AT_STAT + PACK_REPLY
     chunks = [stream[i : i + 20] for i in range(0, len(stream), 20)]
@@ -248,13 +234,15 @@ def test_twenty_byte_notifications_glued_and_the_module_message() -> None:
     assert feed_all(inside) == ([PACK_REPLY], [])
 
 
-@pytest.mark.parametrize(
-    "garbage",
-    [b"\xea", b"\xea\xd1", b"\xea\xd1\x01", b"\xea\xd1\x01\x30", b"AT+ST", b"\xf5" * 9],
-)
-def test_garbage_before_and_between_frames(garbage: bytes) -> None:
-    frames, _errors = feed_all([garbage + CELL_REPLY + garbage + PACK_REPLY + garbage])
-    assert frames == [CELL_REPLY, PACK_REPLY]
+# Junk before and between frames (test_reassembly_contract).
+GARBAGE = [
+    b"\xea",
+    b"\xea\xd1",
+    b"\xea\xd1\x01",
+    b"\xea\xd1\x01\x30",
+    b"AT+ST",
+    b"\xf5" * 9,
+]
 
 
 def test_corrupt_frame_then_good_frame() -> None:
@@ -264,24 +252,8 @@ def test_corrupt_frame_then_good_frame() -> None:
     assert any(isinstance(e, ChecksumError) for e in errors)
 
 
-def test_truncated_frame_never_hides_the_next() -> None:
-    frames, errors = feed_all([PACK_REPLY[:30], STATUS_REPLY])
-    assert frames == [STATUS_REPLY]
-    assert errors
-    assert feed_all([PACK_REPLY[:30], CELL_REPLY[:9], CELL_REPLY[9:]])[0] == [
-        CELL_REPLY
-    ]
-
-
-def test_incomplete_frame_waits_and_reset_drops_it() -> None:
-    reassembler = RoyPowReassembler()
-    assert reassembler.feed(PACK_REPLY[:40]) == ([], [])
-    reassembler.reset()
-    assert reassembler.feed(PACK_REPLY[40:]) == ([], [])
-    assert reassembler.feed(CELL_REPLY) == ([CELL_REPLY], [])
-
-
-def _foreign() -> dict[str, bytes]:
+def foreign_frames() -> dict[str, bytes]:
+    """Other families' frames RoyPow's stream must refuse (reassembly contract)."""
     daly = json.loads((DATA / "daly_vectors.json").read_text())[0]["hex"]
     redodo = json.loads((DATA / "redodo_vectors.json").read_text())[0]["hex"]
     return {
@@ -290,48 +262,6 @@ def _foreign() -> dict[str, bytes]:
         "daly": bytes.fromhex(daly),
         "redodo": bytes.fromhex(redodo),
     }
-
-
-@pytest.mark.parametrize("name", sorted(_foreign()))
-def test_foreign_frames_yield_nothing(name: str) -> None:
-    foreign = _foreign()[name]
-    assert feed_all([foreign])[0] == []
-    assert feed_all([foreign + CELL_REPLY])[0] == [CELL_REPLY]
-
-
-def _valid(frame: bytes) -> bool:
-    check_frame(frame)
-    return True
-
-
-@settings(max_examples=200, deadline=None)
-@given(st.data(), st.binary(max_size=200))
-def test_random_bytes_never_raise(data: st.DataObject, raw: bytes) -> None:
-    frames, errors = feed_all(data.draw(chunked(raw)))
-    assert all(_valid(f) for f in frames)
-    assert all(isinstance(e, ProtocolError) for e in errors)
-
-
-@settings(max_examples=200, deadline=None)
-@given(st.data(), mutated_stream(FRAMES))
-def test_mutated_frames_never_raise(data: st.DataObject, stream: bytes) -> None:
-    frames, errors = feed_all(data.draw(chunked(stream)))
-    assert all(_valid(f) for f in frames)
-    assert all(isinstance(e, ProtocolError) for e in errors)
-
-
-@settings(max_examples=200, deadline=None)
-@given(
-    st.data(),
-    st.lists(st.sampled_from(FRAMES), min_size=1, max_size=4),
-    st.binary(max_size=8),
-)
-def test_valid_frames_survive_any_chunking_and_garbage(
-    data: st.DataObject, frames: list[bytes], garbage: bytes
-) -> None:
-    stream = garbage + garbage.join(frames) + garbage
-    got, _errors = feed_all(data.draw(chunked(stream)))
-    assert got == frames
 
 
 @settings(max_examples=300, deadline=None)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import itertools
 import json
 from pathlib import Path
@@ -35,6 +34,8 @@ from custom_components.lithium_bms.protocol.tdt.frames import (
     decode_warning,
 )
 from custom_components.lithium_bms.protocol.tdt.stream import TdtReassembler
+
+from .streams import feed_chunks
 
 VECTORS: list[dict[str, Any]] = json.loads(
     (Path(__file__).parent / "data" / "tdt_vectors.json").read_text()
@@ -78,14 +79,7 @@ def with_bytes(frame: bytes, offset: int, data: bytes) -> bytes:
 
 
 def feed_all(chunks: list[bytes]) -> tuple[list[bytes], list[ProtocolError]]:
-    reassembler = TdtReassembler()
-    frames: list[bytes] = []
-    errors: list[ProtocolError] = []
-    for chunk in chunks:
-        got, errs = reassembler.feed(chunk)
-        frames += got
-        errors += errs
-    return frames, errors
+    return feed_chunks(TdtReassembler(), chunks)
 
 
 def test_every_vector_names_its_source_and_a_second_check() -> None:
@@ -189,21 +183,6 @@ def test_an_unaligned_foreign_reply_is_found_and_refused() -> None:
         decode_analog(frames[0])
 
 
-@pytest.mark.parametrize("frame", FRAMES, ids=list(BY_NAME))
-def test_split_at_every_byte(frame: bytes) -> None:
-    for cut in range(1, len(frame)):
-        assert feed_all([frame[:cut], frame[cut:]]) == ([frame], [])
-
-
-def test_glued_frames_and_every_truncation() -> None:
-    assert feed_all([b"".join(FRAMES)]) == (FRAMES, [])
-    for frame in FRAMES:
-        for cut in range(1, len(frame)):
-            assert feed_all([frame[:cut]])[0] == []
-            # A truncated reply does not hide the next one.
-            assert feed_all([frame[:cut] + WARNING_4S])[0][-1:] == [WARNING_4S]
-
-
 @settings(max_examples=200, deadline=None)
 @given(
     garbage=st.lists(
@@ -218,16 +197,6 @@ def test_garbage_between_frames_never_hides_one(
     chunks = [stream[i : i + chunk] for i in range(0, len(stream), chunk)]
     frames, _ = feed_all(chunks)
     assert [f for f in frames if f in FRAMES] == FRAMES
-
-
-@settings(max_examples=300, deadline=None)
-@given(data=st.binary(max_size=200))
-def test_random_bytes_never_escape(data: bytes) -> None:
-    frames, _ = feed_all([data])
-    for frame in frames:
-        for decode in (decode_analog, decode_warning, decode_product):
-            with contextlib.suppress(ProtocolError):
-                decode(frame)
 
 
 @settings(max_examples=300, deadline=None)
