@@ -25,9 +25,9 @@ from syrupy.extensions.amber import AmberSnapshotExtension
 from syrupy.location import PyTestLocation
 
 from bms_simulator.device import SimulatedBms
+from bms_simulator.families.abc import AbcSimulator
 from bms_simulator.families.ant import AntSimulator
 from bms_simulator.families.ant_legacy import AntLegacySimulator
-from bms_simulator.families.abc import AbcSimulator
 from bms_simulator.families.braunpwr import BraunPowerSimulator
 from bms_simulator.families.cbtpwr import CbtPowerClassic, CbtPowerVb
 from bms_simulator.families.daly import DalySimulator
