@@ -321,13 +321,30 @@ def test_the_simulator_speaks_the_captured_layout() -> None:
 
 
 def test_aiobmsble_reads_the_same_values() -> None:
-    """A second decoder on the vectors, where aiobmsble is installed."""
+    """A second decoder on the vectors and on the simulator's frames.
+
+    Runs where aiobmsble is installed.
+    """
     abc_bms = pytest.importorskip("aiobmsble.bms.abc_bms")
     reference = abc_bms.BMS
-    replies = {STATUS: STATUS_8S, PROBES: PROBES_1, STATES: BY_NAME["states F3"]}
-    theirs = reference._decode_data(reference._FIELDS, replies, byteorder="little")
-    ours = decode_status(STATUS_8S)
-    assert theirs["voltage"] == ours.voltage
-    assert theirs["current"] == ours.current
-    assert theirs["cycle_charge"] == ours.remaining
-    assert theirs["battery_level"] == ours.soc
+    sim = demo("C0:FF:EE:00:00:01")
+    sim.pack.temperatures = [-4.0, 25.0]
+    sim.heater = True
+    captured = {STATUS: STATUS_8S, PROBES: PROBES_1, STATES: BY_NAME["states F3"]}
+    simulated = {kind: sim.replies(kind)[0] for kind in (STATUS, PROBES, STATES)}
+    for replies in (captured, simulated):
+        theirs = reference._decode_data(reference._FIELDS, replies, byteorder="little")
+        status = decode_status(replies[STATUS])
+        probes = decode_probes(replies[PROBES])
+        states = decode_states(replies[STATES])
+        assert theirs["voltage"] == status.voltage
+        assert theirs["current"] == status.current
+        assert theirs["cycle_charge"] == status.remaining
+        assert theirs["design_capacity"] == status.design
+        assert theirs["cycles"] == status.cycles
+        assert theirs["battery_level"] == status.soc
+        assert theirs["chrg_mosfet"] is probes.charge_mosfet
+        assert theirs["dischrg_mosfet"] is probes.discharge_mosfet
+        assert theirs["temp_sensors"] == len(probes.temperatures)
+        assert theirs["heater"] is states.heater
+        assert bool(theirs["balancer"]) is states.balancing
