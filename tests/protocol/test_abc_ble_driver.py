@@ -157,6 +157,18 @@ async def test_a_lost_cell_part_times_out_and_the_next_read_is_whole(
     assert_matches(await client.read_snapshot(), sim.pack)
 
 
+async def test_repeated_and_early_parts_are_ignored(
+    sim: AbcSimulator, make_client: MakeClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A part that does not continue the cells (aiobmsble test_repeated_cell_parts)."""
+    sim.pack.cell_voltages = [round(3.25 + 0.004 * i, 3) for i in range(12)]
+    parts = sim.cell_replies
+    monkeypatch.setattr(
+        sim, "cell_replies", lambda: [parts()[1], parts()[0], parts()[0], *parts()[1:]]
+    )
+    assert_matches(await make_client().read_snapshot(), sim.pack)
+
+
 async def test_cells_that_disagree_with_the_pack_voltage_are_refused(
     sim: AbcSimulator, make_client: MakeClient, monkeypatch: pytest.MonkeyPatch
 ) -> None:
