@@ -13,6 +13,7 @@ import random
 import re
 from collections.abc import Callable
 
+from bms_simulator.families.abc import crc8_maxim
 from bms_simulator.families.daly import crc16
 
 JK_HEADER = b"\x55\xaa\xeb\x90"
@@ -50,6 +51,9 @@ HUMSIENK_START = 0xAA
 # A legacy ANT status reply: ``AA 55 AA FF``, 134 bytes and their 16-bit sum.
 ANT_LEGACY_HEAD = bytes.fromhex("aa55aaff")
 ANT_LEGACY_LENGTH = 140
+# An ABC-BMS answer: 20-byte ``CC <type> <17 bytes> <crc>`` replies back to back.
+ABC_HEAD = 0xCC
+ABC_LENGTH = 20
 
 
 def forge(frame: bytes, rng: random.Random) -> bytes | None:
@@ -285,6 +289,25 @@ def _pwrboozt(frame: bytes, rng: random.Random) -> bytes:
     return b":" + body.hex().upper().encode() + b"~"
 
 
+def _abc(frame: bytes) -> bool:
+    """An ABC-BMS answer: whole replies, each with its head and CRC-8."""
+    parts = [frame[i : i + ABC_LENGTH] for i in range(0, len(frame), ABC_LENGTH)]
+    return bool(frame) and all(
+        len(part) == ABC_LENGTH
+        and part[0] == ABC_HEAD
+        and crc8_maxim(part[:-1]) == part[-1]
+        for part in parts
+    )
+
+
+def _abc_reply(frame: bytes, rng: random.Random) -> bytes:
+    """One reply of the answer: head and type kept, random data, its CRC-8."""
+    at = rng.randrange(0, len(frame), ABC_LENGTH)
+    body = frame[at : at + 2] + _random(rng, ABC_LENGTH - 3)
+    forged = body + bytes((crc8_maxim(body),))
+    return frame[:at] + forged + frame[at + ABC_LENGTH :]
+
+
 # Each kind of frame the simulators send: how to recognise it, how to forge
 # it. The first that recognises a frame forges it.
 FORGERS: tuple[tuple[Callable[[bytes], bool], Forger], ...] = (
@@ -329,4 +352,5 @@ FORGERS: tuple[tuple[Callable[[bytes], bool], Forger], ...] = (
     ),
     (_humsienk, _humsienk_reply),
     (lambda f: len(f) == TOPBAND_LENGTH and HEX_DIGITS.issuperset(f[1:]), _topband),
+    (_abc, _abc_reply),
 )

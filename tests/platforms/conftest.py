@@ -25,6 +25,7 @@ from syrupy.extensions.amber import AmberSnapshotExtension
 from syrupy.location import PyTestLocation
 
 from bms_simulator.device import SimulatedBms
+from bms_simulator.families.abc import AbcSimulator
 from bms_simulator.families.ant import AntSimulator
 from bms_simulator.families.ant_legacy import AntLegacySimulator
 from bms_simulator.families.braunpwr import BraunPowerSimulator
@@ -136,6 +137,10 @@ def _ant_legacy() -> SimulatedBms:
 
 def _redodo() -> SimulatedBms:
     return RedodoSimulator("C8:47:80:00:11:22", "R-24100BNN160-A00643", pack_model())
+
+
+def _abc() -> SimulatedBms:
+    return AbcSimulator("D6:6C:0A:00:11:22", "SOK-AA02120", pack_model())
 
 
 def _braunpwr() -> SimulatedBms:
@@ -283,6 +288,8 @@ CASES = (
     FamilyCase("felicity", "felicity", _felicity, (), alarms=False),
     # A problem code without a public bit table: no named alarm.
     FamilyCase("braunpwr", "braunpwr", _braunpwr, (), alarms=False),
+    # Its protection reply has no public bit table and is not read: no alarm.
+    FamilyCase("abc", "abc", _abc, (), alarms=False),
     # No public bit table of the problem word: no named alarm.
     FamilyCase("cbtpwr", "cbtpwr", _cbtpwr, (), alarms=False),
     FamilyCase("cbtpwr_vb", "cbtpwr", _cbtpwr_vb, (), alarms=False),
