@@ -55,6 +55,7 @@ RECALL_FLOOR = {
     "ant_legacy": 1.0,
     "pwrboozt": 1.0,
     "humsienk": 1.0,
+    "vatrer": 1.0,
 }
 
 
@@ -145,6 +146,10 @@ def test_corpus_is_sourced_and_varied() -> None:
         # aiobmsble test_data/humsienk_bms.json (aiobmsble #65, #317, PR #209,
         # BMS_BLE-HA #282); none in an issue search for Humsienk / BMC.
         "humsienk": 4,
+        # aiobmsble test_data/vatrer_bms.json (BMS_BLE-HA #492) and
+        # c4s_bms.json (aiobmsble PR #267); the other Vatrer packs in
+        # BMS_BLE-HA #329, #373, #506 and aiobmsble PR #37 carry JBD boards.
+        "vatrer": 2,
     }
     assert all(families[family] >= FEW_PUBLIC.get(family, 5) for family in OURS), (
         families
