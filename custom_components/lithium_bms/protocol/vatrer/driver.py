@@ -143,7 +143,7 @@ class VatrerDriver(BmsDriver):
             charge_mosfet=probes.charge_fet,
             discharge_mosfet=probes.discharge_fet,
             protection_code=probes.problem_code,
-            reported_cell_count=cells.count,
+            reported_cell_count=cells.reported,
         )
 
     async def _read_c4s(self) -> BatterySnapshot:
@@ -164,7 +164,7 @@ class VatrerDriver(BmsDriver):
             remaining_capacity=status.remaining,
             design_capacity=status.design,
             cycles=status.cycles,
-            reported_cell_count=cells.count,
+            reported_cell_count=cells.reported,
         )
 
     async def set_switch(self, kind: SwitchKind, on: bool) -> BatterySnapshot:

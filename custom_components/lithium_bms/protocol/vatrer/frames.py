@@ -97,7 +97,7 @@ class Status(NamedTuple):
 class Cells(NamedTuple):
     """The cell count and voltages (registers 21-51)."""
 
-    count: int
+    reported: int
     voltages: tuple[float, ...]
 
 
