@@ -148,7 +148,8 @@ def test_corpus_is_sourced_and_varied() -> None:
         "humsienk": 4,
         # aiobmsble test_data/vatrer_bms.json (BMS_BLE-HA #492) and
         # c4s_bms.json (aiobmsble PR #267); the other Vatrer packs in
-        # BMS_BLE-HA #329, #373, #506 and aiobmsble PR #37 carry JBD boards.
+        # BMS_BLE-HA #329, #373, #506 and aiobmsble PR #37 advertise JBD's
+        # FF00 and are JBD's to claim.
         "vatrer": 2,
     }
     assert all(families[family] >= FEW_PUBLIC.get(family, 5) for family in OURS), (
