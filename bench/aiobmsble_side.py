@@ -74,6 +74,8 @@ AIOBMSBLE_MODULES = {
     "ant_legacy": "aiobmsble.bms.ant_leg_bms",
     "pwrboozt": "aiobmsble.bms.pwrboozt_bms",
     "humsienk": "aiobmsble.bms.humsienk_bms",
+    "vatrer": "aiobmsble.bms.vatrer_bms",
+    "vatrer_c4s": "aiobmsble.bms.c4s_bms",
 }
 
 

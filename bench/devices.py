@@ -7,6 +7,7 @@ from collections.abc import Callable
 from bms_simulator.device import SimulatedBms
 from bms_simulator.families.cbtpwr import vb_demo
 from bms_simulator.families.seplos_v2_ble import ble_demo
+from bms_simulator.families.vatrer import demo_c4s
 from bms_simulator.registry import DEMOS
 from custom_components.lithium_bms.protocol.registry import DRIVERS
 
@@ -17,6 +18,7 @@ CELLS = 16
 VARIANT_DEMOS: dict[str, tuple[str, Callable[[str], SimulatedBms]]] = {
     "seplos_v2_ble": ("seplos", ble_demo),
     "cbtpwr_vb": ("cbtpwr", vb_demo),
+    "vatrer_c4s": ("vatrer", demo_c4s),
 }
 
 

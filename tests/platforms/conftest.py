@@ -50,6 +50,7 @@ from bms_simulator.families.seplos import SeplosV3Ble
 from bms_simulator.families.seplos_v2_ble import SeplosV2Ble
 from bms_simulator.families.tdt import TdtSimulator
 from bms_simulator.families.topband import TopbandSimulator
+from bms_simulator.families.vatrer import VatrerBms
 from bms_simulator.pack import PackModel
 from custom_components.lithium_bms.protocol.daly.driver import DalyDriver
 from custom_components.lithium_bms.protocol.jk import JkDriver
@@ -123,6 +124,13 @@ def _gobel() -> SimulatedBms:
 def _renogy(variant: str, name: str, address: str) -> Callable[[], SimulatedBms]:
     def build() -> SimulatedBms:
         return RenogyBattery(address, name, pack_model(), variant=variant)
+
+    return build
+
+
+def _vatrer(variant: str, name: str) -> Callable[[], SimulatedBms]:
+    def build() -> SimulatedBms:
+        return VatrerBms("5A:48:65:00:11:22", name, pack_model(), variant=variant)
 
     return build
 
@@ -320,6 +328,14 @@ CASES = (
         _pwrboozt(doerr=True),
         (),
         alarm="pack_undervoltage",
+    ),
+    # A problem code without a public bit table: no named alarm. The C4S100
+    # speaks the same table in one read.
+    FamilyCase(
+        "vatrer", "vatrer", _vatrer("vatrer", "250320512100045"), (), alarms=False
+    ),
+    FamilyCase(
+        "vatrer_c4s", "vatrer", _vatrer("c4s", "C4S100IE06007"), (), alarms=False
     ),
 )
 SWITCH_ATTRIBUTES = {

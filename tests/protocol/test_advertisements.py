@@ -56,6 +56,7 @@ RECALL_FLOOR = {
     "pwrboozt": 1.0,
     "humsienk": 1.0,
     "abc": 1.0,
+    "vatrer": 1.0,
 }
 
 
@@ -150,6 +151,11 @@ def test_corpus_is_sourced_and_varied() -> None:
         # advertisement data found in BMS_BLE-HA #743 (GATT tables) or
         # dbus-serialbattery #350 (the commands).
         "abc": 2,
+        # aiobmsble test_data/vatrer_bms.json (BMS_BLE-HA #492) and
+        # c4s_bms.json (aiobmsble PR #267); the other Vatrer packs in
+        # BMS_BLE-HA #329, #373, #506 and aiobmsble PR #37 advertise JBD's
+        # FF00 and are JBD's to claim.
+        "vatrer": 2,
     }
     assert all(families[family] >= FEW_PUBLIC.get(family, 5) for family in OURS), (
         families
