@@ -50,6 +50,9 @@ HUMSIENK_START = 0xAA
 # A legacy ANT status reply: ``AA 55 AA FF``, 134 bytes and their 16-bit sum.
 ANT_LEGACY_HEAD = bytes.fromhex("aa55aaff")
 ANT_LEGACY_LENGTH = 140
+# An Offgridtec reply, descrambled: ``+RD,`` register, value digits, CR LF.
+OGT_HEAD = b"+RD,"
+OGT_LENGTHS = frozenset({10, 12, 14})
 
 
 def forge(frame: bytes, rng: random.Random) -> bytes | None:
@@ -285,6 +288,35 @@ def _pwrboozt(frame: bytes, rng: random.Random) -> bytes:
     return b":" + body.hex().upper().encode() + b"~"
 
 
+def _ogt_key(frame: bytes) -> int | None:
+    """The key of a scrambled Offgridtec reply with a value, else None."""
+    if len(frame) not in OGT_LENGTHS:
+        return None
+    key = frame[0] ^ OGT_HEAD[0]
+    plain = bytes(b ^ key for b in frame)
+    shaped = plain.startswith(OGT_HEAD) and plain.endswith(b"\r\n")
+    return key if shaped and HEX_DIGITS.issuperset(plain[4:-2]) else None
+
+
+def _ogt(frame: bytes, rng: random.Random) -> bytes:
+    """Another register and random value digits, scrambled with the same key.
+
+    Its replies carry no checksum: random digits under the right register
+    are a reply like any other, which only the plausibility gate could
+    refuse (nothing else can). What the driver must refuse is a reply to a
+    register it did not ask.
+    """
+    key = _ogt_key(frame) or 0
+    register = (int(frame[4:6].translate(_xor(key)), 16) + rng.randrange(1, 256)) % 256
+    digits = bytes(rng.choice(EJ_DIGITS) for _ in range(len(frame) - 8))
+    plain = OGT_HEAD + f"{register:02X}".encode() + digits + b"\r\n"
+    return plain.translate(_xor(key))
+
+
+def _xor(key: int) -> bytes:
+    return bytes(b ^ key for b in range(256))
+
+
 # Each kind of frame the simulators send: how to recognise it, how to forge
 # it. The first that recognises a frame forges it.
 FORGERS: tuple[tuple[Callable[[bytes], bool], Forger], ...] = (
@@ -328,5 +360,6 @@ FORGERS: tuple[tuple[Callable[[bytes], bool], Forger], ...] = (
         _braunpwr,
     ),
     (_humsienk, _humsienk_reply),
+    (lambda f: _ogt_key(f) is not None, _ogt),
     (lambda f: len(f) == TOPBAND_LENGTH and HEX_DIGITS.issuperset(f[1:]), _topband),
 )
