@@ -74,6 +74,7 @@ AIOBMSBLE_MODULES = {
     "ant_legacy": "aiobmsble.bms.ant_leg_bms",
     "pwrboozt": "aiobmsble.bms.pwrboozt_bms",
     "humsienk": "aiobmsble.bms.humsienk_bms",
+    "ogt": "aiobmsble.bms.ogt_bms",
 }
 
 

@@ -27,6 +27,8 @@ HEADS = {"A": b"+RAA", "B": b"+R16"}
 # The error reply as aiobmsble's test sends it.
 ERROR = b"+RD,Erro\x00"
 
+NO_RUNTIME = 0xFFFF
+
 type Reading = Callable[[PackModel], int]
 
 
@@ -46,14 +48,24 @@ def _design(pack: PackModel) -> int:
     return round(pack.design_capacity * 1000)
 
 
+def _runtime(pack: PackModel) -> int:
+    """Minutes until empty; 0xFFFF unless discharging (aiobmsble's test)."""
+    if pack.current >= 0:
+        return NO_RUNTIME
+    return min(round(pack.remaining_capacity / -pack.current * 60), NO_RUNTIME - 1)
+
+
 # register -> (bytes, multiplier of a 3-byte value, the raw integer).
-# Type A's current is in 10 mA with a 0 multiplier (the captured reply).
+# Type A's current is in 10 mA with a 0 multiplier (the captured reply). The
+# runtime (type A 0x18, type B 0x12) is answered, though our driver does not
+# ask it (aiobmsble does).
 TYPE_A: dict[int, tuple[int, int, Reading]] = {
     0x02: (1, 0, lambda p: round(p.soc)),
     0x04: (3, 10, _remaining),
     0x08: (2, 0, _millivolts),
     0x0C: (2, 0, _decikelvin),
     0x10: (3, 0, lambda p: round(p.current * 100)),
+    0x18: (2, 0, _runtime),
     0x2C: (2, 0, lambda p: p.cycles),
     0x3C: (3, 10, _design),
 }
@@ -63,6 +75,7 @@ TYPE_B: dict[int, tuple[int, int, Reading]] = {
     0x0A: (3, 10, lambda p: round(p.current * 1000)),
     0x0D: (1, 0, lambda p: round(p.soc)),
     0x0F: (3, 10, _remaining),
+    0x12: (2, 0, _runtime),
     0x17: (2, 0, lambda p: p.cycles),
     0x18: (3, 10, _design),
 }

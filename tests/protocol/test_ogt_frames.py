@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import contextlib
 import json
+import logging
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -305,12 +307,31 @@ def test_decoders_raise_only_protocol_errors(raw: bytes) -> None:
 
 
 def test_aiobmsble_reads_the_same_values() -> None:
-    """A second decoder on the real replies (where aiobmsble is installed)."""
+    """A second decoder on every vector and on the simulator's replies.
+
+    Runs where aiobmsble is installed (the bleak 3 environment).
+    """
     ogt_bms = pytest.importorskip("aiobmsble.bms.ogt_bms")
-    device = pytest.importorskip("bleak.backends.device")
-    bms = ogt_bms.BMS(device.BLEDevice("C8:47:8C:00:00:01", "SmartBat-A42491", None))
-    for vector in REAL:
-        theirs = bms._ogt_response(bytearray.fromhex(vector["hex"]))
-        frames, _ = feed_all([bytes.fromhex(vector["hex"])])
-        assert theirs.reg == vector["expected"]["register"]
-        assert theirs.value == decode_value(frames[0])
+    wires = [(v["device"], bytes.fromhex(v["hex"])) for v in VECTORS]
+    for sim in (demo("C8:47:8C:00:00:01"), type_a_demo("C8:47:8C:00:00:02")):
+        pack = pack_from_name(sim.advertising.name)
+        assert pack is not None
+        asked = [(r.number, r.size) for r in pack.variant.registers] + [(0x3F, 2)]
+        asked.append((0x18 if sim.kind == "A" else 0x12, 2))  # the runtime
+        wires += [
+            (sim.advertising.name, sim.scramble(sim.reply(number, size)))
+            for number, size in asked
+        ]
+    for name, wire in wires:
+        pack = pack_from_name(name)
+        assert pack is not None
+        # Its decoder on its own: an instance would open a Bluetooth client.
+        bms = SimpleNamespace(_key=pack.key, _log=logging.getLogger(__name__))
+        theirs = ogt_bms.BMS._ogt_response(bms, bytearray(wire))
+        frames, _ = feed_all([wire], pack.key)
+        value = decode_value(frames[0])
+        if value is None:  # type A's cell request, and the Err vector
+            assert theirs.reg == 0
+        else:
+            assert theirs.reg == int(frames[0][4:6], 16)
+            assert theirs.value == value
