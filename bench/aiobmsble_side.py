@@ -76,6 +76,7 @@ AIOBMSBLE_MODULES = {
     "humsienk": "aiobmsble.bms.humsienk_bms",
     "vatrer": "aiobmsble.bms.vatrer_bms",
     "vatrer_c4s": "aiobmsble.bms.c4s_bms",
+    "ogt": "aiobmsble.bms.ogt_bms",
 }
 
 

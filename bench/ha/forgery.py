@@ -55,6 +55,10 @@ ANT_LEGACY_LENGTH = 140
 ABC_HEAD = 0xCC
 ABC_LENGTH = 20
 
+# An Offgridtec reply, descrambled: ``+RD,`` register, value digits, CR LF.
+OGT_HEAD = b"+RD,"
+OGT_LENGTHS = frozenset({10, 12, 14})
+
 
 def forge(frame: bytes, rng: random.Random) -> bytes | None:
     """A random frame shaped like ``frame``; None when its kind is unknown."""
@@ -308,6 +312,35 @@ def _abc_reply(frame: bytes, rng: random.Random) -> bytes:
     return frame[:at] + forged + frame[at + ABC_LENGTH :]
 
 
+def _ogt_key(frame: bytes) -> int | None:
+    """The key of a scrambled Offgridtec reply with a value, else None."""
+    if len(frame) not in OGT_LENGTHS:
+        return None
+    key = frame[0] ^ OGT_HEAD[0]
+    plain = bytes(b ^ key for b in frame)
+    shaped = plain.startswith(OGT_HEAD) and plain.endswith(b"\r\n")
+    return key if shaped and HEX_DIGITS.issuperset(plain[4:-2]) else None
+
+
+def _ogt(frame: bytes, rng: random.Random) -> bytes:
+    """Another register and random value digits, scrambled with the same key.
+
+    Its replies carry no checksum: random digits under the right register
+    are a reply like any other, which only the plausibility gate could
+    refuse (nothing else can). What the driver must refuse is a reply to a
+    register it did not ask.
+    """
+    key = _ogt_key(frame) or 0
+    register = (int(frame[4:6].translate(_xor(key)), 16) + rng.randrange(1, 256)) % 256
+    digits = bytes(rng.choice(EJ_DIGITS) for _ in range(len(frame) - 8))
+    plain = OGT_HEAD + f"{register:02X}".encode() + digits + b"\r\n"
+    return plain.translate(_xor(key))
+
+
+def _xor(key: int) -> bytes:
+    return bytes(b ^ key for b in range(256))
+
+
 # Each kind of frame the simulators send: how to recognise it, how to forge
 # it. The first that recognises a frame forges it.
 FORGERS: tuple[tuple[Callable[[bytes], bool], Forger], ...] = (
@@ -351,6 +384,7 @@ FORGERS: tuple[tuple[Callable[[bytes], bool], Forger], ...] = (
         _braunpwr,
     ),
     (_humsienk, _humsienk_reply),
+    (lambda f: _ogt_key(f) is not None, _ogt),
     (lambda f: len(f) == TOPBAND_LENGTH and HEX_DIGITS.issuperset(f[1:]), _topband),
     (_abc, _abc_reply),
 )

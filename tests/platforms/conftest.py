@@ -40,6 +40,7 @@ from bms_simulator.families.humsienk import HumsienkSimulator
 from bms_simulator.families.jbd import JbdSimulator
 from bms_simulator.families.jk import JkLayout, JkSimulator
 from bms_simulator.families.neey import NeeySimulator
+from bms_simulator.families.ogt import OgtSimulator
 from bms_simulator.families.pace import PaceBle
 from bms_simulator.families.pwrboozt import PwrbooztSimulator
 from bms_simulator.families.pylontech import PylontechRt
@@ -221,6 +222,13 @@ def _neey(model: str) -> Callable[[], SimulatedBms]:
     return build
 
 
+def _ogt(name: str) -> Callable[[], SimulatedBms]:
+    def build() -> SimulatedBms:
+        return OgtSimulator("5C:53:10:00:11:22", name, pack_model())
+
+    return build
+
+
 @dataclass(frozen=True)
 class FamilyCase:
     """One family (and variant) as a test sees it."""
@@ -236,6 +244,8 @@ class FamilyCase:
     options: dict[str, Any] = field(default_factory=dict)
     # A new cell 1 voltage and how its sensor shows it (the cell resolution).
     changed_cell: tuple[float, str] = (3.401, "3.401")
+    # Without cells: the pack voltage that change shows (its resolution).
+    changed_voltage: str = "26.56"
 
 
 CASES = (
@@ -336,6 +346,17 @@ CASES = (
     ),
     FamilyCase(
         "vatrer_c4s", "vatrer", _vatrer("c4s", "C4S100IE06007"), (), alarms=False
+    ),
+    # No alarm in the register map; type A reports no cell.
+    FamilyCase("ogt", "ogt", _ogt("SmartBat-B15051"), (), alarms=False),
+    FamilyCase(
+        "ogt_type_a",
+        "ogt",
+        _ogt("SmartBat-A42491"),
+        (),
+        alarms=False,
+        cells=False,
+        changed_voltage="26.557",
     ),
 )
 SWITCH_ATTRIBUTES = {

@@ -20,7 +20,10 @@ def client_for(family: str, *, invert: bool, current: float) -> BmsClient:
     driver_class = driver_by_family(family)
     driver = driver_class(
         SimulatorTransport(device),
-        DriverOptions(address=ADDRESS, invert_current=invert),
+        # With the advertised name, as the integration builds every driver.
+        DriverOptions(
+            address=ADDRESS, name=device.advertising.name, invert_current=invert
+        ),
     )
     return BmsClient(driver)
 
