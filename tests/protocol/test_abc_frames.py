@@ -45,6 +45,17 @@ PROBES_1 = BY_NAME["probes F2"]
 CELLS_1 = BY_NAME["cells 1-4 F4"]
 CELLS_5 = BY_NAME["cells 5-8 F4"]
 FRAMES = [bytes.fromhex(vector["hex"]) for vector in VECTORS]
+# Bytes before and between frames: heads cut short, a request's head, fill.
+GARBAGE = [b"\xcc", b"\xcc\xf0", b"\xcc\xf0\x00", b"\xee", b"\xff" * 9]
+FOREIGN = {
+    # patman15/aiobmsble tests/bms/test_jbd_bms.py: a JBD 0x04 cell reply.
+    "jbd": bytes.fromhex("dd0400080d660d610d680d59fe3c77"),
+    # A Redodo status request and a Modbus read.
+    "redodo": bytes.fromhex("000004011355aa17"),
+    "modbus": bytes.fromhex("0103020001 79 84".replace(" ", "")),
+    # The pack's own request (abc_bms.py ``_cmd``), echoed.
+    "request": bytes.fromhex("eec1000000ce"),
+}
 # aiobmsble 0.31.0 (PyPI sdist) tests/bms/test_abc_bms.py: the replies to the
 # settings command (F5-F8, FA), valid frames the driver never asks for.
 SETTINGS = [

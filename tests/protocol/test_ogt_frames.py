@@ -41,6 +41,32 @@ PLAIN = [b"+RD,0259\r\n", b"+RD,0478440A\r\n", b"+RD,08EC33\r\n", ERROR]
 WIRE = [frame.translate(scramble_table(KEY_A)) for frame in PLAIN]
 
 
+def plain(vector: dict[str, Any]) -> bytes:
+    """The line a vector carries, descrambled with its pack's key."""
+    pack = pack_from_name(vector["device"])
+    assert pack is not None
+    line = bytes.fromhex(vector["hex"]).translate(scramble_table(pack.key))
+    return ERROR if line.startswith(ERROR) else line
+
+
+# Every vector's line as the reassembler publishes it, descrambled.
+FRAMES = [*dict.fromkeys(plain(vector) for vector in VECTORS)]
+# Descrambled bytes before and between lines: heads cut short, line ends.
+GARBAGE = [b"+", b"+RD,", b"+RD,08", b"\r\n", b"x" * 20]
+# Received bytes (scrambled) that must yield nothing to a pack of KEY_A.
+FOREIGN = {
+    # The lines of a pack with another key.
+    **{
+        f"key 0x10 {line[4:6].decode()}": line.translate(scramble_table(0x10))
+        for line in PLAIN
+    },
+    # patman15/aiobmsble tests/bms/test_jbd_bms.py: a JBD 0x04 cell reply.
+    "jbd": bytes.fromhex("dd0400080d660d610d680d59fe3c77"),
+    # A Modbus read.
+    "modbus": bytes.fromhex("010302000179 84".replace(" ", "")),
+}
+
+
 def feed_all(
     chunks: list[bytes], key: int = KEY_A
 ) -> tuple[list[bytes], list[ProtocolError]]:

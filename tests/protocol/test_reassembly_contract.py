@@ -17,6 +17,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from custom_components.lithium_bms.protocol.abc import frames as abc
+from custom_components.lithium_bms.protocol.abc.stream import AbcReassembler
 from custom_components.lithium_bms.protocol.ant import frames as ant
 from custom_components.lithium_bms.protocol.ant.stream import AntReassembler
 from custom_components.lithium_bms.protocol.ant_legacy import frames as ant_legacy
@@ -53,6 +55,8 @@ from custom_components.lithium_bms.protocol.jbd.frames import parse_frame
 from custom_components.lithium_bms.protocol.jbd.stream import JbdReassembler
 from custom_components.lithium_bms.protocol.neey import frames as neey
 from custom_components.lithium_bms.protocol.neey.stream import NeeyReassembler
+from custom_components.lithium_bms.protocol.ogt import frames as ogt
+from custom_components.lithium_bms.protocol.ogt.stream import OgtReassembler
 from custom_components.lithium_bms.protocol.pace.ble_frames import (
     check_frame as pace_ble_check,
 )
@@ -76,8 +80,10 @@ from custom_components.lithium_bms.protocol.tdt import frames as tdt
 from custom_components.lithium_bms.protocol.tdt.stream import TdtReassembler
 from custom_components.lithium_bms.protocol.topband import frames as topband
 from custom_components.lithium_bms.protocol.topband.stream import TopbandReassembler
+from custom_components.lithium_bms.protocol.vatrer.stream import VatrerReassembler
 
 from . import (
+    test_abc_frames,
     test_ant_frames,
     test_ant_legacy_frames,
     test_braunpwr_frames,
@@ -90,6 +96,7 @@ from . import (
     test_humsienk_frames,
     test_jbd_frames,
     test_neey_frames,
+    test_ogt_frames,
     test_pace_ble_frames,
     test_pwrboozt_frames,
     test_pylontech_frames,
@@ -99,6 +106,7 @@ from . import (
     test_seplos_v2_ble_frames,
     test_tdt_frames,
     test_topband_frames,
+    test_vatrer_frames,
 )
 from .streams import NOISE, chunked, feed_chunks, mutated_stream
 
@@ -205,6 +213,25 @@ def tdt_decode(frame: bytes) -> None:
 
 
 ECOWORTHY_MAC = test_ecoworthy_frames.MAC
+OGT_SCRAMBLE = ogt.scramble_table(test_ogt_frames.KEY_A)
+
+
+class ScrambledOgt(OgtReassembler):
+    """Offgridtec fed plain lines, scrambled with the pack's key as it sends them.
+
+    Its frames are the descrambled lines, so the row speaks them: what is fed
+    is then what is published.
+    """
+
+    def __init__(self) -> None:
+        """Descramble with the key the lines are scrambled with."""
+        super().__init__(test_ogt_frames.KEY_A)
+
+    def feed(self, data: bytes) -> Feed:
+        """Feed ``data`` scrambled (the key's XOR undoes itself)."""
+        return super().feed(data.translate(OGT_SCRAMBLE))
+
+
 SEPLOS_V2_BLE = [
     test_seplos_v2_ble_frames.frame(vector)
     for kind in ("single", "info")
@@ -243,6 +270,17 @@ CBTPWR = Family(
 )
 
 FAMILIES = [
+    Family(
+        id="abc",
+        make=AbcReassembler,
+        frames=test_abc_frames.FRAMES,
+        valid=checked(abc.check_frame),
+        # Garbage glued to a frame's head can pose as another frame.
+        garbage=st.sampled_from([b"", b"\x00", b"\xcc", b"\xcc\xf4", b"\x01\x02\x03"]),
+        junk=test_abc_frames.GARBAGE,
+        foreign=[*test_abc_frames.FOREIGN.values()],
+        header=2,
+    ),
     Family(
         id="ant",
         make=AntReassembler,
@@ -357,6 +395,22 @@ FAMILIES = [
         holds=lambda after: after[:2] == b"\x55\xaa",
     ),
     Family(
+        id="ogt",
+        make=ScrambledOgt,
+        frames=test_ogt_frames.FRAMES,
+        valid=checked(ogt.check_frame),
+        decode=ogt.decode_value,
+        survives=Fuzz(size=5),
+        # A line's start glued to a line's head can pose as a line.
+        garbage=st.binary(max_size=6).filter(lambda garbage: b"+" not in garbage),
+        junk=test_ogt_frames.GARBAGE,
+        # The received bytes, as the row speaks them.
+        foreign=[
+            wire.translate(OGT_SCRAMBLE) for wire in test_ogt_frames.FOREIGN.values()
+        ],
+        header=len(ogt.REPLY),
+    ),
+    Family(
         id="pace_ble",
         make=PaceBleReassembler,
         frames=test_pace_ble_frames.FRAMES,
@@ -435,6 +489,12 @@ FAMILIES = [
         survives=LIGHT,
         # The next frame's head ends a truncated one, no error said.
         header=None,
+    ),
+    # The C4S100's whole table is among the frames: the same reassembler.
+    replace(
+        modbus_family("vatrer", VatrerReassembler, test_vatrer_frames.FRAMES),
+        junk=test_vatrer_frames.GARBAGE,
+        foreign=[*test_vatrer_frames.FOREIGN.values()],
     ),
 ]
 

@@ -29,8 +29,21 @@ def data(v: dict[str, Any]) -> bytes:
     return modbus.parse_response(bytes.fromhex(v["hex"])).data
 
 
-def good_frames() -> list[bytes]:
-    return [bytes.fromhex(v["hex"]) for v in VECTORS]
+FRAMES = [bytes.fromhex(v["hex"]) for v in VECTORS]
+# Bytes before and between replies: noise, a head cut short, a broken CRC.
+GARBAGE = [
+    b"\x00\xffnoise",
+    FRAMES[0][:9],
+    FRAMES[0][:6] + bytes((FRAMES[0][6] ^ 0x40,)) + FRAMES[0][7:],
+]
+FOREIGN = {
+    # Another slave's reply: a Modbus read of slave 1.
+    "slave 1": bytes.fromhex("0103020001 79 84".replace(" ", "")),
+    # patman15/aiobmsble tests/bms/test_jbd_bms.py: a JBD 0x04 cell reply.
+    "jbd": bytes.fromhex("dd0400080d660d610d680d59fe3c77"),
+    # The pack's own status request, echoed.
+    "request": frames.STATUS.request,
+}
 
 
 def test_the_requests_are_the_reference_bytes() -> None:
@@ -152,16 +165,16 @@ def test_the_simulator_encodes_what_the_capture_decodes() -> None:
 
 @pytest.mark.parametrize("split", [1, 2, 3, 5, 7, 19, 64])
 def test_reassembly_split_anywhere_and_glued(split: int) -> None:
-    stream = b"".join(good_frames())
+    stream = b"".join(FRAMES)
     reassembler = VatrerReassembler()
     found: list[bytes] = []
     for start in range(0, len(stream), split):
         found += reassembler.feed(stream[start : start + split])[0]
-    assert found == good_frames()
+    assert found == FRAMES
 
 
 def test_every_single_cut_of_each_frame_reassembles() -> None:
-    for frame in good_frames():
+    for frame in FRAMES:
         for cut in range(1, len(frame)):
             reassembler = VatrerReassembler()
             first = reassembler.feed(frame[:cut])[0]
@@ -169,7 +182,7 @@ def test_every_single_cut_of_each_frame_reassembles() -> None:
 
 
 def test_garbage_and_a_refused_candidate_never_hide_the_next_frame() -> None:
-    good = good_frames()[0]
+    good = FRAMES[0]
     bad = bytearray(good)
     bad[6] ^= 0x40
     foreign = bytearray(good)
@@ -183,8 +196,8 @@ def test_garbage_and_a_refused_candidate_never_hide_the_next_frame() -> None:
 
 def test_fuzz_damage_never_publishes_a_frame_that_was_not_sent() -> None:
     rng = random.Random(62)
-    stream = b"".join(good_frames())
-    sent = set(good_frames())
+    stream = b"".join(FRAMES)
+    sent = set(FRAMES)
     for _ in range(300):
         damaged = bytearray(stream)
         for _ in range(rng.randint(1, 4)):
@@ -193,4 +206,4 @@ def test_fuzz_damage_never_publishes_a_frame_that_was_not_sent() -> None:
         found, _ = reassembler.feed(bytes(damaged))
         assert set(found) <= sent
         reassembler.reset()
-        assert reassembler.feed(stream)[0] == good_frames()
+        assert reassembler.feed(stream)[0] == FRAMES
