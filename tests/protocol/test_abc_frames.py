@@ -34,8 +34,6 @@ from custom_components.lithium_bms.protocol.abc.frames import (
 from custom_components.lithium_bms.protocol.abc.stream import AbcReassembler
 from custom_components.lithium_bms.protocol.errors import FrameError, ProtocolError
 
-from .streams import chunked, mutated_stream
-
 VECTORS: list[dict[str, Any]] = json.loads(
     (Path(__file__).parent / "data" / "abc_vectors.json").read_text()
 )
@@ -227,26 +225,11 @@ def test_check_frame_refuses(frame: bytes, why: str) -> None:
     assert feed_all([frame])[0] == []
 
 
-@pytest.mark.parametrize("frame", FRAMES, ids=lambda f: f"0x{f[1]:02x}-{f[2]:02x}")
-def test_split_at_every_boundary(frame: bytes) -> None:
-    for cut in range(1, len(frame)):
-        assert feed_all([frame[:cut], frame[cut:]]) == ([frame], []), cut
-    assert feed_all([bytes((b,)) for b in frame]) == ([frame], [])
-
-
 def test_glued_frames() -> None:
     stream = b"".join(FRAMES + SETTINGS)
     assert feed_all([stream]) == ([*FRAMES, *SETTINGS], [])
     chunks = [stream[i : i + 7] for i in range(0, len(stream), 7)]
     assert feed_all(chunks) == ([*FRAMES, *SETTINGS], [])
-
-
-@pytest.mark.parametrize(
-    "garbage", [b"\xcc", b"\xcc\xf0", b"\xcc\xf0\x00", b"\xee", b"\xff" * 9]
-)
-def test_garbage_before_and_between_frames(garbage: bytes) -> None:
-    frames, _errors = feed_all([garbage + STATUS_8S + garbage + CELLS_5 + garbage])
-    assert frames == [STATUS_8S, CELLS_5]
 
 
 def test_a_damaged_frame_never_hides_the_next() -> None:
@@ -255,49 +238,6 @@ def test_a_damaged_frame_never_hides_the_next() -> None:
     assert errors
     assert feed_all([STATUS_8S[:10], CELLS_1])[0] == [CELLS_1]
     assert feed_all([STATUS_8S[:10], CELLS_1[:5], CELLS_1[5:]])[0] == [CELLS_1]
-
-
-def test_incomplete_frame_waits_and_reset_drops_it() -> None:
-    reassembler = AbcReassembler()
-    assert reassembler.feed(STATUS_8S[:12]) == ([], [])
-    reassembler.reset()
-    assert reassembler.feed(STATUS_8S[12:]) == ([], [])
-    assert reassembler.feed(CELLS_5) == ([CELLS_5], [])
-
-
-def _valid(frame: bytes) -> bool:
-    check_frame(frame)
-    return True
-
-
-@settings(max_examples=200, deadline=None)
-@given(st.data(), st.binary(max_size=300))
-def test_random_bytes_never_raise(data: st.DataObject, raw: bytes) -> None:
-    frames, errors = feed_all(data.draw(chunked(raw)))
-    assert all(_valid(f) for f in frames)
-    assert all(isinstance(e, ProtocolError) for e in errors)
-
-
-@settings(max_examples=200, deadline=None)
-@given(st.data(), mutated_stream(FRAMES))
-def test_mutated_frames_never_raise(data: st.DataObject, stream: bytes) -> None:
-    frames, errors = feed_all(data.draw(chunked(stream)))
-    assert all(_valid(f) for f in frames)
-    assert all(isinstance(e, ProtocolError) for e in errors)
-
-
-@settings(max_examples=200, deadline=None)
-@given(
-    st.data(),
-    st.lists(st.sampled_from(FRAMES), min_size=1, max_size=4),
-    st.sampled_from([b"", b"\x00", b"\xcc", b"\xcc\xf4", b"\x01\x02\x03"]),
-)
-def test_valid_frames_survive_any_chunking_and_garbage(
-    data: st.DataObject, frames: list[bytes], garbage: bytes
-) -> None:
-    stream = garbage + garbage.join(frames) + garbage
-    got, _errors = feed_all(data.draw(chunked(stream)))
-    assert got == frames
 
 
 @settings(max_examples=300, deadline=None)

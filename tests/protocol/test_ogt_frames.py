@@ -30,8 +30,6 @@ from custom_components.lithium_bms.protocol.ogt.frames import (
 )
 from custom_components.lithium_bms.protocol.ogt.stream import OgtReassembler
 
-from .streams import chunked, mutated_stream
-
 VECTORS: list[dict[str, Any]] = json.loads(
     (Path(__file__).parent / "data" / "ogt_vectors.json").read_text()
 )
@@ -218,39 +216,6 @@ def test_the_error_reply_ends_after_err() -> None:
     assert feed_all([wire], 0x10) == ([ERROR, PLAIN[0]], [])
 
 
-@pytest.mark.parametrize("index", range(len(PLAIN)))
-def test_split_at_every_boundary(index: int) -> None:
-    wire = WIRE[index]
-    for cut in range(1, len(wire)):
-        assert feed_all([wire[:cut], wire[cut:]]) == ([PLAIN[index]], []), cut
-    assert feed_all([bytes((b,)) for b in wire]) == ([PLAIN[index]], [])
-
-
-def test_glued_lines() -> None:
-    assert feed_all([b"".join(WIRE)]) == (PLAIN, [])
-
-
-@pytest.mark.parametrize("garbage", [b"+", b"+RD,", b"+RD,08", b"\r\n", b"x" * 20])
-def test_garbage_before_and_between_lines(garbage: bytes) -> None:
-    noise = garbage.translate(scramble_table(KEY_A))
-    frames, _errors = feed_all([noise + WIRE[1] + noise + WIRE[2] + noise])
-    assert frames == [PLAIN[1], PLAIN[2]]
-
-
-def test_truncated_line_never_hides_the_next() -> None:
-    frames, errors = feed_all([WIRE[1][:7], WIRE[2]])
-    assert frames == [PLAIN[2]]
-    assert errors
-
-
-def test_incomplete_line_waits_and_reset_drops_it() -> None:
-    reassembler = OgtReassembler(KEY_A)
-    assert reassembler.feed(WIRE[1][:6]) == ([], [])
-    reassembler.reset()
-    assert reassembler.feed(WIRE[1][6:]) == ([], [])
-    assert reassembler.feed(WIRE[2]) == ([PLAIN[2]], [])
-
-
 def test_another_key_yields_nothing() -> None:
     assert feed_all(WIRE, 0x10)[0] == []
 
@@ -283,45 +248,6 @@ def test_the_simulator_replies_decode_to_its_pack(sim: OgtSimulator) -> None:
     assert [v / 1000 for v in values if v is not None] == (
         sim.pack.cell_voltages if pack.variant.cells else []
     )
-
-
-def _valid(frame: bytes) -> bool:
-    check_frame(frame)
-    return True
-
-
-@settings(max_examples=200, deadline=None)
-@given(st.data(), st.binary(max_size=200))
-def test_random_bytes_never_raise(data: st.DataObject, raw: bytes) -> None:
-    frames, errors = feed_all(data.draw(chunked(raw)))
-    assert all(_valid(f) for f in frames)
-    assert all(isinstance(e, ProtocolError) for e in errors)
-
-
-@settings(max_examples=200, deadline=None)
-@given(st.data(), mutated_stream(WIRE))
-def test_mutated_lines_never_raise(data: st.DataObject, stream: bytes) -> None:
-    frames, errors = feed_all(data.draw(chunked(stream)))
-    assert all(_valid(f) for f in frames)
-    assert all(isinstance(e, ProtocolError) for e in errors)
-    for frame in frames:
-        decode_value(frame)
-
-
-@settings(max_examples=200, deadline=None)
-@given(
-    st.data(),
-    st.lists(st.sampled_from(range(len(WIRE))), min_size=1, max_size=5),
-    st.binary(max_size=6).filter(
-        lambda g: b"+" not in g.translate(scramble_table(KEY_A))
-    ),
-)
-def test_valid_lines_survive_any_chunking_and_garbage(
-    data: st.DataObject, picks: list[int], garbage: bytes
-) -> None:
-    stream = garbage + garbage.join(WIRE[i] for i in picks) + garbage
-    got, _errors = feed_all(data.draw(chunked(stream)))
-    assert got == [PLAIN[i] for i in picks]
 
 
 @settings(max_examples=200, deadline=None)

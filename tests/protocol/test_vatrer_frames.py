@@ -173,14 +173,6 @@ def test_reassembly_split_anywhere_and_glued(split: int) -> None:
     assert found == FRAMES
 
 
-def test_every_single_cut_of_each_frame_reassembles() -> None:
-    for frame in FRAMES:
-        for cut in range(1, len(frame)):
-            reassembler = VatrerReassembler()
-            first = reassembler.feed(frame[:cut])[0]
-            assert first + reassembler.feed(frame[cut:])[0] == [frame]
-
-
 def test_garbage_and_a_refused_candidate_never_hide_the_next_frame() -> None:
     good = FRAMES[0]
     bad = bytearray(good)
