@@ -18,12 +18,14 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .const import CURRENT_DEADBAND, DOMAIN
 from .coordinator import LithiumBmsCoordinator
-from .entity import LithiumBmsEntity, TrackerEntity
+from .entity import LithiumBmsEntity, TrackerEntity, pack_unique_id
 from .kind import KindConfigEntry, async_add_entry_entities
 from .protocol.snapshot import Alarm, BatterySnapshot
 from .tracker import PackTracker
 
 PARALLEL_UPDATES = 0
+# The BMS-level problem sensor; removed where the BMS reports no protection state.
+PROBLEM_KEY = "problem"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -53,7 +55,7 @@ STATE_SENSORS: tuple[BmsBinarySensorDescription, ...] = (
         value_fn=lambda s: s.balancing,
     ),
     BmsBinarySensorDescription(
-        key="problem",
+        key=PROBLEM_KEY,
         device_class=BinarySensorDeviceClass.PROBLEM,
         value_fn=lambda s: s.problem,
     ),
@@ -197,7 +199,7 @@ def _forget_problem_sensor(coordinator: LithiumBmsCoordinator) -> None:
     Earlier versions made it for every BMS, and there it only ever showed off.
     """
     registry = er.async_get(coordinator.hass)
-    unique_id = f"{coordinator.pack.key}_problem"
+    unique_id = pack_unique_id(coordinator.pack.key, PROBLEM_KEY)
     entity_id = registry.async_get_entity_id(Platform.BINARY_SENSOR, DOMAIN, unique_id)
     if entity_id is not None:
         registry.async_remove(entity_id)

@@ -67,12 +67,7 @@ def _pack(entities: list[Entity]) -> dict[str, Any] | None:
     if not packs:
         return None
     coordinator = packs[0].coordinator
-    prefix = f"{coordinator.pack.key}_"
-    keys = {
-        (e.unique_id or "").removeprefix(prefix): e.entity_id
-        for e in packs
-        if (e.unique_id or "").startswith(prefix)
-    }
+    keys = {e.entity_key: e.entity_id for e in packs}
     thresholds = coordinator.tracker.thresholds
     snapshot = coordinator.data if coordinator.last_update_success else None
     cells = snapshot.balancing_cells if snapshot is not None else None

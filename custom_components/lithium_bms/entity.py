@@ -47,6 +47,11 @@ class ChangedOnlyEntity[C: DataUpdateCoordinator[Any]](CoordinatorEntity[C]):
             self.async_write_ha_state()
 
 
+def pack_unique_id(pack_key: str, key: str) -> str:
+    """The unique id of a pack's entity ``key``: ``<pack key>_<key>``."""
+    return f"{pack_key}_{key}"
+
+
 class LithiumBmsEntity(ChangedOnlyEntity[LithiumBmsCoordinator]):
     """An entity of one BMS device, keyed ``<pack key>_<key>``."""
 
@@ -62,7 +67,8 @@ class LithiumBmsEntity(ChangedOnlyEntity[LithiumBmsCoordinator]):
         super().__init__(coordinator)
         self.entity_description = description
         pack = coordinator.pack
-        self._attr_unique_id = f"{pack.key}_{key or description.key}"
+        self.entity_key = key or description.key
+        self._attr_unique_id = pack_unique_id(pack.key, self.entity_key)
         info = coordinator.device_info
         self._attr_device_info = DeviceInfo(
             **pack.device_info(),

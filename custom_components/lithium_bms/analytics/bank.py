@@ -108,10 +108,11 @@ def aggregate(members: Sequence[BatterySnapshot | None], wiring: Wiring) -> Bank
 def _any_alarm(members: Sequence[BatterySnapshot | None]) -> bool | None:
     if any(m is not None and m.problem for m in members):
         return True
-    if None in members:
+    read = [m for m in members if m is not None]
+    if len(read) < len(members):
         return None
     # A pack that reports no protection state settles nothing.
-    return False if any(m.problem is not None for m in members if m) else None
+    return False if any(m.problem is not None for m in read) else None
 
 
 def all_on(states: Sequence[bool | None]) -> bool | None:
