@@ -2,18 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
-from typing import Any
-
 import pytest
 
 from bms_simulator.device import Fault
 from bms_simulator.families.abc import AbcSimulator, demo
 from bms_simulator.pack import PackModel
-from bms_simulator.transport import SimulatorTransport
 from custom_components.lithium_bms.protocol.abc import AbcDriver
-from custom_components.lithium_bms.protocol.client import BmsClient
-from custom_components.lithium_bms.protocol.driver import DriverOptions
 from custom_components.lithium_bms.protocol.errors import (
     BmsTimeoutError,
     ProtocolError,
@@ -27,8 +21,9 @@ from custom_components.lithium_bms.protocol.snapshot import (
     TemperatureKind,
 )
 
+from .sim_clients import MakeClient, SimClients
+
 ADDRESS = "D6:6C:0A:12:34:56"
-type MakeClient = Callable[..., BmsClient]
 
 
 def assert_matches(snapshot: BatterySnapshot, pack: PackModel) -> None:
@@ -68,19 +63,8 @@ def sim() -> AbcSimulator:
 
 
 @pytest.fixture
-async def make_client(sim: AbcSimulator) -> AsyncIterator[MakeClient]:
-    clients: list[BmsClient] = []
-
-    def _make(keep_connected: bool = True, **options: Any) -> BmsClient:
-        options.setdefault("address", ADDRESS)
-        driver = AbcDriver(SimulatorTransport(sim), DriverOptions(**options))
-        client = BmsClient(driver, keep_connected=keep_connected)
-        clients.append(client)
-        return client
-
-    yield _make
-    for client in clients:
-        await client.close()
+def make_client(sim_clients: SimClients, sim: AbcSimulator) -> MakeClient:
+    return sim_clients.maker(AbcDriver, sim, address=ADDRESS)
 
 
 @pytest.mark.parametrize(

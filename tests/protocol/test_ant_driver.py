@@ -2,18 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
-from typing import Any
-
 import pytest
 
 from bms_simulator.device import Fault
 from bms_simulator.families.ant import CHARGE_CODES, DISCHARGE_CODES, AntSimulator, demo
 from bms_simulator.pack import PackModel
-from bms_simulator.transport import SimulatorTransport
 from custom_components.lithium_bms.protocol.ant import AntDriver
-from custom_components.lithium_bms.protocol.client import BmsClient
-from custom_components.lithium_bms.protocol.driver import DriverOptions
 from custom_components.lithium_bms.protocol.errors import CommandNotConfirmedError
 from custom_components.lithium_bms.protocol.matching import Advertisement
 from custom_components.lithium_bms.protocol.registry import driver_for_advertisement
@@ -24,8 +18,9 @@ from custom_components.lithium_bms.protocol.snapshot import (
     TemperatureKind,
 )
 
+from .sim_clients import MakeClient, SimClients
+
 ADDRESS = "88:A0:12:34:56:78"
-type MakeClient = Callable[..., BmsClient]
 
 
 def assert_matches(snapshot: BatterySnapshot, pack: PackModel) -> None:
@@ -66,19 +61,8 @@ def sim() -> AntSimulator:
 
 
 @pytest.fixture
-async def make_client(sim: AntSimulator) -> AsyncIterator[MakeClient]:
-    clients: list[BmsClient] = []
-
-    def _make(keep_connected: bool = True, **options: Any) -> BmsClient:
-        options.setdefault("address", ADDRESS)
-        driver = AntDriver(SimulatorTransport(sim), DriverOptions(**options))
-        client = BmsClient(driver, keep_connected=keep_connected)
-        clients.append(client)
-        return client
-
-    yield _make
-    for client in clients:
-        await client.close()
+def make_client(sim_clients: SimClients, sim: AntSimulator) -> MakeClient:
+    return sim_clients.maker(AntDriver, sim, address=ADDRESS)
 
 
 def test_the_demo_is_claimed_by_ant(sim: AntSimulator) -> None:

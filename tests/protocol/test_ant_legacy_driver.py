@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
-from typing import Any
-
 import pytest
 
 from bms_simulator.device import Fault
@@ -15,11 +12,8 @@ from bms_simulator.families.ant_legacy import (
     demo,
 )
 from bms_simulator.pack import PackModel
-from bms_simulator.transport import SimulatorTransport
 from custom_components.lithium_bms.protocol.ant import AntDriver
 from custom_components.lithium_bms.protocol.ant_legacy import AntLegacyDriver
-from custom_components.lithium_bms.protocol.client import BmsClient
-from custom_components.lithium_bms.protocol.driver import DriverOptions
 from custom_components.lithium_bms.protocol.errors import (
     CommandNotConfirmedError,
     UnsupportedError,
@@ -33,8 +27,9 @@ from custom_components.lithium_bms.protocol.snapshot import (
     TemperatureKind,
 )
 
+from .sim_clients import MakeClient, SimClients
+
 ADDRESS = "88:A0:12:34:56:78"
-type MakeClient = Callable[..., BmsClient]
 
 
 def assert_matches(snapshot: BatterySnapshot, pack: PackModel) -> None:
@@ -77,19 +72,8 @@ def sim() -> AntLegacySimulator:
 
 
 @pytest.fixture
-async def make_client(sim: AntLegacySimulator) -> AsyncIterator[MakeClient]:
-    clients: list[BmsClient] = []
-
-    def _make(keep_connected: bool = True, **options: Any) -> BmsClient:
-        options.setdefault("address", ADDRESS)
-        driver = AntLegacyDriver(SimulatorTransport(sim), DriverOptions(**options))
-        client = BmsClient(driver, keep_connected=keep_connected)
-        clients.append(client)
-        return client
-
-    yield _make
-    for client in clients:
-        await client.close()
+def make_client(sim_clients: SimClients, sim: AntLegacySimulator) -> MakeClient:
+    return sim_clients.maker(AntLegacyDriver, sim, address=ADDRESS)
 
 
 def _adv(name: str) -> Advertisement:

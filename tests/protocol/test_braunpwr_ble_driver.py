@@ -2,17 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
-from typing import Any
-
 import pytest
 
 from bms_simulator.families.braunpwr import BraunPowerSimulator, demo
 from bms_simulator.pack import PackModel
-from bms_simulator.transport import SimulatorTransport
 from custom_components.lithium_bms.protocol.braunpwr import BraunPowerDriver
-from custom_components.lithium_bms.protocol.client import BmsClient
-from custom_components.lithium_bms.protocol.driver import DriverOptions
 from custom_components.lithium_bms.protocol.errors import ProtocolError
 from custom_components.lithium_bms.protocol.jbd import JbdDriver
 from custom_components.lithium_bms.protocol.matching import Advertisement
@@ -22,8 +16,9 @@ from custom_components.lithium_bms.protocol.snapshot import (
     TemperatureKind,
 )
 
+from .sim_clients import MakeClient, SimClients
+
 ADDRESS = "24:19:72:12:34:56"
-type MakeClient = Callable[..., BmsClient]
 
 
 def assert_matches(snapshot: BatterySnapshot, pack: PackModel) -> None:
@@ -61,19 +56,8 @@ def sim() -> BraunPowerSimulator:
 
 
 @pytest.fixture
-async def make_client(sim: BraunPowerSimulator) -> AsyncIterator[MakeClient]:
-    clients: list[BmsClient] = []
-
-    def _make(keep_connected: bool = True, **options: Any) -> BmsClient:
-        options.setdefault("address", ADDRESS)
-        driver = BraunPowerDriver(SimulatorTransport(sim), DriverOptions(**options))
-        client = BmsClient(driver, keep_connected=keep_connected)
-        clients.append(client)
-        return client
-
-    yield _make
-    for client in clients:
-        await client.close()
+def make_client(sim_clients: SimClients, sim: BraunPowerSimulator) -> MakeClient:
+    return sim_clients.maker(BraunPowerDriver, sim, address=ADDRESS)
 
 
 def test_the_demo_is_claimed_by_braun_power_not_jbd(sim: BraunPowerSimulator) -> None:

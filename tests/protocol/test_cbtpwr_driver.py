@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
-from typing import Any
+from collections.abc import Callable
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -30,10 +29,11 @@ from custom_components.lithium_bms.protocol.snapshot import (
     TemperatureKind,
 )
 
+from .sim_clients import MakeClient, SimClients
+
 ADDRESS = "38:AB:41:12:34:56"
 type CbtSim = CbtPowerClassic | CbtPowerVb
 DEMOS: dict[str, Callable[[str], CbtSim]] = {"classic": demo, "vb": vb_demo}
-type MakeClient = Callable[..., BmsClient]
 
 
 def assert_matches(snapshot: BatterySnapshot, device: CbtSim) -> None:
@@ -86,20 +86,10 @@ def sim(variant: str) -> CbtSim:
 
 
 @pytest.fixture
-async def make_client(sim: CbtSim) -> AsyncIterator[MakeClient]:
-    clients: list[BmsClient] = []
-
-    def _make(keep_connected: bool = True, **options: Any) -> BmsClient:
-        options.setdefault("address", ADDRESS)
-        options.setdefault("name", sim.advertising.name)
-        driver = CbtPowerDriver(SimulatorTransport(sim), DriverOptions(**options))
-        client = BmsClient(driver, keep_connected=keep_connected)
-        clients.append(client)
-        return client
-
-    yield _make
-    for client in clients:
-        await client.close()
+def make_client(sim_clients: SimClients, sim: CbtSim) -> MakeClient:
+    return sim_clients.maker(
+        CbtPowerDriver, sim, address=ADDRESS, name=sim.advertising.name
+    )
 
 
 def _advertisement(device: CbtSim) -> Advertisement:

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
-from typing import Any
-
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -30,9 +27,10 @@ from custom_components.lithium_bms.protocol.snapshot import (
     TemperatureKind,
 )
 
+from .sim_clients import MakeClient, SimClients
+
 ADDRESS = "E2:E0:5A:78:3C:31"
 STREAM_PERIOD = 0.03  # seconds between streamed A1 / A2 pairs
-type MakeClient = Callable[..., BmsClient]
 
 
 def assert_matches(snapshot: BatterySnapshot, pack: PackModel) -> None:
@@ -72,19 +70,8 @@ def sim(request: pytest.FixtureRequest) -> EcoworthySimulator:
 
 
 @pytest.fixture
-async def make_client(sim: EcoworthySimulator) -> AsyncIterator[MakeClient]:
-    clients: list[BmsClient] = []
-
-    def _make(keep_connected: bool = True, **options: Any) -> BmsClient:
-        options.setdefault("address", ADDRESS)
-        driver = EcoworthyDriver(SimulatorTransport(sim), DriverOptions(**options))
-        client = BmsClient(driver, keep_connected=keep_connected)
-        clients.append(client)
-        return client
-
-    yield _make
-    for client in clients:
-        await client.close()
+def make_client(sim_clients: SimClients, sim: EcoworthySimulator) -> MakeClient:
+    return sim_clients.maker(EcoworthyDriver, sim, address=ADDRESS)
 
 
 def test_the_demo_is_claimed_by_ecoworthy() -> None:

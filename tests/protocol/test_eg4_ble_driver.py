@@ -2,17 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
-from typing import Any
-
 import pytest
 
 from bms_simulator.families import eg4 as eg4_sim
 from bms_simulator.families.eg4 import ALARM_BITS, Eg4Ble, demo
 from bms_simulator.pack import PackModel
-from bms_simulator.transport import SimulatorTransport
-from custom_components.lithium_bms.protocol.client import BmsClient
-from custom_components.lithium_bms.protocol.driver import DriverOptions
 from custom_components.lithium_bms.protocol.eg4 import Eg4Driver
 from custom_components.lithium_bms.protocol.errors import (
     UnsupportedError,
@@ -23,8 +17,9 @@ from custom_components.lithium_bms.protocol.snapshot import (
     TemperatureKind,
 )
 
+from .sim_clients import MakeClient, SimClients
+
 ADDRESS = "80:6F:B0:00:11:22"
-type MakeClient = Callable[..., BmsClient]
 
 
 def assert_matches(snapshot: BatterySnapshot, pack: PackModel) -> None:
@@ -61,19 +56,8 @@ def sim() -> Eg4Ble:
 
 
 @pytest.fixture
-async def make_client(sim: Eg4Ble) -> AsyncIterator[MakeClient]:
-    clients: list[BmsClient] = []
-
-    def _make(keep_connected: bool = True, **options: Any) -> BmsClient:
-        options.setdefault("address", ADDRESS)
-        driver = Eg4Driver(SimulatorTransport(sim), DriverOptions(**options))
-        client = BmsClient(driver, keep_connected=keep_connected)
-        clients.append(client)
-        return client
-
-    yield _make
-    for client in clients:
-        await client.close()
+def make_client(sim_clients: SimClients, sim: Eg4Ble) -> MakeClient:
+    return sim_clients.maker(Eg4Driver, sim, address=ADDRESS)
 
 
 async def test_snapshot_equals_the_pack(sim: Eg4Ble, make_client: MakeClient) -> None:

@@ -2,17 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
-from typing import Any
-
 import pytest
 
 from bms_simulator.device import Fault
 from bms_simulator.families.felicity import FelicityBattery, demo
 from bms_simulator.pack import PackModel
-from bms_simulator.transport import SimulatorTransport
-from custom_components.lithium_bms.protocol.client import BmsClient
-from custom_components.lithium_bms.protocol.driver import DriverOptions
 from custom_components.lithium_bms.protocol.felicity import FelicityDriver
 from custom_components.lithium_bms.protocol.matching import Advertisement
 from custom_components.lithium_bms.protocol.plausibility import ImplausibleDataError
@@ -22,8 +16,9 @@ from custom_components.lithium_bms.protocol.snapshot import (
     TemperatureKind,
 )
 
+from .sim_clients import MakeClient, SimClients
+
 ADDRESS = "A8:17:10:00:11:22"
-type MakeClient = Callable[..., BmsClient]
 
 
 def assert_matches(snapshot: BatterySnapshot, pack: PackModel) -> None:
@@ -57,19 +52,8 @@ def sim() -> FelicityBattery:
 
 
 @pytest.fixture
-async def make_client(sim: FelicityBattery) -> AsyncIterator[MakeClient]:
-    clients: list[BmsClient] = []
-
-    def _make(keep_connected: bool = True, **options: Any) -> BmsClient:
-        options.setdefault("address", ADDRESS)
-        driver = FelicityDriver(SimulatorTransport(sim), DriverOptions(**options))
-        client = BmsClient(driver, keep_connected=keep_connected)
-        clients.append(client)
-        return client
-
-    yield _make
-    for client in clients:
-        await client.close()
+def make_client(sim_clients: SimClients, sim: FelicityBattery) -> MakeClient:
+    return sim_clients.maker(FelicityDriver, sim, address=ADDRESS)
 
 
 @pytest.mark.parametrize(

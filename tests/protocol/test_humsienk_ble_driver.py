@@ -2,16 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
-from typing import Any
-
 import pytest
 
 from bms_simulator.families.humsienk import ALARM_BITS, HumsienkSimulator, demo
 from bms_simulator.pack import PackModel
-from bms_simulator.transport import SimulatorTransport
-from custom_components.lithium_bms.protocol.client import BmsClient
-from custom_components.lithium_bms.protocol.driver import DriverOptions
 from custom_components.lithium_bms.protocol.errors import ProtocolError
 from custom_components.lithium_bms.protocol.humsienk import HumsienkDriver
 from custom_components.lithium_bms.protocol.jbd import JbdDriver
@@ -23,9 +17,10 @@ from custom_components.lithium_bms.protocol.snapshot import (
     TemperatureKind,
 )
 
+from .sim_clients import MakeClient, SimClients
+
 ADDRESS = "13:C2:A7:03:30:A3"
 FF00, SERVICE = uuid16(0xFF00), uuid16(0x0001)
-type MakeClient = Callable[..., BmsClient]
 
 
 def assert_matches(snapshot: BatterySnapshot, pack: PackModel) -> None:
@@ -63,19 +58,8 @@ def sim() -> HumsienkSimulator:
 
 
 @pytest.fixture
-async def make_client(sim: HumsienkSimulator) -> AsyncIterator[MakeClient]:
-    clients: list[BmsClient] = []
-
-    def _make(keep_connected: bool = True, **options: Any) -> BmsClient:
-        options.setdefault("address", ADDRESS)
-        driver = HumsienkDriver(SimulatorTransport(sim), DriverOptions(**options))
-        client = BmsClient(driver, keep_connected=keep_connected)
-        clients.append(client)
-        return client
-
-    yield _make
-    for client in clients:
-        await client.close()
+def make_client(sim_clients: SimClients, sim: HumsienkSimulator) -> MakeClient:
+    return sim_clients.maker(HumsienkDriver, sim, address=ADDRESS)
 
 
 def test_the_demo_is_claimed_by_humsienk_not_jbd(sim: HumsienkSimulator) -> None:

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
-from typing import Any
-
 import pytest
 
 from bms_simulator.device import Fault
@@ -33,8 +30,9 @@ from custom_components.lithium_bms.protocol.snapshot import (
     TemperatureKind,
 )
 
+from .sim_clients import MakeClient, SimClients
+
 ADDRESS = "A4:C1:38:12:34:56"
-type MakeClient = Callable[..., BmsClient]
 CELL_REQUEST = "aa551101020014000000000000000000000027ff"
 INFO_REQUEST = "aa551101010014000000000000000000000026ff"
 SETTINGS_REQUEST = "aa551101040014000000000000000000000029ff"
@@ -96,19 +94,8 @@ def sim(request: pytest.FixtureRequest) -> NeeySimulator:
 
 
 @pytest.fixture
-async def make_client(sim: NeeySimulator) -> AsyncIterator[MakeClient]:
-    clients: list[BmsClient] = []
-
-    def _make(keep_connected: bool = True, **options: Any) -> BmsClient:
-        options.setdefault("address", ADDRESS)
-        driver = NeeyDriver(SimulatorTransport(sim), DriverOptions(**options))
-        client = BmsClient(driver, keep_connected=keep_connected)
-        clients.append(client)
-        return client
-
-    yield _make
-    for client in clients:
-        await client.close()
+def make_client(sim_clients: SimClients, sim: NeeySimulator) -> MakeClient:
+    return sim_clients.maker(NeeyDriver, sim, address=ADDRESS)
 
 
 @pytest.mark.parametrize(

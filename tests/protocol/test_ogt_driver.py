@@ -6,7 +6,6 @@ in ``tests/protocol/test_ble_link_contract.py``.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import pytest
@@ -30,8 +29,9 @@ from custom_components.lithium_bms.protocol.snapshot import (
     TemperatureKind,
 )
 
+from .sim_clients import MakeClient, SimClients
+
 ADDRESS = "C8:47:8C:12:34:56"
-type MakeClient = Callable[..., BmsClient]
 
 
 def assert_matches(snapshot: BatterySnapshot, sim: OgtSimulator) -> None:
@@ -71,20 +71,8 @@ def sim(request: pytest.FixtureRequest) -> OgtSimulator:
 
 
 @pytest.fixture
-async def make_client(sim: OgtSimulator) -> AsyncIterator[MakeClient]:
-    clients: list[BmsClient] = []
-
-    def _make(**options: Any) -> BmsClient:
-        options.setdefault("address", ADDRESS)
-        options.setdefault("name", sim.advertising.name)
-        driver = OgtDriver(SimulatorTransport(sim), DriverOptions(**options))
-        client = BmsClient(driver)
-        clients.append(client)
-        return client
-
-    yield _make
-    for client in clients:
-        await client.close()
+def make_client(sim_clients: SimClients, sim: OgtSimulator) -> MakeClient:
+    return sim_clients.maker(OgtDriver, sim, address=ADDRESS, name=sim.advertising.name)
 
 
 def test_both_types_are_claimed_and_nothing_else() -> None:

@@ -6,23 +6,18 @@ in ``tests/protocol/test_ble_link_contract.py``.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
-from typing import Any
-
 import pytest
 
 from bms_simulator.families.pwrboozt import ALARM_BITS, PwrbooztSimulator, demo
 from bms_simulator.pack import PackModel
-from bms_simulator.transport import SimulatorTransport
-from custom_components.lithium_bms.protocol.client import BmsClient
-from custom_components.lithium_bms.protocol.driver import DriverOptions
 from custom_components.lithium_bms.protocol.matching import Advertisement, uuid16
 from custom_components.lithium_bms.protocol.pwrboozt import PwrbooztDriver
 from custom_components.lithium_bms.protocol.registry import driver_for_advertisement
 from custom_components.lithium_bms.protocol.snapshot import Alarm, BatterySnapshot
 
+from .sim_clients import MakeClient, SimClients
+
 ADDRESS = "00:25:07:12:34:56"
-type MakeClient = Callable[..., BmsClient]
 
 
 def assert_matches(snapshot: BatterySnapshot, pack: PackModel) -> None:
@@ -61,19 +56,8 @@ def sim(request: pytest.FixtureRequest) -> PwrbooztSimulator:
 
 
 @pytest.fixture
-async def make_client(sim: PwrbooztSimulator) -> AsyncIterator[MakeClient]:
-    clients: list[BmsClient] = []
-
-    def _make(keep_connected: bool = True, **options: Any) -> BmsClient:
-        options.setdefault("address", ADDRESS)
-        driver = PwrbooztDriver(SimulatorTransport(sim), DriverOptions(**options))
-        client = BmsClient(driver, keep_connected=keep_connected)
-        clients.append(client)
-        return client
-
-    yield _make
-    for client in clients:
-        await client.close()
+def make_client(sim_clients: SimClients, sim: PwrbooztSimulator) -> MakeClient:
+    return sim_clients.maker(PwrbooztDriver, sim, address=ADDRESS)
 
 
 def test_the_demo_and_a_doerr_pack_are_claimed() -> None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +15,6 @@ from bms_simulator.backend import SimulatedBleakClient
 from bms_simulator.device import Fault
 from bms_simulator.families.pylontech import PylontechRt, demo
 from bms_simulator.pack import PackModel
-from bms_simulator.transport import SimulatorTransport
 from custom_components.lithium_bms.protocol.ble import BleTransport
 from custom_components.lithium_bms.protocol.client import BmsClient
 from custom_components.lithium_bms.protocol.driver import DriverOptions
@@ -37,9 +35,10 @@ from custom_components.lithium_bms.protocol.snapshot import (
     TemperatureKind,
 )
 
+from .sim_clients import MakeClient, SimClients
+
 ADDRESS = "A4:C1:38:00:11:22"
 CORPUS = Path(__file__).parent / "data" / "advertisements.json"
-type MakeClient = Callable[..., BmsClient]
 
 
 def assert_matches(snap: BatterySnapshot, pack: PackModel) -> None:
@@ -77,19 +76,8 @@ def sim() -> PylontechRt:
 
 
 @pytest.fixture
-async def make_client(sim: PylontechRt) -> AsyncIterator[MakeClient]:
-    clients: list[BmsClient] = []
-
-    def _make(**options: Any) -> BmsClient:
-        options.setdefault("address", ADDRESS)
-        driver = PylontechDriver(SimulatorTransport(sim), DriverOptions(**options))
-        client = BmsClient(driver)
-        clients.append(client)
-        return client
-
-    yield _make
-    for client in clients:
-        await client.close()
+def make_client(sim_clients: SimClients, sim: PylontechRt) -> MakeClient:
+    return sim_clients.maker(PylontechDriver, sim, address=ADDRESS)
 
 
 def test_the_demo_and_the_captured_advertisement_are_pylontech(

@@ -2,16 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
-from typing import Any
-
 import pytest
 
 from bms_simulator.families.redodo import ALARM_BITS, RedodoSimulator, demo
 from bms_simulator.pack import PackModel
-from bms_simulator.transport import SimulatorTransport
-from custom_components.lithium_bms.protocol.client import BmsClient
-from custom_components.lithium_bms.protocol.driver import DriverOptions
 from custom_components.lithium_bms.protocol.matching import Advertisement
 from custom_components.lithium_bms.protocol.plausibility import ImplausibleDataError
 from custom_components.lithium_bms.protocol.redodo import RedodoDriver
@@ -22,8 +16,9 @@ from custom_components.lithium_bms.protocol.snapshot import (
     TemperatureKind,
 )
 
+from .sim_clients import MakeClient, SimClients
+
 ADDRESS = "C8:47:80:12:34:56"
-type MakeClient = Callable[..., BmsClient]
 
 
 def assert_matches(snapshot: BatterySnapshot, pack: PackModel) -> None:
@@ -61,19 +56,8 @@ def sim() -> RedodoSimulator:
 
 
 @pytest.fixture
-async def make_client(sim: RedodoSimulator) -> AsyncIterator[MakeClient]:
-    clients: list[BmsClient] = []
-
-    def _make(keep_connected: bool = True, **options: Any) -> BmsClient:
-        options.setdefault("address", ADDRESS)
-        driver = RedodoDriver(SimulatorTransport(sim), DriverOptions(**options))
-        client = BmsClient(driver, keep_connected=keep_connected)
-        clients.append(client)
-        return client
-
-    yield _make
-    for client in clients:
-        await client.close()
+def make_client(sim_clients: SimClients, sim: RedodoSimulator) -> MakeClient:
+    return sim_clients.maker(RedodoDriver, sim, address=ADDRESS)
 
 
 def test_the_demo_is_claimed_by_redodo(sim: RedodoSimulator) -> None:

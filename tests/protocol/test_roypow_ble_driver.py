@@ -2,16 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
-from typing import Any
-
 import pytest
 
 from bms_simulator.families.roypow import RoyPowSimulator, demo
 from bms_simulator.pack import PackModel
-from bms_simulator.transport import SimulatorTransport
-from custom_components.lithium_bms.protocol.client import BmsClient
-from custom_components.lithium_bms.protocol.driver import DriverOptions
 from custom_components.lithium_bms.protocol.matching import Advertisement, uuid16
 from custom_components.lithium_bms.protocol.plausibility import ImplausibleDataError
 from custom_components.lithium_bms.protocol.registry import driver_for_advertisement
@@ -21,8 +15,9 @@ from custom_components.lithium_bms.protocol.snapshot import (
     TemperatureKind,
 )
 
+from .sim_clients import MakeClient, SimClients
+
 ADDRESS = "12:6C:14:12:34:56"
-type MakeClient = Callable[..., BmsClient]
 
 
 def _probes(pack: PackModel) -> list[float]:
@@ -65,19 +60,8 @@ def sim() -> RoyPowSimulator:
 
 
 @pytest.fixture
-async def make_client(sim: RoyPowSimulator) -> AsyncIterator[MakeClient]:
-    clients: list[BmsClient] = []
-
-    def _make(keep_connected: bool = True, **options: Any) -> BmsClient:
-        options.setdefault("address", ADDRESS)
-        driver = RoyPowDriver(SimulatorTransport(sim), DriverOptions(**options))
-        client = BmsClient(driver, keep_connected=keep_connected)
-        clients.append(client)
-        return client
-
-    yield _make
-    for client in clients:
-        await client.close()
+def make_client(sim_clients: SimClients, sim: RoyPowSimulator) -> MakeClient:
+    return sim_clients.maker(RoyPowDriver, sim, address=ADDRESS)
 
 
 def test_the_demo_is_claimed_by_roypow(sim: RoyPowSimulator) -> None:

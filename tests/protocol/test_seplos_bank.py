@@ -8,7 +8,6 @@ the multi-pack reads are tested against the simulator only.
 from __future__ import annotations
 
 import random
-from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import pytest
@@ -39,12 +38,12 @@ from custom_components.lithium_bms.protocol.seplos.stream import (
 from custom_components.lithium_bms.protocol.seplos.variants import EIA_SILENT_LIMIT
 from custom_components.lithium_bms.protocol.snapshot import BatterySnapshot
 
+from .sim_clients import MakeClient, SimClients
 from .test_seplos_driver import assert_matches
 from .test_seplos_frames import frame, of_kind, vector
 
 ADDRESS = "C0:D6:3C:00:11:22"
 EIA_VECTORS = of_kind("seplos_v3", "eia")
-type MakeClient = Callable[..., BmsClient]
 
 
 def u32(regs: tuple[int, ...], index: int) -> int:
@@ -168,20 +167,8 @@ def sim() -> SeplosV3Ble:
 
 
 @pytest.fixture
-async def make_client(sim: SeplosV3Ble) -> AsyncIterator[MakeClient]:
-    clients: list[BmsClient] = []
-
-    def _make(**options: Any) -> BmsClient:
-        options.setdefault("address", ADDRESS)
-        options.setdefault("variant", "v3")
-        driver = SeplosDriver(SimulatorTransport(sim), DriverOptions(**options))
-        client = BmsClient(driver)
-        clients.append(client)
-        return client
-
-    yield _make
-    for client in clients:
-        await client.close()
+def make_client(sim_clients: SimClients, sim: SeplosV3Ble) -> MakeClient:
+    return sim_clients.maker(SeplosDriver, sim, address=ADDRESS, variant="v3")
 
 
 async def test_a_master_reports_each_pack_of_its_bank(

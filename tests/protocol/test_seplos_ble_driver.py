@@ -2,22 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
-from typing import Any
-
 import pytest
 
 from bms_simulator.families.seplos import V3_ALARM_BITS, SeplosV3Ble, demo
-from bms_simulator.transport import SimulatorTransport
-from custom_components.lithium_bms.protocol.client import BmsClient
 from custom_components.lithium_bms.protocol.codecs import modbus
-from custom_components.lithium_bms.protocol.driver import DriverOptions
 from custom_components.lithium_bms.protocol.seplos import SeplosDriver
 
+from .sim_clients import MakeClient, SimClients
 from .test_seplos_driver import assert_matches
 
 ADDRESS = "C0:D6:3C:00:11:22"
-type MakeClient = Callable[..., BmsClient]
 
 
 @pytest.fixture(autouse=True)
@@ -33,20 +27,9 @@ def sim() -> SeplosV3Ble:
 
 
 @pytest.fixture
-async def make_client(sim: SeplosV3Ble) -> AsyncIterator[MakeClient]:
-    clients: list[BmsClient] = []
-
-    def _make(keep_connected: bool = True, **options: Any) -> BmsClient:
-        options.setdefault("address", ADDRESS)
-        options.setdefault("variant", "v3")  # as stored for a known pack
-        driver = SeplosDriver(SimulatorTransport(sim), DriverOptions(**options))
-        client = BmsClient(driver, keep_connected=keep_connected)
-        clients.append(client)
-        return client
-
-    yield _make
-    for client in clients:
-        await client.close()
+def make_client(sim_clients: SimClients, sim: SeplosV3Ble) -> MakeClient:
+    # The variant as stored for a known pack.
+    return sim_clients.maker(SeplosDriver, sim, address=ADDRESS, variant="v3")
 
 
 async def test_snapshot_equals_the_pack(

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import bleak_retry_connector
@@ -15,7 +14,6 @@ from bms_simulator.backend import SimulatedBleakClient
 from bms_simulator.device import Fault, SimService
 from bms_simulator.families.tdt import ALARM_BITS, TdtSimulator, demo
 from bms_simulator.pack import PackModel
-from bms_simulator.transport import SimulatorTransport
 from custom_components.lithium_bms.protocol.ble import BleTransport
 from custom_components.lithium_bms.protocol.client import BmsClient
 from custom_components.lithium_bms.protocol.codecs.modbus import crc16
@@ -33,15 +31,14 @@ from custom_components.lithium_bms.protocol.snapshot import (
 from custom_components.lithium_bms.protocol.tdt import TdtDriver
 from custom_components.lithium_bms.protocol.tdt.frames import build_request
 
+from .sim_clients import MakeClient, SimClients
+
 ADDRESS = "C0:D6:3C:12:34:56"
 
 
 def with_crc(body: bytes) -> bytes:
     """``body`` with its CRC (high byte first) and the tail."""
     return body + crc16(body).to_bytes(2, "big") + b"\x0d"
-
-
-type MakeClient = Callable[..., BmsClient]
 
 
 def assert_matches(snapshot: BatterySnapshot, pack: PackModel) -> None:
@@ -79,19 +76,8 @@ def sim() -> TdtSimulator:
 
 
 @pytest.fixture
-async def make_client(sim: TdtSimulator) -> AsyncIterator[MakeClient]:
-    clients: list[BmsClient] = []
-
-    def _make(keep_connected: bool = True, **options: Any) -> BmsClient:
-        options.setdefault("address", ADDRESS)
-        driver = TdtDriver(SimulatorTransport(sim), DriverOptions(**options))
-        client = BmsClient(driver, keep_connected=keep_connected)
-        clients.append(client)
-        return client
-
-    yield _make
-    for client in clients:
-        await client.close()
+def make_client(sim_clients: SimClients, sim: TdtSimulator) -> MakeClient:
+    return sim_clients.maker(TdtDriver, sim, address=ADDRESS)
 
 
 def test_the_demo_and_the_wattcycle_names_are_claimed(sim: TdtSimulator) -> None:

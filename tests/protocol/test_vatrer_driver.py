@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator, Callable
 from pathlib import Path
-from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -30,10 +28,11 @@ from custom_components.lithium_bms.protocol.snapshot import (
 )
 from custom_components.lithium_bms.protocol.vatrer import VatrerDriver
 
+from .sim_clients import MakeClient, SimClients
+
 VATRER = "5A:48:65:00:00:01"
 C4S = "5A:48:65:00:00:02"
 CORPUS = Path(__file__).parent / "data" / "advertisements.json"
-type MakeClient = Callable[..., BmsClient]
 
 
 @pytest.fixture(autouse=True)
@@ -48,20 +47,10 @@ def sim(request: pytest.FixtureRequest) -> VatrerBms:
 
 
 @pytest.fixture
-async def make_client(sim: VatrerBms) -> AsyncIterator[MakeClient]:
-    clients: list[BmsClient] = []
-
-    def _make(keep_connected: bool = True, **options: Any) -> BmsClient:
-        options.setdefault("address", sim.address)
-        options.setdefault("name", sim.advertising.name)
-        driver = VatrerDriver(SimulatorTransport(sim), DriverOptions(**options))
-        client = BmsClient(driver, keep_connected=keep_connected)
-        clients.append(client)
-        return client
-
-    yield _make
-    for client in clients:
-        await client.close()
+def make_client(sim_clients: SimClients, sim: VatrerBms) -> MakeClient:
+    return sim_clients.maker(
+        VatrerDriver, sim, address=sim.address, name=sim.advertising.name
+    )
 
 
 def assert_matches(snapshot: BatterySnapshot, sim: VatrerBms) -> None:
