@@ -177,15 +177,8 @@ async def test_the_port_of_another_bus_is_refused(
     assert entry.data[CONF_SERIAL_PORT] == first.url
 
 
-async def test_the_port_a_bus_left_can_be_added_again(
-    hass: HomeAssistant, start_line: StartLine
-) -> None:
-    old, new = await start_line("jbd", (0,)), await start_line("jbd", (0,))
-    entry = bus_entry(old)
-    await setup_bus(hass, entry)
-    result = await _reconfigure(hass, entry, new.url)
-    assert result["reason"] == "reconfigure_successful"
-    await hass.async_block_till_done()
+async def _add_bus(hass: HomeAssistant, url: str) -> ConfigFlowResult:
+    """Walk the user flow for a JBD bus on ``url`` up to its port step."""
     result = await hass.config_entries.flow.async_init(
         DOMAIN, context={"source": SOURCE_USER}
     )
@@ -195,14 +188,12 @@ async def test_the_port_a_bus_left_can_be_added_again(
     result = await hass.config_entries.flow.async_configure(
         result["flow_id"], {"protocol": "jbd"}
     )
-    result = await hass.config_entries.flow.async_configure(
-        result["flow_id"], {CONF_SERIAL_PORT: old.url, CONF_BAUDRATE: "9600"}
+    return await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_SERIAL_PORT: url, CONF_BAUDRATE: "9600"}
     )
-    assert result["type"] is FlowResultType.FORM
-    assert result["step_id"] == "wired_packs"
 
 
-async def test_a_new_bus_is_refused_the_port_a_bus_moved_to(
+async def test_after_a_move_the_old_port_is_free_and_the_new_one_taken(
     hass: HomeAssistant, start_line: StartLine
 ) -> None:
     old, new = await start_line("jbd", (0,)), await start_line("jbd", (0,))
@@ -211,17 +202,10 @@ async def test_a_new_bus_is_refused_the_port_a_bus_moved_to(
     result = await _reconfigure(hass, entry, new.url)
     assert result["reason"] == "reconfigure_successful"
     await hass.async_block_till_done()
-    result = await hass.config_entries.flow.async_init(
-        DOMAIN, context={"source": SOURCE_USER}
-    )
-    result = await hass.config_entries.flow.async_configure(
-        result["flow_id"], {"next_step_id": "wired"}
-    )
-    result = await hass.config_entries.flow.async_configure(
-        result["flow_id"], {"protocol": "jbd"}
-    )
-    result = await hass.config_entries.flow.async_configure(
-        result["flow_id"], {CONF_SERIAL_PORT: new.url, CONF_BAUDRATE: "9600"}
-    )
+
+    result = await _add_bus(hass, new.url)
     assert result["type"] is FlowResultType.ABORT
     assert result["reason"] == "already_configured"
+    result = await _add_bus(hass, old.url)
+    assert result["type"] is FlowResultType.FORM
+    assert result["step_id"] == "wired_packs"
