@@ -9,9 +9,6 @@ answer, the flow probes the other (``probe_also``) and says which answered.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
-
 import pytest
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.const import CONF_ADDRESS
@@ -21,11 +18,11 @@ from homeassistant.data_entry_flow import FlowResultType
 from bms_simulator.device import SimulatedBms
 from bms_simulator.families.ant import AntSimulator
 from bms_simulator.families.ant_legacy import AntLegacySimulator
-from custom_components.lithium_bms.const import CONF_FAMILY, DOMAIN
+from custom_components.lithium_bms.const import CONF_FAMILY
 from custom_components.lithium_bms.protocol.ant import AntDriver
 from custom_components.lithium_bms.protocol.ant_legacy import AntLegacyDriver
 
-type AddDevice = Callable[[SimulatedBms], Any]
+from .discovery import AddDevice, confirm_discovery
 
 
 @pytest.fixture
@@ -33,12 +30,6 @@ def fast_probes(monkeypatch: pytest.MonkeyPatch) -> None:
     """Short replies, so a probe that fails fails quickly."""
     monkeypatch.setattr(AntDriver, "request_timeout", 0.2)
     monkeypatch.setattr(AntLegacyDriver, "request_timeout", 0.2)
-
-
-async def _confirm(hass: HomeAssistant, sim: SimulatedBms) -> dict[str, Any]:
-    flows = hass.config_entries.flow.async_progress_by_handler(DOMAIN)
-    assert [flow["context"]["unique_id"] for flow in flows] == [sim.address]
-    return dict(await hass.config_entries.flow.async_configure(flows[0]["flow_id"], {}))
 
 
 @pytest.mark.usefixtures("fast_probes")
@@ -70,7 +61,7 @@ async def test_the_other_protocol_is_found_by_probing(
     brand: str,
 ) -> None:
     await add_device(sim)
-    result = await _confirm(hass, sim)
+    result = await confirm_discovery(hass, sim.address)
     assert result["type"] is FlowResultType.CREATE_ENTRY
     assert result["data"] == {CONF_ADDRESS: sim.address, CONF_FAMILY: family}
     assert result["description"] == "found_other"

@@ -27,7 +27,7 @@ from custom_components.lithium_bms.protocol.braunpwr import BraunPowerDriver
 from custom_components.lithium_bms.protocol.jbd import JbdDriver
 from tests.flows import user_flow
 
-type AddDevice = Callable[[SimulatedBms], Any]
+from .discovery import AddDevice, confirm_discovery
 
 
 def _jbd_like_braun() -> JbdSimulator:
@@ -71,9 +71,7 @@ async def test_the_discovery_names_the_board(
     sim.pack.current = -6.0
     await add_device(sim)
     assert sim.connections == 0, "no connection before the user confirms"
-    flows = hass.config_entries.flow.async_progress_by_handler(DOMAIN)
-    assert [flow["context"]["unique_id"] for flow in flows] == [sim.address]
-    result = await hass.config_entries.flow.async_configure(flows[0]["flow_id"], {})
+    result = await confirm_discovery(hass, sim.address)
     await _loaded(hass, dict(result), family)
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
 
 import pytest
 from homeassistant.config_entries import ConfigEntryState
@@ -14,9 +13,9 @@ from homeassistant.data_entry_flow import FlowResultType
 from bms_simulator.device import SimulatedBms
 from bms_simulator.families.cbtpwr import demo, vb_demo
 from bms_simulator.proxy import VirtualProxy
-from custom_components.lithium_bms.const import CONF_FAMILY, CONF_VARIANT, DOMAIN
+from custom_components.lithium_bms.const import CONF_FAMILY, CONF_VARIANT
 
-type AddDevice = Callable[[SimulatedBms], Any]
+from .discovery import AddDevice, confirm_discovery
 
 
 @pytest.mark.parametrize(
@@ -38,11 +37,8 @@ async def test_discovery_stores_the_protocol_and_reload_keeps_it(
     sim.pack.current = -12.5
     await add_device(sim)
     assert sim.connections == 0, "no connection before the user confirms"
-    flows = hass.config_entries.flow.async_progress_by_handler(DOMAIN)
-    assert [flow["context"]["unique_id"] for flow in flows] == [sim.address]
-    result = await hass.config_entries.flow.async_configure(flows[0]["flow_id"], {})
+    result = await confirm_discovery(hass, sim.address)
     assert result["type"] is FlowResultType.CREATE_ENTRY
-    await hass.async_block_till_done()
     assert result["data"] == {
         CONF_ADDRESS: sim.address,
         CONF_FAMILY: "cbtpwr",

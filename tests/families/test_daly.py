@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -18,12 +17,11 @@ from homeassistant.const import (
     STATE_UNAVAILABLE,
 )
 from homeassistant.core import HomeAssistant
-from homeassistant.data_entry_flow import FlowResultType
 from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers import entity_registry as er
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
-from bms_simulator.device import Advertising, Fault, SimulatedBms, uuid16
+from bms_simulator.device import Advertising, Fault, uuid16
 from bms_simulator.families.daly import ALARM_BITS, FF01_HANDLE, DalySimulator
 from bms_simulator.pack import PackModel
 from custom_components.lithium_bms import tracker
@@ -36,6 +34,7 @@ from custom_components.lithium_bms.const import (
 from custom_components.lithium_bms.protocol.daly.driver import PROBES, DalyDriver
 
 from ..conftest import setup_entry
+from .discovery import AddDevice, confirm_discovery
 
 ADDRESS = "B4:E8:42:6A:00:01"
 NAME = "DL-B4E8426A0001"
@@ -50,7 +49,6 @@ KWH = 1e-6  # the energy sensors' resolution
 # Remaining capacity: 0.1 Ah in the Modbus variants, 1 mAh in A5.
 CAPACITY_RESOLUTION = {"d2": 0.1, "p81": 0.1, "a5": 0.001}
 
-type AddDevice = Callable[[SimulatedBms], Any]
 
 BASE_KEYS = {
     "voltage", "current", "power", "state_of_charge", "remaining_capacity",
@@ -209,16 +207,6 @@ async def refresh(hass: HomeAssistant, entry: MockConfigEntry) -> None:
     await hass.async_block_till_done()
 
 
-async def confirm_discovery(hass: HomeAssistant) -> dict[str, Any]:
-    flows = hass.config_entries.flow.async_progress_by_handler(DOMAIN)
-    assert len(flows) == 1
-    assert flows[0]["context"]["unique_id"] == ADDRESS
-    result = await hass.config_entries.flow.async_configure(flows[0]["flow_id"], {})
-    assert result["type"] is FlowResultType.CREATE_ENTRY
-    await hass.async_block_till_done()
-    return dict(result)
-
-
 # Discovery and the config flow.
 
 
@@ -247,7 +235,7 @@ async def test_discovery_creates_daly_entry(
     sim.advertising = advertising
     await add_device(sim)
     assert sim.connections == 0, "no connection before the user confirms"
-    result = await confirm_discovery(hass)
+    result = await confirm_discovery(hass, ADDRESS)
     assert result["title"] == advertising.name
     assert result["data"] == {
         CONF_ADDRESS: ADDRESS,
@@ -272,7 +260,7 @@ async def test_flow_stores_variant_and_reload_does_not_probe(
 ) -> None:
     sim = daly(**spec)
     await add_device(sim)
-    result = await confirm_discovery(hass)
+    result = await confirm_discovery(hass, ADDRESS)
     entry = result["result"]
     assert entry.data[CONF_VARIANT] == variant
     assert entry.state is ConfigEntryState.LOADED

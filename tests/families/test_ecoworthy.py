@@ -10,7 +10,6 @@ confirms (``probe_also``), and the flow says so.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
 
 import pytest
 from homeassistant.config_entries import ConfigEntryState
@@ -26,7 +25,7 @@ from custom_components.lithium_bms.protocol.ecoworthy import EcoworthyDriver
 from custom_components.lithium_bms.protocol.jbd import JbdDriver
 from tests.flows import user_flow
 
-type AddDevice = Callable[[SimulatedBms], Any]
+from .discovery import AddDevice, confirm_discovery
 
 
 def _bw02_without_service() -> SimulatedBms:
@@ -58,11 +57,8 @@ async def test_the_discovery_names_the_board(
     sim.pack.current = -6.0
     await add_device(sim)
     assert sim.connections == 0, "no connection before the user confirms"
-    flows = hass.config_entries.flow.async_progress_by_handler(DOMAIN)
-    assert [flow["context"]["unique_id"] for flow in flows] == [sim.address]
-    result = await hass.config_entries.flow.async_configure(flows[0]["flow_id"], {})
+    result = await confirm_discovery(hass, sim.address)
     assert result["type"] is FlowResultType.CREATE_ENTRY
-    await hass.async_block_till_done()
     assert result["data"] == {CONF_ADDRESS: sim.address, CONF_FAMILY: family}
     entry = result["result"]
     assert entry.state is ConfigEntryState.LOADED
@@ -90,18 +86,12 @@ def _jbd_named_eco_worthy() -> JbdSimulator:
     return sim
 
 
-async def _confirm(hass: HomeAssistant, sim: SimulatedBms) -> dict[str, Any]:
-    flows = hass.config_entries.flow.async_progress_by_handler(DOMAIN)
-    assert [flow["context"]["unique_id"] for flow in flows] == [sim.address]
-    return dict(await hass.config_entries.flow.async_configure(flows[0]["flow_id"], {}))
-
-
 @pytest.mark.usefixtures("fast_probes")
 async def test_a_jbd_board_behind_an_eco_worthy_name_is_found_by_probing(
     hass: HomeAssistant, add_device: AddDevice
 ) -> None:
     sim = await add_device(_jbd_named_eco_worthy())
-    result = await _confirm(hass, sim)
+    result = await confirm_discovery(hass, sim.address)
     assert result["type"] is FlowResultType.CREATE_ENTRY
     assert result["data"] == {CONF_ADDRESS: sim.address, CONF_FAMILY: "jbd"}
     # The flow says which brand answered.
@@ -125,7 +115,7 @@ async def test_neither_board_answering_is_a_clear_error(
     sim = demo("E2:E0:5A:78:3C:31")
     sim.hung = True
     await add_device(sim)
-    result = await _confirm(hass, sim)
+    result = await confirm_discovery(hass, sim.address)
     assert result["type"] is FlowResultType.FORM
     assert result["errors"] == {"base": "no_answer_as_brand"}
     assert result["description_placeholders"] == {

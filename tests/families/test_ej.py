@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -11,12 +10,13 @@ from homeassistant.const import CONF_ADDRESS
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
 
-from bms_simulator.device import Advertising, SimulatedBms
+from bms_simulator.device import Advertising
 from bms_simulator.families.ej import AG_COMPANY, NUS, EjSimulator, Variant
 from custom_components.lithium_bms.const import CONF_FAMILY, DOMAIN
 
+from .discovery import AddDevice
+
 ADDRESS = "02:00:07:00:31:35"
-type AddDevice = Callable[[SimulatedBms], Any]
 
 
 @pytest.mark.parametrize(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Any
 from unittest.mock import patch
 
@@ -13,12 +13,13 @@ from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
 from homeassistant.loader import async_get_bluetooth
 
-from bms_simulator.device import Advertising, SimulatedBms
+from bms_simulator.device import Advertising
 from bms_simulator.families.gobel import GobelSimulator, demo
 from custom_components.lithium_bms.const import CONF_FAMILY, DOMAIN
 
+from .discovery import AddDevice
+
 ADDRESS = "04:D8:10:00:31:35"
-type AddDevice = Callable[[SimulatedBms], Any]
 
 
 @pytest.fixture(autouse=True)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
@@ -30,7 +29,7 @@ from homeassistant.helpers import issue_registry as ir
 from homeassistant.util import dt as dt_util
 from pytest_homeassistant_custom_component.common import async_fire_time_changed
 
-from bms_simulator.device import Advertising, Fault, SimulatedBms
+from bms_simulator.device import Advertising, Fault
 from bms_simulator.families.jk import JkLayout, JkSimulator
 from bms_simulator.pack import PackModel
 from custom_components.lithium_bms.const import (
@@ -44,13 +43,13 @@ from custom_components.lithium_bms.const import (
 from custom_components.lithium_bms.protocol.jk import JkDriver
 
 from ..conftest import setup_entry
+from .discovery import AddDevice
 
 JK_ADDRESS = "C8:47:8C:12:34:56"
 PREFIX = "jk_bms"
 PERIOD = 0.05
 SETTINGS_REQUEST = bytes.fromhex("aa5590eb96" + "00" * 14 + "10")
 
-type AddDevice = Callable[[SimulatedBms], Any]
 
 # Entities every layout has (JK04 reports cells, balancing and no current sensor).
 COMMON_KEYS = {

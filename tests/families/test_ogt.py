@@ -6,21 +6,18 @@ remembers the name: a pack that advertises another name later is still read.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
-
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.const import CONF_ADDRESS
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
-from bms_simulator.device import SimulatedBms
 from bms_simulator.families.ogt import demo
 from custom_components.lithium_bms.const import CONF_DRIVER_MEMORY, CONF_FAMILY, DOMAIN
 
+from .discovery import AddDevice
+
 ADDRESS = "5C:53:10:00:31:35"
-type AddDevice = Callable[[SimulatedBms], Any]
 
 
 async def test_discovery_remembers_the_name(

@@ -3,30 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
 
 import pytest
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.const import CONF_ADDRESS
 from homeassistant.core import HomeAssistant
-from homeassistant.data_entry_flow import FlowResultType
 
-from bms_simulator.device import SimulatedBms
 from bms_simulator.families.renogy import RenogyBattery, demo, demo_pro
 from bms_simulator.proxy import VirtualProxy
-from custom_components.lithium_bms.const import CONF_FAMILY, CONF_VARIANT, DOMAIN
+from custom_components.lithium_bms.const import CONF_FAMILY, CONF_VARIANT
 
-type AddDevice = Callable[[SimulatedBms], Any]
-
-
-async def confirm_discovery(hass: HomeAssistant, address: str) -> dict[str, Any]:
-    flows = hass.config_entries.flow.async_progress_by_handler(DOMAIN)
-    assert len(flows) == 1
-    assert flows[0]["context"]["unique_id"] == address
-    result = await hass.config_entries.flow.async_configure(flows[0]["flow_id"], {})
-    assert result["type"] is FlowResultType.CREATE_ENTRY
-    await hass.async_block_till_done()
-    return dict(result)
+from .discovery import AddDevice, confirm_discovery
 
 
 @pytest.mark.parametrize(

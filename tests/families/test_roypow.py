@@ -2,23 +2,21 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
-
 import pytest
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.const import CONF_ADDRESS
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
 
-from bms_simulator.device import Advertising, SimulatedBms, uuid16
+from bms_simulator.device import Advertising, uuid16
 from bms_simulator.families.roypow import demo
 from custom_components.lithium_bms.const import CONF_FAMILY, DOMAIN
 from custom_components.lithium_bms.protocol.jk import JkDriver
 from tests.flows import user_flow
 
+from .discovery import AddDevice
+
 ADDRESS = "12:6C:14:00:31:35"
-type AddDevice = Callable[[SimulatedBms], Any]
 
 
 @pytest.mark.parametrize(

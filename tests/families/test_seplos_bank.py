@@ -6,8 +6,6 @@ Against the simulated master (no public capture of a real bank exists).
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
-from typing import Any
 
 import pytest
 from homeassistant.config_entries import ConfigEntryState
@@ -17,7 +15,6 @@ from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers import entity_registry as er
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
-from bms_simulator.device import SimulatedBms
 from bms_simulator.families.seplos import SeplosV3Ble, demo, demo_bank, demo_pack
 from custom_components.lithium_bms import async_remove_config_entry_device
 from custom_components.lithium_bms.const import (
@@ -30,9 +27,9 @@ from custom_components.lithium_bms.devices import entry_device
 from custom_components.lithium_bms.reported.kind import MasterData
 
 from ..conftest import setup_entry
+from .discovery import AddDevice
 
 ADDRESS = "C0:D6:3C:00:11:22"
-type AddDevice = Callable[[SimulatedBms], Any]
 
 
 def unique_ids(hass: HomeAssistant, entry: MockConfigEntry) -> set[str]:

@@ -8,7 +8,6 @@ iBeacon integration watches), and the maker told by the service in use.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -24,7 +23,8 @@ from bms_simulator.pack import PackModel
 from custom_components.lithium_bms.const import CONF_FAMILY, DOMAIN
 from custom_components.lithium_bms.protocol.matching import uuid16
 
-type AddDevice = Callable[[SimulatedBms], Any]
+from .discovery import AddDevice
+
 FFE0 = uuid16(0xFFE0)
 
 
