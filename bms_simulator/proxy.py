@@ -6,7 +6,7 @@ discovery, connection routing and HA's client wrapper all run for real.
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from functools import partial
 
 from bleak_retry_connector.bluez import Allocations
@@ -85,9 +85,14 @@ def async_start_proxy(hass: HomeAssistant, proxy: VirtualProxy) -> CALLBACK_TYPE
     )
     unsetup = proxy.async_setup()
     proxy.advertise_all()
-    stop_timer = async_track_time_interval(
-        hass, lambda _now: proxy.advertise_all(), READVERTISE_INTERVAL
-    )
+
+    # A callback: a plain function would run in an executor thread, and
+    # advertise into Home Assistant's Bluetooth stack from outside its loop.
+    @callback
+    def _readvertise(_now: datetime) -> None:
+        proxy.advertise_all()
+
+    stop_timer = async_track_time_interval(hass, _readvertise, READVERTISE_INTERVAL)
 
     @callback
     def _stop() -> None:
