@@ -8,7 +8,9 @@ Do not call ``hass.async_block_till_done`` meanwhile: a task that sleeps would
 keep it waiting forever; :meth:`VirtualClock.run` replaces it.
 
 The clock moves where a real one passes while the loop is idle: in the loop's
-selector wait, between two callbacks. Moved inside a callback (the test's task),
+selector wait, between two callbacks. It never moves while an executor job
+runs: that thread takes real time, and a clock that jumped meanwhile would make
+a run depend on how fast the machine is. Moved inside a callback (the test's task),
 the jump would count as that callback's run time, and asyncio's debug mode
 would report "Executing <Task ...> took 4.5 seconds" for no work at all.
 """
@@ -35,6 +37,8 @@ class VirtualClock:
         self._loop = hass.loop
         self._freezer = freezer
         self._jump = 0.0
+        self._executor_jobs: set[asyncio.Future[Any]] = set()
+        self._track_executor_jobs()
         selector: Any = self._loop._selector  # type: ignore[attr-defined]
         select = selector.select
 
@@ -46,6 +50,19 @@ class VirtualClock:
             return select(timeout)
 
         selector.select = select_after_jump
+
+    def _track_executor_jobs(self) -> None:
+        """Note each job handed to an executor until it is done."""
+        run_in_executor = self._loop.run_in_executor
+        jobs = self._executor_jobs
+
+        def tracked(executor: Any, func: Any, *args: Any) -> asyncio.Future[Any]:
+            job = run_in_executor(executor, func, *args)
+            jobs.add(job)
+            job.add_done_callback(jobs.discard)
+            return job
+
+        setattr(self._loop, "run_in_executor", tracked)  # noqa: B010
 
     @property
     def now(self) -> float:
@@ -81,7 +98,13 @@ class VirtualClock:
         raise RuntimeError("the loop never went idle")
 
     async def _step(self, until: float | None) -> bool:
-        """Move to the next timer (not past ``until``); False if none is left."""
+        """Move to the next timer (not past ``until``); False if none is left.
+
+        While an executor job runs, the clock waits for it instead.
+        """
+        if self._executor_jobs:
+            await asyncio.wait(set(self._executor_jobs))
+            return True
         loop: Any = self._loop
         timers = [t.when() for t in loop._scheduled if not t.cancelled()]
         due = min(timers, default=None)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import threading
 
 import pytest
 from freezegun.api import FrozenDateTimeFactory
@@ -34,3 +35,22 @@ async def test_timers_run_at_their_time_and_no_callback_looks_slow(
 
     slow = [r for r in caplog.records if r.name == "asyncio" and "took" in r.message]
     assert slow == [], "moving the clock is no callback's run time"
+
+
+async def test_the_clock_stands_while_an_executor_job_runs(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory
+) -> None:
+    """A job's real run time costs no loop time, however slow the machine."""
+    clock = VirtualClock(hass, freezer)
+    start = clock.now
+    hass.loop.call_later(30, lambda: None)  # a timer the clock could jump to
+    release = threading.Event()
+
+    async def setup() -> float:
+        await hass.async_add_executor_job(release.wait, 5)
+        return clock.now - start
+
+    # The job ends only when the loop has spun a while: a clock that moved
+    # to its next timer meanwhile would already stand at 30 s.
+    hass.loop.call_soon(lambda: threading.Timer(0.2, release.set).start())
+    assert await clock.run(setup()) == 0
