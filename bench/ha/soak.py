@@ -339,7 +339,9 @@ class _Checker:
         self.requested: dict[SwitchKind, bool] = {}
         self.lose_after: int | None = None
         self.wall_offset = 0.0
-        self._energy: tuple[float, float, float, list[Truth]] | None = None
+        self._energy: tuple[float, float, float, list[float]] | None = None
+        # When the tracker last integrated a reading, and its power.
+        self._tracked: tuple[float, float | None] = (clock.now, None)
         self._tap_sends(device)
         self._tap_notifications(device)
 
@@ -417,6 +419,13 @@ class _Checker:
             for e in er.async_entries_for_config_entry(registry, entry_id)
         }
         self._energy = None
+        tracker = coordinator.tracker
+        self._tracked = (self.clock.now, tracker.energy.to_dict()["last_power"])
+
+        def tracked() -> None:
+            self._tracked = (self.clock.now, tracker.energy.to_dict()["last_power"])
+
+        tracker.async_add_listener(tracked)
         # A coordinator that was just set up has read successfully.
         self.last_success = coordinator.last_update_success
         # The oracle checks every reading, also one that repeats the last
@@ -478,29 +487,33 @@ class _Checker:
         change, the integrator can have counted at most the largest true power
         published since then over the time that really passed (a command's
         read-back publishes without being integrated, so it only widens that).
+        The first window opens at the tracker's last reading, which can be
+        older than the first publication (the setup's, before a read-back).
         """
         energy = self.coordinator.tracker.energy
         charge, discharge = energy.charge_energy, energy.discharge_energy
         if self._energy is None:
-            self._energy = (now, charge, discharge, [truth])
+            then, power = self._tracked
+            powers = [truth.power] if power is None else [truth.power, power]
+            self._energy = (then, charge, discharge, powers)
             return
         then, last_charge, last_discharge, powers = self._energy
-        powers.append(truth)
+        powers.append(truth.power)
         moved_in, moved_out = charge - last_charge, discharge - last_discharge
         if min(moved_in, moved_out) < -EPSILON:
             self.problem(f"an energy total went down by {min(moved_in, moved_out)}")
         if abs(moved_in) <= EPSILON and abs(moved_out) <= EPSILON:
             return
         hours = (now - then) / 3600
-        most_in = max(0.0, *(t.power for t in powers)) * hours / 1000
-        most_out = max(0.0, *(-t.power for t in powers)) * hours / 1000
+        most_in = max(0.0, *powers) * hours / 1000
+        most_out = max(0.0, *(-p for p in powers)) * hours / 1000
         self.figures.energy_counted_kwh += moved_in + moved_out
         self.figures.energy_bound_kwh += most_in + most_out
         if moved_in > most_in * (1 + 1e-9) + EPSILON:
             self.problem(f"charge energy moved {moved_in} kWh, at most {most_in}")
         if moved_out > most_out * (1 + 1e-9) + EPSILON:
             self.problem(f"discharge energy moved {moved_out} kWh, at most {most_out}")
-        self._energy = (now, charge, discharge, [truth])
+        self._energy = (now, charge, discharge, [truth.power])
 
     def check_entities(self, snap: BatterySnapshot) -> None:
         voltage = self.state("voltage")
