@@ -232,6 +232,28 @@ class JbdSimulator(SimulatedBms):
         return b"\xff\xaa" + body + bytes((sum(body) & 0xFF,))
 
 
+class EleksolSimulator(JbdSimulator):
+    """An Eleksol pack: the same protocol on service FF06 (FF07, FF08).
+
+    aiobmsble 0.31.0 (PyPI sdist) aiobmsble/bms/eleksol_bms.py.
+    """
+
+    services = (
+        SimService(
+            0x10,
+            0xFF06,
+            (
+                SimCharacteristic(0x11, 0xFF07, ("read", "notify")),
+                SimCharacteristic(0x15, 0xFF08, ("write-without-response", "write")),
+            ),
+        ),
+    )
+
+    def default_advertising(self, name: str) -> Advertising:
+        """Advertise service FF06."""
+        return Advertising(name=name, service_uuids=[uuid16(0xFF06)])
+
+
 def demo(address: str) -> JbdSimulator:
     """The family's demo device (development setup, end-to-end test, benchmark)."""
     device = JbdSimulator(address, "JBD-SP04S034-DEMO")

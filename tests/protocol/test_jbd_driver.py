@@ -13,9 +13,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from bms_simulator.backend import SimulatedBleakClient
 from bms_simulator.device import Fault
-from bms_simulator.families.jbd import ALARM_BITS, JbdSimulator
+from bms_simulator.families.jbd import ALARM_BITS, EleksolSimulator, JbdSimulator
 from bms_simulator.transport import SimulatorTransport
+from custom_components.lithium_bms.protocol.ble import _resolve
 from custom_components.lithium_bms.protocol.client import FRAME_LOG_SIZE, BmsClient
 from custom_components.lithium_bms.protocol.driver import DriverOptions
 from custom_components.lithium_bms.protocol.errors import (
@@ -326,6 +328,36 @@ def test_claims() -> None:
     assert JbdDriver.claims(Advertisement(ADDRESS, None, (uuid16(0xFF00),)))
     assert JbdDriver.claims(Advertisement(ADDRESS, "JBD-SP04S034"))
     assert not JbdDriver.claims(Advertisement(ADDRESS, "xiaoxiang", (uuid16(0xFFE0),)))
+
+
+def test_claims_eleksol_by_oui_on_ff06() -> None:
+    eleksol = (uuid16(0xFF06),)
+    assert JbdDriver.claims(Advertisement("A5:C2:37:00:11:22", "12150EG00040", eleksol))
+    assert not JbdDriver.claims(Advertisement("02:00:00:00:11:22", "12150EG", eleksol))
+
+
+async def test_eleksol_speaks_on_ff06() -> None:
+    """Eleksol packs: the JBD protocol on FF06, notify FF07, write FF08."""
+    device = EleksolSimulator("A5:C2:37:00:11:22", "12150EG00040")
+    bleak_client = SimulatedBleakClient(
+        device.address, devices={device.address: device}
+    )
+    await bleak_client.connect()
+    try:
+        found = [_resolve(bleak_client, p) for p in JbdDriver.gatt]  # type: ignore[arg-type]
+    finally:
+        await bleak_client.disconnect()
+    resolved = [f for f in found if f is not None]
+    assert len(resolved) == 1
+    notify, write = resolved[0]
+    assert write is not None
+    assert (notify.uuid[4:8], write.uuid[4:8]) == ("ff07", "ff08")
+    client = BmsClient(JbdDriver(SimulatorTransport(device), DriverOptions()))
+    try:
+        snapshot = await client.read_snapshot()
+    finally:
+        await client.close()
+    assert snapshot.cell_voltages == tuple(device.pack.cell_voltages)
 
 
 # --- switches ----------------------------------------------------------------

@@ -66,6 +66,7 @@ _LOGGER = logging.getLogger(__name__)
 # (syssi/esphome-jbd-bms components/jbd_bms_ble/jbd_bms_ble.cpp
 # check_auth_timeout_).
 AUTH_ATTEMPTS = 3
+ELEKSOL_SERVICE = 0xFF06
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,6 +97,8 @@ class JbdDriver(BmsDriver):
     gatt = (
         GattProfile(service=0xFF00, notify=0xFF01, write=0xFF02),
         GattProfile(service=0xFFF0, notify=0xFFF1, write=0xFFF2),
+        # Eleksol packs (aiobmsble 0.31.0 (PyPI sdist) aiobmsble/bms/eleksol_bms.py).
+        GattProfile(service=ELEKSOL_SERVICE, notify=0xFF07, write=0xFF08),
     )
     # Service FF00 alone is no proof: Seplos V2, Humsienk, Braun Power and other
     # brands advertise it too. Claim it with a JBD name or a JBD module OUI.
@@ -125,6 +128,17 @@ class JbdDriver(BmsDriver):
             address_prefixes=(
                 *("A4:C1:37", "A4:C1:38", "A5:C2:37", "A5:C2:39", "A5:C2:3A"),
                 *("AA:C2:37", "70:3E:97", "10:A5:62"),
+            ),
+        ),
+        # Eleksol: service FF06 with a JBD module OUI (eleksol_bms.py).
+        AdvertisementMatcher(
+            service_uuid=uuid16(ELEKSOL_SERVICE),
+            address_prefixes=(
+                "A4:C1:37",
+                "A4:C1:38",
+                "A5:C2:37",
+                "A5:C2:39",
+                "AA:C2:37",
             ),
         ),
     )
