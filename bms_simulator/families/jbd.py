@@ -232,6 +232,88 @@ class JbdSimulator(SimulatedBms):
         return b"\xff\xaa" + body + bytes((sum(body) & 0xFF,))
 
 
+class EleksolSimulator(JbdSimulator):
+    """An Eleksol pack: the same protocol on service FF06 (FF07, FF08).
+
+    aiobmsble 0.31.0 (PyPI sdist) aiobmsble/bms/eleksol_bms.py.
+    """
+
+    services = (
+        SimService(
+            0x10,
+            0xFF06,
+            (
+                SimCharacteristic(0x11, 0xFF07, ("read", "notify")),
+                SimCharacteristic(0x15, 0xFF08, ("write-without-response", "write")),
+            ),
+        ),
+    )
+
+    def default_advertising(self, name: str) -> Advertising:
+        """Advertise service FF06."""
+        return Advertising(name=name, service_uuids=[uuid16(0xFF06)])
+
+
+class DarenSimulator(JbdSimulator):
+    """A Daren pack: its own 0x03 tail, its texts in 0x08, 0x05 refused.
+
+    aiobmsble 0.31.0 (PyPI sdist) aiobmsble/bms/daren_bms.py: up to four cell
+    probes, a MOSFET and an ambient probe, the state of health at 35; the
+    extended reply has 0xFFFF in the fixed current and capacities and the
+    real ones (0.1 A, 0.1 Ah) at 39, 41 and 45.
+    """
+
+    def __init__(
+        self,
+        address: str,
+        name: str,
+        pack: PackModel | None = None,
+        *,
+        extended: bool = True,
+    ) -> None:
+        """A 16-character model text, the versions of the capture."""
+        super().__init__(address, name, pack)
+        self.extended = extended
+        self.ambient = 24.5
+        self.model = "DJM2502260001"
+        self.hardware = "V2.21"
+        self.software = "DR_STD05_16S200JC26_V1.5.4_T2"
+
+    def _read(self, register: int) -> bytes | None:
+        if register == 0x05:
+            self.send(reply(0x05, b"", status=0x80))
+            return None
+        if register == 0x08:
+            texts = bytearray(0xC1)
+            for start, text in (
+                (60, self.model),
+                (113, self.hardware),
+                (123, self.software),
+            ):
+                texts[start : start + len(text)] = text.encode()
+            return bytes(texts)
+        return super()._read(register)
+
+    def basic_payload(self) -> bytes:
+        """Register 0x03 in Daren's layout."""
+        pack = self.pack
+        out = bytearray(super().basic_payload()[:23])
+        cell_probes = pack.temperatures[:4]
+        out[22] = len(cell_probes)
+        for temp in (*cell_probes, pack.mosfet_temperature, self.ambient):
+            out += (round(temp * 10) + 2731).to_bytes(2, "big")
+        out += bytes(35 - len(out))
+        out += bytes((round(pack.state_of_health), 0, 0, 0))
+        if not self.extended:
+            return bytes(out)
+        out[2:8] = b"\xff" * 6
+        out += round(pack.remaining_capacity * 10).to_bytes(2, "big")
+        out += round(pack.full_capacity * 10).to_bytes(2, "big")
+        out += b"\xff\xff"
+        out += round(pack.current * 10).to_bytes(2, "big", signed=True)
+        return bytes(out)
+
+
 def demo(address: str) -> JbdSimulator:
     """The family's demo device (development setup, end-to-end test, benchmark)."""
     device = JbdSimulator(address, "JBD-SP04S034-DEMO")

@@ -1,9 +1,11 @@
 """A simulated Topband or PowerXtreme BMS: it streams ASCII status frames.
 
 Topband modules notify on FFE4 (service FFE0, nothing to write to);
-PowerXtreme modules on FFF1 (service FFF0, write FFF2 present but unused).
-Every ``period`` seconds while connected the BMS sends one frame: a head
-byte and the 56 status bytes as uppercase hex digits.
+PowerXtreme modules on FFF1 (service FFF0), count the current in 0.1 A and
+answer ``<B:ST>`` and ``<H:ST>`` on FFF2 with a short reply and a status
+frame (aiobmsble 0.31.0 (PyPI sdist) tests/bms/test_pwrxtreme_bms.py's
+mock). Every ``period`` seconds while connected the BMS sends one frame: a
+head byte and the 56 status bytes as uppercase hex digits.
 
 It encodes from its own table, not from the integration's codec: it is an
 independent oracle, so a decoding mistake in the integration cannot hide behind
@@ -44,6 +46,7 @@ LENGTH = 1 + 2 * (STATUS_BYTES + 2)  # the head and the hex digits
 # #769): an iBeacon frame. Home Assistant passes company-76 data on only
 # with a wanted first byte (habluetooth: 0x02, iBeacon, is one).
 IBEACON = bytes.fromhex("0215fda50693a4e24fb1afcfc6eb07647825275165c1c6")
+POWERXTREME_ANSWERS = {b"<B:ST>": b"<B:AN>", b"<H:ST>": b"<H:NO>"}
 
 
 def _decikelvin(celsius: float) -> int:
@@ -111,7 +114,11 @@ class TopbandSimulator(SimulatedBms):
         )
 
     def handle_write(self, handle: int, data: bytes) -> None:
-        """The BMS takes no commands."""
+        """PowerXtreme answers its two requests; Topband takes no commands."""
+        answer = POWERXTREME_ANSWERS.get(data) if self.powerxtreme else None
+        if answer is not None:
+            self.send(answer)
+            self.send(self.status_frame())
 
     def on_connect(self) -> None:
         """Start streaming."""
@@ -157,7 +164,8 @@ class TopbandSimulator(SimulatedBms):
         millivolts = [round(v * 1000) for v in pack.cell_voltages]
         values = {
             "millivolts": sum(millivolts),
-            "milliamps": round(pack.current * 1000),
+            # PowerXtreme: in 0.1 A.
+            "milliamps": round(pack.current * (10 if self.powerxtreme else 1000)),
             "milliamp_hours": round(pack.remaining_capacity * 1000),
             "cycles": pack.cycles,
             "soc": round(pack.soc),

@@ -78,7 +78,8 @@ async def test_discovery_creates_a_topband_entry(
     assert entry.state is ConfigEntryState.LOADED
     [device] = dr.async_entries_for_config_entry(dr.async_get(hass), entry.entry_id)
     assert device.manufacturer == maker
-    assert sim.writes == [], "nothing is written to a Topband BMS"
+    # Topband: nothing written; PowerXtreme: its two requests before each read.
+    assert set(sim.writes) == ({b"<B:ST>", b"<H:ST>"} if powerxtreme else set())
     await hass.config_entries.async_unload(entry.entry_id)
 
 

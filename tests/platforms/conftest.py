@@ -37,7 +37,7 @@ from bms_simulator.families.ej import EjSimulator, Variant
 from bms_simulator.families.felicity import FelicityBattery
 from bms_simulator.families.gobel import GobelSimulator
 from bms_simulator.families.humsienk import HumsienkSimulator
-from bms_simulator.families.jbd import JbdSimulator
+from bms_simulator.families.jbd import DarenSimulator, JbdSimulator
 from bms_simulator.families.jk import JkLayout, JkSimulator
 from bms_simulator.families.neey import NeeySimulator
 from bms_simulator.families.ogt import OgtSimulator
@@ -79,6 +79,10 @@ def pack_model() -> PackModel:
 
 def _jbd() -> SimulatedBms:
     return JbdSimulator("A4:C1:37:00:11:22", "JBD-SP08S020", pack_model())
+
+
+def _daren() -> SimulatedBms:
+    return DarenSimulator("3C:8A:1F:00:11:22", "DWF3C8A1F7C1235", pack_model())
 
 
 def _jk(layout: JkLayout) -> Callable[[], SimulatedBms]:
@@ -250,6 +254,7 @@ class FamilyCase:
 
 CASES = (
     FamilyCase("jbd", "jbd", _jbd, ("charge_mosfet", "discharge_mosfet")),
+    FamilyCase("jbd_daren", "jbd", _daren, ("charge_mosfet", "discharge_mosfet")),
     FamilyCase(
         "jk02_32s",
         "jk",

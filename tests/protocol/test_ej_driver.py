@@ -120,6 +120,13 @@ def test_the_demos_are_claimed_by_ej(sim: EjSimulator) -> None:
     assert not EjDriver.claims(Advertisement(ADDRESS, "G-force"))
 
 
+@pytest.mark.parametrize("name", ["EJ22040073", "EJ12345678", "EJ30010001"])
+def test_ej_pro_names_with_company_21320_are_claimed(name: str) -> None:
+    """aiobmsble 0.31.0 ejpro_bms.py: ``EJ*`` with 21320; a digit spelt out."""
+    assert EjDriver.claims(Advertisement(ADDRESS, name, (), {21320: b"\x11\x12"}))
+    assert not EjDriver.claims(Advertisement(ADDRESS, name))
+
+
 async def test_two_frame_snapshot_equals_the_pack(
     sim: EjSimulator, make_client: MakeClient
 ) -> None:

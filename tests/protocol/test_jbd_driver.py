@@ -13,9 +13,16 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from bms_simulator.backend import SimulatedBleakClient
 from bms_simulator.device import Fault
-from bms_simulator.families.jbd import ALARM_BITS, JbdSimulator
+from bms_simulator.families.jbd import (
+    ALARM_BITS,
+    DarenSimulator,
+    EleksolSimulator,
+    JbdSimulator,
+)
 from bms_simulator.transport import SimulatorTransport
+from custom_components.lithium_bms.protocol.ble import _resolve
 from custom_components.lithium_bms.protocol.client import FRAME_LOG_SIZE, BmsClient
 from custom_components.lithium_bms.protocol.driver import DriverOptions
 from custom_components.lithium_bms.protocol.errors import (
@@ -326,6 +333,158 @@ def test_claims() -> None:
     assert JbdDriver.claims(Advertisement(ADDRESS, None, (uuid16(0xFF00),)))
     assert JbdDriver.claims(Advertisement(ADDRESS, "JBD-SP04S034"))
     assert not JbdDriver.claims(Advertisement(ADDRESS, "xiaoxiang", (uuid16(0xFFE0),)))
+
+
+def test_claims_eleksol_by_oui_on_ff06() -> None:
+    eleksol = (uuid16(0xFF06),)
+    assert JbdDriver.claims(Advertisement("A5:C2:37:00:11:22", "12150EG00040", eleksol))
+    assert not JbdDriver.claims(Advertisement("02:00:00:00:11:22", "12150EG", eleksol))
+
+
+async def test_eleksol_speaks_on_ff06() -> None:
+    """Eleksol packs: the JBD protocol on FF06, notify FF07, write FF08."""
+    device = EleksolSimulator("A5:C2:37:00:11:22", "12150EG00040")
+    bleak_client = SimulatedBleakClient(
+        device.address, devices={device.address: device}
+    )
+    await bleak_client.connect()
+    try:
+        found = [_resolve(bleak_client, p) for p in JbdDriver.gatt]  # type: ignore[arg-type]
+    finally:
+        await bleak_client.disconnect()
+    resolved = [f for f in found if f is not None]
+    assert len(resolved) == 1
+    notify, write = resolved[0]
+    assert write is not None
+    assert (notify.uuid[4:8], write.uuid[4:8]) == ("ff07", "ff08")
+    client = BmsClient(JbdDriver(SimulatorTransport(device), DriverOptions()))
+    try:
+        snapshot = await client.read_snapshot()
+    finally:
+        await client.close()
+    assert snapshot.cell_voltages == tuple(device.pack.cell_voltages)
+
+
+# --- Daren -------------------------------------------------------------------
+
+DAREN_NAME = "DWF3C8A1F7C1235"
+
+
+def daren_vectors() -> list[bytes]:
+    return [
+        bytes.fromhex(v["hex"])
+        for v in json.loads(VECTORS.read_text())
+        if v.get("variant") == "daren"
+    ]
+
+
+@pytest.fixture
+def daren() -> DarenSimulator:
+    device = DarenSimulator("3C:8A:1F:00:11:22", DAREN_NAME)
+    device.pack.cell_voltages = [3.301, 3.302, 3.299, 3.305]
+    device.pack.current = -13.2
+    device.pack.temperatures = [21.5, 22.0, 23.1]
+    device.pack.mosfet_temperature = 26.0
+    device.pack.state_of_health = 97
+    return device
+
+
+def daren_client(device: DarenSimulator, **options: Any) -> BmsClient:
+    options.setdefault("name", DAREN_NAME)
+    driver = JbdDriver(SimulatorTransport(device), DriverOptions(**options))
+    return BmsClient(driver)
+
+
+@pytest.mark.parametrize("extended", [True, False], ids=["extended", "short"])
+async def test_daren_snapshot_equals_pack(
+    daren: DarenSimulator, extended: bool
+) -> None:
+    daren.extended = extended
+    client = daren_client(daren)
+    try:
+        snapshot = await client.read_snapshot()
+    finally:
+        await client.close()
+    pack = daren.pack
+    assert snapshot.current == pytest.approx(pack.current, abs=0.05)
+    assert snapshot.remaining_capacity == pytest.approx(
+        pack.remaining_capacity, abs=0.05
+    )
+    assert snapshot.design_capacity == pytest.approx(pack.full_capacity, abs=0.05)
+    assert snapshot.cell_voltages == tuple(pack.cell_voltages)
+    assert snapshot.temperatures == (
+        *(Temperature(TemperatureKind.CELL, t) for t in pack.temperatures),
+        Temperature(TemperatureKind.MOSFET, 26.0),
+        Temperature(TemperatureKind.AMBIENT, 24.5),
+    )
+    assert snapshot.state_of_health == 97
+    assert client.driver.variant == "daren"
+
+
+async def test_daren_device_info_from_register_8(daren: DarenSimulator) -> None:
+    client = daren_client(daren)
+    try:
+        info = await client.read_device_info()
+    finally:
+        await client.close()
+    assert (info.manufacturer, info.model, info.hw_version, info.sw_version) == (
+        "Daren",
+        "DJM2502260001",
+        "V2.21",
+        "DR_STD05_16S200JC26_V1.5.4_T2",
+    )
+    assert READ_MODEL not in daren.writes
+
+
+async def test_the_stored_variant_wins_over_a_missing_name(
+    daren: DarenSimulator,
+) -> None:
+    client = daren_client(daren, name=None, variant="daren")
+    try:
+        assert (await client.read_device_info()).manufacturer == "Daren"
+    finally:
+        await client.close()
+
+
+async def test_jbd_layout_stores_no_variant(make_client: MakeClient) -> None:
+    client = make_client(name="JBD-SP04S034")
+    await client.read_snapshot()
+    assert client.driver.variant is None
+
+
+async def test_daren_captures_end_to_end() -> None:
+    *_, info, extended, cells_2 = daren_vectors()
+    answers = {READ_BASIC: extended, READ_CELLS: cells_2, build_read(0x08): info}
+    client = scripted(answers, name=DAREN_NAME)
+    try:
+        snapshot = await client.read_snapshot()
+        device = await client.read_device_info()
+    finally:
+        await client.close()
+    assert (snapshot.voltage, snapshot.current, snapshot.state_of_charge) == (
+        52.42,
+        -13.2,
+        47,
+    )
+    assert (snapshot.remaining_capacity, snapshot.design_capacity) == (142.4, 300.0)
+    assert [t.value for t in snapshot.temperatures] == [
+        26.7,
+        26.8,
+        27.0,
+        27.2,
+        25.6,
+        27.9,
+    ]
+    assert snapshot.state_of_health == 99
+    assert device.model == "DJM2502261341"
+
+
+def test_daren_texts_are_sensitive() -> None:
+    info = daren_vectors()[2]
+    assert JbdDriver(
+        ScriptedTransport({}), DriverOptions(name=DAREN_NAME)
+    ).is_sensitive(info)
+    assert not JbdDriver(ScriptedTransport({}), DriverOptions()).is_sensitive(vector(2))
 
 
 # --- switches ----------------------------------------------------------------

@@ -32,6 +32,7 @@ from custom_components.lithium_bms.protocol.jbd.frames import (
     parse_frame,
 )
 from custom_components.lithium_bms.protocol.jbd.stream import JbdReassembler
+from custom_components.lithium_bms.protocol.jbd.variants import DAREN, STANDARD
 from custom_components.lithium_bms.protocol.snapshot import Alarm, BatterySnapshot
 
 from .streams import chunked, feed_chunks
@@ -43,7 +44,15 @@ REFERENCE_FILE = (
 DATA_FILE = Path(__file__).parent / "data" / "jbd_vectors.json"
 # The "jbd" section of the shared reference vectors: (name, hex, expected).
 VECTORS: list[tuple[str, str, dict[str, Any]]] = [
-    (v["name"], v["hex"], v["expected"]) for v in json.loads(DATA_FILE.read_text())
+    (v["name"], v["hex"], v["expected"])
+    for v in json.loads(DATA_FILE.read_text())
+    if "variant" not in v
+]
+# Daren's captures: its own 0x03 layout and register 0x08.
+DAREN_VECTORS: list[tuple[str, str, dict[str, Any]]] = [
+    (v["name"], v["hex"], v["expected"])
+    for v in json.loads(DATA_FILE.read_text())
+    if v.get("variant") == "daren"
 ]
 
 # aiobmsble's discharging capture (protocols.md 4.7), not in the JSON file.
@@ -105,11 +114,86 @@ def test_embedded_vectors_start_with_the_reference_set() -> None:
     assert json.loads(DATA_FILE.read_text())[: len(reference)] == reference
 
 
+def _daren(register: int) -> list[tuple[str, str, dict[str, Any]]]:
+    return [v for v in DAREN_VECTORS if bytes.fromhex(v[1])[1] == register]
+
+
+DAREN_BASIC = _daren(0x03)
+DAREN_CELLS = _daren(0x04)
+DAREN_INFO = bytes.fromhex(_daren(0x08)[0][1])
+
+
+@pytest.mark.parametrize(
+    ("name", "hex_frame", "expected"), DAREN_BASIC, ids=ids(DAREN_BASIC)
+)
+def test_daren_basic_vectors(
+    name: str, hex_frame: str, expected: dict[str, Any]
+) -> None:
+    info = DAREN.decode_basic(parse_frame(bytes.fromhex(hex_frame)).payload)
+    decoded = {
+        "voltage_V": info.voltage,
+        "current_A": info.current,
+        "remaining_Ah": info.remaining_capacity,
+        "design_Ah_floored": int(info.nominal_capacity),
+        "cycles": info.cycles,
+        "balance": sum(1 << (cell - 1) for cell in info.balancing_cells),
+        "protection": info.protection,
+        "soc_pct": info.soc,
+        "fet": info.charge_fet | info.discharge_fet << 1,
+        "cells": info.cell_count,
+        "temps_C": list(info.temperatures),
+        "mosfet_C": info.mosfet_temperature,
+        "ambient_C": info.ambient_temperature,
+        "health_pct": info.state_of_health,
+    }
+    assert decoded == expected
+
+
+def test_the_standard_layout_misreads_the_extended_daren_reply() -> None:
+    """Why Daren is a variant: its extended reply fills the fixed part with FFFF."""
+    payload = parse_frame(bytes.fromhex(DAREN_BASIC[1][1])).payload
+    assert STANDARD.decode_basic(payload).remaining_capacity == 655.35
+    assert DAREN.decode_basic(payload).remaining_capacity == 142.4
+
+
+@pytest.mark.parametrize(
+    ("name", "hex_frame", "expected"), DAREN_CELLS, ids=ids(DAREN_CELLS)
+)
+def test_daren_cell_vectors(
+    name: str, hex_frame: str, expected: dict[str, Any]
+) -> None:
+    cells = decode_cells(parse_frame(bytes.fromhex(hex_frame)).payload)
+    snapshot = BatterySnapshot(voltage=0.0, current=0.0, cell_voltages=cells)
+    assert list(cells) == expected["cells_V"]
+    assert snapshot.cell_voltage_delta == expected["delta_V"]
+
+
+def test_daren_device_info_vector() -> None:
+    expected = _daren(0x08)[0][2]
+    info = DAREN.decode_info(parse_frame(DAREN_INFO).payload)
+    assert (info.model, info.hw_version, info.sw_version) == (
+        expected["model"],
+        expected["hw_version"],
+        expected["sw_version"],
+    )
+    assert DAREN.info_register == 0x08
+
+
+def test_daren_basic_info_shorter_than_its_probes_is_refused() -> None:
+    payload = parse_frame(bytes.fromhex(DAREN_BASIC[0][1])).payload
+    with pytest.raises(FrameError):
+        DAREN.decode_basic(payload[:34])
+
+
 def test_every_vector_names_its_source() -> None:
     assert all(v["source"] for v in json.loads(DATA_FILE.read_text()))
 
 
-@pytest.mark.parametrize(("name", "hex_frame", "expected"), VECTORS, ids=ids(VECTORS))
+@pytest.mark.parametrize(
+    ("name", "hex_frame", "expected"),
+    VECTORS + DAREN_VECTORS,
+    ids=ids(VECTORS + DAREN_VECTORS),
+)
 def test_every_vector_is_a_valid_frame(
     name: str, hex_frame: str, expected: dict[str, Any]
 ) -> None:
@@ -469,7 +553,10 @@ def test_error_status_frame_is_delivered() -> None:
 
 
 # The real frames the reassembly contract fuzzes (test_reassembly_contract).
-VALID_FRAMES = [BASIC_4S, CELLS_4S, MODEL, COUNTERS, BASIC_17S, ACK, AUTH_OK]
+VALID_FRAMES = [
+    *(BASIC_4S, CELLS_4S, MODEL, COUNTERS, BASIC_17S, ACK, AUTH_OK),
+    *(bytes.fromhex(DAREN_BASIC[1][1]), DAREN_INFO),
+]
 
 
 cell_payloads = st.lists(st.integers(2500, 4200), max_size=32).map(

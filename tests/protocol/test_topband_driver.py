@@ -42,7 +42,9 @@ def assert_matches(snapshot: BatterySnapshot, sim: TopbandSimulator) -> None:
     pack = sim.pack
     assert snapshot.cell_voltages == tuple(pack.cell_voltages)
     assert snapshot.voltage == round(pack.voltage, 3)
-    assert snapshot.current == pytest.approx(pack.current)
+    # PowerXtreme counts 0.1 A, Topband 1 mA.
+    unit = 0.1 if sim.powerxtreme else 0.001
+    assert snapshot.current == pytest.approx(pack.current, abs=unit / 2 + 1e-9)
     assert snapshot.state_of_charge == round(pack.soc)
     assert snapshot.remaining_capacity == round(pack.remaining_capacity, 3)
     assert snapshot.cycles == pack.cycles
@@ -155,19 +157,24 @@ async def test_each_read_takes_the_newest_frame(
     await asyncio.sleep(5 * PERIOD)  # frames of the old and the new state
     snap = await client.read_snapshot()
     assert (snap.current, snap.state_of_charge) == (-3.5, 12)
-    assert client.driver.inbox.take(lambda _: True) is None, "older ones dropped"
+    if not sim.powerxtreme:  # PowerXtreme's answer to its second request waits
+        assert client.driver.inbox.take(lambda _: True) is None, "older ones dropped"
 
 
 async def test_a_frame_is_never_read_twice(
     sim: TopbandSimulator, make_client: MakeClient
 ) -> None:
-    """Once the pack falls silent, the last frame is not published again."""
+    """Once the pack falls silent, the last frame is not published again.
+
+    PowerXtreme takes only the frames after its requests: none once silent.
+    """
     client = make_client()
     await client.read_snapshot()
     await asyncio.sleep(5 * PERIOD)  # several frames wait
     sim.hung = True
     await asyncio.sleep(5 * PERIOD)  # whatever was on its way has arrived
-    await client.read_snapshot()  # the newest of them
+    if not sim.powerxtreme:
+        await client.read_snapshot()  # the newest of them
     with pytest.raises(BmsTimeoutError):
         await client.read_snapshot()
 
@@ -180,14 +187,31 @@ async def test_device_info_tells_the_maker_by_the_service(
     assert info.model is None
 
 
-async def test_nothing_is_ever_written(
+async def test_only_powerxtreme_is_asked_before_each_read(
     sim: TopbandSimulator, make_client: MakeClient
 ) -> None:
+    """PowerXtreme: ``<B:ST>`` and ``<H:ST>`` before each read; Topband: nothing."""
     client = make_client()
     await client.read_device_info()
     await client.read_snapshot()
     await client.read_snapshot()
-    assert sim.writes == []
+    asked = [b"<B:ST>", b"<H:ST>"] * 2 if sim.powerxtreme else []
+    assert sim.writes == asked
+
+
+async def test_powerxtreme_answers_are_skipped_for_the_status_frame() -> None:
+    """The ``<B:AN>`` and ``<H:NO>`` answers are no status frame and no error."""
+    device = TopbandSimulator(ADDRESS, "Moby", demo(ADDRESS).pack, powerxtreme=True)
+    device.period = 60.0  # only the answers to the requests
+    device.first_delay = 60.0
+    device.pack.current = -3.2
+    client = BmsClient(TopbandDriver(SimulatorTransport(device), DriverOptions()))
+    try:
+        snapshot = await client.read_snapshot()
+    finally:
+        await client.close()
+    assert snapshot.current == -3.2
+    assert client.stats.read_failures == 0
 
 
 async def test_a_problem_code_shows_as_the_protection_code_and_problem(
@@ -281,8 +305,8 @@ async def test_fuzzed_notification_splits(mtu: int, delay: float) -> None:
 
 
 @pytest.mark.parametrize("powerxtreme", [False, True], ids=["topband", "powerxtreme"])
-async def test_gatt_needs_only_the_notify_characteristic(powerxtreme: bool) -> None:
-    """A profile without a write characteristic resolves to notify alone."""
+async def test_gatt_resolves_each_makers_characteristics(powerxtreme: bool) -> None:
+    """Topband's profile has no write characteristic: it resolves to notify alone."""
     device = TopbandSimulator(ADDRESS, "NWJ", powerxtreme=powerxtreme)
     bleak_client = SimulatedBleakClient(ADDRESS, devices={ADDRESS: device})
     await bleak_client.connect()
@@ -295,7 +319,9 @@ async def test_gatt_needs_only_the_notify_characteristic(powerxtreme: bool) -> N
         assert (topband is None) is powerxtreme
         assert found is not None
         notify, write = found
-        assert (notify.handle, write) == (0x11, None)
+        assert notify.handle == 0x11
+        # PowerXtreme's requests go to FFF2 (aiobmsble 0.31.0 pwrxtreme_bms.py).
+        assert (write.handle if write else None) == (0x14 if powerxtreme else None)
     finally:
         await bleak_client.disconnect()
 

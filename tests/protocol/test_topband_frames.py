@@ -22,6 +22,7 @@ from custom_components.lithium_bms.protocol.topband.frames import (
     decode_status,
 )
 from custom_components.lithium_bms.protocol.topband.stream import TopbandReassembler
+from custom_components.lithium_bms.protocol.topband.variants import VARIANTS
 
 from .streams import feed_chunks
 
@@ -113,7 +114,8 @@ def test_every_vector_names_its_source_and_a_second_check() -> None:
 @pytest.mark.parametrize("vector", VECTORS, ids=lambda v: v["name"])
 def test_every_vector_decodes_exactly(vector: dict[str, Any]) -> None:
     expected = vector["expected"]
-    status = decode_status(bytes.fromhex(vector["hex"]))
+    variant = VARIANTS[vector.get("variant", "topband")]
+    status = decode_status(bytes.fromhex(vector["hex"]), variant.current_unit)
     assert status.voltage == expected["voltage"]
     assert status.current == expected["current"]
     assert list(status.cell_voltages) == expected["cell_voltages"]
@@ -122,6 +124,12 @@ def test_every_vector_decodes_exactly(vector: dict[str, Any]) -> None:
     assert status.remaining == expected["remaining_capacity"]
     assert status.temperature == expected["temperature"]
     assert status.problem_code == expected["problem_code"]
+
+
+def test_powerxtreme_counts_its_current_in_tenths_of_an_ampere() -> None:
+    frame = BY_NAME["PowerXtreme X210 4S discharging, head 0x5E"]
+    assert decode_status(frame).current == -0.032
+    assert decode_status(frame, VARIANTS["powerxtreme"].current_unit).current == -3.2
 
 
 @pytest.mark.parametrize("received", RECEIVED, ids=range(len(RECEIVED)))

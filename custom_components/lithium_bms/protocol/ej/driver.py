@@ -1,8 +1,9 @@
 """E&J Technology packs and their rebrands over BLE: the conversation.
 
-Lithtech, Volthium, LiTime (older serials), Fliteboard, Electronix, Chins and
-AG Automotive packs speak E&J's ASCII protocol (:mod:`.frames`) over the
-Nordic UART service, AG's over its own service [A]. A read asks for the
+Lithtech, Volthium, LiTime (older serials), Fliteboard, Electronix, Chins,
+AG Automotive and E&J's own EJ PRO packs speak E&J's ASCII protocol
+(:mod:`.frames`) over the Nordic UART service, AG's and the EJ PRO's over
+AG's service [A] (aiobmsble 0.31.0 (PyPI sdist) ``ejpro_bms.py``). A read asks for the
 real-time reply and, in the two-frame protocol, for the capacity reply. Read
 only: no public source documents a command. [A] is patman15/aiobmsble, as
 cited in :mod:`.frames`.
@@ -41,7 +42,8 @@ from .frames import (
 )
 from .stream import EjReassembler
 
-# Nordic UART service [A]; AG's vendor service [A] (ag_bms.py).
+# Nordic UART service [A]; AG's vendor service [A] (ag_bms.py), also the
+# EJ PRO's (aiobmsble 0.31.0 (PyPI sdist) aiobmsble/bms/ejpro_bms.py).
 NUS = "6e400001-b5a3-f393-e0a9-e50e24dcca9e"
 NUS_TX = "6e400003-b5a3-f393-e0a9-e50e24dcca9e"
 NUS_RX = "6e400002-b5a3-f393-e0a9-e50e24dcca9e"
@@ -73,8 +75,7 @@ class EjDriver(BmsDriver):
     )
     # patman15/aiobmsble ``ej_bms.py`` and ``ag_bms.py`` @ b0567331; Home
     # Assistant wants three literal characters first, so Chins' ``G-`` and
-    # AG's ``AG???L`` are spelt out per digit; ``EJ2`` is the E&J name of
-    # BMS_BLE-HA #819.
+    # AG's ``AG???L`` are spelt out per digit.
     matchers = (
         AdvertisementMatcher(local_name="L-12V???AH-*"),
         AdvertisementMatcher(local_name="LT-12V-*"),
@@ -98,7 +99,12 @@ class EjDriver(BmsDriver):
             )
             for digit in range(10)
         ),
-        AdvertisementMatcher(local_name="EJ2*", manufacturer_id=HS_COMPANY),
+        # E&J's own EJ PRO packs (aiobmsble 0.31.0 (PyPI sdist)
+        # aiobmsble/bms/ejpro_bms.py: ``EJ*``), a digit spelt out.
+        *(
+            AdvertisementMatcher(local_name=f"EJ{digit}*", manufacturer_id=HS_COMPANY)
+            for digit in range(10)
+        ),
     )
     limits = Limits(max_cells=MAX_CELLS)
 

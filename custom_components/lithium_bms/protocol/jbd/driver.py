@@ -1,7 +1,8 @@
 """JBD / Jiabaida / Xiaoxiang / Overkill Solar BMS over BLE: the conversation.
 
 Reads registers 0x03 and 0x04, runs the optional ``FF AA`` authentication and
-writes the 0xE1 MOSFET mask; the frames are in :mod:`.frames`.
+writes the 0xE1 MOSFET mask; the frames are in :mod:`.frames`, the layouts
+(JBD's own and Daren's) in :mod:`.variants`.
 """
 
 from __future__ import annotations
@@ -38,7 +39,6 @@ from .frames import (
     AUTH_ROOT,
     REG_BASIC,
     REG_CELLS,
-    REG_MODEL,
     REG_MOSFET,
     ROOT_PASSWORD,
     START,
@@ -51,13 +51,12 @@ from .frames import (
     build_mosfet,
     build_read,
     decode_alarms,
-    decode_basic,
     decode_cells,
-    decode_model,
     parse_frame,
 )
 from .mask import OTHER, MosfetMask, confirm_switch, infer_mask
 from .stream import JbdReassembler
+from .variants import STANDARD, VARIANTS, JbdVariant, variant_by_name
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -66,6 +65,7 @@ _LOGGER = logging.getLogger(__name__)
 # (syssi/esphome-jbd-bms components/jbd_bms_ble/jbd_bms_ble.cpp
 # check_auth_timeout_).
 AUTH_ATTEMPTS = 3
+ELEKSOL_SERVICE = 0xFF06
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,6 +96,8 @@ class JbdDriver(BmsDriver):
     gatt = (
         GattProfile(service=0xFF00, notify=0xFF01, write=0xFF02),
         GattProfile(service=0xFFF0, notify=0xFFF1, write=0xFFF2),
+        # Eleksol packs (aiobmsble 0.31.0 (PyPI sdist) aiobmsble/bms/eleksol_bms.py).
+        GattProfile(service=ELEKSOL_SERVICE, notify=0xFF07, write=0xFF08),
     )
     # Service FF00 alone is no proof: Seplos V2, Humsienk, Braun Power and other
     # brands advertise it too. Claim it with a JBD name or a JBD module OUI.
@@ -127,6 +129,17 @@ class JbdDriver(BmsDriver):
                 *("AA:C2:37", "70:3E:97", "10:A5:62"),
             ),
         ),
+        # Eleksol: service FF06 with a JBD module OUI (eleksol_bms.py).
+        AdvertisementMatcher(
+            service_uuid=uuid16(ELEKSOL_SERVICE),
+            address_prefixes=(
+                "A4:C1:37",
+                "A4:C1:38",
+                "A5:C2:37",
+                "A5:C2:39",
+                "AA:C2:37",
+            ),
+        ),
     )
     switches = frozenset({SwitchKind.CHARGE, SwitchKind.DISCHARGE})
     connect_delay = 0.5
@@ -136,10 +149,14 @@ class JbdDriver(BmsDriver):
     # Six letters or digits, what JBD modules accept (syssi/esphome-jbd-bms
     # components/jbd_bms_ble/__init__.py validate_password).
     password_pattern = r"[0-9A-Za-z]{6}"  # noqa: S105 (a pattern, not a secret)
+    variants = tuple(VARIANTS)
 
     def __init__(self, transport: Transport, options: DriverOptions) -> None:
         """Set up the reassembler and the state kept across connections."""
         super().__init__(transport, options)
+        self._variant: JbdVariant = VARIANTS.get(
+            self.stored_variant or ""
+        ) or variant_by_name(options.name)
         self._auth_probed = False
         # The module answered reads without the FF AA sequence.
         self._auth_absent = False
@@ -147,6 +164,11 @@ class JbdDriver(BmsDriver):
         # The 0xE1 mask as last written, corrected by every 0x03 read; kept
         # across restarts (the BMS never reports it).
         self._mask = MosfetMask.restore(options.memory or {})
+
+    @property
+    def variant(self) -> str | None:
+        """A layout other than JBD's own (entries before Daren store none)."""
+        return None if self._variant is STANDARD else self._variant.name
 
     @property
     def memory(self) -> DriverMemory:
@@ -158,8 +180,14 @@ class JbdDriver(BmsDriver):
         return JbdReassembler()
 
     def is_sensitive(self, frame: bytes) -> bool:
-        """FF AA frames carry the password, keyed with the MAC and a random."""
-        return frame[:2] == AUTH_HEADER
+        """FF AA frames carry the password, keyed with the MAC and a random.
+
+        Daren's device texts hold what reads like the serial number.
+        """
+        if frame[:2] == AUTH_HEADER:
+            return True
+        info = self._variant.info_register
+        return self._variant.info_is_sensitive and frame[:2] == bytes((START, info))
 
     async def initialize(self) -> None:
         """Authenticate first when a password is configured."""
@@ -281,18 +309,20 @@ class JbdDriver(BmsDriver):
 
     async def read_basic(self) -> BasicInfo:
         """Read register 0x03; learn what it shows of the 0xE1 mask."""
-        basic = decode_basic((await self._read(REG_BASIC)).payload)
+        basic = self._variant.decode_basic((await self._read(REG_BASIC)).payload)
         self._mask = infer_mask(self._mask, basic)
         return basic
 
     async def read_device_info(self) -> DeviceInfo:
-        """Model from register 0x05, software version from 0x03."""
-        model = decode_model((await self._read(REG_MODEL)).payload)
+        """The layout's texts (0x05 or 0x08); else the version in 0x03."""
+        variant = self._variant
+        texts = variant.decode_info((await self._read(variant.info_register)).payload)
         basic = await self.read_basic()
         return DeviceInfo(
-            manufacturer=self.manufacturer,
-            model=model or None,
-            sw_version=basic.software_version,
+            manufacturer=variant.manufacturer,
+            model=texts.model,
+            hw_version=texts.hw_version,
+            sw_version=texts.sw_version or basic.software_version,
         )
 
     async def read_snapshot(self) -> BatterySnapshot:
@@ -307,10 +337,9 @@ class JbdDriver(BmsDriver):
             current=basic.current,
             cell_voltages=cells,
             reported_cell_count=basic.cell_count,
-            temperatures=tuple(
-                Temperature(TemperatureKind.CELL, t) for t in basic.temperatures
-            ),
+            temperatures=_temperatures(basic),
             state_of_charge=float(basic.soc),
+            state_of_health=basic.state_of_health,
             remaining_capacity=basic.remaining_capacity,
             full_capacity=basic.nominal_capacity,
             design_capacity=basic.nominal_capacity,
@@ -365,6 +394,16 @@ class JbdDriver(BmsDriver):
         confirm_switch(kind, on, before, after)
         cells = decode_cells((await self._read(REG_CELLS)).payload)
         return self._snapshot(after, cells)
+
+
+def _temperatures(basic: BasicInfo) -> tuple[Temperature, ...]:
+    """The cell probes, then the MOSFET and ambient ones where reported."""
+    cells = tuple(Temperature(TemperatureKind.CELL, t) for t in basic.temperatures)
+    others = (
+        (TemperatureKind.MOSFET, basic.mosfet_temperature),
+        (TemperatureKind.AMBIENT, basic.ambient_temperature),
+    )
+    return cells + tuple(Temperature(k, t) for k, t in others if t is not None)
 
 
 def _mac_bytes(address: str) -> bytes:

@@ -24,6 +24,10 @@ REG_MOSFET = 0xE1
 STATUS_OK = 0x00
 STATUS_ERROR = 0x80
 MAX_PAYLOAD = 0x80
+# Daren's device information (register 0x08) is longer: 0xC1 bytes
+# (aiobmsble 0.31.0 (PyPI sdist) tests/bms/test_daren_bms.py).
+REG_LONG_INFO = 0x08
+MAX_LONG_PAYLOAD = 0xC1
 AUTH_HEADER = b"\xff\xaa"
 AUTH_APP_KEY = 0x15
 AUTH_RANDOM = 0x17
@@ -34,6 +38,7 @@ AUTH_ROOT = 0x1D
 ROOT_PASSWORD = b"JBDbtpwd!@#2023"
 APP_KEY = b"000000"
 BASIC_FIXED_LEN = 23
+NTC_COUNT_AT = 22  # the number of probes after the fixed part
 
 PROTECTION_BITS: dict[int, Alarm] = {
     0: Alarm.CELL_OVERVOLTAGE,
@@ -54,6 +59,11 @@ PROTECTION_BITS: dict[int, Alarm] = {
 SUPPORTED_ALARMS = frozenset(PROTECTION_BITS.values())
 LOCK_BIT = 12
 LOCK = 1 << LOCK_BIT
+
+
+def max_payload(register: int) -> int:
+    """The longest payload a reply of ``register`` can carry."""
+    return MAX_LONG_PAYLOAD if register == REG_LONG_INFO else MAX_PAYLOAD
 
 
 def checksum(body: bytes) -> int:
@@ -136,6 +146,10 @@ class BasicInfo(NamedTuple):
     discharge_fet: bool
     cell_count: int
     temperatures: tuple[float, ...]
+    # Probes and the state of health that only Daren's layout reports.
+    mosfet_temperature: float | None = None
+    ambient_temperature: float | None = None
+    state_of_health: int | None = None
 
 
 # Register 0x03: the fixed part (syssi/esphome-jbd-bms docs, the vendor PDF).
@@ -153,22 +167,30 @@ BASIC_FIELDS = Layout(
     Field("soc", 19, 1),
     Field("fets", 20, 1),
     Field("cell_count", 21, 1),
-    Field("ntc_count", 22, 1),
 )
 
 
 def decode_basic(payload: bytes) -> BasicInfo:
     """Decode the payload of register 0x03."""
+    info = decode_fixed(payload)
+    return info._replace(temperatures=probes(payload, payload[NTC_COUNT_AT]))
+
+
+def probes(payload: bytes, count: int) -> tuple[float, ...]:
+    """The ``count`` probes after the fixed part, °C (0.1 K from 273.1 K)."""
+    if len(payload) < BASIC_FIXED_LEN + 2 * count:
+        raise FrameError("JBD basic info shorter than its NTC count")
+    return tuple(
+        round((int.from_bytes(payload[23 + 2 * i : 25 + 2 * i], "big") - 2731) / 10, 1)
+        for i in range(count)
+    )
+
+
+def decode_fixed(payload: bytes) -> BasicInfo:
+    """The fixed part of register 0x03, without the probes."""
     if len(payload) < BASIC_FIXED_LEN:
         raise FrameError("JBD basic info too short")
     value = read_fields(BASIC_FIELDS, payload)
-    ntc = int(value["ntc_count"])
-    if len(payload) < BASIC_FIXED_LEN + 2 * ntc:
-        raise FrameError("JBD basic info shorter than its NTC count")
-    temps = tuple(
-        round((int.from_bytes(payload[23 + 2 * i : 25 + 2 * i], "big") - 2731) / 10, 1)
-        for i in range(ntc)
-    )
     date, version, fets = int(value["date"]), int(value["version"]), int(value["fets"])
     balancing = int(value["balancing"]) | int(value["balancing_high"]) << 16
     return BasicInfo(
@@ -187,7 +209,7 @@ def decode_basic(payload: bytes) -> BasicInfo:
         charge_fet=bool(fets & 1),
         discharge_fet=bool(fets & 2),
         cell_count=int(value["cell_count"]),
-        temperatures=temps,
+        temperatures=(),
     )
 
 
@@ -196,6 +218,14 @@ def decode_cells(payload: bytes) -> tuple[float, ...]:
     if len(payload) % 2:
         raise FrameError("JBD cell payload has an odd length")
     return tuple(mv / 1000 for mv in unpack_run(payload, 0, len(payload) // 2))
+
+
+class InfoTexts(NamedTuple):
+    """What the device-information register tells (0x05: the model alone)."""
+
+    model: str | None
+    hw_version: str | None = None
+    sw_version: str | None = None
 
 
 def decode_model(payload: bytes) -> str:

@@ -6,10 +6,10 @@ from ..errors import ChecksumError, ProtocolError
 from ..scanner import NEED_MORE, FrameRules, Scanner
 from .frames import (
     AUTH_HEADER,
-    MAX_PAYLOAD,
     START,
     STATUS_ERROR,
     STATUS_OK,
+    max_payload,
     parse_frame,
 )
 
@@ -61,7 +61,9 @@ def _candidate_length(buf: bytearray, pos: int) -> int | None:
         return 5 + buf[pos + 3] if have >= 4 else NEED_MORE
     if have < 4:
         return NEED_MORE
-    if buf[pos + 2] not in (STATUS_OK, STATUS_ERROR) or buf[pos + 3] > MAX_PAYLOAD:
+    if buf[pos + 2] not in (STATUS_OK, STATUS_ERROR) or buf[pos + 3] > max_payload(
+        buf[pos + 1]
+    ):
         return 0
     return 7 + buf[pos + 3]
 

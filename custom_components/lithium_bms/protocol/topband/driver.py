@@ -5,9 +5,9 @@ connected, without being asked (patman15/aiobmsble
 ``aiobmsble/bms/topband_bms.py`` @ b0567331025033d33729385fa89a1198275d6486
 has no write characteristic and waits for the next frame), so a snapshot is
 the next frame after the read starts. Topband modules (Ective, StartCraft,
-KiloVault) notify on FFE4 in service FFE0; PowerXtreme ones on FFF1 in FFF0
-(``aiobmsble/bms/pwrxtreme_bms.py``
-@ 00e4ff0fb63d93e18664f0bbffe02a0fcca6001a). The frames are in
+KiloVault) notify on FFE4 in service FFE0; PowerXtreme ones on FFF1 in FFF0,
+and are first asked on FFF2 (aiobmsble 0.31.0 (PyPI sdist)
+``aiobmsble/bms/pwrxtreme_bms.py``; :mod:`.variants`). The frames are in
 :mod:`.frames`. Read only: no public source documents a command.
 """
 
@@ -27,10 +27,10 @@ from ..snapshot import (
 from ..transport import GattProfile
 from .frames import MAX_CELLS, decode_status
 from .stream import TopbandReassembler
+from .variants import POWERXTREME, TOPBAND, TopbandVariant
 
 TOPBAND_SERVICE = 0xFFE0
 POWERXTREME_SERVICE = 0xFFF0
-POWERXTREME = "PowerXtreme"
 # Company IDs of the matchers of aiobmsble ``topband_bms.py`` (0 and 65535:
 # unregistered; the data is the module's MAC) and ``pwrxtreme_bms.py`` (76,
 # an iBeacon frame), at the commits above.
@@ -56,7 +56,7 @@ class TopbandDriver(BmsDriver):
     claim_order = 360
     gatt = (
         GattProfile(service=TOPBAND_SERVICE, notify=0xFFE4),
-        GattProfile(service=POWERXTREME_SERVICE, notify=0xFFF1),
+        GattProfile(service=POWERXTREME_SERVICE, notify=0xFFF1, write=0xFFF2),
     )
     matchers = (
         # No service data: Epoch GC2 packs advertise FFE0 and company 65535
@@ -81,25 +81,37 @@ class TopbandDriver(BmsDriver):
         """Frames by head, hex digits, sum and content."""
         return TopbandReassembler()
 
-    async def read_device_info(self) -> DeviceInfo:
-        """The frame has no model: the maker is told by the service in use."""
+    def _variant(self) -> TopbandVariant:
+        """The maker, told by the service in use."""
         service = self.transport.service
         if service is not None and full_uuid(service) == uuid16(POWERXTREME_SERVICE):
-            return DeviceInfo(manufacturer=POWERXTREME)
-        return DeviceInfo(manufacturer=self.manufacturer)
+            return POWERXTREME
+        return TOPBAND
+
+    async def read_device_info(self) -> DeviceInfo:
+        """The frame has no model: the maker is told by the service in use."""
+        return DeviceInfo(manufacturer=self._variant().manufacturer)
 
     async def read_snapshot(self) -> BatterySnapshot:
         """The newest frame since the last read, else the next one to come.
 
         The inbox is emptied on every connect and by every read, so a frame
-        found there arrived after the previous read.
+        found there arrived after the previous read. A variant that is asked
+        (PowerXtreme) gives the first frame after its requests, the one
+        aiobmsble 0.31.0's ``pwrxtreme_bms.py`` waits for.
         """
-        frame = None
-        while (newer := self.inbox.take(_always)) is not None:
-            frame = newer
-        if frame is None:
+        variant = self._variant()
+        if variant.requests:
+            self.inbox.clear()
+            try:
+                for request in variant.requests:
+                    await self.send(request)
+            finally:
+                self.transport.release()
             frame = await self.inbox.wait_for(_always, self.request_timeout)
-        status = decode_status(frame)
+        else:
+            frame = await self._newest()
+        status = decode_status(frame, variant.current_unit)
         return BatterySnapshot(
             voltage=status.voltage,
             current=status.current,
@@ -110,6 +122,15 @@ class TopbandDriver(BmsDriver):
             cycles=status.cycles,
             protection_code=status.problem_code,
         )
+
+    async def _newest(self) -> bytes:
+        """The newest frame in the inbox, else the next one."""
+        frame = None
+        while (newer := self.inbox.take(_always)) is not None:
+            frame = newer
+        if frame is None:
+            frame = await self.inbox.wait_for(_always, self.request_timeout)
+        return frame
 
     async def set_switch(self, kind: SwitchKind, on: bool) -> BatterySnapshot:
         """Read only: no public source documents a command."""

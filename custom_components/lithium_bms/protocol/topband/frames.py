@@ -15,6 +15,8 @@ different head bytes. Sources, cited below as [A] to [C]:
   @ 203f01da52c9fceb15c9e3f202b3a873888dbf7f (the same field offsets)
 - [D] aiobmsble 0.31.0 (the PyPI wheel) ``aiobmsble/bms/topband_bms.py``:
   any byte that is no uppercase hex digit starts a frame
+- [E] aiobmsble 0.31.0 (PyPI sdist) ``aiobmsble/bms/pwrxtreme_bms.py`` and
+  ``tests/bms/test_pwrxtreme_bms.py``: PowerXtreme's current in 0.1 A
 
 The sum is weak (a forged or spliced frame fits it easily), so a frame is
 also refused when its content contradicts itself: cells after an empty slot,
@@ -42,6 +44,7 @@ LENGTH = 1 + DIGITS  # 113 bytes on the air [A]
 DATA = 54  # decoded bytes before the sum
 MAX_CELLS = 16
 CELLS_AT = 22  # 16 cells of 1 mV, unused slots 0 [A][C]
+CURRENT_UNIT = 0.001  # A: Topband's 1 mA [A][C]
 KELVIN_OFFSET = 273.15  # the probe reads 0.1 K [A][C]
 # The pack voltage may differ from the sum of its cells by this much: the
 # KiloVault capture of [A] reads 13.200 V over cells summing to 13.261 V.
@@ -51,7 +54,8 @@ CELL_SUM_TOLERANCE = 0.02  # of the sum
 # Fixed fields of the decoded bytes [A][C].
 FIELDS = (
     Field("voltage", 0, 4, scale=0.001, decimals=3, order="little"),
-    Field("current", 4, 4, signed=True, scale=0.001, decimals=3, order="little"),
+    # In the variant's unit (:mod:`.variants`): 1 mA [A], 0.1 A PowerXtreme [E].
+    Field("current", 4, 4, signed=True, order="little"),
     # The charge left, in mAh ("cycle_charge" in [A]).
     Field("remaining", 8, 4, scale=0.001, decimals=3, order="little"),
     Field("cycles", 12, 2, order="little"),
@@ -93,8 +97,11 @@ def decode_digits(frame: bytes) -> bytes:
     return bytes.fromhex(frame[1:].decode("ascii"))
 
 
-def decode_status(frame: bytes) -> TopbandStatus:
-    """Decode a frame; raise unless its sum and its content hold."""
+def decode_status(frame: bytes, current_unit: float = CURRENT_UNIT) -> TopbandStatus:
+    """Decode a frame; raise unless its sum and its content hold.
+
+    ``current_unit`` is the variant's, in A (the checks do not depend on it).
+    """
     data = decode_digits(frame)
     if checksum(data[:DATA]) != int.from_bytes(data[DATA:], "big"):
         raise ChecksumError("Topband checksum mismatch")
@@ -102,7 +109,7 @@ def decode_status(frame: bytes) -> TopbandStatus:
     scaled = read_fields(_SCALED, data)
     status = TopbandStatus(
         voltage=scaled["voltage"],
-        current=scaled["current"],
+        current=round(values["current"] * current_unit, 3),
         remaining=scaled["remaining"],
         cycles=values["cycles"],
         soc=values["soc"],
