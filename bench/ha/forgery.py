@@ -54,6 +54,10 @@ ANT_LEGACY_LENGTH = 140
 # An ABC-BMS answer: 20-byte ``CC <type> <17 bytes> <crc>`` replies back to back.
 ABC_HEAD = 0xCC
 ABC_LENGTH = 20
+# A TianPower reply: ``55 14 <type> <16 bytes> AA``, no checksum; its types.
+TIANPWR_HEAD = b"\x55\x14"
+TIANPWR_LENGTH = 20
+TIANPWR_TYPES = (*range(0x81, 0x8B), 0x90, 0x91, 0x94, 0x95)
 
 # An Offgridtec reply, descrambled: ``+RD,`` register, value digits, CR LF.
 OGT_HEAD = b"+RD,"
@@ -337,6 +341,17 @@ def _ogt(frame: bytes, rng: random.Random) -> bytes:
     return plain.translate(_xor(key))
 
 
+def _tianpwr(frame: bytes, rng: random.Random) -> bytes:
+    """Another reply type with random data, head and end byte kept.
+
+    No checksum: random data under the type asked is a reply like any other,
+    which only the plausibility gate could refuse. What the driver must
+    refuse is a reply of a type it did not ask.
+    """
+    kind = rng.choice([t for t in TIANPWR_TYPES if t != frame[2]])
+    return TIANPWR_HEAD + bytes((kind,)) + _random(rng, 16) + b"\xaa"
+
+
 def _xor(key: int) -> bytes:
     return bytes(b ^ key for b in range(256))
 
@@ -387,4 +402,13 @@ FORGERS: tuple[tuple[Callable[[bytes], bool], Forger], ...] = (
     (lambda f: _ogt_key(f) is not None, _ogt),
     (lambda f: len(f) == TOPBAND_LENGTH and HEX_DIGITS.issuperset(f[1:]), _topband),
     (_abc, _abc_reply),
+    (
+        lambda f: (
+            len(f) == TIANPWR_LENGTH
+            and f.startswith(TIANPWR_HEAD)
+            and f[-1] == 0xAA
+            and f[2] in TIANPWR_TYPES
+        ),
+        _tianpwr,
+    ),
 )

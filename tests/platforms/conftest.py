@@ -50,6 +50,7 @@ from bms_simulator.families.roypow import RoyPowSimulator
 from bms_simulator.families.seplos import SeplosV3Ble
 from bms_simulator.families.seplos_v2_ble import SeplosV2Ble
 from bms_simulator.families.tdt import TdtSimulator
+from bms_simulator.families.tianpwr import TianpwrSimulator
 from bms_simulator.families.topband import TopbandSimulator
 from bms_simulator.families.vatrer import VatrerBms
 from bms_simulator.pack import PackModel
@@ -154,6 +155,10 @@ def _redodo() -> SimulatedBms:
 
 def _abc() -> SimulatedBms:
     return AbcSimulator("D6:6C:0A:00:11:22", "SOK-AA02120", pack_model())
+
+
+def _tianpwr() -> SimulatedBms:
+    return TianpwrSimulator("90:A6:BF:00:11:22", "TP_123456", pack_model())
 
 
 def _braunpwr() -> SimulatedBms:
@@ -363,6 +368,8 @@ CASES = (
         cells=False,
         changed_voltage="26.557",
     ),
+    # Named alarms from esphome-tianpower-bms' protection bit tables.
+    FamilyCase("tianpwr", "tianpwr", _tianpwr, ()),
 )
 SWITCH_ATTRIBUTES = {
     "charge_mosfet": "charge_enabled",

@@ -58,6 +58,7 @@ RECALL_FLOOR = {
     "abc": 1.0,
     "vatrer": 1.0,
     "ogt": 1.0,
+    "tianpwr": 1.0,
 }
 
 
@@ -160,6 +161,9 @@ def test_corpus_is_sourced_and_varied() -> None:
         # aiobmsble test_data/ogt_bms.json (a log); BMS_BLE-HA #2 names a
         # SmartBat-A42491 but shows no advertisement data.
         "ogt": 1,
+        # aiobmsble test_data/tianpwr_bms.json (BMS_BLE-HA #412); the
+        # syssi/esphome-tianpower-bms README names the TP_123456 pattern only.
+        "tianpwr": 1,
     }
     assert all(families[family] >= FEW_PUBLIC.get(family, 5) for family in OURS), (
         families

@@ -78,6 +78,10 @@ from custom_components.lithium_bms.protocol.seplos import v2ble
 from custom_components.lithium_bms.protocol.seplos.stream import SeplosV2BleReassembler
 from custom_components.lithium_bms.protocol.tdt import frames as tdt
 from custom_components.lithium_bms.protocol.tdt.stream import TdtReassembler
+from custom_components.lithium_bms.protocol.tianpwr import frames as tianpwr
+from custom_components.lithium_bms.protocol.tianpwr.stream import (
+    TianpwrReassembler,
+)
 from custom_components.lithium_bms.protocol.topband import frames as topband
 from custom_components.lithium_bms.protocol.topband.stream import TopbandReassembler
 from custom_components.lithium_bms.protocol.vatrer.stream import VatrerReassembler
@@ -105,6 +109,7 @@ from . import (
     test_roypow_frames,
     test_seplos_v2_ble_frames,
     test_tdt_frames,
+    test_tianpwr_frames,
     test_topband_frames,
     test_vatrer_frames,
 )
@@ -478,6 +483,17 @@ FAMILIES = [
         mutated=LIGHT,
         survives=LIGHT,
         header=7,
+    ),
+    Family(
+        id="tianpwr",
+        make=TianpwrReassembler,
+        frames=test_tianpwr_frames.FRAMES,
+        valid=checked(tianpwr.check_frame),
+        # No checksum: garbage glued to a frame's head can pose as a frame.
+        garbage=st.sampled_from([b"", b"\x00", b"\x55", b"\x55\x14", b"\x01\x02"]),
+        junk=test_tianpwr_frames.GARBAGE,
+        foreign=[*test_tianpwr_frames.FOREIGN.values()],
+        header=3,
     ),
     Family(
         id="topband",
