@@ -58,6 +58,7 @@ RECALL_FLOOR = {
     "abc": 1.0,
     "vatrer": 1.0,
     "ogt": 1.0,
+    "superb": 1.0,
 }
 
 
@@ -160,6 +161,9 @@ def test_corpus_is_sourced_and_varied() -> None:
         # aiobmsble test_data/ogt_bms.json (a log); BMS_BLE-HA #2 names a
         # SmartBat-A42491 but shows no advertisement data.
         "ogt": 1,
+        # aiobmsble test_data/superb_bms.json (BMS_BLE-HA #518, #609); the
+        # Epsilon V2 records (#546, #813) are the second generation's.
+        "superb": 2,
     }
     assert all(families[family] >= FEW_PUBLIC.get(family, 5) for family in OURS), (
         families
