@@ -49,6 +49,7 @@ from bms_simulator.families.renogy import RenogyBattery
 from bms_simulator.families.roypow import RoyPowSimulator
 from bms_simulator.families.seplos import SeplosV3Ble
 from bms_simulator.families.seplos_v2_ble import SeplosV2Ble
+from bms_simulator.families.superb import SuperbSimulator
 from bms_simulator.families.tdt import TdtSimulator
 from bms_simulator.families.topband import TopbandSimulator
 from bms_simulator.families.vatrer import VatrerBms
@@ -178,6 +179,12 @@ def _topband() -> SimulatedBms:
 def _powerxtreme() -> SimulatedBms:
     """A PowerXtreme X210 as BMS_BLE-HA #769 shows it: "Moby", iBeacon."""
     sim = TopbandSimulator("DC:0D:30:00:31:37", "Moby", pack_model(), powerxtreme=True)
+    sim.period = JK_PERIOD
+    return sim
+
+
+def _superb() -> SimulatedBms:
+    sim = SuperbSimulator("60:8A:10:00:11:22", "Epsilon-201007664", pack_model())
     sim.period = JK_PERIOD
     return sim
 
@@ -353,6 +360,16 @@ CASES = (
         "ogt_type_a",
         "ogt",
         _ogt("SmartBat-A42491"),
+        (),
+        alarms=False,
+        cells=False,
+        changed_voltage="26.557",
+    ),
+    # Flags bit 0 is the only protection state; no cells in the frame.
+    FamilyCase(
+        "superb",
+        "superb",
+        _superb,
         (),
         alarms=False,
         cells=False,
