@@ -77,6 +77,7 @@ AIOBMSBLE_MODULES = {
     "vatrer": "aiobmsble.bms.vatrer_bms",
     "vatrer_c4s": "aiobmsble.bms.c4s_bms",
     "ogt": "aiobmsble.bms.ogt_bms",
+    "superb": "aiobmsble.bms.superb_bms",
 }
 
 

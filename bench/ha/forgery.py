@@ -55,6 +55,10 @@ ANT_LEGACY_LENGTH = 140
 ABC_HEAD = 0xCC
 ABC_LENGTH = 20
 
+# A Super-B status frame: 20 bytes, byte 0 and bytes 16-19 zero, no checksum.
+SUPERB_LENGTH = 20
+SUPERB_VALUES = slice(1, 16)
+
 # An Offgridtec reply, descrambled: ``+RD,`` register, value digits, CR LF.
 OGT_HEAD = b"+RD,"
 OGT_LENGTHS = frozenset({10, 12, 14})
@@ -337,6 +341,26 @@ def _ogt(frame: bytes, rng: random.Random) -> bytes:
     return plain.translate(_xor(key))
 
 
+def _superb(frame: bytes) -> bool:
+    """A Super-B status frame: its length and the bytes that are always 0."""
+    return (
+        len(frame) == SUPERB_LENGTH
+        and frame[0] == 0
+        and not any(frame[SUPERB_VALUES.stop :])
+    )
+
+
+def _superb_status(frame: bytes, rng: random.Random) -> bytes:
+    """The zero bytes kept, random flags, percentages and floats.
+
+    The frame carries no checksum: only the decoder's content checks (SOC
+    and SOH at most 100 %, voltage and current in range) can refuse it.
+    """
+    return (
+        frame[:1] + _random(rng, SUPERB_VALUES.stop - 1) + frame[SUPERB_VALUES.stop :]
+    )
+
+
 def _xor(key: int) -> bytes:
     return bytes(b ^ key for b in range(256))
 
@@ -387,4 +411,5 @@ FORGERS: tuple[tuple[Callable[[bytes], bool], Forger], ...] = (
     (lambda f: _ogt_key(f) is not None, _ogt),
     (lambda f: len(f) == TOPBAND_LENGTH and HEX_DIGITS.issuperset(f[1:]), _topband),
     (_abc, _abc_reply),
+    (_superb, _superb_status),
 )
