@@ -12,8 +12,8 @@ class SuperbRules(FrameRules):
 
     Without a checksum a refused candidate is no damaged frame, just bytes
     that start with a zero: :meth:`length` answers 0 for it, so the scan
-    moves on without an error. A frame cut short is complete once the next
-    frame's bytes follow, is refused so and the next frame read.
+    moves on without an error. A frame cut short (a lost notification)
+    reaches 20 bytes with the next frame's, is refused and skipped.
     """
 
     name = "Super-B"
