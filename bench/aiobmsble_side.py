@@ -78,6 +78,7 @@ AIOBMSBLE_MODULES = {
     "vatrer_c4s": "aiobmsble.bms.c4s_bms",
     "ogt": "aiobmsble.bms.ogt_bms",
     "tianpwr": "aiobmsble.bms.tianpwr_bms",
+    "superb": "aiobmsble.bms.superb_bms",
 }
 
 

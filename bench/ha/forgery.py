@@ -59,6 +59,10 @@ TIANPWR_HEAD = b"\x55\x14"
 TIANPWR_LENGTH = 20
 TIANPWR_TYPES = (*range(0x81, 0x8B), 0x90, 0x91, 0x94, 0x95)
 
+# A Super-B status frame: 20 bytes, byte 0 and bytes 16-19 zero, no checksum.
+SUPERB_LENGTH = 20
+SUPERB_VALUES = slice(1, 16)
+
 # An Offgridtec reply, descrambled: ``+RD,`` register, value digits, CR LF.
 OGT_HEAD = b"+RD,"
 OGT_LENGTHS = frozenset({10, 12, 14})
@@ -352,6 +356,26 @@ def _tianpwr(frame: bytes, rng: random.Random) -> bytes:
     return TIANPWR_HEAD + bytes((kind,)) + _random(rng, 16) + b"\xaa"
 
 
+def _superb(frame: bytes) -> bool:
+    """A Super-B status frame: its length and the bytes that are always 0."""
+    return (
+        len(frame) == SUPERB_LENGTH
+        and frame[0] == 0
+        and not any(frame[SUPERB_VALUES.stop :])
+    )
+
+
+def _superb_status(frame: bytes, rng: random.Random) -> bytes:
+    """The zero bytes kept, random flags, percentages and floats.
+
+    The frame carries no checksum: only the decoder's content checks (SOC
+    and SOH at most 100 %, voltage and current in range) can refuse it.
+    """
+    return (
+        frame[:1] + _random(rng, SUPERB_VALUES.stop - 1) + frame[SUPERB_VALUES.stop :]
+    )
+
+
 def _xor(key: int) -> bytes:
     return bytes(b ^ key for b in range(256))
 
@@ -411,4 +435,5 @@ FORGERS: tuple[tuple[Callable[[bytes], bool], Forger], ...] = (
         ),
         _tianpwr,
     ),
+    (_superb, _superb_status),
 )

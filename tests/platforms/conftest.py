@@ -49,6 +49,7 @@ from bms_simulator.families.renogy import RenogyBattery
 from bms_simulator.families.roypow import RoyPowSimulator
 from bms_simulator.families.seplos import SeplosV3Ble
 from bms_simulator.families.seplos_v2_ble import SeplosV2Ble
+from bms_simulator.families.superb import SuperbSimulator
 from bms_simulator.families.tdt import TdtSimulator
 from bms_simulator.families.tianpwr import TianpwrSimulator
 from bms_simulator.families.topband import TopbandSimulator
@@ -187,6 +188,12 @@ def _topband() -> SimulatedBms:
 def _powerxtreme() -> SimulatedBms:
     """A PowerXtreme X210 as BMS_BLE-HA #769 shows it: "Moby", iBeacon."""
     sim = TopbandSimulator("DC:0D:30:00:31:37", "Moby", pack_model(), powerxtreme=True)
+    sim.period = JK_PERIOD
+    return sim
+
+
+def _superb() -> SimulatedBms:
+    sim = SuperbSimulator("60:8A:10:00:11:22", "Epsilon-201007664", pack_model())
     sim.period = JK_PERIOD
     return sim
 
@@ -370,6 +377,16 @@ CASES = (
     ),
     # Named alarms from esphome-tianpower-bms' protection bit tables.
     FamilyCase("tianpwr", "tianpwr", _tianpwr, ()),
+    # Flags bit 0 is the only protection state; no cells in the frame.
+    FamilyCase(
+        "superb",
+        "superb",
+        _superb,
+        (),
+        alarms=False,
+        cells=False,
+        changed_voltage="26.557",
+    ),
 )
 SWITCH_ATTRIBUTES = {
     "charge_mosfet": "charge_enabled",

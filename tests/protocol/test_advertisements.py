@@ -59,6 +59,7 @@ RECALL_FLOOR = {
     "vatrer": 1.0,
     "ogt": 1.0,
     "tianpwr": 1.0,
+    "superb": 1.0,
 }
 
 
@@ -164,6 +165,9 @@ def test_corpus_is_sourced_and_varied() -> None:
         # aiobmsble test_data/tianpwr_bms.json (BMS_BLE-HA #412); the
         # syssi/esphome-tianpower-bms README names the TP_123456 pattern only.
         "tianpwr": 1,
+        # aiobmsble test_data/superb_bms.json (BMS_BLE-HA #518, #609); the
+        # Epsilon V2 records (#546, #813) are the second generation's.
+        "superb": 2,
     }
     assert all(families[family] >= FEW_PUBLIC.get(family, 5) for family in OURS), (
         families

@@ -76,6 +76,8 @@ from custom_components.lithium_bms.protocol.roypow.stream import RoyPowReassembl
 from custom_components.lithium_bms.protocol.scanner import Feed, Scanner
 from custom_components.lithium_bms.protocol.seplos import v2ble
 from custom_components.lithium_bms.protocol.seplos.stream import SeplosV2BleReassembler
+from custom_components.lithium_bms.protocol.superb import frames as superb
+from custom_components.lithium_bms.protocol.superb.stream import SuperbReassembler
 from custom_components.lithium_bms.protocol.tdt import frames as tdt
 from custom_components.lithium_bms.protocol.tdt.stream import TdtReassembler
 from custom_components.lithium_bms.protocol.tianpwr import frames as tianpwr
@@ -108,6 +110,7 @@ from . import (
     test_renogy_frames,
     test_roypow_frames,
     test_seplos_v2_ble_frames,
+    test_superb_frames,
     test_tdt_frames,
     test_tianpwr_frames,
     test_topband_frames,
@@ -472,6 +475,18 @@ FAMILIES = [
         mutated=LIGHT,
         survives=LIGHT,
         header=6,
+    ),
+    Family(
+        id="superb",
+        make=SuperbReassembler,
+        frames=test_superb_frames.FRAMES,
+        valid=checked(superb.decode_status),
+        # No checksum: zeros glued to a frame's head can pose as a frame.
+        garbage=st.sampled_from([b"", b"\x00", b"\xff\xfe", b"\x01\x02\x03"]),
+        junk=test_superb_frames.GARBAGE,
+        foreign=[*test_superb_frames.FOREIGN.values()],
+        # No checksum: bytes that are no frame are skipped without a word.
+        header=None,
     ),
     Family(
         id="tdt",
