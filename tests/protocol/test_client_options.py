@@ -80,4 +80,4 @@ def test_a_stored_variant_is_taken_only_when_the_family_speaks_it(family: str) -
 def test_families_with_variants_declare_them() -> None:
     assert driver_by_family("jk").variants == ("JK04", "JK02_24S", "JK02_32S")
     assert driver_by_family("daly").variants == ("d2", "p81", "a5_80", "a5_40")
-    assert driver_by_family("jbd").variants == ()
+    assert driver_by_family("jbd").variants == ("daren",)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
 
@@ -37,6 +36,8 @@ from custom_components.lithium_bms.protocol.snapshot import (
     TemperatureKind,
 )
 
+from .sim_clients import MakeClient, SimClients
+
 ADDRESS = "02:00:07:12:34:56"
 VECTORS = {
     v["name"]: bytes.fromhex(v["hex"])
@@ -44,7 +45,6 @@ VECTORS = {
         (Path(__file__).parent / "data" / "ej_vectors.json").read_text()
     )
 }
-type MakeClient = Callable[..., BmsClient]
 
 
 def assert_matches(snapshot: BatterySnapshot, pack: PackModel) -> None:
@@ -81,20 +81,8 @@ def sim() -> EjSimulator:
 
 
 @pytest.fixture
-async def make_client(sim: EjSimulator) -> AsyncIterator[MakeClient]:
-    clients: list[BmsClient] = []
-
-    def _make(keep_connected: bool = True, **options: Any) -> BmsClient:
-        options.setdefault("address", ADDRESS)
-        options.setdefault("name", sim.advertising.name)
-        driver = EjDriver(SimulatorTransport(sim), DriverOptions(**options))
-        client = BmsClient(driver, keep_connected=keep_connected)
-        clients.append(client)
-        return client
-
-    yield _make
-    for client in clients:
-        await client.close()
+def make_client(sim_clients: SimClients, sim: EjSimulator) -> MakeClient:
+    return sim_clients.maker(EjDriver, sim, address=ADDRESS, name=sim.advertising.name)
 
 
 def _advertisement(sim: EjSimulator) -> Advertisement:

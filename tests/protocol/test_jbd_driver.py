@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import re
-from collections.abc import AsyncIterator, Callable, Coroutine
+from collections.abc import Coroutine
 from pathlib import Path
 from typing import Any
 
@@ -67,6 +67,8 @@ from custom_components.lithium_bms.protocol.transport import (
     Transport,
 )
 
+from .sim_clients import MakeClient, SimClients
+
 ADDRESS = "A4:C1:37:00:11:22"
 PASSWORD = "123456"
 LOCK = 1 << 12
@@ -97,23 +99,9 @@ def sim() -> JbdSimulator:
     return device
 
 
-type MakeClient = Callable[..., BmsClient]
-
-
 @pytest.fixture
-async def make_client(sim: JbdSimulator) -> AsyncIterator[MakeClient]:
-    clients: list[BmsClient] = []
-
-    def _make(keep_connected: bool = True, **options: Any) -> BmsClient:
-        options.setdefault("address", ADDRESS)
-        driver = JbdDriver(SimulatorTransport(sim), DriverOptions(**options))
-        client = BmsClient(driver, keep_connected=keep_connected)
-        clients.append(client)
-        return client
-
-    yield _make
-    for client in clients:
-        await client.close()
+def make_client(sim_clients: SimClients, sim: JbdSimulator) -> MakeClient:
+    return sim_clients.maker(JbdDriver, sim, address=ADDRESS)
 
 
 def mosfet_writes(sim: JbdSimulator) -> list[int]:

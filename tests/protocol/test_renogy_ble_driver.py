@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator, Callable
 from pathlib import Path
-from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -29,10 +27,11 @@ from custom_components.lithium_bms.protocol.snapshot import (
     BatterySnapshot,
 )
 
+from .sim_clients import MakeClient, SimClients
+
 CLASSIC = "60:98:66:00:11:22"
 PRO = "4C:E1:74:57:94:7B"
 CORPUS = Path(__file__).parent / "data" / "advertisements.json"
-type MakeClient = Callable[..., BmsClient]
 
 
 @pytest.fixture(autouse=True)
@@ -47,20 +46,10 @@ def sim(request: pytest.FixtureRequest) -> RenogyBattery:
 
 
 @pytest.fixture
-async def make_client(sim: RenogyBattery) -> AsyncIterator[MakeClient]:
-    clients: list[BmsClient] = []
-
-    def _make(keep_connected: bool = True, **options: Any) -> BmsClient:
-        options.setdefault("address", sim.address)
-        options.setdefault("name", sim.advertising.name)
-        driver = RenogyDriver(SimulatorTransport(sim), DriverOptions(**options))
-        client = BmsClient(driver, keep_connected=keep_connected)
-        clients.append(client)
-        return client
-
-    yield _make
-    for client in clients:
-        await client.close()
+def make_client(sim_clients: SimClients, sim: RenogyBattery) -> MakeClient:
+    return sim_clients.maker(
+        RenogyDriver, sim, address=sim.address, name=sim.advertising.name
+    )
 
 
 def assert_matches(snapshot: BatterySnapshot, sim: RenogyBattery) -> None:

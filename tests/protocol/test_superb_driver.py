@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable
-from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -28,9 +26,10 @@ from custom_components.lithium_bms.protocol.registry import driver_for_advertise
 from custom_components.lithium_bms.protocol.snapshot import BatterySnapshot, SwitchKind
 from custom_components.lithium_bms.protocol.superb import SuperbDriver
 
+from .sim_clients import MakeClient, SimClients
+
 ADDRESS = "60:8A:10:12:34:56"
 PERIOD = 0.03  # seconds between streamed frames
-type MakeClient = Callable[..., BmsClient]
 
 
 def assert_matches(snapshot: BatterySnapshot, sim: SuperbSimulator) -> None:
@@ -76,19 +75,8 @@ def sim() -> SuperbSimulator:
 
 
 @pytest.fixture
-async def make_client(sim: SuperbSimulator) -> AsyncIterator[MakeClient]:
-    clients: list[BmsClient] = []
-
-    def _make(keep_connected: bool = True, **options: Any) -> BmsClient:
-        options.setdefault("address", ADDRESS)
-        driver = SuperbDriver(SimulatorTransport(sim), DriverOptions(**options))
-        client = BmsClient(driver, keep_connected=keep_connected)
-        clients.append(client)
-        return client
-
-    yield _make
-    for client in clients:
-        await client.close()
+def make_client(sim_clients: SimClients, sim: SuperbSimulator) -> MakeClient:
+    return sim_clients.maker(SuperbDriver, sim, address=ADDRESS)
 
 
 def test_the_demo_is_claimed_by_its_name() -> None:

@@ -2,16 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
-from typing import Any
-
 import pytest
 
 from bms_simulator.device import Fault
 from bms_simulator.families.tianpwr import TianpwrSimulator, demo
 from bms_simulator.pack import PackModel
 from bms_simulator.transport import SimulatorTransport
-from custom_components.lithium_bms.protocol.client import BmsClient
 from custom_components.lithium_bms.protocol.driver import DriverOptions
 from custom_components.lithium_bms.protocol.errors import (
     BmsConnectionError,
@@ -29,8 +25,9 @@ from custom_components.lithium_bms.protocol.snapshot import (
 )
 from custom_components.lithium_bms.protocol.tianpwr import TianpwrDriver
 
+from .sim_clients import MakeClient, SimClients
+
 ADDRESS = "90:A6:BF:12:34:56"
-type MakeClient = Callable[..., BmsClient]
 
 
 def assert_matches(snapshot: BatterySnapshot, pack: PackModel, ambient: float) -> None:
@@ -74,19 +71,8 @@ def sim() -> TianpwrSimulator:
 
 
 @pytest.fixture
-async def make_client(sim: TianpwrSimulator) -> AsyncIterator[MakeClient]:
-    clients: list[BmsClient] = []
-
-    def _make(keep_connected: bool = True, **options: Any) -> BmsClient:
-        options.setdefault("address", ADDRESS)
-        driver = TianpwrDriver(SimulatorTransport(sim), DriverOptions(**options))
-        client = BmsClient(driver, keep_connected=keep_connected)
-        clients.append(client)
-        return client
-
-    yield _make
-    for client in clients:
-        await client.close()
+def make_client(sim_clients: SimClients, sim: TianpwrSimulator) -> MakeClient:
+    return sim_clients.maker(TianpwrDriver, sim, address=ADDRESS)
 
 
 @pytest.mark.parametrize("name", ["TP_123456", "TP_A1"])

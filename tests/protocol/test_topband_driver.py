@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable
-from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -32,9 +30,10 @@ from custom_components.lithium_bms.protocol.snapshot import (
 )
 from custom_components.lithium_bms.protocol.topband import TopbandDriver
 
+from .sim_clients import MakeClient, SimClients
+
 ADDRESS = "30:55:44:12:34:56"
 PERIOD = 0.03  # seconds between streamed frames
-type MakeClient = Callable[..., BmsClient]
 
 
 def assert_matches(snapshot: BatterySnapshot, sim: TopbandSimulator) -> None:
@@ -94,19 +93,8 @@ def sim(request: pytest.FixtureRequest) -> TopbandSimulator:
 
 
 @pytest.fixture
-async def make_client(sim: TopbandSimulator) -> AsyncIterator[MakeClient]:
-    clients: list[BmsClient] = []
-
-    def _make(keep_connected: bool = True, **options: Any) -> BmsClient:
-        options.setdefault("address", ADDRESS)
-        driver = TopbandDriver(SimulatorTransport(sim), DriverOptions(**options))
-        client = BmsClient(driver, keep_connected=keep_connected)
-        clients.append(client)
-        return client
-
-    yield _make
-    for client in clients:
-        await client.close()
+def make_client(sim_clients: SimClients, sim: TopbandSimulator) -> MakeClient:
+    return sim_clients.maker(TopbandDriver, sim, address=ADDRESS)
 
 
 def test_the_demos_are_claimed_by_topband(sim: TopbandSimulator) -> None:

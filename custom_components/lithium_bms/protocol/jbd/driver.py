@@ -149,7 +149,8 @@ class JbdDriver(BmsDriver):
     # Six letters or digits, what JBD modules accept (syssi/esphome-jbd-bms
     # components/jbd_bms_ble/__init__.py validate_password).
     password_pattern = r"[0-9A-Za-z]{6}"  # noqa: S105 (a pattern, not a secret)
-    variants = tuple(VARIANTS)
+    # JBD's own layout is the default, stored as no variant.
+    variants = tuple(name for name, v in VARIANTS.items() if v is not STANDARD)
 
     def __init__(self, transport: Transport, options: DriverOptions) -> None:
         """Set up the reassembler and the state kept across connections."""
