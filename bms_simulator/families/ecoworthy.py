@@ -153,6 +153,9 @@ class EcoworthySimulator(SimulatedBms):
     def _pump_once(self) -> None:
         """Notify the next ``mtu`` bytes of the frame at the head of the queue."""
         self._pump = None
+        # The device sends at its own pace: the next chunk is due after this
+        # one was sent, however long the receiver takes with it.
+        sent_at = asyncio.get_running_loop().time()
         notify = self._notify
         if notify is None or not self._outbox:
             return
@@ -166,7 +169,7 @@ class EcoworthySimulator(SimulatedBms):
         notify(self.notify_handle, head[: self.mtu])
         if self._outbox and self._notify is notify:
             loop = asyncio.get_running_loop()
-            self._pump = loop.call_later(self.notify_delay, self._pump_once)
+            self._pump = loop.call_at(sent_at + self.notify_delay, self._pump_once)
 
     def _frame(self, kind: int, data: bytes) -> bytes:
         if self.mac_in_front:

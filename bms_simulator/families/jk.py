@@ -250,6 +250,9 @@ class JkSimulator(SimulatedBms):
     def _pump_once(self) -> None:
         """Notify the next ``mtu`` bytes of the stream, in order."""
         self._pump = None
+        # The device sends at its own pace: the next chunk is due after this
+        # one was sent, however long the receiver takes with it.
+        sent_at = asyncio.get_running_loop().time()
         notify = self._notify
         if notify is None:
             return
@@ -271,7 +274,7 @@ class JkSimulator(SimulatedBms):
         notify(self.notify_handle, bytes(chunk))
         if self._outbox and self._notify is notify:
             loop = asyncio.get_running_loop()
-            self._pump = loop.call_later(self.notify_delay, self._pump_once)
+            self._pump = loop.call_at(sent_at + self.notify_delay, self._pump_once)
 
     def _next(self, kind: int) -> _Frame:
         """A frame with the counter of the next cell frame (as captures show).

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import AsyncGenerator, Callable
+from typing import Any
 
 import pytest
 
@@ -590,3 +592,26 @@ async def test_an_inconsistent_cell_frame_is_skipped(
     snap = await client.read_snapshot()
     assert snap.state_of_charge == 67.0
     assert client.driver.variant == "JK02_32S"
+
+
+async def test_a_stalled_loop_after_a_notification_is_no_pause_of_the_stream(
+    make: Factory,
+) -> None:
+    """Home Assistant busy for longer than the pause right after a frame's
+    first notification: the BMS went on sending, so the frame is complete."""
+    sim, client = make(JkLayout.JK02_24S)
+    attach = sim.attach
+
+    def attach_busy_once(notify: Callable[[int, bytes], None], drop: Any) -> None:
+        stalls = [JkDriver.pause_timeout * 2]  # after the first notification
+
+        def notify_then_stall(handle: int, data: bytes) -> None:
+            notify(handle, data)
+            if stalls:
+                time.sleep(stalls.pop())
+
+        attach(notify_then_stall, drop)
+
+    sim.attach = attach_busy_once  # type: ignore[method-assign]
+    snap = await client.read_snapshot()
+    assert snap.current == sim.pack.current
