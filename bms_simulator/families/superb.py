@@ -52,6 +52,11 @@ class SuperbSimulator(SimulatedBms):
         self.problem = False  # flags bit 0 cleared
         self._timer: asyncio.TimerHandle | None = None
 
+    @property
+    def probes(self) -> list[float]:
+        """None: the frame carries no temperature."""
+        return []
+
     def default_advertising(self, name: str) -> Advertising:
         """The name alone, as the real modules advertise."""
         return Advertising(name=name)

@@ -74,6 +74,11 @@ class TianpwrSimulator(SimulatedBms):
         super().__init__(address, name, pack)
         self.ambient = 23.0
 
+    @property
+    def probes(self) -> list[float]:
+        """The cell probes, then the ambient probe of the status reply."""
+        return [*self.pack.temperatures, self.ambient]
+
     def default_advertising(self, name: str) -> Advertising:
         """The name alone (aiobmsble test_data/tianpwr_bms.json)."""
         return Advertising(name=name)

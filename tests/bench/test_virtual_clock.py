@@ -43,7 +43,7 @@ async def test_the_clock_stands_while_an_executor_job_runs(
     """A job's real run time costs no loop time, however slow the machine."""
     clock = VirtualClock(hass, freezer)
     start = clock.now
-    hass.loop.call_later(30, lambda: None)  # a timer the clock could jump to
+    timer = hass.loop.call_later(30, lambda: None)  # a timer to jump to
     release = threading.Event()
 
     async def setup() -> float:
@@ -54,3 +54,4 @@ async def test_the_clock_stands_while_an_executor_job_runs(
     # to its next timer meanwhile would already stand at 30 s.
     hass.loop.call_soon(lambda: threading.Timer(0.2, release.set).start())
     assert await clock.run(setup()) == 0
+    timer.cancel()

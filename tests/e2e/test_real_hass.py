@@ -44,7 +44,11 @@ PACK_VOLTAGE = re.compile(r"sensor\.pace_pack_\d+_voltage")
 # Not a protection: JBD shows its software lock while a MOSFET is switched off.
 ALARM_KEYS = frozenset(a.value for a in Alarm) - {Alarm.MOSFET_LOCK.value}
 # Their protocol carries no cell voltage (see each driver's docstring).
-WITHOUT_CELLS = frozenset({"pylontech"})
+# Families whose protocol carries no cell voltage (Pylontech RT: the highest
+# and lowest only; Super-B: none).
+WITHOUT_CELLS = frozenset(
+    family for family, demo in DEMOS.items() if not demo("C0:DE:00:00:00:01").per_cell
+)
 FLOW_TIMEOUT = 60.0
 ENTITY_TIMEOUT = 90.0
 SWITCH_TIMEOUT = 30.0
@@ -161,7 +165,7 @@ def mismatches(sim: dict[str, Any], keys: Keys, current: dict[str, str]) -> list
         if key in keys:
             near(key, pack[key], TOLERANCE[key])
     probes = {k: int(m[1]) for k in keys if (m := PROBE.fullmatch(k))}
-    if not probes:
+    if not probes and sim["probes"]:
         found.append("no temperature entity")
     for key, index in probes.items():
         if index > len(sim["probes"]):  # a disconnected probe
