@@ -38,8 +38,14 @@ class SaihangDriver(BmsDriver):
     # (TDT writes ``HiLink`` to a FFFA characteristic of service FFF0).
     claim_order = 375
     gatt = (GattProfile(service=0xFFFA, notify=0xFFFC, write=0xFFFB),)
-    # aiobmsble 0.31.0 (PyPI sdist) ``aiobmsble/bms/saihang_bms.py``.
-    matchers = (AdvertisementMatcher(local_name="SH*", service_uuid=uuid16(0xFFFA)),)
+    # aiobmsble 0.31.0 (PyPI sdist) ``aiobmsble/bms/saihang_bms.py`` matches
+    # ``SH*`` and FFFA; Home Assistant takes a name's first three characters
+    # literally, so the third is spelt out: a digit, as in every known name
+    # (the rated voltage, ``SH24100-H-…``).
+    matchers = tuple(
+        AdvertisementMatcher(local_name=f"SH{digit}*", service_uuid=uuid16(0xFFFA))
+        for digit in range(10)
+    )
     limits = Limits(max_cells=MAX_CELLS)
 
     def new_reassembler(self) -> SaihangReassembler:
