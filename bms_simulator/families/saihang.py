@@ -117,7 +117,8 @@ class SaihangSimulator(SimulatedBms):
             _put(out, 87 + 2 * index, _kelvin(temp))
         _put(out, 107, _kelvin(pack.mosfet_temperature))
         _put(out, 109, _kelvin(self.ambient_temperature))
-        return bytes(out) + modbus_crc(out[2:]).to_bytes(2, "little")
+        body = bytes(out)
+        return body + modbus_crc(body[2:]).to_bytes(2, "little")
 
 
 def demo(address: str) -> SaihangSimulator:

@@ -38,7 +38,7 @@ def with_bytes(frame: bytes, offset: int, data: bytes) -> bytes:
     """``frame`` with ``data`` at ``offset`` and its CRC made to fit."""
     body = bytearray(frame[:-2])
     body[offset : offset + len(data)] = data
-    return body[:2] + with_crc(bytes(body[2:]))
+    return bytes(body[:2]) + with_crc(bytes(body[2:]))
 
 
 def feed_all(chunks: list[bytes]) -> tuple[list[bytes], list[ProtocolError]]:
