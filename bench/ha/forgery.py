@@ -287,6 +287,11 @@ def _modbus(frame: bytes, rng: random.Random) -> bytes:
     return body + crc16(body).to_bytes(2, "little")
 
 
+def _saihang(frame: bytes, rng: random.Random) -> bytes:
+    """``A5 A5`` kept before a Modbus read reply with random data."""
+    return frame[:2] + _modbus(frame[2:], rng)
+
+
 def _ej_ascii(frame: bytes, rng: random.Random) -> bytes:
     """Head and length kept; random hex digits; the character sum made to fit."""
     body = frame[1:11] + bytes(rng.choice(EJ_DIGITS) for _ in range(len(frame) - 14))
@@ -401,6 +406,8 @@ FORGERS: tuple[tuple[Callable[[bytes], bool], Forger], ...] = (
         _ant_legacy,
     ),
     (_modbus_read_reply, _modbus),
+    # Saihang: A5 A5 before a Modbus read reply.
+    (lambda f: f[:2] == b"\xa5\xa5" and _modbus_read_reply(f[2:]), _saihang),
     (lambda f: f.startswith(FELICITY_HEADER) and f.endswith(b"}"), _felicity),
     (_cbtpwr, _cbtpwr_classic),
     (lambda f: f.startswith(CBTPWR_VB_HEADER) and f[-1:] == b"\r", _cbtpwr_vb),

@@ -47,6 +47,7 @@ from bms_simulator.families.pylontech import PylontechRt
 from bms_simulator.families.redodo import RedodoSimulator
 from bms_simulator.families.renogy import RenogyBattery
 from bms_simulator.families.roypow import RoyPowSimulator
+from bms_simulator.families.saihang import SaihangSimulator
 from bms_simulator.families.seplos import SeplosV3Ble
 from bms_simulator.families.seplos_v2_ble import SeplosV2Ble
 from bms_simulator.families.superb import SuperbSimulator
@@ -196,6 +197,10 @@ def _superb() -> SimulatedBms:
     sim = SuperbSimulator("60:8A:10:00:11:22", "Epsilon-201007664", pack_model())
     sim.period = JK_PERIOD
     return sim
+
+
+def _saihang() -> SimulatedBms:
+    return SaihangSimulator("A2:51:22:00:11:22", "SH24100-H-00069", pack_model())
 
 
 def _felicity() -> SimulatedBms:
@@ -387,6 +392,8 @@ CASES = (
         cells=False,
         changed_voltage="26.557",
     ),
+    # A problem code without a public bit table: no named alarm.
+    FamilyCase("saihang", "saihang", _saihang, (), alarms=False),
 )
 SWITCH_ATTRIBUTES = {
     "charge_mosfet": "charge_enabled",

@@ -73,6 +73,8 @@ from custom_components.lithium_bms.protocol.redodo.stream import RedodoReassembl
 from custom_components.lithium_bms.protocol.renogy.stream import RenogyReassembler
 from custom_components.lithium_bms.protocol.roypow import frames as roypow
 from custom_components.lithium_bms.protocol.roypow.stream import RoyPowReassembler
+from custom_components.lithium_bms.protocol.saihang import frames as saihang
+from custom_components.lithium_bms.protocol.saihang.stream import SaihangReassembler
 from custom_components.lithium_bms.protocol.scanner import Feed, Scanner
 from custom_components.lithium_bms.protocol.seplos import v2ble
 from custom_components.lithium_bms.protocol.seplos.stream import SeplosV2BleReassembler
@@ -109,6 +111,7 @@ from . import (
     test_redodo_frames,
     test_renogy_frames,
     test_roypow_frames,
+    test_saihang_frames,
     test_seplos_v2_ble_frames,
     test_superb_frames,
     test_tdt_frames,
@@ -206,6 +209,12 @@ def pwrboozt_decode(frame: bytes) -> None:
     """Decode a PowerBoozt status."""
     with contextlib.suppress(FrameError):
         pwrboozt.decode_status(frame)
+
+
+def saihang_decode(frame: bytes) -> None:
+    """Decode a Saihang status reply."""
+    with contextlib.suppress(FrameError):
+        saihang.decode_status(frame)
 
 
 def seplos_v2_ble_valid(frame: bytes) -> bool:
@@ -475,6 +484,17 @@ FAMILIES = [
         mutated=LIGHT,
         survives=LIGHT,
         header=6,
+    ),
+    Family(
+        id="saihang",
+        make=SaihangReassembler,
+        frames=test_saihang_frames.FRAMES,
+        valid=checked(saihang.check_frame),
+        decode=saihang_decode,
+        notifications=(20, 151),
+        junk=test_saihang_frames.GARBAGE,
+        foreign=[*test_saihang_frames.FOREIGN.values()],
+        header=5,
     ),
     Family(
         id="superb",
