@@ -49,6 +49,7 @@ from bms_simulator.families.renogy import RenogyBattery
 from bms_simulator.families.roypow import RoyPowSimulator
 from bms_simulator.families.seplos import SeplosV3Ble
 from bms_simulator.families.seplos_v2_ble import SeplosV2Ble
+from bms_simulator.families.myvolta import MyvoltaSimulator
 from bms_simulator.families.superb import SuperbSimulator
 from bms_simulator.families.tdt import TdtSimulator
 from bms_simulator.families.tianpwr import TianpwrSimulator
@@ -194,6 +195,12 @@ def _powerxtreme() -> SimulatedBms:
 
 def _superb() -> SimulatedBms:
     sim = SuperbSimulator("60:8A:10:00:11:22", "Epsilon-201007664", pack_model())
+    sim.period = JK_PERIOD
+    return sim
+
+
+def _myvolta() -> SimulatedBms:
+    sim = MyvoltaSimulator("E8:EB:1B:00:11:22", "VPS-197B", pack_model())
     sim.period = JK_PERIOD
     return sim
 
@@ -387,6 +394,8 @@ CASES = (
         cells=False,
         changed_voltage="26.557",
     ),
+    # A problem code without a bit table the sources agree on: no named alarm.
+    FamilyCase("myvolta", "myvolta", _myvolta, (), alarms=False),
 )
 SWITCH_ATTRIBUTES = {
     "charge_mosfet": "charge_enabled",
