@@ -39,6 +39,7 @@ from bms_simulator.families.gobel import GobelSimulator
 from bms_simulator.families.humsienk import HumsienkSimulator
 from bms_simulator.families.jbd import DarenSimulator, JbdSimulator
 from bms_simulator.families.jk import JkLayout, JkSimulator
+from bms_simulator.families.myvolta import MyvoltaSimulator
 from bms_simulator.families.neey import NeeySimulator
 from bms_simulator.families.ogt import OgtSimulator
 from bms_simulator.families.pace import PaceBle
@@ -49,7 +50,6 @@ from bms_simulator.families.renogy import RenogyBattery
 from bms_simulator.families.roypow import RoyPowSimulator
 from bms_simulator.families.seplos import SeplosV3Ble
 from bms_simulator.families.seplos_v2_ble import SeplosV2Ble
-from bms_simulator.families.myvolta import MyvoltaSimulator
 from bms_simulator.families.superb import SuperbSimulator
 from bms_simulator.families.tdt import TdtSimulator
 from bms_simulator.families.tianpwr import TianpwrSimulator
