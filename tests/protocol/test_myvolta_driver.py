@@ -24,6 +24,7 @@ from custom_components.lithium_bms.protocol.errors import (
 from custom_components.lithium_bms.protocol.matching import Advertisement
 from custom_components.lithium_bms.protocol.myvolta import MyvoltaDriver
 from custom_components.lithium_bms.protocol.myvolta.driver import SERVICE
+from custom_components.lithium_bms.protocol.plausibility import ImplausibleDataError
 from custom_components.lithium_bms.protocol.registry import driver_for_advertisement
 from custom_components.lithium_bms.protocol.snapshot import (
     BatterySnapshot,
@@ -267,3 +268,17 @@ async def test_gatt_needs_only_the_notify_characteristic() -> None:
         assert (notify.handle, write) == (0x11, None)
     finally:
         await bleak_client.disconnect()
+
+
+async def test_cells_lost_for_good_settle_after_the_count_gate(
+    sim: MyvoltaSimulator, make_client: MakeClient
+) -> None:
+    """Cells gone within a connection: refused until the new count repeats."""
+    client = make_client()
+    await client.read_snapshot()
+    sim.silent = {0x13}
+    for _ in range(2):
+        with pytest.raises(ImplausibleDataError, match="cell count changed"):
+            await client.read_snapshot()
+    snap = await client.read_snapshot()
+    assert (snap.cell_voltages, snap.voltage) == ((), round(sim.pack.voltage, 3))

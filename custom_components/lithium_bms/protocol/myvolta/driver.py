@@ -10,7 +10,9 @@ waits for the missing ones until :attr:`request_timeout`. The metrics
 message (voltage, current, SOC) is required; cells, probes and the problem
 code are shown only when their messages came. How the kit escapes a data
 byte 04 is not known (:mod:`.frames`): a message it escapes another way is
-dropped, and the read goes on without it rather than failing.
+dropped, and the read goes on without it rather than failing. Cells or
+probes that vanish within a connection meet the client's count gate: the
+reads are refused until the new count repeats, then shown as unknown.
 """
 
 from __future__ import annotations
