@@ -80,6 +80,7 @@ AIOBMSBLE_MODULES = {
     "tianpwr": "aiobmsble.bms.tianpwr_bms",
     "superb": "aiobmsble.bms.superb_bms",
     "saihang": "aiobmsble.bms.saihang_bms",
+    "myvolta": "aiobmsble.bms.myvolta_bms",
 }
 
 

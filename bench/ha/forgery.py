@@ -58,6 +58,9 @@ ABC_LENGTH = 20
 TIANPWR_HEAD = b"\x55\x14"
 TIANPWR_LENGTH = 20
 TIANPWR_TYPES = (*range(0x81, 0x8B), 0x90, 0x91, 0x94, 0x95)
+# A MyVolta data frame: ``01 <type> 02 <id:3> 08 <data:8> <sum>`` behind
+# ``55 55``, ``05`` escaping a 04 or 05, and ``04 04``.
+MYVOLTA_LENGTH = 16
 
 # A Super-B status frame: 20 bytes, byte 0 and bytes 16-19 zero, no checksum.
 SUPERB_LENGTH = 20
@@ -381,6 +384,37 @@ def _superb_status(frame: bytes, rng: random.Random) -> bytes:
     )
 
 
+def _myvolta(frame: bytes) -> bool:
+    """A MyVolta data frame on the air: ``55 55``, 16 bytes summing to 0, ``04 04``."""
+    if not (frame.startswith(b"\x55\x55") and frame.endswith(b"\x04\x04")):
+        return False
+    inner = _myvolta_unstuff(frame)
+    return len(inner) == MYVOLTA_LENGTH and inner[0] == 0x01 and not sum(inner) % 256
+
+
+def _myvolta_unstuff(frame: bytes) -> bytes:
+    """The bytes behind the ``05`` escapes."""
+    out = bytearray()
+    escaped = False
+    for byte in frame[2:-2]:
+        if not escaped and byte == 0x05:
+            escaped = True
+            continue
+        escaped = False
+        out.append(byte)
+    return bytes(out)
+
+
+def _myvolta_message(frame: bytes, rng: random.Random) -> bytes:
+    """The same message type, random data, the checksum fixed, re-stuffed."""
+    head = _myvolta_unstuff(frame)[:7] + _random(rng, 8)
+    inner = head + bytes(((-sum(head)) % 256,))
+    body = b"".join(
+        b"\x05" + bytes((b,)) if b in (4, 5) else bytes((b,)) for b in inner
+    )
+    return b"\x55\x55" + body + b"\x04\x04"
+
+
 def _xor(key: int) -> bytes:
     return bytes(b ^ key for b in range(256))
 
@@ -443,4 +477,5 @@ FORGERS: tuple[tuple[Callable[[bytes], bool], Forger], ...] = (
         _tianpwr,
     ),
     (_superb, _superb_status),
+    (_myvolta, _myvolta_message),
 )

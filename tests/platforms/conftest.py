@@ -39,6 +39,7 @@ from bms_simulator.families.gobel import GobelSimulator
 from bms_simulator.families.humsienk import HumsienkSimulator
 from bms_simulator.families.jbd import DarenSimulator, JbdSimulator
 from bms_simulator.families.jk import JkLayout, JkSimulator
+from bms_simulator.families.myvolta import MyvoltaSimulator
 from bms_simulator.families.neey import NeeySimulator
 from bms_simulator.families.ogt import OgtSimulator
 from bms_simulator.families.pace import PaceBle
@@ -201,6 +202,12 @@ def _superb() -> SimulatedBms:
 
 def _saihang() -> SimulatedBms:
     return SaihangSimulator("A2:51:22:00:11:22", "SH24100-H-00069", pack_model())
+
+
+def _myvolta() -> SimulatedBms:
+    sim = MyvoltaSimulator("E8:EB:1B:00:11:22", "VPS-197B", pack_model())
+    sim.period = JK_PERIOD
+    return sim
 
 
 def _felicity() -> SimulatedBms:
@@ -394,6 +401,8 @@ CASES = (
     ),
     # A problem code without a public bit table: no named alarm.
     FamilyCase("saihang", "saihang", _saihang, (), alarms=False),
+    # A problem code without a bit table the sources agree on: no named alarm.
+    FamilyCase("myvolta", "myvolta", _myvolta, (), alarms=False),
 )
 SWITCH_ATTRIBUTES = {
     "charge_mosfet": "charge_enabled",

@@ -61,6 +61,7 @@ RECALL_FLOOR = {
     "tianpwr": 1.0,
     "superb": 1.0,
     "saihang": 1.0,
+    "myvolta": 1.0,
 }
 
 
@@ -172,6 +173,9 @@ def test_corpus_is_sourced_and_varied() -> None:
         # aiobmsble test_data/saihang_bms.json (BMS_BLE-HA #655) and
         # BMS_BLE-HA #703; #483 shows an Anenji pack without name or service.
         "saihang": 2,
+        # aiobmsble test_data/myvolta_bms.json (BMS_BLE-HA #673); no other
+        # advertisement found in an issue search for MyVolta / VPS.
+        "myvolta": 1,
     }
     assert all(families[family] >= FEW_PUBLIC.get(family, 5) for family in OURS), (
         families

@@ -53,6 +53,8 @@ from custom_components.lithium_bms.protocol.humsienk.stream import (
 )
 from custom_components.lithium_bms.protocol.jbd.frames import parse_frame
 from custom_components.lithium_bms.protocol.jbd.stream import JbdReassembler
+from custom_components.lithium_bms.protocol.myvolta import frames as myvolta
+from custom_components.lithium_bms.protocol.myvolta.stream import MyvoltaReassembler
 from custom_components.lithium_bms.protocol.neey import frames as neey
 from custom_components.lithium_bms.protocol.neey.stream import NeeyReassembler
 from custom_components.lithium_bms.protocol.ogt import frames as ogt
@@ -103,6 +105,7 @@ from . import (
     test_gobel_frames,
     test_humsienk_frames,
     test_jbd_frames,
+    test_myvolta_frames,
     test_neey_frames,
     test_ogt_frames,
     test_pace_ble_frames,
@@ -395,6 +398,17 @@ FAMILIES = [
         header=4,
         # The rescue looks for DD replies, not for FF AA authentication.
         holds=lambda after: after[:2] == b"\xff\xaa",
+    ),
+    Family(
+        id="myvolta",
+        make=MyvoltaReassembler,
+        frames=test_myvolta_frames.FRAMES,
+        valid=checked(myvolta.check_frame),
+        junk=test_myvolta_frames.GARBAGE,
+        foreign=[*test_myvolta_frames.FOREIGN.values()],
+        # The length shows only at the tail: a cut frame gives way silently
+        # when it outgrows the longest frame.
+        header=None,
     ),
     Family(
         id="neey",
