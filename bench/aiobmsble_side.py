@@ -79,6 +79,7 @@ AIOBMSBLE_MODULES = {
     "ogt": "aiobmsble.bms.ogt_bms",
     "tianpwr": "aiobmsble.bms.tianpwr_bms",
     "superb": "aiobmsble.bms.superb_bms",
+    "buknuwo": "aiobmsble.bms.buknuwo_bms",
 }
 
 

@@ -29,6 +29,7 @@ from bms_simulator.families.abc import AbcSimulator
 from bms_simulator.families.ant import AntSimulator
 from bms_simulator.families.ant_legacy import AntLegacySimulator
 from bms_simulator.families.braunpwr import BraunPowerSimulator
+from bms_simulator.families.buknuwo import BuknuwoSimulator
 from bms_simulator.families.cbtpwr import CbtPowerClassic, CbtPowerVb
 from bms_simulator.families.daly import DalySimulator
 from bms_simulator.families.ecoworthy import EcoworthySimulator
@@ -196,6 +197,10 @@ def _superb() -> SimulatedBms:
     sim = SuperbSimulator("60:8A:10:00:11:22", "Epsilon-201007664", pack_model())
     sim.period = JK_PERIOD
     return sim
+
+
+def _buknuwo() -> SimulatedBms:
+    return BuknuwoSimulator("82:FF:00:00:11:22", "MEY-12320-A00898", pack_model())
 
 
 def _felicity() -> SimulatedBms:
@@ -387,6 +392,8 @@ CASES = (
         cells=False,
         changed_voltage="26.557",
     ),
+    # Its status registers have no public bit table; no cells in its reads.
+    FamilyCase("buknuwo", "buknuwo", _buknuwo, (), alarms=False, cells=False),
 )
 SWITCH_ATTRIBUTES = {
     "charge_mosfet": "charge_enabled",

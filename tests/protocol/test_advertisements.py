@@ -60,6 +60,7 @@ RECALL_FLOOR = {
     "ogt": 1.0,
     "tianpwr": 1.0,
     "superb": 1.0,
+    "buknuwo": 1.0,
 }
 
 
@@ -168,6 +169,8 @@ def test_corpus_is_sourced_and_varied() -> None:
         # aiobmsble test_data/superb_bms.json (BMS_BLE-HA #518, #609); the
         # Epsilon V2 records (#546, #813) are the second generation's.
         "superb": 2,
+        # aiobmsble test_data/buknuwo_bms.json (BMS_BLE-HA #621, #816).
+        "buknuwo": 2,
     }
     assert all(families[family] >= FEW_PUBLIC.get(family, 5) for family in OURS), (
         families
