@@ -53,6 +53,8 @@ class BuknuwoSimulator(SimulatedBms):
         ),
     )
     notify_handle = 0x24
+    # No cell in the reads.
+    per_cell = False
 
     def __init__(self, address: str, name: str, pack: PackModel | None = None) -> None:
         """The pack and its status words."""
@@ -63,8 +65,13 @@ class BuknuwoSimulator(SimulatedBms):
         self.map_end = REGISTERS
 
     def default_advertising(self, name: str) -> Advertising:
-        """Its name and company 65535 data 0x4E: no service is advertised."""
-        return Advertising(name=name, manufacturer_data={0xFFFF: b"\x4e"})
+        """Only its name: the pack advertises no service.
+
+        The real pack also sends company 65535 data 0x4E, which the matchers
+        do not need; left out, as Home Assistant's Kegtron integration would
+        take it up.
+        """
+        return Advertising(name=name)
 
     def registers(self) -> list[int]:
         """The register map 0x0000-0x0039."""
@@ -113,7 +120,8 @@ def demo(address: str) -> BuknuwoSimulator:
         cell_voltages=[3.422, 3.423, 3.422, 3.423],
         current=3.88,
         soc=99,
-        full_capacity=83.53,
+        # 83.53 Ah in the capture; whole Ah keep the remaining charge exact.
+        full_capacity=83.0,
         design_capacity=90.0,
         cycles=1,
         temperatures=[19.5],
