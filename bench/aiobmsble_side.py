@@ -81,6 +81,7 @@ AIOBMSBLE_MODULES = {
     "superb": "aiobmsble.bms.superb_bms",
     "saihang": "aiobmsble.bms.saihang_bms",
     "myvolta": "aiobmsble.bms.myvolta_bms",
+    "buknuwo": "aiobmsble.bms.buknuwo_bms",
 }
 
 

@@ -29,6 +29,7 @@ from bms_simulator.families.abc import AbcSimulator
 from bms_simulator.families.ant import AntSimulator
 from bms_simulator.families.ant_legacy import AntLegacySimulator
 from bms_simulator.families.braunpwr import BraunPowerSimulator
+from bms_simulator.families.buknuwo import BuknuwoSimulator
 from bms_simulator.families.cbtpwr import CbtPowerClassic, CbtPowerVb
 from bms_simulator.families.daly import DalySimulator
 from bms_simulator.families.ecoworthy import EcoworthySimulator
@@ -208,6 +209,10 @@ def _myvolta() -> SimulatedBms:
     sim = MyvoltaSimulator("E8:EB:1B:00:11:22", "VPS-197B", pack_model())
     sim.period = JK_PERIOD
     return sim
+
+
+def _buknuwo() -> SimulatedBms:
+    return BuknuwoSimulator("82:FF:00:00:11:22", "MEY-12320-A00898", pack_model())
 
 
 def _felicity() -> SimulatedBms:
@@ -403,6 +408,8 @@ CASES = (
     FamilyCase("saihang", "saihang", _saihang, (), alarms=False),
     # A problem code without a bit table the sources agree on: no named alarm.
     FamilyCase("myvolta", "myvolta", _myvolta, (), alarms=False),
+    # Its status registers have no public bit table; no cells in its reads.
+    FamilyCase("buknuwo", "buknuwo", _buknuwo, (), alarms=False, cells=False),
 )
 SWITCH_ATTRIBUTES = {
     "charge_mosfet": "charge_enabled",

@@ -62,6 +62,7 @@ RECALL_FLOOR = {
     "superb": 1.0,
     "saihang": 1.0,
     "myvolta": 1.0,
+    "buknuwo": 1.0,
 }
 
 
@@ -176,6 +177,8 @@ def test_corpus_is_sourced_and_varied() -> None:
         # aiobmsble test_data/myvolta_bms.json (BMS_BLE-HA #673); no other
         # advertisement found in an issue search for MyVolta / VPS.
         "myvolta": 1,
+        # aiobmsble test_data/buknuwo_bms.json (BMS_BLE-HA #621, #816).
+        "buknuwo": 2,
     }
     assert all(families[family] >= FEW_PUBLIC.get(family, 5) for family in OURS), (
         families

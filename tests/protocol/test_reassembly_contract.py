@@ -27,6 +27,9 @@ from custom_components.lithium_bms.protocol.ant_legacy.stream import (
 )
 from custom_components.lithium_bms.protocol.braunpwr import frames as braunpwr
 from custom_components.lithium_bms.protocol.braunpwr.stream import BraunReassembler
+from custom_components.lithium_bms.protocol.buknuwo.stream import (
+    BuknuwoReassembler,
+)
 from custom_components.lithium_bms.protocol.cbtpwr import frames as cbtpwr
 from custom_components.lithium_bms.protocol.cbtpwr import vb
 from custom_components.lithium_bms.protocol.cbtpwr.stream import (
@@ -97,6 +100,7 @@ from . import (
     test_ant_frames,
     test_ant_legacy_frames,
     test_braunpwr_frames,
+    test_buknuwo_frames,
     test_cbtpwr_frames,
     test_ecoworthy_frames,
     test_eg4_frames,
@@ -329,6 +333,15 @@ FAMILIES = [
         junk=test_braunpwr_frames.GARBAGE,
         foreign=[*test_braunpwr_frames.FOREIGN.values()],
         header=2,
+    ),
+    modbus_family(
+        "buknuwo",
+        BuknuwoReassembler,
+        [
+            test_buknuwo_frames.STATUS,
+            test_buknuwo_frames.MOSFET_PROBE,
+            test_buknuwo_frames.PROBES,
+        ],
     ),
     CBTPWR,
     replace(
