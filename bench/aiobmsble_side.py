@@ -47,7 +47,10 @@ ADDRESS = "C0:FF:EE:00:00:02"
 # Notification size of the comparison: what an ESPHome proxy negotiates.
 # aiobmsble's Daly parser needs each frame in one notification.
 COMPARE_MTU = 244
-# The aiobmsble module of each family it supports.
+# The aiobmsble module of each family it supports. Not compared: ABC-BMS
+# (aiobmsble also asks a reply our simulator does not send) and MyVolta (the
+# two parsers disagree on a data byte 04 or 05, which no capture shows, and
+# the benchmark's cell voltages reach one: aiobmsble then waits forever).
 AIOBMSBLE_MODULES = {
     "jbd": "aiobmsble.bms.jbd_bms",
     "jk": "aiobmsble.bms.jikong_bms",
@@ -80,7 +83,6 @@ AIOBMSBLE_MODULES = {
     "tianpwr": "aiobmsble.bms.tianpwr_bms",
     "superb": "aiobmsble.bms.superb_bms",
     "saihang": "aiobmsble.bms.saihang_bms",
-    "myvolta": "aiobmsble.bms.myvolta_bms",
     "buknuwo": "aiobmsble.bms.buknuwo_bms",
 }
 
