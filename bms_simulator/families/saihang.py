@@ -69,6 +69,11 @@ class SaihangSimulator(SimulatedBms):
         self.ambient_temperature = 25.0
         self.problem_code = 0  # sent inverted: 0xFFFF is no problem
 
+    @property
+    def probes(self) -> list[float]:
+        """The cell probes, then the ambient one (the MOSFET probe is apart)."""
+        return [*self.pack.temperatures[:PROBE_SLOTS], self.ambient_temperature]
+
     def default_advertising(self, name: str) -> Advertising:
         """Service FFFA and the company data of a real pack."""
         return Advertising(

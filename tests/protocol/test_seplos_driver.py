@@ -44,9 +44,10 @@ from .serial_fixtures import loopback_sockets
 
 __all__ = ["loopback_sockets"]
 
-V2 = dataclasses.replace(wired_protocol("seplos_v2"), reply_timeout=0.3)
+# Short, for silent addresses; long enough for an answer on a loaded machine.
+V2 = dataclasses.replace(wired_protocol("seplos_v2"), reply_timeout=0.6)
 V3 = dataclasses.replace(
-    wired_protocol("seplos_v3"), reply_timeout=0.3, listen_window=0.6
+    wired_protocol("seplos_v3"), reply_timeout=0.6, listen_window=0.6
 )
 POLL_INTERVAL = 0.01
 
