@@ -274,6 +274,35 @@ async def test_fault_makes_entities_unavailable_then_recovers(
     assert len(recovered) == 1
 
 
+async def test_impossible_value_makes_entities_unavailable_then_recovers(
+    hass: HomeAssistant,
+    jbd: JbdSimulator,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A cell at 6.5 V is refused by the gate: no entity shows it or a stale value."""
+    entry = await setup_entry(hass, jbd, "jbd")
+    coordinator = entry.runtime_data.coordinator
+    cell = f"sensor.{PREFIX}_cell_1_voltage"
+    voltage = f"sensor.{PREFIX}_voltage"
+    caplog.set_level(logging.INFO)
+    caplog.clear()
+    jbd.pack.cell_voltages[0] = 6.5
+    await coordinator.async_refresh()
+    await coordinator.async_refresh()
+    assert state(hass, cell) == STATE_UNAVAILABLE
+    assert state(hass, voltage) == STATE_UNAVAILABLE
+    assert state(hass, f"switch.{PREFIX}_charge_mosfet") == STATE_UNAVAILABLE
+    failures = [r for r in caplog.records if "Error fetching" in r.getMessage()]
+    assert len(failures) == 1, "logged once per outage"
+    assert "no real pack can show" in failures[0].getMessage()
+    assert "cell 1 voltage" in failures[0].getMessage()
+    assert coordinator.client.stats.implausible_snapshots == 2
+    jbd.pack.cell_voltages[0] = 3.401
+    await coordinator.async_refresh()
+    assert state(hass, cell) == "3.401"
+    assert state(hass, voltage) == "13.31"
+
+
 async def test_pairing_required_raises_repair(
     hass: HomeAssistant, jbd: JbdSimulator
 ) -> None:
