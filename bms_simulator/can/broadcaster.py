@@ -3,10 +3,12 @@
 It encodes the frames from its own table (the layouts of setfirelabs.com's
 US5000 captures and OpenDTU-OnBattery's PylontechCanReceiver.cpp; for protocol
 V1.3 the SMA / Victron frames 0x35A and 0x35F as OpenDTU-OnBattery's Pytes
-provider and dfch/BydCanProtocol document them, and 0x379 where asked), never
-from the integration's codec: an independent oracle, checked against the
-captured vectors through the tests. It sends on any python-can bus: ``virtual`` in the
-tests, ``udp_multicast`` for a Home Assistant in another process.
+provider and dfch/BydCanProtocol document them, and 0x379 where asked; JK's
+own CAN frames as mr-manuel/venus-os_dbus-serialbattery jkbms_pb_can.py lays
+them out), never from the integration's codec: an independent oracle, checked
+against the captured vectors through the tests. It sends on any python-can
+bus: ``virtual`` in the tests, ``udp_multicast`` for a Home Assistant in
+another process.
 """
 
 from __future__ import annotations
@@ -67,8 +69,11 @@ class CanBroadcaster:
     manufacturer: str = "PYLON"
     modules: int = 2
     limits: Limits = field(default_factory=Limits)
-    # "1.3": 0x35A and 0x35F instead of 0x359 and 0x35C, a six-byte 0x355.
+    # "1.3": 0x35A and 0x35F instead of 0x359 and 0x35C, a six-byte 0x355;
+    # "jk": JK's own frames only (status, temperatures, capacity, cells).
     version: str = "1.2"
+    # Also send JK's cell frames (0x18E028F4 on) after the Pylontech ones.
+    jk_cells: bool = False
     # Also send 0x379 with the pack's design capacity (as BYD and Pytes do).
     installed_capacity: bool = False
     # While silent nothing is sent (the battery asleep, a cable pulled).
@@ -101,8 +106,44 @@ class CanBroadcaster:
         )
         return bytes([flags, 0])
 
+    def _jk_cell_messages(self) -> list[can.Message]:
+        """Four cells a frame in mV, the last frame padded with 0 (not fitted)."""
+        millivolts = [round(v * 1000) for v in self.pack.cell_voltages]
+        return [
+            can.Message(
+                arbitration_id=0x18E028F4 + (group << 16),
+                data=struct.pack("<4H", *[*millivolts[start : start + 4], 0, 0, 0][:4]),
+                is_extended_id=True,
+            )
+            for group, start in enumerate(range(0, len(millivolts), 4))
+        ]
+
+    def _jk_messages(self) -> list[can.Message]:
+        """JK's own protocol: status, temperatures, capacity, then the cells."""
+        pack = self.pack
+        temperatures = [round(t) for t in pack.temperatures] or [25]
+        status = struct.pack(
+            "<HHB3x", round(pack.voltage * 10), round(pack.current * 10) + 4000,
+            round(pack.soc),
+        )  # fmt: skip
+        average = round(sum(temperatures) / len(temperatures))
+        heat = bytes([max(temperatures) + 50, 1, min(temperatures) + 50, 1])
+        heat += bytes([average + 50, 0, 0, 0])
+        capacity = struct.pack(
+            "<HHHH", round(pack.remaining_capacity * 10),
+            round(pack.design_capacity * 10), 0, pack.cycles,
+        )  # fmt: skip
+        return [
+            can.Message(arbitration_id=0x2F4, data=status, is_extended_id=False),
+            can.Message(arbitration_id=0x5F4, data=heat, is_extended_id=False),
+            can.Message(arbitration_id=0x18F128F4, data=capacity, is_extended_id=True),
+            *self._jk_cell_messages(),
+        ]
+
     def messages(self) -> list[can.Message]:
         """One broadcast cycle."""
+        if self.version == "jk":
+            return self._jk_messages()
         pack, limits = self.pack, self.limits
         v13 = self.version == "1.3"
         temperature = pack.temperatures[0] if pack.temperatures else 25.0
@@ -139,7 +180,7 @@ class CanBroadcaster:
         return [
             can.Message(arbitration_id=key, data=data, is_extended_id=False)
             for key, data in payloads.items()
-        ]
+        ] + (self._jk_cell_messages() if self.jk_cells else [])
 
     def open(self, interface: str, channel: str) -> None:
         """Open the bus the battery sends on."""

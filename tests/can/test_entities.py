@@ -128,6 +128,54 @@ async def test_a_v13_battery_shows_its_alarms_and_capacities(
         await sim.stop()
 
 
+async def test_a_jk_battery_shows_every_cell(
+    hass: HomeAssistant, channel: str, state: State
+) -> None:
+    """A bus with JK's own frames only: the reading and its cells."""
+    pack = demo_pack()
+    pack.cell_voltages = [3.301 + i / 1000 for i in range(16)]
+    sim = CanBroadcaster(pack, version="jk")
+    sim.start("virtual", channel)
+    try:
+        entry = can_entry(channel)
+        await setup_can(hass, entry)
+        assert state(entry, "sensor", "voltage") == str(round(pack.voltage, 1))
+        assert state(entry, "sensor", "current") == "-12.5"
+        assert state(entry, "sensor", "state_of_charge") == "76"
+        assert state(entry, "sensor", "cell_voltage_1") == "3.301"
+        assert state(entry, "sensor", "cell_voltage_16") == "3.316"
+        assert state(entry, "sensor", "cell_voltage_17") is None
+        assert state(entry, "sensor", "cell_voltage_delta") == "0.015"
+        assert state(entry, "sensor", "temperature_1") == "23.0"
+        assert state(entry, "sensor", "remaining_capacity") == "76.0"
+        assert state(entry, "sensor", "cycles") == "3"
+        # JK's alarm frame is not read: no alarm entities, no Pylontech limits.
+        assert state(entry, "binary_sensor", "pack_overvoltage") is None
+        assert state(entry, "sensor", "charge_voltage_limit") is None
+        device = dr.async_get(hass).async_get_device({(DOMAIN, str(entry.unique_id))})
+        assert device is not None
+        assert (device.manufacturer, device.model) == ("JK BMS", "JK CAN")
+    finally:
+        await sim.stop()
+
+
+async def test_jk_cells_beside_pylontech_frames(
+    hass: HomeAssistant, channel: str, state: State
+) -> None:
+    """JK's cell frames on a Pylontech bus: the cells join the reading."""
+    sim = CanBroadcaster(demo_pack(), jk_cells=True)
+    sim.start("virtual", channel)
+    try:
+        entry = can_entry(channel)
+        await setup_can(hass, entry)
+        assert state(entry, "sensor", "voltage") == str(round(sim.pack.voltage, 2))
+        assert state(entry, "sensor", "cell_voltage_1") == "3.325"
+        assert state(entry, "sensor", "cell_voltage_16") == "3.325"
+        assert state(entry, "binary_sensor", "pack_overvoltage") == STATE_OFF
+    finally:
+        await sim.stop()
+
+
 async def test_alarms_and_requests_follow_the_battery(
     hass: HomeAssistant, entry: MockConfigEntry, battery: CanBroadcaster, state: State
 ) -> None:

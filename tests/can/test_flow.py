@@ -11,7 +11,7 @@ from homeassistant.config_entries import SOURCE_USER
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
 
-from bms_simulator.can import CanBroadcaster
+from bms_simulator.can import CanBroadcaster, demo_pack
 from custom_components.lithium_bms.const import (
     CONF_CAN_BITRATE,
     CONF_CAN_CHANNEL,
@@ -88,6 +88,30 @@ async def test_heard_battery_is_added_with_one_click(
     await hass.async_block_till_done()
     assert entry.runtime_data.coordinator.last_update_success
     await hass.config_entries.async_unload(entry.entry_id)
+
+
+async def test_a_jk_battery_is_heard_and_added(
+    hass: HomeAssistant, channel: str
+) -> None:
+    """A bus carrying JK's own CAN frames only is a battery too."""
+    sim = CanBroadcaster(demo_pack(), version="jk")
+    sim.start("virtual", channel)
+    try:
+        result = await _submit(hass, await _can_form(hass), "virtual", channel)
+        assert result["step_id"] == "can_confirm"
+        placeholders = result["description_placeholders"]
+        assert (placeholders["manufacturer"], placeholders["model"]) == (
+            "JK BMS",
+            "JK CAN",
+        )
+        assert placeholders["soc"] == "76"
+        result = await hass.config_entries.flow.async_configure(result["flow_id"], {})
+        assert result["type"] is FlowResultType.CREATE_ENTRY
+        assert result["title"] == f"JK BMS ({channel})"
+        await hass.async_block_till_done()
+        await hass.config_entries.async_unload(result["result"].entry_id)
+    finally:
+        await sim.stop()
 
 
 async def test_silent_bus(hass: HomeAssistant, channel: str) -> None:

@@ -11,9 +11,16 @@ import pytest
 
 from bms_simulator.can import CanBroadcaster, Limits, demo_pack
 from custom_components.lithium_bms.protocol.can import decoder as decoder_module
-from custom_components.lithium_bms.protocol.can import frames
-from custom_components.lithium_bms.protocol.can.decoder import FRESH_FOR, PylonDecoder
+from custom_components.lithium_bms.protocol.can import frames, jk_frames
+from custom_components.lithium_bms.protocol.can.decoder import (
+    FRESH_FOR,
+    JK,
+    PYLONTECH,
+    PylonDecoder,
+)
+from custom_components.lithium_bms.protocol.can.driver import PylonCanDriver
 from custom_components.lithium_bms.protocol.errors import FrameError
+from custom_components.lithium_bms.protocol.plausibility import check
 from custom_components.lithium_bms.protocol.snapshot import Alarm
 
 VECTORS: list[dict[str, Any]] = json.loads(
@@ -21,7 +28,9 @@ VECTORS: list[dict[str, Any]] = json.loads(
 )
 
 
-def _plain(part: frames.Decoded | None) -> dict[str, Any] | None:
+def _plain(
+    part: frames.Decoded | jk_frames.JkDecoded | None,
+) -> dict[str, Any] | None:
     if part is None:
         return None
     if isinstance(part, str):
@@ -35,18 +44,36 @@ def _plain(part: frames.Decoded | None) -> dict[str, Any] | None:
         frames.Requests: "requests",
         frames.BatteryInfo: "info",
         frames.InstalledCapacity: "installed",
+        jk_frames.JkStatus: "jk_status",
+        jk_frames.JkTemperatures: "jk_temperatures",
+        jk_frames.JkCapacity: "jk_capacity",
+        jk_frames.JkCells: "jk_cells",
     }[type(part)]
     values = dataclasses.asdict(part)
     if "alarms" in values:
         values["alarms"] = sorted(values["alarms"])
+    if "voltages" in values:
+        values["voltages"] = list(values["voltages"])
     return {"kind": kind, **values}
+
+
+def _decode_vector(
+    vector: dict[str, Any],
+) -> frames.Decoded | jk_frames.JkDecoded | None:
+    arbitration_id = int(vector["id"], 16)
+    data = bytes.fromhex(vector["hex"])
+    extended = vector.get("extended", False)
+    jk = jk_frames.decode_jk(arbitration_id, extended, data)
+    if jk is not None or extended:
+        return jk
+    return frames.decode(arbitration_id, data)
 
 
 @pytest.mark.parametrize("vector", VECTORS, ids=[v["name"] for v in VECTORS])
 def test_captured_frame_decodes_exactly(vector: dict[str, Any]) -> None:
     assert vector["source"]
     assert vector["note"]
-    part = frames.decode(int(vector["id"], 16), bytes.fromhex(vector["hex"]))
+    part = _decode_vector(vector)
     if vector["name"].endswith("_unknown"):
         # No source states its values: decoded without an error, not checked.
         assert vector["expected"] is None
@@ -142,7 +169,11 @@ def _feed_vectors(decoder: PylonDecoder, prefix: str) -> None:
     for vector in VECTORS:
         if vector["name"].startswith(prefix):
             decoder.feed(
-                frames.pack(int(vector["id"], 16), bytes.fromhex(vector["hex"]))
+                frames.pack(
+                    int(vector["id"], 16),
+                    bytes.fromhex(vector["hex"]),
+                    extended=vector.get("extended", False),
+                )
             )
 
 
@@ -311,3 +342,183 @@ def test_a_cycle_is_heard_once_the_measurement_comes_again() -> None:
     assert decoder.cycle_heard
     decoder.reset()
     assert not decoder.cycle_heard
+
+
+# The capture's C01 to C16, as its decoder states them.
+JK_CELLS = (
+    *(3.573, 3.572, 3.571, 3.57),
+    *(3.57, 3.57, 3.571, 3.571),
+    *(3.572, 3.571, 3.571, 3.571),
+    *(3.57, 3.571, 3.57, 3.571),
+)
+
+
+def _jk_cells(group: int, millivolts: tuple[int, ...]) -> bytes:
+    return frames.pack(
+        jk_frames.CELLS_ID + (group << 16),
+        b"".join(mv.to_bytes(2, "little") for mv in millivolts),
+        extended=True,
+    )
+
+
+def test_jk_capture_is_a_whole_reading_with_its_cells() -> None:
+    """The JK capture alone: its stated values, the 16 cells, through the gate."""
+    decoder = PylonDecoder()
+    _feed_vectors(decoder, "jk_")
+    snapshot = decoder.snapshot()
+    assert snapshot is not None
+    assert decoder.protocol == JK
+    assert (snapshot.voltage, snapshot.current) == (57.1, 0.0)
+    assert snapshot.state_of_charge == 99
+    assert snapshot.cell_voltages == JK_CELLS
+    assert [t.value for t in snapshot.temperatures] == [23.0]
+    assert (snapshot.remaining_capacity, snapshot.design_capacity) == (39.5, 40.0)
+    assert snapshot.cycles == 0
+    assert snapshot.supported_alarms == frozenset()
+    check(snapshot, PylonCanDriver.limits)
+    assert decoder.stats.unknown == 0
+
+
+def test_jk_cells_join_a_pylontech_reading() -> None:
+    decoder = PylonDecoder()
+    _feed_vectors(decoder, "v12_")
+    _feed_vectors(decoder, "jk_cells_")
+    snapshot = decoder.snapshot()
+    assert snapshot is not None
+    assert decoder.protocol == PYLONTECH
+    assert snapshot.voltage == 49.86, "Pylontech's measurement, not JK's"
+    assert snapshot.cell_voltages == JK_CELLS
+
+
+def test_jk_cells_stop_at_a_missing_group_and_drop_unfitted_cells() -> None:
+    decoder = PylonDecoder()
+    _feed_vectors(decoder, "jk_status")
+    decoder.feed(_jk_cells(0, (3300, 3301, 3302, 3303)))
+    decoder.feed(_jk_cells(1, (3304, 3305, 0, 0)))
+    decoder.feed(_jk_cells(3, (3306, 3307, 3308, 3309)))  # group 2 never came
+    snapshot = decoder.snapshot()
+    assert snapshot is not None
+    assert snapshot.cell_voltages == (3.3, 3.301, 3.302, 3.303, 3.304, 3.305)
+    decoder.reset()
+    _feed_vectors(decoder, "jk_status")
+    decoder.feed(_jk_cells(1, (3304, 3305, 3306, 3307)))  # no first group
+    snapshot = decoder.snapshot()
+    assert snapshot is not None
+    assert snapshot.cell_voltages == ()
+
+
+def test_jk_cycle_waits_for_the_cells_to_come_again() -> None:
+    decoder = PylonDecoder()
+    _feed_vectors(decoder, "jk_status")
+    _feed_vectors(decoder, "jk_status")
+    assert decoder.cycle_heard, "no cells sent: the status twice is a cycle"
+    decoder.feed(_jk_cells(0, (3300,) * 4))
+    assert not decoder.cycle_heard, "cells are sent: wait for their next burst"
+    decoder.feed(_jk_cells(1, (3300,) * 4))
+    decoder.feed(_jk_cells(0, (3300,) * 4))
+    assert decoder.cycle_heard
+    decoder.reset()
+    assert not decoder.cycle_heard
+
+
+def test_stale_jk_cells_are_dropped(monkeypatch: pytest.MonkeyPatch) -> None:
+    now = [1000.0]
+    monkeypatch.setattr(decoder_module.time, "monotonic", lambda: now[0])
+    decoder = PylonDecoder()
+    _feed_vectors(decoder, "jk_")
+    now[0] += FRESH_FOR + 0.1
+    _feed_vectors(decoder, "jk_status")
+    snapshot = decoder.snapshot()
+    assert snapshot is not None
+    assert snapshot.cell_voltages == ()
+    assert snapshot.temperatures == ()
+    assert snapshot.remaining_capacity is None
+
+
+@pytest.mark.parametrize(
+    ("arbitration_id", "extended", "data"),
+    [
+        (0x2F4, False, bytes.fromhex("3b02a00f")),  # 4 of 5 bytes
+        (0x2F4, False, bytes.fromhex("3b02a00f65000000")),  # SOC 101 %
+        (0x5F4, False, bytes.fromhex("49014900")),
+        (0x18F128F4, True, bytes.fromhex("8b0190015a00")),
+        (0x18F128F4, True, bytes.fromhex("a10190015a000000")),  # 41.7 of 40 Ah
+        (0x18E028F4, True, b""),
+        (0x18E128F4, True, bytes.fromhex("f20df20df3")),  # half a cell
+        (0x18E028F4, True, bytes(9)),
+    ],
+)
+def test_malformed_jk_frame_is_refused(
+    arbitration_id: int, extended: bool, data: bytes
+) -> None:
+    with pytest.raises(FrameError):
+        jk_frames.decode_jk(arbitration_id, extended, data)
+
+
+def test_jk_frames_of_other_ids_are_ignored() -> None:
+    decoder = PylonDecoder()
+    assert not decoder.feed(frames.pack(0x18E028F5, bytes(8), extended=True))
+    assert not decoder.feed(frames.pack(0x18E828F4, bytes(8), extended=True))
+    assert not decoder.feed(frames.pack(0x2F4, bytes(8), extended=True))
+    assert not decoder.feed(frames.pack(0x18F128F4 & 0x7FF, bytes(8)))
+    assert decoder.stats.unknown == 4
+    assert decoder.snapshot() is None
+
+
+def test_jk_simulator_sends_the_captured_bytes() -> None:
+    """The simulator, set to the captured pack, sends the capture's frames."""
+    pack = demo_pack()
+    pack.cell_voltages = list(JK_CELLS)
+    pack.current = 0.0
+    pack.soc = 99.0
+    sent = {
+        m.arbitration_id: bytes(m.data).hex()
+        for m in CanBroadcaster(pack, version="jk").messages()
+    }
+    for vector in VECTORS:
+        if vector["name"].startswith(("jk_status", "jk_cells_")):
+            assert sent[int(vector["id"], 16)] == vector["hex"], vector["name"]
+
+
+def test_jk_simulator_frames_decode_to_its_pack() -> None:
+    pack = demo_pack()
+    pack.cell_voltages = [3.301, 3.302, 3.303, 3.304, 3.305, 3.306]
+    pack.temperatures = [21.0, 25.0]
+    sim = CanBroadcaster(pack, version="jk")
+    decoder = PylonDecoder()
+    for message in sim.messages():
+        assert decoder.feed(
+            frames.pack(
+                message.arbitration_id,
+                bytes(message.data),
+                extended=message.is_extended_id,
+            )
+        )
+    snapshot = decoder.snapshot()
+    assert snapshot is not None
+    assert decoder.protocol == JK
+    assert snapshot.cell_voltages == tuple(pack.cell_voltages)
+    assert snapshot.voltage == round(pack.voltage, 1)
+    assert snapshot.current == pack.current
+    assert snapshot.state_of_charge == pack.soc
+    assert [t.value for t in snapshot.temperatures] == [23.0]
+    assert snapshot.remaining_capacity == round(pack.remaining_capacity, 1)
+    assert snapshot.cycles == pack.cycles
+
+
+def test_pylontech_simulator_with_jk_cells() -> None:
+    sim = CanBroadcaster(demo_pack(), jk_cells=True)
+    decoder = PylonDecoder()
+    for message in sim.messages():
+        decoder.feed(
+            frames.pack(
+                message.arbitration_id,
+                bytes(message.data),
+                extended=message.is_extended_id,
+            )
+        )
+    snapshot = decoder.snapshot()
+    assert snapshot is not None
+    assert decoder.protocol == PYLONTECH
+    assert snapshot.cell_voltages == (3.325,) * 16
+    assert snapshot.manufacturer_name == "PYLON"

@@ -1,9 +1,12 @@
 """Assembling the broadcast frames into one battery reading.
 
-Each frame ID carries a part of the state; a reading needs the measurement
-(0x356) and the charge state (0x355), both heard within :data:`FRESH_FOR`.
-Alarms come from 0x359 (protocol V1.2) or 0x35A (V1.3, SMA / Victron), the
-capacities from 0x35F (remaining) and 0x379 (installed) where sent.
+Each frame ID carries a part of the state; a Pylontech reading needs the
+measurement (0x356) and the charge state (0x355), both heard within
+:data:`FRESH_FOR`. Alarms come from 0x359 (protocol V1.2) or 0x35A (V1.3,
+SMA / Victron), the capacities from 0x35F (remaining) and 0x379 (installed)
+where sent. On a bus without them, JK's own status frame (0x2F4) is the
+reading. JK's cell frames join either: the cells of groups heard in a row
+from the first, without the trailing cells that read 0 (not fitted).
 The other parts join when they were heard recently too; a part that stopped
 coming is dropped rather than shown stale.
 """
@@ -30,9 +33,22 @@ from .frames import (
     decode,
     unpack,
 )
+from .jk_frames import (
+    CELL_GROUPS,
+    JkCapacity,
+    JkCells,
+    JkDecoded,
+    JkStatus,
+    JkTemperatures,
+    decode_jk,
+)
 
 # Frames come about once a second: a part older than this is not shown.
 FRESH_FOR = 10.0
+PYLONTECH = "Pylontech CAN"
+JK = "JK CAN"
+
+type Part = Decoded | JkDecoded
 
 
 @dataclass(slots=True)
@@ -51,8 +67,10 @@ class PylonDecoder:
     """The newest valid content of each frame ID, with when it came."""
 
     stats: DecoderStats = field(default_factory=DecoderStats)
-    _parts: dict[type, tuple[float, Decoded]] = field(default_factory=dict)
+    _parts: dict[object, tuple[float, Part]] = field(default_factory=dict)
     _measurements: int = 0
+    _jk_status: int = 0
+    _cell_bursts: int = 0
 
     def _now(self) -> float:
         return time.monotonic()
@@ -64,11 +82,10 @@ class PylonDecoder:
         """
         self.stats.frames += 1
         arbitration_id, extended, data = unpack(packet)
-        if extended:
-            self.stats.unknown += 1
-            return False
         try:
-            part = decode(arbitration_id, data)
+            part: Part | None = decode_jk(arbitration_id, extended, data)
+            if part is None and not extended:
+                part = decode(arbitration_id, data)
         except ProtocolError as err:
             self.stats.malformed += 1
             self.stats.last_malformed = str(err)
@@ -77,31 +94,61 @@ class PylonDecoder:
             self.stats.unknown += 1
             return False
         self.stats.decoded += 1
+        key: object = type(part)
         if isinstance(part, Measurement):
             self._measurements += 1
-        self._parts[type(part)] = (self._now(), part)
+        elif isinstance(part, JkStatus):
+            self._jk_status += 1
+        elif isinstance(part, JkCells):
+            key = (JkCells, part.group)
+            self._cell_bursts += part.group == 0
+        self._parts[key] = (self._now(), part)
         return True
 
     def reset(self) -> None:
         """Forget every part (a new connection)."""
         self._parts.clear()
         self._measurements = 0
+        self._jk_status = 0
+        self._cell_bursts = 0
 
     @property
     def cycle_heard(self) -> bool:
         """Whether a whole broadcast cycle was heard since the reset.
 
-        The measurement came twice, so every frame of the cycle came in
+        The measurement (or JK's status) came twice, and the first cell group
+        twice where cells are sent, so every frame of the cycle came in
         between: the first reading shows every part the battery sends.
         """
-        return self._measurements >= 2
+        measured = max(self._measurements, self._jk_status) >= 2
+        cells_sent = any(isinstance(key, tuple) for key in self._parts)
+        return measured and (not cells_sent or self._cell_bursts >= 2)
 
-    def _fresh[T](self, kind: type[T]) -> T | None:
-        found = self._parts.get(kind)
+    def _fresh[T](self, kind: type[T], key: object = None) -> T | None:
+        found = self._parts.get(kind if key is None else key)
         if found is None or self._now() - found[0] > FRESH_FOR:
             return None
         part = found[1]
         return part if isinstance(part, kind) else None
+
+    @property
+    def protocol(self) -> str:
+        """The protocol the reading comes from: Pylontech's, or else JK's."""
+        if self._fresh(Measurement) is None and self._fresh(JkStatus) is not None:
+            return JK
+        return PYLONTECH
+
+    def _cells(self) -> tuple[float, ...]:
+        """JK's cells of the groups fresh in a row, trailing 0 V cells dropped."""
+        cells: list[float] = []
+        for group in range(CELL_GROUPS):
+            part = self._fresh(JkCells, (JkCells, group))
+            if part is None:
+                break
+            cells.extend(part.voltages)
+        while cells and cells[-1] == 0:
+            cells.pop()
+        return tuple(cells)
 
     @property
     def manufacturer(self) -> str | None:
@@ -130,11 +177,14 @@ class PylonDecoder:
         return active, supported, code
 
     def snapshot(self) -> BatterySnapshot | None:
-        """A reading from the fresh parts; None until 0x355 and 0x356 are fresh."""
+        """A reading from the fresh parts; None until 0x355 and 0x356 are fresh.
+
+        Without them, JK's status frame makes the reading.
+        """
         measurement = self._fresh(Measurement)
         state = self._fresh(ChargeState)
         if measurement is None or state is None:
-            return None
+            return self._jk_snapshot()
         limits = self._fresh(ChargeLimits)
         requests = self._fresh(Requests)
         info = self._fresh(BatteryInfo)
@@ -143,6 +193,7 @@ class PylonDecoder:
         return BatterySnapshot(
             voltage=measurement.voltage,
             current=measurement.current,
+            cell_voltages=self._cells(),
             temperatures=(Temperature(TemperatureKind.CELL, measurement.temperature),),
             state_of_charge=state.state_of_charge,
             state_of_health=state.state_of_health,
@@ -159,5 +210,28 @@ class PylonDecoder:
             discharge_enabled=requests.discharge_enabled if requests else None,
             force_charge=requests.force_charge if requests else None,
             full_charge_request=requests.full_charge_request if requests else None,
+            manufacturer_name=self.manufacturer,
+        )
+
+    def _jk_snapshot(self) -> BatterySnapshot | None:
+        """A reading from JK's frames; None until 0x2F4 is fresh."""
+        status = self._fresh(JkStatus)
+        if status is None:
+            return None
+        temperatures = self._fresh(JkTemperatures)
+        capacity = self._fresh(JkCapacity)
+        return BatterySnapshot(
+            voltage=status.voltage,
+            current=status.current,
+            cell_voltages=self._cells(),
+            temperatures=(
+                (Temperature(TemperatureKind.CELL, temperatures.average),)
+                if temperatures
+                else ()
+            ),
+            state_of_charge=status.state_of_charge,
+            remaining_capacity=capacity.remaining_capacity if capacity else None,
+            design_capacity=capacity.rated_capacity if capacity else None,
+            cycles=capacity.cycles if capacity else None,
             manufacturer_name=self.manufacturer,
         )

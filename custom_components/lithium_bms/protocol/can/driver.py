@@ -10,10 +10,9 @@ from ..matching import AdvertisementMatcher
 from ..plausibility import Limits
 from ..snapshot import BatterySnapshot, DeviceInfo, SwitchKind
 from ..transport import GattProfile, Transport
-from .decoder import PylonDecoder
+from .decoder import JK, PYLONTECH, PylonDecoder
 from .errors import CanSilenceError
-
-PROTOCOL_NAME = "Pylontech CAN"
+from .jk_frames import CELL_GROUPS, CELLS_PER_FRAME
 
 
 class _Decoding:
@@ -41,14 +40,21 @@ class _Decoding:
 
 
 class PylonCanDriver(BmsDriver):
-    """Reads the Pylontech CAN frames a battery broadcasts to its inverter."""
+    """Reads the Pylontech CAN frames a battery broadcasts to its inverter.
+
+    JK's own CAN frames are read too: its cells beside Pylontech's frames, or
+    the whole reading on a bus that carries only JK's.
+    """
 
     family = "can"
-    manufacturer = PROTOCOL_NAME
+    manufacturer = PYLONTECH
     gatt: ClassVar[tuple[GattProfile, ...]] = ()
     matchers: ClassVar[tuple[AdvertisementMatcher, ...]] = ()
-    # The protocol carries no single cells; a low-voltage pack stays under 64 V.
-    limits = Limits(min_cells=0, max_cells=0, pack_voltage=(0.0, 64.0))
+    # Pylontech's frames carry no single cells, JK's up to 32; a low-voltage
+    # pack stays under 64 V.
+    limits = Limits(
+        min_cells=0, max_cells=CELL_GROUPS * CELLS_PER_FRAME, pack_voltage=(0.0, 64.0)
+    )
     # A broadcast cycle is about a second; allow several to be missed.
     request_timeout = 10.0
 
@@ -76,7 +82,7 @@ class PylonCanDriver(BmsDriver):
             )
         except BmsTimeoutError as err:
             raise CanSilenceError(
-                f"no Pylontech CAN reading heard in {self.request_timeout:g} s"
+                f"no Pylontech or JK CAN reading heard in {self.request_timeout:g} s"
             ) from err
         snapshot = self.decoder.snapshot()
         if snapshot is None:  # pragma: no cover - the wait ends only with one
@@ -87,9 +93,11 @@ class PylonCanDriver(BmsDriver):
         """The manufacturer the battery names, once a reading is complete."""
         await self._reading()
         modules = self.decoder.modules
+        protocol = self.decoder.protocol
         return DeviceInfo(
-            manufacturer=self.decoder.manufacturer or PROTOCOL_NAME,
-            model=(f"{PROTOCOL_NAME}, {modules} modules" if modules else PROTOCOL_NAME),
+            manufacturer=self.decoder.manufacturer
+            or ("JK BMS" if protocol == JK else PYLONTECH),
+            model=(f"{protocol}, {modules} modules" if modules else protocol),
         )
 
     async def read_snapshot(self) -> BatterySnapshot:

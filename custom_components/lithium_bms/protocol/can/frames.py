@@ -172,14 +172,15 @@ type Decoded = (
 )
 
 
-def _need(data: bytes, length: int, name: str) -> None:
+def need(data: bytes, length: int, name: str) -> None:
+    """Raise :class:`FrameError` when ``data`` is shorter than ``length``."""
     if len(data) < length:
         raise FrameError(f"{name}: {len(data)} bytes, {length} needed")
 
 
 def decode_limits(data: bytes) -> ChargeLimits:
     """0x351; the discharge voltage is absent from 6-byte frames."""
-    _need(data, 6, "0x351")
+    need(data, 6, "0x351")
     volts, charge, discharge = struct.unpack_from("<Hhh", data)
     discharge_voltage = (
         struct.unpack_from("<H", data, 6)[0] / 10 if len(data) >= 8 else None
@@ -189,7 +190,7 @@ def decode_limits(data: bytes) -> ChargeLimits:
 
 def decode_state(data: bytes) -> ChargeState:
     """0x355: SOC then SOH, 16 bits each (V1.3 appends two bytes, unused)."""
-    _need(data, 4, "0x355")
+    need(data, 4, "0x355")
     soc, soh = struct.unpack_from("<HH", data)
     if soc > 100 or soh > 100:
         raise FrameError(f"0x355: SOC {soc} / SOH {soh} over 100 %")
@@ -198,7 +199,7 @@ def decode_state(data: bytes) -> ChargeState:
 
 def decode_measurement(data: bytes) -> Measurement:
     """0x356: 0.01 V, 0.1 A, 0.1 °C, all signed."""
-    _need(data, 6, "0x356")
+    need(data, 6, "0x356")
     volts, amps, tenths = struct.unpack_from("<hhh", data)
     if volts < 0:
         raise FrameError(f"0x356: negative pack voltage {volts}")
@@ -207,7 +208,7 @@ def decode_measurement(data: bytes) -> Measurement:
 
 def decode_protection(data: bytes) -> Protection:
     """0x359: protection bytes 0-1, warning bytes 2-3, module count byte 4."""
-    _need(data, 4, "0x359")
+    need(data, 4, "0x359")
     alarms = frozenset(
         alarm for (byte, bit), alarm in PROTECTION_BITS.items() if data[byte] >> bit & 1
     )
@@ -217,7 +218,7 @@ def decode_protection(data: bytes) -> Protection:
 
 def decode_alarms(data: bytes) -> AlarmFlags:
     """0x35A: an alarm is active when its pair reads ``01``."""
-    _need(data, 8, "0x35A")
+    need(data, 8, "0x35A")
     alarms = frozenset(
         alarm
         for (byte, bit), alarm in ALARM_PAIRS.items()
@@ -228,13 +229,13 @@ def decode_alarms(data: bytes) -> AlarmFlags:
 
 def decode_info(data: bytes) -> BatteryInfo:
     """0x35F: the available capacity in bytes 4-5 (the rest is not read)."""
-    _need(data, 6, "0x35F")
+    need(data, 6, "0x35F")
     return BatteryInfo(struct.unpack_from("<H", data, 4)[0])
 
 
 def decode_installed(data: bytes) -> InstalledCapacity:
     """0x379: the installed capacity in bytes 0-1; none installed is malformed."""
-    _need(data, 2, "0x379")
+    need(data, 2, "0x379")
     capacity = struct.unpack_from("<H", data)[0]
     if capacity == 0:
         raise FrameError("0x379: an installed capacity of 0 Ah")
@@ -243,7 +244,7 @@ def decode_installed(data: bytes) -> InstalledCapacity:
 
 def decode_requests(data: bytes) -> Requests:
     """0x35C byte 0: 7 charge, 6 discharge enable, 5 and 4 force charge, 3 full."""
-    _need(data, 1, "0x35C")
+    need(data, 1, "0x35C")
     flags = data[0]
     return Requests(
         charge_enabled=bool(flags & 0x80),
