@@ -237,7 +237,7 @@ async def test_a_fault_is_injected_over_the_websocket(
     assert answer["error"]["code"] == "not_found"
 
 
-@pytest.mark.parametrize("version", ["1.2", "1.3"])
+@pytest.mark.parametrize("version", ["1.2", "1.3", "jk"])
 async def test_the_can_bus_broadcasts_in_process(
     hass: HomeAssistant, enable_bluetooth: None, version: str
 ) -> None:
@@ -259,6 +259,7 @@ async def test_the_can_bus_broadcasts_in_process(
         "channel": "lithium_bms_sim_test",
         "manufacturer": "DEYE",
         "version": version,
+        "jk_cells": version == "1.3",
     }
     assert await setup_sim(hass, {"devices": [], "can": can, "dynamics": False})
     client = BmsClient(
@@ -272,11 +273,17 @@ async def test_the_can_bus_broadcasts_in_process(
         snapshot = await client.read_snapshot()
     finally:
         await client.close()
-    assert info.manufacturer == "DEYE"
     assert 40 < snapshot.voltage < 60
-    # V1.3 adds the capacities (0x35F, 0x379); V1.2 sends the request flags.
-    assert (snapshot.design_capacity is not None) == (version == "1.3")
-    assert (snapshot.charge_enabled is None) == (version == "1.3")
+    # JK's frames carry the cells; the V1.3 battery sends them beside its own.
+    assert len(snapshot.cell_voltages) == (0 if version == "1.2" else 16)
+    if version == "jk":
+        assert (info.manufacturer, info.model) == ("JK BMS", "JK CAN")
+        assert snapshot.cycles is not None
+    else:
+        assert info.manufacturer == "DEYE"
+        # V1.3 adds the capacities (0x35F, 0x379); V1.2 sends the request flags.
+        assert (snapshot.design_capacity is not None) == (version == "1.3")
+        assert (snapshot.charge_enabled is None) == (version == "1.3")
     hass.bus.async_fire("homeassistant_stop")
     await hass.async_block_till_done()
 
@@ -291,4 +298,5 @@ def test_the_can_bus_is_off_unless_configured() -> None:
         "channel": "lithium_bms_sim",
         "manufacturer": "PYLON",
         "version": "1.2",
+        "jk_cells": False,
     }

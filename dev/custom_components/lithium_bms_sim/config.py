@@ -39,6 +39,7 @@ CONF_CAN = "can"
 CONF_CHANNEL = "channel"
 CONF_MANUFACTURER = "manufacturer"
 CONF_VERSION = "version"
+CONF_JK_CELLS = "jk_cells"
 
 DEFAULT_SOURCE = "53:49:4D:00:00:01"
 
@@ -128,8 +129,11 @@ CAN_SCHEMA = vol.Schema(
         vol.Optional(CONF_MANUFACTURER, default="PYLON"): vol.All(
             cv.string, vol.Length(min=1, max=8)
         ),
-        # "1.3": the SMA / Victron frames 0x35A and 0x35F, and 0x379.
-        vol.Optional(CONF_VERSION, default="1.2"): vol.In(("1.2", "1.3")),
+        # "1.3": the SMA / Victron frames 0x35A and 0x35F, and 0x379;
+        # "jk": JK's own CAN frames, every cell included.
+        vol.Optional(CONF_VERSION, default="1.2"): vol.In(("1.2", "1.3", "jk")),
+        # JK's cell frames beside the Pylontech ones.
+        vol.Optional(CONF_JK_CELLS, default=False): cv.boolean,
     }
 )
 
