@@ -222,7 +222,7 @@ async def test_silence_is_unavailable_logged_once_then_resumes(
     assert not coordinator.last_update_success
     assert state(entry, "sensor", "voltage") == STATE_UNAVAILABLE
     assert state(entry, "sensor", "charge_voltage_limit") == STATE_UNAVAILABLE
-    failures = [r for r in caplog.records if "Pylontech CAN" in r.getMessage()]
+    failures = [r for r in caplog.records if "No Pylontech or JK CAN" in r.getMessage()]
     assert len(failures) == 1
     assert failures[0].levelno == logging.ERROR
 
