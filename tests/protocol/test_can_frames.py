@@ -480,11 +480,8 @@ def test_jk_simulator_sends_the_captured_bytes() -> None:
             assert sent[int(vector["id"], 16)] == vector["hex"], vector["name"]
 
 
-def test_jk_simulator_frames_decode_to_its_pack() -> None:
-    pack = demo_pack()
-    pack.cell_voltages = [3.301, 3.302, 3.303, 3.304, 3.305, 3.306]
-    pack.temperatures = [21.0, 25.0]
-    sim = CanBroadcaster(pack, version="jk")
+def _heard(sim: CanBroadcaster) -> PylonDecoder:
+    """A decoder fed one broadcast cycle of ``sim``, every frame a known one."""
     decoder = PylonDecoder()
     for message in sim.messages():
         assert decoder.feed(
@@ -494,6 +491,15 @@ def test_jk_simulator_frames_decode_to_its_pack() -> None:
                 extended=message.is_extended_id,
             )
         )
+    return decoder
+
+
+def test_jk_simulator_frames_decode_to_its_pack() -> None:
+    pack = demo_pack()
+    pack.cell_voltages = [3.301, 3.302, 3.303, 3.304, 3.305, 3.306]
+    pack.temperatures = [21.0, 25.0]
+    sim = CanBroadcaster(pack, version="jk")
+    decoder = _heard(sim)
     snapshot = decoder.snapshot()
     assert snapshot is not None
     assert decoder.protocol == JK
@@ -508,15 +514,7 @@ def test_jk_simulator_frames_decode_to_its_pack() -> None:
 
 def test_pylontech_simulator_with_jk_cells() -> None:
     sim = CanBroadcaster(demo_pack(), jk_cells=True)
-    decoder = PylonDecoder()
-    for message in sim.messages():
-        decoder.feed(
-            frames.pack(
-                message.arbitration_id,
-                bytes(message.data),
-                extended=message.is_extended_id,
-            )
-        )
+    decoder = _heard(sim)
     snapshot = decoder.snapshot()
     assert snapshot is not None
     assert decoder.protocol == PYLONTECH
