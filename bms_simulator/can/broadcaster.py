@@ -74,6 +74,8 @@ class CanBroadcaster:
     version: str = "1.2"
     # Also send JK's cell frames (0x18E028F4 on) after the Pylontech ones.
     jk_cells: bool = False
+    # The JK BMS's CAN address: each of JK's IDs plus this.
+    jk_address: int = 0
     # Also send 0x379 with the pack's design capacity (as BYD and Pytes do).
     installed_capacity: bool = False
     # While silent nothing is sent (the battery asleep, a cable pulled).
@@ -111,7 +113,7 @@ class CanBroadcaster:
         millivolts = [round(v * 1000) for v in self.pack.cell_voltages]
         return [
             can.Message(
-                arbitration_id=0x18E028F4 + (group << 16),
+                arbitration_id=0x18E028F4 + (group << 16) + self.jk_address,
                 data=struct.pack("<4H", *[*millivolts[start : start + 4], 0, 0, 0][:4]),
                 is_extended_id=True,
             )
@@ -133,10 +135,13 @@ class CanBroadcaster:
             "<HHHH", round(pack.remaining_capacity * 10),
             round(pack.design_capacity * 10), 0, pack.cycles,
         )  # fmt: skip
+        at = self.jk_address
         return [
-            can.Message(arbitration_id=0x2F4, data=status, is_extended_id=False),
-            can.Message(arbitration_id=0x5F4, data=heat, is_extended_id=False),
-            can.Message(arbitration_id=0x18F128F4, data=capacity, is_extended_id=True),
+            can.Message(arbitration_id=0x2F4 + at, data=status, is_extended_id=False),
+            can.Message(arbitration_id=0x5F4 + at, data=heat, is_extended_id=False),
+            can.Message(
+                arbitration_id=0x18F128F4 + at, data=capacity, is_extended_id=True
+            ),
             *self._jk_cell_messages(),
         ]
 

@@ -338,7 +338,7 @@ class LithiumBmsConfigFlow(BusReconfigureFlow, BankReconfigureFlow, domain=DOMAI
         if user_input is not None:
             return self.async_create_entry(
                 title=f"{heard.info.manufacturer} ({channel})",
-                data={CONF_KIND: KIND_CAN, **self._can},
+                data={CONF_KIND: KIND_CAN, **heard.entry_data(self._can)},
             )
         snapshot = heard.snapshot
         return self.async_show_form(
@@ -396,7 +396,7 @@ class LithiumBmsConfigFlow(BusReconfigureFlow, BankReconfigureFlow, domain=DOMAI
                 return self.async_update_reload_and_abort(
                     entry,
                     title=f"{heard.info.manufacturer} ({answers[CONF_CAN_CHANNEL]})",
-                    data_updates=answers,
+                    data_updates=heard.entry_data(answers),
                 )
             errors["base"] = heard
         return self.async_show_form(

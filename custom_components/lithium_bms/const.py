@@ -17,6 +17,8 @@ KIND_CAN: Final = "can"
 CONF_CAN_INTERFACE: Final = "can_interface"
 CONF_CAN_CHANNEL: Final = "can_channel"
 CONF_CAN_BITRATE: Final = "can_bitrate"
+# The CAN address of the JK BMS whose own frames are read (absent: 0).
+CONF_CAN_JK_ADDRESS: Final = "can_jk_address"
 CONF_SERIAL_PORT: Final = "serial_port"
 CONF_PROTOCOL: Final = "protocol"
 CONF_BAUDRATE: Final = "baudrate"

@@ -16,6 +16,7 @@ from custom_components.lithium_bms.const import (
     CONF_CAN_BITRATE,
     CONF_CAN_CHANNEL,
     CONF_CAN_INTERFACE,
+    CONF_CAN_JK_ADDRESS,
     CONF_KEEP_CONNECTED,
     CONF_KIND,
     CONF_PACK_CAPACITY,
@@ -108,10 +109,40 @@ async def test_a_jk_battery_is_heard_and_added(
         result = await hass.config_entries.flow.async_configure(result["flow_id"], {})
         assert result["type"] is FlowResultType.CREATE_ENTRY
         assert result["title"] == f"JK BMS ({channel})"
+        assert result["data"][CONF_CAN_JK_ADDRESS] == 0
         await hass.async_block_till_done()
         await hass.config_entries.async_unload(result["result"].entry_id)
     finally:
         await sim.stop()
+
+
+async def test_the_lowest_jk_address_heard_is_added(
+    hass: HomeAssistant, channel: str
+) -> None:
+    """JK packs at addresses 2 and 3: the entry reads address 2's, only."""
+    packs = [demo_pack(), demo_pack()]
+    packs[0].soc, packs[1].soc = 55.0, 88.0
+    sims = [
+        CanBroadcaster(pack, version="jk", jk_address=address)
+        for pack, address in zip(packs, (2, 3), strict=True)
+    ]
+    for sim in reversed(sims):
+        sim.start("virtual", channel)
+    try:
+        result = await _submit(hass, await _can_form(hass), "virtual", channel)
+        assert result["step_id"] == "can_confirm"
+        placeholders = result["description_placeholders"]
+        assert placeholders["model"] == "JK CAN, address 2"
+        assert placeholders["soc"] == "55"
+        result = await hass.config_entries.flow.async_configure(result["flow_id"], {})
+        assert result["data"][CONF_CAN_JK_ADDRESS] == 2
+        entry = result["result"]
+        await hass.async_block_till_done()
+        assert entry.runtime_data.coordinator.data.state_of_charge == 55
+        await hass.config_entries.async_unload(entry.entry_id)
+    finally:
+        for sim in sims:
+            await sim.stop()
 
 
 async def test_silent_bus(hass: HomeAssistant, channel: str) -> None:

@@ -260,12 +260,14 @@ async def test_the_can_bus_broadcasts_in_process(
         "manufacturer": "DEYE",
         "version": version,
         "jk_cells": version == "1.3",
+        "jk_address": 3 if version == "jk" else 0,
     }
     assert await setup_sim(hass, {"devices": [], "can": can, "dynamics": False})
     client = BmsClient(
         PylonCanDriver(
             CanTransport(CanSettings("virtual", "lithium_bms_sim_test")),
             DriverOptions(),
+            jk_address=None,
         )
     )
     try:
@@ -277,7 +279,7 @@ async def test_the_can_bus_broadcasts_in_process(
     # JK's frames carry the cells; the V1.3 battery sends them beside its own.
     assert len(snapshot.cell_voltages) == (0 if version == "1.2" else 16)
     if version == "jk":
-        assert (info.manufacturer, info.model) == ("JK BMS", "JK CAN")
+        assert (info.manufacturer, info.model) == ("JK BMS", "JK CAN, address 3")
         assert snapshot.cycles is not None
     else:
         assert info.manufacturer == "DEYE"
@@ -299,4 +301,5 @@ def test_the_can_bus_is_off_unless_configured() -> None:
         "manufacturer": "PYLON",
         "version": "1.2",
         "jk_cells": False,
+        "jk_address": 0,
     }

@@ -64,9 +64,10 @@ def _decode_vector(
     data = bytes.fromhex(vector["hex"])
     extended = vector.get("extended", False)
     jk = jk_frames.decode_jk(arbitration_id, extended, data)
-    if jk is not None or extended:
-        return jk
-    return frames.decode(arbitration_id, data)
+    if jk is not None:
+        assert jk[0] == 0, "the captured BMS is at address 0"
+        return jk[1]
+    return None if extended else frames.decode(arbitration_id, data)
 
 
 @pytest.mark.parametrize("vector", VECTORS, ids=[v["name"] for v in VECTORS])
@@ -492,6 +493,73 @@ def _heard(sim: CanBroadcaster) -> PylonDecoder:
             )
         )
     return decoder
+
+
+def _jk_fed(decoder: PylonDecoder, *sims: CanBroadcaster) -> PylonDecoder:
+    """``decoder`` fed one cycle of each simulator in turn (some not read)."""
+    for sim in sims:
+        for message in sim.messages():
+            decoder.feed(
+                frames.pack(
+                    message.arbitration_id,
+                    bytes(message.data),
+                    extended=message.is_extended_id,
+                )
+            )
+    return decoder
+
+
+def _jk_pack(cell: float) -> CanBroadcaster:
+    pack = demo_pack()
+    pack.cell_voltages = [cell] * 8
+    return CanBroadcaster(pack, version="jk")
+
+
+def test_jk_frames_carry_the_sender_address() -> None:
+    assert jk_frames.decode_jk(0x2F6, False, bytes.fromhex("3b02a00f63")) == (
+        2,
+        jk_frames.JkStatus(57.1, 0.0, 99),
+    )
+    cells = jk_frames.decode_jk(0x18E128FF, True, bytes.fromhex("f20df20d"))
+    assert cells == (11, jk_frames.JkCells(1, (3.57, 3.57)))
+    # Last byte F3 or below, or 0x300 on: no JK address.
+    assert jk_frames.decode_jk(0x2F3, False, bytes(8)) is None
+    assert jk_frames.decode_jk(0x18E028F3, True, bytes(8)) is None
+
+
+def test_the_jk_bms_at_another_address_is_read_alone() -> None:
+    """Two JK packs on one bus: the entry's address is read, the other not."""
+    zero, two = _jk_pack(3.3), _jk_pack(3.4)
+    two.jk_address = 2
+    decoder = _jk_fed(PylonDecoder(2), zero, two, zero, two)
+    snapshot = decoder.snapshot()
+    assert snapshot is not None
+    assert snapshot.cell_voltages == (3.4,) * 8
+    assert decoder.jk_heard == {0, 2}
+    assert decoder.stats.unknown == 2 * len(zero.messages())
+    only_zero = _jk_fed(PylonDecoder(), two, two)
+    assert only_zero.snapshot() is None, "address 2 is not the default's"
+
+
+def test_listening_reads_the_lowest_jk_address_heard() -> None:
+    """The flow reads the lowest address; a lower one heard later takes over."""
+    one, three = _jk_pack(3.3), _jk_pack(3.4)
+    one.jk_address, three.jk_address = 1, 3
+    decoder = _jk_fed(PylonDecoder(None), three, three)
+    assert decoder.jk_bound == 3
+    snapshot = decoder.snapshot()
+    assert snapshot is not None
+    assert snapshot.cell_voltages == (3.4,) * 8
+    _jk_fed(decoder, one)
+    assert decoder.jk_bound == 1
+    assert not decoder.cycle_heard, "address 3's cycle does not count for 1"
+    snapshot = decoder.snapshot()
+    assert snapshot is not None
+    assert snapshot.cell_voltages == (3.3,) * 8, "none of address 3's cells kept"
+    _jk_fed(decoder, three, one)
+    assert decoder.cycle_heard
+    assert decoder.jk_bound == 1
+    assert PylonDecoder(None).jk_bound is None
 
 
 def test_jk_simulator_frames_decode_to_its_pack() -> None:

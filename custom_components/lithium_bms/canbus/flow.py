@@ -15,6 +15,7 @@ from ..const import (
     CONF_CAN_BITRATE,
     CONF_CAN_CHANNEL,
     CONF_CAN_INTERFACE,
+    CONF_CAN_JK_ADDRESS,
     CONF_KIND,
     KIND_CAN,
 )
@@ -49,10 +50,17 @@ ADAPTER_ERROR_KEYS: tuple[tuple[type[CanAdapterError], str], ...] = (
 
 @dataclass(frozen=True, slots=True)
 class Heard:
-    """What the flow heard: the battery's name and a reading."""
+    """What the flow heard: the battery's name, a reading, the JK BMS read."""
 
     info: DeviceInfo
     snapshot: BatterySnapshot
+    jk_address: int | None = None
+
+    def entry_data(self, answers: Mapping[str, Any]) -> dict[str, Any]:
+        """The answers, with the JK address where JK's frames were heard."""
+        if self.jk_address is None:
+            return dict(answers)
+        return {**answers, CONF_CAN_JK_ADDRESS: self.jk_address}
 
 
 def can_schema(defaults: dict[str, Any] | None = None) -> vol.Schema:
@@ -119,7 +127,7 @@ def adapter_error_key(err: CanAdapterError) -> str:
 
 async def async_listen(settings: CanSettings) -> Heard | str:
     """Listen for a few seconds; what was heard, or the key of what went wrong."""
-    driver = can_driver(settings, {})
+    driver = can_driver(settings, {}, None)
     driver.request_timeout = LISTEN_SECONDS
     client = BmsClient(driver)
     try:
@@ -137,4 +145,4 @@ async def async_listen(settings: CanSettings) -> Heard | str:
         return "can_nothing_decoded" if heard else "can_silent"
     finally:
         await client.close()
-    return Heard(info, snapshot)
+    return Heard(info, snapshot, driver.decoder.jk_bound)

@@ -12,6 +12,7 @@ from ..const import (
     CONF_CAN_BITRATE,
     CONF_CAN_CHANNEL,
     CONF_CAN_INTERFACE,
+    CONF_CAN_JK_ADDRESS,
     CONF_INVERT_CURRENT,
 )
 from ..coordinator import LithiumBmsConfigEntry, LithiumBmsCoordinator
@@ -35,8 +36,13 @@ def can_settings(data: Mapping[str, Any]) -> CanSettings:
     )
 
 
-def can_driver(settings: CanSettings, options: Mapping[str, Any]) -> PylonCanDriver:
-    """The listening driver on its own python-can bus."""
+def can_driver(
+    settings: CanSettings, options: Mapping[str, Any], jk_address: int | None
+) -> PylonCanDriver:
+    """The listening driver on its own python-can bus.
+
+    ``jk_address`` is the JK BMS read (None: the lowest heard, for the flow).
+    """
     return PylonCanDriver(
         CanTransport(settings),
         DriverOptions(
@@ -44,6 +50,7 @@ def can_driver(settings: CanSettings, options: Mapping[str, Any]) -> PylonCanDri
             invert_current=options.get(CONF_INVERT_CURRENT, False),
             listen=True,
         ),
+        jk_address=jk_address,
     )
 
 
@@ -62,7 +69,12 @@ async def async_setup_can(
 ) -> bool:
     """Listen on the bus, read once, add the entities."""
     client = BmsClient(
-        can_driver(can_settings(entry.data), entry.options), keep_connected=True
+        can_driver(
+            can_settings(entry.data),
+            entry.options,
+            int(entry.data.get(CONF_CAN_JK_ADDRESS, 0)),
+        ),
+        keep_connected=True,
     )
     tracker = PackTracker.from_options(hass, entry.entry_id, entry.options)
     coordinator = LithiumBmsCoordinator(

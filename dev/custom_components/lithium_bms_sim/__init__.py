@@ -31,6 +31,7 @@ from .config import (
     CONF_DYNAMICS,
     CONF_HEALTH,
     CONF_INTERVAL,
+    CONF_JK_ADDRESS,
     CONF_JK_CELLS,
     CONF_MANUFACTURER,
     CONF_SEED,
@@ -71,6 +72,7 @@ async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
             version=version,
             installed_capacity=version == "1.3",
             jk_cells=conf[CONF_CAN][CONF_JK_CELLS],
+            jk_address=conf[CONF_CAN][CONF_JK_ADDRESS],
         )
         battery.start("virtual", conf[CONF_CAN][CONF_CHANNEL])
         stoppers.append(battery.close)

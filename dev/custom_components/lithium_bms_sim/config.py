@@ -40,6 +40,7 @@ CONF_CHANNEL = "channel"
 CONF_MANUFACTURER = "manufacturer"
 CONF_VERSION = "version"
 CONF_JK_CELLS = "jk_cells"
+CONF_JK_ADDRESS = "jk_address"
 
 DEFAULT_SOURCE = "53:49:4D:00:00:01"
 
@@ -134,6 +135,10 @@ CAN_SCHEMA = vol.Schema(
         vol.Optional(CONF_VERSION, default="1.2"): vol.In(("1.2", "1.3", "jk")),
         # JK's cell frames beside the Pylontech ones.
         vol.Optional(CONF_JK_CELLS, default=False): cv.boolean,
+        # The JK BMS's CAN address (its IDs end in F4 plus this).
+        vol.Optional(CONF_JK_ADDRESS, default=0): vol.All(
+            vol.Coerce(int), vol.Range(min=0, max=11)
+        ),
     }
 )
 

@@ -7,6 +7,8 @@ SMA / Victron), the capacities from 0x35F (remaining) and 0x379 (installed)
 where sent. On a bus without them, JK's own status frame (0x2F4) is the
 reading. JK's cell frames join either: the cells of groups heard in a row
 from the first, without the trailing cells that read 0 (not fitted).
+JK's frames are read from one BMS address: the entry's, or while the flow
+listens the lowest heard (the others are other packs).
 The other parts join when they were heard recently too; a part that stopped
 coming is dropped rather than shown stale.
 """
@@ -64,9 +66,16 @@ class DecoderStats:
 
 @dataclass(slots=True)
 class PylonDecoder:
-    """The newest valid content of each frame ID, with when it came."""
+    """The newest valid content of each frame ID, with when it came.
 
+    ``jk_address`` is the address of the JK BMS whose frames are read; None
+    reads the lowest address heard.
+    """
+
+    jk_address: int | None = 0
     stats: DecoderStats = field(default_factory=DecoderStats)
+    # The addresses of every JK BMS heard.
+    jk_heard: set[int] = field(default_factory=set)
     _parts: dict[object, tuple[float, Part]] = field(default_factory=dict)
     _measurements: int = 0
     _jk_status: int = 0
@@ -83,14 +92,15 @@ class PylonDecoder:
         self.stats.frames += 1
         arbitration_id, extended, data = unpack(packet)
         try:
-            part: Part | None = decode_jk(arbitration_id, extended, data)
-            if part is None and not extended:
+            jk = decode_jk(arbitration_id, extended, data)
+            part: Part | None = jk[1] if jk else None
+            if jk is None and not extended:
                 part = decode(arbitration_id, data)
         except ProtocolError as err:
             self.stats.malformed += 1
             self.stats.last_malformed = str(err)
             raise
-        if part is None:
+        if part is None or (jk is not None and not self._jk_ours(jk[0])):
             self.stats.unknown += 1
             return False
         self.stats.decoded += 1
@@ -105,9 +115,34 @@ class PylonDecoder:
         self._parts[key] = (self._now(), part)
         return True
 
+    @property
+    def jk_bound(self) -> int | None:
+        """The address of the JK BMS read; None while none was heard."""
+        if self.jk_address is not None:
+            return self.jk_address
+        return min(self.jk_heard, default=None)
+
+    def _jk_ours(self, address: int) -> bool:
+        """Whether the frame is the read JK BMS's; a lower address rebinds."""
+        if address not in self.jk_heard:
+            before = self.jk_bound
+            self.jk_heard.add(address)
+            if before is not None and self.jk_bound != before:
+                self._forget_jk()
+        return address == self.jk_bound
+
+    def _forget_jk(self) -> None:
+        """Drop the parts of the JK BMS read so far (another is read now)."""
+        for key, (_, part) in list(self._parts.items()):
+            if isinstance(part, JkStatus | JkTemperatures | JkCapacity | JkCells):
+                del self._parts[key]
+        self._jk_status = 0
+        self._cell_bursts = 0
+
     def reset(self) -> None:
         """Forget every part (a new connection)."""
         self._parts.clear()
+        self.jk_heard.clear()
         self._measurements = 0
         self._jk_status = 0
         self._cell_bursts = 0

@@ -58,9 +58,18 @@ class PylonCanDriver(BmsDriver):
     # A broadcast cycle is about a second; allow several to be missed.
     request_timeout = 10.0
 
-    def __init__(self, transport: Transport, options: DriverOptions) -> None:
-        """Start with nothing heard."""
-        self.decoder = PylonDecoder()
+    def __init__(
+        self,
+        transport: Transport,
+        options: DriverOptions,
+        *,
+        jk_address: int | None = 0,
+    ) -> None:
+        """Start with nothing heard; JK's frames of ``jk_address`` are read.
+
+        None reads the lowest JK address heard (while the flow listens).
+        """
+        self.decoder = PylonDecoder(jk_address)
         super().__init__(transport, options)
 
     def new_reassembler(self) -> _Decoding:
@@ -94,10 +103,13 @@ class PylonCanDriver(BmsDriver):
         await self._reading()
         modules = self.decoder.modules
         protocol = self.decoder.protocol
+        model = f"{protocol}, {modules} modules" if modules else protocol
+        if protocol == JK and self.decoder.jk_bound:
+            model = f"{protocol}, address {self.decoder.jk_bound}"
         return DeviceInfo(
             manufacturer=self.decoder.manufacturer
             or ("JK BMS" if protocol == JK else PYLONTECH),
-            model=(f"{protocol}, {modules} modules" if modules else protocol),
+            model=model,
         )
 
     async def read_snapshot(self) -> BatterySnapshot:

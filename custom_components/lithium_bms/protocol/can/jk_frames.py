@@ -14,8 +14,11 @@ src/battery/jkbms/can/Provider.cpp). Every value is little-endian.
 - 0x18E028F4 + n * 0x10000 (n = 0 to 7): cells 4n+1 to 4n+4 in mV, a cell
   a pack does not have reads 0.
 
-Read for the BMS at address 0 (IDs ending in F4); the others JK sends
-(0x4F4 cell extremes, derived from the cells here; 0x7F4 alarms, of which no
+The IDs are those of the BMS at CAN address 0; the BMS at address ``a``
+sends each ID plus ``a`` (a user saw 0x2F6, 0x4F6 and 0x5F6 at address 2:
+mr-manuel/venus-os_dbus-serialbattery issue 288; both sources above add the
+address to the extended IDs too). The others JK sends (0x4F4 cell extremes,
+derived from the cells here; 0x7F4 alarms, sent on events only, of which no
 capture states the bits; 0x18F228F4 to 0x18F528F4, whose layouts the capture
 leaves unexplained) are not read.
 """
@@ -35,6 +38,8 @@ CAPACITY_ID = 0x18F128F4
 CELLS_ID = 0x18E028F4
 CELL_GROUPS = 8
 CELLS_PER_FRAME = 4
+# Addresses 0 to 11: the IDs' last byte runs from F4 to FF.
+ADDRESSES = 12
 CURRENT_OFFSET = 400.0
 TEMPERATURE_OFFSET = 50
 
@@ -127,14 +132,20 @@ EXTENDED: dict[int, Callable[[bytes], JkDecoded]] = {
 }
 
 
-def decode_jk(arbitration_id: int, extended: bool, data: bytes) -> JkDecoded | None:
-    """The frame's content; None for an ID JK's protocol does not define here.
+def decode_jk(
+    arbitration_id: int, extended: bool, data: bytes
+) -> tuple[int, JkDecoded] | None:
+    """The sending BMS's address and the frame's content.
 
-    Raises :class:`FrameError` for a malformed frame of a known ID.
+    None for an ID JK's protocol does not define here. Raises
+    :class:`FrameError` for a malformed frame of a known ID.
     """
-    decoder = (EXTENDED if extended else STANDARD).get(arbitration_id)
+    address = (arbitration_id & 0xFF) - (STATUS_ID & 0xFF)
+    if not 0 <= address < ADDRESSES:
+        return None
+    decoder = (EXTENDED if extended else STANDARD).get(arbitration_id - address)
     if decoder is None:
         return None
     if len(data) > 8:
         raise FrameError(f"JK 0x{arbitration_id:X}: {len(data)} bytes, at most 8")
-    return decoder(data)
+    return address, decoder(data)
