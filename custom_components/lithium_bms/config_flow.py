@@ -396,7 +396,9 @@ class LithiumBmsConfigFlow(BusReconfigureFlow, BankReconfigureFlow, domain=DOMAI
                 return self.async_update_reload_and_abort(
                     entry,
                     title=f"{heard.info.manufacturer} ({answers[CONF_CAN_CHANNEL]})",
-                    data_updates=heard.entry_data(answers),
+                    # The JK address heard now, or none (a JK address kept
+                    # from another bus would read the wrong pack).
+                    data=heard.entry_data(answers, entry.data),
                 )
             errors["base"] = heard
         return self.async_show_form(

@@ -8,7 +8,7 @@ from collections.abc import Callable
 
 import can
 import pytest
-from homeassistant.config_entries import SOURCE_USER
+from homeassistant.config_entries import SOURCE_USER, ConfigEntryState
 from homeassistant.const import STATE_OFF, STATE_ON, STATE_UNAVAILABLE, STATE_UNKNOWN
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
@@ -17,7 +17,14 @@ from homeassistant.helpers import entity_registry as er
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from bms_simulator.can import CanBroadcaster, demo_pack
-from custom_components.lithium_bms.const import CONF_MEMBERS, CONF_WIRING, DOMAIN
+from custom_components.lithium_bms.const import (
+    CONF_CAN_BITRATE,
+    CONF_CAN_CHANNEL,
+    CONF_CAN_JK_ADDRESS,
+    CONF_MEMBERS,
+    CONF_WIRING,
+    DOMAIN,
+)
 from custom_components.lithium_bms.diagnostics import (
     async_get_config_entry_diagnostics,
 )
@@ -314,6 +321,33 @@ async def test_adapter_missing_at_start_retries(
     await setup_can(hass, entry)
     assert entry.state.name == "SETUP_RETRY"
     assert "CAN adapter" in (entry.reason or "")
+
+
+@pytest.mark.parametrize(
+    "edit",
+    [
+        {CONF_CAN_BITRATE: "fast"},
+        {CONF_CAN_BITRATE: -1},
+        {CONF_CAN_CHANNEL: None},
+        {CONF_CAN_JK_ADDRESS: 12},
+        {CONF_CAN_JK_ADDRESS: "two"},
+    ],
+)
+async def test_edited_storage_is_a_clear_setup_error(
+    hass: HomeAssistant, channel: str, edit: dict[str, object]
+) -> None:
+    """A hand-edited entry: a translated error, nothing set up, no traceback."""
+    entry = can_entry(channel)
+    entry = MockConfigEntry(
+        domain=DOMAIN,
+        title=entry.title,
+        unique_id=entry.unique_id,
+        data={**entry.data, **edit},
+    )
+    await setup_can(hass, entry)
+    assert entry.state is ConfigEntryState.SETUP_ERROR
+    assert entry.reason is not None
+    assert "stored settings" in entry.reason
 
 
 async def test_diagnostics_and_unload(

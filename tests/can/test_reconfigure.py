@@ -20,6 +20,7 @@ from custom_components.lithium_bms.const import (
     CONF_CAN_BITRATE,
     CONF_CAN_CHANNEL,
     CONF_CAN_INTERFACE,
+    CONF_CAN_JK_ADDRESS,
     CONF_FAMILY,
     DOMAIN,
 )
@@ -78,6 +79,49 @@ async def test_moved_battery_keeps_its_entities(
     assert entry.runtime_data.coordinator.client.driver.transport.settings == (
         CanSettings("virtual", other, 250_000)
     )
+
+
+async def test_moving_to_a_jk_bms_at_another_address_reads_that_address(
+    hass: HomeAssistant, entry: MockConfigEntry, channel: str
+) -> None:
+    """The entry keeps the JK address heard on the new channel."""
+    other = f"{channel}_jk"
+    sim = CanBroadcaster(demo_pack(), version="jk", jk_address=5)
+    sim.start("virtual", other)
+    try:
+        result = await _reconfigure(hass, entry, other)
+        assert result["reason"] == "reconfigure_successful"
+        await hass.async_block_till_done()
+        assert entry.data[CONF_CAN_JK_ADDRESS] == 5
+        assert entry.title == f"JK BMS ({other})"
+        coordinator = entry.runtime_data.coordinator
+        assert coordinator.client.driver.decoder.jk_address == 5
+        assert coordinator.last_update_success
+        assert coordinator.data.state_of_charge == 76
+    finally:
+        await sim.stop()
+
+
+async def test_reconfiguring_repairs_an_edited_entry(
+    hass: HomeAssistant, moved: tuple[str, CanBroadcaster]
+) -> None:
+    """A hand-edited entry that failed to set up is mended by listening again."""
+    other, _ = moved
+    entry = can_entry(other)
+    entry = MockConfigEntry(
+        domain=DOMAIN,
+        title=entry.title,
+        unique_id=entry.unique_id,
+        data={**entry.data, CONF_CAN_BITRATE: "fast", CONF_CAN_JK_ADDRESS: 99},
+    )
+    await setup_can(hass, entry)
+    assert entry.state is ConfigEntryState.SETUP_ERROR
+    result = await _reconfigure(hass, entry, other)
+    assert result["reason"] == "reconfigure_successful"
+    await hass.async_block_till_done()
+    assert entry.data[CONF_CAN_BITRATE] == 500_000
+    assert CONF_CAN_JK_ADDRESS not in entry.data, "no JK frames: no address kept"
+    assert entry.state is ConfigEntryState.LOADED
 
 
 async def test_silent_channel_changes_nothing(

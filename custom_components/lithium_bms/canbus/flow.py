@@ -56,11 +56,18 @@ class Heard:
     snapshot: BatterySnapshot
     jk_address: int | None = None
 
-    def entry_data(self, answers: Mapping[str, Any]) -> dict[str, Any]:
-        """The answers, with the JK address where JK's frames were heard."""
-        if self.jk_address is None:
-            return dict(answers)
-        return {**answers, CONF_CAN_JK_ADDRESS: self.jk_address}
+    def entry_data(
+        self, answers: Mapping[str, Any], before: Mapping[str, Any] | None = None
+    ) -> dict[str, Any]:
+        """The entry's data ``before`` with the answers and the JK address heard.
+
+        A JK address is stored only where JK's frames were heard.
+        """
+        data = {k: v for k, v in (before or {}).items() if k != CONF_CAN_JK_ADDRESS}
+        data.update(answers)
+        if self.jk_address is not None:
+            data[CONF_CAN_JK_ADDRESS] = self.jk_address
+        return data
 
 
 def can_schema(defaults: dict[str, Any] | None = None) -> vol.Schema:

@@ -5,8 +5,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+import voluptuous as vol
 from homeassistant.const import EVENT_HOMEASSISTANT_STOP, Platform
 from homeassistant.core import Event, HomeAssistant
+from homeassistant.exceptions import ConfigEntryError
 
 from ..const import (
     CONF_CAN_BITRATE,
@@ -14,11 +16,13 @@ from ..const import (
     CONF_CAN_INTERFACE,
     CONF_CAN_JK_ADDRESS,
     CONF_INVERT_CURRENT,
+    DOMAIN,
 )
 from ..coordinator import LithiumBmsConfigEntry, LithiumBmsCoordinator
 from ..identity import PackIdentity
 from ..pack import LithiumBmsData
 from ..protocol.can.driver import PylonCanDriver
+from ..protocol.can.jk_frames import ADDRESSES
 from ..protocol.can.transport import CanSettings, CanTransport
 from ..protocol.client import BmsClient
 from ..protocol.driver import DriverOptions
@@ -34,6 +38,33 @@ def can_settings(data: Mapping[str, Any]) -> CanSettings:
         str(data[CONF_CAN_CHANNEL]),
         int(data[CONF_CAN_BITRATE]),
     )
+
+
+# What a CAN entry stores; a hand-edited entry that breaks it is not set up.
+STORED = vol.Schema(
+    {
+        vol.Required(CONF_CAN_INTERFACE): vol.All(str, vol.Length(min=1)),
+        vol.Required(CONF_CAN_CHANNEL): vol.All(str, vol.Length(min=1)),
+        vol.Required(CONF_CAN_BITRATE): vol.All(int, vol.Range(min=1)),
+        vol.Optional(CONF_CAN_JK_ADDRESS, default=0): vol.All(
+            int, vol.Range(min=0, max=ADDRESSES - 1)
+        ),
+    },
+    extra=vol.ALLOW_EXTRA,
+)
+
+
+def stored_settings(data: Mapping[str, Any]) -> tuple[CanSettings, int]:
+    """The entry's adapter settings and JK address; a translated error if broken."""
+    try:
+        valid = STORED(dict(data))
+    except vol.Invalid as err:
+        raise ConfigEntryError(
+            translation_domain=DOMAIN,
+            translation_key="can_entry_invalid",
+            translation_placeholders={"error": str(err)},
+        ) from err
+    return can_settings(valid), valid[CONF_CAN_JK_ADDRESS]
 
 
 def can_driver(
@@ -68,13 +99,9 @@ async def async_setup_can(
     hass: HomeAssistant, entry: LithiumBmsConfigEntry, platforms: list[Platform]
 ) -> bool:
     """Listen on the bus, read once, add the entities."""
+    settings, jk_address = stored_settings(entry.data)
     client = BmsClient(
-        can_driver(
-            can_settings(entry.data),
-            entry.options,
-            int(entry.data.get(CONF_CAN_JK_ADDRESS, 0)),
-        ),
-        keep_connected=True,
+        can_driver(settings, entry.options, jk_address), keep_connected=True
     )
     tracker = PackTracker.from_options(hass, entry.entry_id, entry.options)
     coordinator = LithiumBmsCoordinator(
