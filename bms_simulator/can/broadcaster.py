@@ -5,10 +5,11 @@ US5000 captures and OpenDTU-OnBattery's PylontechCanReceiver.cpp; for protocol
 V1.3 the SMA / Victron frames 0x35A and 0x35F as OpenDTU-OnBattery's Pytes
 provider and dfch/BydCanProtocol document them, and 0x379 where asked; JK's
 own CAN frames as mr-manuel/venus-os_dbus-serialbattery jkbms_pb_can.py lays
-them out), never from the integration's codec: an independent oracle, checked
-against the captured vectors through the tests. It sends on any python-can
-bus: ``virtual`` in the tests, ``udp_multicast`` for a Home Assistant in
-another process.
+them out; the Growatt protocol's answer as dalathegreat/Battery-Emulator
+GROWATT-LV-CAN.cpp builds it), never from the integration's codec: an
+independent oracle, checked against the captured vectors through the tests.
+It sends on any python-can bus: ``virtual`` in the tests, ``udp_multicast``
+for a Home Assistant in another process.
 """
 
 from __future__ import annotations
@@ -70,7 +71,8 @@ class CanBroadcaster:
     modules: int = 2
     limits: Limits = field(default_factory=Limits)
     # "1.3": 0x35A and 0x35F instead of 0x359 and 0x35C, a six-byte 0x355;
-    # "jk": JK's own frames only (status, temperatures, capacity, cells).
+    # "jk": JK's own frames only (status, temperatures, capacity, cells);
+    # "growatt": the Growatt protocol's answer to the inverter's poll.
     version: str = "1.2"
     # Also send JK's cell frames (0x18E028F4 on) after the Pylontech ones.
     jk_cells: bool = False
@@ -145,10 +147,40 @@ class CanBroadcaster:
             *self._jk_cell_messages(),
         ]
 
+    def _growatt_messages(self) -> list[can.Message]:
+        """Growatt's answer: limits, counts, measurement, cells, maker."""
+        pack, limits = self.pack, self.limits
+        temperature = max(pack.temperatures) if pack.temperatures else 25.0
+        millivolts = [round(v * 1000) for v in pack.cell_voltages]
+        payloads = {
+            0x311: struct.pack(
+                ">Hhh2x", round(limits.charge_voltage * 10),
+                round(limits.charge_current * 10), round(limits.discharge_current * 10),
+            ),
+            0x312: bytes([0, 0, 0, 0, self.modules, 0, 0, len(millivolts)]),
+            0x313: struct.pack(
+                ">HhhBB", round(pack.voltage * 100), round(pack.current * 10),
+                round(temperature * 10), round(pack.soc), round(pack.state_of_health),
+            ),
+            **{
+                0x315 + group: struct.pack(
+                    ">4H", *[*millivolts[group * 4 : group * 4 + 4], 0, 0, 0, 0][:4]
+                )
+                for group in range(4)
+            },
+            0x320: self.manufacturer[:2].upper().encode("ascii") + bytes(6),
+        }  # fmt: skip
+        return [
+            can.Message(arbitration_id=key, data=data, is_extended_id=False)
+            for key, data in payloads.items()
+        ]
+
     def messages(self) -> list[can.Message]:
         """One broadcast cycle."""
         if self.version == "jk":
             return self._jk_messages()
+        if self.version == "growatt":
+            return self._growatt_messages()
         pack, limits = self.pack, self.limits
         v13 = self.version == "1.3"
         temperature = pack.temperatures[0] if pack.temperatures else 25.0

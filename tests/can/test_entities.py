@@ -166,6 +166,37 @@ async def test_a_jk_battery_shows_every_cell(
         await sim.stop()
 
 
+async def test_a_growatt_protocol_battery_shows_every_cell(
+    hass: HomeAssistant, channel: str, state: State
+) -> None:
+    """A Seplos pack answering a Growatt inverter: the reading and its cells."""
+    pack = demo_pack()
+    pack.cell_voltages = [3.301 + i / 1000 for i in range(16)]
+    pack.temperatures = [21.0, 24.5]
+    sim = CanBroadcaster(pack, manufacturer="SEPLOS", version="growatt")
+    sim.start("virtual", channel)
+    try:
+        entry = can_entry(channel)
+        await setup_can(hass, entry)
+        assert state(entry, "sensor", "voltage") == str(round(pack.voltage, 2))
+        assert state(entry, "sensor", "current") == "-12.5"
+        assert state(entry, "sensor", "state_of_charge") == "76"
+        assert state(entry, "sensor", "state_of_health") == "98"
+        assert state(entry, "sensor", "cell_voltage_1") == "3.301"
+        assert state(entry, "sensor", "cell_voltage_16") == "3.316"
+        assert state(entry, "sensor", "cell_voltage_17") is None
+        assert state(entry, "sensor", "temperature_1") == "24.5"
+        assert state(entry, "sensor", "charge_voltage_limit") == "53.2"
+        assert state(entry, "sensor", "manufacturer_name") == "SE"
+        # 0x314 and the alarm bits are not read.
+        assert state(entry, "sensor", "remaining_capacity") is None
+        assert state(entry, "binary_sensor", "pack_overvoltage") is None
+        [device] = dr.async_entries_for_config_entry(dr.async_get(hass), entry.entry_id)
+        assert (device.manufacturer, device.model) == ("SE", "Growatt CAN, 2 packs")
+    finally:
+        await sim.stop()
+
+
 async def test_jk_cells_beside_pylontech_frames(
     hass: HomeAssistant, channel: str, state: State
 ) -> None:
@@ -229,7 +260,9 @@ async def test_silence_is_unavailable_logged_once_then_resumes(
     assert not coordinator.last_update_success
     assert state(entry, "sensor", "voltage") == STATE_UNAVAILABLE
     assert state(entry, "sensor", "charge_voltage_limit") == STATE_UNAVAILABLE
-    failures = [r for r in caplog.records if "No Pylontech or JK CAN" in r.getMessage()]
+    failures = [
+        r for r in caplog.records if "No Pylontech, Growatt or JK CAN" in r.getMessage()
+    ]
     assert len(failures) == 1
     assert failures[0].levelno == logging.ERROR
 

@@ -116,6 +116,30 @@ async def test_a_jk_battery_is_heard_and_added(
         await sim.stop()
 
 
+async def test_a_growatt_protocol_battery_is_heard_and_added(
+    hass: HomeAssistant, channel: str
+) -> None:
+    """A battery answering a Growatt inverter is a battery too; no JK address."""
+    sim = CanBroadcaster(demo_pack(), manufacturer="GT", modules=1, version="growatt")
+    sim.start("virtual", channel)
+    try:
+        result = await _submit(hass, await _can_form(hass), "virtual", channel)
+        assert result["step_id"] == "can_confirm"
+        placeholders = result["description_placeholders"]
+        assert (placeholders["manufacturer"], placeholders["model"]) == (
+            "GT",
+            "Growatt CAN",
+        )
+        result = await hass.config_entries.flow.async_configure(result["flow_id"], {})
+        assert result["type"] is FlowResultType.CREATE_ENTRY
+        assert result["title"] == f"GT ({channel})"
+        assert CONF_CAN_JK_ADDRESS not in result["data"]
+        await hass.async_block_till_done()
+        await hass.config_entries.async_unload(result["result"].entry_id)
+    finally:
+        await sim.stop()
+
+
 async def test_the_lowest_jk_address_heard_is_added(
     hass: HomeAssistant, channel: str
 ) -> None:

@@ -237,7 +237,7 @@ async def test_a_fault_is_injected_over_the_websocket(
     assert answer["error"]["code"] == "not_found"
 
 
-@pytest.mark.parametrize("version", ["1.2", "1.3", "jk"])
+@pytest.mark.parametrize("version", ["1.2", "1.3", "jk", "growatt"])
 async def test_the_can_bus_broadcasts_in_process(
     hass: HomeAssistant, enable_bluetooth: None, version: str
 ) -> None:
@@ -276,11 +276,15 @@ async def test_the_can_bus_broadcasts_in_process(
     finally:
         await client.close()
     assert 40 < snapshot.voltage < 60
-    # JK's frames carry the cells; the V1.3 battery sends them beside its own.
+    # JK's and Growatt's frames carry the cells; the V1.3 battery sends JK's
+    # beside its own.
     assert len(snapshot.cell_voltages) == (0 if version == "1.2" else 16)
     if version == "jk":
         assert (info.manufacturer, info.model) == ("JK BMS", "JK CAN, address 3")
         assert snapshot.cycles is not None
+    elif version == "growatt":
+        assert (info.manufacturer, info.model) == ("DE", "Growatt CAN, 2 packs")
+        assert snapshot.charge_voltage_limit is not None
     else:
         assert info.manufacturer == "DEYE"
         # V1.3 adds the capacities (0x35F, 0x379); V1.2 sends the request flags.

@@ -11,9 +11,14 @@ import pytest
 
 from bms_simulator.can import CanBroadcaster, Limits, demo_pack
 from custom_components.lithium_bms.protocol.can import decoder as decoder_module
-from custom_components.lithium_bms.protocol.can import frames, jk_frames
+from custom_components.lithium_bms.protocol.can import (
+    frames,
+    growatt_frames,
+    jk_frames,
+)
 from custom_components.lithium_bms.protocol.can.decoder import (
     FRESH_FOR,
+    GROWATT,
     JK,
     PYLONTECH,
     PylonDecoder,
@@ -29,7 +34,7 @@ VECTORS: list[dict[str, Any]] = json.loads(
 
 
 def _plain(
-    part: frames.Decoded | jk_frames.JkDecoded | None,
+    part: frames.Decoded | growatt_frames.GrowattDecoded | jk_frames.JkDecoded | None,
 ) -> dict[str, Any] | None:
     if part is None:
         return None
@@ -48,6 +53,11 @@ def _plain(
         jk_frames.JkTemperatures: "jk_temperatures",
         jk_frames.JkCapacity: "jk_capacity",
         jk_frames.JkCells: "jk_cells",
+        growatt_frames.GrowattLimits: "growatt_limits",
+        growatt_frames.GrowattCounts: "growatt_counts",
+        growatt_frames.GrowattMeasurement: "growatt_measurement",
+        growatt_frames.GrowattCells: "growatt_cells",
+        growatt_frames.GrowattMaker: "growatt_maker",
     }[type(part)]
     values = dataclasses.asdict(part)
     if "alarms" in values:
@@ -59,7 +69,7 @@ def _plain(
 
 def _decode_vector(
     vector: dict[str, Any],
-) -> frames.Decoded | jk_frames.JkDecoded | None:
+) -> frames.Decoded | growatt_frames.GrowattDecoded | jk_frames.JkDecoded | None:
     arbitration_id = int(vector["id"], 16)
     data = bytes.fromhex(vector["hex"])
     extended = vector.get("extended", False)
@@ -67,6 +77,8 @@ def _decode_vector(
     if jk is not None:
         assert jk[0] == 0, "the captured BMS is at address 0"
         return jk[1]
+    if vector["name"].startswith("growatt_"):
+        return growatt_frames.decode_growatt(arbitration_id, data)
     return None if extended else frames.decode(arbitration_id, data)
 
 
@@ -588,3 +600,139 @@ def test_pylontech_simulator_with_jk_cells() -> None:
     assert decoder.protocol == PYLONTECH
     assert snapshot.cell_voltages == (3.325,) * 16
     assert snapshot.manufacturer_name == "PYLON"
+
+
+GROWATT_CELLS = (
+    *(3.464, 3.458, 3.463, 3.462),
+    *(3.462, 3.465, 3.462, 3.465),
+    *(3.466, 3.464, 3.466, 3.468),
+    *(3.467, 3.46, 3.464, 3.463),
+)
+
+
+def test_growatt_capture_is_a_whole_reading_with_its_cells() -> None:
+    """The Seplos capture on Growatt's protocol: every cell, through the gate."""
+    decoder = PylonDecoder()
+    _feed_vectors(decoder, "growatt_")
+    snapshot = decoder.snapshot()
+    assert snapshot is not None
+    assert decoder.protocol == GROWATT
+    assert (snapshot.voltage, snapshot.current) == (55.42, 0.0)
+    assert (snapshot.state_of_charge, snapshot.state_of_health) == (70, 100)
+    assert snapshot.cell_voltages == GROWATT_CELLS
+    assert round(sum(snapshot.cell_voltages), 3) == 55.419
+    assert [t.value for t in snapshot.temperatures] == [26.5]
+    assert snapshot.charge_voltage_limit == 57.6
+    assert (snapshot.charge_current_limit, snapshot.discharge_current_limit) == (
+        180.0,
+        180.0,
+    )
+    assert snapshot.manufacturer_name == "GT"
+    assert snapshot.remaining_capacity is None, "0x314 is not read"
+    assert snapshot.supported_alarms == frozenset()
+    check(snapshot, PylonCanDriver.limits)
+
+
+def _growatt(arbitration_id: int, data: bytes) -> bytes:
+    return frames.pack(arbitration_id, data)
+
+
+def test_growatt_cells_only_when_every_counted_cell_came() -> None:
+    decoder = PylonDecoder()
+    _feed_vectors(decoder, "growatt_measurement")
+    _feed_vectors(decoder, "growatt_cells_")
+    snapshot = decoder.snapshot()
+    assert snapshot is not None
+    assert snapshot.cell_voltages == (), "no cell count heard (0x312)"
+    decoder.feed(_growatt(0x312, bytes([0, 0, 0, 0, 1, 0, 0, 15])))
+    snapshot = decoder.snapshot()
+    assert snapshot is not None
+    assert snapshot.cell_voltages == GROWATT_CELLS[:15], "the 16th is not fitted"
+    decoder.feed(_growatt(0x312, bytes([0, 0, 0, 0, 1, 0, 0, 24])))
+    snapshot = decoder.snapshot()
+    assert snapshot is not None
+    assert snapshot.cell_voltages == (), "24 cells, only 16 carried: none shown"
+    decoder.reset()
+    _feed_vectors(decoder, "growatt_measurement")
+    _feed_vectors(decoder, "growatt_counts")
+    _feed_vectors(decoder, "growatt_cells_2")
+    snapshot = decoder.snapshot()
+    assert snapshot is not None
+    assert snapshot.cell_voltages == (), "the first group never came"
+
+
+@pytest.mark.parametrize(
+    ("arbitration_id", "data"),
+    [
+        (0x311, bytes.fromhex("0240070807")),  # 5 of 6 bytes
+        (0x312, bytes.fromhex("00000000010000")),  # 7 of 8 bytes
+        (0x312, bytes.fromhex("0000000001000000")),  # 0 cells
+        (0x313, bytes.fromhex("15a60000010946")),
+        (0x313, bytes.fromhex("15a6000001096564")),  # SOC 101 %
+        (0x313, bytes.fromhex("15a6000001094665")),  # SOH 101 %
+        (0x315, bytes.fromhex("0d880d820d870d")),
+        (0x320, bytes.fromhex("0001")),  # not letters
+        (0x320, b"G"),
+        (0x318, bytes(9)),
+    ],
+)
+def test_malformed_growatt_frame_is_refused(arbitration_id: int, data: bytes) -> None:
+    with pytest.raises(FrameError):
+        growatt_frames.decode_growatt(arbitration_id, data)
+    decoder = PylonDecoder()
+    with pytest.raises(FrameError):
+        decoder.feed(_growatt(arbitration_id, data))
+    assert decoder.stats.malformed == 1
+    assert decoder.snapshot() is None
+
+
+def test_growatt_frames_of_other_ids_are_ignored() -> None:
+    """The inverter's poll and the frames not read are dropped, not published."""
+    decoder = PylonDecoder()
+    for arbitration_id in (0x301, 0x314, 0x319, 0x321, 0x322):
+        assert not decoder.feed(_growatt(arbitration_id, bytes(8)))
+    assert not decoder.feed(frames.pack(0x313, bytes(8), extended=True))
+    assert decoder.stats.unknown == 6
+    assert decoder.snapshot() is None
+
+
+def test_growatt_cycle_waits_for_the_cells_to_come_again() -> None:
+    decoder = PylonDecoder()
+    _feed_vectors(decoder, "growatt_")
+    assert not decoder.cycle_heard
+    _feed_vectors(decoder, "growatt_")
+    assert decoder.cycle_heard
+
+
+def test_growatt_simulator_sends_the_captured_bytes() -> None:
+    """The simulator, set to the captured pack, sends the capture's frames."""
+    pack = demo_pack()
+    pack.cell_voltages = list(GROWATT_CELLS)
+    pack.current, pack.soc, pack.state_of_health = 0.0, 70.0, 100.0
+    pack.temperatures = [26.5, 25.8]
+    sim = CanBroadcaster(pack, manufacturer="GT", modules=1, version="growatt")
+    sim.limits.charge_voltage = 57.6
+    sim.limits.charge_current = sim.limits.discharge_current = 180.0
+    sent = {m.arbitration_id: bytes(m.data) for m in sim.messages()}
+    # The bytes read: not 0x311's status nor 0x320's versions.
+    read = {"growatt_limits": 6, "growatt_maker": 2}
+    for vector in VECTORS:
+        if vector["name"].startswith("growatt_"):
+            length = read.get(vector["name"], 8)
+            want = bytes.fromhex(vector["hex"])[:length]
+            assert sent[int(vector["id"], 16)][:length] == want, vector["name"]
+
+
+def test_growatt_simulator_frames_decode_to_its_pack() -> None:
+    pack = demo_pack()
+    pack.cell_voltages = [3.301, 3.302, 3.303, 3.304, 3.305, 3.306, 3.307, 3.308]
+    sim = CanBroadcaster(pack, manufacturer="seplos", version="growatt")
+    decoder = _heard(sim)
+    snapshot = decoder.snapshot()
+    assert snapshot is not None
+    assert decoder.protocol == GROWATT
+    assert snapshot.cell_voltages == tuple(pack.cell_voltages)
+    assert snapshot.voltage == round(pack.voltage, 2)
+    assert snapshot.current == pack.current
+    assert snapshot.state_of_charge == pack.soc
+    assert snapshot.manufacturer_name == "SE"

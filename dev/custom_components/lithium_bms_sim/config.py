@@ -131,8 +131,11 @@ CAN_SCHEMA = vol.Schema(
             cv.string, vol.Length(min=1, max=8)
         ),
         # "1.3": the SMA / Victron frames 0x35A and 0x35F, and 0x379;
-        # "jk": JK's own CAN frames, every cell included.
-        vol.Optional(CONF_VERSION, default="1.2"): vol.In(("1.2", "1.3", "jk")),
+        # "jk": JK's own CAN frames, every cell included; "growatt": the
+        # Growatt protocol (a Seplos pack's answer to a Growatt inverter).
+        vol.Optional(CONF_VERSION, default="1.2"): vol.In(
+            ("1.2", "1.3", "jk", "growatt")
+        ),
         # JK's cell frames beside the Pylontech ones.
         vol.Optional(CONF_JK_CELLS, default=False): cv.boolean,
         # The JK BMS's CAN address (its IDs end in F4 plus this).

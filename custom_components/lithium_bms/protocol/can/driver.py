@@ -10,7 +10,7 @@ from ..matching import AdvertisementMatcher
 from ..plausibility import Limits
 from ..snapshot import BatterySnapshot, DeviceInfo, SwitchKind
 from ..transport import GattProfile, Transport
-from .decoder import JK, PYLONTECH, PylonDecoder
+from .decoder import GROWATT, JK, PYLONTECH, PylonDecoder
 from .errors import CanSilenceError
 from .jk_frames import CELL_GROUPS, CELLS_PER_FRAME
 
@@ -43,7 +43,8 @@ class PylonCanDriver(BmsDriver):
     """Reads the Pylontech CAN frames a battery broadcasts to its inverter.
 
     JK's own CAN frames are read too: its cells beside Pylontech's frames, or
-    the whole reading on a bus that carries only JK's.
+    the whole reading on a bus that carries only JK's. So is the Growatt
+    protocol a battery answers a Growatt inverter with.
     """
 
     family = "can"
@@ -91,7 +92,8 @@ class PylonCanDriver(BmsDriver):
             )
         except BmsTimeoutError as err:
             raise CanSilenceError(
-                f"no Pylontech or JK CAN reading heard in {self.request_timeout:g} s"
+                "no Pylontech, Growatt or JK CAN reading heard in "
+                f"{self.request_timeout:g} s"
             ) from err
         snapshot = self.decoder.snapshot()
         if snapshot is None:  # pragma: no cover - the wait ends only with one
@@ -106,9 +108,12 @@ class PylonCanDriver(BmsDriver):
         model = f"{protocol}, {modules} modules" if modules else protocol
         if protocol == JK and self.decoder.jk_bound:
             model = f"{protocol}, address {self.decoder.jk_bound}"
+        packs = self.decoder.growatt_packs
+        if protocol == GROWATT and packs and packs > 1:
+            model = f"{protocol}, {packs} packs"
         return DeviceInfo(
             manufacturer=self.decoder.manufacturer
-            or ("JK BMS" if protocol == JK else PYLONTECH),
+            or ("JK BMS" if protocol == JK else protocol),
             model=model,
         )
 
