@@ -40,7 +40,7 @@ A frame shorter than its layout is malformed and refused whole.
 from __future__ import annotations
 
 import struct
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from ..errors import FrameError
@@ -275,17 +275,31 @@ DECODERS: dict[int, Callable[[bytes], Decoded]] = {
 }
 
 
+def decode_by_id[T](
+    decoders: Mapping[int, Callable[[bytes], T]],
+    arbitration_id: int,
+    data: bytes,
+    label: str,
+) -> T | None:
+    """The frame's content by the decoder of its ID; None for an ID not there.
+
+    Raises :class:`FrameError` for a malformed frame of a known ID (more than
+    the 8 bytes of a classic CAN frame, or what its decoder refuses).
+    """
+    decoder = decoders.get(arbitration_id)
+    if decoder is None:
+        return None
+    if len(data) > 8:
+        raise FrameError(f"{label}: {len(data)} bytes, at most 8")
+    return decoder(data)
+
+
 def decode(arbitration_id: int, data: bytes) -> Decoded | None:
     """The frame's content; None for an ID the protocol does not define.
 
     Raises :class:`FrameError` for a malformed frame of a known ID.
     """
-    decoder = DECODERS.get(arbitration_id)
-    if decoder is None:
-        return None
-    if len(data) > 8:
-        raise FrameError(f"0x{arbitration_id:03X}: {len(data)} bytes, at most 8")
-    return decoder(data)
+    return decode_by_id(DECODERS, arbitration_id, data, f"0x{arbitration_id:03X}")
 
 
 EXTENDED_FLAG = 1 << 31

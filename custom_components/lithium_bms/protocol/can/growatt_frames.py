@@ -34,7 +34,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from ..errors import FrameError
-from .frames import need
+from .frames import decode_by_id, need
 
 LIMITS_ID = 0x311
 COUNTS_ID = 0x312
@@ -150,9 +150,6 @@ def decode_growatt(arbitration_id: int, data: bytes) -> GrowattDecoded | None:
 
     Raises :class:`FrameError` for a malformed frame of a known ID.
     """
-    decoder = DECODERS.get(arbitration_id)
-    if decoder is None:
-        return None
-    if len(data) > 8:
-        raise FrameError(f"Growatt 0x{arbitration_id:03X}: {len(data)} bytes")
-    return decoder(data)
+    return decode_by_id(
+        DECODERS, arbitration_id, data, f"Growatt 0x{arbitration_id:03X}"
+    )

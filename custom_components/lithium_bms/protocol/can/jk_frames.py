@@ -30,7 +30,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from ..errors import FrameError
-from .frames import need
+from .frames import decode_by_id, need
 
 STATUS_ID = 0x2F4
 TEMPERATURE_ID = 0x5F4
@@ -143,9 +143,10 @@ def decode_jk(
     address = (arbitration_id & 0xFF) - (STATUS_ID & 0xFF)
     if not 0 <= address < ADDRESSES:
         return None
-    decoder = (EXTENDED if extended else STANDARD).get(arbitration_id - address)
-    if decoder is None:
-        return None
-    if len(data) > 8:
-        raise FrameError(f"JK 0x{arbitration_id:X}: {len(data)} bytes, at most 8")
-    return address, decoder(data)
+    part = decode_by_id(
+        EXTENDED if extended else STANDARD,
+        arbitration_id - address,
+        data,
+        f"JK 0x{arbitration_id:X}",
+    )
+    return None if part is None else (address, part)
